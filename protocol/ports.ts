@@ -1,0 +1,26 @@
+// The interfaces through which the core touches the world. The daemon implements
+// them with the wall clock, node:crypto, libp2p and LevelDB; the simulator with
+// virtual time, a seeded PRNG, an event queue and an in-memory disk.
+
+/** Physical time as this node sees it (may be skewed, may jump backwards). */
+export interface Clock {
+  nowMs(): number
+}
+
+/** A source of randomness; the simulator's is seeded, the daemon's is not. */
+export interface Random {
+  /** Uniform in [0, 1). */
+  float(): number
+  /** Uniform integer in [0, n). */
+  int(n: number): number
+}
+
+/** Signs canonical bytes as this node's author identity. */
+export interface Signer {
+  sign(bytes: Uint8Array): Uint8Array
+}
+
+/** Checks that `sig` over `bytes` was made by `author`. */
+export interface Verifier {
+  verify(author: string, bytes: Uint8Array, sig: Uint8Array): boolean
+}
