@@ -2,9 +2,11 @@
 // them with the wall clock, node:crypto, libp2p and LevelDB; the simulator with
 // virtual time, a seeded PRNG, an event queue and an in-memory disk.
 
-/** Physical time as this node sees it (may be skewed, may jump backwards). */
 export interface Clock {
+  /** Wall-clock time as this node sees it (may be skewed, may jump backwards). Feeds the HLC. */
   nowMs(): number
+  /** Monotonic time for timers (anti-entropy period, push batching). Never goes back. */
+  monoMs(): number
 }
 
 /** A source of randomness; the simulator's is seeded, the daemon's is not. */

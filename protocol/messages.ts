@@ -1,0 +1,55 @@
+// The sync protocol's messages. The core emits and consumes these as objects;
+// codec.ts turns them into bytes for the wire (the simulator skips the bytes
+// and counts encoded sizes instead).
+//
+// Anti-entropy round, initiated by A towards B every antiEntropyIntervalMs:
+//   A → B  digest{digest}                       (~40 bytes; in sync ⇒ nothing more)
+//   B → A  vv{vv, reply: true}                  (digests differ: "this is what I have")
+//   A → B  events{events B lacks, through}      (O(d), split into bounded batches)
+//   A → B  vv{vv, reply: false}                 ("and this is what I have")
+//   B → A  events{events A lacks, through}
+// Eager push: a new event goes out in push{events, ttl} to a few peers; a peer
+// that learns something new from a push forwards it while ttl > 0.
+// Tombstone acknowledgements ride on acks{...} (see tombstones.ts).
+
+import type { Event } from './event.js'
+
+/** author → highest sequence number covered (see version-vector.ts). */
+export type VersionVectorEntries = Array<[author: string, seq: number]>
+
+export interface DigestMessage {
+  type: 'digest'
+  digest: Uint8Array
+}
+
+export interface VersionVectorMessage {
+  type: 'vv'
+  vv: VersionVectorEntries
+  /** Ask the receiver to answer with its own vv so events flow both ways. */
+  reply: boolean
+}
+
+export interface EventsMessage {
+  type: 'events'
+  events: Event[]
+  /**
+   * For each author, the sequence number through which the sender vouches the
+   * receiver is now covered: every omitted event up to it is superseded.
+   */
+  through: VersionVectorEntries
+}
+
+export interface PushMessage {
+  type: 'push'
+  events: Event[]
+  /** How many more hops a receiver may forward what was new to it. */
+  ttl: number
+}
+
+export interface AcksMessage {
+  type: 'acks'
+  /** member → that member's version vector as last reported by itself. */
+  acks: Array<[member: string, vv: VersionVectorEntries]>
+}
+
+export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage

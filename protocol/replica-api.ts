@@ -1,0 +1,111 @@
+// The contract between the core and its drivers (the libp2p daemon and the
+// simulator). A driver constructs a Replica, feeds it inputs (local writes,
+// received messages, peer up/down, timer ticks) and carries out its outputs
+// (send a message, persist a batch). The core never does I/O itself.
+
+import type { Event, EventBody } from './event.js'
+import type { Stamp } from './hlc.js'
+import type { SyncMessage, VersionVectorEntries } from './messages.js'
+import type { Clock, Random, Signer, Verifier } from './ports.js'
+
+export interface ReplicaInit {
+  /** This node's author id (a libp2p peer id string in the daemon, "n0".. in the simulator). */
+  id: string
+  /** Remote stamps further ahead than this are held, not obeyed. Default 60 000 ms. */
+  maxClockOffsetMs?: number
+  /** How often to start an anti-entropy round with a random connected peer. Default 1000 ms. */
+  antiEntropyIntervalMs?: number
+  /** How long new events wait to be pushed together. Default 10 ms. */
+  pushDelayMs?: number
+  /** Peers each push goes to. Default 32 (small federations: every peer, in one hop). */
+  pushFanout?: number
+  /** Largest encoded size of one events/push message. Default 1 MiB. */
+  maxBatchBytes?: number
+  /** Most events held back for clock offset at once; beyond, the newest are dropped (anti-entropy re-delivers). Default 10 000. */
+  maxHeldEvents?: number
+}
+
+/** Everything the core writes, to be made durable atomically and in order. */
+export interface PersistBatch {
+  /** Increasing batch number; pass it to markDurable once the batch is on disk. */
+  n: number
+  /** Events that became winners (store them). */
+  put: Event[]
+  /** Events that lost their place (superseded, or collected tombstones): delete them. */
+  remove: Array<{ author: string, seq: number, key: string }>
+  /** Version-vector entries that changed. */
+  vv: VersionVectorEntries
+  /** The HLC high-water mark after this batch. */
+  highWater: Stamp
+}
+
+/** What a driver loads from disk to restart a replica. */
+export interface ReplicaSnapshot {
+  events: Event[]
+  vv: VersionVectorEntries
+  highWater: Stamp
+}
+
+export interface ReplicaComponents {
+  clock: Clock
+  random: Random
+  signer: Signer
+  verifier: Verifier
+  /** Deliver a message to a peer; best-effort (the core tolerates loss). */
+  send: (to: string, message: SyncMessage) => void
+  /** Make a batch durable, then call replica.markDurable(batch.n). */
+  persist: (batch: PersistBatch) => void
+  /**
+   * Policy hook: may `event` be applied? Returns a reason to refuse, or
+   * undefined. Membership (issue 6) plugs in here. Default: accept all.
+   */
+  authorize?: (event: Event) => string | undefined
+  /** Told of every change to the state (for watch, metrics, blob fetching). */
+  observer?: ReplicaObserver
+}
+
+export interface ReplicaObserver {
+  /** `event` is now the winner of its key; `previous` was (if any). `local` when written here. */
+  applied?: (event: Event, previous: Event | undefined, local: boolean) => void
+  /** An event was refused (bad signature, not authorized, ...). */
+  rejected?: (event: Event | undefined, from: string, reason: string) => void
+  /** An event was held back because its stamp is too far ahead. */
+  held?: (event: Event, from: string) => void
+}
+
+export interface ReplicaStats {
+  applied: number
+  duplicates: number
+  superseded: number
+  rejected: number
+  held: number
+  heldNow: number
+  released: number
+  messagesOut: number
+  antiEntropyRounds: number
+  tombstonesCollected: number
+}
+
+export interface ReplicaApi {
+  readonly id: string
+  /** Author a local event; it is pushed to peers only after markDurable covers it. */
+  write(body: EventBody): Event
+  /** The driver's acknowledgement that persist batch `n` (and all before it) is durable. */
+  markDurable(n: number): void
+  /** A message arrived from peer `from`. Never throws on bad input; refuses and counts. */
+  receive(from: string, message: SyncMessage): void
+  peerUp(peer: string): void
+  peerDown(peer: string): void
+  /** Run what is due; returns the monotonic time (ms) at which to call tick next. */
+  tick(): number
+  /** The winning event of a key (a put or a tombstone). */
+  get(key: string): Event | undefined
+  /** Live (non-tombstone) winners whose key starts with prefix, sorted by key. */
+  live(prefix?: string): Event[]
+  /** Counts of live keys and tombstones. */
+  counts(): { keys: number, tombstones: number }
+  /** A digest two replicas compare: equal iff (barring hash collisions) same winners. */
+  digest(): Uint8Array
+  versionVector(): VersionVectorEntries
+  stats(): ReplicaStats
+}
