@@ -1,0 +1,21 @@
+// Exit codes are a contract with scripts (README, "Exit codes").
+import type { ErrorCode } from '../protocol/errors.js'
+
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1, // anything else; also "an invariant was violated" for mycel sim
+  USAGE: 2,
+  NOT_FOUND: 3, // no such key or digest in this federation
+  UNAVAILABLE: 4, // known, but the bytes could not be had in time; or a replica barrier timed out
+  PERMISSION_DENIED: 5
+} as const
+
+export function exitCodeFor (code: ErrorCode | string | undefined): number {
+  switch (code) {
+    case 'USAGE': return EXIT.USAGE
+    case 'NOT_FOUND': return EXIT.NOT_FOUND
+    case 'UNAVAILABLE': case 'TIMEOUT': return EXIT.UNAVAILABLE
+    case 'PERMISSION_DENIED': return EXIT.PERMISSION_DENIED
+    default: return EXIT.FAILURE
+  }
+}
