@@ -39,6 +39,8 @@ export interface ClusterInit {
   /** fsync takes U(min, max) ms. */
   fsyncMs: [number, number]
   replica: Omit<ReplicaInit, 'id'>
+  /** Follow the visibility (latency) of every n-th write only. Default 1: all. */
+  trackEvery?: number
   /** Give replicas the member list so they collect tombstones (acks are O(members²): keep it to small federations). */
   collectTombstones: boolean
 }
@@ -53,6 +55,8 @@ export interface Sample {
   live: number
   /** hex digest → live nodes holding it. */
   digests: Map<string, number>
+  /** Acknowledged writes not yet seen by every member. */
+  backlog: number
 }
 
 const defaultFactory: ReplicaFactory = (init, components, snapshot) => new Replica(init, components, snapshot)
@@ -66,6 +70,8 @@ export class Cluster {
   readonly keys = new Set<string>()
   readonly init: ClusterInit
   held = 0
+  /** Messages sent, by type (the cost breakdown). */
+  readonly messagesByType: Record<string, number> = {}
   private readonly topology: Prng
   private readonly fsync: Prng
   private memberIds: string[] = []
@@ -75,7 +81,7 @@ export class Cluster {
     this.init = init
     this.topology = Prng.derive(init.seed, 'topology')
     this.fsync = Prng.derive(init.seed, 'fsync')
-    this.history = new History(init.nodes + (init.maxJoins ?? 0))
+    this.history = new History(init.nodes + (init.maxJoins ?? 0), init.trackEvery)
     this.offsetMonitor = new OffsetBoundMonitor(init.replica.maxClockOffsetMs ?? 60_000, MAX_VIOLATIONS_PER_CHECK)
     this.network = new Network(init.network, {
       queue: this.queue,
@@ -126,7 +132,7 @@ export class Cluster {
     const now = this.now()
     const { event, batch } = node.write(body)
     this.keys.add(body.key)
-    const { record, mayBeSuperseded } = this.history.issue({
+    const record = this.history.issue({
       node: i,
       author: event.author,
       seq: event.seq,
@@ -138,11 +144,10 @@ export class Cluster {
       audienceBelow: this.nodes.length,
       audience: this.memberIds.length
     })
-    this.history.observe(i, body.key, event, now)
-    if (mayBeSuperseded) {
+    if (record.tracked) {
       for (const n of this.nodes) {
-        const w = n.replica?.get(body.key)
-        if (w !== undefined && compareVersion(w, record) >= 0) this.history.observe(n.index, body.key, w, now)
+        const v = n.replica?.get(body.key)
+        if (v !== undefined && compareVersion(v, record) >= 0) this.history.markSeen(record, n.index, now)
       }
     }
     node.awaitAck(record, batch)
@@ -263,7 +268,7 @@ export class Cluster {
       const hex = toHex(n.replica.digest())
       digests.set(hex, (digests.get(hex) ?? 0) + 1)
     }
-    return { atMs: this.now(), live, digests }
+    return { atMs: this.now(), live, digests, backlog: this.history.backlog() }
   }
 
   // ------------------------------------------------------------ checks
@@ -294,6 +299,7 @@ export class Cluster {
   private send (from: SimNode, to: string, message: SyncMessage): void {
     const target = this.byId.get(to)
     if (target === undefined) return
+    this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
     this.network.send(from.index, target.index, message, messageSize(message))
   }
 

@@ -36,44 +36,59 @@ export interface WriteRecord {
   lastSeenAtMs: number
   /** Seen by its whole audience. */
   complete: boolean
+  /** Visibility is tracked for this write (all writes, or a deterministic sample in very large runs). */
+  tracked: boolean
 }
 
 export class History {
   readonly writes: WriteRecord[] = []
+  /** key → writes not yet seen everywhere, ascending by version. */
   private readonly open = new Map<string, WriteRecord[]>()
-  private readonly highest = new Map<string, Versioned>()
+  /** Per node: key → the highest version it has held (every open write at or below it is marked seen there). */
+  private readonly marks: Array<Map<string, Versioned>> = []
   private readonly byRef = new Map<string, WriteRecord>()
   private readonly bitsetBytes: number
+  private ackedCount = 0
+  private ackedComplete = 0
 
-  /** `maxNodes`: the most node indexes a run can have (initial nodes plus joins). */
-  constructor (maxNodes: number) {
+  private readonly trackEvery: number
+
+  /**
+   * `maxNodes`: the most node indexes a run can have (initial nodes plus joins).
+   * `trackEvery`: follow the visibility of every n-th write only — marking a
+   * write at each node is O(writes × nodes), which dominates a 1000-node run.
+   */
+  constructor (maxNodes: number, trackEvery = 1) {
     this.bitsetBytes = Math.ceil(maxNodes / 8)
+    this.trackEvery = Math.max(1, Math.floor(trackEvery))
   }
 
   /**
-   * Records a write just issued at node `node`. Returns true when some node may
-   * already hold a newer version of the key (the caller must then scan nodes
-   * with markSeen, since no future state change there will mention this write).
+   * Records a write just issued. The caller then marks it seen (markSeen) at
+   * every node already holding it or a newer version of its key — its author,
+   * and any node where a concurrent newer write has landed — since no future
+   * state change there will mention it.
    */
-  issue (w: Omit<WriteRecord, 'index' | 'ackedAtMs' | 'lostInCrash' | 'seen' | 'seenCount' | 'lastSeenAtMs' | 'complete'>): { record: WriteRecord, mayBeSuperseded: boolean } {
+  issue (w: Omit<WriteRecord, 'index' | 'ackedAtMs' | 'lostInCrash' | 'seen' | 'seenCount' | 'lastSeenAtMs' | 'complete' | 'tracked'>): WriteRecord {
+    const index = this.writes.length
+    const tracked = index % this.trackEvery === 0
     const record: WriteRecord = {
       ...w,
-      index: this.writes.length,
+      index,
       lostInCrash: false,
-      seen: new Uint8Array(this.bitsetBytes),
+      seen: tracked ? new Uint8Array(this.bitsetBytes) : EMPTY,
       seenCount: 0,
       lastSeenAtMs: w.issuedAtMs,
-      complete: false
+      complete: false,
+      tracked
     }
     this.writes.push(record)
     this.byRef.set(`${w.author}:${w.seq}`, record)
+    if (!tracked) return record
     let list = this.open.get(w.key)
     if (list === undefined) { list = []; this.open.set(w.key, list) }
-    list.push(record)
-    const top = this.highest.get(w.key)
-    const mayBeSuperseded = top !== undefined && compareVersion(top, w) > 0
-    if (!mayBeSuperseded) this.highest.set(w.key, w)
-    return { record, mayBeSuperseded }
+    list.splice(upperBound(list, record), 0, record)
+    return record
   }
 
   find (author: string, seq: number): WriteRecord | undefined {
@@ -81,7 +96,21 @@ export class History {
   }
 
   ack (record: WriteRecord, atMs: number): void {
-    if (record.ackedAtMs === undefined) record.ackedAtMs = atMs
+    if (record.ackedAtMs !== undefined) return
+    record.ackedAtMs = atMs
+    if (!record.tracked) return
+    this.ackedCount++
+    if (record.complete) this.ackedComplete++
+  }
+
+  /** How many writes' visibility is followed (the latency figures' sample size). */
+  trackedCount (): number {
+    return Math.ceil(this.writes.length / this.trackEvery)
+  }
+
+  /** Acknowledged writes not yet seen by every member: the replication backlog (of the tracked sample). */
+  backlog (): number {
+    return this.ackedCount - this.ackedComplete
   }
 
   /** The author crashed before the write was durable: it never happened. */
@@ -91,15 +120,30 @@ export class History {
     if (list !== undefined) this.open.set(record.key, list.filter(r => r !== record))
   }
 
-  /** Node `node` now holds version `v` of `key`: every open write of that key at or below v is visible there. */
+  /**
+   * Node `node` now holds version `v` of `key`: every open write of that key
+   * at or below v is visible there. A node's winner only grows, so only the
+   * writes between its previous mark and v need looking at. Writes issued
+   * below an existing mark were marked at issue time (see issue).
+   */
   observe (node: number, key: string, v: Versioned, atMs: number): void {
-    const top = this.highest.get(key)
-    if (top === undefined || compareVersion(v, top) > 0) this.highest.set(key, v)
     const list = this.open.get(key)
-    if (list === undefined) return
+    if (list === undefined || list.length === 0) return
+    let marks = this.marks[node]
+    if (marks === undefined) {
+      while (this.marks.length <= node) this.marks.push(new Map())
+      marks = this.marks[node] as Map<string, Versioned>
+    }
+    // The mark may be stale (not updated while the key had no open writes); that
+    // only means looking at a few writes twice — the bitset keeps counts exact.
+    const prev = marks.get(key)
+    if (prev !== undefined && compareVersion(v, prev) <= 0) return
+    marks.set(key, v)
     let completed = false
-    for (const w of list) {
-      if (compareVersion(w, v) <= 0 && this.markSeen(w, node, atMs)) completed = true
+    for (let i = prev === undefined ? 0 : upperBound(list, prev); i < list.length; i++) {
+      const w = list[i] as WriteRecord
+      if (compareVersion(w, v) > 0) break
+      if (this.markSeen(w, node, atMs)) completed = true
     }
     if (completed) this.open.set(key, list.filter(r => !r.complete))
   }
@@ -112,7 +156,10 @@ export class History {
     w.seen[byte] = (w.seen[byte] as number) | bit
     w.seenCount++
     w.lastSeenAtMs = atMs
-    if (w.seenCount >= w.audience) w.complete = true
+    if (w.seenCount >= w.audience && !w.complete) {
+      w.complete = true
+      if (w.ackedAtMs !== undefined) this.ackedComplete++
+    }
     return w.complete
   }
 
@@ -132,10 +179,24 @@ export class History {
    * version). Writes never seen everywhere come back as undefined.
    */
   latencies (liveAtEnd: number[]): Array<number | undefined> {
-    return this.acknowledged().map(w => {
+    return this.acknowledged().filter(w => w.tracked).map(w => {
       if (w.complete) return w.lastSeenAtMs - w.issuedAtMs
       for (const n of liveAtEnd) if (n < w.audienceBelow && !this.seenAt(w, n)) return undefined
       return w.lastSeenAtMs - w.issuedAtMs
     })
   }
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** First index in `list` (ascending by version) whose version is above `v`. */
+function upperBound (list: WriteRecord[], v: Versioned): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareVersion(list[mid] as WriteRecord, v) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }

@@ -42,3 +42,9 @@ export const MAX_VIOLATIONS_PER_CHECK = 20
 
 /** The virtual wall clock starts here (2026-01-01T00:00:00Z) so stamps look like real ones. */
 export const EPOCH_MS = 1_767_225_600_000
+
+/**
+ * Write × node visibility marks one run follows at most. Beyond, latency is measured on every n-th
+ * write only (the report says how many): marking is O(writes × nodes) and would dominate a 1000-node run.
+ */
+export const MAX_VISIBILITY_MARKS = 2_000_000
