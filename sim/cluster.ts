@@ -286,7 +286,7 @@ export class Cluster {
     const views = this.views()
     const writes = this.history.writes
     return [
-      ...checkConvergence(views),
+      ...checkConvergence(views, [...this.keys]),
       ...capped(checkLostWrites(writes, views), MAX_VIOLATIONS_PER_CHECK),
       ...capped(checkResurrection(writes, views), MAX_VIOLATIONS_PER_CHECK),
       ...capped(checkIntegrity(this.history, [...this.keys], views), MAX_VIOLATIONS_PER_CHECK),

@@ -89,8 +89,9 @@ export class Network {
     const now = this.components.queue.now()
     let departAt = now
     if (this.knobs.capacityBytesPerSec > 0) {
-      departAt = Math.max(now, link.busyUntil)
-      link.busyUntil = departAt + sizeBytes * 1000 / this.knobs.capacityBytesPerSec
+      // The last byte leaves once the link has sent everything queued before it, and this message.
+      link.busyUntil = Math.max(now, link.busyUntil) + sizeBytes * 1000 / this.knobs.capacityBytesPerSec
+      departAt = link.busyUntil
     }
     let at = departAt + this.sampleLatency(link)
     if (!random.chance(this.knobs.reorderRate)) {

@@ -41,7 +41,7 @@ export function runKnobs (knobs: Knobs, replay: string, components: ClusterCompo
   return run.report(replay, violations, convergedAt, performance.now() - started)
 }
 
-class Run {
+export class Run {
   readonly cluster: Cluster
   readonly k: Knobs
   budgetMs = 0
