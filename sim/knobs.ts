@@ -105,7 +105,7 @@ export function describeFault (f: Fault): string {
     case 'clock-drift': return `${t}clock n${f.node} drifts ${signed(f.ppm)}ppm`
     case 'link-down': case 'link-up': return `${t}${f.kind} n${f.a}-n${f.b}`
     case 'cut-one-way': return `${t}one-way cut ${list(f.from)} -> ${list(f.to)}`
-    case 'leave': return `${t}leave n${f.node} (stops taking writes; departs once its writes are held elsewhere)`
+    case 'leave': return `${t}leave n${f.node} (stops taking writes; departs once a peer's version vector covers it)`
     default: return `${t}${f.kind} n${f.node}`
   }
 }

@@ -108,18 +108,21 @@ export class Run {
   }
 
   /**
-   * A graceful leave: the node takes no more writes and departs once every
-   * write it acknowledged is held by at least one other node — what an
-   * operator's `mycel leave` must ensure, or acknowledged writes would leave with it.
+   * A graceful leave: the node takes no more writes and departs once some live
+   * peer's version vector covers its whole own sequence — what `mycel leave`
+   * must wait for. "Some peer holds each of my writes" is not enough: the core
+   * relays an author's events by anti-entropy only up to the contiguous
+   * coverage (through entries), so an event a peer got by push beyond a gap
+   * would be stranded there once its author is gone (found by sweep seed 139).
    */
   private leaveWhenSafe (n: number): void {
     const c = this.cluster
     c.at(c.now() + LEAVE_CHECK_MS, () => {
       if (!this.safety || !this.leaving.has(n)) return
       const node = c.node(n)
-      const handedOff = node.status === 'up' && node.pendingWriteCount() === 0 &&
-        c.history.writes.every(w => w.node !== n || w.ackedAtMs === undefined || w.seenCount >= 2)
-      if (!handedOff) { this.leaveWhenSafe(n); return }
+      const own = node.replica?.versionVector().find(([a]) => a === node.id)?.[1] ?? 0
+      const covered = c.liveNodes().some(p => p !== node && (p.replica?.versionVector().find(([a]) => a === node.id)?.[1] ?? 0) >= own)
+      if (node.status !== 'up' || node.pendingWriteCount() > 0 || !covered) { this.leaveWhenSafe(n); return }
       c.leave(n)
       this.leaves++
     })
