@@ -25,7 +25,7 @@ import { History, type WriteRecord } from './history.js'
 import { FULL_MESH_MAX, MAX_VIOLATIONS_PER_CHECK, RANDOM_LINKS } from './limits.js'
 import { messageSize } from './message-size.js'
 import { Network, type NetworkKnobs } from './network.js'
-import { SimNode, type ReplicaFactory } from './node.js'
+import { SimNode, type NodeHooks, type ReplicaFactory } from './node.js'
 import { groupsPartition, type Partition } from './partitions.js'
 import { Prng } from './prng.js'
 import { compareVersion } from './version.js'
@@ -76,6 +76,8 @@ export class Cluster {
   private readonly fsync: Prng
   private memberIds: string[] = []
   private readonly byId = new Map<string, SimNode>()
+  /** What every node, including later joiners, is built with. */
+  private readonly hooks: NodeHooks
 
   constructor (init: ClusterInit, components: ClusterComponents = {}) {
     this.init = init
@@ -89,7 +91,7 @@ export class Cluster {
       deliver: (from, to, message) => this.nodes[to]?.deliver(`n${from}`, message)
     })
     const createReplica = components.createReplica ?? defaultFactory
-    const hooks = {
+    const hooks: NodeHooks = {
       queue: this.queue,
       createReplica,
       replicaInit: init.replica,
@@ -109,8 +111,6 @@ export class Cluster {
     this.refreshLinks(this.nodes)
     this.hooks = hooks
   }
-
-  private readonly hooks: ConstructorParameters<typeof SimNode>[1]
 
   now (): number { return this.queue.now() }
   node (i: number): SimNode { return this.nodes[i] as SimNode }
@@ -144,6 +144,8 @@ export class Cluster {
       audienceBelow: this.nodes.length,
       audience: this.memberIds.length
     })
+    // The author now holds this version: older open writes of the key are visible here too.
+    this.history.observe(i, body.key, event, now)
     if (record.tracked) {
       for (const n of this.nodes) {
         const v = n.replica?.get(body.key)

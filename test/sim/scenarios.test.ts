@@ -3,6 +3,7 @@
 // invariant check the seeded runs use.
 import { describe, expect, it } from 'vitest'
 import { wallOf } from '../../protocol/hlc.js'
+import { runSim } from '../../sim/run.js'
 import { cluster, settle } from './harness.js'
 
 describe('scripted scenarios', () => {
@@ -164,5 +165,17 @@ describe('scripted scenarios', () => {
     c.heal()
     expect(settle(c, 30_000)).toBeDefined()
     expect(c.check()).toEqual([])
+  })
+})
+
+describe('latency measurement', () => {
+  it('in a calm full mesh every acknowledged write is visible everywhere within one push hop', () => {
+    // The Gossip Glomers broadcast profile, shortened: 25 nodes, 100 ms latency, 100 writes/s.
+    const r = runSim({ seed: 1, nodes: 25, latencyMs: 100, ratePerSec: 100, durationMs: 5000, scenario: 'steady' })
+    expect(r.ok).toBe(true)
+    expect(r.detail.writesNeverVisibleEverywhere).toBe(0)
+    // fsync ≤ 4 ms + push delay 10 ms + one hop of ≤ 100 ms × 1.25 (link) × 1.2 (jitter)
+    expect(r.latencyMaxMs).toBeLessThan(4 + 10 + 150 + 1)
+    expect(r.msgsPerWrite).toBeLessThan(30)
   })
 })
