@@ -33,45 +33,55 @@ function unsignedToWire (e: UnsignedEvent): Record<string, unknown> {
 }
 
 /** The bytes an author signs: the canonical encoding of everything but the signature. */
-export function signingBytes (e: UnsignedEvent): Uint8Array {
-  return cbor.encode(unsignedToWire(e))
+export function signingBytes (e: UnsignedEvent | Event): Uint8Array {
+  return 'signed' in e ? e.signed : cbor.encode(unsignedToWire(e))
 }
 
-export function encodeEvent (e: UnsignedEvent & { sig: Uint8Array }): Uint8Array {
-  return cbor.encode({ ...unsignedToWire(e), sig: e.sig })
+/**
+ * The envelope {s, g} carries the signed bytes verbatim, so a receiver checks
+ * the signature over them without re-encoding, and the id (sha-256 of the
+ * envelope) is fixed by bytes nobody but the author could have chosen.
+ */
+function envelope (signed: Uint8Array, sig: Uint8Array): Uint8Array {
+  return cbor.encode({ s: signed, g: sig })
+}
+
+/** An event's wire and storage bytes (cached at creation). */
+export function encodeEvent (e: Event): Uint8Array {
+  return e.bytes
 }
 
 /** Signs and seals an event: computes its bytes and id once, for good. */
 export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
-  const sig = signer.sign(signingBytes(unsigned))
-  return seal({ ...unsigned, sig })
-}
-
-function seal (e: UnsignedEvent & { sig: Uint8Array }): Event {
-  validateEvent(e)
-  const bytes = encodeEvent(e)
+  validateEvent(unsigned)
+  const signed = cbor.encode(unsignedToWire(unsigned))
+  const sig = signer.sign(signed)
+  bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
+  const bytes = envelope(signed, sig)
   if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
-  return Object.freeze({ ...e, bytes, id: sha256(bytes) })
+  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
 
 export function decodeEvent (bytes: Uint8Array): Event {
   if (!(bytes instanceof Uint8Array)) throw MycelError.decode('event is not bytes')
   if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
-  const raw = decodeCbor(bytes, 'event')
-  const obj = asRecord(raw, 'event')
+  const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
+  onlyFields(outer, ['s', 'g'], 'event envelope')
+  const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)
+  const sig = bytesField(outer.g, 'sig', 0, L.MAX_SIG_BYTES)
+  if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
+  const obj = asRecord(decodeCbor(signed, 'event'), 'event')
   if (obj.v !== 1) throw MycelError.version(obj.v)
-  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body', 'sig'], 'event')
-  const event = {
-    v: 1 as const,
+  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body'], 'event')
+  const unsigned: UnsignedEvent = {
+    v: 1,
     author: str(obj.author, 'author', L.MAX_AUTHOR_BYTES),
     seq: int(obj.seq, 'seq', 1),
     stamp: toStamp(obj.stamp),
-    body: decodeBody(obj.body),
-    sig: bytesField(obj.sig, 'sig', 0, L.MAX_SIG_BYTES)
+    body: decodeBody(obj.body)
   }
-  const canonical = encodeEvent(event)
-  if (!equalBytes(canonical, bytes)) throw MycelError.decode('event is not canonically encoded')
-  return Object.freeze({ ...event, bytes, id: sha256(bytes) })
+  if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
+  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
 
 function decodeBody (raw: unknown): EventBody {
@@ -97,11 +107,11 @@ function decodeBody (raw: unknown): EventBody {
 }
 
 /** Checks an event built in memory (local writes) against the same rules as decoding. */
-export function validateEvent (e: UnsignedEvent & { sig: Uint8Array }): void {
+export function validateEvent (e: UnsignedEvent): void {
+  if (e.v !== 1) throw MycelError.version(e.v)
   str(e.author, 'author', L.MAX_AUTHOR_BYTES)
   int(e.seq, 'seq', 1)
   toStamp(e.stamp)
-  bytesField(e.sig, 'sig', 0, L.MAX_SIG_BYTES)
   keyField(e.body.key)
   if (e.body.kind === 'put') {
     bytesField(e.body.digest, 'digest', 32, 32)

@@ -39,18 +39,27 @@ describe('event codec', () => {
 
   it('refuses unknown versions, unknown kinds, wrong types, extra fields and non-canonical bytes', () => {
     const e = make(put('k'))
-    const obj = cbor.decode(e.bytes) as Record<string, unknown>
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, v: 2 })), 'UNSUPPORTED_VERSION')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, body: { kind: 'chmod', key: 'k' } })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, seq: 'one' })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, seq: 0 })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, extra: 1 })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, body: { ...(obj.body as object), digest: new Uint8Array(31) } })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, stamp: -1 })), 'DECODE_FAILED')
-    expectCode(() => decodeEvent(cbor.encode({ ...obj, body: { kind: 'delete', key: 'a\nb' } })), 'DECODE_FAILED')
+    const obj = cbor.decode(e.signed) as Record<string, unknown>
+    const wrap = (o: unknown): Uint8Array => cbor.encode({ s: cbor.encode(o), g: e.sig })
+    expect(decodeEvent(wrap(obj)).bytes).toEqual(e.bytes)
+    expectCode(() => decodeEvent(wrap({ ...obj, v: 2 })), 'UNSUPPORTED_VERSION')
+    expectCode(() => decodeEvent(wrap({ ...obj, body: { kind: 'chmod', key: 'k' } })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, seq: 'one' })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, seq: 0 })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, extra: 1 })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, body: { ...(obj.body as object), digest: new Uint8Array(31) } })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, stamp: -1 })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(wrap({ ...obj, body: { kind: 'delete', key: 'a\nb' } })), 'DECODE_FAILED')
+    expectCode(() => decodeEvent(cbor.encode({ s: e.signed, g: e.sig, x: 1 })), 'DECODE_FAILED')
     // A non-minimal integer encoding of seq (0x18 0x01 for 1) is valid CBOR but not canonical.
-    const hex = Buffer.from(e.bytes).toString('hex').replace('63736571' + '01', '63736571' + '1801')
-    expectCode(() => decodeEvent(Buffer.from(hex, 'hex')), 'DECODE_FAILED')
+    const hex = Buffer.from(e.signed).toString('hex').replace('63736571' + '01', '63736571' + '1801')
+    expect(hex).not.toBe(Buffer.from(e.signed).toString('hex'))
+    expectCode(() => decodeEvent(cbor.encode({ s: Buffer.from(hex, 'hex'), g: e.sig })), 'DECODE_FAILED')
+    // The same for the envelope: a byte string length in a longer form than needed.
+    const env = Buffer.from(e.bytes).toString('hex')
+    const sigHeader = '6167' + '5820' // "g" then bytes(32)
+    expect(env).toContain(sigHeader)
+    expectCode(() => decodeEvent(Buffer.from(env.replace(sigHeader, '6167' + '590020'), 'hex')), 'DECODE_FAILED')
   })
 
   it('refuses oversized fields and events', () => {
