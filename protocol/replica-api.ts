@@ -40,6 +40,12 @@ export interface PersistBatch {
   put: Event[]
   /** Events that lost their place (superseded, or collected tombstones): delete them. */
   remove: Array<{ author: string, seq: number, key: string }>
+  /**
+   * Keys whose winner changed, with the new winner's (author, seq), or null
+   * when the key is gone: the LWW index to store. (In a federation several
+   * versions of a key are stored — `put` — but only one is the winner.)
+   */
+  winners: Array<[key: string, winner: { author: string, seq: number } | null]>
   /** Version-vector entries that changed. */
   vv: VersionVectorEntries
   /** The HLC high-water mark after this batch. */

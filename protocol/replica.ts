@@ -78,7 +78,7 @@ export class Replica implements ReplicaApi {
   private selfSeq: number
   private durableSelfSeq: number
   private batchN = 0
-  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[] }
+  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
   private nextAntiEntropyMs: number
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
@@ -272,6 +272,7 @@ export class Replica implements ReplicaApi {
   private install (e: Event, dropped: Event[]): void {
     this.log.add(e)
     this.changes.put.push(e)
+    this.changes.keys.add(e.body.key)
     for (const d of dropped) {
       this.log.remove(d)
       this.changes.remove.push(d)
@@ -285,6 +286,7 @@ export class Replica implements ReplicaApi {
     if (!r.removed) return
     this.log.remove(e)
     this.changes.remove.push(e)
+    this.changes.keys.add(e.body.key)
     if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
   }
 
@@ -445,14 +447,18 @@ export class Replica implements ReplicaApi {
   private flush (): void {
     const ch = this.changes
     if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
-    this.changes = { put: [], remove: [], vv: new Set(), own: [] }
+    this.changes = { put: [], remove: [], vv: new Set(), own: [], keys: new Set() }
     // An event both installed and replaced within one batch need not touch disk.
     const removed = new Set(ch.remove)
     const put = ch.put.filter(e => !removed.has(e))
     const putSet = new Set(ch.put)
     const remove = ch.remove.filter(e => !putSet.has(e)).map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
     const vv = [...ch.vv].map(a => this.vv.entry(a))
-    const batch: PersistBatch = { n: ++this.batchN, put, remove, vv, highWater: this.clock.highWater() }
+    const winners: PersistBatch['winners'] = [...ch.keys].map(key => {
+      const w = this.state.get(key)
+      return [key, w === undefined ? null : { author: w.author, seq: w.seq }]
+    })
+    const batch: PersistBatch = { n: ++this.batchN, put, remove, winners, vv, highWater: this.clock.highWater() }
     this.pending.push({ n: batch.n, vv, own: ch.own })
     this.c.persist(batch)
   }
