@@ -10,7 +10,7 @@
 // (the replicas at both ends were told peerUp) while both ends are alive and
 // no partition or flapping separates them.
 
-import type { Event, EventBody } from '../protocol/event.js'
+import type { DeleteBody, Event, PutBody } from '../protocol/event.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaInit } from '../protocol/replica-api.js'
@@ -126,7 +126,7 @@ export class Cluster {
   // ------------------------------------------------------------ workload
 
   /** A client write at node i; undefined when that node cannot take it (down, paused, gone). */
-  write (i: number, body: EventBody): WriteRecord | undefined {
+  write (i: number, body: PutBody | DeleteBody): WriteRecord | undefined {
     const node = this.nodes[i]
     if (node === undefined || node.status !== 'up') return undefined
     const now = this.now()

@@ -110,10 +110,8 @@ export class Run {
   /**
    * A graceful leave: the node takes no more writes and departs once some live
    * peer's version vector covers its whole own sequence — what `mycel leave`
-   * must wait for. "Some peer holds each of my writes" is not enough: the core
-   * relays an author's events by anti-entropy only up to the contiguous
-   * coverage (through entries), so an event a peer got by push beyond a gap
-   * would be stranded there once its author is gone (found by sweep seed 139).
+   * should wait for. (Before the core relayed events held above a gap, "some
+   * peer holds each of my writes" was not enough: sweep seed 139.)
    */
   private leaveWhenSafe (n: number): void {
     const c = this.cluster

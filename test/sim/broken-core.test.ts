@@ -18,6 +18,17 @@ const ignoresRemoteDeletes: ReplicaFactory = (init, components, snapshot) => {
   return r
 }
 
+/** A core that never applies anything n0 wrote, when it hears it from a peer. */
+const shunsN0: ReplicaFactory = (init, components, snapshot) => {
+  const r = new Replica(init, components, snapshot)
+  const receive = r.receive.bind(r)
+  r.receive = (from: string, m: SyncMessage) => {
+    if (m.type === 'push' || m.type === 'events') m = { ...m, events: m.events.filter(e => e.author !== 'n0') }
+    receive(from, m)
+  }
+  return r
+}
+
 /** A core whose restart ignores the disk: it comes back empty. */
 const forgetsOnRestart: ReplicaFactory = (init, components) => new Replica(init, components)
 
@@ -46,9 +57,10 @@ describe('the harness catches broken cores', () => {
   })
 
   it('a broken core fails a seeded run: ok false, violations listed, replay command given', () => {
-    const r = runSim({ seed: 5, nodes: 4, writes: 80, durationMs: 2000 }, { createReplica: ignoresRemoteDeletes })
+    const r = runSim({ seed: 5, nodes: 4, writes: 80, durationMs: 2000 }, { createReplica: shunsN0 })
     expect(r.ok).toBe(false)
-    expect(r.violations.length).toBeGreaterThan(0)
+    expect(r.violations.map(v => v.check)).toContain('convergence')
+    expect(r.violations.map(v => v.check)).toContain('lost-write')
     expect(r.replay).toBe('mycel sim --seed 5 --scenario steady --nodes 4 --writes 80 --rate 40 --latency 50ms --duration 2000ms')
   })
 })

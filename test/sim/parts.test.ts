@@ -17,9 +17,9 @@ const e = (author: string, seq: number, key: string): Event => ({ author, seq, b
 describe('VirtualDisk', () => {
   it('only flushed batches survive a crash; removes and vv apply in order', () => {
     const d = new VirtualDisk()
-    d.write({ n: 1, put: [e('a', 1, 'x'), e('a', 2, 'y')], remove: [], vv: [['a', 2]], highWater: 5n })
-    d.write({ n: 2, put: [e('b', 1, 'x')], remove: [{ author: 'a', seq: 1, key: 'x' }], vv: [['b', 1]], highWater: 7n })
-    d.write({ n: 3, put: [e('a', 3, 'z')], remove: [], vv: [['a', 3]], highWater: 9n })
+    d.write({ n: 1, put: [e('a', 1, 'x'), e('a', 2, 'y')], remove: [], winners: [], vv: [['a', 2]], highWater: 5n })
+    d.write({ n: 2, put: [e('b', 1, 'x')], remove: [{ author: 'a', seq: 1, key: 'x' }], winners: [], vv: [['b', 1]], highWater: 7n })
+    d.write({ n: 3, put: [e('a', 3, 'z')], remove: [], winners: [], vv: [['a', 3]], highWater: 9n })
     expect(d.flushThrough(2)).toBe(2)
     expect(d.crash()).toBe(1)
     const s = d.snapshot()

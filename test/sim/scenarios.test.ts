@@ -119,12 +119,11 @@ describe('scripted scenarios', () => {
   })
 
   // Found by the chaos and clock-skew sweeps (e.g. `mycel sim --seed 9 --scenario clock-skew --nodes 7
-  // --writes 150 --rate 50 --latency 50ms --duration 3000ms`). A replica sends tombstone acks only while it
-  // holds tombstones itself, so once every other member has collected a tombstone, a straggler that still
-  // holds it — here a node restarted with an empty ack table — never hears another ack and keeps it
-  // forever: the digests never agree again. Expected to fail until protocol/ sends acks (or answers acks)
-  // when it holds no tombstones; then turn `it.fails` into `it`.
-  it.fails('KNOWN CORE BUG: a straggler keeps a tombstone the others collected, and never converges', () => {
+  // --writes 150 --rate 50 --latency 50ms --duration 3000ms`): a replica sent tombstone acks only while it
+  // held tombstones itself, so once every other member had collected a tombstone, a straggler still holding
+  // it — here a node restarted with an empty ack table — never heard another ack and kept it forever, and
+  // the digests never agreed again. Fixed in protocol/ (acks are answered).
+  it('a straggler restarted with an empty ack table still collects the tombstone the others collected', () => {
     const c = cluster(3)
     c.put(0, 'k')
     c.runFor(200)
@@ -144,14 +143,12 @@ describe('scripted scenarios', () => {
     expect(c.check()).toEqual([])
   })
 
-  // Found by the chaos sweep (seed 139 of `--nodes 7 --writes 80 --duration 3s`, before leaves waited for a
-  // peer's version vector to cover the leaver). Anti-entropy serves an author's events only up to the
-  // receiver's contiguous coverage, vouched by `through` entries that only the author (or a node covered by
-  // it) can give. An event a node got by push *beyond a gap* — the author's earlier events were superseded
-  // at the author and never sent — is therefore never relayed onwards: if the author is gone for good (left,
-  // or its disk died), the acknowledged write stays stranded where the push landed. Expected to fail until
-  // protocol/ lets anti-entropy offer events held above a gap (without vouching for the gap).
-  it.fails('KNOWN CORE BUG: an event pushed beyond a gap is not relayed once its author is gone', () => {
+  // Found by the chaos sweep (seed 139 of `--nodes 7 --writes 80 --duration 3s`): anti-entropy served an
+  // author's events only up to the receiver's contiguous coverage, so an event a node got by push *beyond a
+  // gap* — the author's earlier events superseded at the author and never sent — was never relayed onwards;
+  // once its author was gone for good, the acknowledged write stayed stranded where the push landed. Fixed in
+  // protocol/ (anti-entropy offers events held above a gap).
+  it('an event pushed beyond a gap is relayed even after its author is gone', () => {
     const c = cluster(3)
     c.cutOneWay([0], [1, 2])
     for (let i = 0; i < 3; i++) { c.put(0, 'k'); c.runFor(20) } // n0:1..3, each superseding the last
