@@ -47,4 +47,4 @@ export const EPOCH_MS = 1_767_225_600_000
  * Write × node visibility marks one run follows at most. Beyond, latency is measured on every n-th
  * write only (the report says how many): marking is O(writes × nodes) and would dominate a 1000-node run.
  */
-export const MAX_VISIBILITY_MARKS = 2_000_000
+export const MAX_VISIBILITY_MARKS = 1_000_000
