@@ -1,0 +1,41 @@
+// Every limit of the daemon's own parts (store, blobs, local API, driver loop),
+// together, each with why it is what it is. The network's limits live in
+// daemon/net/; the core's in protocol/.
+
+/** Largest blob one publish accepts. Generous (a site's artifacts can be large) but bounded so a runaway upload cannot fill the disk unnoticed; config `maxBlobBytes` overrides. */
+export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 ** 3
+
+/** Largest JSON body the API reads (no route needs more than a few hundred bytes). */
+export const MAX_API_JSON_BYTES = 64 * 1024
+
+/** Concurrent API requests served; beyond, 503 UNAVAILABLE. The CLI makes one at a time; this stops a runaway script from exhausting file descriptors. */
+export const MAX_API_CONNECTIONS = 64
+
+/** Props per publish and their sizes: props travel in every event, so they must stay small. */
+export const MAX_PROPS = 64
+export const MAX_PROP_KEY_BYTES = 128
+export const MAX_PROP_VALUE_BYTES = 1024
+
+/** Largest key (UTF-8 bytes). Keys are paths like `builds/linux/app-1.2.tar.gz`. */
+export const MAX_KEY_BYTES = 1024
+
+/** Longest `ls` answer: beyond, the caller narrows by prefix (the answer is built in memory). */
+export const MAX_LIST_ENTRIES = 100_000
+
+/** Cap on the delay between two `replica.tick()` calls, so a clock jump never leaves the core asleep long. */
+export const TICK_DELAY_MS_MAX = 1000
+
+/** How long a publish waits for its batch to become durable before answering TIMEOUT (a wedged disk). */
+export const DURABLE_TIMEOUT_MS = 30_000
+
+/** Events in one LevelDB batch when several persist batches are merged (group commit); bounds one write's size. */
+export const MAX_EVENTS_PER_WRITE = 10_000
+
+/** Size of the read buffer when streaming a blob through sha-256 (node's default highWaterMark is 64 KiB). */
+export const BLOB_CHUNK_BYTES = 1024 * 1024
+
+/** Length of an invite token we accept (base64url JSON): addresses are few and short. */
+export const MAX_INVITE_TOKEN_CHARS = 8 * 1024
+
+/** Listen addresses accepted from config and flags. */
+export const MAX_LISTEN_ADDRS = 16
