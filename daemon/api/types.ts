@@ -53,7 +53,8 @@ export interface StatusInfo {
   dir: string
   version: string
   uptimeMs: number
-  stats: Record<string, number>
+  /** Counters of the core (and the network, under `net`) for diagnostics; not a stable contract. */
+  stats: Record<string, unknown>
 }
 
 export interface NodeApi {
