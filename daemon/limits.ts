@@ -5,19 +5,8 @@
 /** Largest blob one publish accepts. Generous (a site's artifacts can be large) but bounded so a runaway upload cannot fill the disk unnoticed; config `maxBlobBytes` overrides. */
 export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 ** 3
 
-/** Largest JSON body the API reads (no route needs more than a few hundred bytes). */
-export const MAX_API_JSON_BYTES = 64 * 1024
-
-/** Concurrent API requests served; beyond, 503 UNAVAILABLE. The CLI makes one at a time; this stops a runaway script from exhausting file descriptors. */
+/** Concurrent API connections; beyond, node:http drops new ones. The CLI makes one at a time; this stops a runaway script from exhausting file descriptors. */
 export const MAX_API_CONNECTIONS = 64
-
-/** Props per publish and their sizes: props travel in every event, so they must stay small. */
-export const MAX_PROPS = 64
-export const MAX_PROP_KEY_BYTES = 128
-export const MAX_PROP_VALUE_BYTES = 1024
-
-/** Largest key (UTF-8 bytes). Keys are paths like `builds/linux/app-1.2.tar.gz`. */
-export const MAX_KEY_BYTES = 1024
 
 /** Longest `ls` answer: beyond, the caller narrows by prefix (the answer is built in memory). */
 export const MAX_LIST_ENTRIES = 100_000

@@ -120,9 +120,9 @@ export class LocalNode implements NodeApi {
    * write is acknowledged once that batch is on disk.
    */
   private async writeDurably (body: Parameters<ReplicaApi['write']>[0]): Promise<Event> {
-    const before = this.c.queue.lastBatch
+    const before = this.c.replica.lastBatchNumber()
     const event = this.c.replica.write(body)
-    const n = this.c.queue.lastBatch
+    const n = this.c.replica.lastBatchNumber()
     if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
     this.c.poke()
     let timer: NodeJS.Timeout | undefined

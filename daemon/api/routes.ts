@@ -10,7 +10,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { MycelError } from '../../protocol/errors.js'
-import { MAX_KEY_BYTES, MAX_LIST_ENTRIES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../limits.js'
+import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
+import { MAX_LIST_ENTRIES } from '../limits.js'
 import { sendError, sendJson } from './errors.js'
 import type { NodeApi } from './types.js'
 

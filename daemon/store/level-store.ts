@@ -68,7 +68,13 @@ export class LevelStore {
   }
 
   async open (): Promise<void> {
-    await this.db.open()
+    try {
+      await this.db.open()
+    } catch (err) {
+      const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+      if (locked) throw new MycelError('UNAVAILABLE', `${this.db.location} is in use by another mycel daemon`, { cause: err })
+      throw new MycelError('INTERNAL', `cannot open the store at ${this.db.location}: ${(err as Error).message}`, { cause: err })
+    }
     const format = await this.getText('meta!format')
     if (format === undefined) {
       await this.db.put('meta!format', enc.encode(STORE_FORMAT), { sync: this.sync })

@@ -95,3 +95,27 @@ describe('LevelStore', () => {
     await again.close()
   })
 })
+
+describe('LevelStore with the real codec', () => {
+  it('stores canonical event bytes and decodes them strictly on load', async () => {
+    const { signEvent, decodeEvent } = await import('../../protocol/codec.js')
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-store-'))
+    try {
+      const signer = { sign: () => new Uint8Array(64).fill(1) }
+      const e = signEvent({ v: 1, author: 'A', seq: 1, stamp: 123n << 16n, body: { kind: 'put', key: 'k', digest: new Uint8Array(32), size: 0, props: { a: 'b' } } }, signer)
+      const store = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
+      await store.open()
+      await store.write([{ n: 1, put: [e], remove: [], vv: [['A', 1]], highWater: e.stamp }])
+      await store.close()
+      const again = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
+      await again.open()
+      const [loaded] = (await again.loadSnapshot()).events
+      expect(loaded.id).toEqual(e.id)
+      expect(loaded.body).toEqual(e.body)
+      expect((await again.check()).ok).toBe(true)
+      await again.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
