@@ -1,0 +1,4 @@
+// The mesh logs through an injected function so the daemon decides format and destination.
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void
+
+export const silentLog: LogFn = () => {}
