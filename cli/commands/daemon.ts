@@ -36,7 +36,14 @@ antiEntropyIntervalMs, maxBlobBytes. The local API listens on 127.0.0.1; its URL
       log,
       onFatal: err => { fatal = err; wake() }
     })
+    let signals = 0
     const onSignal = (signal: string): void => {
+      signals++
+      if (signals > 1) {
+        // A second Ctrl-C means "now": acknowledged writes are already on disk, so nothing is lost.
+        log.warn('second signal: exiting without a clean stop', { signal })
+        process.exit(EXIT.FAILURE)
+      }
       log.info('signal received: stopping', { signal })
       wake()
     }
