@@ -37,9 +37,13 @@ export class ApiClient {
     let url: string
     let token: string
     try {
-      url = (JSON.parse(await readFile(join(dir, 'api.json'), 'utf8')) as { url: string }).url
+      const file = JSON.parse(await readFile(join(dir, 'api.json'), 'utf8')) as { url: string, pid?: number }
+      // A daemon killed with -9 leaves api.json behind: check its pid before trusting it.
+      if (typeof file.pid === 'number' && !isAlive(file.pid)) throw notRunning(dir)
+      url = file.url
       token = (await readFile(join(dir, 'api.token'), 'utf8')).trim()
     } catch (err) {
+      if (err instanceof MycelError) throw err
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning(dir)
       throw new MycelError('CLOSED', `cannot read the daemon's API files in ${dir}: ${(err as Error).message}`, { cause: err })
     }
@@ -102,6 +106,15 @@ async function statFile (path: string): Promise<{ size: number }> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MycelError.usage(`no such file: ${path}`)
     throw err
+  }
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, but another user's
   }
 }
 

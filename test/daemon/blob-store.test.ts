@@ -56,3 +56,22 @@ describe('BlobStore', () => {
     expect(info.digestText).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
   })
 })
+
+describe('BlobStore upload failures', () => {
+  it('an upload that fails midway leaves no temp file and no blob', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-blobs-'))
+    try {
+      const store = new BlobStore({ dir, maxBlobBytes: 1 << 20 })
+      await store.start()
+      async function * broken (): AsyncIterable<Uint8Array> {
+        yield Buffer.from('first part')
+        throw new Error('client went away')
+      }
+      await expect(store.put(broken())).rejects.toThrow('client went away')
+      expect(await readdir(join(dir, 'blobs', 'tmp'))).toEqual([])
+      expect(await store.list()).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

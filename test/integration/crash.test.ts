@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { decodeEvent } from '../../protocol/codec.js'
 import { LevelStore } from '../../daemon/store/level-store.js'
-import { Node, until, view } from './harness.js'
+import { cli, Node, until, view } from './harness.js'
 
 /**
  * Publishes `prefix/0..` on `node` with `inFlight` requests at a time until
@@ -67,6 +67,11 @@ describe('crash and catch-up', () => {
     const { acked: ackedOnB, cut } = await stream
     expect(ackedOnB.size).toBeGreaterThanOrEqual(40)
     expect(cut).toBeGreaterThan(0) // the kill really landed mid-stream
+
+    // The killed daemon left api.json behind; the CLI sees through it.
+    const stale = await cli(['ls', '--dir', b.dir])
+    expect(stale.code).toBe(1)
+    expect(stale.stderr).toMatch(/no mycel daemon is running/)
 
     // Offline: the store opens consistent and holds every acknowledged write.
     const offline = await checkStore(b.dir)
