@@ -12,8 +12,7 @@ import { cli, Node, until, view } from './harness.js'
  * `stop()` says so; returns key → digest of every acknowledged (201) write.
  * Requests cut off by a kill simply fail: they were never acknowledged.
  */
-async function publishStream (node: Node, prefix: string, inFlight: number, stop: () => boolean): Promise<{ acked: Map<string, string>, cut: number }> {
-  const acked = new Map<string, string>()
+async function publishStream (node: Node, prefix: string, inFlight: number, stop: () => boolean, acked = new Map<string, string>()): Promise<{ acked: Map<string, string>, cut: number }> {
   let cut = 0
   let next = 0
   const worker = async (): Promise<void> => {
@@ -60,8 +59,9 @@ describe('crash and catch-up', () => {
 
     // Kill B while 8 publishes are in flight, after at least 40 were acknowledged.
     let killed = false
-    const stream = publishStream(b, 'b', 8, () => killed)
-    await until('40 acknowledged publishes on B', async () => (await b.keys()).length >= 40, 30_000, 5)
+    const acks = new Map<string, string>()
+    const stream = publishStream(b, 'b', 8, () => killed, acks)
+    await until('40 acknowledged publishes on B', () => acks.size >= 40, 30_000, 2)
     await b.kill()
     killed = true
     const { acked: ackedOnB, cut } = await stream
@@ -101,9 +101,9 @@ describe('crash and catch-up', () => {
     for (let round = 0; round < 3; round++) {
       await solo.start()
       let stop = false
-      const stream = publishStream(solo, `r${round}`, 6, () => stop)
-      const target = acked.size + 15 + round * 7
-      await until('some acknowledged writes', async () => (await solo.keys()).length >= target, 30_000, 5)
+      const acks = new Map<string, string>()
+      const stream = publishStream(solo, `r${round}`, 6, () => stop, acks)
+      await until('some acknowledged writes', () => acks.size >= 15 + round * 7, 30_000, 2)
       await solo.kill()
       stop = true
       const { acked: now, cut } = await stream
