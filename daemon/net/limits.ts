@@ -35,6 +35,11 @@ export interface NetLimits {
   sendQueueMessages: number
   sendQueueBytes: number
   /**
+   * Bytes a sync stream may hold in its own write buffer before the writer waits. Small, because that
+   * buffer is outside our queue's bound; 1 MiB keeps a yamux window's worth of pipe busy on a LAN.
+   */
+  streamWriteBufferBytes: number
+  /**
    * Per-peer inbound frames decoded but not yet taken by the handler. Above either mark the stream is
    * paused, so yamux stops granting window and the sender's writes wait on onDrain().
    */
@@ -84,6 +89,7 @@ export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
   drainTimeoutMs: 30_000,
   sendQueueMessages: 256,
   sendQueueBytes: 16 * MiB,
+  streamWriteBufferBytes: 1 * MiB,
   receiveQueueMessages: 64,
   receiveQueueBytes: 8 * MiB,
   yamuxMaxWindowBytes: 8 * MiB,

@@ -268,7 +268,11 @@ class Libp2pMesh implements Mesh, SessionHost {
     let sendQueuedBytes = 0
     let receiveQueued = 0
     let receiveQueuedBytes = 0
+    let streamWriteBufferedBytes = 0
+    let streamReadBufferedBytes = 0
     for (const state of this.peers.values()) {
+      streamWriteBufferedBytes += state.outbound?.stream.writeBufferLength ?? 0
+      streamReadBufferedBytes += state.inbound?.stream.readBufferLength ?? 0
       sendQueued += state.outbound?.queuedMessages ?? 0
       sendQueuedBytes += state.outbound?.queuedBytes ?? 0
       receiveQueued += state.inbound?.queuedMessages ?? 0
@@ -282,7 +286,9 @@ class Libp2pMesh implements Mesh, SessionHost {
       sendQueued,
       sendQueuedBytes,
       receiveQueued,
-      receiveQueuedBytes
+      receiveQueuedBytes,
+      streamWriteBufferedBytes,
+      streamReadBufferedBytes
     }
   }
 

@@ -44,6 +44,28 @@ function bytesOf (evt: StreamMessageEvent): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray()
 }
 
+/** The next 'drain', 'idle' or 'close' of a stream, or the signal's abort. */
+async function nextEvent (stream: Stream, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      stream.removeEventListener('drain', done)
+      stream.removeEventListener('idle', done)
+      stream.removeEventListener('close', done)
+      signal.removeEventListener('abort', aborted)
+      resolve()
+    }
+    const aborted = (): void => {
+      done()
+      reject(signal.reason)
+    }
+    stream.addEventListener('drain', done)
+    stream.addEventListener('idle', done)
+    stream.addEventListener('close', done)
+    signal.addEventListener('abort', aborted)
+  })
+}
+
 function describe (err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
 }
@@ -217,17 +239,33 @@ export class OutboundSession extends SessionBase {
       while (!this.done && this.queue.length > 0) {
         const frame = this.queue.shift() as Uint8Array
         this.queued -= frame.byteLength
-        if (!this.writeFrame(frame)) {
-          try {
-            await this.stream.onDrain({ signal: AbortSignal.timeout(this.host.limits.drainTimeoutMs) })
-          } catch (err) {
-            if (!this.done) this.host.counters.drainTimeouts++
-            throw err
-          }
-        }
+        this.writeFrame(frame)
+        await this.writable()
       }
     } finally {
       this.writing = false
+    }
+  }
+
+  /**
+   * Wait until the stream's own write buffer is back under its high-water mark. onDrain() alone is not
+   * enough: libp2p dispatches 'drain' to every stream of a connection when the socket drains, even to a
+   * stream whose yamux send window is exhausted, and a writer trusting it piled 25 MiB into the write
+   * buffer of a stream to a paused receiver. So re-check the buffer after every drain, under one deadline
+   * for the whole stall.
+   */
+  private async writable (): Promise<void> {
+    const highWater = this.host.limits.streamWriteBufferBytes
+    if (!this.stream.writableNeedsDrain && this.stream.writeBufferLength <= highWater) return
+    const signal = AbortSignal.timeout(this.host.limits.drainTimeoutMs)
+    try {
+      while (!this.done && (this.stream.writableNeedsDrain || this.stream.writeBufferLength > highWater)) {
+        if (this.stream.status !== 'open') throw new MycelError('CLOSED', 'sync stream closed while writing')
+        await nextEvent(this.stream, signal)
+      }
+    } catch (err) {
+      if (!this.done && signal.aborted) this.host.counters.drainTimeouts++
+      throw err
     }
   }
 
