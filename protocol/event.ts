@@ -42,7 +42,9 @@ export interface UnsignedEvent {
 /** An event as it travels and is stored: immutable; bytes and id cached. */
 export interface Event extends UnsignedEvent {
   sig: Uint8Array
-  /** Canonical encoding of the whole signed event. */
+  /** Canonical encoding of the unsigned event: exactly the bytes the author signed. */
+  readonly signed: Uint8Array
+  /** Canonical encoding of the envelope {s: signed, g: sig}: what travels and is stored. */
   readonly bytes: Uint8Array
   /** sha-256 of `bytes`. */
   readonly id: Uint8Array

@@ -5,9 +5,11 @@
 // Anti-entropy round, initiated by A towards B every antiEntropyIntervalMs:
 //   A → B  digest{digest}                       (~40 bytes; in sync ⇒ nothing more)
 //   B → A  vv{vv, reply: true}                  (digests differ: "this is what I have")
-//   A → B  events{events B lacks, through}      (O(d), split into bounded batches)
+//   A → B  events{events B lacks, through, more} (O(d), split into bounded batches)
 //   A → B  vv{vv, reply: false}                 ("and this is what I have")
-//   B → A  events{events A lacks, through}
+//   B → A  events{events A lacks, through, more}
+// A receiver of events{more: true} answers at once with vv{reply: false}: a
+// pull-based catch-up with one bounded response in flight.
 // Eager push: a new event goes out in push{events, ttl} to a few peers; a peer
 // that learns something new from a push forwards it while ttl > 0.
 // Tombstone acknowledgements ride on acks{...} (see tombstones.ts).
@@ -29,14 +31,20 @@ export interface VersionVectorMessage {
   reply: boolean
 }
 
+/**
+ * `[author, from, to]`: "if you were covered through `from`, you are now
+ * covered through `to`" — every event of that author in (from, to] is either
+ * in this message or superseded in the sender's state. Conditional on `from`
+ * so that a lost or reordered batch can never make a receiver skip events.
+ */
+export type ThroughEntry = [author: string, from: number, to: number]
+
 export interface EventsMessage {
   type: 'events'
   events: Event[]
-  /**
-   * For each author, the sequence number through which the sender vouches the
-   * receiver is now covered: every omitted event up to it is superseded.
-   */
-  through: VersionVectorEntries
+  through: ThroughEntry[]
+  /** The sender stopped at its per-round byte budget: ask again (send vv) for the rest. */
+  more: boolean
 }
 
 export interface PushMessage {

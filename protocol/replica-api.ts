@@ -62,6 +62,11 @@ export interface ReplicaComponents {
   authorize?: (event: Event) => string | undefined
   /** Told of every change to the state (for watch, metrics, blob fetching). */
   observer?: ReplicaObserver
+  /**
+   * The current members (author ids) whose acknowledgement a tombstone needs
+   * before it may be collected. Absent ⇒ tombstones are kept forever.
+   */
+  members?: () => string[]
 }
 
 export interface ReplicaObserver {
@@ -88,16 +93,28 @@ export interface ReplicaStats {
 
 export interface ReplicaApi {
   readonly id: string
-  /** Author a local event; it is pushed to peers only after markDurable covers it. */
+  /**
+   * Author a local event; it is pushed to peers only after markDurable covers it.
+   * write() calls persist() synchronously before returning: the event's batch
+   * is lastBatchNumber(). The write is acknowledged once that batch is durable.
+   */
   write(body: EventBody): Event
+  lastBatchNumber(): number
   /** The driver's acknowledgement that persist batch `n` (and all before it) is durable. */
   markDurable(n: number): void
   /** A message arrived from peer `from`. Never throws on bad input; refuses and counts. */
   receive(from: string, message: SyncMessage): void
   peerUp(peer: string): void
   peerDown(peer: string): void
-  /** Run what is due; returns the monotonic time (ms) at which to call tick next. */
+  /**
+   * Run what is due; returns the monotonic time (ms) at which to call tick next.
+   * Call it after EVERY input too (write, receive, peerUp, markDurable): inputs
+   * can schedule work sooner (a push flush pushDelayMs later) than the deadline
+   * the previous tick returned. It is cheap when nothing is due.
+   */
   tick(): number
+  /** The deadline tick() would return, without running anything. */
+  nextTickMs(): number
   /** The winning event of a key (a put or a tombstone). */
   get(key: string): Event | undefined
   /** Live (non-tombstone) winners whose key starts with prefix, sorted by key. */
@@ -107,5 +124,11 @@ export interface ReplicaApi {
   /** A digest two replicas compare: equal iff (barring hash collisions) same winners. */
   digest(): Uint8Array
   versionVector(): VersionVectorEntries
+  /** The HLC high-water mark (also carried by every PersistBatch). */
+  highWater(): Stamp
+  /** Peers currently up (peerUp without peerDown). */
+  connectedPeers(): string[]
+  /** A connected peer's last reported coverage (from its vv messages) and last sync time (monotonic ms). */
+  peerStatus(peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined
   stats(): ReplicaStats
 }

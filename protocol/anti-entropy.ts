@@ -1,0 +1,63 @@
+// Builds the answer to a peer's version vector: every event the peer lacks,
+// author by author, in batches bounded in bytes, with conditional `through`
+// entries (see messages.ts) so that superseded events never need sending and
+// a lost batch never makes the peer skip anything. A response stops after a
+// byte budget and says `more`; the peer pulls the rest.
+
+import type { AuthorLog } from './author-log.js'
+import type { EventsMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
+
+export interface ResponseInit {
+  log: AuthorLog
+  /** Our coverage per author, already capped for what we may serve. */
+  ours: VersionVectorEntries
+  theirs: Map<string, number>
+  maxBatchBytes: number
+  maxBatches: number
+}
+
+/** Fixed per-event and per-entry allowances for CBOR framing. */
+const EVENT_OVERHEAD = 4
+const THROUGH_OVERHEAD = 80
+
+export function buildResponse (init: ResponseInit): EventsMessage[] {
+  const batches: EventsMessage[] = []
+  let current: EventsMessage = { type: 'events', events: [], through: [], more: false }
+  let bytes = 0
+
+  const close = (): boolean => {
+    batches.push(current)
+    current = { type: 'events', events: [], through: [], more: false }
+    bytes = 0
+    return batches.length < init.maxBatches
+  }
+
+  for (const [author, to] of init.ours) {
+    const from = init.theirs.get(author) ?? 0
+    if (to <= from) continue
+    let segFrom = from
+    for (const e of init.log.range(author, from, to)) {
+      const size = e.bytes.length + EVENT_OVERHEAD
+      if (bytes + size + THROUGH_OVERHEAD > init.maxBatchBytes && current.events.length > 0) {
+        // Everything below e.seq that we did not send is superseded here.
+        if (e.seq - 1 > segFrom) current.through.push([author, segFrom, e.seq - 1])
+        segFrom = e.seq - 1
+        if (!close()) {
+          batches[batches.length - 1].more = true
+          return batches
+        }
+      }
+      current.events.push(e)
+      bytes += size
+    }
+    const entry: ThroughEntry = [author, segFrom, to]
+    current.through.push(entry)
+    bytes += THROUGH_OVERHEAD
+    if (bytes >= init.maxBatchBytes && !close()) {
+      batches[batches.length - 1].more = true
+      return batches
+    }
+  }
+  if (current.events.length > 0 || current.through.length > 0) batches.push(current)
+  return batches
+}

@@ -1,0 +1,75 @@
+// The events this replica can serve, indexed by author and sequence number.
+// It holds exactly the current winners (superseded events are removed, so the
+// log is O(keys), not O(writes)), which lets anti-entropy answer "events of
+// author a after seq n" in O(d) without scanning the whole state.
+
+import type { Event } from './event.js'
+
+class AuthorEntries {
+  /** Sorted ascending; may contain removed seqs until the next compaction. */
+  private seqs: number[] = []
+  private dead = 0
+  readonly bySeq = new Map<number, Event>()
+
+  add (e: Event): void {
+    if (this.bySeq.has(e.seq)) return
+    this.bySeq.set(e.seq, e)
+    const last = this.seqs[this.seqs.length - 1]
+    if (last === undefined || e.seq > last) { this.seqs.push(e.seq); return }
+    const i = lowerBound(this.seqs, e.seq)
+    if (this.seqs[i] === e.seq) { this.dead--; return } // a removed seq came back
+    this.seqs.splice(i, 0, e.seq)
+  }
+
+  remove (seq: number): void {
+    if (!this.bySeq.delete(seq)) return
+    this.dead++
+    // Compact lazily: removals are frequent (every superseded write), splices are O(n).
+    if (this.dead > 64 && this.dead * 2 > this.seqs.length) {
+      this.seqs = this.seqs.filter(s => this.bySeq.has(s))
+      this.dead = 0
+    }
+  }
+
+  * after (seq: number, through: number): Generator<Event> {
+    for (let i = lowerBound(this.seqs, seq + 1); i < this.seqs.length; i++) {
+      const s = this.seqs[i]
+      if (s > through) return
+      const e = this.bySeq.get(s)
+      if (e !== undefined) yield e
+    }
+  }
+}
+
+export class AuthorLog {
+  private readonly authors = new Map<string, AuthorEntries>()
+
+  add (e: Event): void {
+    let entries = this.authors.get(e.author)
+    if (entries === undefined) { entries = new AuthorEntries(); this.authors.set(e.author, entries) }
+    entries.add(e)
+  }
+
+  remove (e: Pick<Event, 'author' | 'seq'>): void {
+    this.authors.get(e.author)?.remove(e.seq)
+  }
+
+  /** Events of `author` with from < seq ≤ through, ascending. */
+  range (author: string, from: number, through: number): Generator<Event> {
+    const entries = this.authors.get(author)
+    return entries === undefined ? emptyGen() : entries.after(from, through)
+  }
+}
+
+function * emptyGen (): Generator<Event> {}
+
+function lowerBound (arr: number[], x: number): number {
+  let lo = 0
+  let hi = arr.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (arr[mid] < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

@@ -1,0 +1,295 @@
+// Canonical encoding and strict decoding. Events and messages are DAG-CBOR
+// (deterministic: sorted map keys, minimal integers), so the same event always
+// has the same bytes and the same id. Decoding checks every field's type and
+// bound, rejects unknown fields and versions, and finally re-encodes and
+// compares: only canonical bytes are accepted, so an id can't be forged by an
+// alternative encoding. Every failure is a MycelError; nothing is half-applied
+// because nothing is applied here at all.
+
+import * as cbor from '@ipld/dag-cbor'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { MycelError } from './errors.js'
+import type { DeleteBody, Event, EventBody, PutBody, UnsignedEvent } from './event.js'
+import { isValidStamp } from './hlc.js'
+import * as L from './limits.js'
+import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
+import type { Signer } from './ports.js'
+
+const utf8 = new TextEncoder()
+
+// ---------------------------------------------------------------- events
+
+function bodyToWire (body: EventBody): Record<string, unknown> {
+  if (body.kind === 'put') {
+    const wire: Record<string, unknown> = { kind: 'put', key: body.key, digest: body.digest, size: body.size, props: body.props }
+    if (body.manifest !== undefined) wire.manifest = body.manifest
+    return wire
+  }
+  return { kind: 'delete', key: body.key }
+}
+
+function unsignedToWire (e: UnsignedEvent): Record<string, unknown> {
+  return { v: e.v, author: e.author, seq: e.seq, stamp: e.stamp, body: bodyToWire(e.body) }
+}
+
+/** The bytes an author signs: the canonical encoding of everything but the signature. */
+export function signingBytes (e: UnsignedEvent | Event): Uint8Array {
+  return 'signed' in e ? e.signed : cbor.encode(unsignedToWire(e))
+}
+
+/**
+ * The envelope {s, g} carries the signed bytes verbatim, so a receiver checks
+ * the signature over them without re-encoding, and the id (sha-256 of the
+ * envelope) is fixed by bytes nobody but the author could have chosen.
+ */
+function envelope (signed: Uint8Array, sig: Uint8Array): Uint8Array {
+  return cbor.encode({ s: signed, g: sig })
+}
+
+/** An event's wire and storage bytes (cached at creation). */
+export function encodeEvent (e: Event): Uint8Array {
+  return e.bytes
+}
+
+/** Signs and seals an event: computes its bytes and id once, for good. */
+export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
+  validateEvent(unsigned)
+  const signed = cbor.encode(unsignedToWire(unsigned))
+  const sig = signer.sign(signed)
+  bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
+  const bytes = envelope(signed, sig)
+  if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
+  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
+}
+
+export function decodeEvent (bytes: Uint8Array): Event {
+  if (!(bytes instanceof Uint8Array)) throw MycelError.decode('event is not bytes')
+  if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
+  const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
+  onlyFields(outer, ['s', 'g'], 'event envelope')
+  const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)
+  const sig = bytesField(outer.g, 'sig', 0, L.MAX_SIG_BYTES)
+  if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
+  const obj = asRecord(decodeCbor(signed, 'event'), 'event')
+  if (obj.v !== 1) throw MycelError.version(obj.v)
+  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body'], 'event')
+  const unsigned: UnsignedEvent = {
+    v: 1,
+    author: str(obj.author, 'author', L.MAX_AUTHOR_BYTES),
+    seq: int(obj.seq, 'seq', 1),
+    stamp: toStamp(obj.stamp),
+    body: decodeBody(obj.body)
+  }
+  if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
+  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
+}
+
+function decodeBody (raw: unknown): EventBody {
+  const obj = asRecord(raw, 'body')
+  if (obj.kind === 'put') {
+    onlyFields(obj, ['kind', 'key', 'digest', 'size', 'props', 'manifest'], 'put body')
+    const body: PutBody = {
+      kind: 'put',
+      key: keyField(obj.key),
+      digest: bytesField(obj.digest, 'digest', 32, 32),
+      size: int(obj.size, 'size', 0),
+      props: propsField(obj.props)
+    }
+    if (obj.manifest !== undefined) body.manifest = bytesField(obj.manifest, 'manifest', 32, 32)
+    return body
+  }
+  if (obj.kind === 'delete') {
+    onlyFields(obj, ['kind', 'key'], 'delete body')
+    const body: DeleteBody = { kind: 'delete', key: keyField(obj.key) }
+    return body
+  }
+  throw MycelError.decode(`unknown event kind ${JSON.stringify(String(obj.kind)).slice(0, 40)}`)
+}
+
+/** Checks an event built in memory (local writes) against the same rules as decoding. */
+export function validateEvent (e: UnsignedEvent): void {
+  if (e.v !== 1) throw MycelError.version(e.v)
+  str(e.author, 'author', L.MAX_AUTHOR_BYTES)
+  int(e.seq, 'seq', 1)
+  toStamp(e.stamp)
+  keyField(e.body.key)
+  if (e.body.kind === 'put') {
+    bytesField(e.body.digest, 'digest', 32, 32)
+    int(e.body.size, 'size', 0)
+    propsField(e.body.props)
+    if (e.body.manifest !== undefined) bytesField(e.body.manifest, 'manifest', 32, 32)
+  } else if (e.body.kind !== 'delete') {
+    throw MycelError.decode(`unknown event kind ${String((e.body as { kind: unknown }).kind)}`)
+  }
+}
+
+// ---------------------------------------------------------------- messages
+
+export function encodeMessage (m: SyncMessage): Uint8Array {
+  let wire: Record<string, unknown>
+  switch (m.type) {
+    case 'digest': wire = { t: 'digest', d: m.digest }; break
+    case 'vv': wire = { t: 'vv', vv: m.vv, r: m.reply }; break
+    case 'events': wire = { t: 'events', e: m.events.map(e => e.bytes), th: m.through, m: m.more }; break
+    case 'push': wire = { t: 'push', e: m.events.map(e => e.bytes), ttl: m.ttl }; break
+    case 'acks': wire = { t: 'acks', a: m.acks }; break
+  }
+  const bytes = cbor.encode({ v: 1, ...wire })
+  if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
+  return bytes
+}
+
+export function decodeMessage (bytes: Uint8Array): SyncMessage {
+  if (!(bytes instanceof Uint8Array)) throw MycelError.decode('message is not bytes')
+  if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
+  const obj = asRecord(decodeCbor(bytes, 'message'), 'message')
+  if (obj.v !== 1) throw MycelError.version(obj.v)
+  switch (obj.t) {
+    case 'digest':
+      onlyFields(obj, ['v', 't', 'd'], 'digest message')
+      return { type: 'digest', digest: bytesField(obj.d, 'digest', 32, 32) }
+    case 'vv':
+      onlyFields(obj, ['v', 't', 'vv', 'r'], 'vv message')
+      return { type: 'vv', vv: vvField(obj.vv), reply: bool(obj.r, 'reply') }
+    case 'events':
+      onlyFields(obj, ['v', 't', 'e', 'th', 'm'], 'events message')
+      return { type: 'events', events: eventsField(obj.e), through: throughField(obj.th), more: bool(obj.m, 'more') }
+    case 'push':
+      onlyFields(obj, ['v', 't', 'e', 'ttl'], 'push message')
+      return { type: 'push', events: eventsField(obj.e), ttl: int(obj.ttl, 'ttl', 0, L.MAX_PUSH_TTL) }
+    case 'acks': {
+      onlyFields(obj, ['v', 't', 'a'], 'acks message')
+      const rows = list(obj.a, 'acks', L.MAX_ACK_ROWS)
+      return {
+        type: 'acks',
+        acks: rows.map(row => {
+          const pair = list(row, 'ack row', 2)
+          if (pair.length !== 2) throw MycelError.decode('ack row must be [member, vv]')
+          return [str(pair[0], 'member', L.MAX_AUTHOR_BYTES), vvField(pair[1])]
+        })
+      }
+    }
+    default:
+      throw MycelError.decode(`unknown message type ${JSON.stringify(String(obj.t)).slice(0, 40)}`)
+  }
+}
+
+/** Encoded size of a message without building it twice (events carry their bytes). */
+export function messageSize (m: SyncMessage): number {
+  return encodeMessage(m).length
+}
+
+// ---------------------------------------------------------------- field checks
+
+function decodeCbor (bytes: Uint8Array, what: string): unknown {
+  try {
+    return cbor.decode(bytes)
+  } catch (err) {
+    throw MycelError.decode(`${what} is not valid DAG-CBOR`, err)
+  }
+}
+
+function asRecord (v: unknown, what: string): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
+    throw MycelError.decode(`${what} must be a map`)
+  }
+  return v as Record<string, unknown>
+}
+
+function onlyFields (obj: Record<string, unknown>, allowed: string[], what: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw MycelError.decode(`${what} has unknown field ${JSON.stringify(k.slice(0, 40))}`)
+  }
+}
+
+function str (v: unknown, what: string, maxBytes: number): string {
+  if (typeof v !== 'string' || v.length === 0) throw MycelError.decode(`${what} must be a non-empty string`)
+  const n = utf8.encode(v).length
+  if (n > maxBytes) throw MycelError.tooLarge(what, n, maxBytes)
+  return v
+}
+
+function keyField (v: unknown): string {
+  const key = str(v, 'key', L.MAX_KEY_BYTES)
+  // Control characters make keys unprintable and ambiguous in listings and paths.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) throw MycelError.decode('key contains a control character')
+  return key
+}
+
+function int (v: unknown, what: string, min: number, max = L.MAX_SAFE): number {
+  const n = typeof v === 'bigint' && v <= BigInt(L.MAX_SAFE) ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw MycelError.decode(`${what} must be an integer in [${min}, ${max}]`)
+  }
+  return n
+}
+
+function bool (v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw MycelError.decode(`${what} must be a boolean`)
+  return v
+}
+
+function toStamp (v: unknown): bigint {
+  const s = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v
+  if (!isValidStamp(s)) throw MycelError.decode('stamp must be a 64-bit unsigned integer')
+  return s
+}
+
+function bytesField (v: unknown, what: string, min: number, max: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw MycelError.decode(`${what} must be bytes`)
+  if (v.length > max) throw MycelError.tooLarge(what, v.length, max)
+  if (v.length < min) throw MycelError.decode(`${what} must be at least ${min} bytes`)
+  return v
+}
+
+function list (v: unknown, what: string, max: number): unknown[] {
+  if (!Array.isArray(v)) throw MycelError.decode(`${what} must be a list`)
+  if (v.length > max) throw MycelError.tooLarge(`${what} (entries)`, v.length, max)
+  return v
+}
+
+function propsField (v: unknown): Record<string, string> {
+  const obj = asRecord(v, 'props')
+  const keys = Object.keys(obj)
+  if (keys.length > L.MAX_PROPS) throw MycelError.tooLarge('props (entries)', keys.length, L.MAX_PROPS)
+  const out: Record<string, string> = {}
+  for (const k of keys) {
+    str(k, 'prop name', L.MAX_PROP_KEY_BYTES)
+    const value = obj[k]
+    if (typeof value !== 'string') throw MycelError.decode(`prop ${k.slice(0, 40)} must be a string`)
+    const n = utf8.encode(value).length
+    if (n > L.MAX_PROP_VALUE_BYTES) throw MycelError.tooLarge(`prop ${k.slice(0, 40)}`, n, L.MAX_PROP_VALUE_BYTES)
+    out[k] = value
+  }
+  return out
+}
+
+function vvField (v: unknown): VersionVectorEntries {
+  return list(v, 'version vector', L.MAX_VV_ENTRIES).map(entry => {
+    const pair = list(entry, 'version vector entry', 2)
+    if (pair.length !== 2) throw MycelError.decode('version vector entry must be [author, seq]')
+    return [str(pair[0], 'author', L.MAX_AUTHOR_BYTES), int(pair[1], 'seq', 0)]
+  })
+}
+
+function throughField (v: unknown): ThroughEntry[] {
+  return list(v, 'through', L.MAX_VV_ENTRIES).map(entry => {
+    const t = list(entry, 'through entry', 3)
+    if (t.length !== 3) throw MycelError.decode('through entry must be [author, from, to]')
+    const from = int(t[1], 'from', 0)
+    const to = int(t[2], 'to', 0)
+    if (to < from) throw MycelError.decode('through entry must have from <= to')
+    return [str(t[0], 'author', L.MAX_AUTHOR_BYTES), from, to]
+  })
+}
+
+function eventsField (v: unknown): Event[] {
+  return list(v, 'events', L.MAX_EVENTS_PER_MESSAGE).map(b => decodeEvent(b as Uint8Array))
+}
+
+export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,38 @@
+// Every bound of the core in one place, with the reason for its value.
+
+/** A key is a path-like name; 1 KiB is far above any sane artifact path yet keeps an event small. */
+export const MAX_KEY_BYTES = 1024
+/** Properties are labels (version, platform, ...), not content. */
+export const MAX_PROPS = 64
+export const MAX_PROP_KEY_BYTES = 128
+export const MAX_PROP_VALUE_BYTES = 1024
+/** A libp2p peer id string is ~52 characters; leave room for other id schemes. */
+export const MAX_AUTHOR_BYTES = 128
+/** Ed25519 signatures are 64 bytes; allow other schemes up to 128. */
+export const MAX_SIG_BYTES = 128
+/** One encoded event: the fields above fit comfortably in 16 KiB; larger is hostile. */
+export const MAX_EVENT_BYTES = 16 * 1024
+/** Sequence numbers and sizes must stay exact in a JS number. */
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+/** One encoded sync message (a batch of events plus framing); frames are capped at this before buffering. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+/** Default byte budget of one events/push batch: big enough to amortise framing, small enough to interleave. */
+export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024
+/** Events in one message: MAX_MESSAGE_BYTES / smallest plausible event (~100 B), rounded. */
+export const MAX_EVENTS_PER_MESSAGE = 50_000
+/** Version-vector entries in one message: one per author; federations are sites, not millions of peers. */
+export const MAX_VV_ENTRIES = 100_000
+/** Ack-table rows in one acks message. */
+export const MAX_ACK_ROWS = 1024
+/** Hops a push may still travel. */
+export const MAX_PUSH_TTL = 8
+
+/** Batches one anti-entropy response may span before it says `more` and waits to be asked again. */
+export const ANTI_ENTROPY_BATCHES_PER_RESPONSE = 4
+/** Events received ahead of a gap in one author's sequence that are tracked individually. */
+export const MAX_PENDING_SEQS_PER_AUTHOR = 100_000
+/** Queued events awaiting a push flush; beyond, the oldest are left to anti-entropy. */
+export const MAX_PUSH_QUEUE = 10_000
+/** How often held (future-stamped) events are re-examined. */
+export const HELD_RECHECK_MS = 1000

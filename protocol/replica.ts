@@ -1,0 +1,428 @@
+// The replication core: one replica of the federation's metadata. Inputs are
+// method calls (write, receive, peerUp/peerDown, markDurable, tick); outputs go
+// through the injected send and persist. No I/O, no timers, no ambient time or
+// randomness: the daemon and the simulator drive the very same object.
+//
+// How the parts relate:
+//   LwwState      key → winning event; the digest peers compare.
+//   AuthorLog     the same winners indexed by (author, seq), for anti-entropy.
+//   VersionVector per-author coverage; what we tell peers we have.
+//   HybridClock   stamps local writes; refuses stamps beyond the offset bound.
+//   HeldEvents    events from too far in the future, waiting for time to pass.
+//   PushQueue     new events waiting to be pushed to a few peers.
+//   TombstoneCollector  drops tombstones every member has stably seen.
+// Every change to durable state is gathered during one input and handed to
+// persist() as one batch; own events leave this node only once durable, so a
+// crash can never make this author reuse a sequence number others have seen.
+
+import { buildResponse } from './anti-entropy.js'
+import { AuthorLog } from './author-log.js'
+import { equalBytes, signEvent, signingBytes } from './codec.js'
+import { MycelError } from './errors.js'
+import { eventRef, type Event, type EventBody } from './event.js'
+import { HeldEvents } from './held-events.js'
+import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
+import * as L from './limits.js'
+import type { SyncMessage, VersionVectorEntries } from './messages.js'
+import { PushQueue, sample, type QueuedPush } from './push-queue.js'
+import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
+import { LwwState } from './state.js'
+import { TombstoneCollector } from './tombstones.js'
+import { VersionVector } from './version-vector.js'
+
+export const REPLICA_DEFAULTS = {
+  maxClockOffsetMs: DEFAULT_MAX_CLOCK_OFFSET_MS,
+  antiEntropyIntervalMs: 1000,
+  pushDelayMs: 10,
+  pushFanout: 32,
+  pushTtl: 3,
+  maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
+  maxHeldEvents: 10_000,
+  ackEveryRounds: 5
+}
+
+interface PeerView {
+  /** The peer's coverage as it last told us (from its vv messages). */
+  vv?: VersionVectorEntries
+  lastSyncMs?: number
+}
+
+interface Pending {
+  n: number
+  vv: VersionVectorEntries
+  own: Event[]
+}
+
+type Ingest = 'new' | 'duplicate' | 'superseded' | 'held' | 'rejected'
+
+export class Replica implements ReplicaApi {
+  readonly id: string
+  private readonly cfg: typeof REPLICA_DEFAULTS
+  private readonly c: ReplicaComponents
+  private readonly clock: HybridClock
+  private readonly state = new LwwState()
+  private readonly log = new AuthorLog()
+  private readonly vv: VersionVector
+  private readonly durableVV: VersionVector
+  private readonly held: HeldEvents
+  private readonly pushes = new PushQueue()
+  private readonly tombstones = new TombstoneCollector()
+  private readonly peers = new Map<string, PeerView>()
+  private readonly pending: Pending[] = []
+  private selfSeq: number
+  private durableSelfSeq: number
+  private batchN = 0
+  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[] }
+  private nextAntiEntropyMs: number
+  private nextPushMs: number | undefined
+  private nextHeldCheckMs: number | undefined
+  private rounds = 0
+  private readonly counters: ReplicaStats = {
+    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0
+  }
+
+  constructor (init: ReplicaInit, components: ReplicaComponents, snapshot?: ReplicaSnapshot) {
+    this.id = init.id
+    this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
+    this.c = components
+    this.held = new HeldEvents(this.cfg.maxHeldEvents)
+    this.vv = new VersionVector(snapshot?.vv)
+    this.durableVV = new VersionVector(snapshot?.vv)
+    this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
+    let ownMax = this.vv.covered(this.id)
+    for (const e of snapshot?.events ?? []) {
+      this.state.apply(e)
+      this.log.add(e)
+      this.vv.notePending(e.author, e.seq)
+      this.clock.observe(e.stamp)
+      if (e.author === this.id) ownMax = Math.max(ownMax, e.seq)
+    }
+    this.selfSeq = ownMax
+    this.durableSelfSeq = ownMax
+    this.nextAntiEntropyMs = components.clock.monoMs() + this.jitter(this.cfg.antiEntropyIntervalMs)
+  }
+
+  // ------------------------------------------------------------ local writes
+
+  write (body: EventBody): Event {
+    const event = signEvent({ v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }, this.c.signer)
+    this.selfSeq = event.seq
+    this.vv.add(this.id, event.seq, this.changes.vv)
+    const { won, other } = this.state.apply(event)
+    if (!won) throw new Error('assertion failed: a local write lost to an older stamp')
+    this.install(event, other)
+    this.changes.own.push(event)
+    this.counters.applied++
+    this.c.observer?.applied?.(event, other, true)
+    this.flush()
+    return event
+  }
+
+  /** The number of the last batch handed to persist (a write's batch, right after write()). */
+  lastBatchNumber (): number {
+    return this.batchN
+  }
+
+  markDurable (n: number): void {
+    const now = this.c.clock.monoMs()
+    while (this.pending.length > 0 && this.pending[0].n <= n) {
+      const p = this.pending.shift() as Pending
+      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, new Set())
+      for (const e of p.own) {
+        this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
+        this.queuePush({ event: e, ttl: -1 }, now)
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ messages in
+
+  receive (from: string, message: SyncMessage): void {
+    try {
+      this.dispatch(from, message)
+    } finally {
+      this.flush()
+    }
+  }
+
+  private dispatch (from: string, m: SyncMessage): void {
+    const now = this.c.clock.monoMs()
+    switch (m.type) {
+      case 'digest':
+        if (!equalBytes(m.digest, this.state.digest())) this.send(from, { type: 'vv', vv: this.servedVV(), reply: true })
+        else this.peer(from).lastSyncMs = now
+        return
+      case 'vv': {
+        const view = this.peer(from)
+        view.vv = m.vv
+        view.lastSyncMs = now
+        const batches = buildResponse({
+          log: this.log,
+          ours: this.servedVV(),
+          theirs: new Map(m.vv),
+          maxBatchBytes: this.cfg.maxBatchBytes,
+          maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
+        })
+        for (const b of batches) this.send(from, b)
+        if (m.reply) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        return
+      }
+      case 'events': {
+        const refused = new Map<string, number>()
+        for (const e of m.events) {
+          // Events learned by anti-entropy are not pushed on: anti-entropy is itself
+          // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
+          const r = this.ingest(from, e)
+          if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
+        }
+        for (const [author, fromSeq, to] of m.through) {
+          const cap = Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1)
+          this.vv.advance(author, fromSeq, cap, this.changes.vv)
+        }
+        this.peer(from).lastSyncMs = now
+        if (m.more) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        return
+      }
+      case 'push':
+        for (const e of m.events) {
+          if (this.ingest(from, e) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
+        }
+        return
+      case 'acks':
+        for (const [member, row] of m.acks) {
+          // A member's own row is authoritative; relayed rows merge monotonically.
+          this.tombstones.record(member, row)
+        }
+    }
+  }
+
+  /** Verifies, checks and applies one remote event. Never throws on bad input. */
+  private ingest (from: string, e: Event): Ingest {
+    if (this.vv.has(e.author, e.seq) || this.held.has(e)) { this.counters.duplicates++; return 'duplicate' }
+    let reason: string | undefined
+    try {
+      if (!this.c.verifier.verify(e.author, signingBytes(e), e.sig)) reason = 'bad signature'
+      else reason = this.c.authorize?.(e)
+    } catch (err) {
+      reason = `verification failed: ${(err as Error).message}`
+    }
+    if (reason !== undefined) {
+      this.counters.rejected++
+      this.c.observer?.rejected?.(e, from, reason)
+      return 'rejected'
+    }
+    if (this.clock.isAhead(e.stamp)) {
+      if (!this.held.hold(e, from)) { this.counters.rejected++; return 'rejected' }
+      this.counters.held++
+      this.nextHeldCheckMs ??= this.c.clock.monoMs() + L.HELD_RECHECK_MS
+      this.c.observer?.held?.(e, from)
+      return 'held'
+    }
+    return this.applyRemote(e)
+  }
+
+  private applyRemote (e: Event): Ingest {
+    this.clock.observe(e.stamp)
+    if (e.author === this.id && e.seq > this.selfSeq) {
+      // Our own event from before a loss of local state: never reuse its number.
+      this.selfSeq = e.seq
+      this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
+    }
+    this.vv.add(e.author, e.seq, this.changes.vv)
+    const { won, other } = this.state.apply(e)
+    if (!won) { this.counters.superseded++; return 'superseded' }
+    this.install(e, other)
+    this.counters.applied++
+    this.c.observer?.applied?.(e, other, false)
+    return 'new'
+  }
+
+  private install (e: Event, replaced: Event | undefined): void {
+    this.log.add(e)
+    this.changes.put.push(e)
+    if (replaced !== undefined) {
+      this.log.remove(replaced)
+      this.changes.remove.push(replaced)
+    }
+  }
+
+  // ------------------------------------------------------------ peers and time
+
+  peerUp (peer: string): void {
+    if (peer === this.id) return
+    this.peer(peer)
+    // Start a round at once: a (re)connected peer catches up without waiting a period.
+    this.send(peer, { type: 'digest', digest: this.state.digest() })
+  }
+
+  peerDown (peer: string): void {
+    this.peers.delete(peer)
+  }
+
+  tick (): number {
+    const now = this.c.clock.monoMs()
+    try {
+      if (this.nextHeldCheckMs !== undefined && now >= this.nextHeldCheckMs) this.releaseHeld(now)
+      if (this.nextPushMs !== undefined && now >= this.nextPushMs) this.flushPushes()
+      if (now >= this.nextAntiEntropyMs) {
+        this.antiEntropyRound()
+        this.nextAntiEntropyMs = now + this.jitter(this.cfg.antiEntropyIntervalMs)
+      }
+    } finally {
+      this.flush()
+    }
+    return this.nextTickMs()
+  }
+
+  /** When tick() next has work; call tick() after every input too, as inputs can bring it closer. */
+  nextTickMs (): number {
+    let next = this.nextAntiEntropyMs
+    if (this.nextPushMs !== undefined) next = Math.min(next, this.nextPushMs)
+    if (this.nextHeldCheckMs !== undefined) next = Math.min(next, this.nextHeldCheckMs)
+    return next
+  }
+
+  private antiEntropyRound (): void {
+    const connected = [...this.peers.keys()]
+    if (connected.length === 0) return
+    const peer = connected[this.c.random.int(connected.length)]
+    this.rounds++
+    this.counters.antiEntropyRounds++
+    this.send(peer, { type: 'digest', digest: this.state.digest() })
+    const members = this.c.members?.()
+    if (members !== undefined && this.state.counts().tombstones > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
+      this.tombstones.record(this.id, this.durableVV.entries())
+      this.send(peer, { type: 'acks', acks: this.tombstones.rows(L.MAX_ACK_ROWS) })
+      this.collectTombstones(members)
+    }
+  }
+
+  private collectTombstones (members: string[]): void {
+    for (const t of this.tombstones.collectible(this.state.all(), members, this.vv)) {
+      if (this.state.drop(t)) {
+        this.log.remove(t)
+        this.changes.remove.push(t)
+        this.counters.tombstonesCollected++
+      }
+    }
+  }
+
+  private releaseHeld (now: number): void {
+    const ready = this.held.release(e => !this.clock.isAhead(e.stamp))
+    for (const { event } of ready) {
+      this.counters.released++
+      if (this.vv.has(event.author, event.seq)) continue
+      if (this.applyRemote(event) === 'new') this.queuePush({ event, ttl: 0 }, now)
+    }
+    this.nextHeldCheckMs = this.held.size > 0 ? now + L.HELD_RECHECK_MS : undefined
+  }
+
+  // ------------------------------------------------------------ push
+
+  private queuePush (item: QueuedPush, now: number): void {
+    this.pushes.add(item)
+    this.nextPushMs ??= now + this.cfg.pushDelayMs
+  }
+
+  private flushPushes (): void {
+    this.nextPushMs = undefined
+    const items = this.pushes.take()
+    const connected = [...this.peers.keys()]
+    if (items.length === 0 || connected.length === 0) return
+    const targets = sample(connected, this.cfg.pushFanout, n => this.c.random.int(n))
+    // ttl -1 marks our own events: relays go further only when one hop cannot reach every peer.
+    const originTtl = connected.length > this.cfg.pushFanout ? this.cfg.pushTtl : 0
+    const byTtl = new Map<number, QueuedPush[]>()
+    for (const item of items) {
+      const ttl = item.ttl < 0 ? originTtl : item.ttl
+      let group = byTtl.get(ttl)
+      if (group === undefined) { group = []; byTtl.set(ttl, group) }
+      group.push(item)
+    }
+    for (const [ttl, group] of byTtl) {
+      for (const target of targets) {
+        const events = group.filter(i => i.from !== target).map(i => i.event)
+        for (const chunk of chunkByBytes(events, this.cfg.maxBatchBytes)) this.send(target, { type: 'push', events: chunk, ttl })
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ output
+
+  private send (to: string, message: SyncMessage): void {
+    this.counters.messagesOut++
+    this.c.send(to, message)
+  }
+
+  /** Our coverage as we may serve it: own events count only once durable. */
+  private servedVV (): VersionVectorEntries {
+    const entries = this.vv.entries()
+    return entries.map(([a, s]) => (a === this.id ? [a, Math.min(s, this.durableSelfSeq)] : [a, s]))
+  }
+
+  private flush (): void {
+    const ch = this.changes
+    if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
+    this.changes = { put: [], remove: [], vv: new Set(), own: [] }
+    // An event both installed and replaced within one batch need not touch disk.
+    const removed = new Set(ch.remove)
+    const put = ch.put.filter(e => !removed.has(e))
+    const putSet = new Set(ch.put)
+    const remove = ch.remove.filter(e => !putSet.has(e)).map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
+    const vv = [...ch.vv].map(a => this.vv.entry(a))
+    const batch: PersistBatch = { n: ++this.batchN, put, remove, vv, highWater: this.clock.highWater() }
+    this.pending.push({ n: batch.n, vv, own: ch.own })
+    this.c.persist(batch)
+  }
+
+  // ------------------------------------------------------------ reads
+
+  get (key: string): Event | undefined { return this.state.get(key) }
+  live (prefix?: string): Event[] { return this.state.live(prefix) }
+  counts (): { keys: number, tombstones: number } { return this.state.counts() }
+  digest (): Uint8Array { return this.state.digest() }
+  versionVector (): VersionVectorEntries { return this.vv.entries() }
+  highWater (): bigint { return this.clock.highWater() }
+  connectedPeers (): string[] { return [...this.peers.keys()] }
+
+  /** What we know of a connected peer: its last reported coverage and when we last synced. */
+  peerStatus (peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined {
+    return this.peers.get(peer)
+  }
+
+  stats (): ReplicaStats {
+    return { ...this.counters, heldNow: this.held.size }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private peer (id: string): PeerView {
+    let view = this.peers.get(id)
+    if (view === undefined) { view = {}; this.peers.set(id, view) }
+    return view
+  }
+
+  /** ±10 % so that rounds across the mesh do not fall into lockstep. */
+  private jitter (ms: number): number {
+    return ms * (0.9 + 0.2 * this.c.random.float())
+  }
+}
+
+function chunkByBytes (events: Event[], maxBytes: number): Event[][] {
+  const out: Event[][] = []
+  let cur: Event[] = []
+  let bytes = 0
+  for (const e of events) {
+    if (cur.length > 0 && bytes + e.bytes.length + 64 > maxBytes) { out.push(cur); cur = []; bytes = 0 }
+    cur.push(e)
+    bytes += e.bytes.length + 4
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
+}
+
+function stripUndefined<T extends object> (o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+export { eventRef, MycelError }

@@ -1,0 +1,61 @@
+// Tombstone collection by causal stability.
+//
+// Each member periodically reports its *durable* version vector (an ack; it
+// never shrinks, even across crashes). Replica N may drop tombstone t when, for
+// every current member M:
+//   1. ack_M covers t                      — M has t (or something newer) on disk;
+//   2. N's own coverage of M ≥ ack_M[M]    — N has every event M wrote before
+//                                            that ack. Anything M writes after
+//                                            seeing t is stamped above t (HLC), so
+//                                            no put below t from M can reach N later.
+// Together: no member can ever again deliver, to N, a put that t must beat.
+// Without a membership list (components.members) nothing is collected.
+//
+// Acks travel in acks{...} messages: a member's own row plus the rows it has
+// heard, so they spread epidemically. Rows are whole vectors, O(members²) in
+// all: fine for federations of sites, and sent only while tombstones exist.
+
+import type { Event } from './event.js'
+import type { VersionVectorEntries } from './messages.js'
+import type { VersionVector } from './version-vector.js'
+
+export class TombstoneCollector {
+  private readonly acks = new Map<string, Map<string, number>>()
+
+  /** Merges a reported ack row: acks only grow, so keep the per-author maximum. */
+  record (member: string, vv: VersionVectorEntries): void {
+    let row = this.acks.get(member)
+    if (row === undefined) { row = new Map(); this.acks.set(member, row) }
+    for (const [author, seq] of vv) {
+      if (seq > (row.get(author) ?? 0)) row.set(author, seq)
+    }
+  }
+
+  rows (limit: number): Array<[string, VersionVectorEntries]> {
+    const out: Array<[string, VersionVectorEntries]> = []
+    for (const [member, row] of this.acks) {
+      if (out.length >= limit) break
+      out.push([member, [...row]])
+    }
+    return out
+  }
+
+  /** Tombstones among `candidates` that every member in `members` has stably acknowledged. */
+  collectible (candidates: Iterable<Event>, members: string[], own: VersionVector): Event[] {
+    if (members.length === 0) return []
+    const rows: Array<Map<string, number>> = []
+    for (const m of members) {
+      const row = this.acks.get(m)
+      if (row === undefined) return []
+      // Condition 2, independent of the tombstone.
+      if (own.covered(m) < (row.get(m) ?? 0)) return []
+      rows.push(row)
+    }
+    const out: Event[] = []
+    for (const t of candidates) {
+      if (t.body.kind !== 'delete') continue
+      if (rows.every(row => (row.get(t.author) ?? 0) >= t.seq)) out.push(t)
+    }
+    return out
+  }
+}
