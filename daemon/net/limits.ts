@@ -2,6 +2,8 @@
 // (STYLE.md point 10). Mesh tests override a few through MeshInit.limits so they
 // run in seconds; production uses these defaults.
 
+import { MAX_MESSAGE_BYTES } from '../../protocol/limits.js'
+
 /** The sync protocol; the version is part of the id so a 2.0.0 can run beside it. */
 export const SYNC_PROTOCOL = '/mycel/sync/1.0.0'
 
@@ -13,9 +15,9 @@ export const MiB = 1024 * KiB
 
 export interface NetLimits {
   /**
-   * Largest frame payload accepted or sent. The core splits event batches well below this; 4 MiB
-   * matches yamux's default read buffer and keeps one frame's decode cheap. Checked on the length
-   * prefix BEFORE any payload is buffered.
+   * Largest frame payload accepted or sent: the core's own message cap (4 MiB), since a frame carries
+   * exactly one message and the core never encodes a larger one. Checked on the length prefix BEFORE
+   * any payload is buffered.
    */
   maxFrameBytes: number
   /** Largest hello/welcome frame: they carry a version and a federation id, nothing more. */
@@ -83,7 +85,7 @@ export interface NetLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
-  maxFrameBytes: 4 * MiB,
+  maxFrameBytes: MAX_MESSAGE_BYTES,
   maxHelloBytes: 1 * KiB,
   helloTimeoutMs: 5_000,
   drainTimeoutMs: 30_000,

@@ -17,7 +17,7 @@ import type { Libp2p } from 'libp2p'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { AddressBook } from './address-book.js'
-import { defaultCodec, type MessageCodec } from './codec.js'
+import { coreCodec, type MessageCodec } from './codec.js'
 import { encodeFrame } from './frame.js'
 import { encodeHello, type Hello, type RefusalReason } from './hello.js'
 import { createNode, type MeshLibp2p } from './libp2p-node.js'
@@ -124,7 +124,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.libp2p = node
     this.maxPeers = maxPeers
     this.peerId = node.peerId.toString()
-    this.codec = init.codec ?? defaultCodec
+    this.codec = init.codec ?? coreCodec
     this.log = init.log ?? silentLog
     this.book = new AddressBook({
       dir: init.dir,
