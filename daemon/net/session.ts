@@ -16,7 +16,7 @@ import { FrameDecoder, encodeFrame } from './frame.js'
 import type { MessageCodec } from './codec.js'
 import type { NetLimits } from './limits.js'
 import type { Counters } from './stats.js'
-import type { LogFn } from './log.js'
+import { errorText, type LogFn } from './log.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import type { Stream, StreamMessageEvent, StreamCloseEvent } from '@libp2p/interface'
 
@@ -66,9 +66,6 @@ async function nextEvent (stream: Stream, signal: AbortSignal): Promise<void> {
   })
 }
 
-function describe (err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-}
 
 /** Shared lifecycle: one stream, a hello timer, a single close notification. */
 abstract class SessionBase {
@@ -127,11 +124,11 @@ abstract class SessionBase {
   abort (err: unknown): void {
     if (this.done) return
     this.host.counters.streamsAborted++
-    this.host.log('warn', 'sync stream aborted', { peer: this.peer, direction: this.stream.direction, error: describe(err) })
+    this.host.log('warn', 'sync stream aborted', { peer: this.peer, direction: this.stream.direction, error: errorText(err) })
     try {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)))
     } catch (abortErr) {
-      this.host.log('debug', 'stream abort threw', { peer: this.peer, error: describe(abortErr) })
+      this.host.log('debug', 'stream abort threw', { peer: this.peer, error: errorText(abortErr) })
     }
     this.finish()
   }
@@ -139,7 +136,7 @@ abstract class SessionBase {
   private onClose (evt: StreamCloseEvent): void {
     if (evt.error !== undefined && evt.local !== true && !this.done) {
       this.host.counters.streamErrors++
-      this.host.log('debug', 'sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: describe(evt.error) })
+      this.host.log('debug', 'sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: errorText(evt.error) })
     }
     this.finish()
   }
@@ -388,7 +385,7 @@ export class InboundSession extends SessionBase {
     } catch (err) {
       // The message was well-formed; a throwing handler is the core's problem, not the stream's.
       this.host.counters.handlerErrors++
-      this.host.log('error', 'receive handler threw', { peer: this.peer, type: message.type, error: describe(err), code: isMycelError(err) ? err.code : undefined })
+      this.host.log('error', 'receive handler threw', { peer: this.peer, type: message.type, error: errorText(err), code: isMycelError(err) ? err.code : undefined })
     }
   }
 
