@@ -42,8 +42,14 @@ export interface NetLimits {
    */
   streamWriteBufferBytes: number
   /**
+   * Queued frames are joined into writes of up to this many bytes (a larger single frame goes alone).
+   * 64 KiB is yamux's default message size: one write, one yamux frame, one Noise message.
+   */
+  writeBatchBytes: number
+  /**
    * Per-peer inbound frames decoded but not yet taken by the handler. Above either mark the stream is
-   * paused, so yamux stops granting window and the sender's writes wait on onDrain().
+   * paused, so yamux stops granting window and the sender's writes wait. The inbox may pass its mark by
+   * the one transport chunk that crossed it (at most one yamux window).
    */
   receiveQueueMessages: number
   receiveQueueBytes: number
@@ -92,6 +98,7 @@ export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
   sendQueueMessages: 256,
   sendQueueBytes: 16 * MiB,
   streamWriteBufferBytes: 1 * MiB,
+  writeBatchBytes: 64 * KiB,
   receiveQueueMessages: 64,
   receiveQueueBytes: 8 * MiB,
   yamuxMaxWindowBytes: 8 * MiB,

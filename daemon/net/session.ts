@@ -172,6 +172,7 @@ export class OutboundSession extends SessionBase {
   begin (hello: Uint8Array): void {
     this.listen()
     try {
+      this.host.counters.framesOut++
       this.writeFrame(encodeFrame(hello))
     } catch (err) {
       this.abort(err)
@@ -234,9 +235,7 @@ export class OutboundSession extends SessionBase {
     this.writing = true
     try {
       while (!this.done && this.queue.length > 0) {
-        const frame = this.queue.shift() as Uint8Array
-        this.queued -= frame.byteLength
-        this.writeFrame(frame)
+        this.writeFrame(this.takeBatch())
         await this.writable()
       }
     } finally {
@@ -266,11 +265,38 @@ export class OutboundSession extends SessionBase {
     }
   }
 
-  /** Returns false when the stream wants a drain before more is written. */
-  private writeFrame (frame: Uint8Array): boolean {
-    this.host.counters.framesOut++
-    this.host.counters.bytesOut += frame.byteLength
-    return this.stream.send(frame)
+  /**
+   * Queued frames joined into one write of up to writeBatchBytes: each send() becomes its own yamux
+   * frame and Noise message, so small messages sent one by one cost far more CPU than their bytes.
+   */
+  private takeBatch (): Uint8Array {
+    const first = this.queue.shift() as Uint8Array
+    let size = first.byteLength
+    let count = 1 // frames taken: `first` plus queue[0 .. count-2]
+    for (const next of this.queue) {
+      if (size + next.byteLength > this.host.limits.writeBatchBytes) break
+      size += next.byteLength
+      count++
+    }
+    this.host.counters.framesOut += count
+    if (count === 1) {
+      this.queued -= first.byteLength
+      return first
+    }
+    const batch = new Uint8Array(size)
+    batch.set(first, 0)
+    let offset = first.byteLength
+    for (const frame of this.queue.splice(0, count - 1)) {
+      batch.set(frame, offset)
+      offset += frame.byteLength
+    }
+    this.queued -= size
+    return batch
+  }
+
+  private writeFrame (bytes: Uint8Array): void {
+    this.host.counters.bytesOut += bytes.byteLength
+    this.stream.send(bytes)
   }
 
   protected released (): void {
