@@ -2,6 +2,8 @@
 // (STYLE.md point 10). Mesh tests override a few through MeshInit.limits so they
 // run in seconds; production uses these defaults.
 
+import { MAX_MESSAGE_BYTES } from '../../protocol/limits.js'
+
 /** The sync protocol; the version is part of the id so a 2.0.0 can run beside it. */
 export const SYNC_PROTOCOL = '/mycel/sync/1.0.0'
 
@@ -13,9 +15,9 @@ export const MiB = 1024 * KiB
 
 export interface NetLimits {
   /**
-   * Largest frame payload accepted or sent. The core splits event batches well below this; 4 MiB
-   * matches yamux's default read buffer and keeps one frame's decode cheap. Checked on the length
-   * prefix BEFORE any payload is buffered.
+   * Largest frame payload accepted or sent: the core's own message cap (4 MiB), since a frame carries
+   * exactly one message and the core never encodes a larger one. Checked on the length prefix BEFORE
+   * any payload is buffered.
    */
   maxFrameBytes: number
   /** Largest hello/welcome frame: they carry a version and a federation id, nothing more. */
@@ -35,8 +37,19 @@ export interface NetLimits {
   sendQueueMessages: number
   sendQueueBytes: number
   /**
+   * Bytes a sync stream may hold in its own write buffer before the writer waits. Small, because that
+   * buffer is outside our queue's bound; 1 MiB keeps a yamux window's worth of pipe busy on a LAN.
+   */
+  streamWriteBufferBytes: number
+  /**
+   * Queued frames are joined into writes of up to this many bytes (a larger single frame goes alone).
+   * 64 KiB is yamux's default message size: one write, one yamux frame, one Noise message.
+   */
+  writeBatchBytes: number
+  /**
    * Per-peer inbound frames decoded but not yet taken by the handler. Above either mark the stream is
-   * paused, so yamux stops granting window and the sender's writes wait on onDrain().
+   * paused, so yamux stops granting window and the sender's writes wait. The inbox may pass its mark by
+   * the one transport chunk that crossed it (at most one yamux window).
    */
   receiveQueueMessages: number
   receiveQueueBytes: number
@@ -78,12 +91,14 @@ export interface NetLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
-  maxFrameBytes: 4 * MiB,
+  maxFrameBytes: MAX_MESSAGE_BYTES,
   maxHelloBytes: 1 * KiB,
   helloTimeoutMs: 5_000,
   drainTimeoutMs: 30_000,
   sendQueueMessages: 256,
   sendQueueBytes: 16 * MiB,
+  streamWriteBufferBytes: 1 * MiB,
+  writeBatchBytes: 64 * KiB,
   receiveQueueMessages: 64,
   receiveQueueBytes: 8 * MiB,
   yamuxMaxWindowBytes: 8 * MiB,

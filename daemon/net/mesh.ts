@@ -11,77 +11,26 @@
 // when either stream ends. Frames received before that wait in the inbox (bounded, stream paused).
 
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, IdentifyResult, PeerId, PrivateKey, Stream } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
+import type { Connection, IdentifyResult, Stream } from '@libp2p/interface'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { AddressBook } from './address-book.js'
-import { defaultCodec, type MessageCodec } from './codec.js'
+import { coreCodec, type MessageCodec } from './codec.js'
 import { encodeFrame } from './frame.js'
 import { encodeHello, type Hello, type RefusalReason } from './hello.js'
 import { createNode, type MeshLibp2p } from './libp2p-node.js'
 import { DEFAULT_LIMITS, SYNC_PROTOCOL, type NetLimits } from './limits.js'
-import { silentLog, type LogFn } from './log.js'
+import { errorText, silentLog, type LogFn } from './log.js'
+import { parseDialAddr, parsePeerId, stripPeer, usableAddr } from './peer-addr.js'
+import type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
 import { PeerGuard } from './peer-guard.js'
 import { InboundSession, OutboundSession, type SessionHost } from './session.js'
-import { newCounters, type Counters } from './stats.js'
+import { newCounters, sessionGauges, type Counters } from './stats.js'
+import { Waiters } from './waiters.js'
 
 export type { LogFn } from './log.js'
 export type { MessageCodec } from './codec.js'
-
-export interface MeshInit {
-  privateKey: PrivateKey
-  /** Federation id; peers of another federation are refused in the hello. */
-  federation: string
-  /** Multiaddrs to listen on, e.g. ['/ip4/127.0.0.1/tcp/0']. */
-  listen: string[]
-  /** Data dir; the address book lives at <dir>/peers.json. */
-  dir: string
-  /** Bound on sync sessions (and, plus limits.extraConnections, connections). Default 16. */
-  maxPeers?: number
-  log?: LogFn
-  /** Frame payload codec. Default: the core's codec. Tests may pass a trivial one. */
-  codec?: MessageCodec
-  /** Overrides of limits.ts (tests shorten timeouts and queues). */
-  limits?: Partial<NetLimits>
-}
-
-export interface MeshHandlers {
-  /** A message from a peer that is up. May return a promise: the next frame waits for it. */
-  receive: (from: string, message: SyncMessage) => void | Promise<void>
-  /** A sync session with this peer is established (hellos exchanged both ways). */
-  peerUp: (peer: string) => void
-  peerDown: (peer: string) => void
-  /** Membership gate; default allow. */
-  isAllowed?: (peer: string) => boolean
-}
-
-export interface KnownPeer {
-  peerId: string
-  addrs: string[]
-  connected: boolean
-  lastSeenMs?: number
-}
-
-export interface Mesh {
-  readonly peerId: string
-  start: () => Promise<void>
-  stop: () => Promise<void>
-  /** Best-effort: queued on the peer's bounded queue; dropped and counted when full or the peer is down. */
-  send: (to: string, message: SyncMessage) => void
-  /** Remember (persisted) and keep dialing with backoff. */
-  addPeer: (peerId: string, addrs: string[]) => void
-  /** Dial a full multiaddr ending in /p2p/<id>; resolves with the peer id once connected. */
-  dial: (addr: string) => Promise<string>
-  /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
-  waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
-  connectedPeers: () => string[]
-  listenAddrs: () => string[]
-  knownPeers: () => KnownPeer[]
-  stats: () => Record<string, number>
-  readonly libp2p: Libp2p
-}
+export type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
 
 interface PeerState {
   outbound?: OutboundSession
@@ -112,7 +61,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   private readonly maxPeers: number
   private readonly peers = new Map<string, PeerState>()
   private readonly dialing = new Set<string>()
-  private readonly upWaiters = new Map<string, Set<() => void>>()
+  private readonly upWaiters = new Waiters()
   private timer: ReturnType<typeof setInterval> | undefined
   private running = false
 
@@ -124,7 +73,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.libp2p = node
     this.maxPeers = maxPeers
     this.peerId = node.peerId.toString()
-    this.codec = init.codec ?? defaultCodec
+    this.codec = init.codec ?? coreCodec
     this.log = init.log ?? silentLog
     this.book = new AddressBook({
       dir: init.dir,
@@ -145,7 +94,14 @@ class Libp2pMesh implements Mesh, SessionHost {
     })
     this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
     this.libp2p.addEventListener('peer:identify', this.onIdentify)
-    await this.libp2p.start()
+    try {
+      await this.libp2p.start()
+    } catch (err) {
+      this.libp2p.removeEventListener('connection:open', this.onConnectionOpen)
+      this.libp2p.removeEventListener('peer:identify', this.onIdentify)
+      await this.libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
+      throw new MycelError('UNAVAILABLE', `could not start libp2p on ${this.init.listen.join(', ')}: ${errorText(err)}`, { cause: err })
+    }
     this.running = true
     this.timer = setInterval(() => this.maintain(), this.limits.maintainIntervalMs)
     this.maintain()
@@ -167,8 +123,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     await Promise.allSettled(closing)
     await this.libp2p.stop()
     this.peers.clear()
-    for (const waiters of this.upWaiters.values()) for (const wake of waiters) wake()
-    this.upWaiters.clear()
+    this.upWaiters.failAll(new MycelError('CLOSED', 'mesh stopped'))
     await this.book.flush()
     this.log('info', 'mesh stopped', { peerId: this.peerId })
   }
@@ -205,15 +160,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   }
 
   async dial (addr: string): Promise<string> {
-    let target
-    try {
-      target = multiaddr(addr)
-    } catch (err) {
-      throw new MycelError('USAGE', `not a multiaddr: ${addr}`, { cause: err })
-    }
-    const peer = target.getComponents().findLast(c => c.name === 'p2p')?.value
-    if (peer === undefined) throw MycelError.usage(`${addr} does not end in /p2p/<peer id>`)
-    if (peer === this.peerId) throw MycelError.usage('that address is this node')
+    const { target, peer } = parseDialAddr(addr, this.peerId)
     if (this.guard.isBanned(peer)) throw new MycelError('PERMISSION_DENIED', `peer ${peer} is banned for bad input`)
     this.counters.dials++
     try {
@@ -228,16 +175,7 @@ class Libp2pMesh implements Mesh, SessionHost {
 
   async waitForPeer (peerId: string, timeoutMs: number): Promise<void> {
     if (this.isUp(peerId)) return
-    const { promise, resolve, reject } = Promise.withResolvers<void>()
-    const waiters = this.upWaiters.get(peerId) ?? new Set()
-    const wake = (): void => { clearTimeout(timer); waiters.delete(wake); resolve() }
-    const timer = setTimeout(() => {
-      waiters.delete(wake)
-      reject(new MycelError('TIMEOUT', `no session with ${peerId} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    waiters.add(wake)
-    this.upWaiters.set(peerId, waiters)
-    return await promise
+    await this.upWaiters.wait(peerId, timeoutMs)
   }
 
   connectedPeers (): string[] {
@@ -264,25 +202,12 @@ class Libp2pMesh implements Mesh, SessionHost {
   }
 
   stats (): Record<string, number> {
-    let sendQueued = 0
-    let sendQueuedBytes = 0
-    let receiveQueued = 0
-    let receiveQueuedBytes = 0
-    for (const state of this.peers.values()) {
-      sendQueued += state.outbound?.queuedMessages ?? 0
-      sendQueuedBytes += state.outbound?.queuedBytes ?? 0
-      receiveQueued += state.inbound?.queuedMessages ?? 0
-      receiveQueuedBytes += state.inbound?.queuedBytes ?? 0
-    }
     return {
       ...this.counters,
+      ...sessionGauges([...this.peers.values()].flatMap(p => [p.outbound, p.inbound])),
       connectedPeers: this.connectedPeers().length,
       knownPeers: this.book.list().length,
-      connections: this.libp2p.getConnections().length,
-      sendQueued,
-      sendQueuedBytes,
-      receiveQueued,
-      receiveQueuedBytes
+      connections: this.libp2p.getConnections().length
     }
   }
 
@@ -392,9 +317,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.remember(peer, Date.now())
     this.log('info', 'peer up', { peer })
     this.callHandler('peerUp', peer)
-    const waiters = this.upWaiters.get(peer)
-    this.upWaiters.delete(peer)
-    for (const wake of waiters ?? []) wake()
+    this.upWaiters.wake(peer)
     state.inbound.kick()
     state.outbound.kick()
   }
@@ -532,27 +455,4 @@ class Libp2pMesh implements Mesh, SessionHost {
       this.dialing.delete(peer)
     }
   }
-}
-
-function parsePeerId (peer: string): PeerId {
-  try {
-    return peerIdFromString(peer)
-  } catch (err) {
-    throw new MycelError('USAGE', `not a peer id: ${peer}`, { cause: err })
-  }
-}
-
-/** Addresses are stored without the /p2p/<id> suffix; it is added back when dialing. */
-function stripPeer (addr: string, peer: string): string {
-  const suffix = `/p2p/${peer}`
-  return addr.endsWith(suffix) ? addr.slice(0, -suffix.length) : addr
-}
-
-/** Relay addresses are not dialable with this node's transports. */
-function usableAddr (addr: string): boolean {
-  return !addr.includes('/p2p-circuit')
-}
-
-function errorText (err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
 }

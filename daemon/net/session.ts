@@ -16,7 +16,7 @@ import { FrameDecoder, encodeFrame } from './frame.js'
 import type { MessageCodec } from './codec.js'
 import type { NetLimits } from './limits.js'
 import type { Counters } from './stats.js'
-import type { LogFn } from './log.js'
+import { errorText, type LogFn } from './log.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import type { Stream, StreamMessageEvent, StreamCloseEvent } from '@libp2p/interface'
 
@@ -44,9 +44,28 @@ function bytesOf (evt: StreamMessageEvent): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray()
 }
 
-function describe (err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+/** The next 'drain', 'idle' or 'close' of a stream, or the signal's abort. */
+async function nextEvent (stream: Stream, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      stream.removeEventListener('drain', done)
+      stream.removeEventListener('idle', done)
+      stream.removeEventListener('close', done)
+      signal.removeEventListener('abort', aborted)
+      resolve()
+    }
+    const aborted = (): void => {
+      done()
+      reject(signal.reason)
+    }
+    stream.addEventListener('drain', done)
+    stream.addEventListener('idle', done)
+    stream.addEventListener('close', done)
+    signal.addEventListener('abort', aborted)
+  })
 }
+
 
 /** Shared lifecycle: one stream, a hello timer, a single close notification. */
 abstract class SessionBase {
@@ -105,11 +124,11 @@ abstract class SessionBase {
   abort (err: unknown): void {
     if (this.done) return
     this.host.counters.streamsAborted++
-    this.host.log('warn', 'sync stream aborted', { peer: this.peer, direction: this.stream.direction, error: describe(err) })
+    this.host.log('warn', 'sync stream aborted', { peer: this.peer, direction: this.stream.direction, error: errorText(err) })
     try {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)))
     } catch (abortErr) {
-      this.host.log('debug', 'stream abort threw', { peer: this.peer, error: describe(abortErr) })
+      this.host.log('debug', 'stream abort threw', { peer: this.peer, error: errorText(abortErr) })
     }
     this.finish()
   }
@@ -117,7 +136,7 @@ abstract class SessionBase {
   private onClose (evt: StreamCloseEvent): void {
     if (evt.error !== undefined && evt.local !== true && !this.done) {
       this.host.counters.streamErrors++
-      this.host.log('debug', 'sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: describe(evt.error) })
+      this.host.log('debug', 'sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: errorText(evt.error) })
     }
     this.finish()
   }
@@ -153,6 +172,7 @@ export class OutboundSession extends SessionBase {
   begin (hello: Uint8Array): void {
     this.listen()
     try {
+      this.host.counters.framesOut++
       this.writeFrame(encodeFrame(hello))
     } catch (err) {
       this.abort(err)
@@ -215,27 +235,68 @@ export class OutboundSession extends SessionBase {
     this.writing = true
     try {
       while (!this.done && this.queue.length > 0) {
-        const frame = this.queue.shift() as Uint8Array
-        this.queued -= frame.byteLength
-        if (!this.writeFrame(frame)) {
-          try {
-            await this.stream.onDrain({ signal: AbortSignal.timeout(this.host.limits.drainTimeoutMs) })
-          } catch (err) {
-            if (!this.done) this.host.counters.drainTimeouts++
-            throw err
-          }
-        }
+        this.writeFrame(this.takeBatch())
+        await this.writable()
       }
     } finally {
       this.writing = false
     }
   }
 
-  /** Returns false when the stream wants a drain before more is written. */
-  private writeFrame (frame: Uint8Array): boolean {
-    this.host.counters.framesOut++
-    this.host.counters.bytesOut += frame.byteLength
-    return this.stream.send(frame)
+  /**
+   * Wait until the stream's own write buffer is back under its high-water mark. onDrain() alone is not
+   * enough: libp2p dispatches 'drain' to every stream of a connection when the socket drains, even to a
+   * stream whose yamux send window is exhausted, and a writer trusting it piled 25 MiB into the write
+   * buffer of a stream to a paused receiver. So re-check the buffer after every drain, under one deadline
+   * for the whole stall.
+   */
+  private async writable (): Promise<void> {
+    const highWater = this.host.limits.streamWriteBufferBytes
+    if (!this.stream.writableNeedsDrain && this.stream.writeBufferLength <= highWater) return
+    const signal = AbortSignal.timeout(this.host.limits.drainTimeoutMs)
+    try {
+      while (!this.done && (this.stream.writableNeedsDrain || this.stream.writeBufferLength > highWater)) {
+        if (this.stream.status !== 'open') throw new MycelError('CLOSED', 'sync stream closed while writing')
+        await nextEvent(this.stream, signal)
+      }
+    } catch (err) {
+      if (!this.done && signal.aborted) this.host.counters.drainTimeouts++
+      throw err
+    }
+  }
+
+  /**
+   * Queued frames joined into one write of up to writeBatchBytes: each send() becomes its own yamux
+   * frame and Noise message, so small messages sent one by one cost far more CPU than their bytes.
+   */
+  private takeBatch (): Uint8Array {
+    const first = this.queue.shift() as Uint8Array
+    let size = first.byteLength
+    let count = 1 // frames taken: `first` plus queue[0 .. count-2]
+    for (const next of this.queue) {
+      if (size + next.byteLength > this.host.limits.writeBatchBytes) break
+      size += next.byteLength
+      count++
+    }
+    this.host.counters.framesOut += count
+    if (count === 1) {
+      this.queued -= first.byteLength
+      return first
+    }
+    const batch = new Uint8Array(size)
+    batch.set(first, 0)
+    let offset = first.byteLength
+    for (const frame of this.queue.splice(0, count - 1)) {
+      batch.set(frame, offset)
+      offset += frame.byteLength
+    }
+    this.queued -= size
+    return batch
+  }
+
+  private writeFrame (bytes: Uint8Array): void {
+    this.host.counters.bytesOut += bytes.byteLength
+    this.stream.send(bytes)
   }
 
   protected released (): void {
@@ -350,7 +411,7 @@ export class InboundSession extends SessionBase {
     } catch (err) {
       // The message was well-formed; a throwing handler is the core's problem, not the stream's.
       this.host.counters.handlerErrors++
-      this.host.log('error', 'receive handler threw', { peer: this.peer, type: message.type, error: describe(err), code: isMycelError(err) ? err.code : undefined })
+      this.host.log('error', 'receive handler threw', { peer: this.peer, type: message.type, error: errorText(err), code: isMycelError(err) ? err.code : undefined })
     }
   }
 

@@ -34,3 +34,28 @@ export function newCounters () {
 }
 
 export type Counters = ReturnType<typeof newCounters>
+
+interface SessionLike {
+  readonly queuedMessages: number
+  readonly queuedBytes: number
+  readonly kind: 'inbound' | 'outbound'
+  readonly stream: { readonly writeBufferLength: number, readonly readBufferLength: number }
+}
+
+/** Current queue sizes over all sessions: ours (queued) and libp2p's stream buffers under them. */
+export function sessionGauges (sessions: Array<SessionLike | undefined>): Record<string, number> {
+  const g = { sendQueued: 0, sendQueuedBytes: 0, receiveQueued: 0, receiveQueuedBytes: 0, streamWriteBufferedBytes: 0, streamReadBufferedBytes: 0 }
+  for (const s of sessions) {
+    if (s === undefined) continue
+    if (s.kind === 'outbound') {
+      g.sendQueued += s.queuedMessages
+      g.sendQueuedBytes += s.queuedBytes
+      g.streamWriteBufferedBytes += s.stream.writeBufferLength
+    } else {
+      g.receiveQueued += s.queuedMessages
+      g.receiveQueuedBytes += s.queuedBytes
+      g.streamReadBufferedBytes += s.stream.readBufferLength
+    }
+  }
+  return g
+}
