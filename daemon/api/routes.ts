@@ -10,6 +10,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { MycelError } from '../../protocol/errors.js'
+import { SYSTEM_KEY_PREFIX } from '../../protocol/event.js'
 import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
 import { MAX_LIST_ENTRIES } from '../limits.js'
 import { sendError, sendJson } from './errors.js'
@@ -62,6 +63,7 @@ export function validateKey (key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw MycelError.tooLarge('key', Buffer.byteLength(key), MAX_KEY_BYTES)
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) throw MycelError.usage('key contains control characters')
+  if (key.startsWith(SYSTEM_KEY_PREFIX)) throw MycelError.usage(`keys under ${SYSTEM_KEY_PREFIX} are reserved for the system`)
 }
 
 /** `k=v` strings → props; the first '=' splits, so values may contain '='. */

@@ -2,7 +2,7 @@
 //
 // Key layout (all keys UTF-8; `!` separates; author ids are peer ids and never
 // contain `!`):
-//   e!<author>!<seq, 12 digits>  → the event's canonical bytes (winners only)
+//   e!<author>!<seq, 12 digits>  → the event's canonical bytes (every version the core keeps)
 //   k!<key>                      → `<author>!<seq>` of the key's winner: the LWW index
 //   vv!<author>                  → highest seq covered for that author (decimal)
 //   meta!highWater               → HLC high-water mark (decimal bigint)
@@ -10,15 +10,16 @@
 //   meta!format                  → layout version ("1")
 //
 // Consistency: the core hands over everything that changes together in one
-// PersistBatch, and `write()` turns one or more consecutive batches into ONE
-// atomic `db.batch()` (LevelDB applies a batch all-or-nothing, also across a
-// crash, since it is one write-ahead-log record). Within a batch removals come
-// before puts, so "drop the old winner of key K, store the new one" leaves k!K
-// pointing at the new one. The LWW index is thus always exactly the set of
-// stored events by key; `check()` verifies that, and that every stored event is
-// covered by the version vector and below the high-water mark. The core
-// rebuilds its in-memory index from the events on restart; the stored index is
-// what lets an operator (and the crash tests) check a store offline.
+// PersistBatch — events to store and to delete, and the new winner of every
+// key whose winner changed — and `write()` turns one or more consecutive
+// batches into ONE atomic `db.batch()` (LevelDB applies a batch all-or-nothing,
+// also across a crash: it is one write-ahead-log record). Operations keep the
+// core's order (removals, puts, winners, per batch), so the last word on a key
+// wins. The LWW index thus always names a stored event of its own key;
+// `check()` verifies that, and that every stored event is covered by the
+// version vector and not above the high-water mark. The core rebuilds its
+// in-memory state from the events on restart; the stored index is what lets an
+// operator (and the crash tests) check a store offline.
 
 import { Level } from 'level'
 import type { Event } from '../../protocol/event.js'
@@ -128,7 +129,7 @@ export class LevelStore {
     for await (const [key, value] of this.db.iterator({ gt: 'vv!', lt: 'vv"' })) vv.set(key.slice(3), Number(dec.decode(value)))
     const hwText = await this.getText('meta!highWater')
     const highWater: Stamp = hwText === undefined ? 0n : BigInt(hwText)
-    const byKey = new Map<string, string>()
+    const keyOfRef = new Map<string, string>()
     let events = 0
     for await (const [key, value] of this.db.iterator({ gt: 'e!', lt: 'e"' })) {
       events++
@@ -142,17 +143,16 @@ export class LevelStore {
       if (key !== eventKey(event.author, event.seq)) problems.push(`${key}: holds ${event.author}:${event.seq}`)
       if ((vv.get(event.author) ?? 0) < event.seq) problems.push(`${key}: not covered by vv (${vv.get(event.author) ?? 0})`)
       if (event.stamp > highWater) problems.push(`${key}: stamp above the high-water mark`)
-      if (byKey.has(event.body.key)) problems.push(`${key}: second winner for key ${event.body.key}`)
-      byKey.set(event.body.key, `${event.author}!${event.seq}`)
+      keyOfRef.set(`${event.author}!${event.seq}`, event.body.key)
     }
     let indexed = 0
     for await (const [key, value] of this.db.iterator({ gt: 'k!', lt: 'k"' })) {
       indexed++
       const k = key.slice(2)
       const ref = dec.decode(value)
-      if (byKey.get(k) !== ref) problems.push(`index ${k} → ${ref}, but the stored winner is ${byKey.get(k) ?? 'none'}`)
+      const stored = keyOfRef.get(ref)
+      if (stored !== k) problems.push(`index ${k} → ${ref}, which is ${stored === undefined ? 'not stored' : `an event of key ${stored}`}`)
     }
-    if (indexed !== byKey.size) problems.push(`index has ${indexed} keys, events have ${byKey.size}`)
     return { ok: problems.length === 0, events, indexed, problems }
   }
 
@@ -162,23 +162,14 @@ export class LevelStore {
   }
 }
 
-/**
- * Removals first, then puts, then the vv and high-water mark (see the header).
- * An event both put and removed in the same batch (won, then lost at once) is
- * not stored at all, whatever order the core lists them in.
- */
+/** In the core's order: removals, then puts, then winners, then the vv and high-water mark. */
 function opsOf (batch: PersistBatch): Op[] {
   const ops: Op[] = []
-  const removed = new Set<string>()
-  for (const r of batch.remove) {
-    removed.add(eventKey(r.author, r.seq))
-    ops.push({ type: 'del', key: eventKey(r.author, r.seq) })
-    ops.push({ type: 'del', key: `k!${r.key}` })
-  }
-  for (const event of batch.put) {
-    if (removed.has(eventKey(event.author, event.seq))) continue
-    ops.push({ type: 'put', key: eventKey(event.author, event.seq), value: event.bytes })
-    ops.push({ type: 'put', key: `k!${event.body.key}`, value: enc.encode(`${event.author}!${event.seq}`) })
+  for (const r of batch.remove) ops.push({ type: 'del', key: eventKey(r.author, r.seq) })
+  for (const event of batch.put) ops.push({ type: 'put', key: eventKey(event.author, event.seq), value: event.bytes })
+  for (const [key, winner] of batch.winners) {
+    if (winner === null) ops.push({ type: 'del', key: `k!${key}` })
+    else ops.push({ type: 'put', key: `k!${key}`, value: enc.encode(`${winner.author}!${winner.seq}`) })
   }
   for (const [author, seq] of batch.vv) ops.push({ type: 'put', key: `vv!${author}`, value: enc.encode(String(seq)) })
   ops.push({ type: 'put', key: 'meta!highWater', value: enc.encode(batch.highWater.toString()) })

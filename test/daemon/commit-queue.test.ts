@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CommitQueue } from '../../daemon/store/commit-queue.js'
 import type { PersistBatch } from '../../protocol/replica-api.js'
 
-const batch = (n: number): PersistBatch => ({ n, put: [], remove: [], vv: [], highWater: BigInt(n) })
+const batch = (n: number): PersistBatch => ({ n, put: [], remove: [], winners: [], vv: [], highWater: BigInt(n) })
 
 describe('CommitQueue', () => {
   it('writes in order, merges what piles up, and acknowledges after the write', async () => {

@@ -5,7 +5,7 @@ import type { Event, EventBody } from '../../protocol/event.js'
 export function fakeEvent (author: string, seq: number, stamp: bigint, body: EventBody): Event {
   const plain = { v: 1, author, seq, stamp: stamp.toString(), body: { ...body, digest: 'digest' in body ? Buffer.from(body.digest).toString('hex') : undefined } }
   const bytes = new TextEncoder().encode(JSON.stringify(plain))
-  return { v: 1, author, seq, stamp, body, sig: new Uint8Array(64), bytes, id: new Uint8Array(32) }
+  return { v: 1, author, seq, stamp, body, sig: new Uint8Array(64), signed: bytes, bytes, id: new Uint8Array(32) }
 }
 
 export function decodeFake (bytes: Uint8Array): Event {

@@ -3,8 +3,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LevelStore } from '../../daemon/store/level-store.js'
+import type { Event } from '../../protocol/event.js'
 import type { PersistBatch } from '../../protocol/replica-api.js'
 import { decodeFake, put } from './fake-events.js'
+
+/** A batch where each put is its key's new winner and each removal just drops an event. */
+function batch (n: number, puts: Event[], remove: Array<[string, number, string]>, vv: Array<[string, number]>, highWater: bigint): PersistBatch {
+  return {
+    n,
+    put: puts,
+    remove: remove.map(([author, seq, key]) => ({ author, seq, key })),
+    winners: puts.map(e => [e.body.key, { author: e.author, seq: e.seq }]),
+    vv,
+    highWater
+  }
+}
 
 describe('LevelStore', () => {
   let dir: string
@@ -22,12 +35,8 @@ describe('LevelStore', () => {
     const a1 = put('A', 1, 100n, 'x')
     const b1 = put('B', 1, 200n, 'y')
     const a2 = put('A', 2, 300n, 'x')
-    const batches: PersistBatch[] = [
-      { n: 1, put: [a1, b1], remove: [], vv: [['A', 1], ['B', 1]], highWater: 200n },
-      { n: 2, put: [a2], remove: [{ author: 'A', seq: 1, key: 'x' }], vv: [['A', 2]], highWater: 300n }
-    ]
-    await store.write(batches.slice(0, 1))
-    await store.write(batches.slice(1))
+    await store.write([batch(1, [a1, b1], [], [['A', 1], ['B', 1]], 200n)])
+    await store.write([batch(2, [a2], [['A', 1, 'x']], [['A', 2]], 300n)])
     await store.close()
 
     const again = await open()
@@ -39,49 +48,54 @@ describe('LevelStore', () => {
     await again.close()
   })
 
-  it('merges several batches into one write in order', async () => {
+  it('merges several batches into one write, in order', async () => {
     const store = await open()
     await store.write([
-      { n: 1, put: [put('A', 1, 1n, 'k')], remove: [], vv: [['A', 1]], highWater: 1n },
-      { n: 2, put: [put('A', 2, 2n, 'k')], remove: [{ author: 'A', seq: 1, key: 'k' }], vv: [['A', 2]], highWater: 2n }
+      batch(1, [put('A', 1, 1n, 'k')], [], [['A', 1]], 1n),
+      batch(2, [put('A', 2, 2n, 'k')], [['A', 1, 'k']], [['A', 2]], 2n)
     ])
     const snap = await store.loadSnapshot()
     expect(snap.events.map(e => e.seq)).toEqual([2])
-    expect((await store.check()).ok).toBe(true)
+    expect(await store.check()).toMatchObject({ ok: true, indexed: 1 })
     await store.close()
   })
 
-  it('an event put and removed in one batch is not stored', async () => {
+  it('keeps several versions of a key when the core says so; the index names the winner; null drops it', async () => {
     const store = await open()
-    await store.write([{ n: 1, put: [put('A', 1, 1n, 'k'), put('B', 1, 2n, 'k')], remove: [{ author: 'A', seq: 1, key: 'k' }], vv: [['A', 1], ['B', 1]], highWater: 2n }])
-    const snap = await store.loadSnapshot()
-    expect(snap.events.map(e => e.author)).toEqual(['B'])
-    expect((await store.check()).ok).toBe(true)
+    const older = put('A', 1, 1n, 'k')
+    const newer = put('B', 1, 2n, 'k')
+    await store.write([{ n: 1, put: [older, newer], remove: [], winners: [['k', { author: 'B', seq: 1 }]], vv: [['A', 1], ['B', 1]], highWater: 2n }])
+    expect((await store.loadSnapshot()).events).toHaveLength(2)
+    expect(await store.check()).toMatchObject({ ok: true, events: 2, indexed: 1 })
+    await store.write([{ n: 2, put: [], remove: [{ author: 'A', seq: 1, key: 'k' }, { author: 'B', seq: 1, key: 'k' }], winners: [['k', null]], vv: [], highWater: 2n }])
+    expect(await store.check()).toEqual({ ok: true, events: 0, indexed: 0, problems: [] })
     await store.close()
   })
 
   it('a batch is all-or-nothing: a failing write leaves the previous state', async () => {
     const store = await open()
-    await store.write([{ n: 1, put: [put('A', 1, 1n, 'k')], remove: [], vv: [['A', 1]], highWater: 1n }])
-    // An event whose bytes are not bytes makes LevelDB reject the whole batch after
-    // the good operations before it were queued.
+    await store.write([batch(1, [put('A', 1, 1n, 'k')], [], [['A', 1]], 1n)])
+    // An event whose bytes are not bytes makes LevelDB refuse the whole batch,
+    // including the good operations queued before it.
     const bad = { ...put('A', 2, 2n, 'other'), bytes: undefined as unknown as Uint8Array }
-    await expect(store.write([{ n: 2, put: [put('B', 1, 2n, 'b'), bad], remove: [{ author: 'A', seq: 1, key: 'k' }], vv: [['A', 2], ['B', 1]], highWater: 2n }]))
-      .rejects.toThrow()
+    await expect(store.write([batch(2, [put('B', 1, 2n, 'b'), bad], [['A', 1, 'k']], [['A', 2], ['B', 1]], 2n)])).rejects.toThrow()
     const snap = await store.loadSnapshot()
     expect(snap.events.map(e => `${e.author}:${e.seq}`)).toEqual(['A:1'])
     expect(snap.vv).toEqual([['A', 1]])
     expect(snap.highWater).toBe(1n)
+    expect((await store.check()).ok).toBe(true)
     await store.close()
   })
 
-  it('check() reports an index that disagrees with the events', async () => {
+  it('check() reports what disagrees', async () => {
     const store = await open()
-    await store.write([{ n: 1, put: [put('A', 1, 5n, 'k')], remove: [], vv: [['A', 0]], highWater: 1n }])
+    await store.write([{ n: 1, put: [put('A', 1, 5n, 'k')], remove: [], winners: [['k', { author: 'A', seq: 1 }], ['gone', { author: 'Z', seq: 9 }]], vv: [['A', 0]], highWater: 1n }])
     const report = await store.check()
     expect(report.ok).toBe(false)
-    expect(report.problems.join('\n')).toMatch(/not covered by vv/)
-    expect(report.problems.join('\n')).toMatch(/above the high-water mark/)
+    const text = report.problems.join('\n')
+    expect(text).toMatch(/not covered by vv/)
+    expect(text).toMatch(/above the high-water mark/)
+    expect(text).toMatch(/index gone → Z!9, which is not stored/)
     await store.close()
   })
 
@@ -105,7 +119,7 @@ describe('LevelStore with the real codec', () => {
       const e = signEvent({ v: 1, author: 'A', seq: 1, stamp: 123n << 16n, body: { kind: 'put', key: 'k', digest: new Uint8Array(32), size: 0, props: { a: 'b' } } }, signer)
       const store = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
       await store.open()
-      await store.write([{ n: 1, put: [e], remove: [], vv: [['A', 1]], highWater: e.stamp }])
+      await store.write([batch(1, [e], [], [['A', 1]], e.stamp)])
       await store.close()
       const again = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
       await again.open()
