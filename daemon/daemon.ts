@@ -24,7 +24,7 @@ import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
 import { settleFederation } from './federation.js'
 import { decodeInvite, type InviteToken } from './invite-token.js'
-import { TICK_DELAY_MS_MAX } from './limits.js'
+import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createMesh, type Mesh } from './net/mesh.js'
 import { loadOrCreateIdentity } from './net/identity.js'
@@ -131,10 +131,12 @@ export class Daemon {
       maxPeers: config.maxPeers,
       log: log.fn()
     }, {
-      receive: (from: string, msg: SyncMessage) => {
+      receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
         replica.receive(from, msg)
         ticker.poke()
+        // Backpressure: the mesh reads this peer's next frame only once this resolves.
+        if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
       },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
       peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }

@@ -28,3 +28,11 @@ export const MAX_INVITE_TOKEN_CHARS = 8 * 1024
 
 /** Listen addresses accepted from config and flags. */
 export const MAX_LISTEN_ADDRS = 16
+
+/**
+ * Events waiting for the disk beyond which the daemon stops reading from the
+ * peer that sent the last message until the queue has drained (the mesh
+ * pauses that stream, so yamux stops the sender). Bounds memory when peers
+ * deliver faster than fsync keeps up: ~50 000 events is ~25 MB at ~500 B each.
+ */
+export const MAX_PERSIST_BACKLOG_EVENTS = 50_000

@@ -30,6 +30,7 @@ export class CommitQueue {
   private writing: Promise<void> | undefined
   private durableN = 0
   private lastN = 0
+  private backlogN = 0
   private failure: Error | undefined
 
   constructor (components: CommitQueueComponents) {
@@ -42,11 +43,15 @@ export class CommitQueue {
   /** Number of the newest batch on disk. */
   get durable (): number { return this.durableN }
 
+  /** Events and removals queued but not yet on disk (for receive-side backpressure). */
+  get backlog (): number { return this.backlogN }
+
   /** The core's persist port. Never throws into the core. */
   persist (batch: PersistBatch): void {
     this.lastN = batch.n
     if (this.failure !== undefined) return
     this.pending.push(batch)
+    this.backlogN += sizeOf(batch)
     if (this.writing === undefined) this.writing = this.drain()
   }
 
@@ -73,6 +78,7 @@ export class CommitQueue {
           this.fail(err)
           return
         }
+        for (const b of take) this.backlogN -= sizeOf(b)
         this.durableN = take[take.length - 1].n
         this.components.markDurable(this.durableN)
         this.wake()
@@ -96,6 +102,7 @@ export class CommitQueue {
     for (const w of this.waiters) w.reject(this.failure)
     this.waiters = []
     this.pending = []
+    this.backlogN = 0
     this.components.onFatal(this.failure)
   }
 }
@@ -105,10 +112,14 @@ function takeBounded (pending: PersistBatch[]): PersistBatch[] {
   const out: PersistBatch[] = []
   let events = 0
   for (const b of pending) {
-    const size = b.put.length + b.remove.length
+    const size = sizeOf(b)
     if (out.length > 0 && events + size > MAX_EVENTS_PER_WRITE) break
     out.push(b)
     events += size
   }
   return out
+}
+
+function sizeOf (batch: PersistBatch): number {
+  return batch.put.length + batch.remove.length
 }

@@ -16,7 +16,8 @@ describe('CommitQueue', () => {
     })
     q.persist(batch(1))
     q.persist(batch(2))
-    q.persist(batch(3))
+    q.persist({ ...batch(3), remove: [{ author: 'A', seq: 1, key: 'k' }] })
+    expect(q.backlog).toBe(1)
     const acked: number[] = []
     const w3 = q.whenDurable(3).then(() => acked.push(3))
     const w1 = q.whenDurable(1).then(() => acked.push(1))
@@ -31,6 +32,7 @@ describe('CommitQueue', () => {
     await w3
     expect(writes).toEqual([[1], [2, 3]])
     expect(durable).toEqual([1, 3])
+    expect(q.backlog).toBe(0)
     await q.flush()
     await q.whenDurable(2) // already durable: resolves at once
   })
