@@ -13,12 +13,14 @@
 
 import { mkdir } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
+import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
 import { isMycelError } from '../protocol/errors.js'
 import { Replica } from '../protocol/replica.js'
 import type { Clock, Random } from '../protocol/ports.js'
 import type { SyncMessage } from '../protocol/messages.js'
+import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
@@ -58,6 +60,13 @@ export interface ReadyInfo {
   dir: string
 }
 
+interface Core {
+  replica: Replica
+  queue: CommitQueue
+  ticker: Ticker
+  lag: PeerLagTracker
+}
+
 const wallClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() }
 const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
 
@@ -95,9 +104,35 @@ export class Daemon {
     const snapshot = await store.loadSnapshot()
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
 
-    // The replica is built before the mesh (the mesh's handlers feed it); its
-    // sends before the mesh exists are dropped, which the core tolerates.
-    let mesh: Mesh | undefined
+    const core = this.buildCore(peerId, privateKey, store, snapshot, log)
+    const mesh = await this.startMesh(privateKey, federation.id, core, log)
+    if (invite !== undefined) await this.joinVia(mesh, invite, log)
+    core.ticker.start()
+    this.ticker = core.ticker
+
+    let apiUrl = ''
+    const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
+      ...core,
+      blobs,
+      mesh,
+      poke: () => { core.ticker.poke() }
+    })
+    const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
+    await api.start()
+    this.api = api
+    apiUrl = api.url
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: mesh.listenAddrs(), api: api.url, dir }
+    log.info('ready', { ...ready })
+    return ready
+  }
+
+  /**
+   * The replica and what drives it: the commit queue between it and the
+   * store, the ticker for its timers, the lag tracker beside it. Built before
+   * the mesh (whose handlers feed it); its sends before the mesh exists are
+   * dropped, which the core tolerates.
+   */
+  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, log: Logger): Core {
     const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
       tick: () => replica.tick(),
       monoMs: wallClock.monoMs,
@@ -109,12 +144,12 @@ export class Daemon {
       onFatal: err => { this.fatal(err) }
     })
     this.queue = queue
-    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, {
+    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs }, {
       clock: wallClock,
       random: mathRandom,
       signer: ed25519Signer(privateKey),
       verifier: ed25519Verifier(),
-      send: (to, msg) => { mesh?.send(to, msg) },
+      send: (to, msg) => { this.mesh?.send(to, msg) },
       persist: batch => { queue.persist(batch) },
       observer: {
         applied: (event, _prev, local) => { log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local }) },
@@ -122,15 +157,13 @@ export class Daemon {
       }
     }, snapshot)
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
+    return { replica, queue, ticker, lag }
+  }
 
-    mesh = await createMesh({
-      privateKey,
-      federation: federation.id,
-      listen: config.listen,
-      dir,
-      maxPeers: config.maxPeers,
-      log: log.fn()
-    }, {
+  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, log: Logger): Promise<Mesh> {
+    const { replica, queue, ticker, lag } = core
+    const { config, dir } = this.init
+    const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
         replica.receive(from, msg)
@@ -143,32 +176,7 @@ export class Daemon {
     })
     this.mesh = mesh
     await mesh.start()
-    if (invite !== undefined) await this.joinVia(mesh, invite, log)
-    ticker.start()
-    this.ticker = ticker
-
-    const meshRef = mesh
-    let apiUrl = ''
-    const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
-      replica,
-      blobs,
-      queue,
-      lag,
-      mesh: {
-        listenAddrs: () => meshRef.listenAddrs(),
-        connectedPeers: () => meshRef.connectedPeers(),
-        knownPeers: () => meshRef.knownPeers(),
-        stats: () => meshRef.stats()
-      },
-      poke: () => { ticker.poke() }
-    })
-    const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
-    await api.start()
-    this.api = api
-    apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: mesh.listenAddrs(), api: api.url, dir }
-    log.info('ready', { ...ready })
-    return ready
+    return mesh
   }
 
   /** Remembers the inviter and dials it once; if that fails the mesh keeps redialing with backoff. */

@@ -10,7 +10,7 @@ export const invite: Command = {
   async run (ctx) {
     const { token } = await (await client(ctx)).call<{ token: string }>('POST', '/v1/invite')
     if (wantsJson(ctx)) printJson(ctx, { token })
-    else ctx.out.write(`${token}\n\nOn the new node run: mycel daemon --join ${token.slice(0, 12)}…\n`)
+    else ctx.out.write(`${token}\n\nOn the new node run:\n  mycel daemon --join ${token}\n`)
     return EXIT.OK
   }
 }
