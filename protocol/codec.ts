@@ -9,7 +9,7 @@
 import * as cbor from '@ipld/dag-cbor'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { MycelError } from './errors.js'
-import type { DeleteBody, Event, EventBody, PutBody, UnsignedEvent } from './event.js'
+import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type MemberBody, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
@@ -20,12 +20,21 @@ const utf8 = new TextEncoder()
 // ---------------------------------------------------------------- events
 
 function bodyToWire (body: EventBody): Record<string, unknown> {
-  if (body.kind === 'put') {
-    const wire: Record<string, unknown> = { kind: 'put', key: body.key, digest: body.digest, size: body.size, props: body.props }
-    if (body.manifest !== undefined) wire.manifest = body.manifest
-    return wire
+  switch (body.kind) {
+    case 'put': {
+      const wire: Record<string, unknown> = { kind: 'put', key: body.key, digest: body.digest, size: body.size, props: body.props }
+      if (body.manifest !== undefined) wire.manifest = body.manifest
+      return wire
+    }
+    case 'delete': return { kind: 'delete', key: body.key }
+    case 'member': {
+      const wire: Record<string, unknown> = { kind: 'member', key: body.key, peer: body.peer, role: body.role }
+      if (body.invite !== undefined) wire.invite = body.invite
+      return wire
+    }
+    case 'revoke': return { kind: 'revoke', key: body.key, peer: body.peer }
+    case 'addrs': return { kind: 'addrs', key: body.key, addrs: body.addrs }
   }
-  return { kind: 'delete', key: body.key }
 }
 
 function unsignedToWire (e: UnsignedEvent): Record<string, unknown> {
@@ -80,6 +89,7 @@ export function decodeEvent (bytes: Uint8Array): Event {
     stamp: toStamp(obj.stamp),
     body: decodeBody(obj.body)
   }
+  checkKeyShape(unsigned)
   if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
@@ -103,7 +113,49 @@ function decodeBody (raw: unknown): EventBody {
     const body: DeleteBody = { kind: 'delete', key: keyField(obj.key) }
     return body
   }
+  if (obj.kind === 'member') {
+    onlyFields(obj, ['kind', 'key', 'peer', 'role', 'invite'], 'member body')
+    const body: MemberBody = { kind: 'member', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES), role: roleField(obj.role) }
+    if (obj.invite !== undefined) body.invite = bytesField(obj.invite, 'invite', 1, L.MAX_INVITE_BYTES)
+    return body
+  }
+  if (obj.kind === 'revoke') {
+    onlyFields(obj, ['kind', 'key', 'peer'], 'revoke body')
+    return { kind: 'revoke', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES) }
+  }
+  if (obj.kind === 'addrs') {
+    onlyFields(obj, ['kind', 'key', 'addrs'], 'addrs body')
+    return { kind: 'addrs', key: keyField(obj.key), addrs: addrsField(obj.addrs) }
+  }
   throw MycelError.decode(`unknown event kind ${JSON.stringify(String(obj.kind)).slice(0, 40)}`)
+}
+
+export function roleField (v: unknown): Role {
+  if (v !== 'reader' && v !== 'writer' && v !== 'admin') throw MycelError.decode('role must be reader, writer or admin')
+  return v
+}
+
+export function addrsField (v: unknown): string[] {
+  return list(v, 'addrs', L.MAX_ADDRS).map(a => str(a, 'address', L.MAX_ADDR_BYTES))
+}
+
+/** System kinds name their keys after their content; user kinds stay out of the system prefix. */
+function checkKeyShape (e: UnsignedEvent): void {
+  const b = e.body
+  const system = b.key.startsWith(SYSTEM_KEY_PREFIX)
+  switch (b.kind) {
+    case 'put': case 'delete':
+      if (system) throw MycelError.decode(`keys starting with ${SYSTEM_KEY_PREFIX} are reserved`)
+      return
+    case 'member':
+      if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}member/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('member key must be mycel:member/<peer>/<32 hex>')
+      return
+    case 'revoke':
+      if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}revoke/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('revoke key must be mycel:revoke/<peer>/<32 hex>')
+      return
+    case 'addrs':
+      if (b.key !== addrsKey(e.author)) throw MycelError.decode('addrs key must be mycel:addrs/<author>')
+  }
 }
 
 /** Checks an event built in memory (local writes) against the same rules as decoding. */
@@ -113,14 +165,25 @@ export function validateEvent (e: UnsignedEvent): void {
   int(e.seq, 'seq', 1)
   toStamp(e.stamp)
   keyField(e.body.key)
-  if (e.body.kind === 'put') {
-    bytesField(e.body.digest, 'digest', 32, 32)
-    int(e.body.size, 'size', 0)
-    propsField(e.body.props)
-    if (e.body.manifest !== undefined) bytesField(e.body.manifest, 'manifest', 32, 32)
-  } else if (e.body.kind !== 'delete') {
-    throw MycelError.decode(`unknown event kind ${String((e.body as { kind: unknown }).kind)}`)
+  const b = e.body
+  switch (b.kind) {
+    case 'put':
+      bytesField(b.digest, 'digest', 32, 32)
+      int(b.size, 'size', 0)
+      propsField(b.props)
+      if (b.manifest !== undefined) bytesField(b.manifest, 'manifest', 32, 32)
+      break
+    case 'delete': break
+    case 'member':
+      str(b.peer, 'peer', L.MAX_AUTHOR_BYTES)
+      roleField(b.role)
+      if (b.invite !== undefined) bytesField(b.invite, 'invite', 1, L.MAX_INVITE_BYTES)
+      break
+    case 'revoke': str(b.peer, 'peer', L.MAX_AUTHOR_BYTES); break
+    case 'addrs': addrsField(b.addrs); break
+    default: throw MycelError.decode(`unknown event kind ${String((b as { kind: unknown }).kind)}`)
   }
+  checkKeyShape(e)
 }
 
 // ---------------------------------------------------------------- messages
@@ -181,7 +244,7 @@ export function messageSize (m: SyncMessage): number {
 
 // ---------------------------------------------------------------- field checks
 
-function decodeCbor (bytes: Uint8Array, what: string): unknown {
+export function decodeCbor (bytes: Uint8Array, what: string): unknown {
   try {
     return cbor.decode(bytes)
   } catch (err) {
@@ -189,20 +252,20 @@ function decodeCbor (bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function asRecord (v: unknown, what: string): Record<string, unknown> {
+export function asRecord (v: unknown, what: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
     throw MycelError.decode(`${what} must be a map`)
   }
   return v as Record<string, unknown>
 }
 
-function onlyFields (obj: Record<string, unknown>, allowed: string[], what: string): void {
+export function onlyFields (obj: Record<string, unknown>, allowed: string[], what: string): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) throw MycelError.decode(`${what} has unknown field ${JSON.stringify(k.slice(0, 40))}`)
   }
 }
 
-function str (v: unknown, what: string, maxBytes: number): string {
+export function str (v: unknown, what: string, maxBytes: number): string {
   if (typeof v !== 'string' || v.length === 0) throw MycelError.decode(`${what} must be a non-empty string`)
   const n = utf8.encode(v).length
   if (n > maxBytes) throw MycelError.tooLarge(what, n, maxBytes)
@@ -217,7 +280,7 @@ function keyField (v: unknown): string {
   return key
 }
 
-function int (v: unknown, what: string, min: number, max = L.MAX_SAFE): number {
+export function int (v: unknown, what: string, min: number, max = L.MAX_SAFE): number {
   const n = typeof v === 'bigint' && v <= BigInt(L.MAX_SAFE) ? Number(v) : v
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
     throw MycelError.decode(`${what} must be an integer in [${min}, ${max}]`)
@@ -236,14 +299,14 @@ function toStamp (v: unknown): bigint {
   return s
 }
 
-function bytesField (v: unknown, what: string, min: number, max: number): Uint8Array {
+export function bytesField (v: unknown, what: string, min: number, max: number): Uint8Array {
   if (!(v instanceof Uint8Array)) throw MycelError.decode(`${what} must be bytes`)
   if (v.length > max) throw MycelError.tooLarge(what, v.length, max)
   if (v.length < min) throw MycelError.decode(`${what} must be at least ${min} bytes`)
   return v
 }
 
-function list (v: unknown, what: string, max: number): unknown[] {
+export function list (v: unknown, what: string, max: number): unknown[] {
   if (!Array.isArray(v)) throw MycelError.decode(`${what} must be a list`)
   if (v.length > max) throw MycelError.tooLarge(`${what} (entries)`, v.length, max)
   return v

@@ -21,14 +21,48 @@ export interface DeleteBody {
   key: string
 }
 
-/** Later issues add membership and address kinds; any kind names its key space. */
-export interface OtherBody {
-  kind: string
+export type Role = 'reader' | 'writer' | 'admin'
+
+/** `peer` holds `role` from this event's stamp on (see docs/federation.md). */
+export interface MemberBody {
+  kind: 'member'
+  /** `mycel:member/<peer>/<grant nonce hex>`: unique, so grants are never superseded. */
   key: string
-  [field: string]: unknown
+  peer: string
+  role: Role
+  /** The invite token the peer presented, when admitted by token. */
+  invite?: Uint8Array
 }
 
-export type EventBody = PutBody | DeleteBody
+/** `peer` holds no role from this event's stamp on, forever. */
+export interface RevokeBody {
+  kind: 'revoke'
+  /** `mycel:revoke/<peer>/<nonce hex>`: unique, so revocations are never superseded. */
+  key: string
+  peer: string
+}
+
+/** The author's own listen addresses, so the mesh reconnects without the inviter. */
+export interface AddrsBody {
+  kind: 'addrs'
+  /** `mycel:addrs/<author>`: last writer wins. */
+  key: string
+  addrs: string[]
+}
+
+export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | AddrsBody
+
+/** Keys under this prefix belong to the system kinds; user keys may not use it. */
+export const SYSTEM_KEY_PREFIX = 'mycel:'
+
+export function memberKey (peer: string, grantNonceHex: string): string { return `${SYSTEM_KEY_PREFIX}member/${peer}/${grantNonceHex}` }
+export function revokeKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}revoke/${peer}/${nonceHex}` }
+export function addrsKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}addrs/${peer}` }
+
+/** A user-visible artifact event (put or delete). */
+export function isUserEvent (event: Event): event is Event & { body: PutBody | DeleteBody } {
+  return event.body.kind === 'put' || event.body.kind === 'delete'
+}
 
 /** The signed part of an event. */
 export interface UnsignedEvent {

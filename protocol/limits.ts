@@ -10,6 +10,12 @@ export const MAX_PROP_VALUE_BYTES = 1024
 export const MAX_AUTHOR_BYTES = 128
 /** Ed25519 signatures are 64 bytes; allow other schemes up to 128. */
 export const MAX_SIG_BYTES = 128
+/** An invite token: genesis, inviter, a few addresses, a signature — well under 4 KiB. */
+export const MAX_INVITE_BYTES = 4096
+/** Listen addresses one member announces (IPv4, IPv6, a few ports). */
+export const MAX_ADDRS = 16
+/** One multiaddr as text, /p2p/ suffix included. */
+export const MAX_ADDR_BYTES = 256
 /** One encoded event: the fields above fit comfortably in 16 KiB; larger is hostile. */
 export const MAX_EVENT_BYTES = 16 * 1024
 /** Sequence numbers and sizes must stay exact in a JS number. */

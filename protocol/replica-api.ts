@@ -6,6 +6,7 @@
 import type { Event, EventBody } from './event.js'
 import type { Stamp } from './hlc.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
+import type { Genesis } from './invite.js'
 import type { Clock, Random, Signer, Verifier } from './ports.js'
 
 export interface ReplicaInit {
@@ -23,6 +24,12 @@ export interface ReplicaInit {
   maxBatchBytes?: number
   /** Most events held back for clock offset at once; beyond, the newest are dropped (anti-entropy re-delivers). Default 10 000. */
   maxHeldEvents?: number
+  /**
+   * The federation's genesis. When given, every event is authorized against
+   * the membership (docs/federation.md) and superseded versions are retained
+   * until stable. Absent: an open mesh (the simulator's default).
+   */
+  genesis?: Genesis
 }
 
 /** Everything the core writes, to be made durable atomically and in order. */
@@ -33,6 +40,12 @@ export interface PersistBatch {
   put: Event[]
   /** Events that lost their place (superseded, or collected tombstones): delete them. */
   remove: Array<{ author: string, seq: number, key: string }>
+  /**
+   * Keys whose winner changed, with the new winner's (author, seq), or null
+   * when the key is gone: the LWW index to store. (In a federation several
+   * versions of a key are stored — `put` — but only one is the winner.)
+   */
+  winners: Array<[key: string, winner: { author: string, seq: number } | null]>
   /** Version-vector entries that changed. */
   vv: VersionVectorEntries
   /** The HLC high-water mark after this batch. */
@@ -76,6 +89,8 @@ export interface ReplicaObserver {
   rejected?: (event: Event | undefined, from: string, reason: string) => void
   /** An event was held back because its stamp is too far ahead. */
   held?: (event: Event, from: string) => void
+  /** A held event became invalid (its author was revoked) and was removed; `winner` is the key's winner now. */
+  removed?: (event: Event, winner: Event | undefined) => void
 }
 
 export interface ReplicaStats {
@@ -89,6 +104,8 @@ export interface ReplicaStats {
   messagesOut: number
   antiEntropyRounds: number
   tombstonesCollected: number
+  versionsCollected: number
+  invalidated: number
 }
 
 export interface ReplicaApi {

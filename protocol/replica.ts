@@ -10,7 +10,9 @@
 //   HybridClock   stamps local writes; refuses stamps beyond the offset bound.
 //   HeldEvents    events from too far in the future, waiting for time to pass.
 //   PushQueue     new events waiting to be pushed to a few peers.
-//   TombstoneCollector  drops tombstones every member has stably seen.
+//   TombstoneCollector  drops tombstones (and, in a federation, superseded
+//                 versions) once every member has stably seen their winner.
+//   Membership    (federation only) who may write what at which stamp.
 // Every change to durable state is gathered during one input and handed to
 // persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
@@ -21,6 +23,7 @@ import { equalBytes, signEvent, signingBytes } from './codec.js'
 import { MycelError } from './errors.js'
 import { eventRef, type Event, type EventBody } from './event.js'
 import { HeldEvents } from './held-events.js'
+import { Membership, type Verdict } from './membership.js'
 import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
@@ -53,14 +56,17 @@ interface Pending {
   own: Event[]
 }
 
-type Ingest = 'new' | 'duplicate' | 'superseded' | 'held' | 'rejected'
+type Ingest = 'new' | 'duplicate' | 'superseded' | 'held' | 'rejected' | 'refused'
 
 export class Replica implements ReplicaApi {
   readonly id: string
   private readonly cfg: typeof REPLICA_DEFAULTS
   private readonly c: ReplicaComponents
   private readonly clock: HybridClock
-  private readonly state = new LwwState()
+  private readonly state: LwwState
+  private readonly membership: Membership | undefined
+  /** Keys holding a tombstone winner or retained superseded versions: what the collector looks at. */
+  private readonly collectable = new Set<string>()
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly durableVV: VersionVector
@@ -72,26 +78,32 @@ export class Replica implements ReplicaApi {
   private selfSeq: number
   private durableSelfSeq: number
   private batchN = 0
-  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[] }
+  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
   private nextAntiEntropyMs: number
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
   private rounds = 0
   private readonly counters: ReplicaStats = {
-    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0
+    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
 
   constructor (init: ReplicaInit, components: ReplicaComponents, snapshot?: ReplicaSnapshot) {
     this.id = init.id
     this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
     this.c = components
+    this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
+    this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
     this.vv = new VersionVector(snapshot?.vv)
     this.durableVV = new VersionVector(snapshot?.vv)
     this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
     let ownMax = this.vv.covered(this.id)
-    for (const e of snapshot?.events ?? []) {
+    const restored = snapshot?.events ?? []
+    // Membership first: it decides nothing at restore (all was checked before it was stored), but later checks need it.
+    for (const e of restored) if (e.body.kind === 'member' || e.body.kind === 'revoke') this.membership?.commit(e)
+    for (const e of restored) {
       this.state.apply(e)
+      this.noteCollectable(e.body.key)
       this.log.add(e)
       this.vv.notePending(e.author, e.seq)
       this.clock.observe(e.stamp)
@@ -106,15 +118,21 @@ export class Replica implements ReplicaApi {
 
   write (body: EventBody): Event {
     const event = signEvent({ v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }, this.c.signer)
+    const verdict = this.authorize(event)
+    if (!verdict.ok) throw new MycelError('PERMISSION_DENIED', verdict.reason)
     this.selfSeq = event.seq
     this.vv.add(this.id, event.seq, this.changes.vv)
-    const { won, other } = this.state.apply(event)
-    if (!won) throw new Error('assertion failed: a local write lost to an older stamp')
-    this.install(event, other)
-    this.changes.own.push(event)
-    this.counters.applied++
-    this.c.observer?.applied?.(event, other, true)
-    this.flush()
+    try {
+      const r = this.state.apply(event)
+      if (!r.won) throw new Error('assertion failed: a local write lost to an older stamp')
+      this.install(event, r.dropped)
+      this.changes.own.push(event)
+      this.counters.applied++
+      this.c.observer?.applied?.(event, r.other, true)
+      this.afterMembershipEvent(event)
+    } finally {
+      this.flush()
+    }
     return event
   }
 
@@ -199,16 +217,22 @@ export class Replica implements ReplicaApi {
   /** Verifies, checks and applies one remote event. Never throws on bad input. */
   private ingest (from: string, e: Event): Ingest {
     if (this.vv.has(e.author, e.seq) || this.held.has(e)) { this.counters.duplicates++; return 'duplicate' }
-    let reason: string | undefined
+    let verdict: Verdict
     try {
-      if (!this.c.verifier.verify(e.author, signingBytes(e), e.sig)) reason = 'bad signature'
-      else reason = this.c.authorize?.(e)
+      verdict = this.c.verifier.verify(e.author, signingBytes(e), e.sig)
+        ? this.authorize(e)
+        : { ok: false, final: true, reason: 'bad signature' }
     } catch (err) {
-      reason = `verification failed: ${(err as Error).message}`
+      verdict = { ok: false, final: true, reason: `verification failed: ${(err as Error).message}` }
     }
-    if (reason !== undefined) {
+    if (!verdict.ok) {
       this.counters.rejected++
-      this.c.observer?.rejected?.(e, from, reason)
+      this.c.observer?.rejected?.(e, from, verdict.reason)
+      // A final refusal (author revoked) counts as seen, so nobody offers it again;
+      // otherwise the event stays uncovered and anti-entropy brings it back once it
+      // may be valid. A bad signature is never marked seen: that would let a forger
+      // make us skip the real event with the same (author, seq).
+      if (verdict.final && verdict.reason !== 'bad signature') { this.vv.add(e.author, e.seq, this.changes.vv); return 'refused' }
       return 'rejected'
     }
     if (this.clock.isAhead(e.stamp)) {
@@ -229,21 +253,75 @@ export class Replica implements ReplicaApi {
       this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
     }
     this.vv.add(e.author, e.seq, this.changes.vv)
-    const { won, other } = this.state.apply(e)
-    if (!won) { this.counters.superseded++; return 'superseded' }
-    this.install(e, other)
+    const r = this.state.apply(e)
+    if (r.stored) this.install(e, r.dropped)
+    if (!r.won) { this.counters.superseded++; return 'superseded' }
     this.counters.applied++
-    this.c.observer?.applied?.(e, other, false)
+    this.c.observer?.applied?.(e, r.other, false)
+    this.afterMembershipEvent(e)
     return 'new'
   }
 
-  private install (e: Event, replaced: Event | undefined): void {
+  private authorize (e: Event): Verdict {
+    const v = this.membership?.authorize(e) ?? { ok: true }
+    if (!v.ok) return v
+    const reason = this.c.authorize?.(e)
+    return reason === undefined ? v : { ok: false, final: false, reason }
+  }
+
+  private install (e: Event, dropped: Event[]): void {
     this.log.add(e)
     this.changes.put.push(e)
-    if (replaced !== undefined) {
-      this.log.remove(replaced)
-      this.changes.remove.push(replaced)
+    this.changes.keys.add(e.body.key)
+    for (const d of dropped) {
+      this.log.remove(d)
+      this.changes.remove.push(d)
     }
+    this.noteCollectable(e.body.key)
+  }
+
+  /** Removes a held version for good (invalidated or collected). */
+  private discard (e: Event): void {
+    const r = this.state.remove(e)
+    if (!r.removed) return
+    this.log.remove(e)
+    this.changes.remove.push(e)
+    this.changes.keys.add(e.body.key)
+    if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
+  }
+
+  /**
+   * A grant or revoke changes who may have written what. Events that are no
+   * longer valid — by a revoked author at or after the revoke's stamp, or
+   * grants that lost their authority — are removed; the versions they had
+   * superseded are still held (retention), so the right winner comes back.
+   */
+  private afterMembershipEvent (e: Event): void {
+    if (this.membership === undefined || (e.body.kind !== 'member' && e.body.kind !== 'revoke')) return
+    let { changed, invalidated } = this.membership.commit(e)
+    for (let guard = 0; (changed.size > 0 || invalidated.length > 0) && guard < 64; guard++) {
+      const next = { changed: new Set<string>(), invalidated: [] as Event[] }
+      for (const bad of invalidated) {
+        this.discard(bad)
+        this.counters.invalidated++
+        const r = this.membership.drop(bad)
+        for (const p of r.changed) next.changed.add(p)
+        next.invalidated.push(...r.invalidated)
+      }
+      for (const peer of changed) {
+        for (const ev of [...this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)]) {
+          if (ev.body.kind === 'member' || ev.body.kind === 'revoke') continue // judged by the fold above
+          if (!this.membership.authorize(ev).ok) { this.discard(ev); this.counters.invalidated++ }
+        }
+      }
+      changed = next.changed
+      invalidated = next.invalidated
+    }
+  }
+
+  private noteCollectable (key: string): void {
+    const w = this.state.get(key)
+    if (w !== undefined && (w.body.kind === 'delete' || this.state.superseded(key).length > 0)) this.collectable.add(key)
   }
 
   // ------------------------------------------------------------ peers and time
@@ -289,21 +367,27 @@ export class Replica implements ReplicaApi {
     this.rounds++
     this.counters.antiEntropyRounds++
     this.send(peer, { type: 'digest', digest: this.state.digest() })
-    const members = this.c.members?.()
-    if (members !== undefined && this.state.counts().tombstones > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
+    const members = this.c.members?.() ?? this.membership?.members()
+    if (members !== undefined && this.collectable.size > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
       this.tombstones.record(this.id, this.durableVV.entries())
       this.send(peer, { type: 'acks', acks: this.tombstones.rows(L.MAX_ACK_ROWS) })
-      this.collectTombstones(members)
+      this.collectStable(members)
     }
   }
 
-  private collectTombstones (members: string[]): void {
-    for (const t of this.tombstones.collectible(this.state.all(), members, this.vv)) {
-      if (this.state.drop(t)) {
-        this.log.remove(t)
-        this.changes.remove.push(t)
-        this.counters.tombstonesCollected++
-      }
+  /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
+  private collectStable (members: string[]): void {
+    const winners: Event[] = []
+    for (const key of this.collectable) {
+      const w = this.state.get(key)
+      if (w === undefined) this.collectable.delete(key)
+      else winners.push(w)
+    }
+    for (const w of this.tombstones.stable(winners, members, this.vv)) {
+      const key = w.body.key
+      for (const old of this.state.superseded(key)) { this.discard(old); this.counters.versionsCollected++ }
+      if (w.body.kind === 'delete') { this.discard(w); this.counters.tombstonesCollected++ }
+      this.collectable.delete(key)
     }
   }
 
@@ -363,14 +447,18 @@ export class Replica implements ReplicaApi {
   private flush (): void {
     const ch = this.changes
     if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
-    this.changes = { put: [], remove: [], vv: new Set(), own: [] }
+    this.changes = { put: [], remove: [], vv: new Set(), own: [], keys: new Set() }
     // An event both installed and replaced within one batch need not touch disk.
     const removed = new Set(ch.remove)
     const put = ch.put.filter(e => !removed.has(e))
     const putSet = new Set(ch.put)
     const remove = ch.remove.filter(e => !putSet.has(e)).map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
     const vv = [...ch.vv].map(a => this.vv.entry(a))
-    const batch: PersistBatch = { n: ++this.batchN, put, remove, vv, highWater: this.clock.highWater() }
+    const winners: PersistBatch['winners'] = [...ch.keys].map(key => {
+      const w = this.state.get(key)
+      return [key, w === undefined ? null : { author: w.author, seq: w.seq }]
+    })
+    const batch: PersistBatch = { n: ++this.batchN, put, remove, winners, vv, highWater: this.clock.highWater() }
     this.pending.push({ n: batch.n, vv, own: ch.own })
     this.c.persist(batch)
   }
@@ -388,6 +476,11 @@ export class Replica implements ReplicaApi {
   /** What we know of a connected peer: its last reported coverage and when we last synced. */
   peerStatus (peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined {
     return this.peers.get(peer)
+  }
+
+  /** The federation's membership view, when this replica belongs to one. */
+  members (): Membership | undefined {
+    return this.membership
   }
 
   stats (): ReplicaStats {

@@ -5,9 +5,13 @@
 // author's twin events order the same everywhere. Because `apply` keeps the
 // maximum under a total order, it is commutative, associative and idempotent.
 //
-// The digest is the XOR of the winners' ids, kept incrementally: two replicas
-// with the same winners have the same digest whatever order they applied
-// events in, and comparing it costs 32 bytes whatever the number of keys.
+// With `retain` (a federation, where revocation can invalidate a winner after
+// the fact — docs/federation.md) every version of a key is kept, sorted, until
+// the collector decides the winner is stable; without it only the winner is.
+//
+// The digest is the XOR of the ids of every version held, kept incrementally:
+// two replicas holding the same versions have the same digest whatever order
+// they applied them in, and comparing it costs 32 bytes whatever the size.
 
 import type { Event } from './event.js'
 
@@ -26,67 +30,108 @@ export interface ApplyResult {
   won: boolean
   /** The winner it replaced (won) or the winner that beat it (lost). */
   other?: Event
+  /** The event is now held (as winner, or as a retained older version). */
+  stored: boolean
+  /** Versions no longer held because of this apply (without retention: the loser). */
+  dropped: Event[]
+}
+
+export interface RemoveResult {
+  removed: boolean
+  /** When the removed event was the winner: the version that wins now, if any. */
+  newWinner?: Event
 }
 
 export class LwwState {
-  private readonly winners = new Map<string, Event>()
+  /** key → versions held, best first; [0] is the winner. */
+  private readonly keys = new Map<string, Event[]>()
   private readonly acc = new Uint8Array(32)
-  private tombstoneCount = 0
+  private puts = 0
+  private tombstones = 0
+
+  constructor (readonly retain = false) {}
 
   apply (event: Event): ApplyResult {
-    const current = this.winners.get(event.body.key)
-    if (current !== undefined) {
-      const order = compareVersions(event, current)
-      if (order <= 0) return { won: false, other: current }
-      this.unset(current)
+    const key = event.body.key
+    const versions = this.keys.get(key)
+    if (versions === undefined) {
+      this.keys.set(key, [event])
+      this.hold(event)
+      this.countWinner(event, +1)
+      return { won: true, stored: true, dropped: [] }
     }
-    this.set(event)
-    return { won: true, other: current }
+    const winner = versions[0]
+    let i = 0
+    while (i < versions.length && compareVersions(versions[i], event) > 0) i++
+    if (i < versions.length && compareVersions(versions[i], event) === 0) return { won: false, other: winner, stored: false, dropped: [] }
+    if (!this.retain) {
+      if (i > 0) return { won: false, other: winner, stored: false, dropped: [] }
+      versions[0] = event
+      this.release(winner)
+      this.hold(event)
+      this.countWinner(winner, -1)
+      this.countWinner(event, +1)
+      return { won: true, other: winner, stored: true, dropped: [winner] }
+    }
+    versions.splice(i, 0, event)
+    this.hold(event)
+    if (i > 0) return { won: false, other: winner, stored: true, dropped: [] }
+    this.countWinner(winner, -1)
+    this.countWinner(event, +1)
+    return { won: true, other: winner, stored: true, dropped: [] }
   }
 
-  /** Removes a key's winner outright (tombstone collection). */
-  drop (event: Event): boolean {
-    const current = this.winners.get(event.body.key)
-    if (current !== event) return false
-    this.unset(current)
-    this.winners.delete(event.body.key)
-    return true
+  /** Removes one held version (an invalidated event, or a collected one). */
+  remove (event: Event): RemoveResult {
+    const versions = this.keys.get(event.body.key)
+    const i = versions?.indexOf(event) ?? -1
+    if (versions === undefined || i < 0) return { removed: false }
+    versions.splice(i, 1)
+    this.release(event)
+    if (i > 0) return { removed: true }
+    this.countWinner(event, -1)
+    if (versions.length === 0) { this.keys.delete(event.body.key); return { removed: true } }
+    this.countWinner(versions[0], +1)
+    return { removed: true, newWinner: versions[0] }
+  }
+
+  /** The versions of a key that lost to its winner (held only with retention). */
+  superseded (key: string): Event[] {
+    return this.keys.get(key)?.slice(1) ?? []
   }
 
   get (key: string): Event | undefined {
-    return this.winners.get(key)
+    return this.keys.get(key)?.[0]
   }
 
-  /** Every winner, tombstones included, in insertion order. */
-  all (): IterableIterator<Event> {
-    return this.winners.values()
+  /** Every winner, tombstones and system events included. */
+  * winners (): Generator<Event> {
+    for (const versions of this.keys.values()) yield versions[0]
   }
 
+  /** Live artifacts (puts) whose key starts with prefix, sorted by key. */
   live (prefix = ''): Event[] {
     const out: Event[] = []
-    for (const [key, e] of this.winners) {
-      if (e.body.kind !== 'delete' && key.startsWith(prefix)) out.push(e)
+    for (const [key, versions] of this.keys) {
+      if (versions[0].body.kind === 'put' && key.startsWith(prefix)) out.push(versions[0])
     }
     return out.sort((a, b) => (a.body.key < b.body.key ? -1 : a.body.key > b.body.key ? 1 : 0))
   }
 
   counts (): { keys: number, tombstones: number } {
-    return { keys: this.winners.size - this.tombstoneCount, tombstones: this.tombstoneCount }
+    return { keys: this.puts, tombstones: this.tombstones }
   }
 
   digest (): Uint8Array {
     return this.acc.slice()
   }
 
-  private set (e: Event): void {
-    this.winners.set(e.body.key, e)
-    xorInto(this.acc, e.id)
-    if (e.body.kind === 'delete') this.tombstoneCount++
-  }
+  private hold (e: Event): void { xorInto(this.acc, e.id) }
+  private release (e: Event): void { xorInto(this.acc, e.id) }
 
-  private unset (e: Event): void {
-    xorInto(this.acc, e.id)
-    if (e.body.kind === 'delete') this.tombstoneCount--
+  private countWinner (e: Event, delta: number): void {
+    if (e.body.kind === 'put') this.puts += delta
+    else if (e.body.kind === 'delete') this.tombstones += delta
   }
 }
 

@@ -1,4 +1,4 @@
-// Tombstone collection by causal stability.
+// Causal stability: when may a tombstone, or the versions a winner superseded, be dropped?
 //
 // Each member periodically reports its *durable* version vector (an ack; it
 // never shrinks, even across crashes). Replica N may drop tombstone t when, for
@@ -40,8 +40,8 @@ export class TombstoneCollector {
     return out
   }
 
-  /** Tombstones among `candidates` that every member in `members` has stably acknowledged. */
-  collectible (candidates: Iterable<Event>, members: string[], own: VersionVector): Event[] {
+  /** The events among `candidates` that every member in `members` has stably acknowledged. */
+  stable (candidates: Iterable<Event>, members: string[], own: VersionVector): Event[] {
     if (members.length === 0) return []
     const rows: Array<Map<string, number>> = []
     for (const m of members) {
@@ -53,7 +53,6 @@ export class TombstoneCollector {
     }
     const out: Event[] = []
     for (const t of candidates) {
-      if (t.body.kind !== 'delete') continue
       if (rows.every(row => (row.get(t.author) ?? 0) >= t.seq)) out.push(t)
     }
     return out
