@@ -173,6 +173,18 @@ class Libp2pMesh implements Mesh, SessionHost {
     return peer
   }
 
+  revalidate (): void {
+    for (const [peer, state] of this.peers) {
+      if (this.allowed(peer) || (state.outbound === undefined && state.inbound === undefined)) continue
+      this.counters.sessionsRevoked++
+      this.log('info', 'closing sessions with a peer no longer allowed', { peer })
+      const reason = new MycelError('PERMISSION_DENIED', 'peer is no longer allowed')
+      state.outbound?.abort(reason)
+      state.inbound?.abort(reason)
+      this.libp2p.hangUp(parsePeerId(peer)).catch(err => this.log('debug', 'hang up failed', { peer, error: errorText(err) }))
+    }
+  }
+
   async waitForPeer (peerId: string, timeoutMs: number): Promise<void> {
     if (this.isUp(peerId)) return
     await this.upWaiters.wait(peerId, timeoutMs)
@@ -389,7 +401,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   private async ensureOutbound (peer: string): Promise<void> {
     if (!this.running || peer === this.peerId) return
     const state = this.state(peer)
-    if (state.outbound !== undefined || state.opening || !this.guard.canAttempt(peer)) {
+    if (state.outbound !== undefined || state.opening || !this.guard.canAttempt(peer) || !this.allowed(peer)) {
       this.forgetIfIdle(peer, state)
       return
     }
@@ -430,7 +442,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
     let budget = this.maxPeers - this.connectedPeers().length - this.dialing.size
     const candidates = this.book.list()
-      .filter(r => !connected.has(r.peerId) && !this.dialing.has(r.peerId) && r.peerId !== this.peerId)
+      .filter(r => !connected.has(r.peerId) && !this.dialing.has(r.peerId) && r.peerId !== this.peerId && this.allowed(r.peerId))
       .sort((a, b) => (b.lastSeenMs ?? 0) - (a.lastSeenMs ?? 0))
     for (const record of candidates) {
       if (budget <= 0) break
