@@ -283,6 +283,7 @@ class Libp2pMesh implements Mesh, SessionHost {
 
   badInput (peer: string, err: unknown, where: 'hello' | 'frame' | 'message'): void {
     if (isMycelError(err, 'TOO_LARGE')) this.counters.oversizedFrames++
+    else if (isMycelError(err, 'TIMEOUT')) { /* counted as helloTimeouts by the session */ }
     else if (where === 'hello') this.counters.badHellos++
     else this.counters.decodeFailures++
     this.counters.strikes++
@@ -366,7 +367,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.libp2p.peerStore.get(id).then(info => {
       const listen = info.addresses.map(a => stripPeer(a.multiaddr.toString(), peer)).filter(usableAddr)
       if (listen.length > 0 && this.book.has(peer)) this.book.upsert(peer, listen)
-    }, () => {}) // not in the peer store yet: identify will report it
+    }).catch(() => {}) // not in the peer store yet: onIdentify will record it
   }
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
@@ -397,8 +398,17 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
   }
 
-  /** Open our outbound session on an existing connection, unless one exists or we must wait. */
+  /** Open our outbound session on an existing connection, unless one exists or we must wait. Never rejects. */
   private async ensureOutbound (peer: string): Promise<void> {
+    try {
+      await this.openOutbound(peer)
+    } catch (err) {
+      this.counters.outboundOpenFailures++
+      this.log('error', 'opening a sync session failed', { peer, error: errorText(err) })
+    }
+  }
+
+  private async openOutbound (peer: string): Promise<void> {
     if (!this.running || peer === this.peerId) return
     const state = this.state(peer)
     if (state.outbound !== undefined || state.opening || !this.guard.canAttempt(peer) || !this.allowed(peer)) {
