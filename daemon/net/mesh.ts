@@ -32,6 +32,8 @@ export type { LogFn } from './log.js'
 export type { MessageCodec } from './codec.js'
 export type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
 
+const MEMBER_TAG = 'mycel-member'
+
 interface PeerState {
   outbound?: OutboundSession
   inbound?: InboundSession
@@ -328,6 +330,9 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.counters.sessionsUp++
     this.guard.succeeded(peer)
     this.remember(peer, Date.now())
+    // Tagged so that when libp2p prunes connections over maxConnections, members' go last.
+    this.libp2p.peerStore.merge(parsePeerId(peer), { tags: { [MEMBER_TAG]: { value: 100 } } })
+      .catch(err => this.log('debug', 'could not tag member', { peer, error: errorText(err) }))
     this.log('info', 'peer up', { peer })
     this.callHandler('peerUp', peer)
     this.upWaiters.wake(peer)
