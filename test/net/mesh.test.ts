@@ -57,3 +57,26 @@ describe('mesh: two peers over real TCP', () => {
     expect(a.mesh.connectedPeers()).toEqual([])
   })
 })
+
+describe('mesh: simultaneous dials', () => {
+  const scratch = new Scratch()
+  afterEach(async () => { await scratch.cleanup() })
+
+  it('two peers dialing each other at once end with one working session', async () => {
+    const a = await scratch.mesh()
+    const b = await scratch.mesh()
+    a.mesh.addPeer(b.mesh.peerId, b.mesh.listenAddrs())
+    b.mesh.addPeer(a.mesh.peerId, a.mesh.listenAddrs())
+    await a.rec.waitFor(isUp(b.mesh.peerId))
+    await b.rec.waitFor(isUp(a.mesh.peerId))
+    for (let i = 0; i < 20; i++) {
+      a.mesh.send(b.mesh.peerId, digest(`a${i}`))
+      b.mesh.send(a.mesh.peerId, digest(`b${i}`))
+    }
+    await b.rec.waitFor(isMessage(a.mesh.peerId, 'a19'))
+    await a.rec.waitFor(isMessage(b.mesh.peerId, 'b19'))
+    expect(b.rec.count(isMessage(a.mesh.peerId))).toBe(20)
+    expect(a.rec.count(isMessage(b.mesh.peerId))).toBe(20)
+    expect(a.mesh.stats().dropsNotConnected + b.mesh.stats().dropsNotConnected).toBe(0)
+  })
+})
