@@ -21,7 +21,7 @@ import { encodeHello, type Hello, type RefusalReason } from './hello.js'
 import { createNode, type MeshLibp2p } from './libp2p-node.js'
 import { DEFAULT_LIMITS, SYNC_PROTOCOL, type NetLimits } from './limits.js'
 import { errorText, silentLog, type LogFn } from './log.js'
-import { parseDialAddr, parsePeerId, stripPeer, usableAddr } from './peer-addr.js'
+import { checkPeerAddr, parseDialAddr, parsePeerId, stripPeer, usableAddr } from './peer-addr.js'
 import type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
 import { PeerGuard } from './peer-guard.js'
 import { InboundSession, OutboundSession, type SessionHost } from './session.js'
@@ -157,7 +157,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   addPeer (peerId: string, addrs: string[]): void {
     parsePeerId(peerId)
     if (peerId === this.peerId) return
-    this.book.upsert(peerId, addrs.map(a => stripPeer(a, peerId)))
+    this.book.upsert(peerId, addrs.map(a => checkPeerAddr(a, peerId)))
     if (this.running) this.maintain()
   }
 
