@@ -262,8 +262,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   }
 
   refused (session: OutboundSession, reason: string | undefined): void {
-    this.counters.refusedByRemote++
-    this.guard.failed(session.peer)
+    this.counters.refusedByRemote++ // the backoff is applied when the refused stream closes
     this.log('info', 'peer refused our sync session', { peer: session.peer, reason })
   }
 
