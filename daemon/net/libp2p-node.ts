@@ -40,6 +40,8 @@ export async function createNode (init: NodeInit): Promise<MeshLibp2p> {
         maxReadBufferLength: limits.yamuxMaxReadBufferBytes
       }
     })],
+    // ping also serves libp2p's connection monitor (on by default): every connection is pinged every
+    // 10 s and aborted when a ping fails, so a silently dead peer's sessions end and get redialed.
     services: { identify: identify(), ping: ping() },
     connectionManager: {
       maxConnections: init.maxPeers + limits.extraConnections,

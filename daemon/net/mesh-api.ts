@@ -52,6 +52,11 @@ export interface Mesh {
   addPeer: (peerId: string, addrs: string[]) => void
   /** Dial a full multiaddr ending in /p2p/<id>; resolves with the peer id once connected. */
   dial: (addr: string) => Promise<string>
+  /**
+   * Re-apply handlers.isAllowed to current sessions (call after a membership change): sessions with
+   * peers no longer allowed are closed (peerDown fires) and those peers are neither dialed nor accepted.
+   */
+  revalidate: () => void
   /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
   waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
   connectedPeers: () => string[]

@@ -21,7 +21,7 @@ import { encodeHello, type Hello, type RefusalReason } from './hello.js'
 import { createNode, type MeshLibp2p } from './libp2p-node.js'
 import { DEFAULT_LIMITS, SYNC_PROTOCOL, type NetLimits } from './limits.js'
 import { errorText, silentLog, type LogFn } from './log.js'
-import { parseDialAddr, parsePeerId, stripPeer, usableAddr } from './peer-addr.js'
+import { checkPeerAddr, parseDialAddr, parsePeerId, stripPeer, usableAddr } from './peer-addr.js'
 import type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
 import { PeerGuard } from './peer-guard.js'
 import { InboundSession, OutboundSession, type SessionHost } from './session.js'
@@ -31,6 +31,8 @@ import { Waiters } from './waiters.js'
 export type { LogFn } from './log.js'
 export type { MessageCodec } from './codec.js'
 export type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
+
+const MEMBER_TAG = 'mycel-member'
 
 interface PeerState {
   outbound?: OutboundSession
@@ -155,7 +157,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   addPeer (peerId: string, addrs: string[]): void {
     parsePeerId(peerId)
     if (peerId === this.peerId) return
-    this.book.upsert(peerId, addrs.map(a => stripPeer(a, peerId)))
+    this.book.upsert(peerId, addrs.map(a => checkPeerAddr(a, peerId)))
     if (this.running) this.maintain()
   }
 
@@ -171,6 +173,18 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
     void this.ensureOutbound(peer)
     return peer
+  }
+
+  revalidate (): void {
+    for (const [peer, state] of this.peers) {
+      if (this.allowed(peer) || (state.outbound === undefined && state.inbound === undefined)) continue
+      this.counters.sessionsRevoked++
+      this.log('info', 'closing sessions with a peer no longer allowed', { peer })
+      const reason = new MycelError('PERMISSION_DENIED', 'peer is no longer allowed')
+      state.outbound?.abort(reason)
+      state.inbound?.abort(reason)
+      this.libp2p.hangUp(parsePeerId(peer)).catch(err => this.log('debug', 'hang up failed', { peer, error: errorText(err) }))
+    }
   }
 
   async waitForPeer (peerId: string, timeoutMs: number): Promise<void> {
@@ -248,8 +262,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   }
 
   refused (session: OutboundSession, reason: string | undefined): void {
-    this.counters.refusedByRemote++
-    this.guard.failed(session.peer)
+    this.counters.refusedByRemote++ // the backoff is applied when the refused stream closes
     this.log('info', 'peer refused our sync session', { peer: session.peer, reason })
   }
 
@@ -271,6 +284,7 @@ class Libp2pMesh implements Mesh, SessionHost {
 
   badInput (peer: string, err: unknown, where: 'hello' | 'frame' | 'message'): void {
     if (isMycelError(err, 'TOO_LARGE')) this.counters.oversizedFrames++
+    else if (isMycelError(err, 'TIMEOUT')) { /* counted as helloTimeouts by the session */ }
     else if (where === 'hello') this.counters.badHellos++
     else this.counters.decodeFailures++
     this.counters.strikes++
@@ -315,6 +329,9 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.counters.sessionsUp++
     this.guard.succeeded(peer)
     this.remember(peer, Date.now())
+    // Tagged so that when libp2p prunes connections over maxConnections, members' go last.
+    this.libp2p.peerStore.merge(parsePeerId(peer), { tags: { [MEMBER_TAG]: { value: 100 } } })
+      .catch(err => this.log('debug', 'could not tag member', { peer, error: errorText(err) }))
     this.log('info', 'peer up', { peer })
     this.callHandler('peerUp', peer)
     this.upWaiters.wake(peer)
@@ -354,7 +371,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.libp2p.peerStore.get(id).then(info => {
       const listen = info.addresses.map(a => stripPeer(a.multiaddr.toString(), peer)).filter(usableAddr)
       if (listen.length > 0 && this.book.has(peer)) this.book.upsert(peer, listen)
-    }, () => {}) // not in the peer store yet: identify will report it
+    }).catch(() => {}) // not in the peer store yet: onIdentify will record it
   }
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
@@ -385,11 +402,20 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
   }
 
-  /** Open our outbound session on an existing connection, unless one exists or we must wait. */
+  /** Open our outbound session on an existing connection, unless one exists or we must wait. Never rejects. */
   private async ensureOutbound (peer: string): Promise<void> {
+    try {
+      await this.openOutbound(peer)
+    } catch (err) {
+      this.counters.outboundOpenFailures++
+      this.log('error', 'opening a sync session failed', { peer, error: errorText(err) })
+    }
+  }
+
+  private async openOutbound (peer: string): Promise<void> {
     if (!this.running || peer === this.peerId) return
     const state = this.state(peer)
-    if (state.outbound !== undefined || state.opening || !this.guard.canAttempt(peer)) {
+    if (state.outbound !== undefined || state.opening || !this.guard.canAttempt(peer) || !this.allowed(peer)) {
       this.forgetIfIdle(peer, state)
       return
     }
@@ -430,7 +456,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
     let budget = this.maxPeers - this.connectedPeers().length - this.dialing.size
     const candidates = this.book.list()
-      .filter(r => !connected.has(r.peerId) && !this.dialing.has(r.peerId) && r.peerId !== this.peerId)
+      .filter(r => !connected.has(r.peerId) && !this.dialing.has(r.peerId) && r.peerId !== this.peerId && this.allowed(r.peerId))
       .sort((a, b) => (b.lastSeenMs ?? 0) - (a.lastSeenMs ?? 0))
     for (const record of candidates) {
       if (budget <= 0) break

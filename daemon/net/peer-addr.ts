@@ -38,3 +38,16 @@ export function parseDialAddr (addr: string, self: string): { target: Multiaddr,
   if (peer === self) throw MycelError.usage('that address is this node')
   return { target, peer }
 }
+
+/** A multiaddr for `peer`, returned without its /p2p/ suffix; USAGE error if malformed or another peer's. */
+export function checkPeerAddr (addr: string, peer: string): string {
+  let parsed: Multiaddr
+  try {
+    parsed = multiaddr(addr)
+  } catch (err) {
+    throw new MycelError('USAGE', `not a multiaddr: ${addr}`, { cause: err })
+  }
+  const named = parsed.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (named !== undefined && named !== peer) throw MycelError.usage(`${addr} names peer ${named}, not ${peer}`)
+  return stripPeer(addr, peer)
+}

@@ -66,7 +66,6 @@ async function nextEvent (stream: Stream, signal: AbortSignal): Promise<void> {
   })
 }
 
-
 /** Shared lifecycle: one stream, a hello timer, a single close notification. */
 abstract class SessionBase {
   readonly peer: string
@@ -81,10 +80,6 @@ abstract class SessionBase {
     this.stream = stream
     this.host = host
     this.decoder = new FrameDecoder(host.limits.maxHelloBytes)
-  }
-
-  get closed (): boolean {
-    return this.done
   }
 
   protected listen (): void {
@@ -346,7 +341,12 @@ export class InboundSession extends SessionBase {
       // Our side of this stream carries only the welcome: close it (the peer's side stays open).
       this.stream.close({ signal: AbortSignal.timeout(this.host.limits.helloTimeoutMs) }).catch(() => {})
       if (refusal !== undefined) {
-        // Stop reading: the stream ends when the peer closes its side after reading the refusal.
+        // Stop reading: the stream ends when the peer closes its side after reading the refusal; a peer
+        // that never does is cut off after one more hello timeout, so it cannot hold the stream slot.
+        const linger = setTimeout(() => {
+          if (this.stream.status === 'open') this.stream.abort(new MycelError('CLOSED', 'refused session left open'))
+        }, this.host.limits.helloTimeoutMs)
+        this.stream.addEventListener('close', () => clearTimeout(linger), { once: true })
         this.released()
         this.done = true
         this.host.closed(this)

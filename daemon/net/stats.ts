@@ -29,7 +29,8 @@ export function newCounters () {
     strikes: 0,
     bans: 0,
     sessionsUp: 0,
-    sessionsDown: 0
+    sessionsDown: 0,
+    sessionsRevoked: 0
   }
 }
 

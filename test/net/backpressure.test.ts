@@ -72,3 +72,33 @@ describe('mesh: backpressure', () => {
     expect(a.mesh.connectedPeers()).toEqual([b.mesh.peerId])
   })
 })
+
+describe('mesh: a stalled receiver', () => {
+  const scratch = new Scratch()
+  afterEach(async () => { await scratch.cleanup() })
+
+  it('aborts the stalled stream after drainTimeoutMs, alone, and the session is redone', async () => {
+    const stalled = { ...limits, drainTimeoutMs: 400 }
+    let stall = true
+    const b = await scratch.mesh({ limits: stalled, receive: async () => { if (stall) await new Promise(() => {}) } })
+    const a = await scratch.mesh({ limits: stalled })
+    a.mesh.addPeer(b.mesh.peerId, b.mesh.listenAddrs())
+    await a.rec.waitFor(isUp(b.mesh.peerId))
+
+    const message: SyncMessage = { type: 'digest', digest: new Uint8Array(16 * KiB - 1) }
+    // More than B's inbox, read buffer and window hold, in bursts so A's queue keeps feeding the stream.
+    for (let i = 0; i < 100; i++) {
+      a.mesh.send(b.mesh.peerId, message)
+      if (i % 10 === 9) await new Promise(resolve => setImmediate(resolve))
+    }
+    await a.rec.waitFor(e => e.kind === 'down' && e.peer === b.mesh.peerId)
+    expect(a.mesh.stats().drainTimeouts).toBe(1)
+    expect(a.mesh.stats().streamsAborted).toBe(1)
+
+    // The receiver recovers; the redone session carries messages again.
+    stall = false
+    await a.rec.waitFor(isUp(b.mesh.peerId), 10_000, 2)
+    a.mesh.send(b.mesh.peerId, { type: 'digest', digest: Uint8Array.from([42]) })
+    await b.rec.waitFor(e => e.kind === 'message' && e.message.type === 'digest' && e.message.digest[0] === 42)
+  })
+})

@@ -1,6 +1,6 @@
 // Throughput of the mesh between two nodes in one process over loopback TCP (not part of the suite).
 //   npm run build && node dist/test/net/bench-mesh.js
-// Prints messages/s and MB/s for small (32-byte digest, core codec) and 16 KiB (test codec) messages,
+// Prints session setup time, then messages/s and MB/s for small (32-byte digest, core codec) and 16 KiB (test codec) messages,
 // sending in bursts sized to the queue so drops stay at zero.
 
 import '../../daemon/polyfill.js'
@@ -51,5 +51,20 @@ async function run (label: string, codec: MessageCodec, message: SyncMessage, co
   await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true })))
 }
 
+async function setupLatency (runs: number): Promise<void> {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now()
+    const { a, b, dirs } = await pair(testCodec, () => {})
+    times.push(performance.now() - start)
+    await a.stop()
+    await b.stop()
+    await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true })))
+  }
+  times.sort((x, y) => x - y)
+  console.log(`two fresh nodes, create + start + session up both ways: median ${times[Math.floor(runs / 2)]?.toFixed(0)} ms, max ${times[runs - 1]?.toFixed(0)} ms over ${runs}`)
+}
+
+await setupLatency(10)
 await run('32-byte digest, core codec', coreCodec, { type: 'digest', digest: new Uint8Array(32).fill(1) }, 200_000, 32)
 await run('16 KiB payload, test codec', testCodec, { type: 'digest', digest: new Uint8Array(16 * 1024 - 1).fill(2) }, 20_000, 16 * 1024)

@@ -56,7 +56,7 @@ describe('mesh: malformed and hostile input', () => {
     // (with Noise's early muxer negotiation the dialer may briefly see the connection as open).
     await expect(openSync(raw, aAddr)).rejects.toThrow()
     await until(() => raw?.getConnections().length === 0, 5_000, 'the banned peer\'s redial to be dropped')
-    expect(a.mesh.libp2p.getConnections(raw.peerId)).toEqual([])
+    expect(a.mesh.libp2p.getConnections(raw.peerId).length).toBe(0)
 
     // And A still talks to B; the raw peer never counted as a member.
     a.mesh.send(b.mesh.peerId, digest('after the ban'))
@@ -70,6 +70,17 @@ describe('mesh: malformed and hostile input', () => {
     raw = await rawNode()
     const s = await openSync(raw, a.mesh.listenAddrs()[0] as string)
     expect(await closed(s)).toEqual({ error: true })
-    expect(a.mesh.stats().helloTimeouts).toBe(1)
+    expect(a.mesh.stats()).toMatchObject({ helloTimeouts: 1, badHellos: 0, strikes: 1 })
+  })
+
+  it('refuses a hello of another federation with a reason, and cuts off a peer that keeps the stream open', async () => {
+    const a = await scratch.mesh({ limits: { helloTimeoutMs: 300 } })
+    raw = await rawNode()
+    const s = await openSync(raw, a.mesh.listenAddrs()[0] as string)
+    expect(await handshake(s, 'some-other-federation')).toEqual({ v: 1, ok: false, reason: 'federation' })
+    // The raw peer never closes its side; A aborts the stream once the grace period is over.
+    expect(await closed(s)).toEqual({ error: true })
+    expect(a.mesh.stats()).toMatchObject({ refusedFederation: 1, strikes: 0 })
+    expect(a.rec.events).toEqual([])
   })
 })

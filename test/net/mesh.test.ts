@@ -43,6 +43,20 @@ describe('mesh: two peers over real TCP', () => {
     expect(a.mesh.stats().dropsNotConnected).toBe(1)
   })
 
+  it('rejects malformed peer ids and addresses with USAGE errors', async () => {
+    const a = await scratch.mesh()
+    const b = await scratch.mesh()
+    expect(() => a.mesh.addPeer('not-a-peer-id', [])).toThrow(expect.objectContaining({ code: 'USAGE' }))
+    expect(() => a.mesh.addPeer(b.mesh.peerId, ['not an addr'])).toThrow(expect.objectContaining({ code: 'USAGE' }))
+    expect(() => a.mesh.addPeer(b.mesh.peerId, [`/ip4/127.0.0.1/tcp/1/p2p/${a.mesh.peerId}`])).toThrow(expect.objectContaining({ code: 'USAGE' }))
+    await expect(a.mesh.dial('/ip4/127.0.0.1/tcp/1')).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(a.mesh.dial(a.mesh.listenAddrs()[0] as string)).rejects.toMatchObject({ code: 'USAGE' })
+    // Well-formed but nobody listens there: UNAVAILABLE, counted.
+    await expect(a.mesh.dial(`/ip4/127.0.0.1/tcp/1/p2p/${b.mesh.peerId}`)).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+    expect(a.mesh.stats().dialFailures).toBe(1)
+    expect(a.mesh.knownPeers()).toEqual([])
+  })
+
   it('refuses a peer of another federation: no peerUp, no messages', async () => {
     const a = await scratch.mesh({ federation: 'fed-a' })
     const c = await scratch.mesh({ federation: 'fed-c' })
@@ -55,5 +69,28 @@ describe('mesh: two peers over real TCP', () => {
     expect(a.rec.events).toEqual([])
     expect(c.rec.events).toEqual([])
     expect(a.mesh.connectedPeers()).toEqual([])
+  })
+})
+
+describe('mesh: simultaneous dials', () => {
+  const scratch = new Scratch()
+  afterEach(async () => { await scratch.cleanup() })
+
+  it('two peers dialing each other at once end with one working session', async () => {
+    const a = await scratch.mesh()
+    const b = await scratch.mesh()
+    a.mesh.addPeer(b.mesh.peerId, b.mesh.listenAddrs())
+    b.mesh.addPeer(a.mesh.peerId, a.mesh.listenAddrs())
+    await a.rec.waitFor(isUp(b.mesh.peerId))
+    await b.rec.waitFor(isUp(a.mesh.peerId))
+    for (let i = 0; i < 20; i++) {
+      a.mesh.send(b.mesh.peerId, digest(`a${i}`))
+      b.mesh.send(a.mesh.peerId, digest(`b${i}`))
+    }
+    await b.rec.waitFor(isMessage(a.mesh.peerId, 'a19'))
+    await a.rec.waitFor(isMessage(b.mesh.peerId, 'b19'))
+    expect(b.rec.count(isMessage(a.mesh.peerId))).toBe(20)
+    expect(a.rec.count(isMessage(b.mesh.peerId))).toBe(20)
+    expect(a.mesh.stats().dropsNotConnected + b.mesh.stats().dropsNotConnected).toBe(0)
   })
 })
