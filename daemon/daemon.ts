@@ -21,6 +21,7 @@ import { Replica } from '../protocol/replica.js'
 import type { Clock, Random } from '../protocol/ports.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import type { ReplicaSnapshot } from '../protocol/replica-api.js'
+import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
@@ -77,6 +78,7 @@ export class Daemon {
   private store: LevelStore | undefined
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
+  private gossip: AddressGossip | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private stopping: Promise<void> | undefined
@@ -105,7 +107,7 @@ export class Daemon {
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
 
     const core = this.buildCore(peerId, privateKey, store, snapshot, log)
-    const mesh = await this.startMesh(privateKey, federation.id, core, log)
+    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
     if (invite !== undefined) await this.joinVia(mesh, invite, log)
     core.ticker.start()
     this.ticker = core.ticker
@@ -152,7 +154,10 @@ export class Daemon {
       send: (to, msg) => { this.mesh?.send(to, msg) },
       persist: batch => { queue.persist(batch) },
       observer: {
-        applied: (event, _prev, local) => { log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local }) },
+        applied: (event, _prev, local) => {
+          log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
+          this.gossip?.learn(event)
+        },
         rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
       }
     }, snapshot)
@@ -160,7 +165,7 @@ export class Daemon {
     return { replica, queue, ticker, lag }
   }
 
-  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, log: Logger): Promise<Mesh> {
+  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, log: Logger): Promise<Mesh> {
     const { replica, queue, ticker, lag } = core
     const { config, dir } = this.init
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
@@ -175,7 +180,11 @@ export class Daemon {
       peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
     })
     this.mesh = mesh
+    const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    gossip.learnAll(snapshot.events)
+    this.gossip = gossip
     await mesh.start()
+    gossip.announce()
     return mesh
   }
 

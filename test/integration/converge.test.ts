@@ -27,6 +27,18 @@ describe('three daemons', () => {
     })
   })
 
+  it('invite and peers through the CLI', async () => {
+    const inv = await cli(['invite', '--dir', a.dir, '--json'])
+    expect(inv.code).toBe(0)
+    expect(JSON.parse(inv.stdout)).toEqual({ token: expect.stringMatching(/^[A-Za-z0-9_-]+$/) })
+    await until('B sees A and C as connected peers', async () => {
+      const out = await cli(['peers', '--dir', b.dir, '--json'])
+      const list = JSON.parse(out.stdout) as Array<{ peerId: string, connected: boolean, addrs: string[] }>
+      const connected = list.filter(p => p.connected).map(p => p.peerId).sort()
+      return connected.join() === [a.ready?.peerId, c.ready?.peerId].sort().join()
+    })
+  })
+
   it('converge on publishes and deletes made at different nodes', async () => {
     const file = join(a.dir, 'artifact.bin')
     await writeFile(file, 'artifact bytes')
@@ -73,5 +85,25 @@ describe('three daemons', () => {
     expect((await cli(['rm', 'no/such/key', '--dir', a.dir])).code).toBe(3)
     expect((await cli(['publish', '/no/such/file', 'k', '--dir', a.dir])).code).toBe(2)
     expect((await cli(['publish', '--dir', a.dir])).code).toBe(2)
+  })
+})
+
+describe('members find each other beyond the inviter', () => {
+  it('B and C, who only knew A, keep replicating after A is killed', async () => {
+    const a = await Node.create(); const b = await Node.create(); const c = await Node.create()
+    try {
+      await a.start()
+      const token = await a.invite()
+      await Promise.all([b.start(['--join', token]), c.start(['--join', token])])
+      await until('B connected to C directly', async () => {
+        const peers = (await b.api<Array<{ peerId: string, connected: boolean }>>('GET', '/v1/peers')).body
+        return peers.some(p => p.peerId === c.ready?.peerId && p.connected)
+      })
+      await a.kill()
+      expect((await b.publish('after/a', 'A is gone')).status).toBe(201)
+      await until('C has B\'s publish without A', async () => (await view(c)).includes('after/a='))
+    } finally {
+      await Promise.all([a, b, c].map(async n => { await n.destroy() }))
+    }
   })
 })
