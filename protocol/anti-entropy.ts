@@ -11,6 +11,8 @@ export interface ResponseInit {
   log: AuthorLog
   /** Our coverage per author, already capped for what we may serve. */
   ours: VersionVectorEntries
+  /** Our own id: our events above `ours` are not durable yet and are never offered. */
+  self: string
   theirs: Map<string, number>
   maxBatchBytes: number
   maxBatches: number
@@ -56,6 +58,23 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
     if (bytes >= init.maxBatchBytes && !close()) {
       batches[batches.length - 1].more = true
       return batches
+    }
+  }
+  // Events we hold above a gap in their author's sequence (received by push):
+  // offered without any vouch, so that they spread even if their author is gone
+  // for good and nobody can ever close the gap. (Found by the simulator.)
+  const covered = new Map(init.ours)
+  for (const author of init.log.authors()) {
+    if (author === init.self) continue
+    const above = Math.max(covered.get(author) ?? 0, init.theirs.get(author) ?? 0)
+    for (const e of init.log.range(author, above, Number.MAX_SAFE_INTEGER)) {
+      const size = e.bytes.length + EVENT_OVERHEAD
+      if (bytes + size > init.maxBatchBytes && current.events.length > 0 && !close()) {
+        batches[batches.length - 1].more = true
+        return batches
+      }
+      current.events.push(e)
+      bytes += size
     }
   }
   if (current.events.length > 0 || current.through.length > 0) batches.push(current)

@@ -42,21 +42,25 @@ class AuthorEntries {
 }
 
 export class AuthorLog {
-  private readonly authors = new Map<string, AuthorEntries>()
+  private readonly authors_ = new Map<string, AuthorEntries>()
 
   add (e: Event): void {
-    let entries = this.authors.get(e.author)
-    if (entries === undefined) { entries = new AuthorEntries(); this.authors.set(e.author, entries) }
+    let entries = this.authors_.get(e.author)
+    if (entries === undefined) { entries = new AuthorEntries(); this.authors_.set(e.author, entries) }
     entries.add(e)
   }
 
   remove (e: Pick<Event, 'author' | 'seq'>): void {
-    this.authors.get(e.author)?.remove(e.seq)
+    this.authors_.get(e.author)?.remove(e.seq)
+  }
+
+  authors (): IterableIterator<string> {
+    return this.authors_.keys()
   }
 
   /** Events of `author` with from < seq ≤ through, ascending. */
   range (author: string, from: number, through: number): Generator<Event> {
-    const entries = this.authors.get(author)
+    const entries = this.authors_.get(author)
     return entries === undefined ? emptyGen() : entries.after(from, through)
   }
 }

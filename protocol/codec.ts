@@ -195,7 +195,7 @@ export function encodeMessage (m: SyncMessage): Uint8Array {
     case 'vv': wire = { t: 'vv', vv: m.vv, r: m.reply }; break
     case 'events': wire = { t: 'events', e: m.events.map(e => e.bytes), th: m.through, m: m.more }; break
     case 'push': wire = { t: 'push', e: m.events.map(e => e.bytes), ttl: m.ttl }; break
-    case 'acks': wire = { t: 'acks', a: m.acks }; break
+    case 'acks': wire = { t: 'acks', a: m.acks, r: m.reply }; break
   }
   const bytes = cbor.encode({ v: 1, ...wire })
   if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
@@ -221,10 +221,11 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
       onlyFields(obj, ['v', 't', 'e', 'ttl'], 'push message')
       return { type: 'push', events: eventsField(obj.e), ttl: int(obj.ttl, 'ttl', 0, L.MAX_PUSH_TTL) }
     case 'acks': {
-      onlyFields(obj, ['v', 't', 'a'], 'acks message')
+      onlyFields(obj, ['v', 't', 'a', 'r'], 'acks message')
       const rows = list(obj.a, 'acks', L.MAX_ACK_ROWS)
       return {
         type: 'acks',
+        reply: bool(obj.r, 'reply'),
         acks: rows.map(row => {
           const pair = list(row, 'ack row', 2)
           if (pair.length !== 2) throw MycelError.decode('ack row must be [member, vv]')

@@ -58,6 +58,12 @@ export interface AcksMessage {
   type: 'acks'
   /** member → that member's version vector as last reported by itself. */
   acks: Array<[member: string, vv: VersionVectorEntries]>
+  /**
+   * Ask for the receiver's table in return. A replica still holding something
+   * to collect asks; one that has collected everything answers, so a straggler
+   * (say, restarted with an empty table) still hears the acks it needs.
+   */
+  reply: boolean
 }
 
 export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage

@@ -177,6 +177,7 @@ export class Replica implements ReplicaApi {
         const batches = buildResponse({
           log: this.log,
           ours: this.servedVV(),
+          self: this.id,
           theirs: new Map(m.vv),
           maxBatchBytes: this.cfg.maxBatchBytes,
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
@@ -207,10 +208,9 @@ export class Replica implements ReplicaApi {
         }
         return
       case 'acks':
-        for (const [member, row] of m.acks) {
-          // A member's own row is authoritative; relayed rows merge monotonically.
-          this.tombstones.record(member, row)
-        }
+        // Rows only grow (they are durable coverage), so relayed rows merge monotonically.
+        for (const [member, row] of m.acks) this.tombstones.record(member, row)
+        if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(), reply: false })
     }
   }
 
@@ -369,10 +369,15 @@ export class Replica implements ReplicaApi {
     this.send(peer, { type: 'digest', digest: this.state.digest() })
     const members = this.c.members?.() ?? this.membership?.members()
     if (members !== undefined && this.collectable.size > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
-      this.tombstones.record(this.id, this.durableVV.entries())
-      this.send(peer, { type: 'acks', acks: this.tombstones.rows(L.MAX_ACK_ROWS) })
+      this.send(peer, { type: 'acks', acks: this.ackRows(), reply: true })
       this.collectStable(members)
     }
+  }
+
+  /** Our own row (durable coverage, refreshed) and every row we have heard. */
+  private ackRows (): Array<[string, VersionVectorEntries]> {
+    this.tombstones.record(this.id, this.durableVV.entries())
+    return this.tombstones.rows(L.MAX_ACK_ROWS)
   }
 
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */

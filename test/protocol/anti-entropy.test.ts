@@ -71,3 +71,35 @@ describe('VersionVector', () => {
     expect(vv.covered('a')).toBe(10)
   })
 })
+
+describe('regressions found by the simulator', () => {
+  it('an event held above a gap is offered onwards, so it spreads even if its author is gone', async () => {
+    const c = new MemCluster(3, 4, { pushFanout: 0 })
+    // n0 writes k three times (each superseding the last), then a fourth time; only the fourth reaches n1.
+    for (let i = 0; i < 4; i++) c.replicas[0].write(put('k', i))
+    await Promise.resolve()
+    const last = c.replicas[0].get('k')!
+    c.replicas[1].receive('n0', { type: 'push', events: [last], ttl: 0 })
+    expect(c.replicas[1].versionVector().find(([a]) => a === 'n0')).toBeUndefined() // a gap: nothing covered
+    // n0 is gone for good; n1 and n2 meet.
+    c.replicas[1].peerUp('n2'); c.replicas[2].peerUp('n1')
+    c.pool.length = 0
+    c.replicas[2].peerUp('n1')
+    c.deliver()
+    expect(c.replicas[2].get('k')?.id).toEqual(last.id)
+  })
+
+  it('a replica asked for acks answers with its table, so a straggler can still collect', async () => {
+    const c = new MemCluster(2, 1, { pushFanout: 0 }, true)
+    c.connectAll()
+    await c.write(0, put('x'))
+    await c.converge()
+    c.pool.length = 0
+    c.replicas[1].receive('n0', { type: 'acks', acks: [['n0', [['n0', 1]]]], reply: true })
+    const answer = c.pool.find(m => m.message.type === 'acks')
+    expect(answer?.to).toBe('n0')
+    expect(answer?.message).toMatchObject({ type: 'acks', reply: false })
+    const rows = answer?.message.type === 'acks' ? answer.message.acks.map(([m]) => m).sort() : []
+    expect(rows).toEqual(['n0', 'n1'])
+  })
+})

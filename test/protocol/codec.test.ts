@@ -95,7 +95,7 @@ describe('message codec', () => {
       { type: 'vv' as const, vv: [['alice', 3], ['bob', 0]] as Array<[string, number]>, reply: true },
       { type: 'events' as const, events: [e], through: [['alice', 0, 1]] as Array<[string, number, number]>, more: false },
       { type: 'push' as const, events: [e], ttl: 2 },
-      { type: 'acks' as const, acks: [['alice', [['alice', 1]]]] as Array<[string, Array<[string, number]>]> }
+      { type: 'acks' as const, acks: [['alice', [['alice', 1]]]] as Array<[string, Array<[string, number]>]>, reply: true }
     ]
     for (const m of msgs) {
       const back = decodeMessage(encodeMessage(m))
