@@ -67,7 +67,10 @@ export class ApiClient {
           if (size > MAX_RESPONSE_BYTES) { req.destroy(MycelError.tooLarge('API response', size, MAX_RESPONSE_BYTES)); return }
           chunks.push(chunk)
         })
-        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+          req.destroy() // an upload the daemon refused midway need not be sent further
+        })
         res.on('error', reject)
       })
       req.on('timeout', () => { req.destroy(new MycelError('TIMEOUT', `the daemon did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS} ms`)) })

@@ -85,7 +85,12 @@ export class ApiServer {
     }
     route(this.components.api, req, res).catch(err => {
       this.components.log.debug('api request failed', { method: req.method, url: req.url, err })
-      req.resume() // drain an unread upload so the answer can be delivered
+      if (!req.complete) {
+        // An upload refused midway (too large, disk full): answer, then close the
+        // connection instead of reading the rest of a possibly huge body.
+        res.setHeader('connection', 'close')
+        req.resume()
+      }
       sendThrown(res, err)
     })
   }

@@ -16,6 +16,9 @@ function stubApi (uploads: string[]): NodeApi {
     list: prefix => [entry].filter(e => e.key.startsWith(prefix)),
     get: key => key === entry.key ? entry : undefined,
     publish: async (key, props, body) => {
+      if (key === 'huge') {
+        for await (const _chunk of body) throw MycelError.tooLarge('blob', 1 << 30, 1024)
+      }
       let text = ''
       for await (const chunk of body) text += Buffer.from(chunk).toString()
       uploads.push(text)
@@ -82,6 +85,13 @@ describe('ApiServer', () => {
     const bad = await fetch(`${url}/v1/keys/k?prop=novalue`, { method: 'PUT', headers: auth, body: 'x' })
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ error: { code: 'USAGE' } })
+  })
+
+  it('refuses an upload midway with 413 TOO_LARGE and closes the connection', async () => {
+    const res = await fetch(`${url}/v1/keys/huge`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: Buffer.alloc(8 * 1024 * 1024) })
+    expect(res.status).toBe(413)
+    expect(res.headers.get('connection')).toBe('close')
+    expect(await res.json()).toMatchObject({ error: { code: 'TOO_LARGE' } })
   })
 
   it('removes api.json on stop and keeps the token for the next start', async () => {
