@@ -85,7 +85,9 @@ export class BlobStore {
     try {
       for await (const chunk of source) {
         size += chunk.byteLength
-        if (size > this.maxBlobBytes) throw MycelError.tooLarge('blob', size, this.maxBlobBytes)
+        if (size > this.maxBlobBytes) {
+          throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
+        }
         hash.update(chunk)
         let off = 0
         while (off < chunk.byteLength) {
