@@ -1,6 +1,7 @@
 // SIGKILL in the middle of a stream of publishes: nothing acknowledged is
 // lost, the store reopens consistent, and the node catches up on what it
 // missed through anti-entropy alone (no --join on restart).
+import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { decodeEvent } from '../../protocol/codec.js'
@@ -113,5 +114,11 @@ describe('crash and catch-up', () => {
       expect(report.problems).toEqual([])
       for (const [key, digest] of acked) expect(report.keys.get(key), key).toBe(digest)
     }
+    // And a clean stop: SIGTERM exits 0 and removes api.json.
+    await solo.start()
+    expect((await solo.keys()).length).toBeGreaterThanOrEqual(acked.size) // plus any write durable but cut before its answer
+    expect(await solo.stop()).toBe(0)
+    await expect(access(join(solo.dir, 'api.json'))).rejects.toThrow()
+    expect((await checkStore(solo.dir)).problems).toEqual([])
   })
 })
