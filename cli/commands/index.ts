@@ -1,8 +1,24 @@
 // The command registry. Each command lives in its own file.
 import type { Command } from '../command.js'
+import { daemon } from './daemon.js'
+import { invite } from './invite.js'
+import { ls } from './ls.js'
+import { peers } from './peers.js'
+import { publish } from './publish.js'
+import { rm } from './rm.js'
 import { simCommand } from './sim.js'
+import { status } from './status.js'
 
-export const commands: Command[] = [simCommand]
+export const commands: Command[] = [
+  daemon,
+  invite,
+  publish,
+  ls,
+  rm,
+  status,
+  peers,
+  simCommand
+]
 
 export function findCommand (name: string): Command | undefined {
   return commands.find(c => c.name === name)

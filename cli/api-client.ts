@@ -1,0 +1,127 @@
+// The CLI's side of the local API. It finds the daemon through the data dir:
+// `<dir>/api.json` (its URL) and `<dir>/api.token` (the bearer token). No
+// file, or a refused connection (a daemon that died without cleaning up), is
+// one clear error with a hint, exit 1. Error answers carry a stable code that
+// becomes the exit code in cli/run.ts.
+
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { MycelError, type ErrorCode } from '../protocol/errors.js'
+
+/** Slow answers are the daemon's trouble, not the CLI's: fail instead of hanging forever. */
+const REQUEST_TIMEOUT_MS = 60_000
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+
+const CODES: ReadonlySet<string> = new Set<ErrorCode>(['DECODE_FAILED', 'UNSUPPORTED_VERSION', 'TOO_LARGE', 'INVALID_EVENT', 'NOT_FOUND', 'UNAVAILABLE', 'PERMISSION_DENIED', 'USAGE', 'TIMEOUT', 'CLOSED', 'INTERNAL'])
+
+export interface RequestOptions {
+  query?: Array<[string, string]>
+  /** A file streamed as the request body. */
+  uploadFile?: string
+}
+
+export class ApiClient {
+  readonly url: string
+  readonly dir: string
+  private readonly token: string
+
+  private constructor (dir: string, url: string, token: string) {
+    this.dir = dir
+    this.url = url
+    this.token = token
+  }
+
+  static async open (dir: string): Promise<ApiClient> {
+    let url: string
+    let token: string
+    try {
+      const file = JSON.parse(await readFile(join(dir, 'api.json'), 'utf8')) as { url: string, pid?: number }
+      // A daemon killed with -9 leaves api.json behind: check its pid before trusting it.
+      if (typeof file.pid === 'number' && !isAlive(file.pid)) throw notRunning(dir)
+      url = file.url
+      token = (await readFile(join(dir, 'api.token'), 'utf8')).trim()
+    } catch (err) {
+      if (err instanceof MycelError) throw err
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notRunning(dir)
+      throw new MycelError('CLOSED', `cannot read the daemon's API files in ${dir}: ${(err as Error).message}`, { cause: err })
+    }
+    return new ApiClient(dir, url, token)
+  }
+
+  async call<T> (method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(path, this.url)
+    for (const [k, v] of options.query ?? []) url.searchParams.append(k, v)
+    const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` }
+    if (options.uploadFile !== undefined) {
+      headers['content-type'] = 'application/octet-stream'
+      headers['content-length'] = (await statFile(options.uploadFile)).size
+    }
+    const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
+      const req = request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > MAX_RESPONSE_BYTES) { req.destroy(MycelError.tooLarge('API response', size, MAX_RESPONSE_BYTES)); return }
+          chunks.push(chunk)
+        })
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+          req.destroy() // an upload the daemon refused midway need not be sent further
+        })
+        res.on('error', reject)
+      })
+      req.on('timeout', () => { req.destroy(new MycelError('TIMEOUT', `the daemon did not answer ${method} ${path} within ${REQUEST_TIMEOUT_MS} ms`)) })
+      req.on('error', err => {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'ECONNREFUSED') reject(notRunning(this.dir, this.url))
+        else reject(err)
+      })
+      if (options.uploadFile === undefined) req.end()
+      else {
+        const file = createReadStream(options.uploadFile)
+        file.on('error', err => req.destroy(err))
+        file.pipe(req)
+      }
+    })
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new MycelError('INTERNAL', `the daemon answered ${status} with non-JSON: ${text.slice(0, 200)}`)
+    }
+    if (status >= 400) {
+      const e = (body as { error?: { code?: string, message?: string } }).error ?? {}
+      const code = (e.code !== undefined && CODES.has(e.code) ? e.code : 'INTERNAL') as ErrorCode
+      throw new MycelError(code, e.message ?? `the daemon answered ${status}`)
+    }
+    return body as T
+  }
+}
+
+async function statFile (path: string): Promise<{ size: number }> {
+  try {
+    const info = await stat(path)
+    if (!info.isFile()) throw MycelError.usage(`${path} is not a regular file`)
+    return info
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw MycelError.usage(`no such file: ${path}`)
+    throw err
+  }
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, but another user's
+  }
+}
+
+function notRunning (dir: string, url?: string): MycelError {
+  const where = url === undefined ? '' : ` (nothing answers at ${url})`
+  return new MycelError('CLOSED', `no mycel daemon is running for ${dir}${where}\nhint: start one with 'mycel daemon --dir ${dir}' (or 'npm start' for ~/.mycel)`)
+}

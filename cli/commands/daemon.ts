@@ -1,0 +1,88 @@
+// `mycel daemon`: runs a node in the foreground until SIGINT/SIGTERM. Logs go
+// to stderr as JSON lines; stdout gets one "ready" report (JSON with --json)
+// once the API is up, so scripts can wait for it.
+
+import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
+import { mergeConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js'
+import { isLogLevel, Logger } from '../../daemon/log.js'
+import { MycelError } from '../../protocol/errors.js'
+import type { Command, CommandContext } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import { VERSION } from '../version.js'
+import { dataDir } from './shared.js'
+
+export const daemon: Command = {
+  name: 'daemon',
+  summary: 'run a node in the foreground (founds a federation on an empty data dir)',
+  options: {
+    listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
+    join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`)' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' }
+  },
+  details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
+antiEntropyIntervalMs, maxBlobBytes. The local API listens on 127.0.0.1; its URL is written to
+<dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.`,
+  async run (ctx) {
+    const dir = dataDir(ctx)
+    const level = ctx.options['log-level']
+    if (level !== undefined && !isLogLevel(level)) throw MycelError.usage(`--log-level must be debug, info, warn or error, not ${String(level)}`)
+    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level }
+    const config = mergeConfig(await readConfigFile(dir), flags)
+    const log = new Logger({ level: config.logLevel })
+    let fatal: Error | undefined
+    let wake: () => void = () => {}
+    const stopped = new Promise<void>(resolve => { wake = resolve })
+    const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, version: VERSION }, {
+      log,
+      onFatal: err => { fatal = err; wake() }
+    })
+    let signals = 0
+    const onSignal = (signal: string): void => {
+      signals++
+      if (signals > 1) {
+        // A second Ctrl-C means "now": acknowledged writes are already on disk, so nothing is lost.
+        log.warn('second signal: exiting without a clean stop', { signal })
+        process.exit(EXIT.FAILURE)
+      }
+      log.info('signal received: stopping', { signal })
+      wake()
+    }
+    const onInt = (): void => { onSignal('SIGINT') }
+    const onTerm = (): void => { onSignal('SIGTERM') }
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+    try {
+      let ready: ReadyInfo
+      try {
+        ready = await node.start()
+      } catch (err) {
+        await node.stop()
+        throw err
+      }
+      printReady(ctx, ready)
+      await stopped
+      await node.stop()
+    } finally {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+    }
+    if (fatal !== undefined) throw fatal
+    return EXIT.OK
+  }
+}
+
+function printReady (ctx: CommandContext, ready: ReadyInfo): void {
+  if (ctx.options.json === true) {
+    ctx.out.write(JSON.stringify({ ready: true, ...ready }) + '\n')
+    return
+  }
+  ctx.out.write([
+    `mycel daemon ready${ready.founded ? ' (founded a new federation)' : ''}`,
+    `  peer id     ${ready.peerId}`,
+    `  federation  ${ready.federation}`,
+    `  listen      ${ready.listen.join('\n              ')}`,
+    `  api         ${ready.api}`,
+    `  data dir    ${ready.dir}`,
+    ''
+  ].join('\n'))
+}

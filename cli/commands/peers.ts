@@ -1,0 +1,23 @@
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import type { PeerInfo } from '../../daemon/api/types.js'
+import { client, printJson, wantsJson } from './shared.js'
+
+export const peers: Command = {
+  name: 'peers',
+  summary: 'list known members: connected or not, addresses, sync lag',
+  options: {},
+  async run (ctx) {
+    const list = await (await client(ctx)).call<PeerInfo[]>('GET', '/v1/peers')
+    if (wantsJson(ctx)) {
+      printJson(ctx, list)
+      return EXIT.OK
+    }
+    if (list.length === 0) ctx.out.write('no known peers\n')
+    for (const p of list) {
+      ctx.out.write(`${p.peerId}  ${p.connected ? 'connected' : 'disconnected'}  lag ${p.lag ?? '?'}\n`)
+      for (const a of p.addrs) ctx.out.write(`    ${a}\n`)
+    }
+    return EXIT.OK
+  }
+}

@@ -1,0 +1,28 @@
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import type { PublishResult } from '../../daemon/api/types.js'
+import { client, printJson, wantsJson } from './shared.js'
+
+export const publish: Command = {
+  name: 'publish',
+  summary: 'store FILE under KEY and replicate its metadata to every member',
+  positionals: [
+    { name: 'FILE', description: 'the file to publish' },
+    { name: 'KEY', description: 'name in the federation, e.g. builds/app-1.2.tar.gz' }
+  ],
+  options: {
+    prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' }
+  },
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.',
+  async run (ctx) {
+    const [file, key] = ctx.positionals
+    const props = (ctx.options.prop as string[] | undefined) ?? []
+    const result = await (await client(ctx)).call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
+      query: props.map(p => ['prop', p]),
+      uploadFile: file
+    })
+    if (wantsJson(ctx)) printJson(ctx, result)
+    else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n`)
+    return EXIT.OK
+  }
+}

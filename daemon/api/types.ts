@@ -1,0 +1,68 @@
+// What the local API serves, as plain data. The daemon implements NodeApi; the
+// HTTP layer (server.ts, routes.ts) only translates. The CLI reads the same
+// shapes (cli/api-client.ts), so these field names are the --json contract.
+
+export interface Entry {
+  key: string
+  /** `sha256:<hex>` of the blob. */
+  digest: string
+  /** CIDv1 (raw, sha2-256) of the blob, base32. */
+  cid: string
+  size: number
+  props: Record<string, string>
+  /** Peer id of the member that wrote it. */
+  author: string
+  /** HLC stamp as `<wall ms>.<logical>`. */
+  stamp: string
+}
+
+export interface PublishResult extends Entry {}
+
+export interface RemoveResult {
+  key: string
+  author: string
+  stamp: string
+}
+
+export interface PeerLag {
+  peerId: string
+  /**
+   * Events by which this node and the peer differ, as of the peer's last
+   * report (its vv message, or a digest equal to ours): the sum over authors of
+   * |our seq − its seq|. null until the peer has reported. 0 means in sync.
+   */
+  lag: number | null
+  /** Of those, events the peer has and we lack / we have and it lacks. */
+  behind: number | null
+  ahead: number | null
+}
+
+export interface PeerInfo extends PeerLag {
+  connected: boolean
+  addrs: string[]
+}
+
+export interface StatusInfo {
+  peerId: string
+  federation: string
+  listen: string[]
+  api: string
+  peers: PeerLag[]
+  keys: number
+  tombstones: number
+  dir: string
+  version: string
+  uptimeMs: number
+  /** Counters of the core (and the network, under `net`) for diagnostics; not a stable contract. */
+  stats: Record<string, unknown>
+}
+
+export interface NodeApi {
+  status: () => StatusInfo
+  peers: () => PeerInfo[]
+  list: (prefix: string) => Entry[]
+  get: (key: string) => Entry | undefined
+  publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
+  remove: (key: string) => Promise<RemoveResult>
+  invite: () => { token: string }
+}

@@ -1,0 +1,137 @@
+// Content-addressed blob files in `<dir>/blobs`:
+//   blobs/tmp/<random>        an upload in progress (removed on start: a crash leaves only garbage here)
+//   blobs/sha256/<hex>        a complete blob, named by the sha-256 of its bytes
+// A blob is streamed through sha-256 into a temp file, fsynced, renamed into
+// place and the directory fsynced, so after a crash a name in sha256/ always
+// holds exactly the bytes it names. Memory use is one chunk, whatever the size.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { create as createDigest } from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { MycelError } from '../protocol/errors.js'
+import { BLOB_CHUNK_BYTES } from './limits.js'
+
+export interface BlobInfo {
+  /** sha-256 of the bytes. */
+  digest: Uint8Array
+  /** `sha256:<hex>`. */
+  digestText: string
+  /** CIDv1, raw codec, sha2-256 multihash, base32. */
+  cid: string
+  size: number
+}
+
+export interface BlobStoreInit {
+  /** The data dir; blobs go in `<dir>/blobs`. */
+  dir: string
+  /** Largest blob accepted. */
+  maxBlobBytes: number
+}
+
+export function digestText (digest: Uint8Array): string {
+  return `sha256:${Buffer.from(digest).toString('hex')}`
+}
+
+export function cidOf (digest: Uint8Array): string {
+  return CID.createV1(raw.code, createDigest(sha256.code, digest)).toString()
+}
+
+export class BlobStore {
+  private readonly root: string
+  private readonly maxBlobBytes: number
+
+  constructor (init: BlobStoreInit) {
+    this.root = join(init.dir, 'blobs')
+    this.maxBlobBytes = init.maxBlobBytes
+  }
+
+  private get tmpDir (): string { return join(this.root, 'tmp') }
+  private get finalDir (): string { return join(this.root, 'sha256') }
+
+  /** Creates the directories and removes uploads a crash left behind. */
+  async start (): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true })
+    await mkdir(this.tmpDir, { recursive: true })
+    await mkdir(this.finalDir, { recursive: true })
+  }
+
+  pathOf (digest: Uint8Array): string {
+    return join(this.finalDir, Buffer.from(digest).toString('hex'))
+  }
+
+  async has (digest: Uint8Array): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(digest))).isFile()
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Streams `source` into the store. Throws TOO_LARGE (and keeps nothing) past
+   * maxBlobBytes; on any failure the temp file is removed.
+   */
+  async put (source: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+    const tmp = join(this.tmpDir, randomBytes(12).toString('hex'))
+    const file = await open(tmp, 'wx', 0o644)
+    const hash = createHash('sha256')
+    let size = 0
+    let closed = false
+    try {
+      for await (const chunk of source) {
+        size += chunk.byteLength
+        if (size > this.maxBlobBytes) {
+          throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
+        }
+        hash.update(chunk)
+        let off = 0
+        while (off < chunk.byteLength) {
+          const { bytesWritten } = await file.write(chunk, off, chunk.byteLength - off)
+          off += bytesWritten
+        }
+      }
+      await file.sync()
+      await file.close()
+      closed = true
+      const digest = new Uint8Array(hash.digest())
+      await rename(tmp, this.pathOf(digest))
+      await this.syncDir(this.finalDir)
+      return { digest, digestText: digestText(digest), cid: cidOf(digest), size }
+    } catch (err) {
+      if (!closed) await file.close().catch(() => {})
+      await rm(tmp, { force: true })
+      throw err
+    }
+  }
+
+  /** Re-hashes a stored blob: true iff its bytes still match its name. */
+  async verify (digest: Uint8Array): Promise<boolean> {
+    const hash = createHash('sha256')
+    try {
+      for await (const chunk of createReadStream(this.pathOf(digest), { highWaterMark: BLOB_CHUNK_BYTES })) hash.update(chunk as Buffer)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw err
+    }
+    return Buffer.from(hash.digest()).equals(Buffer.from(digest))
+  }
+
+  /** Hex digests of the stored blobs (for tests and tooling; reads the directory). */
+  async list (): Promise<string[]> {
+    return await readdir(this.finalDir)
+  }
+
+  private async syncDir (path: string): Promise<void> {
+    const dir = await open(path, 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
+  }
+}

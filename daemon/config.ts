@@ -1,0 +1,127 @@
+// The daemon's settings: defaults, then `<dir>/config.json`, then flags
+// (flags win). The data dir itself comes from --dir, else $MYCEL_DIR, else
+// ~/.mycel. A malformed config file is a USAGE error naming the field, never a
+// silent fallback to defaults.
+
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { MycelError } from '../protocol/errors.js'
+import { isLogLevel, type LogLevel } from './log.js'
+import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
+
+export interface DaemonConfig {
+  /** libp2p listen multiaddrs. Default one TCP port on every interface. */
+  listen: string[]
+  /** Lowest log level written to stderr. Default 'info'. */
+  logLevel: LogLevel
+  /** Local API port on 127.0.0.1; 0 picks a free one (written to api.json). Default 0. */
+  apiPort: number
+  /** Members to keep connections with (passed to the mesh). Default 8. */
+  maxPeers: number
+  /** Period of anti-entropy rounds (passed to the core). Default 1000 ms. */
+  antiEntropyIntervalMs: number
+  /** Largest blob one publish accepts. Default 64 GiB. */
+  maxBlobBytes: number
+}
+
+/** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4710']
+
+export const DEFAULT_CONFIG: DaemonConfig = {
+  listen: DEFAULT_LISTEN,
+  logLevel: 'info',
+  apiPort: 0,
+  maxPeers: 8,
+  antiEntropyIntervalMs: 1000,
+  maxBlobBytes: DEFAULT_MAX_BLOB_BYTES
+}
+
+export const CONFIG_FILE = 'config.json'
+
+/** --dir, else $MYCEL_DIR, else ~/.mycel; always absolute. */
+export function resolveDataDir (flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag !== undefined && flag !== '') return resolve(flag)
+  if (env.MYCEL_DIR !== undefined && env.MYCEL_DIR !== '') return resolve(env.MYCEL_DIR)
+  return join(homedir(), '.mycel')
+}
+
+/** Reads `<dir>/config.json` (absent ⇒ {}), validated field by field. */
+export async function readConfigFile (dir: string): Promise<Partial<DaemonConfig>> {
+  const path = join(dir, CONFIG_FILE)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new MycelError('USAGE', `cannot read ${path}: ${(err as Error).message}`, { cause: err })
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new MycelError('USAGE', `${path} is not valid JSON: ${(err as Error).message}`, { cause: err })
+  }
+  return validateConfig(raw, path)
+}
+
+export function validateConfig (raw: unknown, where: string): Partial<DaemonConfig> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw MycelError.usage(`${where}: expected a JSON object`)
+  const out: Partial<DaemonConfig> = {}
+  for (const [field, value] of Object.entries(raw as Record<string, unknown>)) {
+    const bad = (expected: string): MycelError => MycelError.usage(`${where}: "${field}" must be ${expected}`)
+    switch (field) {
+      case 'listen':
+        if (!Array.isArray(value) || value.length > MAX_LISTEN_ADDRS || !value.every(a => typeof a === 'string' && a.startsWith('/'))) {
+          throw bad(`a list of at most ${MAX_LISTEN_ADDRS} multiaddr strings`)
+        }
+        out.listen = value as string[]
+        break
+      case 'logLevel':
+        if (!isLogLevel(value)) throw bad('one of debug, info, warn, error')
+        out.logLevel = value
+        break
+      case 'apiPort':
+        if (!isInt(value, 0, 65535)) throw bad('an integer port in 0..65535')
+        out.apiPort = value
+        break
+      case 'maxPeers':
+        if (!isInt(value, 1, 1000)) throw bad('an integer in 1..1000')
+        out.maxPeers = value
+        break
+      case 'antiEntropyIntervalMs':
+        if (!isInt(value, 10, 3_600_000)) throw bad('an integer number of ms in 10..3600000')
+        out.antiEntropyIntervalMs = value
+        break
+      case 'maxBlobBytes':
+        if (!isInt(value, 0, Number.MAX_SAFE_INTEGER)) throw bad('a non-negative integer')
+        out.maxBlobBytes = value
+        break
+      default:
+        throw MycelError.usage(`${where}: unknown setting "${field}"`)
+    }
+  }
+  return out
+}
+
+/** Defaults < file < flags. Undefined flags do not override. */
+export function mergeConfig (file: Partial<DaemonConfig>, flags: Partial<DaemonConfig>): DaemonConfig {
+  const merged: DaemonConfig = { ...DEFAULT_CONFIG }
+  for (const layer of [file, flags]) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue
+      if (k === 'listen' && Array.isArray(v) && v.length === 0) continue
+      ;(merged as unknown as Record<string, unknown>)[k] = v
+    }
+  }
+  return validated(merged)
+}
+
+function validated (config: DaemonConfig): DaemonConfig {
+  validateConfig(config, 'flags')
+  return config
+}
+
+function isInt (value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+}

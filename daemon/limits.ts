@@ -1,0 +1,38 @@
+// Every limit of the daemon's own parts (store, blobs, local API, driver loop),
+// together, each with why it is what it is. The network's limits live in
+// daemon/net/; the core's in protocol/.
+
+/** Largest blob one publish accepts. Generous (a site's artifacts can be large) but bounded so a runaway upload cannot fill the disk unnoticed; config `maxBlobBytes` overrides. */
+export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 ** 3
+
+/** Concurrent API connections; beyond, node:http drops new ones. The CLI makes one at a time; this stops a runaway script from exhausting file descriptors. */
+export const MAX_API_CONNECTIONS = 64
+
+/** Longest `ls` answer: beyond, the caller narrows by prefix (the answer is built in memory). */
+export const MAX_LIST_ENTRIES = 100_000
+
+/** Cap on the delay between two `replica.tick()` calls, so a clock jump never leaves the core asleep long. */
+export const TICK_DELAY_MS_MAX = 1000
+
+/** How long a publish waits for its batch to become durable before answering TIMEOUT (a wedged disk). */
+export const DURABLE_TIMEOUT_MS = 30_000
+
+/** Events in one LevelDB batch when several persist batches are merged (group commit); bounds one write's size. */
+export const MAX_EVENTS_PER_WRITE = 10_000
+
+/** Size of the read buffer when streaming a blob through sha-256 (node's default highWaterMark is 64 KiB). */
+export const BLOB_CHUNK_BYTES = 1024 * 1024
+
+/** Length of an invite token we accept (base64url JSON): addresses are few and short. */
+export const MAX_INVITE_TOKEN_CHARS = 8 * 1024
+
+/** Listen addresses accepted from config and flags. */
+export const MAX_LISTEN_ADDRS = 16
+
+/**
+ * Events waiting for the disk beyond which the daemon stops reading from the
+ * peer that sent the last message until the queue has drained (the mesh
+ * pauses that stream, so yamux stops the sender). Bounds memory when peers
+ * deliver faster than fsync keeps up: ~50 000 events is ~25 MB at ~500 B each.
+ */
+export const MAX_PERSIST_BACKLOG_EVENTS = 50_000

@@ -1,0 +1,120 @@
+// Every bound of the network layer, in one place, with the reason for its value
+// (STYLE.md point 10). Mesh tests override a few through MeshInit.limits so they
+// run in seconds; production uses these defaults.
+
+import { MAX_MESSAGE_BYTES } from '../../protocol/limits.js'
+
+/** The sync protocol; the version is part of the id so a 2.0.0 can run beside it. */
+export const SYNC_PROTOCOL = '/mycel/sync/1.0.0'
+
+/** Version of the hello/welcome handshake carried in the first frame each way. */
+export const HELLO_VERSION = 1
+
+export const KiB = 1024
+export const MiB = 1024 * KiB
+
+export interface NetLimits {
+  /**
+   * Largest frame payload accepted or sent: the core's own message cap (4 MiB), since a frame carries
+   * exactly one message and the core never encodes a larger one. Checked on the length prefix BEFORE
+   * any payload is buffered.
+   */
+  maxFrameBytes: number
+  /** Largest hello/welcome frame: they carry a version and a federation id, nothing more. */
+  maxHelloBytes: number
+  /** The handshake (hello one way, welcome back) must finish within this, or the stream is aborted. */
+  helloTimeoutMs: number
+  /**
+   * A writer waiting for the remote to drain longer than this is stuck on a slow or dead peer: its
+   * stream is aborted (and the session redone) rather than holding the queue forever.
+   */
+  drainTimeoutMs: number
+  /**
+   * Per-peer outbound queue, in messages and bytes. The core tolerates loss (anti-entropy repairs
+   * it), so when a peer cannot keep up we drop rather than let memory grow. 256 messages / 16 MiB
+   * covers a burst of pushes plus a few full event batches.
+   */
+  sendQueueMessages: number
+  sendQueueBytes: number
+  /**
+   * Bytes a sync stream may hold in its own write buffer before the writer waits. Small, because that
+   * buffer is outside our queue's bound; 1 MiB keeps a yamux window's worth of pipe busy on a LAN.
+   */
+  streamWriteBufferBytes: number
+  /**
+   * Queued frames are joined into writes of up to this many bytes (a larger single frame goes alone).
+   * 64 KiB is yamux's default message size: one write, one yamux frame, one Noise message.
+   */
+  writeBatchBytes: number
+  /**
+   * Per-peer inbound frames decoded but not yet taken by the handler. Above either mark the stream is
+   * paused, so yamux stops granting window and the sender's writes wait. The inbox may pass its mark by
+   * the one transport chunk that crossed it (at most one yamux window).
+   */
+  receiveQueueMessages: number
+  receiveQueueBytes: number
+  /**
+   * yamux per-stream receive window ceiling. While a stream is paused the remote may still send up to
+   * one window, which lands in the stream's read buffer; so the read buffer must hold a full window
+   * (see notes/stack.md, "the read-side trap"). 8 MiB keeps throughput near the 16 MiB default on
+   * loopback while halving the worst-case memory per paused stream.
+   */
+  yamuxMaxWindowBytes: number
+  /** Read buffer per stream: one full window plus slack for frame headers. */
+  yamuxMaxReadBufferBytes: number
+  /**
+   * Inbound /mycel/sync streams per connection. A session needs one each way; two more allow a
+   * restarted session to replace a stale one before the old stream's reset arrives.
+   */
+  maxInboundStreams: number
+  maxOutboundStreams: number
+  /** Connections beyond maxPeers for joins and handshakes in progress before libp2p prunes. */
+  extraConnections: number
+  /** libp2p's per-host inbound connection rate; raised because several nodes may share one host. */
+  inboundConnectionsPerSecond: number
+  /** Redial backoff for known peers that are down: base doubles per failure up to max, ±50% jitter. */
+  redialBaseMs: number
+  redialMaxMs: number
+  /** How often the mesh checks which known peers need dialing. */
+  maintainIntervalMs: number
+  /** Bad frames (oversized, undecodable, bad hello) a peer may send within strikeWindowMs before a ban. */
+  maxStrikes: number
+  strikeWindowMs: number
+  /** First ban lasts banBaseMs; each further ban doubles it, up to banMaxMs. */
+  banBaseMs: number
+  banMaxMs: number
+  /** Addresses remembered per peer and peers remembered in peers.json. */
+  maxAddrsPerPeer: number
+  maxKnownPeers: number
+  /** Dials to one address must finish in this (libp2p's default is 10 s; peers are on a LAN/WAN, not Tor). */
+  dialTimeoutMs: number
+}
+
+export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
+  maxFrameBytes: MAX_MESSAGE_BYTES,
+  maxHelloBytes: 1 * KiB,
+  helloTimeoutMs: 5_000,
+  drainTimeoutMs: 30_000,
+  sendQueueMessages: 256,
+  sendQueueBytes: 16 * MiB,
+  streamWriteBufferBytes: 1 * MiB,
+  writeBatchBytes: 64 * KiB,
+  receiveQueueMessages: 64,
+  receiveQueueBytes: 8 * MiB,
+  yamuxMaxWindowBytes: 8 * MiB,
+  yamuxMaxReadBufferBytes: 9 * MiB,
+  maxInboundStreams: 4,
+  maxOutboundStreams: 4,
+  extraConnections: 8,
+  inboundConnectionsPerSecond: 50,
+  redialBaseMs: 250,
+  redialMaxMs: 60_000,
+  maintainIntervalMs: 250,
+  maxStrikes: 3,
+  strikeWindowMs: 60_000,
+  banBaseMs: 30_000,
+  banMaxMs: 6 * 60 * 60_000,
+  maxAddrsPerPeer: 8,
+  maxKnownPeers: 1_024,
+  dialTimeoutMs: 10_000
+})

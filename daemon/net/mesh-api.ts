@@ -1,0 +1,67 @@
+// The mesh's public contract, used by the daemon's composition and by tests. The implementation is
+// mesh.ts; createMesh() builds one.
+
+import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2p } from 'libp2p'
+import type { SyncMessage } from '../../protocol/messages.js'
+import type { MessageCodec } from './codec.js'
+import type { NetLimits } from './limits.js'
+import type { LogFn } from './log.js'
+
+export interface MeshInit {
+  privateKey: PrivateKey
+  /** Federation id; peers of another federation are refused in the hello. */
+  federation: string
+  /** Multiaddrs to listen on, e.g. ['/ip4/127.0.0.1/tcp/0']. */
+  listen: string[]
+  /** Data dir; the address book lives at <dir>/peers.json. */
+  dir: string
+  /** Bound on sync sessions (and, plus limits.extraConnections, connections). Default 16. */
+  maxPeers?: number
+  log?: LogFn
+  /** Frame payload codec. Default: the core's codec. Tests may pass a trivial one. */
+  codec?: MessageCodec
+  /** Overrides of limits.ts (tests shorten timeouts and queues). */
+  limits?: Partial<NetLimits>
+}
+
+export interface MeshHandlers {
+  /** A message from a peer that is up. May return a promise: the next frame waits for it. */
+  receive: (from: string, message: SyncMessage) => void | Promise<void>
+  /** A sync session with this peer is established (hellos exchanged both ways). */
+  peerUp: (peer: string) => void
+  peerDown: (peer: string) => void
+  /** Membership gate; default allow. */
+  isAllowed?: (peer: string) => boolean
+}
+
+export interface KnownPeer {
+  peerId: string
+  addrs: string[]
+  connected: boolean
+  lastSeenMs?: number
+}
+
+export interface Mesh {
+  readonly peerId: string
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  /** Best-effort: queued on the peer's bounded queue; dropped and counted when full or the peer is down. */
+  send: (to: string, message: SyncMessage) => void
+  /** Remember (persisted) and keep dialing with backoff. */
+  addPeer: (peerId: string, addrs: string[]) => void
+  /** Dial a full multiaddr ending in /p2p/<id>; resolves with the peer id once connected. */
+  dial: (addr: string) => Promise<string>
+  /**
+   * Re-apply handlers.isAllowed to current sessions (call after a membership change): sessions with
+   * peers no longer allowed are closed (peerDown fires) and those peers are neither dialed nor accepted.
+   */
+  revalidate: () => void
+  /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
+  waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
+  connectedPeers: () => string[]
+  listenAddrs: () => string[]
+  knownPeers: () => KnownPeer[]
+  stats: () => Record<string, number>
+  readonly libp2p: Libp2p
+}

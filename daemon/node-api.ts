@@ -1,0 +1,141 @@
+// The local API's operations over the running parts: publish and rm write
+// through the core and answer only once the persist batch holding the new
+// event is durable (CommitQueue.whenDurable); reads come from the core's
+// in-memory state.
+
+import type { Event, PutBody } from '../protocol/event.js'
+import { formatStamp } from '../protocol/hlc.js'
+import { MycelError } from '../protocol/errors.js'
+import type { ReplicaApi } from '../protocol/replica-api.js'
+import type { Entry, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './api/types.js'
+import { cidOf, digestText, type BlobStore } from './blob-store.js'
+import { encodeInvite } from './invite-token.js'
+import { DURABLE_TIMEOUT_MS } from './limits.js'
+import type { PeerLagTracker } from './peer-lag.js'
+import type { CommitQueue } from './store/commit-queue.js'
+
+/** The part of the mesh the API reads. */
+export interface MeshView {
+  listenAddrs: () => string[]
+  connectedPeers: () => string[]
+  knownPeers: () => Array<{ peerId: string, addrs: string[] }>
+  stats: () => unknown
+}
+
+export interface LocalNodeComponents {
+  replica: ReplicaApi
+  blobs: BlobStore
+  queue: CommitQueue
+  lag: PeerLagTracker
+  mesh: MeshView
+  /** Called after every local write so the core's push goes out promptly. */
+  poke: () => void
+}
+
+export interface LocalNodeInit {
+  peerId: string
+  federation: string
+  dir: string
+  version: string
+  startedAtMs: number
+  apiUrl: () => string
+}
+
+export function entryOf (event: Event): Entry {
+  const body = event.body as PutBody
+  return {
+    key: body.key,
+    digest: digestText(body.digest),
+    cid: cidOf(body.digest),
+    size: body.size,
+    props: body.props,
+    author: event.author,
+    stamp: formatStamp(event.stamp)
+  }
+}
+
+export class LocalNode implements NodeApi {
+  private readonly c: LocalNodeComponents
+  private readonly init: LocalNodeInit
+
+  constructor (init: LocalNodeInit, components: LocalNodeComponents) {
+    this.init = init
+    this.c = components
+  }
+
+  status (): StatusInfo {
+    const { keys, tombstones } = this.c.replica.counts()
+    return {
+      peerId: this.init.peerId,
+      federation: this.init.federation,
+      listen: this.c.mesh.listenAddrs(),
+      api: this.init.apiUrl(),
+      peers: this.c.mesh.connectedPeers().map(p => this.c.lag.lagOf(p)),
+      keys,
+      tombstones,
+      dir: this.init.dir,
+      version: this.init.version,
+      uptimeMs: Date.now() - this.init.startedAtMs,
+      stats: { ...this.c.replica.stats(), net: this.c.mesh.stats() }
+    }
+  }
+
+  peers (): PeerInfo[] {
+    const connected = new Set(this.c.mesh.connectedPeers())
+    const known = new Map(this.c.mesh.knownPeers().map(p => [p.peerId, p.addrs]))
+    for (const p of connected) if (!known.has(p)) known.set(p, [])
+    return [...known].map(([peerId, addrs]) => ({ ...this.c.lag.lagOf(peerId), connected: connected.has(peerId), addrs }))
+  }
+
+  list (prefix: string): Entry[] {
+    return this.c.replica.live(prefix).map(entryOf)
+  }
+
+  get (key: string): Entry | undefined {
+    const event = this.c.replica.get(key)
+    return event === undefined || event.body.kind !== 'put' ? undefined : entryOf(event)
+  }
+
+  async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> {
+    const blob = await this.c.blobs.put(body)
+    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props })
+    return entryOf(event)
+  }
+
+  async remove (key: string): Promise<RemoveResult> {
+    if (this.get(key) === undefined) throw new MycelError('NOT_FOUND', `no key ${key}`)
+    const event = await this.writeDurably({ kind: 'delete', key })
+    return { key, author: event.author, stamp: formatStamp(event.stamp) }
+  }
+
+  invite (): { token: string } {
+    const addrs = this.c.mesh.listenAddrs().map(a => a.replace(/\/p2p\/[^/]+$/, ''))
+    if (addrs.length === 0) throw new MycelError('UNAVAILABLE', 'this node listens on no address a peer could dial')
+    return { token: encodeInvite({ federation: this.init.federation, peer: this.init.peerId, addrs }) }
+  }
+
+  /**
+   * The core persists a local write synchronously inside write(), so the
+   * newest batch number after write() is the batch holding the event; the
+   * write is acknowledged once that batch is on disk.
+   */
+  private async writeDurably (body: Parameters<ReplicaApi['write']>[0]): Promise<Event> {
+    const before = this.c.replica.lastBatchNumber()
+    const event = this.c.replica.write(body)
+    const n = this.c.replica.lastBatchNumber()
+    if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
+    this.c.poke()
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        this.c.queue.whenDurable(n),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => { reject(new MycelError('TIMEOUT', `the write was not durable within ${DURABLE_TIMEOUT_MS} ms`)) }, DURABLE_TIMEOUT_MS)
+        })
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+    return event
+  }
+}

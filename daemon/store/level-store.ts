@@ -1,0 +1,177 @@
+// The node's durable state in LevelDB (one database in `<dir>/store`).
+//
+// Key layout (all keys UTF-8; `!` separates; author ids are peer ids and never
+// contain `!`):
+//   e!<author>!<seq, 12 digits>  → the event's canonical bytes (every version the core keeps)
+//   k!<key>                      → `<author>!<seq>` of the key's winner: the LWW index
+//   vv!<author>                  → highest seq covered for that author (decimal)
+//   meta!highWater               → HLC high-water mark (decimal bigint)
+//   meta!federation              → this node's federation id
+//   meta!format                  → layout version ("1")
+//
+// Consistency: the core hands over everything that changes together in one
+// PersistBatch — events to store and to delete, and the new winner of every
+// key whose winner changed — and `write()` turns one or more consecutive
+// batches into ONE atomic `db.batch()` (LevelDB applies a batch all-or-nothing,
+// also across a crash: it is one write-ahead-log record). Operations keep the
+// core's order (removals, puts, winners, per batch), so the last word on a key
+// wins. The LWW index thus always names a stored event of its own key;
+// `check()` verifies that, and that every stored event is covered by the
+// version vector and not above the high-water mark. The core rebuilds its
+// in-memory state from the events on restart; the stored index is what lets an
+// operator (and the crash tests) check a store offline.
+
+import { Level } from 'level'
+import type { Event } from '../../protocol/event.js'
+import type { PersistBatch, ReplicaSnapshot } from '../../protocol/replica-api.js'
+import type { Stamp } from '../../protocol/hlc.js'
+import { MycelError } from '../../protocol/errors.js'
+
+export const STORE_FORMAT = '1'
+
+type Op = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
+
+export interface LevelStoreComponents {
+  /** Strict decoder of stored event bytes (protocol/codec.ts decodeEvent). */
+  decodeEvent: (bytes: Uint8Array) => Event
+}
+
+export interface LevelStoreInit {
+  /** Directory of the LevelDB database. */
+  location: string
+  /** fsync every write (default true): a write is acknowledged only once on disk. */
+  sync?: boolean
+}
+
+export interface ConsistencyReport {
+  ok: boolean
+  events: number
+  indexed: number
+  problems: string[]
+}
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+export function eventKey (author: string, seq: number): string {
+  return `e!${author}!${String(seq).padStart(12, '0')}`
+}
+
+export class LevelStore {
+  private readonly db: Level<string, Uint8Array>
+  private readonly sync: boolean
+  private readonly decodeEvent: (bytes: Uint8Array) => Event
+
+  constructor (init: LevelStoreInit, components: LevelStoreComponents) {
+    this.db = new Level<string, Uint8Array>(init.location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    this.sync = init.sync ?? true
+    this.decodeEvent = components.decodeEvent
+  }
+
+  async open (): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (err) {
+      const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+      if (locked) throw new MycelError('UNAVAILABLE', `${this.db.location} is in use by another mycel daemon`, { cause: err })
+      throw new MycelError('INTERNAL', `cannot open the store at ${this.db.location}: ${(err as Error).message}`, { cause: err })
+    }
+    const format = await this.getText('meta!format')
+    if (format === undefined) {
+      await this.db.put('meta!format', enc.encode(STORE_FORMAT), { sync: this.sync })
+    } else if (format !== STORE_FORMAT) {
+      throw new MycelError('UNSUPPORTED_VERSION', `store format ${format} is not supported by this build (expects ${STORE_FORMAT})`)
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+
+  /** Writes consecutive persist batches as one atomic, (by default) fsynced LevelDB batch. */
+  async write (batches: PersistBatch[]): Promise<void> {
+    const ops: Op[] = []
+    for (const batch of batches) ops.push(...opsOf(batch))
+    if (ops.length === 0) return
+    await this.db.batch(ops, { sync: this.sync })
+  }
+
+  /** Everything a Replica needs to restart. */
+  async loadSnapshot (): Promise<ReplicaSnapshot> {
+    const events: Event[] = []
+    for await (const [key, value] of this.db.iterator({ gt: 'e!', lt: 'e"' })) {
+      try {
+        events.push(this.decodeEvent(value))
+      } catch (err) {
+        throw new MycelError('DECODE_FAILED', `stored event ${key} does not decode: the store is damaged`, { cause: err })
+      }
+    }
+    const vv: Array<[string, number]> = []
+    for await (const [key, value] of this.db.iterator({ gt: 'vv!', lt: 'vv"' })) {
+      vv.push([key.slice(3), Number(dec.decode(value))])
+    }
+    const hw = await this.getText('meta!highWater')
+    return { events, vv, highWater: hw === undefined ? 0n : BigInt(hw) }
+  }
+
+  async federation (): Promise<string | undefined> {
+    return await this.getText('meta!federation')
+  }
+
+  async setFederation (id: string): Promise<void> {
+    await this.db.put('meta!federation', enc.encode(id), { sync: true })
+  }
+
+  /** Verifies the invariants in the header comment; reads the whole store. */
+  async check (): Promise<ConsistencyReport> {
+    const problems: string[] = []
+    const vv = new Map<string, number>()
+    for await (const [key, value] of this.db.iterator({ gt: 'vv!', lt: 'vv"' })) vv.set(key.slice(3), Number(dec.decode(value)))
+    const hwText = await this.getText('meta!highWater')
+    const highWater: Stamp = hwText === undefined ? 0n : BigInt(hwText)
+    const keyOfRef = new Map<string, string>()
+    let events = 0
+    for await (const [key, value] of this.db.iterator({ gt: 'e!', lt: 'e"' })) {
+      events++
+      let event: Event
+      try {
+        event = this.decodeEvent(value)
+      } catch (err) {
+        problems.push(`${key}: does not decode (${(err as Error).message})`)
+        continue
+      }
+      if (key !== eventKey(event.author, event.seq)) problems.push(`${key}: holds ${event.author}:${event.seq}`)
+      if ((vv.get(event.author) ?? 0) < event.seq) problems.push(`${key}: not covered by vv (${vv.get(event.author) ?? 0})`)
+      if (event.stamp > highWater) problems.push(`${key}: stamp above the high-water mark`)
+      keyOfRef.set(`${event.author}!${event.seq}`, event.body.key)
+    }
+    let indexed = 0
+    for await (const [key, value] of this.db.iterator({ gt: 'k!', lt: 'k"' })) {
+      indexed++
+      const k = key.slice(2)
+      const ref = dec.decode(value)
+      const stored = keyOfRef.get(ref)
+      if (stored !== k) problems.push(`index ${k} → ${ref}, which is ${stored === undefined ? 'not stored' : `an event of key ${stored}`}`)
+    }
+    return { ok: problems.length === 0, events, indexed, problems }
+  }
+
+  private async getText (key: string): Promise<string | undefined> {
+    const value = await this.db.get(key)
+    return value === undefined ? undefined : dec.decode(value)
+  }
+}
+
+/** In the core's order: removals, then puts, then winners, then the vv and high-water mark. */
+function opsOf (batch: PersistBatch): Op[] {
+  const ops: Op[] = []
+  for (const r of batch.remove) ops.push({ type: 'del', key: eventKey(r.author, r.seq) })
+  for (const event of batch.put) ops.push({ type: 'put', key: eventKey(event.author, event.seq), value: event.bytes })
+  for (const [key, winner] of batch.winners) {
+    if (winner === null) ops.push({ type: 'del', key: `k!${key}` })
+    else ops.push({ type: 'put', key: `k!${key}`, value: enc.encode(`${winner.author}!${winner.seq}`) })
+  }
+  for (const [author, seq] of batch.vv) ops.push({ type: 'put', key: `vv!${author}`, value: enc.encode(String(seq)) })
+  ops.push({ type: 'put', key: 'meta!highWater', value: enc.encode(batch.highWater.toString()) })
+  return ops
+}

@@ -1,0 +1,35 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { homedir, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG, mergeConfig, readConfigFile, resolveDataDir } from '../../daemon/config.js'
+
+describe('config', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mycel-config-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('resolves the data dir: --dir, then MYCEL_DIR, then ~/.mycel', () => {
+    expect(resolveDataDir('rel/d', { MYCEL_DIR: '/x' })).toBe(resolve('rel/d'))
+    expect(resolveDataDir(undefined, { MYCEL_DIR: '/x' })).toBe('/x')
+    expect(resolveDataDir(undefined, {})).toBe(join(homedir(), '.mycel'))
+  })
+
+  it('layers defaults < file < flags', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ logLevel: 'debug', listen: ['/ip4/127.0.0.1/tcp/1'], maxPeers: 3 }))
+    const file = await readConfigFile(dir)
+    const config = mergeConfig(file, { listen: ['/ip4/127.0.0.1/tcp/2'], logLevel: undefined })
+    expect(config).toEqual({ ...DEFAULT_CONFIG, logLevel: 'debug', listen: ['/ip4/127.0.0.1/tcp/2'], maxPeers: 3 })
+    expect(mergeConfig({}, { listen: [] }).listen).toEqual(DEFAULT_CONFIG.listen)
+  })
+
+  it('a missing file is empty; a bad one is a USAGE error naming the field', async () => {
+    expect(await readConfigFile(dir)).toEqual({})
+    await writeFile(join(dir, 'config.json'), '{"maxPeers": "many"}')
+    await expect(readConfigFile(dir)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/maxPeers/) })
+    await writeFile(join(dir, 'config.json'), '{"colour": "blue"}')
+    await expect(readConfigFile(dir)).rejects.toThrow(/unknown setting "colour"/)
+    await writeFile(join(dir, 'config.json'), '{oops')
+    await expect(readConfigFile(dir)).rejects.toThrow(/not valid JSON/)
+  })
+})

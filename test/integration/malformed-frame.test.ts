@@ -1,0 +1,90 @@
+// A peer that speaks garbage on /mycel/sync/1.0.0 loses its stream; the
+// daemon, its other sessions and replication carry on.
+import { noise } from '@chainsafe/libp2p-noise'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import type { Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeFrame, encodeVarint } from '../../daemon/net/frame.js'
+import { encodeHello } from '../../daemon/net/hello.js'
+import { SYNC_PROTOCOL } from '../../daemon/net/limits.js'
+import { Node, until, view } from './harness.js'
+
+async function client (): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() }
+  })
+}
+
+/**
+ * Reads what the daemon sends (the welcome; then it closes its write side, as
+ * the handshake says) and waits up to timeoutMs for the stream to be torn down.
+ * Returns the stream's final status: 'open' if it survived, 'reset' or
+ * 'aborted' if the daemon killed it. (Iteration alone cannot tell: it ends
+ * quietly on both a clean close and a reset.)
+ */
+async function fate (stream: Stream, timeoutMs: number): Promise<string> {
+  void (async () => { try { for await (const _chunk of stream) { /* welcome */ } } catch {} })()
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline && stream.status === 'open') await new Promise(resolve => setTimeout(resolve, 20))
+  return stream.status
+}
+
+describe('malformed frames', () => {
+  let a: Node, b: Node
+  const clients: Libp2p[] = []
+
+  beforeAll(async () => {
+    a = await Node.create(); b = await Node.create()
+    await a.start()
+    await b.start(['--join', await a.invite()])
+    await until('A and B connected', async () => (await a.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length === 1)
+  })
+  afterAll(async () => {
+    await Promise.all(clients.map(async c => { await c.stop() }))
+    await Promise.all([a.destroy(), b.destroy()])
+  })
+
+  const openSync = async (): Promise<Stream> => {
+    const c = await client()
+    clients.push(c)
+    return await c.dialProtocol(multiaddr(a.ready?.listen[0] ?? ''), SYNC_PROTOCOL)
+  }
+
+  it('control: a stream with a good hello and no garbage stays open', async () => {
+    const stream = await openSync()
+    stream.send(encodeFrame(encodeHello(a.ready?.federation ?? '')))
+    expect(await fate(stream, 1_000)).toBe('open')
+  })
+
+  it('an undecodable frame after a good hello closes that stream only', async () => {
+    const stream = await openSync()
+    stream.send(encodeFrame(encodeHello(a.ready?.federation ?? '')))
+    stream.send(encodeFrame(Uint8Array.from([0xff, 0xfe, 0x00, 0x13, 0x37])))
+    expect(await fate(stream, 10_000)).toBe('reset')
+  })
+
+  it('a frame announcing more than the size cap closes that stream before buffering it', async () => {
+    const stream = await openSync()
+    stream.send(encodeFrame(encodeHello(a.ready?.federation ?? '')))
+    stream.send(encodeVarint(1024 * 1024 * 1024)) // 1 GiB announced, none of it sent
+    stream.send(new Uint8Array(16))
+    expect(await fate(stream, 10_000)).toBe('reset')
+  })
+
+  it('the daemon, its session with B and replication are unaffected', async () => {
+    expect(a.proc?.exitCode).toBeNull()
+    const status = (await a.api<{ peers: Array<{ peerId: string }> }>('GET', '/v1/status')).body
+    expect(status.peers.map(p => p.peerId)).toContain(b.ready?.peerId)
+    expect((await b.publish('after/garbage', 'still replicating')).status).toBe(201)
+    await until('A has B\'s publish', async () => (await view(a)).includes('after/garbage='))
+  })
+})
