@@ -17,7 +17,7 @@
 // persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
 
-import { buildResponse } from './anti-entropy.js'
+import { buildResponse, diffVectors } from './anti-entropy.js'
 import { AuthorLog } from './author-log.js'
 import { equalBytes, signEvent, signingBytes } from './codec.js'
 import { MycelError } from './errors.js'
@@ -38,6 +38,7 @@ export const REPLICA_DEFAULTS = {
   antiEntropyIntervalMs: 1000,
   pushDelayMs: 10,
   pushFanout: 32,
+  relayFanout: 4,
   pushTtl: 3,
   maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
   maxHeldEvents: 10_000,
@@ -54,23 +55,6 @@ interface PeerView {
   lastSyncMs?: number
 }
 
-function lagOf (ours: VersionVector, theirs: VersionVectorEntries): { ahead: number, behind: number } {
-  let ahead = 0
-  let behind = 0
-  let seen = 0
-  for (const [author, seq] of theirs) {
-    const mine = ours.covered(author)
-    if (seq > mine) ahead += seq - mine
-    else behind += mine - seq
-    if (mine > 0) seen++
-  }
-  // Authors the peer did not mention at all: it lacks everything of theirs.
-  if (seen < ours.size) {
-    const mentioned = new Set(theirs.map(([a]) => a))
-    for (const [author, seq] of ours.entries()) if (!mentioned.has(author)) behind += seq
-  }
-  return { ahead, behind }
-}
 
 interface Pending {
   n: number
@@ -196,22 +180,24 @@ export class Replica implements ReplicaApi {
       case 'vv': {
         const view = this.peer(from)
         if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
-        const lag = lagOf(this.vv, m.vv)
-        view.ahead = lag.ahead
-        view.behind = lag.behind
+        const served = this.servedVV()
+        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), a => this.vv.isPending(a))
+        view.ahead = diff.ahead
+        view.behind = diff.behind
         view.lastSyncMs = now
+        const pending: Array<[string, number]> = []
+        for (const a of this.vv.pendingAuthors()) {
+          if (a !== this.id) pending.push([a, Math.max(this.vv.covered(a), diff.theirsPending.get(a) ?? 0)])
+        }
         const batches = buildResponse({
           log: this.log,
-          ours: this.servedVV(),
-          covered: a => this.vv.covered(a),
-          self: this.id,
-          pendingAuthors: this.vv.pendingAuthors(),
-          theirs: new Map(m.vv),
+          needs: diff.needs,
+          pending,
           maxBatchBytes: this.cfg.maxBatchBytes,
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
         })
         for (const b of batches) this.send(from, b)
-        if (m.reply) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        if (m.reply) this.send(from, { type: 'vv', vv: served, reply: false })
         return
       }
       case 'events': {
@@ -337,7 +323,7 @@ export class Replica implements ReplicaApi {
         next.invalidated.push(...r.invalidated)
       }
       for (const peer of changed) {
-        for (const ev of [...this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)]) {
+        for (const ev of this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)) {
           if (ev.body.kind === 'member' || ev.body.kind === 'revoke') continue // judged by the fold above
           if (!this.membership.authorize(ev).ok) { this.discard(ev); this.counters.invalidated++ }
         }
@@ -446,19 +432,26 @@ export class Replica implements ReplicaApi {
     const items = this.pushes.take()
     const connected = [...this.peers.keys()]
     if (items.length === 0 || connected.length === 0) return
-    const targets = sample(connected, this.cfg.pushFanout, n => this.c.random.int(n))
-    // ttl -1 marks our own events: relays go further only when one hop cannot reach every peer.
-    const originTtl = connected.length > this.cfg.pushFanout ? this.cfg.pushTtl : 0
-    const byTtl = new Map<number, QueuedPush[]>()
+    // ttl -1 marks our own events. They go to pushFanout peers; in a mesh larger
+    // than our connections they also carry a ttl, and each relay passes what was
+    // new to it on to relayFanout peers — an epidemic with duplicate suppression.
+    const others = this.c.peerCount?.() ?? (this.c.members?.().length ?? this.membership?.members().length ?? 0) - 1
+    const sparse = others > connected.length || connected.length > this.cfg.pushFanout
+    const groups = new Map<number, QueuedPush[]>()
     for (const item of items) {
-      const ttl = item.ttl < 0 ? originTtl : item.ttl
-      let group = byTtl.get(ttl)
-      if (group === undefined) { group = []; byTtl.set(ttl, group) }
-      group.push(item)
+      const ttl = item.ttl < 0 ? (sparse ? this.cfg.pushTtl : 0) : item.ttl
+      const key = item.ttl < 0 ? -1 - ttl : ttl // own events and relays go to different fanouts
+      let group = groups.get(key)
+      if (group === undefined) { group = []; groups.set(key, group) }
+      group.push({ ...item, ttl })
     }
-    for (const [ttl, group] of byTtl) {
+    for (const [key, group] of groups) {
+      const own = key < 0
+      const ttl = group[0].ttl
+      const targets = sample(connected, own ? this.cfg.pushFanout : this.cfg.relayFanout, n => this.c.random.int(n))
       for (const target of targets) {
         const events = group.filter(i => i.from !== target).map(i => i.event)
+        if (events.length === 0) continue
         for (const chunk of chunkByBytes(events, this.cfg.maxBatchBytes)) this.send(target, { type: 'push', events: chunk, ttl })
       }
     }

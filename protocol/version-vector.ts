@@ -70,6 +70,10 @@ export class VersionVector {
     return this.cached
   }
 
+  isPending (author: string): boolean {
+    return this.pending.has(author)
+  }
+
   /** Authors with events held above a gap in their sequence. */
   pendingAuthors (): IterableIterator<string> {
     return this.pending.keys()
