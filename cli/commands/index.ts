@@ -7,6 +7,8 @@ import { peers } from './peers.js'
 import { publish } from './publish.js'
 import { rm } from './rm.js'
 import { status } from './status.js'
+import { watch } from './watch.js'
+import { where } from './where.js'
 
 export const commands: Command[] = [
   daemon,
@@ -15,7 +17,9 @@ export const commands: Command[] = [
   ls,
   rm,
   status,
-  peers
+  peers,
+  where,
+  watch
 ]
 
 export function findCommand (name: string): Command | undefined {
