@@ -22,11 +22,12 @@ export interface StreamOptions {
   signal?: AbortSignal
 }
 
-export async function readEvents (client: ApiClient, options: StreamOptions): Promise<void> {
+/** Resolves 'stopped' when the reader stopped it (onEvent false, or the signal), 'ended' when the daemon ended the stream. */
+export async function readEvents (client: ApiClient, options: StreamOptions): Promise<'stopped' | 'ended'> {
   const token = (await readFile(join(client.dir, 'api.token'), 'utf8')).trim()
   const url = new URL('/v1/events', client.url)
   for (const [k, v] of options.query) url.searchParams.append(k, v)
-  await new Promise<void>((resolve, reject) => {
+  return await new Promise<'stopped' | 'ended'>((resolve, reject) => {
     const req = request(url, { headers: { authorization: `Bearer ${token}` } }, res => {
       if ((res.statusCode ?? 0) >= 400) {
         let text = ''
@@ -46,18 +47,18 @@ export async function readEvents (client: ApiClient, options: StreamOptions): Pr
           if (line.trim() === '') continue
           const parsed = JSON.parse(line) as VisEvent | { error: { code: string, message: string } }
           if ('error' in parsed) { req.destroy(); reject(errorFrom(line, 503)); return }
-          if (!options.onEvent(parsed)) { req.destroy(); resolve(); return }
+          if (!options.onEvent(parsed)) { req.destroy(); resolve('stopped'); return }
         }
         if (pending.length > MAX_LINE_CHARS) { req.destroy(); reject(MycelError.tooLarge('event line', pending.length, MAX_LINE_CHARS)) }
       })
-      res.on('end', () => { resolve() })
+      res.on('end', () => { resolve('ended') })
       res.on('error', reject)
     })
     req.on('error', err => {
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(new MycelError('CLOSED', `no mycel daemon answers at ${client.url}`))
       else reject(err)
     })
-    options.signal?.addEventListener('abort', () => { req.destroy(); resolve() })
+    options.signal?.addEventListener('abort', () => { req.destroy(); resolve('stopped') })
     req.end()
   })
 }

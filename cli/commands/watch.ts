@@ -16,7 +16,8 @@ export const watch: Command = {
   },
   details: `Runs until Ctrl-C (or --count events). With --json, one JSON object per line on stdout:
 { type, id, atMs, key, author?, seq?, stamp?, digest?, cid?, size?, peer?, role? }. "watching ..." goes
-to stderr once the stream is open. A watcher that falls far behind is dropped by the daemon (exit 4).`,
+to stderr once the stream is open. A watcher that falls far behind is dropped by the daemon (exit 4);
+if the daemon stops, watch exits 1.`,
   async run (ctx) {
     const prefix = ctx.positionals[0] ?? ''
     const count = parseCount(ctx.options.count, 'count')
@@ -29,8 +30,9 @@ to stderr once the stream is open. A watcher that falls far behind is dropped by
     const onSignal = (): void => { stop.abort() }
     process.once('SIGINT', onSignal)
     let seen = 0
+    let how: 'stopped' | 'ended'
     try {
-      await readEvents(api, {
+      how = await readEvents(api, {
         query,
         signal: stop.signal,
         onOpen: () => { ctx.err.write(`watching ${prefix === '' ? 'all keys' : prefix} on ${api.url}\n`) },
@@ -43,6 +45,7 @@ to stderr once the stream is open. A watcher that falls far behind is dropped by
     } finally {
       process.off('SIGINT', onSignal)
     }
+    if (how === 'ended') throw new MycelError('CLOSED', `the daemon ended the event stream after ${seen} events (was it stopped?)`)
     return EXIT.OK
   }
 }

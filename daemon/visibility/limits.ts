@@ -4,8 +4,8 @@
 /** Events buffered for one live subscriber (watch, status page). A subscriber this far behind is dropped, never the daemon: ~256 B each, so ~1 MB worst case per stream. */
 export const MAX_SUBSCRIBER_BUFFER = 4096
 
-/** Live subscribers at once (watch streams + pages + webhooks); bounded by MAX_API_CONNECTIONS anyway, this keeps the bus's own fan-out bounded. */
-export const MAX_SUBSCRIBERS = 64
+/** Live subscribers at once (watch streams + pages + webhooks): below MAX_API_CONNECTIONS (64), so watchers can never take every API connection (16 stay free). */
+export const MAX_SUBSCRIBERS = 48
 
 /** Recent events kept for the status page and `GET /v1/events?recent=N`; a ring, oldest dropped. */
 export const RECENT_EVENTS = 200

@@ -131,6 +131,15 @@ describe('visibility with two daemons', () => {
     expect(text).toContain(`mycel_webhook_deliveries_total{outcome="ok",url="${hook.url}/a"} 1`)
     expect(text).toContain(`mycel_webhook_deliveries_total{outcome="retry",url="${hook.url}/a"} 1`)
   })
+
+  it('watch exits 1 when the daemon stops', async () => {
+    const w = new CliProcess(['watch', '--dir', b.dir])
+    procs.push(w)
+    await w.waitStderr('watching all keys')
+    expect(await b.stop()).toBe(0)
+    expect(await w.exited).toBe(1)
+    expect(w.stderr).toContain('the daemon ended the event stream')
+  })
 })
 
 async function token (node: Node): Promise<string> {

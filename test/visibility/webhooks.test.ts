@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { EventBus } from '../../daemon/visibility/bus.js'
 import { Logger } from '../../daemon/log.js'
 import { parseWebhooks, Webhooks } from '../../daemon/webhooks.js'
+import { validateConfig } from '../../daemon/config.js'
 
 function quietLog (lines: string[] = []): Logger {
   return new Logger({ level: 'debug', write: line => { lines.push(line) } })
@@ -74,6 +75,8 @@ describe('webhooks', () => {
 
   it('config validation names the problem', () => {
     expect(parseWebhooks([{ url: 'https://x/y', events: ['published'], prefix: 'a/' }], 'cfg')).toEqual([{ url: 'https://x/y', events: ['published'], prefix: 'a/' }])
+    expect(validateConfig({ webhooks: [{ url: 'http://127.0.0.1:1/h' }] }, 'config.json')).toEqual({ webhooks: [{ url: 'http://127.0.0.1:1/h' }] })
+    expect(() => validateConfig({ webhooks: 'http://x' }, 'config.json')).toThrow(/config.json: "webhooks" must be a list/)
     expect(() => parseWebhooks({}, 'cfg')).toThrow(/"webhooks" must be a list/)
     expect(() => parseWebhooks([{ url: 'ftp://x' }], 'cfg')).toThrow(/\[0\]\.url must be an http/)
     expect(() => parseWebhooks([{ url: 'http://x', events: ['nope'] }], 'cfg')).toThrow(/events must be a list of: published/)
