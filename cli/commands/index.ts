@@ -6,6 +6,7 @@ import { ls } from './ls.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
 import { rm } from './rm.js'
+import { simCommand } from './sim.js'
 import { status } from './status.js'
 import { watch } from './watch.js'
 import { where } from './where.js'
@@ -19,7 +20,8 @@ export const commands: Command[] = [
   status,
   peers,
   where,
-  watch
+  watch,
+  simCommand
 ]
 
 export function findCommand (name: string): Command | undefined {
