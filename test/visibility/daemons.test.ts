@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli, Node, until } from '../integration/harness.js'
 import { CliProcess, receiver, type Received } from './helpers.js'
+import { ApiClient } from '../../cli/api-client.js'
+import { waitForBytes } from '../../cli/wait-bytes.js'
 
 describe('visibility with two daemons', () => {
   let a: Node, b: Node
@@ -130,6 +132,18 @@ describe('visibility with two daemons', () => {
     const text = await (await fetch(`${a.ready?.api as string}/metrics`, { headers: { authorization: `Bearer ${await token(a)}` } })).text()
     expect(text).toContain(`mycel_webhook_deliveries_total{outcome="ok",url="${hook.url}/a"} 1`)
     expect(text).toContain(`mycel_webhook_deliveries_total{outcome="retry",url="${hook.url}/a"} 1`)
+  })
+
+  it('waitForBytes (for fetch --wait): returns where the bytes are held, times out with progress where they are not', async () => {
+    await a.publish('bytes/k', 'held at A only')
+    await until('B has bytes/k', async () => (await b.keys()).some(k => k.key === 'bytes/k'))
+    const atA = await waitForBytes(await ApiClient.open(a.dir), 'bytes/k', 1000)
+    expect(atA.members.find(m => m.self)).toMatchObject({ bytes: 'held' })
+    const seen: string[] = []
+    await expect(waitForBytes(await ApiClient.open(b.dir), 'bytes/k', 300, row => { seen.push(row.bytes) }))
+      .rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('did not arrive within 300 ms (missing)') })
+    expect(seen).toEqual(['missing'])
+    await expect(waitForBytes(await ApiClient.open(b.dir), 'no/such', 300)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
   it('watch exits 1 when the daemon stops', async () => {
