@@ -138,6 +138,8 @@ export class Webhooks {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'mycel-webhook' },
         body: JSON.stringify(event),
+        // A redirect is an answer other than 2xx (retried, then given up), never followed to another host.
+        redirect: 'manual',
         signal
       })
       await res.body?.cancel().catch(() => {})

@@ -108,10 +108,12 @@ export class SyncTracker {
   lagOf (peer: string): { lag: number, behind: number, ahead: number, lagMs: number } | undefined {
     const rec = this.peers.get(peer)
     if (rec === undefined) return undefined
+    // Counts against the core's own vv (exact); the history (this.ours) only dates them.
+    const ours = new Map(this.c.ourVv())
     let behind = 0
     let ahead = 0
-    for (const [author, seq] of rec.vv) behind += Math.max(0, seq - (this.ours.get(author) ?? 0))
-    for (const [author, seq] of this.ours) ahead += Math.max(0, seq - (rec.vv.get(author) ?? 0))
+    for (const [author, seq] of rec.vv) behind += Math.max(0, seq - (ours.get(author) ?? 0))
+    for (const [author, seq] of ours) ahead += Math.max(0, seq - (rec.vv.get(author) ?? 0))
     return { lag: behind + ahead, behind, ahead, lagMs: this.lagMsOf(rec.vv) }
   }
 

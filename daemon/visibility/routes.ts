@@ -24,7 +24,7 @@ export async function visibilityRoute (hub: VisibilityHub, req: IncomingMessage,
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   const path = url.pathname
   if (req.method !== 'GET') return false
-  if (path === '/v1/events') { await streamEvents(hub, url, req, res); return true }
+  if (path === '/v1/events') { await streamEvents(hub, url, res); return true }
   if (path.startsWith('/v1/where/')) { sendJson(res, 200, await hub.where(parseKey(path.slice('/v1/where/'.length)))); return true }
   if (path === '/v1/members') { sendJson(res, 200, hub.members()); return true }
   if (path === '/v1/sync') { sendJson(res, 200, hub.peerSync()); return true }
@@ -73,7 +73,7 @@ async function loadPage (): Promise<string> {
   throw new MycelError('NOT_FOUND', 'the status page (daemon/ui/status.html) is not installed')
 }
 
-async function streamEvents (hub: VisibilityHub, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function streamEvents (hub: VisibilityHub, url: URL, res: ServerResponse): Promise<void> {
   const types = parseTypes(url.searchParams.getAll('type'))
   const prefix = url.searchParams.get('prefix') ?? ''
   const recentText = url.searchParams.get('recent') ?? '0'
@@ -83,9 +83,8 @@ async function streamEvents (hub: VisibilityHub, url: URL, req: IncomingMessage,
   const backlog = hub.bus.recent(recent, { prefix, types })
   res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
   res.flushHeaders()
-  const gone = (): void => { sub.close() }
-  req.on('close', gone)
-  res.on('close', gone)
+  // The response's 'close' is the connection going away (the request's fires once its empty body is read).
+  res.on('close', () => { sub.close() })
   try {
     for (const event of backlog) await write(res, JSON.stringify(event) + '\n')
     for (;;) {

@@ -49,12 +49,12 @@ describe('SyncTracker', () => {
   })
 
   it('lag in events and in time: how long we have held the oldest event the peer lacks', () => {
-    const { t, clock } = tracker()
+    const { t, clock, ours } = tracker()
     t.note('p', { type: 'vv', vv: [], reply: false })
     expect(t.lagOf('p')).toEqual({ lag: 0, behind: 0, ahead: 0, lagMs: 0 })
-    t.held('A', 1)
+    t.held('A', 1); ours.push(['A', 1])
     clock.now += 1000
-    t.held('A', 2)
+    t.held('A', 2); ours[0] = ['A', 2]
     clock.now += 500
     expect(t.lagOf('p')).toEqual({ lag: 2, behind: 0, ahead: 2, lagMs: 1500 })
     t.note('p', { type: 'vv', vv: [['A', 1]], reply: false })
