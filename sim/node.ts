@@ -104,7 +104,7 @@ export class SimNode {
       }
     }
     const snapshot = this.disk.snapshot()
-    this.replica = h.createReplica({ ...h.replicaInit, id: this.id }, components, this.incarnation === 1 ? undefined : snapshot)
+    this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, this.incarnation === 1 ? undefined : snapshot)
     this.status = 'up'
     this.kick()
   }
