@@ -20,9 +20,9 @@ export interface ReplicaInit {
   pushDelayMs?: number
   /** Peers a new event of our own is pushed to. Default 32 (small federations: every peer, in one hop). */
   pushFanout?: number
-  /** Peers a relayed push goes on to, when the mesh is larger than our connections. Default 4. */
+  /** Peers a relayed push goes on to, when the mesh is larger than our connections. Default 2. */
   relayFanout?: number
-  /** Hops a push may travel beyond the origin's peers, when the mesh is larger than our connections. Default 3. */
+  /** Hops a push may travel beyond the origin's peers, when the mesh is larger than our connections. Default 2. */
   pushTtl?: number
   /** Largest encoded size of one events/push message. Default 1 MiB. */
   maxBatchBytes?: number
