@@ -25,8 +25,18 @@ import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
-import { settleFederation } from './federation.js'
-import { decodeInvite, type InviteToken } from './invite-token.js'
+import { randomBytes } from 'node:crypto'
+import { federationIdOf, type Genesis, type SignedInvite } from '../protocol/invite.js'
+import { settleFederation, type Settled } from './federation.js'
+import { admit } from './federation-admit.js'
+import { FederationGate } from './federation-gate.js'
+import { FederationOps } from './federation-ops.js'
+import { parseJoinToken, precheckToken, presentToken } from './join/joiner.js'
+import { JoinServer } from './join/server.js'
+import { makeStamp } from '../protocol/hlc.js'
+
+/** How long a newly admitted joiner waits for its grant to replicate to it before it reports ready anyway. */
+const JOIN_GRANT_WAIT_MS = 15_000
 import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createMesh, type Mesh } from './net/mesh.js'
@@ -43,6 +53,8 @@ export interface DaemonInit {
   config: DaemonConfig
   /** An invite token from `--join`. */
   join?: string
+  /** Members to present the token to before its inviter (full multiaddrs with /p2p/), from `--via`. */
+  via?: string[]
   version: string
 }
 
@@ -79,6 +91,7 @@ export class Daemon {
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
   private gossip: AddressGossip | undefined
+  private joinServer: JoinServer | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private stopping: Promise<void> | undefined
@@ -91,7 +104,7 @@ export class Daemon {
 
   async start (): Promise<ReadyInfo> {
     const { dir, config } = this.init
-    const invite: InviteToken | undefined = this.init.join === undefined ? undefined : decodeInvite(this.init.join)
+    const invite: SignedInvite | undefined = this.init.join === undefined ? undefined : parseJoinToken(this.init.join)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const privateKey = await loadOrCreateIdentity(dir)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
@@ -100,24 +113,35 @@ export class Daemon {
     const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent })
     await store.open()
     this.store = store
-    const federation = await settleFederation(store, invite)
+    const federation = await settleFederation(store, peerId, invite)
+    if (invite !== undefined && federation.pending) precheckToken(invite, ed25519Verifier(), Date.now())
     const blobs = new BlobStore({ dir, maxBlobBytes: config.maxBlobBytes })
     await blobs.start()
     const snapshot = await store.loadSnapshot()
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
 
-    const core = this.buildCore(peerId, privateKey, store, snapshot, log)
-    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
-    if (invite !== undefined) await this.joinVia(mesh, invite, log)
+    const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
+    const core = this.buildCore(peerId, privateKey, store, snapshot, federation.genesis, gate, log)
+    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
+    await this.startJoinServer(mesh, core, log)
     core.ticker.start()
     this.ticker = core.ticker
+    if (invite !== undefined) await this.joinVia(mesh, invite, federation, store, gate, log)
 
     let apiUrl = ''
-    const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
+    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
       ...core,
       blobs,
       mesh,
-      poke: () => { core.ticker.poke() }
+      poke: () => { core.ticker.poke() },
+      federation: new FederationOps({
+        selfId: peerId,
+        members: () => core.replica.members(),
+        signer: ed25519Signer(privateKey),
+        nowMs: () => Date.now(),
+        listenAddrs: () => mesh.listenAddrs(),
+        writeDurably: async body => await node.writeDurably(body)
+      })
     })
     const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
     await api.start()
@@ -134,7 +158,7 @@ export class Daemon {
    * the mesh (whose handlers feed it); its sends before the mesh exists are
    * dropped, which the core tolerates.
    */
-  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, log: Logger): Core {
+  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, genesis: Genesis, gate: FederationGate, log: Logger): Core {
     const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
       tick: () => replica.tick(),
       monoMs: wallClock.monoMs,
@@ -146,7 +170,7 @@ export class Daemon {
       onFatal: err => { this.fatal(err) }
     })
     this.queue = queue
-    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs }, {
+    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs, genesis }, {
       clock: wallClock,
       random: mathRandom,
       signer: ed25519Signer(privateKey),
@@ -157,15 +181,20 @@ export class Daemon {
         applied: (event, _prev, local) => {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
+          gate.noteEvent(event)
         },
-        rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
+        removed: event => { gate.noteEvent(event) },
+        rejected: (event, from, reason) => {
+          log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+          gate.rejected(event, from, reason)
+        }
       }
     }, snapshot)
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
     return { replica, queue, ticker, lag }
   }
 
-  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, log: Logger): Promise<Mesh> {
+  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, gate: FederationGate, log: Logger): Promise<Mesh> {
     const { replica, queue, ticker, lag } = core
     const { config, dir } = this.init
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
@@ -177,10 +206,17 @@ export class Daemon {
         if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
       },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
-      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
+      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) },
+      isAllowed: (peer: string) => gate.isAllowed(peer)
     })
     this.mesh = mesh
     const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    gate.attach({
+      revalidate: () => { mesh.revalidate() },
+      strike: (peer, why) => { mesh.strike(peer, why) },
+      // A joiner can announce its addresses only once it has seen its own grant.
+      changed: () => { gossip.announce() }
+    })
     gossip.learnAll(snapshot.events)
     this.gossip = gossip
     await mesh.start()
@@ -188,19 +224,66 @@ export class Daemon {
     return mesh
   }
 
-  /** Remembers the inviter and dials it once; if that fails the mesh keeps redialing with backoff. */
-  private async joinVia (mesh: Mesh, invite: InviteToken, log: Logger): Promise<void> {
-    mesh.addPeer(invite.peer, invite.addrs)
-    for (const addr of invite.addrs) {
+  /** Serves /mycel/join/1.0.0: members admit holders of valid tokens (federation-admit.ts). */
+  private async startJoinServer (mesh: Mesh, core: Core, log: Logger): Promise<void> {
+    const { replica, queue, ticker } = core
+    const server = new JoinServer({}, {
+      libp2p: mesh.libp2p,
+      strike: (peer, why) => { mesh.strike(peer, why) },
+      log,
+      admit: async (peer, invite) => await admit({
+        replica,
+        verifier: ed25519Verifier(),
+        nowMs: () => Date.now(),
+        whenDurable: async n => { await queue.whenDurable(n) },
+        nonce: () => new Uint8Array(randomBytes(16)),
+        poke: () => { ticker.poke() }
+      }, peer, invite)
+    })
+    await server.start()
+    this.joinServer = server
+  }
+
+  /**
+   * A joiner not yet admitted presents its token to a member (join protocol);
+   * once admitted it stores the genesis and trusts the admitting member until
+   * its own membership view, replicated from that member, takes over. A node
+   * already admitted (restarted with the same --join) only remembers the
+   * inviter; the mesh keeps redialing it with backoff.
+   */
+  private async joinVia (mesh: Mesh, invite: SignedInvite, federation: Settled, store: LevelStore, gate: FederationGate, log: Logger): Promise<void> {
+    const inviter = invite.token.inviter
+    if (federation.pending) {
+      const reply = await presentToken(mesh.libp2p, invite, this.init.via)
+      await store.setGenesis(reply.answer.ok ? reply.answer.genesis : federation.genesis, federationIdOf(federation.genesis))
+      gate.trustBootstrap(reply.member)
+      log.info('admitted to the federation', { member: reply.member, role: invite.token.role, federation: federation.id })
+      mesh.addPeer(reply.member, [reply.addr.replace(/\/p2p\/[^/]+$/, '')])
+      if (reply.member !== inviter) gate.trustBootstrap(inviter)
+      await this.dialInviter(mesh, invite, log)
+      const self = mesh.peerId
+      const members = gate.members
+      if (!await gate.until(() => members()?.roleAt(self, makeStamp(Date.now(), 0)) !== undefined, JOIN_GRANT_WAIT_MS)) {
+        log.warn('admitted, but our grant has not replicated here yet; publishing waits for it', { member: reply.member })
+      }
+      return
+    }
+    await this.dialInviter(mesh, invite, log)
+  }
+
+  private async dialInviter (mesh: Mesh, invite: SignedInvite, log: Logger): Promise<void> {
+    const inviter = invite.token.inviter
+    mesh.addPeer(inviter, invite.token.addrs)
+    for (const addr of invite.token.addrs) {
       try {
-        await mesh.dial(`${addr}/p2p/${invite.peer}`)
-        log.info('joined via inviter', { inviter: invite.peer, addr })
+        await mesh.dial(`${addr}/p2p/${inviter}`)
+        log.info('connected to inviter', { inviter, addr })
         return
       } catch (err) {
         log.warn('could not dial inviter address', { addr, err })
       }
     }
-    log.warn('inviter unreachable for now; will keep trying', { inviter: invite.peer })
+    log.warn('inviter unreachable for now; will keep trying', { inviter })
   }
 
   private fatal (err: Error): void {
@@ -218,6 +301,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop() }],
+      ['join', async () => { await this.joinServer?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],
       ['store', async () => { await this.store?.close() }]

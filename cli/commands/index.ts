@@ -3,8 +3,10 @@ import type { Command } from '../command.js'
 import { daemon } from './daemon.js'
 import { invite } from './invite.js'
 import { ls } from './ls.js'
+import { members } from './members.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
+import { revoke } from './revoke.js'
 import { rm } from './rm.js'
 import { status } from './status.js'
 
@@ -15,7 +17,9 @@ export const commands: Command[] = [
   ls,
   rm,
   status,
-  peers
+  peers,
+  members,
+  revoke
 ]
 
 export function findCommand (name: string): Command | undefined {
