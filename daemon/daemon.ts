@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
-import { isMycelError } from '../protocol/errors.js'
+import { isMycelError, MycelError } from '../protocol/errors.js'
 import { Replica } from '../protocol/replica.js'
 import type { Clock, Random } from '../protocol/ports.js'
 import type { SyncMessage } from '../protocol/messages.js'
@@ -33,6 +33,8 @@ import { FederationGate } from './federation-gate.js'
 import { FederationOps } from './federation-ops.js'
 import { parseJoinToken, precheckToken, presentToken } from './join/joiner.js'
 import { JoinServer } from './join/server.js'
+import type { JoinReply } from './join/client.js'
+import { NodeFacade, type JoinResult } from './node-facade.js'
 import { makeStamp } from '../protocol/hlc.js'
 
 /** How long a newly admitted joiner waits for its grant to replicate to it before it reports ready anyway. */
@@ -73,6 +75,23 @@ export interface ReadyInfo {
   dir: string
 }
 
+/** What outlives a switch of federation: the node's identity, store and blobs. */
+interface Base {
+  peerId: string
+  privateKey: PrivateKey
+  store: LevelStore
+  blobs: BlobStore
+  log: Logger
+  startedAtMs: number
+}
+
+interface Running {
+  node: LocalNode
+  mesh: Mesh
+  core: Core
+  federation: Settled
+}
+
 interface Core {
   replica: Replica
   queue: CommitQueue
@@ -91,6 +110,9 @@ export class Daemon {
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
   private gossip: AddressGossip | undefined
+  private running: Running | undefined
+  private switching = false
+  private apiUrl = ''
   private joinServer: JoinServer | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
@@ -117,19 +139,41 @@ export class Daemon {
     if (invite !== undefined && federation.pending) precheckToken(invite, ed25519Verifier(), Date.now())
     const blobs = new BlobStore({ dir, maxBlobBytes: config.maxBlobBytes })
     await blobs.start()
+    const base: Base = { peerId, privateKey, store, blobs, log, startedAtMs: Date.now() }
+    const running = await this.runFederation(base, federation, invite === undefined ? undefined : { invite })
+
+    const facade = new NodeFacade({
+      current: () => this.current(),
+      join: async (token, via) => await this.switchFederation(base, token, via)
+    })
+    const api = new ApiServer({ dir, port: config.apiPort }, { api: facade, log })
+    await api.start()
+    this.api = api
+    this.apiUrl = api.url
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: running.mesh.listenAddrs(), api: api.url, dir }
+    log.info('ready', { ...ready })
+    return ready
+  }
+
+  /**
+   * Everything that belongs to one federation: the core, its membership gate,
+   * the mesh, the join server, the ticker, the local API's operations. Started
+   * once, and again when a running node that is still alone joins another
+   * federation (`mycel join`).
+   */
+  private async runFederation (base: Base, federation: Settled, join?: { invite: SignedInvite, via?: string[], reply?: JoinReply }): Promise<Running> {
+    const { peerId, privateKey, store, blobs, log } = base
     const snapshot = await store.loadSnapshot()
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
-
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
     const core = this.buildCore(peerId, privateKey, store, snapshot, federation.genesis, gate, log)
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
     await this.startJoinServer(mesh, core, log)
     core.ticker.start()
     this.ticker = core.ticker
-    if (invite !== undefined) await this.joinVia(mesh, invite, federation, store, gate, log)
+    if (join !== undefined) await this.joinVia(mesh, join.invite, federation, store, gate, log, join.via ?? this.init.via, join.reply)
 
-    let apiUrl = ''
-    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
+    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: this.init.dir, version: this.init.version, startedAtMs: base.startedAtMs, apiUrl: () => this.apiUrl }, {
       ...core,
       blobs,
       mesh,
@@ -143,13 +187,60 @@ export class Daemon {
         writeDurably: async body => await node.writeDurably(body)
       })
     })
-    const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
-    await api.start()
-    this.api = api
-    apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: mesh.listenAddrs(), api: api.url, dir }
-    log.info('ready', { ...ready })
-    return ready
+    const running: Running = { node, mesh, core, federation }
+    this.running = running
+    return running
+  }
+
+  private current (): LocalNode {
+    if (this.running === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    return this.running.node
+  }
+
+  /**
+   * `mycel join TOKEN` on a running node. Allowed while the node is alone in
+   * the federation it founded and holds no keys (nothing to lose): the token is
+   * presented over the live libp2p node first, so a refusal changes nothing;
+   * once admitted, the old federation's parts stop, its (empty) replica state
+   * is cleared, the new genesis is stored, and the parts start again in the
+   * new federation. Already in the token's federation: nothing to do.
+   */
+  private async switchFederation (base: Base, tokenText: string, via: string[]): Promise<JoinResult> {
+    if (this.switching) throw new MycelError('UNAVAILABLE', 'a join is already in progress')
+    const invite = parseJoinToken(tokenText)
+    const cur = this.running
+    if (cur === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    if (invite.token.federation === cur.federation.id) {
+      return { federation: cur.federation.id, role: cur.node.status().role, member: null, switched: false }
+    }
+    const m = cur.core.replica.members()
+    const { keys, tombstones } = cur.core.replica.counts()
+    const alone = m !== undefined && m.list().every(e => e.peer === base.peerId) && keys === 0 && tombstones === 0
+    if (!alone) {
+      throw MycelError.usage(`this node already belongs to federation ${cur.federation.id}, with other members or keys; to join another, run \`mycel daemon --join TOKEN\` on an empty --dir`)
+    }
+    precheckToken(invite, ed25519Verifier(), Date.now())
+    this.switching = true
+    try {
+      const reply = await presentToken(cur.mesh.libp2p, invite, via)
+      base.log.info('leaving our own empty federation for the one that admitted us', { from: cur.federation.id, to: invite.token.federation })
+      await this.stopFederation()
+      await base.store.resetReplicaState()
+      const next: Settled = { genesis: invite.token.genesis, id: invite.token.federation, founded: false, pending: false }
+      await base.store.setGenesis(next.genesis, next.id)
+      await this.runFederation(base, next, { invite, via, reply })
+      return { federation: next.id, role: invite.token.role, member: reply.member, switched: true }
+    } finally {
+      this.switching = false
+    }
+  }
+
+  /** Stops what runFederation started, in reverse, waiting for queued writes. */
+  private async stopFederation (): Promise<void> {
+    this.ticker?.stop()
+    await this.joinServer?.stop()
+    await this.mesh?.stop()
+    await this.queue?.flush()
   }
 
   /**
@@ -251,11 +342,14 @@ export class Daemon {
    * already admitted (restarted with the same --join) only remembers the
    * inviter; the mesh keeps redialing it with backoff.
    */
-  private async joinVia (mesh: Mesh, invite: SignedInvite, federation: Settled, store: LevelStore, gate: FederationGate, log: Logger): Promise<void> {
+  private async joinVia (mesh: Mesh, invite: SignedInvite, federation: Settled, store: LevelStore, gate: FederationGate, log: Logger, via: string[] | undefined, admitted?: JoinReply): Promise<void> {
     const inviter = invite.token.inviter
-    if (federation.pending) {
-      const reply = await presentToken(mesh.libp2p, invite, this.init.via)
-      await store.setGenesis(reply.answer.ok ? reply.answer.genesis : federation.genesis, federationIdOf(federation.genesis))
+    let reply = admitted
+    if (reply === undefined && federation.pending) {
+      reply = await presentToken(mesh.libp2p, invite, via)
+      await store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
+    }
+    if (reply !== undefined) {
       gate.trustBootstrap(reply.member)
       log.info('admitted to the federation', { member: reply.member, role: invite.token.role, federation: federation.id })
       mesh.addPeer(reply.member, [reply.addr.replace(/\/p2p\/[^/]+$/, '')])

@@ -24,3 +24,20 @@ function positiveInt (text: string, what: string): number {
   if (!/^[0-9]{1,16}$/.test(text)) throw MycelError.usage(`${what} must be a positive integer`)
   return Number(text)
 }
+
+/** A token travels ~1-2 KiB of text; 16 KiB leaves room and bounds what a caller can make us buffer. */
+const MAX_TOKEN_BODY_BYTES = 16 * 1024
+
+/** The request body as text, refused past MAX_TOKEN_BODY_BYTES (checked as it arrives). */
+export async function readToken (req: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = []
+  let n = 0
+  for await (const chunk of req) {
+    n += chunk.length
+    if (n > MAX_TOKEN_BODY_BYTES) throw MycelError.tooLarge('invite token', n, MAX_TOKEN_BODY_BYTES)
+    chunks.push(Buffer.from(chunk))
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim()
+  if (text === '') throw MycelError.usage('no invite token given')
+  return text
+}

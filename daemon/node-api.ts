@@ -56,7 +56,7 @@ export function entryOf (event: Event): Entry {
   }
 }
 
-export class LocalNode implements NodeApi {
+export class LocalNode implements Omit<NodeApi, 'join'> {
   private readonly c: LocalNodeComponents
   private readonly init: LocalNodeInit
 

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js'
 import { daemon } from './daemon.js'
 import { invite } from './invite.js'
+import { join } from './join.js'
 import { ls } from './ls.js'
 import { members } from './members.js'
 import { peers } from './peers.js'
@@ -13,6 +14,7 @@ import { status } from './status.js'
 export const commands: Command[] = [
   daemon,
   invite,
+  join,
   publish,
   ls,
   rm,

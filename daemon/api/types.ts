@@ -71,4 +71,15 @@ export interface NodeApi {
   invite: (req?: InviteRequest) => InviteResult
   members: () => MemberInfo[]
   revoke: (peer: string) => Promise<RevokeResult>
+  /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
+  join: (token: string, via: string[]) => Promise<JoinResult>
+}
+
+export interface JoinResult {
+  federation: string
+  role: string | null
+  /** The member that admitted us; null when we were already in that federation. */
+  member: string | null
+  /** False when the node already belonged to the token's federation. */
+  switched: boolean
 }

@@ -140,6 +140,19 @@ export class LevelStore {
     ], { sync: true })
   }
 
+  /**
+   * Forgets the replica's state — events, LWW index, version vector — keeping
+   * the high-water mark (clocks never go back) and the format. Used when a node
+   * that was alone in its own federation joins another (`mycel join`).
+   */
+  async resetReplicaState (): Promise<void> {
+    const ops: Op[] = []
+    for (const [lo, hi] of [['e!', 'e"'], ['k!', 'k"'], ['vv!', 'vv"']]) {
+      for await (const key of this.db.keys({ gt: lo, lt: hi })) ops.push({ type: 'del', key })
+    }
+    if (ops.length > 0) await this.db.batch(ops, { sync: this.sync })
+  }
+
   /** Verifies the invariants in the header comment; reads the whole store. */
   async check (): Promise<ConsistencyReport> {
     const problems: string[] = []

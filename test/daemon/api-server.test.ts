@@ -27,7 +27,8 @@ function stubApi (uploads: string[]): NodeApi {
     remove: async key => { throw new MycelError('NOT_FOUND', `no key ${key}`) },
     invite: () => ({ token: 'T', federation: 'F', inviter: 'P', role: 'writer', expiresAt: '', uses: 1 }),
     members: () => [],
-    revoke: async peer => ({ peerId: peer, stamp: '1.0' })
+    revoke: async peer => ({ peerId: peer, stamp: '1.0' }),
+    join: async () => ({ federation: 'F', role: 'writer', member: 'P', switched: true })
   }
 }
 

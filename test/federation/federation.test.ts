@@ -153,6 +153,41 @@ describe('federation', () => {
     expect(await connected(a)).not.toContain(bId)
   })
 
+  it('`mycel join` moves a running node that is alone into the federation; a refusal leaves it where it was', async () => {
+    const d = await Node.create()
+    try {
+      await d.start()
+      const own = d.ready?.federation
+      const expired = await a.invite({ ttlMs: 1 })
+      await until('the token has expired', () => Date.now() > inviteFromText(expired).token.expiresMs)
+      const refused = await cli(['join', expired, '--dir', d.dir])
+      expect(refused.code).toBe(5)
+      expect(refused.stderr).toMatch(/expired/)
+      expect((await status(d)).federation).toBe(own)
+
+      const out = await cli(['join', await a.invite(), '--dir', d.dir, '--json'])
+      expect(out.code).toBe(0)
+      expect(JSON.parse(out.stdout)).toMatchObject({ federation: a.ready?.federation, role: 'writer', member: a.ready?.peerId, switched: true })
+      expect((await status(d)).federation).toBe(a.ready?.federation)
+      await until('D knows it is a writer', async () => (await status(d)).role === 'writer')
+      await marker(d, [a, c], 'from/joined-at-runtime')
+      await until('D has the federation\'s keys', async () => (await d.keys()).some(e => e.key === 'marker/after-reader'))
+      const again = await cli(['join', await a.invite(), '--dir', d.dir, '--json'])
+      expect(JSON.parse(again.stdout)).toMatchObject({ switched: false })
+      // A node with members or keys cannot switch.
+      const x = await Node.create()
+      try {
+        await x.start()
+        const stay = await cli(['join', await x.invite(), '--dir', d.dir])
+        expect(stay.code).toBe(2)
+      } finally {
+        await x.destroy()
+      }
+    } finally {
+      await d.destroy()
+    }
+  })
+
   it('a non-member that dials gets nothing: sync refused, no session, no events', async () => {
     const x = await rogue()
     const { welcome } = await x.session(addrOf(a), a.ready?.federation ?? '')
