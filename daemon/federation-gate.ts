@@ -88,6 +88,19 @@ export class FederationGate {
   }
 
   /**
+   * Calls `listener` after every membership change (deferred, batched), e.g.
+   * for a protocol that keeps its own streams — blob transfer — to re-check
+   * them with isAllowed. Returns the unsubscribe function.
+   */
+  onChange (listener: () => void): () => void {
+    const safe = (): void => {
+      try { listener() } catch (err) { this.c.log.error('a membership change listener failed', { err }) }
+    }
+    this.changeWaiters.add(safe)
+    return () => { this.changeWaiters.delete(safe) }
+  }
+
+  /**
    * Resolves true once `test()` holds, re-checked after every membership
    * change; false after timeoutMs. (A joiner waits for its own grant to
    * arrive before it reports ready, so its first publish is not refused.)
