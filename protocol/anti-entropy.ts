@@ -11,8 +11,12 @@ export interface ResponseInit {
   log: AuthorLog
   /** Our coverage per author, already capped for what we may serve. */
   ours: VersionVectorEntries
+  /** Our coverage of one author (what `ours` says, looked up without building a map). */
+  covered: (author: string) => number
   /** Our own id: our events above `ours` are not durable yet and are never offered. */
   self: string
+  /** Authors of whom we hold events above a gap in their sequence. */
+  pendingAuthors: Iterable<string>
   theirs: Map<string, number>
   maxBatchBytes: number
   maxBatches: number
@@ -63,10 +67,9 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
   // Events we hold above a gap in their author's sequence (received by push):
   // offered without any vouch, so that they spread even if their author is gone
   // for good and nobody can ever close the gap. (Found by the simulator.)
-  const covered = new Map(init.ours)
-  for (const author of init.log.authors()) {
+  for (const author of init.pendingAuthors) {
     if (author === init.self) continue
-    const above = Math.max(covered.get(author) ?? 0, init.theirs.get(author) ?? 0)
+    const above = Math.max(init.covered(author), init.theirs.get(author) ?? 0)
     for (const e of init.log.range(author, above, Number.MAX_SAFE_INTEGER)) {
       const size = e.bytes.length + EVENT_OVERHEAD
       if (bytes + size > init.maxBatchBytes && current.events.length > 0 && !close()) {

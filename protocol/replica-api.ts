@@ -30,6 +30,12 @@ export interface ReplicaInit {
    * until stable. Absent: an open mesh (the simulator's default).
    */
   genesis?: Genesis
+  /**
+   * Keep each connected peer's last reported version vector (for `peerStatus().vv`).
+   * Default true; a simulator of a thousand nodes turns it off to save memory
+   * (lag figures are kept either way).
+   */
+  keepPeerVersionVectors?: boolean
 }
 
 /** Everything the core writes, to be made durable atomically and in order. */
@@ -146,6 +152,6 @@ export interface ReplicaApi {
   /** Peers currently up (peerUp without peerDown). */
   connectedPeers(): string[]
   /** A connected peer's last reported coverage (from its vv messages) and last sync time (monotonic ms). */
-  peerStatus(peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined
+  peerStatus(peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined
   stats(): ReplicaStats
 }

@@ -41,13 +41,35 @@ export const REPLICA_DEFAULTS = {
   pushTtl: 3,
   maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
   maxHeldEvents: 10_000,
-  ackEveryRounds: 5
+  ackEveryRounds: 5,
+  keepPeerVersionVectors: true
 }
 
 interface PeerView {
-  /** The peer's coverage as it last told us (from its vv messages). */
+  /** The peer's coverage as it last told us (kept only with keepPeerVersionVectors). */
   vv?: VersionVectorEntries
+  /** Events it had that we lacked / we had that it lacked, at its last report. */
+  ahead?: number
+  behind?: number
   lastSyncMs?: number
+}
+
+function lagOf (ours: VersionVector, theirs: VersionVectorEntries): { ahead: number, behind: number } {
+  let ahead = 0
+  let behind = 0
+  let seen = 0
+  for (const [author, seq] of theirs) {
+    const mine = ours.covered(author)
+    if (seq > mine) ahead += seq - mine
+    else behind += mine - seq
+    if (mine > 0) seen++
+  }
+  // Authors the peer did not mention at all: it lacks everything of theirs.
+  if (seen < ours.size) {
+    const mentioned = new Set(theirs.map(([a]) => a))
+    for (const [author, seq] of ours.entries()) if (!mentioned.has(author)) behind += seq
+  }
+  return { ahead, behind }
 }
 
 interface Pending {
@@ -83,6 +105,7 @@ export class Replica implements ReplicaApi {
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
   private rounds = 0
+  private served: { key: string, entries: VersionVectorEntries } | undefined
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -172,12 +195,17 @@ export class Replica implements ReplicaApi {
         return
       case 'vv': {
         const view = this.peer(from)
-        view.vv = m.vv
+        if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
+        const lag = lagOf(this.vv, m.vv)
+        view.ahead = lag.ahead
+        view.behind = lag.behind
         view.lastSyncMs = now
         const batches = buildResponse({
           log: this.log,
           ours: this.servedVV(),
+          covered: a => this.vv.covered(a),
           self: this.id,
+          pendingAuthors: this.vv.pendingAuthors(),
           theirs: new Map(m.vv),
           maxBatchBytes: this.cfg.maxBatchBytes,
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
@@ -443,10 +471,17 @@ export class Replica implements ReplicaApi {
     this.c.send(to, message)
   }
 
-  /** Our coverage as we may serve it: own events count only once durable. */
+  /** Our coverage as we may serve it: own events count only once durable. Cached between changes. */
   private servedVV (): VersionVectorEntries {
-    const entries = this.vv.entries()
-    return entries.map(([a, s]) => (a === this.id ? [a, Math.min(s, this.durableSelfSeq)] : [a, s]))
+    const key = `${this.vv.version}:${this.durableSelfSeq}`
+    if (this.served?.key !== key) {
+      const own = this.vv.covered(this.id)
+      const entries = own <= this.durableSelfSeq
+        ? this.vv.entries()
+        : this.vv.entries().map(([a, s]): [string, number] => (a === this.id ? [a, this.durableSelfSeq] : [a, s]))
+      this.served = { key, entries }
+    }
+    return this.served.entries
   }
 
   private flush (): void {
@@ -478,8 +513,8 @@ export class Replica implements ReplicaApi {
   highWater (): bigint { return this.clock.highWater() }
   connectedPeers (): string[] { return [...this.peers.keys()] }
 
-  /** What we know of a connected peer: its last reported coverage and when we last synced. */
-  peerStatus (peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined {
+  /** What we know of a connected peer: lag at its last report, its coverage (if kept), last sync. */
+  peerStatus (peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined {
     return this.peers.get(peer)
   }
 

@@ -9,6 +9,7 @@ import { peers } from './peers.js'
 import { publish } from './publish.js'
 import { revoke } from './revoke.js'
 import { rm } from './rm.js'
+import { simCommand } from './sim.js'
 import { status } from './status.js'
 
 export const commands: Command[] = [
@@ -21,7 +22,8 @@ export const commands: Command[] = [
   status,
   peers,
   members,
-  revoke
+  revoke,
+  simCommand
 ]
 
 export function findCommand (name: string): Command | undefined {
