@@ -5,9 +5,13 @@
 //        │              └ whenDurable ◄── LocalNode (NodeApi) ◄── ApiServer (HTTP on 127.0.0.1) ◄── CLI
 //   loadSnapshot at start                        Ticker (one timer drives replica.tick)
 //
-// Start order: data dir → identity → store (federation, snapshot) → blobs →
-// replica → mesh → join → ticker → API (api.json last: when it exists, the
-// node is ready). Stop runs it backwards and waits for queued writes, so a
+//   FederationGate: the core's membership → mesh.isAllowed, revalidate on change, strikes for forged events
+//   JoinServer (/mycel/join/1.0.0): members admit token holders; NodeFacade: the API's view of the current node
+//
+// Start order: data dir → identity → store (genesis, snapshot) → blobs →
+// replica → mesh → join server → ticker → join (a joiner is admitted) → API
+// (api.json last: when it exists, the node is ready). `mycel join` on a node
+// alone in its own federation reruns the federation part (runFederation). Stop runs it backwards and waits for queued writes, so a
 // clean stop loses nothing; a crash loses nothing acknowledged either (every
 // acknowledged write was in a fsynced LevelDB batch).
 
@@ -25,20 +29,15 @@ import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
-import { randomBytes } from 'node:crypto'
-import { federationIdOf, type Genesis, type SignedInvite } from '../protocol/invite.js'
+import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import { settleFederation, type Settled } from './federation.js'
-import { admit } from './federation-admit.js'
 import { FederationGate } from './federation-gate.js'
 import { FederationOps } from './federation-ops.js'
-import { parseJoinToken, precheckToken, presentToken } from './join/joiner.js'
-import { JoinServer } from './join/server.js'
 import type { JoinReply } from './join/client.js'
+import { parseJoinToken, precheckToken, presentToken } from './join/joiner.js'
+import { joinVia, startJoinServer } from './join/joining.js'
+import type { JoinServer } from './join/server.js'
 import { NodeFacade, type JoinResult } from './node-facade.js'
-import { makeStamp } from '../protocol/hlc.js'
-
-/** How long a newly admitted joiner waits for its grant to replicate to it before it reports ready anyway. */
-const JOIN_GRANT_WAIT_MS = 15_000
 import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createMesh, type Mesh } from './net/mesh.js'
@@ -168,10 +167,14 @@ export class Daemon {
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
     const core = this.buildCore(peerId, privateKey, store, snapshot, federation.genesis, gate, log)
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
-    await this.startJoinServer(mesh, core, log)
+    this.joinServer = await startJoinServer(mesh, {
+      replica: core.replica,
+      whenDurable: async n => { await core.queue.whenDurable(n) },
+      poke: () => { core.ticker.poke() }
+    }, log)
     core.ticker.start()
     this.ticker = core.ticker
-    if (join !== undefined) await this.joinVia(mesh, join.invite, federation, store, gate, log, join.via ?? this.init.via, join.reply)
+    if (join !== undefined) await joinVia({ mesh, gate, store, log }, join.invite, federation, join.via ?? this.init.via, join.reply)
 
     const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: this.init.dir, version: this.init.version, startedAtMs: base.startedAtMs, apiUrl: () => this.apiUrl }, {
       ...core,
@@ -313,71 +316,6 @@ export class Daemon {
     await mesh.start()
     gossip.announce()
     return mesh
-  }
-
-  /** Serves /mycel/join/1.0.0: members admit holders of valid tokens (federation-admit.ts). */
-  private async startJoinServer (mesh: Mesh, core: Core, log: Logger): Promise<void> {
-    const { replica, queue, ticker } = core
-    const server = new JoinServer({}, {
-      libp2p: mesh.libp2p,
-      strike: (peer, why) => { mesh.strike(peer, why) },
-      log,
-      admit: async (peer, invite) => await admit({
-        replica,
-        verifier: ed25519Verifier(),
-        nowMs: () => Date.now(),
-        whenDurable: async n => { await queue.whenDurable(n) },
-        nonce: () => new Uint8Array(randomBytes(16)),
-        poke: () => { ticker.poke() }
-      }, peer, invite)
-    })
-    await server.start()
-    this.joinServer = server
-  }
-
-  /**
-   * A joiner not yet admitted presents its token to a member (join protocol);
-   * once admitted it stores the genesis and trusts the admitting member until
-   * its own membership view, replicated from that member, takes over. A node
-   * already admitted (restarted with the same --join) only remembers the
-   * inviter; the mesh keeps redialing it with backoff.
-   */
-  private async joinVia (mesh: Mesh, invite: SignedInvite, federation: Settled, store: LevelStore, gate: FederationGate, log: Logger, via: string[] | undefined, admitted?: JoinReply): Promise<void> {
-    const inviter = invite.token.inviter
-    let reply = admitted
-    if (reply === undefined && federation.pending) {
-      reply = await presentToken(mesh.libp2p, invite, via)
-      await store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
-    }
-    if (reply !== undefined) {
-      gate.trustBootstrap(reply.member)
-      log.info('admitted to the federation', { member: reply.member, role: invite.token.role, federation: federation.id })
-      mesh.addPeer(reply.member, [reply.addr.replace(/\/p2p\/[^/]+$/, '')])
-      if (reply.member !== inviter) gate.trustBootstrap(inviter)
-      await this.dialInviter(mesh, invite, log)
-      const self = mesh.peerId
-      const members = gate.members
-      if (!await gate.until(() => members()?.roleAt(self, makeStamp(Date.now(), 0)) !== undefined, JOIN_GRANT_WAIT_MS)) {
-        log.warn('admitted, but our grant has not replicated here yet; publishing waits for it', { member: reply.member })
-      }
-      return
-    }
-    await this.dialInviter(mesh, invite, log)
-  }
-
-  private async dialInviter (mesh: Mesh, invite: SignedInvite, log: Logger): Promise<void> {
-    const inviter = invite.token.inviter
-    mesh.addPeer(inviter, invite.token.addrs)
-    for (const addr of invite.token.addrs) {
-      try {
-        await mesh.dial(`${addr}/p2p/${inviter}`)
-        log.info('connected to inviter', { inviter, addr })
-        return
-      } catch (err) {
-        log.warn('could not dial inviter address', { addr, err })
-      }
-    }
-    log.warn('inviter unreachable for now; will keep trying', { inviter })
   }
 
   private fatal (err: Error): void {

@@ -71,7 +71,9 @@ describe('three daemons', () => {
 
     const status = await cli(['status', '--dir', b.dir, '--json'])
     const s = JSON.parse(status.stdout) as Record<string, unknown>
-    expect(s).toMatchObject({ peerId: b.ready?.peerId, federation: a.ready?.federation, listen: expect.any(Array), api: b.ready?.api, keys: 20, tombstones: 2 })
+    expect(s).toMatchObject({ peerId: b.ready?.peerId, federation: a.ready?.federation, listen: expect.any(Array), api: b.ready?.api, keys: 20 })
+    // In a federation every member's acknowledgement is known, so the two tombstones may already be collected.
+    expect(s.tombstones).toBeLessThanOrEqual(2)
     await until('lag reported as 0 once in sync', async () => {
       const st = (await b.api<{ peers: Array<{ peerId: string, lag: number | null }> }>('GET', '/v1/status')).body
       return st.peers.length >= 1 && st.peers.every(p => p.lag === 0)
