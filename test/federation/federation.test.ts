@@ -25,7 +25,9 @@ describe('federation', () => {
     a = await Node.create(); b = await Node.create(); c = await Node.create(); r = await Node.create()
     await a.start()
     tokenB = await a.invite()
+    const t0 = Date.now()
     await b.start(['--join', tokenB])
+    console.log(`daemon --join: process start to ready (admitted, own grant replicated) ${Date.now() - t0} ms`)
     await c.start(['--join', await a.invite()])
     await r.start(['--join', await a.invite({ role: 'reader' })])
     await until('A, B and C see each other', async () => {
@@ -145,6 +147,7 @@ describe('federation', () => {
     const t0 = Date.now()
     await until('A and C closed their sessions with B', async () => !(await connected(a)).includes(bId) && !(await connected(c)).includes(bId), 5_000)
     expect(Date.now() - t0).toBeLessThan(5_000)
+    console.log(`revoked member cut off by A and C ${Date.now() - t0} ms after the revoke was durable at A`)
     expect((await members(c)).find(m => m.peerId === bId)).toMatchObject({ revoked: true, role: null })
     // B, cut off, may still write locally; nobody takes it.
     await b.publish('from/revoked', 'late')
