@@ -181,6 +181,7 @@ export class Daemon {
       blobs,
       mesh,
       poke: () => { core.ticker.poke() },
+      extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats } }),
       federation: new FederationOps({
         selfId: peerId,
         members: () => core.replica.members(),

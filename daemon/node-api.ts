@@ -32,6 +32,8 @@ export interface LocalNodeComponents {
   poke: () => void
   /** Invite, members, revoke, role (federation-ops.ts). */
   federation?: FederationOps
+  /** Counters of other parts (join server, membership gate), shown under status.stats. */
+  extraStats?: () => Record<string, unknown>
 }
 
 export interface LocalNodeInit {
@@ -79,7 +81,7 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
       dir: this.init.dir,
       version: this.init.version,
       uptimeMs: Date.now() - this.init.startedAtMs,
-      stats: { ...this.c.replica.stats(), net: this.c.mesh.stats() }
+      stats: { ...this.c.replica.stats(), net: this.c.mesh.stats(), ...this.c.extraStats?.() }
     }
   }
 

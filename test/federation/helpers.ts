@@ -38,7 +38,7 @@ export function tamper (text: string): string {
   return 'mycel1' + base64url.baseEncode(cbor.encode({ t: cbor.encode(t), g: inv.sig }))
 }
 
-export interface StatusView { peerId: string, federation: string, role: string | null, peers: Array<{ peerId: string }>, stats: { rejected: number, net: { bans: number, strikes: number } } }
+export interface StatusView { peerId: string, federation: string, role: string | null, peers: Array<{ peerId: string }>, stats: { rejected: number, net: { bans: number, strikes: number }, join?: Record<string, number>, gate?: Record<string, number> } }
 
 export async function status (n: Node): Promise<StatusView> {
   return (await n.api<StatusView>('GET', '/v1/status')).body
