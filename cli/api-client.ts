@@ -20,6 +20,8 @@ export interface RequestOptions {
   query?: Array<[string, string]>
   /** A file streamed as the request body. */
   uploadFile?: string
+  /** A small text body (e.g. an invite token: kept out of the URL, so out of logs). */
+  body?: string
 }
 
 export class ApiClient {
@@ -57,6 +59,9 @@ export class ApiClient {
     if (options.uploadFile !== undefined) {
       headers['content-type'] = 'application/octet-stream'
       headers['content-length'] = (await statFile(options.uploadFile)).size
+    } else if (options.body !== undefined) {
+      headers['content-type'] = 'text/plain; charset=utf-8'
+      headers['content-length'] = Buffer.byteLength(options.body)
     }
     const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
       const req = request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
@@ -79,7 +84,8 @@ export class ApiClient {
         if (code === 'ECONNREFUSED') reject(notRunning(this.dir, this.url))
         else reject(err)
       })
-      if (options.uploadFile === undefined) req.end()
+      if (options.body !== undefined) req.end(options.body)
+      else if (options.uploadFile === undefined) req.end()
       else {
         const file = createReadStream(options.uploadFile)
         file.on('error', err => req.destroy(err))

@@ -5,9 +5,13 @@
 //        │              └ whenDurable ◄── LocalNode (NodeApi) ◄── ApiServer (HTTP on 127.0.0.1) ◄── CLI
 //   loadSnapshot at start                        Ticker (one timer drives replica.tick)
 //
-// Start order: data dir → identity → store (federation, snapshot) → blobs →
-// replica → mesh → join → ticker → API (api.json last: when it exists, the
-// node is ready). Stop runs it backwards and waits for queued writes, so a
+//   FederationGate: the core's membership → mesh.isAllowed, revalidate on change, strikes for forged events
+//   JoinServer (/mycel/join/1.0.0): members admit token holders; NodeFacade: the API's view of the current node
+//
+// Start order: data dir → identity → store (genesis, snapshot) → blobs →
+// replica → mesh → join server → ticker → join (a joiner is admitted) → API
+// (api.json last: when it exists, the node is ready). `mycel join` on a node
+// alone in its own federation reruns the federation part (runFederation). Stop runs it backwards and waits for queued writes, so a
 // clean stop loses nothing; a crash loses nothing acknowledged either (every
 // acknowledged write was in a fsynced LevelDB batch).
 
@@ -16,7 +20,7 @@ import { performance } from 'node:perf_hooks'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
-import { isMycelError } from '../protocol/errors.js'
+import { isMycelError, MycelError } from '../protocol/errors.js'
 import { Replica } from '../protocol/replica.js'
 import type { Clock, Random } from '../protocol/ports.js'
 import type { SyncMessage } from '../protocol/messages.js'
@@ -25,8 +29,15 @@ import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import type { DaemonConfig } from './config.js'
-import { settleFederation } from './federation.js'
-import { decodeInvite, type InviteToken } from './invite-token.js'
+import type { Genesis, SignedInvite } from '../protocol/invite.js'
+import { settleFederation, type Settled } from './federation.js'
+import { FederationGate } from './federation-gate.js'
+import { FederationOps } from './federation-ops.js'
+import type { JoinReply } from './join/client.js'
+import { parseJoinToken, precheckToken, presentToken } from './join/joiner.js'
+import { joinVia, startJoinServer } from './join/joining.js'
+import type { JoinServer } from './join/server.js'
+import { NodeFacade, type JoinResult } from './node-facade.js'
 import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createMesh, type Mesh } from './net/mesh.js'
@@ -45,6 +56,8 @@ export interface DaemonInit {
   config: DaemonConfig
   /** An invite token from `--join`. */
   join?: string
+  /** Members to present the token to before its inviter (full multiaddrs with /p2p/), from `--via`. */
+  via?: string[]
   version: string
 }
 
@@ -61,6 +74,23 @@ export interface ReadyInfo {
   listen: string[]
   api: string
   dir: string
+}
+
+/** What outlives a switch of federation: the node's identity, store and blobs. */
+interface Base {
+  peerId: string
+  privateKey: PrivateKey
+  store: LevelStore
+  blobs: BlobStore
+  log: Logger
+  startedAtMs: number
+}
+
+interface Running {
+  node: LocalNode
+  mesh: Mesh
+  core: Core
+  federation: Settled
 }
 
 interface Core {
@@ -81,6 +111,10 @@ export class Daemon {
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
   private gossip: AddressGossip | undefined
+  private running: Running | undefined
+  private switching = false
+  private apiUrl = ''
+  private joinServer: JoinServer | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private vis: VisibilityHub | undefined
@@ -94,7 +128,7 @@ export class Daemon {
 
   async start (): Promise<ReadyInfo> {
     const { dir, config } = this.init
-    const invite: InviteToken | undefined = this.init.join === undefined ? undefined : decodeInvite(this.init.join)
+    const invite: SignedInvite | undefined = this.init.join === undefined ? undefined : parseJoinToken(this.init.join)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const privateKey = await loadOrCreateIdentity(dir)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
@@ -103,40 +137,133 @@ export class Daemon {
     const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent })
     await store.open()
     this.store = store
-    const federation = await settleFederation(store, invite)
+    const federation = await settleFederation(store, peerId, invite)
+    if (invite !== undefined && federation.pending) precheckToken(invite, ed25519Verifier(), Date.now())
     const blobs = new BlobStore({ dir, maxBlobBytes: config.maxBlobBytes })
     await blobs.start()
-    const snapshot = await store.loadSnapshot()
-    log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
+    const base: Base = { peerId, privateKey, store, blobs, log, startedAtMs: Date.now() }
+    const running = await this.runFederation(base, federation, invite === undefined ? undefined : { invite })
 
-    const core = this.buildCore(peerId, privateKey, store, snapshot, log)
-    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica: core.replica, mesh: () => this.mesh, blobs })
-    this.vis = vis
-    vis.start()
-    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
-    if (invite !== undefined) await this.joinVia(mesh, invite, log)
-    core.ticker.start()
-    this.ticker = core.ticker
-
-    let apiUrl = ''
-    const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
-      ...core,
-      blobs,
-      mesh,
-      poke: () => { core.ticker.poke() }
+    const facade = new NodeFacade({
+      current: () => this.current(),
+      join: async (token, via) => await this.switchFederation(base, token, via)
     })
     const page = new StatusPage()
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      api: node,
+      api: facade,
       log,
-      extra: { publicRoute: async (req, res) => await page.serve(req, res), route: async (req, res) => await visibilityRoute(vis, req, res) }
+      extra: {
+        publicRoute: async (req, res) => await page.serve(req, res),
+        route: async (req, res) => {
+          if (this.vis === undefined) return false // not ready: fall through to the node's own routes
+          return await visibilityRoute(this.vis, req, res)
+        }
+      }
     })
     await api.start()
     this.api = api
-    apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: mesh.listenAddrs(), api: api.url, dir }
+    this.apiUrl = api.url
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: running.mesh.listenAddrs(), api: api.url, dir }
     log.info('ready', { ...ready })
     return ready
+  }
+
+  /**
+   * Everything that belongs to one federation: the core, its membership gate,
+   * the mesh, the join server, the ticker, the local API's operations. Started
+   * once, and again when a running node that is still alone joins another
+   * federation (`mycel join`).
+   */
+  private async runFederation (base: Base, federation: Settled, join?: { invite: SignedInvite, via?: string[], reply?: JoinReply }): Promise<Running> {
+    const { peerId, privateKey, store, blobs, log } = base
+    const snapshot = await store.loadSnapshot()
+    log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
+    const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
+    const core = this.buildCore(peerId, privateKey, store, snapshot, federation.genesis, gate, log)
+    // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: this.init.config.webhooks }, { log, replica: core.replica, mesh: () => this.mesh, blobs })
+    this.vis = vis
+    vis.start()
+    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
+    this.joinServer = await startJoinServer(mesh, {
+      replica: core.replica,
+      whenDurable: async n => { await core.queue.whenDurable(n) },
+      poke: () => { core.ticker.poke() }
+    }, log)
+    core.ticker.start()
+    this.ticker = core.ticker
+    if (join !== undefined) await joinVia({ mesh, gate, store, log }, join.invite, federation, join.via ?? this.init.via, join.reply)
+
+    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: this.init.dir, version: this.init.version, startedAtMs: base.startedAtMs, apiUrl: () => this.apiUrl }, {
+      ...core,
+      blobs,
+      mesh,
+      poke: () => { core.ticker.poke() },
+      extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats } }),
+      federation: new FederationOps({
+        selfId: peerId,
+        members: () => core.replica.members(),
+        signer: ed25519Signer(privateKey),
+        nowMs: () => Date.now(),
+        listenAddrs: () => mesh.listenAddrs(),
+        writeDurably: async body => await node.writeDurably(body)
+      })
+    })
+    const running: Running = { node, mesh, core, federation }
+    this.running = running
+    return running
+  }
+
+  private current (): LocalNode {
+    if (this.running === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    return this.running.node
+  }
+
+  /**
+   * `mycel join TOKEN` on a running node. Allowed while the node is alone in
+   * the federation it founded and holds no keys (nothing to lose): the token is
+   * presented over the live libp2p node first, so a refusal changes nothing;
+   * once admitted, the old federation's parts stop, its (empty) replica state
+   * is cleared, the new genesis is stored, and the parts start again in the
+   * new federation. Already in the token's federation: nothing to do.
+   */
+  private async switchFederation (base: Base, tokenText: string, via: string[]): Promise<JoinResult> {
+    if (this.switching) throw new MycelError('UNAVAILABLE', 'a join is already in progress')
+    const invite = parseJoinToken(tokenText)
+    const cur = this.running
+    if (cur === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    if (invite.token.federation === cur.federation.id) {
+      return { federation: cur.federation.id, role: cur.node.status().role, member: null, switched: false }
+    }
+    const m = cur.core.replica.members()
+    const { keys, tombstones } = cur.core.replica.counts()
+    const alone = m !== undefined && m.list().every(e => e.peer === base.peerId) && keys === 0 && tombstones === 0
+    if (!alone) {
+      throw MycelError.usage(`this node already belongs to federation ${cur.federation.id}, with other members or keys; to join another, run \`mycel daemon --join TOKEN\` on an empty --dir`)
+    }
+    precheckToken(invite, ed25519Verifier(), Date.now())
+    this.switching = true
+    try {
+      const reply = await presentToken(cur.mesh.libp2p, invite, via)
+      base.log.info('leaving our own empty federation for the one that admitted us', { from: cur.federation.id, to: invite.token.federation })
+      await this.stopFederation()
+      await base.store.resetReplicaState()
+      const next: Settled = { genesis: invite.token.genesis, id: invite.token.federation, founded: false, pending: false }
+      await base.store.setGenesis(next.genesis, next.id)
+      await this.runFederation(base, next, { invite, via, reply })
+      return { federation: next.id, role: invite.token.role, member: reply.member, switched: true }
+    } finally {
+      this.switching = false
+    }
+  }
+
+  /** Stops what runFederation started, in reverse, waiting for queued writes. */
+  private async stopFederation (): Promise<void> {
+    await this.vis?.stop()
+    this.ticker?.stop()
+    await this.joinServer?.stop()
+    await this.mesh?.stop()
+    await this.queue?.flush()
   }
 
   /**
@@ -145,7 +272,7 @@ export class Daemon {
    * the mesh (whose handlers feed it); its sends before the mesh exists are
    * dropped, which the core tolerates.
    */
-  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, log: Logger): Core {
+  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, genesis: Genesis, gate: FederationGate, log: Logger): Core {
     const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
       tick: () => replica.tick(),
       monoMs: wallClock.monoMs,
@@ -157,7 +284,7 @@ export class Daemon {
       onFatal: err => { this.fatal(err) }
     })
     this.queue = queue
-    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs }, {
+    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs, genesis }, {
       clock: wallClock,
       random: mathRandom,
       signer: ed25519Signer(privateKey),
@@ -169,15 +296,20 @@ export class Daemon {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
           this.vis?.applied(event, local)
+          gate.noteEvent(event)
         },
-        rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
+        removed: event => { gate.noteEvent(event) },
+        rejected: (event, from, reason) => {
+          log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+          gate.rejected(event, from, reason)
+        }
       }
     }, snapshot)
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
     return { replica, queue, ticker, lag }
   }
 
-  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, log: Logger): Promise<Mesh> {
+  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, gate: FederationGate, log: Logger): Promise<Mesh> {
     const { replica, queue, ticker, lag } = core
     const { config, dir } = this.init
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
@@ -190,30 +322,22 @@ export class Daemon {
         if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
       },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
-      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
+      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) },
+      isAllowed: (peer: string) => gate.isAllowed(peer)
     })
     this.mesh = mesh
     const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    gate.attach({
+      revalidate: () => { mesh.revalidate() },
+      strike: (peer, why) => { mesh.strike(peer, why) },
+      // A joiner can announce its addresses only once it has seen its own grant.
+      changed: () => { gossip.announce() }
+    })
     gossip.learnAll(snapshot.events)
     this.gossip = gossip
     await mesh.start()
     gossip.announce()
     return mesh
-  }
-
-  /** Remembers the inviter and dials it once; if that fails the mesh keeps redialing with backoff. */
-  private async joinVia (mesh: Mesh, invite: InviteToken, log: Logger): Promise<void> {
-    mesh.addPeer(invite.peer, invite.addrs)
-    for (const addr of invite.addrs) {
-      try {
-        await mesh.dial(`${addr}/p2p/${invite.peer}`)
-        log.info('joined via inviter', { inviter: invite.peer, addr })
-        return
-      } catch (err) {
-        log.warn('could not dial inviter address', { addr, err })
-      }
-    }
-    log.warn('inviter unreachable for now; will keep trying', { inviter: invite.peer })
   }
 
   private fatal (err: Error): void {
@@ -232,6 +356,7 @@ export class Daemon {
       ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop() }],
+      ['join', async () => { await this.joinServer?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],
       ['store', async () => { await this.store?.close() }]

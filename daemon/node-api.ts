@@ -9,7 +9,7 @@ import { MycelError } from '../protocol/errors.js'
 import type { ReplicaApi } from '../protocol/replica-api.js'
 import type { Entry, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './api/types.js'
 import { cidOf, digestText, type BlobStore } from './blob-store.js'
-import { encodeInvite } from './invite-token.js'
+import type { FederationOps, InviteRequest, InviteResult, MemberInfo, RevokeResult } from './federation-ops.js'
 import { DURABLE_TIMEOUT_MS } from './limits.js'
 import type { PeerLagTracker } from './peer-lag.js'
 import type { CommitQueue } from './store/commit-queue.js'
@@ -30,6 +30,10 @@ export interface LocalNodeComponents {
   mesh: MeshView
   /** Called after every local write so the core's push goes out promptly. */
   poke: () => void
+  /** Invite, members, revoke, role (federation-ops.ts). */
+  federation?: FederationOps
+  /** Counters of other parts (join server, membership gate), shown under status.stats. */
+  extraStats?: () => Record<string, unknown>
 }
 
 export interface LocalNodeInit {
@@ -54,7 +58,7 @@ export function entryOf (event: Event): Entry {
   }
 }
 
-export class LocalNode implements NodeApi {
+export class LocalNode implements Omit<NodeApi, 'join'> {
   private readonly c: LocalNodeComponents
   private readonly init: LocalNodeInit
 
@@ -68,6 +72,7 @@ export class LocalNode implements NodeApi {
     return {
       peerId: this.init.peerId,
       federation: this.init.federation,
+      role: this.c.federation?.role() ?? null,
       listen: this.c.mesh.listenAddrs(),
       api: this.init.apiUrl(),
       peers: this.c.mesh.connectedPeers().map(p => this.c.lag.lagOf(p)),
@@ -76,7 +81,7 @@ export class LocalNode implements NodeApi {
       dir: this.init.dir,
       version: this.init.version,
       uptimeMs: Date.now() - this.init.startedAtMs,
-      stats: { ...this.c.replica.stats(), net: this.c.mesh.stats() }
+      stats: { ...this.c.replica.stats(), net: this.c.mesh.stats(), ...this.c.extraStats?.() }
     }
   }
 
@@ -97,6 +102,7 @@ export class LocalNode implements NodeApi {
   }
 
   async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> {
+    this.needWriter()
     const blob = await this.c.blobs.put(body)
     const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props })
     return entryOf(event)
@@ -104,14 +110,33 @@ export class LocalNode implements NodeApi {
 
   async remove (key: string): Promise<RemoveResult> {
     if (this.get(key) === undefined) throw new MycelError('NOT_FOUND', `no key ${key}`)
+    this.needWriter()
     const event = await this.writeDurably({ kind: 'delete', key })
     return { key, author: event.author, stamp: formatStamp(event.stamp) }
   }
 
-  invite (): { token: string } {
-    const addrs = this.c.mesh.listenAddrs().map(a => a.replace(/\/p2p\/[^/]+$/, ''))
-    if (addrs.length === 0) throw new MycelError('UNAVAILABLE', 'this node listens on no address a peer could dial')
-    return { token: encodeInvite({ federation: this.init.federation, peer: this.init.peerId, addrs }) }
+  invite (req?: InviteRequest): InviteResult {
+    return this.fed().invite(req)
+  }
+
+  members (): MemberInfo[] {
+    return this.fed().members()
+  }
+
+  async revoke (peer: string): Promise<RevokeResult> {
+    return await this.fed().revoke(peer)
+  }
+
+  private fed (): FederationOps {
+    if (this.c.federation === undefined) throw new MycelError('INTERNAL', 'this node runs no federation')
+    return this.c.federation
+  }
+
+  /** Refused before the blob is stored: a reader's publish costs no disk. The core checks again on write. */
+  private needWriter (): void {
+    const role = this.c.federation?.role()
+    if (role === null) throw new MycelError('PERMISSION_DENIED', 'this node is not a member (yet): it cannot publish or delete')
+    if (role === 'reader') throw new MycelError('PERMISSION_DENIED', 'this node is a reader: it may fetch but not publish or delete')
   }
 
   /**
@@ -119,7 +144,7 @@ export class LocalNode implements NodeApi {
    * newest batch number after write() is the batch holding the event; the
    * write is acknowledged once that batch is on disk.
    */
-  private async writeDurably (body: Parameters<ReplicaApi['write']>[0]): Promise<Event> {
+  async writeDurably (body: Parameters<ReplicaApi['write']>[0]): Promise<Event> {
     const before = this.c.replica.lastBatchNumber()
     const event = this.c.replica.write(body)
     const n = this.c.replica.lastBatchNumber()

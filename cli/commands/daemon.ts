@@ -17,11 +17,15 @@ export const daemon: Command = {
   options: {
     listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
     join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`)' },
+    via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md). The local API listens on 127.0.0.1; its URL is written to
-<dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.`,
+<dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
+With --join the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
+5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);
+4 no member reachable. A data dir that already belongs to another federation is refused (exit 2).`,
   async run (ctx) {
     const dir = dataDir(ctx)
     const level = ctx.options['log-level']
@@ -32,7 +36,7 @@ antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md). The local AP
     let fatal: Error | undefined
     let wake: () => void = () => {}
     const stopped = new Promise<void>(resolve => { wake = resolve })
-    const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, version: VERSION }, {
+    const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() }
     })

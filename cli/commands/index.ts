@@ -2,9 +2,12 @@
 import type { Command } from '../command.js'
 import { daemon } from './daemon.js'
 import { invite } from './invite.js'
+import { join } from './join.js'
 import { ls } from './ls.js'
+import { members } from './members.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
+import { revoke } from './revoke.js'
 import { rm } from './rm.js'
 import { simCommand } from './sim.js'
 import { status } from './status.js'
@@ -14,11 +17,14 @@ import { where } from './where.js'
 export const commands: Command[] = [
   daemon,
   invite,
+  join,
   publish,
   ls,
   rm,
   status,
   peers,
+  members,
+  revoke,
   where,
   watch,
   simCommand

@@ -25,6 +25,7 @@ export const status: Command = {
     const lines = [
       `peer id     ${s.peerId}`,
       `federation  ${s.federation}`,
+      `role        ${s.role ?? 'not a member'}`,
       `api         ${s.api}`,
       `listen      ${s.listen.join('\n            ')}`,
       `keys        ${s.keys} (${s.tombstones} tombstones)`,

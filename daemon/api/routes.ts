@@ -5,7 +5,10 @@
 //   GET    /v1/keys/<key>               Entry              (404 NOT_FOUND if not live)
 //   PUT    /v1/keys/<key>?prop=k=v...   body = blob bytes, streamed → PublishResult (after it is durable)
 //   DELETE /v1/keys/<key>               RemoveResult       (tombstone; after it is durable)
-//   POST   /v1/invite                   { token }
+//   POST   /v1/invite?role=R&ttlMs=N&uses=N   InviteResult { token, ... }
+//   GET    /v1/members                  MemberInfo[]
+//   POST   /v1/revoke?peer=P            RevokeResult       (after it is durable)
+//   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
 // <key> is percent-encoded (encodeURIComponent), so keys may contain '/'.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -15,6 +18,7 @@ import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } fr
 import { MAX_LIST_ENTRIES } from '../limits.js'
 import { sendError, sendJson } from './errors.js'
 import type { NodeApi } from './types.js'
+import { inviteRequestOf, readToken } from '../federation-api.js'
 
 export async function route (api: NodeApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -23,7 +27,10 @@ export async function route (api: NodeApi, req: IncomingMessage, res: ServerResp
 
   if (path === '/v1/status' && method === 'GET') return sendJson(res, 200, api.status())
   if (path === '/v1/peers' && method === 'GET') return sendJson(res, 200, api.peers())
-  if (path === '/v1/invite' && method === 'POST') return sendJson(res, 200, api.invite())
+  if (path === '/v1/invite' && method === 'POST') return sendJson(res, 200, api.invite(inviteRequestOf(url.searchParams)))
+  if (path === '/v1/members' && method === 'GET') return sendJson(res, 200, api.members())
+  if (path === '/v1/join' && method === 'POST') return sendJson(res, 200, await api.join(await readToken(req), url.searchParams.getAll('via')))
+  if (path === '/v1/revoke' && method === 'POST') return sendJson(res, 200, await api.revoke(url.searchParams.get('peer') ?? ''))
   if (path === '/v1/keys' && method === 'GET') {
     const entries = api.list(url.searchParams.get('prefix') ?? '')
     if (entries.length > MAX_LIST_ENTRIES) {

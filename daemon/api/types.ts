@@ -2,6 +2,8 @@
 // HTTP layer (server.ts, routes.ts) only translates. The CLI reads the same
 // shapes (cli/api-client.ts), so these field names are the --json contract.
 
+import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation-ops.js'
+
 export interface Entry {
   key: string
   /** `sha256:<hex>` of the blob. */
@@ -45,6 +47,8 @@ export interface PeerInfo extends PeerLag {
 export interface StatusInfo {
   peerId: string
   federation: string
+  /** This node's role in the federation now; null when not (yet, or no longer) a member. */
+  role: string | null
   listen: string[]
   api: string
   peers: PeerLag[]
@@ -64,5 +68,18 @@ export interface NodeApi {
   get: (key: string) => Entry | undefined
   publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
   remove: (key: string) => Promise<RemoveResult>
-  invite: () => { token: string }
+  invite: (req?: InviteRequest) => InviteResult
+  members: () => MemberInfo[]
+  revoke: (peer: string) => Promise<RevokeResult>
+  /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
+  join: (token: string, via: string[]) => Promise<JoinResult>
+}
+
+export interface JoinResult {
+  federation: string
+  role: string | null
+  /** The member that admitted us; null when we were already in that federation. */
+  member: string | null
+  /** False when the node already belonged to the token's federation. */
+  switched: boolean
 }

@@ -57,6 +57,11 @@ export interface Mesh {
    * peers no longer allowed are closed (peerDown fires) and those peers are neither dialed nor accepted.
    */
   revalidate: () => void
+  /**
+   * Count bad input from a peer seen above the mesh (a forged event, a malformed join request):
+   * the same strikes and growing bans as bad frames.
+   */
+  strike: (peer: string, why: string) => void
   /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
   waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
   connectedPeers: () => string[]

@@ -187,6 +187,13 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
   }
 
+  strike (peer: string, why: string): void {
+    this.counters.strikes++
+    this.log('warn', 'bad input from peer', { peer, where: 'above the mesh', error: why })
+    const banMs = this.guard.strike(peer)
+    if (banMs > 0) this.ban(peer, banMs)
+  }
+
   async waitForPeer (peerId: string, timeoutMs: number): Promise<void> {
     if (this.isUp(peerId)) return
     await this.upWaiters.wait(peerId, timeoutMs)

@@ -7,6 +7,7 @@
 //   vv!<author>                  → highest seq covered for that author (decimal)
 //   meta!highWater               → HLC high-water mark (decimal bigint)
 //   meta!federation              → this node's federation id
+//   meta!genesis                 → the federation's genesis, JSON {founder, nonce: hex}
 //   meta!format                  → layout version ("1")
 //
 // Consistency: the core hands over everything that changes together in one
@@ -120,6 +121,36 @@ export class LevelStore {
 
   async setFederation (id: string): Promise<void> {
     await this.db.put('meta!federation', enc.encode(id), { sync: true })
+  }
+
+  /** The federation's genesis (founder and nonce), once this node founded or joined one. */
+  async genesis (): Promise<{ founder: string, nonce: Uint8Array } | undefined> {
+    const text = await this.getText('meta!genesis')
+    if (text === undefined) return undefined
+    const g = JSON.parse(text) as { founder: string, nonce: string }
+    return { founder: g.founder, nonce: Uint8Array.from(Buffer.from(g.nonce, 'hex')) }
+  }
+
+  /** Stores the genesis and the federation id derived from it, in one fsynced batch. */
+  async setGenesis (genesis: { founder: string, nonce: Uint8Array }, federation: string): Promise<void> {
+    const text = JSON.stringify({ founder: genesis.founder, nonce: Buffer.from(genesis.nonce).toString('hex') })
+    await this.db.batch([
+      { type: 'put', key: 'meta!genesis', value: enc.encode(text) },
+      { type: 'put', key: 'meta!federation', value: enc.encode(federation) }
+    ], { sync: true })
+  }
+
+  /**
+   * Forgets the replica's state — events, LWW index, version vector — keeping
+   * the high-water mark (clocks never go back) and the format. Used when a node
+   * that was alone in its own federation joins another (`mycel join`).
+   */
+  async resetReplicaState (): Promise<void> {
+    const ops: Op[] = []
+    for (const [lo, hi] of [['e!', 'e"'], ['k!', 'k"'], ['vv!', 'vv"']]) {
+      for await (const key of this.db.keys({ gt: lo, lt: hi })) ops.push({ type: 'del', key })
+    }
+    if (ops.length > 0) await this.db.batch(ops, { sync: this.sync })
   }
 
   /** Verifies the invariants in the header comment; reads the whole store. */

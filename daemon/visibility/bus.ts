@@ -135,6 +135,7 @@ export class EventBus {
 
   /** Up to `n` most recent events matching the filter, oldest first. */
   recent (n: number, filter: { prefix?: string, types?: readonly VisEventType[] } = {}): VisEvent[] {
+    if (n <= 0) return [] // slice(-0) would be the whole ring
     return this.recentRing.filter(e => matches(e, filter)).slice(-n)
   }
 

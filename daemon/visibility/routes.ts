@@ -2,7 +2,7 @@
 // the status page itself, which holds no secret and asks for the token):
 //   GET /v1/events?prefix=P&type=T[,T]&recent=N   NDJSON stream of VisEvent; N recent first
 //   GET /v1/where/<key>                          WhereAnswer
-//   GET /v1/members                              MemberInfo[]
+//   GET /v1/sync/members                         MemberInfo[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
 //   GET /metrics                                 Prometheus text (format 0.0.4)
 //   GET /  and  GET /ui                          the status page (daemon/ui/status.html)
@@ -26,7 +26,7 @@ export async function visibilityRoute (hub: VisibilityHub, req: IncomingMessage,
   if (req.method !== 'GET') return false
   if (path === '/v1/events') { await streamEvents(hub, url, res); return true }
   if (path.startsWith('/v1/where/')) { sendJson(res, 200, await hub.where(parseKey(path.slice('/v1/where/'.length)))); return true }
-  if (path === '/v1/members') { sendJson(res, 200, hub.members()); return true }
+  if (path === '/v1/sync/members') { sendJson(res, 200, hub.members()); return true }
   if (path === '/v1/sync') { sendJson(res, 200, hub.peerSync()); return true }
   if (path === '/metrics') {
     const text = hub.metrics.render()

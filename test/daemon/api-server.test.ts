@@ -11,7 +11,7 @@ const entry: Entry = { key: 'a/b', digest: 'sha256:00', cid: 'bafk', size: 3, pr
 
 function stubApi (uploads: string[]): NodeApi {
   return {
-    status: () => ({ peerId: 'P', federation: 'F', listen: [], api: '', peers: [], keys: 1, tombstones: 0, dir: '', version: '0', uptimeMs: 0, stats: {} }),
+    status: () => ({ peerId: 'P', federation: 'F', role: 'admin', listen: [], api: '', peers: [], keys: 1, tombstones: 0, dir: '', version: '0', uptimeMs: 0, stats: {} }),
     peers: () => [],
     list: prefix => [entry].filter(e => e.key.startsWith(prefix)),
     get: key => key === entry.key ? entry : undefined,
@@ -25,7 +25,10 @@ function stubApi (uploads: string[]): NodeApi {
       return { ...entry, key, props }
     },
     remove: async key => { throw new MycelError('NOT_FOUND', `no key ${key}`) },
-    invite: () => ({ token: 'T' })
+    invite: () => ({ token: 'T', federation: 'F', inviter: 'P', role: 'writer', expiresAt: '', uses: 1 }),
+    members: () => [],
+    revoke: async peer => ({ peerId: peer, stamp: '1.0' }),
+    join: async () => ({ federation: 'F', role: 'writer', member: 'P', switched: true })
   }
 }
 

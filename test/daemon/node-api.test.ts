@@ -78,10 +78,4 @@ describe('LocalNode acknowledgements', () => {
     const { node } = await build(async () => { throw new Error('EIO') })
     await expect(node.publish('k', {}, bytes('x'))).rejects.toMatchObject({ code: 'INTERNAL' })
   })
-
-  it('invite carries the federation, peer and addresses without /p2p', async () => {
-    const { node } = await build(async () => {})
-    const { decodeInvite } = await import('../../daemon/invite-token.js')
-    expect(decodeInvite(node.invite().token)).toEqual({ v: 1, federation: 'f'.repeat(32), peer: 'n0', addrs: ['/ip4/127.0.0.1/tcp/1'] })
-  })
 })

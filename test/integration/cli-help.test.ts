@@ -12,7 +12,10 @@ async function capture (argv: string[]): Promise<{ code: number, out: string, er
 describe('CLI help', () => {
   it.each([
     ['daemon', ['--listen MULTIADDR', '--join TOKEN', '--log-level', '--dir DIR', '--json']],
-    ['invite', ['--json']],
+    ['invite', ['--json', '--role ROLE', '--ttl DURATION', '--uses N']],
+    ['join', ['TOKEN', '--via MULTIADDR']],
+    ['members', ['--json']],
+    ['revoke', ['PEERID']],
     ['publish', ['FILE KEY', '--prop k=v', '(repeatable)']],
     ['ls', ['[PREFIX]']],
     ['rm', ['KEY']],

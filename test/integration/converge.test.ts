@@ -13,7 +13,7 @@ describe('three daemons', () => {
     a = await Node.create(); b = await Node.create(); c = await Node.create()
     nodes.push(a, b, c)
     await a.start()
-    const token = await a.invite()
+    const token = await a.invite({ uses: 2 })
     await Promise.all([b.start(['--join', token]), c.start(['--join', token])])
   })
   afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy() })) })
@@ -30,7 +30,7 @@ describe('three daemons', () => {
   it('invite and peers through the CLI', async () => {
     const inv = await cli(['invite', '--dir', a.dir, '--json'])
     expect(inv.code).toBe(0)
-    expect(JSON.parse(inv.stdout)).toEqual({ token: expect.stringMatching(/^[A-Za-z0-9_-]+$/) })
+    expect(JSON.parse(inv.stdout)).toMatchObject({ token: expect.stringMatching(/^mycel1[A-Za-z0-9_-]+$/), role: 'writer', uses: 1 })
     await until('B sees A and C as connected peers', async () => {
       const out = await cli(['peers', '--dir', b.dir, '--json'])
       const list = JSON.parse(out.stdout) as Array<{ peerId: string, connected: boolean, addrs: string[] }>
@@ -71,7 +71,9 @@ describe('three daemons', () => {
 
     const status = await cli(['status', '--dir', b.dir, '--json'])
     const s = JSON.parse(status.stdout) as Record<string, unknown>
-    expect(s).toMatchObject({ peerId: b.ready?.peerId, federation: a.ready?.federation, listen: expect.any(Array), api: b.ready?.api, keys: 20, tombstones: 2 })
+    expect(s).toMatchObject({ peerId: b.ready?.peerId, federation: a.ready?.federation, listen: expect.any(Array), api: b.ready?.api, keys: 20 })
+    // In a federation every member's acknowledgement is known, so the two tombstones may already be collected.
+    expect(s.tombstones).toBeLessThanOrEqual(2)
     await until('lag reported as 0 once in sync', async () => {
       const st = (await b.api<{ peers: Array<{ peerId: string, lag: number | null }> }>('GET', '/v1/status')).body
       return st.peers.length >= 1 && st.peers.every(p => p.lag === 0)
@@ -93,7 +95,7 @@ describe('members find each other beyond the inviter', () => {
     const a = await Node.create(); const b = await Node.create(); const c = await Node.create()
     try {
       await a.start()
-      const token = await a.invite()
+      const token = await a.invite({ uses: 2 })
       await Promise.all([b.start(['--join', token]), c.start(['--join', token])])
       await until('B connected to C directly', async () => {
         const peers = (await b.api<Array<{ peerId: string, connected: boolean }>>('GET', '/v1/peers')).body

@@ -55,7 +55,7 @@ describe('crash and catch-up', () => {
     const a = await Node.create(); const b = await Node.create(); const c = await Node.create()
     nodes.push(a, b, c)
     await a.start()
-    const token = await a.invite()
+    const token = await a.invite({ uses: 2 })
     await Promise.all([b.start(['--join', token]), c.start(['--join', token])])
 
     // Kill B while 8 publishes are in flight, after at least 40 were acknowledged.

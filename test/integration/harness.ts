@@ -89,8 +89,12 @@ export class Node {
     return await this.api('PUT', `/v1/keys/${encodeURIComponent(key)}`, content)
   }
 
-  async invite (): Promise<string> {
-    return (await this.api<{ token: string }>('POST', '/v1/invite')).body.token
+  /** A signed invite token (defaults: writer, 24 h, one use). */
+  async invite (opts: { role?: string, ttlMs?: number, uses?: number } = {}): Promise<string> {
+    const q = new URLSearchParams(Object.entries(opts).map(([k, v]) => [k, String(v)])).toString()
+    const res = await this.api<{ token?: string, error?: { message: string } }>('POST', `/v1/invite${q === '' ? '' : '?' + q}`)
+    if (res.body.token === undefined) throw new Error(`invite failed: ${res.body.error?.message ?? res.status}`)
+    return res.body.token
   }
 }
 

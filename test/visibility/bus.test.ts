@@ -62,6 +62,7 @@ describe('EventBus', () => {
     expect(() => bus.subscribe()).toThrow(/too many event subscribers/)
     for (let i = 0; i < 3; i++) bus.publish({ type: 'published', key: `k${i}` })
     expect(bus.recent(10).map(e => e.key)).toEqual(['k1', 'k2'])
+    expect(bus.recent(0)).toEqual([]) // no replay unless asked for
     const waiting = (async () => { const got = []; for await (const e of s) got.push(e.key); return got })()
     bus.stop()
     expect(await waiting).toEqual(['k0', 'k1', 'k2'])

@@ -65,8 +65,8 @@ describe('visibility with two daemons', () => {
     const fromA = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', a.dir])).stdout) as unknown[]
     const stamp = (await a.api<{ stamp: string }>('GET', '/v1/keys/where%2Fk')).body.stamp
     expect(fromA).toEqual([
-      { peerId: a.ready?.peerId, role: null, metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
-      { peerId: b.ready?.peerId, role: null, metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' }
+      { peerId: a.ready?.peerId, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
+      { peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' }
     ])
     await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
     const fromB = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', b.dir])).stdout) as Array<{ peerId: string, bytes: string, metadata: string }>

@@ -1,0 +1,76 @@
+// A member's verdict on a join request (the /mycel/join/1.0.0 server calls
+// this). The token must prove itself (signature, federation, expiry against
+// this member's clock), its inviter must be an admin now, and uses must be
+// left as far as this member knows; then the member writes the grant — a
+// `member` event carrying the token — and answers only once it is durable.
+// The core judges the same grant again (membership.ts), and every other member
+// will too when it arrives: a token spent at two members at once admits one
+// peer everywhere, whatever this answer said.
+
+import { MycelError, isMycelError } from '../protocol/errors.js'
+import { memberKey, type Role } from '../protocol/event.js'
+import { makeStamp } from '../protocol/hlc.js'
+import { checkInvite, decodeInvite, hexOf, type SignedInvite } from '../protocol/invite.js'
+import { ROLE_RANK, type Membership } from '../protocol/membership.js'
+import type { Verifier } from '../protocol/ports.js'
+import type { ReplicaApi } from '../protocol/replica-api.js'
+import type { JoinAnswer, JoinRefusal } from './join/wire.js'
+
+export interface AdmitComponents {
+  replica: Pick<ReplicaApi, 'id' | 'write' | 'lastBatchNumber'> & { members: () => Membership | undefined }
+  verifier: Verifier
+  nowMs: () => number
+  /** Resolves once persist batch n is durable; rejects on timeout or store failure. */
+  whenDurable: (n: number) => Promise<void>
+  /** 16 random bytes naming the grant. */
+  nonce: () => Uint8Array
+  /** After the write, so the core pushes the grant promptly. */
+  poke: () => void
+}
+
+const refuse = (reason: JoinRefusal, message: string): JoinAnswer => ({ ok: false, reason, message })
+
+export async function admit (c: AdmitComponents, peer: string, inviteBytes: Uint8Array): Promise<JoinAnswer> {
+  const m = c.replica.members()
+  if (m === undefined) return refuse('internal', 'this node runs no federation')
+  let inv: SignedInvite
+  try {
+    inv = decodeInvite(inviteBytes)
+  } catch (err) {
+    return refuse('malformed', `the token does not decode: ${(err as Error).message}`)
+  }
+  const nowMs = c.nowMs()
+  const problem = checkInvite(inv, c.verifier, { federation: m.federation, nowMs })
+  if (problem !== undefined) return refuse(problem, describe(problem, inv, m.federation))
+  const now = makeStamp(nowMs, 0)
+  if (m.revokedAt(peer) !== undefined) return refuse('revoked', `${peer} was revoked from this federation`)
+  const held = m.roleAt(peer, now)
+  if (held !== undefined && ROLE_RANK[held] >= ROLE_RANK[inv.token.role]) return { ok: true, genesis: m.genesis }
+  if (m.roleAt(c.replica.id, now) === undefined) return refuse('not-member', 'this node is not (yet) a member itself')
+  if (m.roleAt(inv.token.inviter, now) !== 'admin') return refuse('not-admin', `the token's inviter ${inv.token.inviter} is not an admin`)
+  const nonceHex = hexOf(inv.token.nonce)
+  if (m.usesOf(nonceHex) >= inv.token.uses) return refuse('spent', `the token was already used ${m.usesOf(nonceHex)} of ${inv.token.uses} time(s)`)
+  const role: Role = inv.token.role
+  try {
+    c.replica.write({ kind: 'member', key: memberKey(peer, hexOf(c.nonce())), peer, role, invite: inv.bytes })
+  } catch (err) {
+    if (!isMycelError(err, 'PERMISSION_DENIED')) throw err
+    return refuse(/spent/.test(err.message) ? 'spent' : /admin/.test(err.message) ? 'not-admin' : 'not-member', err.message)
+  }
+  const n = c.replica.lastBatchNumber()
+  c.poke()
+  try {
+    await c.whenDurable(n)
+  } catch (err) {
+    throw new MycelError('INTERNAL', 'the grant was not made durable', { cause: err })
+  }
+  return { ok: true, genesis: m.genesis }
+}
+
+function describe (problem: 'bad-signature' | 'wrong-federation' | 'expired', inv: SignedInvite, federation: string): string {
+  switch (problem) {
+    case 'bad-signature': return `the token is not signed by its inviter ${inv.token.inviter} (tampered?)`
+    case 'wrong-federation': return `the token is for federation ${inv.token.federation}; this member belongs to ${federation}`
+    case 'expired': return `the token expired at ${new Date(inv.token.expiresMs).toISOString()}`
+  }
+}

@@ -1,0 +1,56 @@
+// The joiner's side of /mycel/join/1.0.0: dial a member, present the token,
+// read one answer. Addresses are tried in order until one member answers (an
+// answer, ok or not, is final: every member judges a token the same way).
+
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
+import { MycelError } from '../../protocol/errors.js'
+import { JOIN_LIMITS, JOIN_PROTOCOL } from './limits.js'
+import { readFrame, writeFrame } from './stream-io.js'
+import { decodeJoinAnswer, encodeJoinRequest, type JoinAnswer } from './wire.js'
+
+export interface JoinAttempt {
+  /** Full multiaddrs ending in /p2p/<member>. */
+  targets: string[]
+  invite: Uint8Array
+  timeoutMs?: number
+}
+
+export interface JoinReply {
+  answer: JoinAnswer
+  /** The member that answered. */
+  member: string
+  addr: string
+}
+
+/** Throws UNAVAILABLE when no target answered; each target's failure is in the message. */
+export async function requestJoin (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAttempt): Promise<JoinReply> {
+  const timeoutMs = attempt.timeoutMs ?? JOIN_LIMITS.answerTimeoutMs + 5_000
+  const failures: string[] = []
+  for (const addr of attempt.targets) {
+    let ma
+    try {
+      ma = multiaddr(addr)
+    } catch (err) {
+      failures.push(`${addr}: not a multiaddr`)
+      continue
+    }
+    const member = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+    if (member === undefined) { failures.push(`${addr}: no /p2p/ peer id`); continue }
+    try {
+      const stream = await libp2p.dialProtocol(ma, JOIN_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
+      try {
+        await writeFrame(stream, encodeJoinRequest(attempt.invite))
+        const answer = decodeJoinAnswer(await readFrame(stream, JOIN_LIMITS.maxAnswerBytes, timeoutMs))
+        await stream.close().catch(() => {})
+        return { answer, member, addr }
+      } catch (err) {
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        throw err
+      }
+    } catch (err) {
+      failures.push(`${addr}: ${(err as Error).message}`)
+    }
+  }
+  throw new MycelError('UNAVAILABLE', `no member answered the join request (${failures.join('; ') || 'no addresses'})`)
+}

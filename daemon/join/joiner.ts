@@ -1,0 +1,52 @@
+// The joiner's flow for `mycel daemon --join TOKEN`: parse the token (a
+// malformed one is a USAGE error, exit 2), check what it proves by itself
+// (signature, genesis, expiry — PERMISSION_DENIED, exit 5, naming the reason),
+// then ask a member to admit us over /mycel/join/1.0.0. A refusal is final
+// and PERMISSION_DENIED too; no member reachable is UNAVAILABLE (exit 4).
+
+import type { Libp2p } from 'libp2p'
+import { isMycelError, MycelError } from '../../protocol/errors.js'
+import { checkInvite, inviteFromText, type SignedInvite } from '../../protocol/invite.js'
+import type { Verifier } from '../../protocol/ports.js'
+import { requestJoin, type JoinReply } from './client.js'
+
+export function parseJoinToken (text: string): SignedInvite {
+  try {
+    return inviteFromText(text)
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err)
+    throw new MycelError('USAGE', `invalid invite token: ${why}`, { cause: err, details: { reason: 'malformed' } })
+  }
+}
+
+/** What the token proves by itself, checked before dialing anyone. */
+export function precheckToken (inv: SignedInvite, verifier: Verifier, nowMs: number): void {
+  const problem = checkInvite(inv, verifier, { nowMs })
+  if (problem === undefined) return
+  const text = {
+    'bad-signature': 'the token is not signed by its inviter (tampered or corrupted)',
+    'wrong-federation': 'the token\'s federation id does not match its genesis (tampered)',
+    expired: `the token expired at ${new Date(inv.token.expiresMs).toISOString()}`
+  }[problem]
+  throw new MycelError('PERMISSION_DENIED', `join refused: ${problem}: ${text}`, { details: { reason: problem } })
+}
+
+/** Where to present the token: extra members given with --via first, then the inviter's addresses. */
+export function joinTargets (inv: SignedInvite, via: string[] = []): string[] {
+  return [...via, ...inv.token.addrs.map(a => `${a}/p2p/${inv.token.inviter}`)]
+}
+
+export async function presentToken (libp2p: Pick<Libp2p, 'dialProtocol'>, inv: SignedInvite, via: string[] = []): Promise<JoinReply> {
+  let reply: JoinReply
+  try {
+    reply = await requestJoin(libp2p, { targets: joinTargets(inv, via), invite: inv.bytes })
+  } catch (err) {
+    if (isMycelError(err)) throw err
+    throw new MycelError('UNAVAILABLE', `join failed: ${String(err)}`, { cause: err })
+  }
+  const a = reply.answer
+  if (!a.ok) {
+    throw new MycelError('PERMISSION_DENIED', `join refused by ${reply.member}: ${a.reason}: ${a.message}`, { details: { reason: a.reason, member: reply.member } })
+  }
+  return reply
+}

@@ -1,0 +1,101 @@
+// The daemon's wiring of the join protocol, both sides: a member serves
+// /mycel/join/1.0.0 (admission in federation-admit.ts), and a joiner, once
+// admitted, trusts the member that admitted it, dials its inviter and waits
+// (bounded) for its own grant to replicate to it, so that its first publish
+// is not refused.
+
+import { randomBytes } from 'node:crypto'
+import { makeStamp } from '../../protocol/hlc.js'
+import { federationIdOf, type SignedInvite } from '../../protocol/invite.js'
+import type { ReplicaApi } from '../../protocol/replica-api.js'
+import type { Membership } from '../../protocol/membership.js'
+import { admit } from '../federation-admit.js'
+import type { Settled } from '../federation.js'
+import type { FederationGate } from '../federation-gate.js'
+import type { Logger } from '../log.js'
+import type { Mesh } from '../net/mesh.js'
+import { ed25519Verifier } from '../signing.js'
+import type { JoinReply } from './client.js'
+import { presentToken } from './joiner.js'
+import { JoinServer } from './server.js'
+
+/** How long a newly admitted joiner waits for its grant to replicate to it before it reports ready anyway. */
+export const JOIN_GRANT_WAIT_MS = 15_000
+
+export interface JoinServerParts {
+  replica: ReplicaApi & { members: () => Membership | undefined }
+  whenDurable: (n: number) => Promise<void>
+  poke: () => void
+}
+
+/** Serves /mycel/join/1.0.0 on the mesh's libp2p node. */
+export async function startJoinServer (mesh: Mesh, parts: JoinServerParts, log: Logger): Promise<JoinServer> {
+  const verifier = ed25519Verifier()
+  const server = new JoinServer({}, {
+    libp2p: mesh.libp2p,
+    strike: (peer, why) => { mesh.strike(peer, why) },
+    log,
+    admit: async (peer, invite) => await admit({
+      replica: parts.replica,
+      verifier,
+      nowMs: () => Date.now(),
+      whenDurable: parts.whenDurable,
+      nonce: () => new Uint8Array(randomBytes(16)),
+      poke: parts.poke
+    }, peer, invite)
+  })
+  await server.start()
+  return server
+}
+
+export interface JoinParts {
+  mesh: Mesh
+  gate: FederationGate
+  store: { setGenesis: (g: Settled['genesis'], id: string) => Promise<void> }
+  log: Logger
+}
+
+/**
+ * A joiner not yet admitted presents its token (join protocol) and stores the
+ * genesis once admitted; `admitted` skips that when it already happened
+ * (`mycel join` on a running node). A node admitted earlier (restarted with
+ * the same --join) only remembers and dials the inviter.
+ */
+export async function joinVia (p: JoinParts, invite: SignedInvite, federation: Settled, via: string[] | undefined, admitted?: JoinReply): Promise<void> {
+  const { mesh, gate, log } = p
+  let reply = admitted
+  if (reply === undefined && federation.pending) {
+    reply = await presentToken(mesh.libp2p, invite, via)
+    await p.store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
+  }
+  if (reply === undefined) {
+    await dialInviter(mesh, invite, log)
+    return
+  }
+  gate.trustBootstrap(reply.member)
+  if (reply.member !== invite.token.inviter) gate.trustBootstrap(invite.token.inviter)
+  log.info('admitted to the federation', { member: reply.member, role: invite.token.role, federation: federation.id })
+  mesh.addPeer(reply.member, [reply.addr.replace(/\/p2p\/[^/]+$/, '')])
+  await dialInviter(mesh, invite, log)
+  const self = mesh.peerId
+  const members = gate.members
+  if (!await gate.until(() => members()?.roleAt(self, makeStamp(Date.now(), 0)) !== undefined, JOIN_GRANT_WAIT_MS)) {
+    log.warn('admitted, but our grant has not replicated here yet; publishing waits for it', { member: reply.member })
+  }
+}
+
+/** Remembers the inviter and dials it once; if that fails the mesh keeps redialing with backoff. */
+async function dialInviter (mesh: Mesh, invite: SignedInvite, log: Logger): Promise<void> {
+  const inviter = invite.token.inviter
+  mesh.addPeer(inviter, invite.token.addrs)
+  for (const addr of invite.token.addrs) {
+    try {
+      await mesh.dial(`${addr}/p2p/${inviter}`)
+      log.info('connected to inviter', { inviter, addr })
+      return
+    } catch (err) {
+      log.warn('could not dial inviter address', { addr, err })
+    }
+  }
+  log.warn('inviter unreachable for now; will keep trying', { inviter })
+}

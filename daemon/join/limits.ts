@@ -1,0 +1,26 @@
+// Every bound of the join protocol, with why it is what it is (STYLE.md point 10).
+
+import { MAX_INVITE_BYTES } from '../../protocol/limits.js'
+
+/** The join protocol: the only thing a non-member may speak to a member. */
+export const JOIN_PROTOCOL = '/mycel/join/1.0.0'
+
+export const JOIN_LIMITS = Object.freeze({
+  /** A request carries one invite token (≤ MAX_INVITE_BYTES) plus a few bytes of envelope. */
+  maxRequestBytes: MAX_INVITE_BYTES + 256,
+  /** An answer carries a reason or the genesis (~100 bytes) and a short message. */
+  maxAnswerBytes: 2048,
+  /** The joiner must send its request within this after opening the stream. */
+  requestTimeoutMs: 5_000,
+  /**
+   * The member answers within this: the grant must be written and durable (an fsync), which on a
+   * loaded disk can take a while; the joiner waits a little longer than the member does.
+   */
+  answerTimeoutMs: 15_000,
+  /** One join at a time per connection: a joiner needs only one; more is someone probing. */
+  maxInboundStreamsPerConnection: 1,
+  /** Joins being handled at once across all connections; beyond, the answer is `busy`. */
+  maxConcurrentJoins: 8
+})
+
+export type JoinLimits = typeof JOIN_LIMITS
