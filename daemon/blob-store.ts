@@ -109,6 +109,23 @@ export class BlobStore {
     }
   }
 
+  /** The blobs directory root (`<dir>/blobs`), where the blob layer keeps manifests and partial downloads. */
+  get rootDir (): string { return this.root }
+
+  /**
+   * Moves a file the caller has fsynced and verified to hash to `digest` into
+   * place (same filesystem: a rename), then fsyncs the directory.
+   */
+  async adopt (path: string, digest: Uint8Array): Promise<void> {
+    await rename(path, this.pathOf(digest))
+    await this.syncDir(this.finalDir)
+  }
+
+  /** Deletes a stored blob (absent is fine). */
+  async remove (digest: Uint8Array): Promise<void> {
+    await rm(this.pathOf(digest), { force: true })
+  }
+
   /** Re-hashes a stored blob: true iff its bytes still match its name. */
   async verify (digest: Uint8Array): Promise<boolean> {
     const hash = createHash('sha256')

@@ -24,6 +24,9 @@ import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
+import { ReplicationPolicy } from './blob/policy.js'
+import { BlobService } from './blob/service.js'
+import { blobTestSwitches } from './blob/test-switches.js'
 import type { DaemonConfig } from './config.js'
 import { settleFederation } from './federation.js'
 import { decodeInvite, type InviteToken } from './invite-token.js'
@@ -79,6 +82,7 @@ export class Daemon {
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
   private gossip: AddressGossip | undefined
+  private blobService: BlobService | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private stopping: Promise<void> | undefined
@@ -108,6 +112,14 @@ export class Daemon {
 
     const core = this.buildCore(peerId, privateKey, store, snapshot, log)
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
+    const blobService = new BlobService({
+      chunkBytes: config.blobChunkBytes,
+      policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
+      graceMs: config.blobGraceMs,
+      ...blobTestSwitches(process.env)
+    }, { libp2p: mesh.libp2p, blobs, replica: core.replica, connectedPeers: () => mesh.connectedPeers(), log })
+    this.blobService = blobService // before start: puts applied while it loads are not missed
+    await blobService.start()
     if (invite !== undefined) await this.joinVia(mesh, invite, log)
     core.ticker.start()
     this.ticker = core.ticker
@@ -116,6 +128,7 @@ export class Daemon {
     const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
       ...core,
       blobs,
+      blobService,
       mesh,
       poke: () => { core.ticker.poke() }
     })
@@ -157,6 +170,7 @@ export class Daemon {
         applied: (event, _prev, local) => {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
+          this.blobService?.applied(event, _prev, local)
         },
         rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
       }
@@ -218,6 +232,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop() }],
+      ['blobs', async () => { await this.blobService?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],
       ['store', async () => { await this.store?.close() }]

@@ -1,0 +1,210 @@
+// One download of one blob from several holders.
+//
+//   FetchJob ── PartialBlob (file + bitmap under blobs/partial/, resumes)
+//      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
+//      └─ per holder: one PeerChannel, REQUESTS_IN_FLIGHT lanes, each asking RANGE_CHUNKS chunks at a time
+//
+// Lanes take the next missing range from a shared cursor, so a fast holder
+// takes more ranges and a slow one fewer; a holder that fails (stream error,
+// stall, too many bad chunks) drops out and its unfinished chunks go back to
+// the pool for the others. A chunk that does not hash to the manifest's entry
+// is dropped, counted against its sender and fetched again. When every chunk
+// is here the file is fsynced, the whole digest checked and the file renamed
+// into the blob store. If all holders drop out first, run() throws UNAVAILABLE
+// and the partial file stays for the next attempt.
+
+import { MycelError } from '../../protocol/errors.js'
+import type { BlobStore } from '../blob-store.js'
+import type { PeerChannel } from './client.js'
+import { MAX_BAD_CHUNKS_PER_HOLDER, RANGE_CHUNKS, REQUESTS_IN_FLIGHT } from './constants.js'
+import { PartialBlob } from './partial.js'
+import type { Manifest } from './manifest.js'
+
+const MISSING = 0
+const IN_FLIGHT = 1
+const HAVE = 2
+
+export interface HolderStats {
+  chunks: number
+  bytes: number
+  badChunks: number
+  failed?: string
+}
+
+export interface FetchProgress {
+  size: number
+  bytesHave: number
+  /** Bytes received over the network by this job (duplicates and bad chunks included). */
+  bytesReceived: number
+  chunksReceived: number
+  duplicates: number
+  badChunks: number
+  startedMs: number
+  holders: Record<string, HolderStats>
+}
+
+export interface FetchJobComponents {
+  blobs: BlobStore
+  /** Opens a blob channel to a holder. */
+  open: (peer: string) => Promise<PeerChannel>
+}
+
+export class FetchJob {
+  readonly manifest: Manifest
+  readonly progress: FetchProgress
+  private readonly c: FetchJobComponents
+  private partial: PartialBlob | undefined
+  private state = new Uint8Array(0)
+  private cursor = 0
+  private readonly workers = new Map<string, Promise<void>>()
+  private readonly channels = new Set<PeerChannel>()
+  private done = false
+  /** Lanes with nothing to take, waiting for a chunk to come back or the job to end. */
+  private waiting: Array<() => void> = []
+
+  constructor (manifest: Manifest, components: FetchJobComponents) {
+    this.manifest = manifest
+    this.c = components
+    this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
+  }
+
+  /** Downloads from `holders` (more may be added while it runs); resolves once the blob is in the store. */
+  async run (holders: string[]): Promise<void> {
+    const partial = await PartialBlob.open(this.c.blobs.rootDir, this.manifest)
+    this.partial = partial
+    this.state = Uint8Array.from(partial.have, h => h === 1 ? HAVE : MISSING)
+    this.progress.bytesHave = partial.bytesHave
+    try {
+      for (const peer of holders) this.addHolder(peer)
+      while (!partial.complete) {
+        if (this.workers.size === 0) {
+          throw new MycelError('UNAVAILABLE', `no holder could supply the rest of the blob (${partial.chunksHave}/${partial.have.length} chunks here)`, { details: { holders: Object.keys(this.progress.holders) } })
+        }
+        await Promise.race(this.workers.values())
+      }
+      if (!await partial.finish()) {
+        await partial.discard()
+        throw new MycelError('INTERNAL', 'every chunk verified but the whole digest did not: the manifest does not describe this blob')
+      }
+      await partial.close()
+      await this.c.blobs.adopt(partial.path, this.manifest.digest)
+      await partial.discard()
+    } finally {
+      this.done = true
+      this.notify()
+      for (const ch of this.channels) ch.close()
+      await partial.close().catch(() => {})
+    }
+  }
+
+  /** A holder learned of while running (a have answer, a retry round). */
+  addHolder (peer: string): void {
+    if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
+    this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
+    const worker = this.work(peer).finally(() => { this.workers.delete(peer) })
+    this.workers.set(peer, worker)
+  }
+
+  /** Stops every holder (the caller's deadline passed); run() then throws UNAVAILABLE. */
+  abort (reason: string): void {
+    for (const ch of this.channels) ch.abort(new MycelError('CLOSED', reason))
+    this.notify()
+  }
+
+  private async work (peer: string): Promise<void> {
+    const stats = this.progress.holders[peer] as HolderStats
+    let channel: PeerChannel
+    try {
+      channel = await this.c.open(peer)
+    } catch (err) {
+      stats.failed = `could not open a stream: ${String(err)}`
+      return
+    }
+    this.channels.add(channel)
+    try {
+      const lanes = Array.from({ length: REQUESTS_IN_FLIGHT }, async () => { await this.lane(peer, channel, stats) })
+      await Promise.all(lanes)
+    } catch (err) {
+      stats.failed ??= String(err)
+    } finally {
+      channel.close()
+      this.channels.delete(channel)
+    }
+  }
+
+  private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
+    for (;;) {
+      if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
+      const range = this.take()
+      if (range === undefined) {
+        // Everything left is in flight elsewhere: wait in case some of it comes back.
+        if (this.done || (this.partial as PartialBlob).complete) return
+        await this.changed()
+        continue
+      }
+      const [from, to] = range
+      const received = new Set<number>()
+      try {
+        await channel.get(this.manifest.digest, from, to, async (i, data) => {
+          await this.receive(peer, stats, i, data, from, to, received)
+        })
+      } finally {
+        // Whatever of the range did not arrive goes back to the pool.
+        for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && !received.has(i)) this.giveBack(i)
+      }
+      if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
+    }
+  }
+
+  private async receive (peer: string, stats: HolderStats, i: number, data: Uint8Array, from: number, to: number, received: Set<number>): Promise<void> {
+    this.progress.bytesReceived += data.byteLength
+    this.progress.chunksReceived++
+    const partial = this.partial as PartialBlob
+    if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
+    received.add(i)
+    if (this.state[i] === HAVE) { this.progress.duplicates++; return }
+    if (!partial.verifies(i, data)) {
+      stats.badChunks++
+      this.progress.badChunks++
+      this.giveBack(i)
+      if (stats.badChunks >= MAX_BAD_CHUNKS_PER_HOLDER) {
+        stats.failed = `${stats.badChunks} chunks that did not match the manifest`
+        throw new MycelError('INVALID_EVENT', `${peer} sent ${stats.badChunks} bad chunks`)
+      }
+      return
+    }
+    await partial.write(i, data)
+    this.state[i] = HAVE
+    stats.chunks++
+    stats.bytes += data.byteLength
+    this.progress.bytesHave += data.byteLength
+    this.notify()
+  }
+
+  private changed (): Promise<void> {
+    return new Promise(resolve => { this.waiting.push(resolve) })
+  }
+
+  private notify (): void {
+    for (const wake of this.waiting.splice(0)) wake()
+  }
+
+  /** The next run of up to RANGE_CHUNKS missing chunks, marked in flight. */
+  private take (): [number, number] | undefined {
+    if (this.done) return undefined
+    const n = this.state.length
+    while (this.cursor < n && this.state[this.cursor] !== MISSING) this.cursor++
+    if (this.cursor >= n) return undefined
+    const from = this.cursor
+    let to = from
+    while (to < n && to - from < RANGE_CHUNKS && this.state[to] === MISSING) this.state[to++] = IN_FLIGHT
+    this.cursor = to
+    return [from, to]
+  }
+
+  private giveBack (i: number): void {
+    this.state[i] = MISSING
+    if (i < this.cursor) this.cursor = i
+    this.notify()
+  }
+}
