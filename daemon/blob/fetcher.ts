@@ -163,7 +163,7 @@ export class FetchJob {
     if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
     received.add(i)
     if (this.state[i] === HAVE) { this.progress.duplicates++; return }
-    if (!partial.verifies(i, data)) {
+    if (!await partial.verifies(i, data)) {
       stats.badChunks++
       this.progress.badChunks++
       this.giveBack(i)
