@@ -157,6 +157,7 @@ export class FetchJob {
   }
 
   private async receive (peer: string, stats: HolderStats, i: number, data: Uint8Array, from: number, to: number, received: Set<number>): Promise<void> {
+    if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
     this.progress.bytesReceived += data.byteLength
     this.progress.chunksReceived++
     const partial = this.partial as PartialBlob
