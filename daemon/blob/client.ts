@@ -8,7 +8,7 @@
 
 import type { Stream } from '@libp2p/interface'
 import { MycelError, type ErrorCode } from '../../protocol/errors.js'
-import { MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
+import { CHUNKS_PROCESSING_MAX, MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
 import { decodePayload, encodeControl, readFrames, writeFrame, type Reply } from './wire.js'
 
 type OnChunk = (index: number, data: Uint8Array) => Promise<void>
@@ -17,6 +17,8 @@ interface Pending {
   id: number
   op: 'have' | 'manifest' | 'get'
   onChunk?: OnChunk
+  /** Chunk callbacks still running (verify + write overlap the reception of the next chunks). */
+  processing: Set<Promise<void>>
   resolve: (reply: Reply) => void
   reject: (err: Error) => void
 }
@@ -86,7 +88,7 @@ export class PeerChannel {
     const id = this.nextId++
     const replied = new Promise<Reply>((resolve, reject) => {
       if (this.pending.length === 0) this.lastFrameMs = Date.now()
-      this.pending.push({ id, op, onChunk, resolve, reject })
+      this.pending.push({ id, op, onChunk, processing: new Set(), resolve, reject })
     })
     await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
     const reply = await replied
@@ -105,10 +107,17 @@ export class PeerChannel {
       if (head === undefined || msg.id !== head.id) throw MycelError.decode(`unexpected blob frame for request ${msg.id}`)
       if (msg.op === 'chunk') {
         if (head.onChunk === undefined) throw MycelError.decode('chunk frame for a request that asked for none')
-        await head.onChunk(msg.index, msg.data)
+        const work: Promise<void> = head.onChunk(msg.index, msg.data).finally(() => { head.processing.delete(work) })
+        head.processing.add(work)
+        work.catch(err => { this.fail(err) })
+        // Bounded overlap: beyond it, stop reading until one finishes (the stream's window then fills).
+        if (head.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(head.processing).catch(() => {})
         this.lastFrameMs = Date.now()
         continue
       }
+      // The request is answered once every chunk of it is verified and written.
+      await Promise.all(head.processing)
+      if (this.failure !== undefined) throw this.failure
       this.pending.shift()
       head.resolve(msg as Reply)
     }

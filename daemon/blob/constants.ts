@@ -24,12 +24,19 @@ export const MAX_REQUEST_FRAME_BYTES = 64 * 1024
 export const MAX_HAVE_DIGESTS = 1024
 
 /**
- * Chunks in one "send chunks i..j" request and requests in flight per holder. The fetcher never has
- * more than RANGE_CHUNKS × REQUESTS_IN_FLIGHT chunks outstanding to one holder, which bounds what
- * can pile up in the stream's read buffer (the read-side trap): 2 × 3 × 1 MiB = 6 MiB < 9 MiB.
+ * Bytes asked for in one "send chunks i..j" request (whole chunks, at least one, at most
+ * RANGE_CHUNKS_MAX so small-chunk blobs still spread over holders), and bytes outstanding per holder
+ * (at most REQUESTS_IN_FLIGHT requests). What one holder can have on the way to us is bounded by
+ * IN_FLIGHT_BYTES (or one chunk, if larger), which bounds what can pile up in the stream's read
+ * buffer (the read-side trap): 6 MiB < yamux's 9 MiB read buffer. With 1 MiB chunks: 3 requests of 2.
  */
-export const RANGE_CHUNKS = 2
+export const RANGE_BYTES = 2 * MiB
+export const RANGE_CHUNKS_MAX = 8
+export const IN_FLIGHT_BYTES = 6 * MiB
 export const REQUESTS_IN_FLIGHT = 3
+
+/** Chunks of one stream being verified and written while the next ones are read. */
+export const CHUNKS_PROCESSING_MAX = 4
 
 /** Requests a server keeps queued per stream before it considers the client abusive. */
 export const MAX_QUEUED_REQUESTS = 16

@@ -2,7 +2,8 @@
 //
 //   FetchJob ── PartialBlob (file + bitmap under blobs/partial/, resumes)
 //      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
-//      └─ per holder: one PeerChannel, REQUESTS_IN_FLIGHT lanes, each asking RANGE_CHUNKS chunks at a time
+//      └─ per holder: one PeerChannel, up to REQUESTS_IN_FLIGHT lanes, each asking a range of chunks
+//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts)
 //
 // Lanes take the next missing range from a shared cursor, so a fast holder
 // takes more ranges and a slow one fewer; a holder that fails (stream error,
@@ -16,7 +17,7 @@
 import { MycelError } from '../../protocol/errors.js'
 import type { BlobStore } from '../blob-store.js'
 import type { PeerChannel } from './client.js'
-import { MAX_BAD_CHUNKS_PER_HOLDER, RANGE_CHUNKS, REQUESTS_IN_FLIGHT } from './constants.js'
+import { IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
 import type { Manifest } from './manifest.js'
 
@@ -62,8 +63,13 @@ export class FetchJob {
   /** Lanes with nothing to take, waiting for a chunk to come back or the job to end. */
   private waiting: Array<() => void> = []
 
+  private readonly rangeChunks: number
+  private readonly lanes: number
+
   constructor (manifest: Manifest, components: FetchJobComponents) {
     this.manifest = manifest
+    this.rangeChunks = Math.min(RANGE_CHUNKS_MAX, Math.max(1, Math.floor(RANGE_BYTES / manifest.chunkSize)))
+    this.lanes = Math.min(REQUESTS_IN_FLIGHT, Math.max(1, Math.floor(IN_FLIGHT_BYTES / (this.rangeChunks * manifest.chunkSize))))
     this.c = components
     this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
   }
@@ -122,7 +128,7 @@ export class FetchJob {
     }
     this.channels.add(channel)
     try {
-      const lanes = Array.from({ length: REQUESTS_IN_FLIGHT }, async () => { await this.lane(peer, channel, stats) })
+      const lanes = Array.from({ length: this.lanes }, async () => { await this.lane(peer, channel, stats) })
       await Promise.all(lanes)
     } catch (err) {
       stats.failed ??= String(err)
@@ -190,7 +196,7 @@ export class FetchJob {
     for (const wake of this.waiting.splice(0)) wake()
   }
 
-  /** The next run of up to RANGE_CHUNKS missing chunks, marked in flight. */
+  /** The next run of up to rangeChunks missing chunks, marked in flight. */
   private take (): [number, number] | undefined {
     if (this.done) return undefined
     const n = this.state.length
@@ -198,7 +204,7 @@ export class FetchJob {
     if (this.cursor >= n) return undefined
     const from = this.cursor
     let to = from
-    while (to < n && to - from < RANGE_CHUNKS && this.state[to] === MISSING) this.state[to++] = IN_FLIGHT
+    while (to < n && to - from < this.rangeChunks && this.state[to] === MISSING) this.state[to++] = IN_FLIGHT
     this.cursor = to
     return [from, to]
   }

@@ -14,6 +14,9 @@ import { join } from 'node:path'
 import { BITMAP_FLUSH_CHUNKS } from './constants.js'
 import { chunkCount, chunkRange, readFully, type Manifest } from './manifest.js'
 
+/** Chunks held in memory for the in-order hash: a few ranges' worth (8 MiB at 1 MiB chunks). */
+const MAX_HASH_AHEAD_CHUNKS = 8
+
 export class PartialBlob {
   readonly path: string
   readonly manifest: Manifest
@@ -25,6 +28,8 @@ export class PartialBlob {
   private readonly hash = createHash('sha256')
   private hashed = 0
   private catchingUp: Promise<void> | undefined
+  /** Verified chunks written ahead of `hashed`, kept (bounded) so the hash need not read them back. */
+  private readonly ahead = new Map<number, Uint8Array>()
 
   private constructor (path: string, manifest: Manifest) {
     this.path = path
@@ -86,9 +91,21 @@ export class PartialBlob {
     if (i === this.hashed && this.catchingUp === undefined) {
       this.hash.update(data)
       this.hashed++
+      this.hashAhead()
+    } else if (i > this.hashed && this.ahead.size < MAX_HASH_AHEAD_CHUNKS) {
+      this.ahead.set(i, data) // hashed from memory when its turn comes, instead of read back
     }
     if (this.have[this.hashed] === 1) await this.catchUp()
     if (++this.unflushed >= BITMAP_FLUSH_CHUNKS) await this.flushBitmap()
+  }
+
+  /** Hashes the chunks held in memory that are next in order. */
+  private hashAhead (): void {
+    for (let next = this.ahead.get(this.hashed); next !== undefined; next = this.ahead.get(this.hashed)) {
+      this.ahead.delete(this.hashed)
+      this.hash.update(next)
+      this.hashed++
+    }
   }
 
   /** Feeds the whole-blob hash with the chunks after `hashed` that are already on disk. One loop at a time. */
@@ -98,11 +115,17 @@ export class PartialBlob {
       const file = this.handle()
       const buf = Buffer.allocUnsafe(this.manifest.chunkSize)
       while (this.hashed < this.have.length && this.have[this.hashed] === 1) {
+        const held = this.ahead.get(this.hashed)
+        if (held !== undefined) {
+          this.hashAhead()
+          continue
+        }
         const [start, end] = chunkRange(this.manifest, this.hashed)
         await readFully(file, buf, end - start, start)
         this.hash.update(buf.subarray(0, end - start))
         this.hashed++
       }
+      for (const i of this.ahead.keys()) if (i < this.hashed) this.ahead.delete(i)
     })().finally(() => { this.catchingUp = undefined })
     await this.catchingUp
   }

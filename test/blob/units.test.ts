@@ -106,7 +106,7 @@ describe('blob layer units', () => {
     await job.run(['liar', 'h1', 'h2']) // the liar first: its lanes take the first ranges
     expect(await store.verify(manifest.digest)).toBe(true)
     const p = job.progress
-    expect(p.holders.liar?.badChunks).toBe(3)
+    expect(p.holders.liar?.badChunks).toBeGreaterThanOrEqual(3)
     expect(p.holders.liar?.failed).toMatch(/did not match/)
     expect(p.holders.liar?.chunks).toBe(0)
     expect((p.holders.h1?.chunks ?? 0) + (p.holders.h2?.chunks ?? 0)).toBe(11)
