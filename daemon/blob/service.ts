@@ -317,6 +317,9 @@ export class BlobService {
   }
 
   private rememberProgress (hex: string, progress: FetchProgress): void {
+    for (const [peer, h] of Object.entries(progress.holders)) {
+      if (h.badChunks > 0) this.c.log.warn('holder sent chunks that did not match the manifest', { remote: peer, digest: `sha256:${hex}`, badChunks: h.badChunks })
+    }
     this.recent.delete(hex)
     this.recent.set(hex, progress)
     if (this.recent.size > RECENT_FETCHES) this.recent.delete(this.recent.keys().next().value as string)
