@@ -102,8 +102,8 @@ export class LocalNode implements NodeApi {
   }
 
   async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> {
-    const blob = await this.c.blobs.put(body)
-    const manifest = await this.c.blobService?.recordManifest(blob.digest)
+    const blob = await this.c.blobs.put(body, this.c.blobService?.chunkBytes)
+    const manifest = await this.c.blobService?.recordManifest(blob)
     const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
     return entryOf(event)
   }

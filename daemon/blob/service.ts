@@ -158,10 +158,19 @@ export class BlobService {
     if (event.body.kind === 'put' && !local) this.mirror.enqueue(hexOf(event.body.digest))
   }
 
-  /** At publish: builds and stores the chunk manifest of a stored blob; returns its sha-256 for the put event. */
-  async recordManifest (digest: Uint8Array): Promise<Uint8Array> {
-    const m = await buildManifest(this.c.blobs.pathOf(digest), digest, this.init.chunkBytes)
-    return await this.manifests.put(digest, encodeManifest(m))
+  /** Chunk size of the manifests this node makes (BlobStore.put hashes chunks of it while it writes). */
+  get chunkBytes (): number { return this.init.chunkBytes }
+
+  /**
+   * At publish: stores the chunk manifest of a stored blob, from the chunk
+   * hashes put() computed on the way in (else by reading the blob once);
+   * returns its sha-256 for the put event.
+   */
+  async recordManifest (blob: { digest: Uint8Array, size: number, chunks?: Uint8Array[] }): Promise<Uint8Array> {
+    const m: Manifest = blob.chunks !== undefined
+      ? { v: 1, digest: blob.digest, size: blob.size, chunkSize: this.init.chunkBytes, chunks: blob.chunks }
+      : await buildManifest(this.c.blobs.pathOf(blob.digest), blob.digest, this.init.chunkBytes)
+    return await this.manifests.put(blob.digest, encodeManifest(m))
   }
 
   /** A key, `sha256:<hex>` or a CID → what to fetch. NOT_FOUND if no live key and no local blob has it. */

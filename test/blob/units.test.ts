@@ -54,6 +54,14 @@ describe('blob layer units', () => {
     expect(() => decodeManifest(new Uint8Array([1, 2, 3]))).toThrow()
   })
 
+  it('put() hashes chunks in the same pass, across any piece boundaries, as buildManifest does', async () => {
+    async function * pieces (): AsyncIterable<Uint8Array> { for (let off = 0; off < bytes.length; off += 1000) yield bytes.subarray(off, off + 1000) }
+    const info = await store.put(pieces(), CHUNK)
+    expect(info.chunks).toEqual(manifest.chunks)
+    const empty = await store.put(once(new Uint8Array(0)), CHUNK)
+    expect(empty.chunks).toEqual([new Uint8Array(createHash('sha256').digest())])
+  })
+
   it('wire: control and chunk frames round-trip through the frame decoder; bad requests refused', () => {
     const dec = new FrameDecoder(1 << 20)
     const { frame, data } = allocChunkFrame(7, 3, 5)
