@@ -50,6 +50,13 @@ export const SERVE_WRITE_BUFFER_BYTES = 2 * MiB
 /** A holder that sends nothing for this long on a request is dropped from the fetch and its chunks move elsewhere. */
 export const STALL_TIMEOUT_MS = 10_000
 
+/**
+ * End game: a chunk in flight to one holder for this long may also be asked of an idle holder. Far
+ * above a chunk's transfer time on any usable link (1 MiB at 10 MB/s is 0.1 s), so a healthy fetch
+ * never receives a chunk twice; well below STALL_TIMEOUT_MS, so a slow site does not hold the tail.
+ */
+export const ENDGAME_AFTER_MS = 2_000
+
 /** Bad chunks from one holder after which a fetch stops asking it. One may be a flipped bit in transit; three is a bad disk or a liar. */
 export const MAX_BAD_CHUNKS_PER_HOLDER = 3
 

@@ -16,6 +16,8 @@ import { chunkCount, chunkRange, readFully, type Manifest } from './manifest.js'
 
 /** Chunks held in memory for the in-order hash: a few ranges' worth (8 MiB at 1 MiB chunks). */
 const MAX_HASH_AHEAD_CHUNKS = 8
+/** have[i]: 0 missing, 1 written and verified, 2 being written (persisted bitmaps only trust 1). */
+const WRITING = 2
 
 export class PartialBlob {
   readonly path: string
@@ -78,7 +80,8 @@ export class PartialBlob {
 
   /** Writes a chunk the caller has verified. */
   async write (i: number, data: Uint8Array): Promise<void> {
-    if (this.have[i] === 1) return
+    if (this.have[i] !== 0) return
+    this.have[i] = WRITING // a second write of the same chunk meanwhile is a no-op
     const file = this.handle()
     let off = 0
     const position = chunkRange(this.manifest, i)[0]

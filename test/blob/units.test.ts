@@ -123,6 +123,33 @@ describe('blob layer units', () => {
     expect(new Set(good).size).toBe(good.length) // no chunk asked of two honest holders
   })
 
+  it('scheduler: end game — chunks lingering with a slow holder are also asked of an idle one', async () => {
+    const channel = (peer: string, delayMs: number): PeerChannel => {
+      let closed = false
+      return {
+        peer,
+        failed: false,
+        close: () => { closed = true },
+        abort: () => { closed = true },
+        get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+          for (let i = from; i < to; i++) {
+            await new Promise(resolve => setTimeout(resolve, delayMs))
+            if (closed) throw new Error('closed')
+            await onChunk(i, Uint8Array.from(chunk(i)))
+          }
+        }
+      } as unknown as PeerChannel
+    }
+    const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer, peer === 'slow' ? 5_000 : 1) }, { endgameAfterMs: 50 })
+    const t0 = Date.now()
+    await job.run(['slow', 'fast'])
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(job.progress.endgameChunks).toBeGreaterThan(0)
+    expect(job.progress.holders.fast?.chunks).toBe(11)
+    expect(job.progress.duplicates).toBe(0) // the slow copies never arrived
+  })
+
   it('scheduler: with no usable holder the job fails UNAVAILABLE and keeps its partial file', async () => {
     const job = new FetchJob(manifest, { blobs: store, open: async () => { throw new Error('unreachable') } })
     await expect(job.run(['x'])).rejects.toMatchObject({ code: 'UNAVAILABLE' })
