@@ -11,6 +11,7 @@ import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
+import { parseWebhooks, type WebhookConfig } from './webhooks.js'
 
 export interface DaemonConfig {
   /** libp2p listen multiaddrs. Default one TCP port on every interface. */
@@ -33,6 +34,8 @@ export interface DaemonConfig {
   blobChunkBytes: number
   /** How long a blob no live key references is kept before it is deleted. Default 10 min. */
   blobGraceMs: number
+  /** POST a JSON body per event to each (docs/visibility.md). Default none. */
+  webhooks: WebhookConfig[]
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -48,7 +51,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   replicate: 'eager',
   replicatePrefixes: {},
   blobChunkBytes: DEFAULT_CHUNK_BYTES,
-  blobGraceMs: DEFAULT_BLOB_GRACE_MS
+  blobGraceMs: DEFAULT_BLOB_GRACE_MS,
+  webhooks: []
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -132,6 +136,9 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'blobGraceMs':
         if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('a non-negative integer number of ms')
         out.blobGraceMs = value
+        break
+      case 'webhooks':
+        out.webhooks = parseWebhooks(value, where)
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

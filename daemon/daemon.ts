@@ -40,6 +40,8 @@ import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { CommitQueue } from './store/commit-queue.js'
 import { LevelStore } from './store/level-store.js'
 import { Ticker } from './ticker.js'
+import { VisibilityHub } from './visibility/hub.js'
+import { StatusPage, visibilityRoute } from './visibility/routes.js'
 
 export interface DaemonInit {
   dir: string
@@ -85,6 +87,7 @@ export class Daemon {
   private blobService: BlobService | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
+  private vis: VisibilityHub | undefined
   private stopping: Promise<void> | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
@@ -111,6 +114,9 @@ export class Daemon {
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
 
     const core = this.buildCore(peerId, privateKey, store, snapshot, log)
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica: core.replica, mesh: () => this.mesh, blobs })
+    this.vis = vis
+    vis.start()
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
     const blobService = new BlobService({
       chunkBytes: config.blobChunkBytes,
@@ -132,7 +138,12 @@ export class Daemon {
       mesh,
       poke: () => { core.ticker.poke() }
     })
-    const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
+    const page = new StatusPage()
+    const api = new ApiServer({ dir, port: config.apiPort }, {
+      api: node,
+      log,
+      extra: { publicRoute: async (req, res) => await page.serve(req, res), route: async (req, res) => await visibilityRoute(vis, req, res) }
+    })
     await api.start()
     this.api = api
     apiUrl = api.url
@@ -171,6 +182,7 @@ export class Daemon {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
           this.blobService?.applied(event, _prev, local)
+          this.vis?.applied(event, local)
         },
         rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
       }
@@ -185,6 +197,7 @@ export class Daemon {
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
+        this.vis?.note(from, msg)
         replica.receive(from, msg)
         ticker.poke()
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
@@ -230,6 +243,7 @@ export class Daemon {
 
   private async doStop (): Promise<void> {
     const steps: Array<[string, () => Promise<void> | void]> = [
+      ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop() }],
       ['blobs', async () => { await this.blobService?.stop() }],

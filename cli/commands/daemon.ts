@@ -22,8 +22,8 @@ export const daemon: Command = {
     replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
-antiEntropyIntervalMs, maxBlobBytes, replicate, replicatePrefixes, blobChunkBytes, blobGraceMs
-(see docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
+antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
+blobGraceMs (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.`,
   async run (ctx) {
     const dir = dataDir(ctx)

@@ -8,7 +8,10 @@ import { ls } from './ls.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
 import { rm } from './rm.js'
+import { simCommand } from './sim.js'
 import { status } from './status.js'
+import { watch } from './watch.js'
+import { where } from './where.js'
 
 export const commands: Command[] = [
   daemon,
@@ -19,7 +22,10 @@ export const commands: Command[] = [
   ls,
   rm,
   status,
-  peers
+  peers,
+  where,
+  watch,
+  simCommand
 ]
 
 export function findCommand (name: string): Command | undefined {
