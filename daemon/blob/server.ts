@@ -97,20 +97,32 @@ export class BlobServer {
     return bytes === undefined ? undefined : decodeManifest(bytes)
   }
 
+  /**
+   * Chunks from..to-1, each read from disk into its own frame. The next chunk is read while the
+   * current one is being sent (one read ahead), so a disk round trip does not stall the stream.
+   */
   private async sendChunks (stream: Stream, id: number, digest: Uint8Array, m: Manifest, from: number, to: number): Promise<void> {
     const file = await open(this.c.blobs.pathOf(digest), 'r')
+    const read = async (i: number): Promise<Uint8Array> => {
+      const [start, end] = chunkRange(m, i)
+      const { frame, data } = allocChunkFrame(id, i, end - start)
+      await readFully(file, data, end - start, start)
+      if (this.init.corruptChunks === true && data.byteLength > 0) data[0] ^= 0xff
+      return frame
+    }
+    let next: Promise<Uint8Array> | undefined
     try {
+      next = read(from)
       for (let i = from; i < to; i++) {
-        const [start, end] = chunkRange(m, i)
-        const { frame, data } = allocChunkFrame(id, i, end - start)
-        await readFully(file, data, end - start, start)
-        if (this.init.corruptChunks === true && data.byteLength > 0) data[0] ^= 0xff
+        const frame: Uint8Array = await (next as Promise<Uint8Array>)
+        next = i + 1 < to ? read(i + 1) : undefined
         if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
         await writeFrame(stream, frame, SERVE_WRITE_BUFFER_BYTES)
         this.stats.chunksServed++
-        this.stats.bytesServed += data.byteLength
+        this.stats.bytesServed += chunkRange(m, i)[1] - chunkRange(m, i)[0]
       }
     } finally {
+      await next?.catch(() => {})
       await file.close()
     }
   }
