@@ -63,7 +63,7 @@ export class PeerChannel {
     return reply.bytes instanceof Uint8Array ? reply.bytes : undefined
   }
 
-  /** Chunks from..to-1, each handed to onChunk in order; resolves at the server's `end`. */
+  /** Chunks from..to-1, each handed to onChunk in order; resolves at the server's `end` (onChunk calls may still run). */
   async get (digest: Uint8Array, from: number, to: number, onChunk: OnChunk): Promise<void> {
     const reply = await this.request('get', { digest, from, to }, onChunk)
     if (reply.op !== 'end') throw MycelError.decode('bad get reply')
@@ -115,9 +115,8 @@ export class PeerChannel {
         this.lastFrameMs = Date.now()
         continue
       }
-      // The request is answered once every chunk of it is verified and written.
-      await Promise.all(head.processing)
-      if (this.failure !== undefined) throw this.failure
+      // Answered at the server's `end`, while its last chunks may still be verified and written: the
+      // caller's next request goes out without waiting for the disk (a failure there fails the channel).
       this.pending.shift()
       head.resolve(msg as Reply)
     }

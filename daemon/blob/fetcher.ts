@@ -202,7 +202,12 @@ export class FetchJob {
       return
     }
     this.state[i] = HAVE // before the write: a second copy arriving meanwhile is a duplicate, not a second write
-    await partial.write(i, data)
+    try {
+      await partial.write(i, data)
+    } catch (err) {
+      this.giveBack(i) // the disk failed: the chunk is not here after all
+      throw err
+    }
     stats.chunks++
     stats.bytes += data.byteLength
     this.progress.bytesHave += data.byteLength

@@ -85,9 +85,14 @@ export class PartialBlob {
     const file = this.handle()
     let off = 0
     const position = chunkRange(this.manifest, i)[0]
-    while (off < data.byteLength) {
-      const { bytesWritten } = await file.write(data, off, data.byteLength - off, position + off)
-      off += bytesWritten
+    try {
+      while (off < data.byteLength) {
+        const { bytesWritten } = await file.write(data, off, data.byteLength - off, position + off)
+        off += bytesWritten
+      }
+    } catch (err) {
+      this.have[i] = 0
+      throw err
     }
     this.have[i] = 1
     this.count++
