@@ -17,8 +17,6 @@ interface Pending {
   id: number
   op: 'have' | 'manifest' | 'get'
   onChunk?: OnChunk
-  /** Chunk callbacks still running (verify + write overlap the reception of the next chunks). */
-  processing: Set<Promise<void>>
   resolve: (reply: Reply) => void
   reject: (err: Error) => void
 }
@@ -32,6 +30,12 @@ export class PeerChannel {
   readonly peer: string
   private readonly stream: Stream
   private readonly pending: Pending[] = []
+  /**
+   * Chunk callbacks still running, whatever request they belong to (verify + write overlap the
+   * reception of the next chunks). Bounded: beyond CHUNKS_PROCESSING_MAX the channel stops reading,
+   * so a slow disk holds the stream back instead of piling chunks up in memory.
+   */
+  private readonly processing = new Set<Promise<void>>()
   private nextId = 1
   private failure: Error | undefined
   private lastFrameMs = Date.now()
@@ -88,7 +92,7 @@ export class PeerChannel {
     const id = this.nextId++
     const replied = new Promise<Reply>((resolve, reject) => {
       if (this.pending.length === 0) this.lastFrameMs = Date.now()
-      this.pending.push({ id, op, onChunk, processing: new Set(), resolve, reject })
+      this.pending.push({ id, op, onChunk, resolve, reject })
     })
     await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
     const reply = await replied
@@ -107,11 +111,10 @@ export class PeerChannel {
       if (head === undefined || msg.id !== head.id) throw MycelError.decode(`unexpected blob frame for request ${msg.id}`)
       if (msg.op === 'chunk') {
         if (head.onChunk === undefined) throw MycelError.decode('chunk frame for a request that asked for none')
-        const work: Promise<void> = head.onChunk(msg.index, msg.data).finally(() => { head.processing.delete(work) })
-        head.processing.add(work)
+        const work: Promise<void> = head.onChunk(msg.index, msg.data).finally(() => { this.processing.delete(work) })
+        this.processing.add(work)
         work.catch(err => { this.fail(err) })
-        // Bounded overlap: beyond it, stop reading until one finishes (the stream's window then fills).
-        if (head.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(head.processing).catch(() => {})
+        if (this.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(this.processing).catch(() => {})
         this.lastFrameMs = Date.now()
         continue
       }
