@@ -6,7 +6,7 @@
 // served. A failing stream is aborted and counted; it never throws upward.
 
 import type { Connection, Stream } from '@libp2p/interface'
-import { open } from 'node:fs/promises'
+import { open as openFile, type FileHandle } from 'node:fs/promises'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from '../blob-store.js'
 import { MAX_HAVE_DIGESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
@@ -26,6 +26,12 @@ export interface BlobServerInit {
   corruptChunks?: boolean
   /** Test-only: wait this long before each chunk (env MYCEL_TEST_SERVE_DELAY_MS), to catch a fetch midway. */
   serveDelayMs?: number
+}
+
+interface OpenBlob {
+  hex?: string
+  manifest?: Manifest
+  file?: FileHandle
 }
 
 export interface ServerStats {
@@ -63,14 +69,21 @@ export class BlobServer {
   }
 
   private async serve (stream: Stream): Promise<void> {
-    for await (const payload of readFrames(stream, MAX_REQUEST_FRAME_BYTES)) {
-      const req = checkRequest(decodePayload(payload), MAX_HAVE_DIGESTS)
-      await this.answer(stream, req)
+    // The blob a stream is reading: its manifest and an open file, kept across its range requests
+    // (a fetch sends hundreds to one stream; a stat, a manifest read and an open per request stall it).
+    const open: OpenBlob = {}
+    try {
+      for await (const payload of readFrames(stream, MAX_REQUEST_FRAME_BYTES)) {
+        const req = checkRequest(decodePayload(payload), MAX_HAVE_DIGESTS)
+        await this.answer(stream, req, open)
+      }
+    } finally {
+      await open.file?.close().catch(() => {})
     }
     await stream.close().catch(() => {})
   }
 
-  private async answer (stream: Stream, req: Request): Promise<void> {
+  private async answer (stream: Stream, req: Request, open: OpenBlob): Promise<void> {
     const send = async (msg: Parameters<typeof encodeControl>[0]): Promise<void> => { await writeFrame(stream, encodeControl(msg), SERVE_WRITE_BUFFER_BYTES) }
     switch (req.op) {
       case 'have': {
@@ -82,10 +95,18 @@ export class BlobServer {
         return await send(bytes === undefined ? { op: 'manifest', id: req.id } : { op: 'manifest', id: req.id, bytes })
       }
       case 'get': {
-        const manifest = await this.manifestOf(req.digest)
-        if (manifest === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
+        const hex = Buffer.from(req.digest).toString('hex')
+        if (open.hex !== hex) {
+          await open.file?.close().catch(() => {})
+          Object.assign(open, { hex: undefined, manifest: undefined, file: undefined })
+          const manifest = await this.manifestOf(req.digest)
+          if (manifest === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
+          // An open file outlives a later delete (collection), so a fetch under way completes.
+          Object.assign(open, { hex, manifest, file: await openFile(this.c.blobs.pathOf(req.digest), 'r') })
+        }
+        const manifest = open.manifest as Manifest
         if (req.to > chunkCount(manifest.size, manifest.chunkSize)) return await send({ op: 'error', id: req.id, code: 'USAGE', message: 'chunk range past the end' })
-        await this.sendChunks(stream, req.id, req.digest, manifest, req.from, req.to)
+        await this.sendChunks(stream, req.id, open.file as FileHandle, manifest, req.from, req.to)
         return await send({ op: 'end', id: req.id })
       }
     }
@@ -101,8 +122,7 @@ export class BlobServer {
    * Chunks from..to-1, each read from disk into its own frame. The next chunk is read while the
    * current one is being sent (one read ahead), so a disk round trip does not stall the stream.
    */
-  private async sendChunks (stream: Stream, id: number, digest: Uint8Array, m: Manifest, from: number, to: number): Promise<void> {
-    const file = await open(this.c.blobs.pathOf(digest), 'r')
+  private async sendChunks (stream: Stream, id: number, file: FileHandle, m: Manifest, from: number, to: number): Promise<void> {
     const read = async (i: number): Promise<Uint8Array> => {
       const [start, end] = chunkRange(m, i)
       const { frame, data } = allocChunkFrame(id, i, end - start)
@@ -123,7 +143,6 @@ export class BlobServer {
       }
     } finally {
       await next?.catch(() => {})
-      await file.close()
     }
   }
 }
