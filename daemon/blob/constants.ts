@@ -80,8 +80,12 @@ export const MAX_MIRROR_QUEUE = 100_000
 /** Default grace before an unreferenced blob is deleted; config `blobGraceMs`. */
 export const DEFAULT_BLOB_GRACE_MS = 10 * 60_000
 
-/** The bitmap sidecar of a partial download is rewritten after this many new chunks (a crash re-verifies what it lost). */
-export const BITMAP_FLUSH_CHUNKS = 16
+/**
+ * The bitmap sidecar of a partial download is rewritten at most this often (and at close). A crash
+ * loses at most this long's worth of progress (those chunks are fetched again); rewriting it every
+ * 16 chunks cost 1.3–2 s per 512 MiB fetch here.
+ */
+export const BITMAP_FLUSH_MS = 200
 
 /** Default `--wait` of fetch: how long a fetch may take to get bytes that are not here. */
 export const DEFAULT_FETCH_WAIT_S = 60

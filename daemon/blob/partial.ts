@@ -1,7 +1,7 @@
 // A download in progress: `<dir>/blobs/partial/<hex>` holds chunks written at
 // their offsets as they arrive (in any order), `<hex>.bitmap` one byte per
-// chunk (1 = written and verified). The bitmap is rewritten every
-// BITMAP_FLUSH_CHUNKS chunks and at close, without fsync: on resume every
+// chunk (1 = written and verified). The bitmap is rewritten at most every
+// BITMAP_FLUSH_MS and at close, without fsync: on resume every
 // chunk it claims is re-hashed against the manifest, so a bitmap that got
 // ahead of the data after a crash costs a re-fetch, never a wrong byte. Only
 // when every chunk is present is the file fsynced, the whole digest checked
@@ -11,7 +11,7 @@
 import { createHash, webcrypto } from 'node:crypto'
 import { mkdir, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BITMAP_FLUSH_CHUNKS } from './constants.js'
+import { BITMAP_FLUSH_MS } from './constants.js'
 import { chunkCount, chunkRange, readFully, type Manifest } from './manifest.js'
 
 /** Chunks held in memory for the in-order hash: a few ranges' worth (8 MiB at 1 MiB chunks). */
@@ -24,7 +24,7 @@ export class PartialBlob {
   readonly manifest: Manifest
   readonly have: Uint8Array
   private file: FileHandle | undefined
-  private unflushed = 0
+  private flushedMs = Date.now()
   private count = 0
   /** sha-256 of chunks 0..hashed-1, fed as they arrive in order (else read back): no second pass at the end. */
   private readonly hash = createHash('sha256')
@@ -104,7 +104,7 @@ export class PartialBlob {
       this.ahead.set(i, data) // hashed from memory when its turn comes, instead of read back
     }
     if (this.have[this.hashed] === 1) await this.catchUp()
-    if (++this.unflushed >= BITMAP_FLUSH_CHUNKS) await this.flushBitmap()
+    if (Date.now() - this.flushedMs >= BITMAP_FLUSH_MS) await this.flushBitmap()
   }
 
   /** Hashes the chunks held in memory that are next in order. */
@@ -189,7 +189,7 @@ export class PartialBlob {
   }
 
   private async flushBitmap (): Promise<void> {
-    this.unflushed = 0
+    this.flushedMs = Date.now()
     await writeFile(`${this.path}.bitmap`, this.have)
   }
 

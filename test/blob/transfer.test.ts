@@ -131,7 +131,8 @@ describe('blob transfer', () => {
     expect(Buffer.compare(await readFile(join(c.dir, 'four.bin')), bytes)).toBe(0)
     const s = await status(c, pub.digest)
     expect(s.transfer?.bytesReceived).toBeGreaterThan(0)
-    expect(s.transfer?.bytesReceived).toBeLessThanOrEqual(bytes.length / 2 + CHUNK * 8)
+    // At most the progress of one bitmap interval (200 ms ≈ 10 chunks at this holder's pace) is fetched again.
+    expect(s.transfer?.bytesReceived).toBeLessThanOrEqual(bytes.length / 2 + CHUNK * 16)
   })
 
   it('a blob whose last key is deleted is collected after the grace period', async () => {
