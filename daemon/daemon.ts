@@ -28,6 +28,9 @@ import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
+import { ReplicationPolicy } from './blob/policy.js'
+import { BlobService } from './blob/service.js'
+import { blobTestSwitches } from './blob/test-switches.js'
 import type { DaemonConfig } from './config.js'
 import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import { settleFederation, type Settled } from './federation.js'
@@ -115,6 +118,7 @@ export class Daemon {
   private switching = false
   private apiUrl = ''
   private joinServer: JoinServer | undefined
+  private blobService: BlobService | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private vis: VisibilityHub | undefined
@@ -185,6 +189,17 @@ export class Daemon {
     this.vis = vis
     vis.start()
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
+    // Blob transfer: same membership gate as sync; revoked peers' blob streams end with their sessions.
+    const config = this.init.config
+    const blobService = new BlobService({
+      chunkBytes: config.blobChunkBytes,
+      policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
+      graceMs: config.blobGraceMs,
+      ...blobTestSwitches(process.env)
+    }, { libp2p: mesh.libp2p, blobs, replica: core.replica, connectedPeers: () => mesh.connectedPeers(), log })
+    blobService.isAllowed = peer => gate.isAllowed(peer)
+    this.blobService = blobService // before start: puts applied while it loads are not missed
+    await blobService.start()
     this.joinServer = await startJoinServer(mesh, {
       replica: core.replica,
       whenDurable: async n => { await core.queue.whenDurable(n) },
@@ -197,6 +212,7 @@ export class Daemon {
     const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: this.init.dir, version: this.init.version, startedAtMs: base.startedAtMs, apiUrl: () => this.apiUrl }, {
       ...core,
       blobs,
+      blobService,
       mesh,
       poke: () => { core.ticker.poke() },
       extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats } }),
@@ -260,6 +276,7 @@ export class Daemon {
   /** Stops what runFederation started, in reverse, waiting for queued writes. */
   private async stopFederation (): Promise<void> {
     await this.vis?.stop()
+    await this.blobService?.stop()
     this.ticker?.stop()
     await this.joinServer?.stop()
     await this.mesh?.stop()
@@ -295,6 +312,7 @@ export class Daemon {
         applied: (event, _prev, local) => {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
+          this.blobService?.applied(event, _prev, local)
           this.vis?.applied(event, local)
           gate.noteEvent(event)
         },
@@ -356,6 +374,7 @@ export class Daemon {
       ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop() }],
+      ['blobs', async () => { await this.blobService?.stop() }],
       ['join', async () => { await this.joinServer?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],

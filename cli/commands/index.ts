@@ -1,6 +1,8 @@
 // The command registry. Each command lives in its own file.
 import type { Command } from '../command.js'
+import { cat } from './cat.js'
 import { daemon } from './daemon.js'
+import { fetch } from './fetch.js'
 import { invite } from './invite.js'
 import { join } from './join.js'
 import { ls } from './ls.js'
@@ -19,6 +21,8 @@ export const commands: Command[] = [
   invite,
   join,
   publish,
+  fetch,
+  cat,
   ls,
   rm,
   status,

@@ -9,6 +9,7 @@
 //   GET    /v1/members                  MemberInfo[]
 //   POST   /v1/revoke?peer=P            RevokeResult       (after it is durable)
 //   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
+//   GET    /v1/blobs/<ref>[/content]    blob status / bytes (daemon/blob/routes.ts)
 // <key> is percent-encoded (encodeURIComponent), so keys may contain '/'.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -38,6 +39,7 @@ export async function route (api: NodeApi, req: IncomingMessage, res: ServerResp
     }
     return sendJson(res, 200, entries)
   }
+  if (path.startsWith('/v1/blobs/') && api.blobRoute !== undefined) return await api.blobRoute(req, res, url)
   if (path.startsWith('/v1/keys/')) {
     const key = parseKey(path.slice('/v1/keys/'.length))
     if (method === 'GET') {

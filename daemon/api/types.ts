@@ -3,6 +3,7 @@
 // shapes (cli/api-client.ts), so these field names are the --json contract.
 
 import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation-ops.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface Entry {
   key: string
@@ -73,6 +74,8 @@ export interface NodeApi {
   revoke: (peer: string) => Promise<RevokeResult>
   /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
   join: (token: string, via: string[]) => Promise<JoinResult>
+  /** GET /v1/blobs/... (daemon/blob/routes.ts); absent ⇒ those routes answer NOT_FOUND. */
+  blobRoute?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
 }
 
 export interface JoinResult {
