@@ -31,6 +31,7 @@ import { BlobStore } from './blob-store.js'
 import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
 import { blobTestSwitches } from './blob/test-switches.js'
+import { BlobHoldings } from './blob/holdings-source.js'
 import type { DaemonConfig } from './config.js'
 import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import { settleFederation, type Settled } from './federation.js'
@@ -196,8 +197,24 @@ export class Daemon {
       policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
       graceMs: config.blobGraceMs,
       ...blobTestSwitches(process.env)
-    }, { libp2p: mesh.libp2p, blobs, replica: core.replica, connectedPeers: () => mesh.connectedPeers(), log })
+    }, {
+      libp2p: mesh.libp2p,
+      blobs,
+      replica: core.replica,
+      connectedPeers: () => mesh.connectedPeers(),
+      log,
+      events: {
+        stored: (target, keys, progress, ms) => {
+          for (const key of keys) vis.available(key, target.digest, target.size)
+          if (progress !== undefined) vis.countBytes('blob', 'in', progress.bytesReceived)
+          vis.observeFetch(ms / 1000, 'ok')
+        },
+        failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
+        badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) }
+      }
+    })
     blobService.isAllowed = peer => gate.isAllowed(peer)
+    vis.setHoldings(new BlobHoldings(blobService, peerId))
     this.blobService = blobService // before start: puts applied while it loads are not missed
     await blobService.start()
     this.joinServer = await startJoinServer(mesh, {

@@ -45,6 +45,17 @@ export interface BlobServiceComponents {
   replica: { readonly id: string, live: (prefix?: string) => Event[] }
   connectedPeers: () => string[]
   log: Logger
+  /** Told of finished and failed fetches and of holders that sent bad chunks (visibility, metrics, strikes). */
+  events?: BlobServiceEvents
+}
+
+export interface BlobServiceEvents {
+  /** Verified bytes of a blob are now here, fetched in `ms`; `keys` are the live keys that reference it. */
+  stored?: (target: BlobTarget, keys: string[], progress: FetchProgress | undefined, ms: number) => void
+  /** A fetch gave up (its deadline passed). */
+  failed?: (target: BlobTarget, ms: number) => void
+  /** A holder sent chunks that did not match the manifest. */
+  badChunks?: (peer: string, count: number) => void
 }
 
 /** What a fetch is about: from a key, a digest or a CID. */
@@ -274,13 +285,18 @@ export class BlobService {
 
   private async fetchUntil (target: BlobTarget, run: Running): Promise<void> {
     let delayMs = RETRY_MS_MIN
+    const startedMs = Date.now()
     for (;;) {
       try {
         await this.fetchOnce(target, run)
         this.refs.noteStored(hexOf(target.digest), Date.now())
+        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, Date.now() - startedMs)
         return
       } catch (err) {
-        if (this.stopped || Date.now() + delayMs >= run.deadlineMs) throw err
+        if (this.stopped || Date.now() + delayMs >= run.deadlineMs) {
+          this.c.events?.failed?.(target, Date.now() - startedMs)
+          throw err
+        }
         this.c.log.debug('blob fetch round failed; retrying', { digest: digestText(target.digest), err: String(err) })
       }
       await new Promise(resolve => setTimeout(resolve, delayMs))
@@ -327,6 +343,7 @@ export class BlobService {
 
   private rememberProgress (hex: string, progress: FetchProgress): void {
     for (const [peer, h] of Object.entries(progress.holders)) {
+      if (h.badChunks > 0) this.c.events?.badChunks?.(peer, h.badChunks)
       if (h.badChunks > 0) this.c.log.warn('holder sent chunks that did not match the manifest', { remote: peer, digest: `sha256:${hex}`, badChunks: h.badChunks })
     }
     this.recent.delete(hex)
