@@ -23,8 +23,26 @@ export interface JoinReply {
   addr: string
 }
 
-/** Throws UNAVAILABLE when no target answered; each target's failure is in the message. */
+/**
+ * Throws UNAVAILABLE when no target answered after JOIN_LIMITS.connectRounds
+ * passes with backoff; each target's last failure is in the message.
+ */
 export async function requestJoin (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAttempt): Promise<JoinReply> {
+  let failures: string[] = []
+  let delayMs = JOIN_LIMITS.connectRetryMs
+  for (let round = 1; ; round++) {
+    const r = await tryTargets(libp2p, attempt)
+    if (!Array.isArray(r)) return r
+    failures = r
+    if (round >= JOIN_LIMITS.connectRounds || attempt.targets.length === 0) break
+    await new Promise(resolve => setTimeout(resolve, delayMs))
+    delayMs *= 2
+  }
+  throw new MycelError('UNAVAILABLE', `no member answered the join request (${failures.join('; ') || 'no addresses'})`)
+}
+
+/** One pass over the targets: the first answer, or every target's failure. */
+async function tryTargets (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAttempt): Promise<JoinReply | string[]> {
   const timeoutMs = attempt.timeoutMs ?? JOIN_LIMITS.answerTimeoutMs + 5_000
   const failures: string[] = []
   for (const addr of attempt.targets) {
@@ -52,5 +70,5 @@ export async function requestJoin (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt
       failures.push(`${addr}: ${(err as Error).message}`)
     }
   }
-  throw new MycelError('UNAVAILABLE', `no member answered the join request (${failures.join('; ') || 'no addresses'})`)
+  return failures
 }

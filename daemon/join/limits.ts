@@ -20,7 +20,14 @@ export const JOIN_LIMITS = Object.freeze({
   /** One join at a time per connection: a joiner needs only one; more is someone probing. */
   maxInboundStreamsPerConnection: 1,
   /** Joins being handled at once across all connections; beyond, the answer is `busy`. */
-  maxConcurrentJoins: 8
+  maxConcurrentJoins: 8,
+  /**
+   * Passes over the token's addresses when no member answered at all (connection refused or reset,
+   * e.g. by a member's per-host inbound connection rate limit): transient on real networks.
+   */
+  connectRounds: 4,
+  /** Pause before the second pass; doubled for each further one (0.5 + 1 + 2 s ≈ 3.5 s in all). */
+  connectRetryMs: 500
 })
 
 export type JoinLimits = typeof JOIN_LIMITS
