@@ -37,6 +37,7 @@ import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { CommitQueue } from './store/commit-queue.js'
 import { LevelStore } from './store/level-store.js'
 import { Ticker } from './ticker.js'
+import { LinkFaults } from './link-faults.js'
 
 export interface DaemonInit {
   dir: string
@@ -81,6 +82,7 @@ export class Daemon {
   private gossip: AddressGossip | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
+  private faults: LinkFaults | undefined
   private stopping: Promise<void> | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
@@ -168,6 +170,10 @@ export class Daemon {
   private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, log: Logger): Promise<Mesh> {
     const { replica, queue, ticker, lag } = core
     const { config, dir } = this.init
+    // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
+    const faults = LinkFaults.fromEnv(process.env, { log, changed: () => { this.mesh?.revalidate() } })
+    this.faults = faults
+    await faults?.start()
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
@@ -177,7 +183,8 @@ export class Daemon {
         if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
       },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
-      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
+      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) },
+      isAllowed: (peer: string) => faults?.allows(peer) ?? true
     })
     this.mesh = mesh
     const gossip = new AddressGossip(replica.id, { replica, mesh, log })
@@ -217,7 +224,7 @@ export class Daemon {
   private async doStop (): Promise<void> {
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['api', async () => { await this.api?.stop() }],
-      ['ticker', () => { this.ticker?.stop() }],
+      ['ticker', () => { this.ticker?.stop(); this.faults?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],
       ['store', async () => { await this.store?.close() }]
