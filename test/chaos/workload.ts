@@ -1,0 +1,132 @@
+// The chaos workload: WORKERS loops, paced to OPS_PER_SEC in all, each step a
+// publish (60 %), an rm (25 %) or a fetch (15 %) on a random node that is up,
+// over a small shared key space. Every write lands in the history with its
+// outcome (history.ts).
+//
+// Fetch, for now, reads the blob of a key from the node that authored it and
+// checks it against its digest (there is no transfer between nodes yet). When
+// `mycel fetch` lands, this step should fetch from any node (extend here).
+
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ChaosCluster, ChaosNode } from './cluster.js'
+import type { Violations, WriteRecord } from './history.js'
+import { KEY_SPACE, LARGE_BYTES, LARGE_EVERY, OPS_PER_SEC, REQUEST_TIMEOUT_MS, WORKERS } from './limits.js'
+import type { Prng } from './prng.js'
+
+interface Answer { status: number, body: { stamp?: string, author?: string, digest?: string, error?: unknown } }
+
+export class Workload {
+  readonly writes: WriteRecord[] = []
+  fetches = 0
+  fetchesRemoteSkipped = 0
+  private stopped = false
+  private seq = 0
+  private readonly cluster: ChaosCluster
+  private readonly rng: Prng
+  private readonly violations: Violations
+  private readonly seed: number
+
+  constructor (cluster: ChaosCluster, rng: Prng, violations: Violations, seed: number) {
+    this.cluster = cluster
+    this.rng = rng
+    this.violations = violations
+    this.seed = seed
+  }
+
+  /** Runs until stop(); resolves when every worker has finished its last request. */
+  async run (): Promise<void> {
+    const periodMs = 1000 * WORKERS / OPS_PER_SEC
+    await Promise.all(Array.from({ length: WORKERS }, async () => {
+      while (!this.stopped) {
+        const next = Date.now() + periodMs
+        await this.step()
+        const wait = next - Date.now()
+        if (wait > 0 && !this.stopped) await new Promise(resolve => setTimeout(resolve, wait))
+      }
+    }))
+  }
+
+  stop (): void { this.stopped = true }
+
+  private async step (): Promise<void> {
+    const up = this.cluster.up()
+    if (up.length === 0) return
+    const n = this.rng.pick(up)
+    const key = `k/${this.rng.int(KEY_SPACE)}`
+    const r = this.rng.float()
+    if (r < 0.6) await this.put(n, key)
+    else if (r < 0.85) await this.remove(n, key)
+    else await this.fetch(n, key)
+  }
+
+  private async put (n: ChaosNode, key: string): Promise<void> {
+    const i = this.seq++
+    const head = `seed ${this.seed} write ${i} key ${key} node ${n.index}\n`
+    const content = i % LARGE_EVERY === 0 ? head + 'x'.repeat(LARGE_BYTES) : head
+    const digest = `sha256:${createHash('sha256').update(content).digest('hex')}`
+    await this.write({ op: 'put', key, node: n.index, digest }, n, 'PUT', content)
+  }
+
+  private async remove (n: ChaosNode, key: string): Promise<void> {
+    await this.write({ op: 'delete', key, node: n.index }, n, 'DELETE')
+  }
+
+  private async write (base: Pick<WriteRecord, 'op' | 'key' | 'node' | 'digest'>, n: ChaosNode, method: string, body?: string): Promise<void> {
+    const startMs = Date.now()
+    const record: WriteRecord = { ...base, startMs, endMs: startMs, outcome: 'unknown' }
+    this.writes.push(record)
+    try {
+      const res = await withTimeout(n.node.api<Answer['body']>(method, `/v1/keys/${encodeURIComponent(base.key)}`, body))
+      if (res.status >= 200 && res.status < 300) {
+        record.outcome = 'acked'
+        record.stamp = res.body.stamp
+        record.author = res.body.author
+        if (base.op === 'put' && res.body.digest !== base.digest) this.violations.add('publish-digest', `${base.key}: sent ${String(base.digest)}, daemon answered ${String(res.body.digest)}`)
+      } else if (res.status < 500) {
+        record.outcome = 'failed'
+      }
+    } catch (err) {
+      if (refused(err)) record.outcome = 'failed'
+    }
+    record.endMs = Date.now()
+  }
+
+  private async fetch (n: ChaosNode, key: string): Promise<void> {
+    let entry: Answer
+    try {
+      entry = await withTimeout(n.node.api<Answer['body']>('GET', `/v1/keys/${encodeURIComponent(key)}`))
+    } catch {
+      return // the node went down meanwhile
+    }
+    if (entry.status !== 200 || entry.body.digest === undefined) return
+    if (entry.body.author !== n.peerId) { this.fetchesRemoteSkipped++; return }
+    const hex = entry.body.digest.replace(/^sha256:/, '')
+    this.fetches++
+    try {
+      const bytes = await readFile(join(n.node.dir, 'blobs', 'sha256', hex))
+      const got = createHash('sha256').update(bytes).digest('hex')
+      if (got !== hex) this.violations.add('fetch-digest', `node ${n.index} ${key}: blob ${hex} hashes to ${got}`)
+    } catch (err) {
+      this.violations.add('fetch-missing', `node ${n.index} ${key}: its own blob ${hex} is unreadable: ${String(err)}`)
+    }
+  }
+}
+
+async function withTimeout<T> (p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)) }, REQUEST_TIMEOUT_MS)
+    })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The connection was refused: the request never reached a daemon. */
+function refused (err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } } | undefined)?.cause
+  return cause?.code === 'ECONNREFUSED' || (err as Error | undefined)?.message === 'node not started'
+}
