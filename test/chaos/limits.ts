@@ -21,6 +21,9 @@ export const LARGE_BYTES = 64 * 1024
 export const FAULT_MIN_MS = 700
 export const FAULT_MAX_MS = 2000
 
+/** A kill waits up to this for a write in flight on its node (the workload keeps ~1–2 in flight per node). */
+export const KILL_AIM_MS = 1000
+
 /** After the final heal, the nodes must agree within this (redial backoff and anti-entropy rounds). */
 export const QUIET_TIMEOUT_MS = 90_000
 

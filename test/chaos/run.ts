@@ -12,7 +12,7 @@
 import { ChaosCluster, type ChaosNode } from './cluster.js'
 import { checkBlobs, checkHistory, type FinalEntry } from './checks.js'
 import { Violations, type Violation } from './history.js'
-import { CHAOS_NODES, FAULT_MAX_MS, FAULT_MIN_MS, MAX_DOWN, QUIET_TIMEOUT_MS } from './limits.js'
+import { CHAOS_NODES, FAULT_MAX_MS, FAULT_MIN_MS, KILL_AIM_MS, MAX_DOWN, QUIET_TIMEOUT_MS } from './limits.js'
 import { Prng } from './prng.js'
 import { Workload } from './workload.js'
 
@@ -63,7 +63,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
     say(`started ${CHAOS_NODES} daemons in ${faultsFrom - started} ms`)
     const workload = new Workload(cluster, new Prng(options.seed ^ 0x5eed), violations, options.seed)
     const working = workload.run()
-    await faultLoop(cluster, rng, counts, faultsFrom + options.durationMs, say)
+    await faultLoop(cluster, workload, rng, counts, faultsFrom + options.durationMs, say)
     workload.stop()
     await working
 
@@ -103,7 +103,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** Seeded faults until the deadline; at most MAX_DOWN nodes down at once. */
-async function faultLoop (cluster: ChaosCluster, rng: Prng, counts: Counts, deadline: number, say: (l: string) => void): Promise<void> {
+async function faultLoop (cluster: ChaosCluster, workload: Workload, rng: Prng, counts: Counts, deadline: number, say: (l: string) => void): Promise<void> {
   while (true) {
     const pause = rng.range(FAULT_MIN_MS, FAULT_MAX_MS)
     if (Date.now() + pause >= deadline) break
@@ -121,8 +121,10 @@ async function faultLoop (cluster: ChaosCluster, rng: Prng, counts: Counts, dead
     const f = rng.float()
     if (f < 0.3) {
       const n = rng.pick(up)
+      // Aim the kill at a moment with a write in flight there (bounded wait), so unacknowledged writes occur.
+      const aimed = await pollFor(() => (workload.inFlight.get(n.index) ?? 0) > 0, KILL_AIM_MS)
       await cluster.kill(n); counts.kills++
-      say(`SIGKILL ${n.index}`)
+      say(`SIGKILL ${n.index}${aimed ? ' (a write in flight)' : ''}`)
     } else if (f < 0.6 || cuts.length === 0) {
       const [a, b] = twoOf(cluster.nodes, rng)
       await cluster.cut(a, b); counts.cuts++
@@ -141,6 +143,16 @@ async function faultLoop (cluster: ChaosCluster, rng: Prng, counts: Counts, dead
       say('heal all links')
     }
   }
+}
+
+/** Polls `cond` every millisecond or so until it holds or `ms` pass; whether it held. */
+async function pollFor (cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() >= deadline) return false
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  return true
 }
 
 function twoOf (nodes: ChaosNode[], rng: Prng): [ChaosNode, ChaosNode] {

@@ -21,6 +21,8 @@ export class Workload {
   readonly writes: WriteRecord[] = []
   fetches = 0
   fetchesRemoteSkipped = 0
+  /** Writes in flight per node index, so a kill can be aimed at a node with one in flight. */
+  readonly inFlight = new Map<number, number>()
   private stopped = false
   private seq = 0
   private readonly cluster: ChaosCluster
@@ -77,6 +79,7 @@ export class Workload {
     const startMs = Date.now()
     const record: WriteRecord = { ...base, startMs, endMs: startMs, outcome: 'unknown' }
     this.writes.push(record)
+    this.inFlight.set(n.index, (this.inFlight.get(n.index) ?? 0) + 1)
     try {
       const res = await withTimeout(n.node.api<Answer['body']>(method, `/v1/keys/${encodeURIComponent(base.key)}`, body))
       if (res.status >= 200 && res.status < 300) {
@@ -89,6 +92,8 @@ export class Workload {
       }
     } catch (err) {
       if (refused(err)) record.outcome = 'failed'
+    } finally {
+      this.inFlight.set(n.index, (this.inFlight.get(n.index) ?? 1) - 1)
     }
     record.endMs = Date.now()
   }
