@@ -6,6 +6,7 @@ import { ls } from './ls.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
 import { rm } from './rm.js'
+import { simCommand } from './sim.js'
 import { status } from './status.js'
 
 export const commands: Command[] = [
@@ -15,7 +16,8 @@ export const commands: Command[] = [
   ls,
   rm,
   status,
-  peers
+  peers,
+  simCommand
 ]
 
 export function findCommand (name: string): Command | undefined {

@@ -1,0 +1,372 @@
+// The harness: N virtual nodes on one event queue and one network, plus the
+// history of writes and the runtime monitors. Scenarios and scripted tests
+// drive it through a small vocabulary — write, crash, restart, pause, resume,
+// partition, cutOneWay, heal, join, leave, clock(i).jump(...), runFor(ms),
+// settle() — and read results through views() and check().
+//
+// Topology: up to FULL_MESH_MAX nodes every pair is linked; beyond, each node
+// links to its ring neighbours and RANDOM_LINKS random others (symmetric), a
+// bounded neighbour set as a real connection manager keeps. A link is "up"
+// (the replicas at both ends were told peerUp) while both ends are alive and
+// no partition or flapping separates them.
+
+import type { DeleteBody, Event, PutBody } from '../protocol/event.js'
+import type { SyncMessage } from '../protocol/messages.js'
+import { Replica } from '../protocol/replica.js'
+import type { ReplicaInit } from '../protocol/replica-api.js'
+import { checkConvergence } from './checkers/convergence.js'
+import { checkIntegrity } from './checkers/integrity.js'
+import { checkLostWrites } from './checkers/lost-writes.js'
+import { OffsetBoundMonitor } from './checkers/offset-bound.js'
+import { checkResurrection } from './checkers/resurrection.js'
+import { capped, type NodeView, type Violation } from './checkers/types.js'
+import { EventQueue } from './event-queue.js'
+import { History, type WriteRecord } from './history.js'
+import { FULL_MESH_MAX, MAX_VIOLATIONS_PER_CHECK, RANDOM_LINKS } from './limits.js'
+import { messageSize } from './message-size.js'
+import { Network, type NetworkKnobs } from './network.js'
+import { SimNode, type NodeHooks, type ReplicaFactory } from './node.js'
+import { groupsPartition, type Partition } from './partitions.js'
+import { Prng } from './prng.js'
+import { compareVersion } from './version.js'
+
+export interface ClusterInit {
+  seed: number
+  nodes: number
+  /** Most nodes that may join during the run (sizes per-write bitsets). Default 0. */
+  maxJoins?: number
+  network: NetworkKnobs
+  /** fsync takes U(min, max) ms. */
+  fsyncMs: [number, number]
+  replica: Omit<ReplicaInit, 'id'>
+  /** Follow the visibility (latency) of every n-th write only. Default 1: all. */
+  trackEvery?: number
+  /** Give replicas the member list so they collect tombstones (acks are O(members²): keep it to small federations). */
+  collectTombstones: boolean
+}
+
+export interface ClusterComponents {
+  /** Default: the real core, protocol/replica.ts. Tests of the checkers pass a deliberately broken one. */
+  createReplica?: ReplicaFactory
+}
+
+export interface Sample {
+  atMs: number
+  live: number
+  /** hex digest → live nodes holding it. */
+  digests: Map<string, number>
+  /** Acknowledged writes not yet seen by every member. */
+  backlog: number
+}
+
+const defaultFactory: ReplicaFactory = (init, components, snapshot) => new Replica(init, components, snapshot)
+
+export class Cluster {
+  readonly queue = new EventQueue()
+  readonly network: Network
+  readonly nodes: SimNode[] = []
+  readonly history: History
+  readonly offsetMonitor: OffsetBoundMonitor
+  readonly keys = new Set<string>()
+  readonly init: ClusterInit
+  held = 0
+  /** Messages sent, by type (the cost breakdown). */
+  readonly messagesByType: Record<string, number> = {}
+  private readonly topology: Prng
+  private readonly fsync: Prng
+  private memberIds: string[] = []
+  private readonly byId = new Map<string, SimNode>()
+  /** What every node, including later joiners, is built with. */
+  private readonly hooks: NodeHooks
+
+  constructor (init: ClusterInit, components: ClusterComponents = {}) {
+    this.init = init
+    this.topology = Prng.derive(init.seed, 'topology')
+    this.fsync = Prng.derive(init.seed, 'fsync')
+    this.history = new History(init.nodes + (init.maxJoins ?? 0), init.trackEvery)
+    this.offsetMonitor = new OffsetBoundMonitor(init.replica.maxClockOffsetMs ?? 60_000, MAX_VIOLATIONS_PER_CHECK)
+    this.network = new Network(init.network, {
+      queue: this.queue,
+      random: Prng.derive(init.seed, 'network'),
+      deliver: (from, to, message) => this.nodes[to]?.deliver(`n${from}`, message)
+    })
+    const createReplica = components.createReplica ?? defaultFactory
+    const hooks: NodeHooks = {
+      queue: this.queue,
+      createReplica,
+      replicaInit: init.replica,
+      randomFor: (n: SimNode) => Prng.derive(init.seed, `replica:${n.id}:${n.incarnation}`),
+      send: (from: SimNode, to: string, message: SyncMessage) => this.send(from, to, message),
+      fsyncDelayMs: () => this.fsync.range(init.fsyncMs[0], init.fsyncMs[1]),
+      members: init.collectTombstones ? () => this.memberIds : undefined,
+      applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
+      held: () => { this.held++ },
+      acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),
+      lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r)
+    }
+    for (let i = 0; i < init.nodes; i++) this.addNode(new SimNode(i, hooks))
+    this.buildTopology()
+    this.updateMembers()
+    for (const n of this.nodes) n.start()
+    this.refreshLinks(this.nodes)
+    this.hooks = hooks
+  }
+
+  now (): number { return this.queue.now() }
+  node (i: number): SimNode { return this.nodes[i] as SimNode }
+  at (ms: number, action: () => void): void { this.queue.at(ms, action) }
+  runFor (ms: number): void { this.queue.runUntil(this.queue.now() + ms) }
+  runUntil (ms: number): void { this.queue.runUntil(ms) }
+
+  /** Nodes whose process is running (what "every live node" means at the end). */
+  liveNodes (): SimNode[] { return this.nodes.filter(n => n.status === 'up') }
+
+  memberCount (): number { return this.memberIds.length }
+
+  // ------------------------------------------------------------ workload
+
+  /** A client write at node i; undefined when that node cannot take it (down, paused, gone). */
+  write (i: number, body: PutBody | DeleteBody): WriteRecord | undefined {
+    const node = this.nodes[i]
+    if (node === undefined || node.status !== 'up') return undefined
+    const now = this.now()
+    const { event, batch } = node.write(body)
+    this.keys.add(body.key)
+    const record = this.history.issue({
+      node: i,
+      author: event.author,
+      seq: event.seq,
+      id: event.id,
+      key: body.key,
+      kind: body.kind,
+      stamp: event.stamp,
+      issuedAtMs: now,
+      audienceBelow: this.nodes.length,
+      audience: this.memberIds.length
+    })
+    // The author now holds this version: older open writes of the key are visible here too.
+    this.history.observe(i, body.key, event, now)
+    if (record.tracked) {
+      for (const n of this.nodes) {
+        const v = n.replica?.get(body.key)
+        if (v !== undefined && compareVersion(v, record) >= 0) this.history.markSeen(record, n.index, now)
+      }
+    }
+    node.awaitAck(record, batch)
+    return record
+  }
+
+  put (i: number, key: string, size = 1): WriteRecord | undefined {
+    const digest = new Uint8Array(32)
+    digest[0] = size & 0xff
+    digest[1] = (size >> 8) & 0xff
+    return this.write(i, { kind: 'put', key, digest, size, props: {} })
+  }
+
+  del (i: number, key: string): WriteRecord | undefined {
+    return this.write(i, { kind: 'delete', key })
+  }
+
+  // ------------------------------------------------------------ faults
+
+  crash (i: number): void { this.node(i).crash(); this.refreshLinks([this.node(i)]) }
+  restart (i: number): void { this.node(i).restart(); this.refreshLinks([this.node(i)]) }
+  pause (i: number): void { this.node(i).pause() }
+  resume (i: number): void { this.node(i).resume(); this.refreshLinks([this.node(i)]) }
+
+  partition (p: Partition | undefined): void {
+    this.network.setPartition(p)
+    this.refreshLinks(this.nodes)
+  }
+
+  /** Cuts each listed group off from the others and from everyone unlisted. */
+  isolate (...groups: number[][]): void {
+    this.partition(groupsPartition(this.nodes.length, groups))
+  }
+
+  /** Packets from `from` to `to` vanish; the other direction and both ends' view of the link stay up. */
+  cutOneWay (from: number[], to: number[]): void { this.network.addOneWayCut(from, to) }
+
+  setLinkDown (a: number, b: number, down: boolean): void {
+    this.network.setLinkDown(a, b, down)
+    this.refreshLinks([this.node(a), this.node(b)])
+  }
+
+  /** Heals every network fault (partitions, cuts, flapped links). */
+  heal (): void {
+    this.network.healAll()
+    this.refreshLinks(this.nodes)
+  }
+
+  /** Brings every node back: restarts the crashed, resumes the paused. */
+  reviveAll (): void {
+    for (const n of this.nodes) {
+      if (n.status === 'down') n.restart()
+      else if (n.status === 'paused') n.resume()
+    }
+    this.refreshLinks(this.nodes)
+  }
+
+  /** A new, empty node joins, linked to random live members. Returns its index. */
+  join (): number {
+    const node = new SimNode(this.nodes.length, this.hooks)
+    const members = this.nodes.filter(n => n.status !== 'left').map(n => n.index)
+    const links = members.length <= FULL_MESH_MAX ? members : this.topology.sample(members.length, RANDOM_LINKS + 2).map(k => members[k] as number)
+    this.addNode(node)
+    for (const j of links) this.link(node.index, j)
+    this.updateMembers()
+    node.start()
+    this.refreshLinks([node])
+    return node.index
+  }
+
+  leave (i: number): void {
+    const node = this.node(i)
+    node.leave()
+    this.updateMembers()
+    this.refreshLinks([node])
+  }
+
+  // ------------------------------------------------------------ convergence
+
+  /** True when every live node has the same digest and nothing is held back for clock offset. */
+  agreed (): boolean {
+    let first: Uint8Array | undefined
+    for (const n of this.nodes) {
+      if (n.status !== 'up' || n.replica === undefined) continue
+      const d = n.replica.digest()
+      if (first === undefined) { first = d; continue }
+      for (let k = 0; k < d.length; k++) if (d[k] !== first[k]) return false
+    }
+    for (const n of this.nodes) if (n.status === 'up' && (n.replica?.stats().heldNow ?? 0) > 0) return false
+    return true
+  }
+
+  /**
+   * Runs until the live nodes agree and still agree `confirmMs` later, or
+   * `budgetMs` passes. Returns the virtual time agreement was first reached, or undefined.
+   */
+  settle (budgetMs: number, confirmMs: number, checkEveryMs = 10): number | undefined {
+    const deadline = this.now() + budgetMs
+    while (this.now() <= deadline) {
+      if (this.agreed()) {
+        const at = this.now()
+        this.runFor(confirmMs)
+        if (this.agreed()) return at
+        continue
+      }
+      this.runFor(checkEveryMs)
+    }
+    return undefined
+  }
+
+  /** Digest histogram of the live nodes (for the convergence chart). */
+  sample (): Sample {
+    const digests = new Map<string, number>()
+    let live = 0
+    for (const n of this.nodes) {
+      if (n.status !== 'up' || n.replica === undefined) continue
+      live++
+      const hex = toHex(n.replica.digest())
+      digests.set(hex, (digests.get(hex) ?? 0) + 1)
+    }
+    return { atMs: this.now(), live, digests, backlog: this.history.backlog() }
+  }
+
+  // ------------------------------------------------------------ checks
+
+  views (): NodeView[] {
+    return this.liveNodes().map(n => {
+      const r = n.replica
+      if (r === undefined) throw new Error(`assertion failed: live node ${n.id} has no replica`)
+      return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key) }
+    })
+  }
+
+  /** Every safety invariant on the current state. Call after settle(). */
+  check (): Violation[] {
+    const views = this.views()
+    const writes = this.history.writes
+    return [
+      ...checkConvergence(views, [...this.keys]),
+      ...capped(checkLostWrites(writes, views), MAX_VIOLATIONS_PER_CHECK),
+      ...capped(checkResurrection(writes, views), MAX_VIOLATIONS_PER_CHECK),
+      ...capped(checkIntegrity(this.history, [...this.keys], views), MAX_VIOLATIONS_PER_CHECK),
+      ...this.offsetMonitor.report()
+    ]
+  }
+
+  // ------------------------------------------------------------ wiring
+
+  private send (from: SimNode, to: string, message: SyncMessage): void {
+    const target = this.byId.get(to)
+    if (target === undefined) return
+    this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
+    this.network.send(from.index, target.index, message, messageSize(message))
+  }
+
+  private applied (node: SimNode, event: Event, local: boolean): void {
+    const now = this.now()
+    this.offsetMonitor.applied(node.id, event, local, node.clock.nowMs(), now)
+    // Local writes are recorded by write() once the history has their record.
+    if (!local) this.history.observe(node.index, event.body.key, event, now)
+  }
+
+  private addNode (node: SimNode): void {
+    this.nodes.push(node)
+    this.byId.set(node.id, node)
+  }
+
+  private updateMembers (): void {
+    this.memberIds = this.nodes.filter(n => n.status !== 'left').map(n => n.id)
+  }
+
+  private buildTopology (): void {
+    const n = this.nodes.length
+    if (n <= FULL_MESH_MAX) {
+      for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) this.link(a, b)
+      return
+    }
+    for (let a = 0; a < n; a++) {
+      this.link(a, (a + 1) % n)
+      for (let k = 0; k < RANDOM_LINKS; k++) {
+        const b = this.topology.int(n)
+        if (b !== a) this.link(a, b)
+      }
+    }
+    for (const node of this.nodes) node.neighbours.sort((x, y) => x - y)
+  }
+
+  private link (a: number, b: number): void {
+    const na = this.node(a)
+    const nb = this.node(b)
+    if (na.neighbours.includes(b)) return
+    na.neighbours.push(b)
+    nb.neighbours.push(a)
+  }
+
+  /** Brings every replica's view of its links in line with who is alive and what the network allows. */
+  private refreshLinks (changed: Iterable<SimNode>): void {
+    for (const a of changed) {
+      for (const j of a.neighbours) {
+        const b = this.node(j)
+        const want = a.alive() && b.alive() && this.network.connected(a.index, b.index)
+        this.setView(a, b, want)
+        this.setView(b, a, want)
+      }
+    }
+  }
+
+  /** A paused node learns of link changes when it resumes (resume refreshes its links). */
+  private setView (self: SimNode, peer: SimNode, up: boolean): void {
+    if (self.status !== 'up') return
+    if (up) self.peerUp(peer)
+    else self.peerDown(peer)
+  }
+}
+
+export function toHex (bytes: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, '0')
+  return s
+}

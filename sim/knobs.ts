@@ -1,0 +1,144 @@
+// Every knob of a run. The user sets a few (nodes, seed, scenario, writes,
+// rate, latency, duration); the scenario derives the rest — fault rates, the
+// fault timeline, disk and replica settings — from the seed alone, so
+// `--seed S` plus the same flags replays a run exactly. A run prints all of
+// them before anything else.
+
+import { MycelError } from '../protocol/errors.js'
+import type { ReplicaInit } from '../protocol/replica-api.js'
+import { formatMs } from './duration.js'
+import { MAX_DURATION_MS, MAX_NODES, MAX_WRITES } from './limits.js'
+import type { NetworkKnobs } from './network.js'
+import type { Partition } from './partitions.js'
+
+export const SCENARIOS = ['steady', 'partition-heal', 'churn', 'clock-skew', 'chaos'] as const
+export type ScenarioName = typeof SCENARIOS[number]
+
+/** What the user chose; everything not given is derived. */
+export interface SimOptions {
+  seed: number
+  nodes?: number
+  scenario?: ScenarioName
+  writes?: number
+  ratePerSec?: number
+  latencyMs?: number
+  durationMs?: number
+}
+
+export const DEFAULTS = {
+  nodes: 5,
+  scenario: 'steady' as ScenarioName,
+  ratePerSec: 100,
+  durationMs: 10_000,
+  latencyMs: 50
+}
+
+export type Fault =
+  | { atMs: number, kind: 'partition', partition: Partition }
+  | { atMs: number, kind: 'heal' }
+  | { atMs: number, kind: 'crash' | 'restart' | 'pause' | 'resume' | 'leave', node: number }
+  | { atMs: number, kind: 'join' }
+  | { atMs: number, kind: 'clock-set' | 'clock-jump', node: number, ms: number }
+  | { atMs: number, kind: 'clock-drift', node: number, ppm: number }
+  | { atMs: number, kind: 'link-down' | 'link-up', a: number, b: number }
+  | { atMs: number, kind: 'cut-one-way', from: number[], to: number[] }
+  | { atMs: number, kind: 'cut-clear' }
+
+export interface Knobs {
+  seed: number
+  scenario: ScenarioName
+  nodes: number
+  writes: number
+  ratePerSec: number
+  /** Length of the safety phase (faults and writes); the liveness phase follows. */
+  durationMs: number
+  /** Size of the key space writers share; small enough that writes overlap. */
+  keys: number
+  /** Fraction of writes that are deletes. */
+  deleteRatio: number
+  network: NetworkKnobs
+  fsyncMs: [number, number]
+  replica: Required<Pick<ReplicaInit, 'maxClockOffsetMs' | 'antiEntropyIntervalMs' | 'pushDelayMs' | 'pushFanout'>>
+  collectTombstones: boolean
+  maxJoins: number
+  faults: Fault[]
+}
+
+/** Validates the user's options and fills in writes/rate/duration from each other. */
+export function resolveOptions (o: SimOptions): Required<SimOptions> {
+  const nodes = o.nodes ?? DEFAULTS.nodes
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw MycelError.usage(`--nodes must be an integer in [1, ${MAX_NODES}]`)
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw MycelError.usage('--seed must be a non-negative integer')
+  let { writes, ratePerSec, durationMs } = o
+  if (ratePerSec !== undefined && !(ratePerSec > 0 && ratePerSec <= 1e6)) throw MycelError.usage('--rate must be in (0, 1000000]')
+  if (writes !== undefined && (!Number.isInteger(writes) || writes < 0 || writes > MAX_WRITES)) throw MycelError.usage(`--writes must be an integer in [0, ${MAX_WRITES}]`)
+  if (durationMs !== undefined && (!(durationMs > 0) || durationMs > MAX_DURATION_MS)) throw MycelError.usage(`--duration must be in (0, ${formatMs(MAX_DURATION_MS)}]`)
+  // Any two of writes, rate and duration fix the third; defaults fill the rest.
+  if (writes !== undefined && ratePerSec !== undefined && durationMs === undefined) durationMs = Math.ceil(writes / ratePerSec * 1000)
+  durationMs ??= DEFAULTS.durationMs
+  if (writes !== undefined && ratePerSec === undefined) ratePerSec = writes === 0 ? DEFAULTS.ratePerSec : writes / (durationMs / 1000)
+  ratePerSec ??= DEFAULTS.ratePerSec
+  writes ??= Math.round(ratePerSec * durationMs / 1000)
+  if (writes > MAX_WRITES) throw MycelError.usage(`that is ${writes} writes, over the limit of ${MAX_WRITES}`)
+  const latencyMs = o.latencyMs ?? DEFAULTS.latencyMs
+  if (!(latencyMs >= 0 && latencyMs <= 60_000)) throw MycelError.usage('--latency must be in [0, 60s]')
+  const scenario = o.scenario ?? DEFAULTS.scenario
+  if (!SCENARIOS.includes(scenario)) throw MycelError.usage(`unknown scenario '${String(scenario)}' (one of ${SCENARIOS.join(', ')})`)
+  return { seed: o.seed, nodes, scenario, writes, ratePerSec, durationMs, latencyMs }
+}
+
+/** The command line that reruns these options exactly. */
+export function replayCommand (o: Required<SimOptions>): string {
+  const rate = Number.isInteger(o.ratePerSec) ? String(o.ratePerSec) : o.ratePerSec.toFixed(3)
+  return `mycel sim --seed ${o.seed} --scenario ${o.scenario} --nodes ${o.nodes} --writes ${o.writes} --rate ${rate} --latency ${o.latencyMs}ms --duration ${o.durationMs}ms`
+}
+
+export function describeFault (f: Fault): string {
+  const t = `${formatMs(f.atMs).padStart(7)}  `
+  switch (f.kind) {
+    case 'partition': return `${t}partition ${f.partition.summary}`
+    case 'heal': return `${t}heal partition`
+    case 'cut-clear': return `${t}one-way cuts end`
+    case 'join': return `${t}join (a new empty node)`
+    case 'clock-set': return `${t}clock n${f.node} set to ${signed(f.ms)}ms`
+    case 'clock-jump': return `${t}clock n${f.node} jumps ${signed(f.ms)}ms`
+    case 'clock-drift': return `${t}clock n${f.node} drifts ${signed(f.ppm)}ppm`
+    case 'link-down': case 'link-up': return `${t}${f.kind} n${f.a}-n${f.b}`
+    case 'cut-one-way': return `${t}one-way cut ${list(f.from)} -> ${list(f.to)}`
+    case 'leave': return `${t}leave n${f.node} (stops taking writes; departs once a peer's version vector covers it)`
+    default: return `${t}${f.kind} n${f.node}`
+  }
+}
+
+function signed (n: number): string {
+  return n >= 0 ? `+${Math.round(n)}` : String(Math.round(n))
+}
+
+function list (ids: number[]): string {
+  const shown = ids.slice(0, 6).map(i => `n${i}`).join(',')
+  return `[${shown}${ids.length > 6 ? `,…${ids.length} nodes` : ''}]`
+}
+
+/** The knob printout: seed and every knob, one per line, then the fault timeline. */
+export function describeKnobs (k: Knobs, maxFaultLines = 40): string[] {
+  const n = k.network
+  const lines = [
+    `seed ${k.seed}  scenario ${k.scenario}  nodes ${k.nodes}`,
+    `workload   ${k.writes} writes at ${round(k.ratePerSec)}/s over ${formatMs(k.durationMs)}; ${k.keys} keys; ${pct(k.deleteRatio)} deletes`,
+    `network    latency ${formatMs(n.latencyMs)} ${n.latencyDist} ±${pct(n.jitter)} (links ±${pct(n.linkSpread)}); loss ${pct(n.lossRate)}; dup ${pct(n.duplicateRate)}; reorder ${pct(n.reorderRate)}; capacity ${n.capacityBytesPerSec === 0 ? 'unlimited' : `${Math.round(n.capacityBytesPerSec / 1024)} KiB/s`}`,
+    `disk       fsync ${k.fsyncMs[0]}-${k.fsyncMs[1]}ms`,
+    `replica    maxClockOffset ${formatMs(k.replica.maxClockOffsetMs)}; antiEntropy every ${formatMs(k.replica.antiEntropyIntervalMs)}; push delay ${k.replica.pushDelayMs}ms, fanout ${k.replica.pushFanout}; tombstone collection ${k.collectTombstones ? 'on' : 'off'}`,
+    `faults     ${k.faults.length === 0 ? 'none' : `${k.faults.length}:`}`
+  ]
+  for (const f of k.faults.slice(0, maxFaultLines)) lines.push(`  ${describeFault(f)}`)
+  if (k.faults.length > maxFaultLines) lines.push(`  … and ${k.faults.length - maxFaultLines} more`)
+  return lines
+}
+
+function pct (x: number): string {
+  return `${round(x * 100)}%`
+}
+
+function round (x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(x < 1 ? 2 : 1)
+}
