@@ -52,7 +52,7 @@ async function joinAndMeasure (a: Node, step: Step, say: (l: string) => void): P
     const doneAt = performance.now()
     const seconds = (doneAt - spawnedAt) / 1000
     say(`  joiner caught up on ${total} keys in ${seconds.toFixed(2)} s (ready after ${((readyAt - spawnedAt) / 1000).toFixed(2)} s)`)
-    const note = `${total} keys (${step.keys} publishes + system keys)`
+    const note = `${total} keys`
     const rss = Math.max(await peakRssMib(a), await peakRssMib(b))
     return [
       result(`catchup-${step.label}-s`, seconds, 's', { note: `${note}; process spawn included` }),

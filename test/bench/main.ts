@@ -50,7 +50,11 @@ for (const bench of BENCHMARKS.filter(b => only === undefined || only.includes(b
   say(`   (${((performance.now() - t) / 1000).toFixed(1)} s)`)
 }
 
-const command = `npm run bench --${quick ? ' --quick' : ''}${only === undefined ? '' : ` --only ${only.join(',')}`}`
+for (const r of results) {
+  const met = meets(r, results)
+  if (met !== undefined) r.met = met
+}
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`
 const table = tableOf(results)
 if (json) {
@@ -66,8 +70,17 @@ if (record) {
 process.exitCode = failed ? 1 : 0
 
 function tableOf (rs: BenchResult[]): string {
-  const rows = rs.map(r => [r.name, r.value === null ? 'skipped' : String(r.value), r.unit, r.target ?? '', r.skipped ?? r.note ?? ''])
+  const rows = rs.map(r => [r.name, r.value === null ? 'skipped' : String(r.value), r.unit, r.target === undefined ? '' : `${r.target}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗ missed'}`, r.skipped ?? r.note ?? ''])
   const head = ['name', 'value', 'unit', 'target', 'note']
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n'
+}
+
+/** Whether a result meets its target (`>= 0.8`, `<= 1.05`, `>= other-name`); undefined when it cannot tell. */
+function meets (r: BenchResult, all: BenchResult[]): boolean | undefined {
+  const m = /^(>=|<=) (\S+)$/.exec(r.target ?? '')
+  if (m === null || r.value === null) return undefined
+  const bound = Number.isFinite(Number(m[2])) ? Number(m[2]) : all.find(o => o.name === m[2])?.value
+  if (bound === undefined || bound === null) return undefined
+  return m[1] === '>=' ? r.value >= bound : r.value <= bound
 }

@@ -10,6 +10,8 @@ export interface BenchResult {
   unit: string
   /** The target, e.g. '>= 0.8', when it sets one. */
   target?: string
+  /** Whether the value meets the target (set by the harness when both are known). */
+  met?: boolean
   /** Why there is no value. */
   skipped?: string
   /** Parameters behind the figure (sizes, requests in flight). */
