@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { Node, until } from '../integration/harness.js'
-import { joinArgs } from '../chaos/join.js'
+import { joinArgsVia } from '../chaos/join.js'
 
 /** A bench daemon: logs at warn (logging every event would measure the logger). */
 export async function startNode (args: string[] = []): Promise<Node> {
@@ -14,10 +14,10 @@ export async function startNode (args: string[] = []): Promise<Node> {
 }
 
 export async function joinNode (inviter: Node): Promise<{ node: Node, spawnedAt: number }> {
-  const token = await inviter.invite()
+  const args = await joinArgsVia(inviter)
   const node = await Node.create({ logLevel: 'warn' })
   const spawnedAt = performance.now()
-  await node.start(joinArgs(token), 60_000)
+  await node.start(args, 60_000)
   return { node, spawnedAt }
 }
 

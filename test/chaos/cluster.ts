@@ -12,7 +12,7 @@ import { createServer } from 'node:net'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Node } from '../integration/harness.js'
-import { joinArgs } from './join.js'
+import { joinArgsVia } from './join.js'
 import { ANTI_ENTROPY_MS, START_TIMEOUT_MS } from './limits.js'
 
 export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'
@@ -59,9 +59,8 @@ export class ChaosCluster {
     const [first, ...rest] = this.nodes as [ChaosNode, ...ChaosNode[]]
     first.peerId = (await first.node.start([], START_TIMEOUT_MS)).peerId
     first.up = true
-    const token = await first.node.invite()
     await Promise.all(rest.map(async n => {
-      n.peerId = (await n.node.start(joinArgs(token), START_TIMEOUT_MS)).peerId
+      n.peerId = (await n.node.start(await joinArgsVia(first.node), START_TIMEOUT_MS)).peerId
       n.up = true
     }))
   }

@@ -145,12 +145,12 @@ async function faultLoop (cluster: ChaosCluster, workload: Workload, rng: Prng, 
   }
 }
 
-/** Polls `cond` every millisecond or so until it holds or `ms` pass; whether it held. */
+/** Polls `cond` every 2 ms until it holds or `ms` pass; whether it held. */
 async function pollFor (cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms
   while (!cond()) {
     if (Date.now() >= deadline) return false
-    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setTimeout(resolve, 2))
   }
   return true
 }
