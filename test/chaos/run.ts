@@ -104,6 +104,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
 
 /** Seeded faults until the deadline; at most MAX_DOWN nodes down at once. */
 async function faultLoop (cluster: ChaosCluster, workload: Workload, rng: Prng, counts: Counts, deadline: number, say: (l: string) => void): Promise<void> {
+  let step = 0
   while (true) {
     const pause = rng.range(FAULT_MIN_MS, FAULT_MAX_MS)
     if (Date.now() + pause >= deadline) break
@@ -118,7 +119,9 @@ async function faultLoop (cluster: ChaosCluster, workload: Workload, rng: Prng, 
       say(`restart ${n.index}`)
       continue
     }
-    const f = rng.float()
+    // The first two steps are a kill and a cut, so even a short run has both; then the mix below.
+    const f = step === 0 ? 0 : step === 1 ? 0.45 : rng.float()
+    step++
     if (f < 0.3) {
       const n = rng.pick(up)
       // Aim the kill at a moment with a write in flight there (bounded wait), so unacknowledged writes occur.
