@@ -40,12 +40,17 @@ export interface ChaosReport {
   unknown: number
   failed: number
   fetches: number
+  /** Fetch steps that found a key published on another node (counted until blob transfer lands). */
+  fetchesSkipped: number
   blobsChecked: number
   keysFinal: number
   convergedAfterHealMs: number | null
   wallMs: number
   dirs?: string[]
 }
+
+/** A harness error (e.g. a daemon's log tail) kept in a violation. */
+const MAX_ERROR_CHARS = 4000
 
 interface Counts { kills: number, restarts: number, cuts: number, heals: number }
 
@@ -56,26 +61,36 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
   const violations = new Violations()
   const counts: Counts = { kills: 0, restarts: 0, cuts: 0, heals: 0 }
   const cluster = await ChaosCluster.create(CHAOS_NODES)
+  const workload = new Workload(cluster, new Prng(options.seed ^ 0x5eed), violations, options.seed)
   let report: ChaosReport | undefined
+  let convergedAfterHealMs: number | null = null
+  let entries: FinalEntry[] = []
+  let blobsChecked = 0
   try {
-    await cluster.start()
-    const faultsFrom = Date.now()
-    say(`started ${CHAOS_NODES} daemons in ${faultsFrom - started} ms`)
-    const workload = new Workload(cluster, new Prng(options.seed ^ 0x5eed), violations, options.seed)
-    const working = workload.run()
-    await faultLoop(cluster, workload, rng, counts, faultsFrom + options.durationMs, say)
-    workload.stop()
-    await working
-
-    await cluster.healAll()
-    for (const n of cluster.down()) { await cluster.restart(n); counts.restarts++ }
-    const healedAt = Date.now()
-    say(`healed; waiting for convergence (≤ ${QUIET_TIMEOUT_MS / 1000} s)`)
-    const final = await converge(cluster.nodes, violations)
-    const convergedAfterHealMs = final === undefined ? null : Date.now() - healedAt
-    const entries = final ?? await listKeys(cluster.nodes[0]!)
-    checkHistory(entries, workload.writes, violations)
-    const blobsChecked = await checkBlobs(cluster.nodes, entries, violations)
+    try {
+      await cluster.start()
+      const faultsFrom = Date.now()
+      say(`started ${CHAOS_NODES} daemons in ${faultsFrom - started} ms`)
+      const working = workload.run()
+      try {
+        await faultLoop(cluster, workload, rng, counts, faultsFrom + options.durationMs, say)
+      } finally {
+        workload.stop()
+        await working
+      }
+      await cluster.healAll()
+      for (const n of cluster.down()) { await cluster.restart(n); counts.restarts++ }
+      const healedAt = Date.now()
+      say(`healed; waiting for convergence (≤ ${QUIET_TIMEOUT_MS / 1000} s)`)
+      const final = await converge(cluster.nodes, violations)
+      if (final !== undefined) convergedAfterHealMs = Date.now() - healedAt
+      entries = final ?? await listKeys(cluster.nodes[0]!)
+      checkHistory(entries, workload.writes, violations)
+      blobsChecked = await checkBlobs(cluster.nodes, entries, violations)
+    } catch (err) {
+      // A daemon that does not come back after SIGKILL (or any harness step failing) is a finding, not a crash.
+      violations.add('run', String((err as Error).message ?? err).slice(0, MAX_ERROR_CHARS))
+    }
     const w = workload.writes
     report = {
       seed: options.seed,
@@ -89,6 +104,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       unknown: w.filter(x => x.outcome === 'unknown').length,
       failed: w.filter(x => x.outcome === 'failed').length,
       fetches: workload.fetches,
+      fetchesSkipped: workload.fetchesRemoteSkipped,
       blobsChecked,
       keysFinal: entries.filter(e => e.key.startsWith('k/')).length,
       convergedAfterHealMs,
