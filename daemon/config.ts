@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
+import { parseWebhooks, type WebhookConfig } from './webhooks.js'
 
 export interface DaemonConfig {
   /** libp2p listen multiaddrs. Default one TCP port on every interface. */
@@ -23,6 +24,8 @@ export interface DaemonConfig {
   antiEntropyIntervalMs: number
   /** Largest blob one publish accepts. Default 64 GiB. */
   maxBlobBytes: number
+  /** POST a JSON body per event to each (docs/visibility.md). Default none. */
+  webhooks: WebhookConfig[]
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -34,7 +37,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   apiPort: 0,
   maxPeers: 8,
   antiEntropyIntervalMs: 1000,
-  maxBlobBytes: DEFAULT_MAX_BLOB_BYTES
+  maxBlobBytes: DEFAULT_MAX_BLOB_BYTES,
+  webhooks: []
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -96,6 +100,9 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'maxBlobBytes':
         if (!isInt(value, 0, Number.MAX_SAFE_INTEGER)) throw bad('a non-negative integer')
         out.maxBlobBytes = value
+        break
+      case 'webhooks':
+        out.webhooks = parseWebhooks(value, where)
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

@@ -38,6 +38,8 @@ import { CommitQueue } from './store/commit-queue.js'
 import { LevelStore } from './store/level-store.js'
 import { Ticker } from './ticker.js'
 import { LinkFaults } from './link-faults.js'
+import { VisibilityHub } from './visibility/hub.js'
+import { StatusPage, visibilityRoute } from './visibility/routes.js'
 
 export interface DaemonInit {
   dir: string
@@ -83,6 +85,7 @@ export class Daemon {
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private faults: LinkFaults | undefined
+  private vis: VisibilityHub | undefined
   private stopping: Promise<void> | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
@@ -109,6 +112,9 @@ export class Daemon {
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
 
     const core = this.buildCore(peerId, privateKey, store, snapshot, log)
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica: core.replica, mesh: () => this.mesh, blobs })
+    this.vis = vis
+    vis.start()
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
     if (invite !== undefined) await this.joinVia(mesh, invite, log)
     core.ticker.start()
@@ -121,7 +127,12 @@ export class Daemon {
       mesh,
       poke: () => { core.ticker.poke() }
     })
-    const api = new ApiServer({ dir, port: config.apiPort }, { api: node, log })
+    const page = new StatusPage()
+    const api = new ApiServer({ dir, port: config.apiPort }, {
+      api: node,
+      log,
+      extra: { publicRoute: async (req, res) => await page.serve(req, res), route: async (req, res) => await visibilityRoute(vis, req, res) }
+    })
     await api.start()
     this.api = api
     apiUrl = api.url
@@ -159,6 +170,7 @@ export class Daemon {
         applied: (event, _prev, local) => {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
+          this.vis?.applied(event, local)
         },
         rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
       }
@@ -177,6 +189,7 @@ export class Daemon {
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
+        this.vis?.note(from, msg)
         replica.receive(from, msg)
         ticker.poke()
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
@@ -223,6 +236,7 @@ export class Daemon {
 
   private async doStop (): Promise<void> {
     const steps: Array<[string, () => Promise<void> | void]> = [
+      ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop(); this.faults?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],

@@ -7,15 +7,54 @@
 import type { AuthorLog } from './author-log.js'
 import type { EventsMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
 
+/** One author's range the peer lacks: (from, to]. */
+export type Need = [author: string, from: number, to: number]
+
 export interface ResponseInit {
   log: AuthorLog
-  /** Our coverage per author, already capped for what we may serve. */
-  ours: VersionVectorEntries
-  /** Our own id: our events above `ours` are not durable yet and are never offered. */
-  self: string
-  theirs: Map<string, number>
+  /** Ranges the peer lacks, from diffVectors. */
+  needs: Need[]
+  /** Events held above a gap, per author, and the peer's coverage of that author. */
+  pending: Array<[author: string, above: number]>
   maxBatchBytes: number
   maxBatches: number
+}
+
+export interface VectorDiff {
+  needs: Need[]
+  /** Events the peer has that we lack / we have that it lacks (summed over authors). */
+  ahead: number
+  behind: number
+  /** The peer's coverage of the authors in `pendingOf` (for offering events above a gap). */
+  theirsPending: Map<string, number>
+}
+
+/**
+ * One pass over the peer's vector: what it lacks, and the lag both ways. Our
+ * side is read through `served` (our coverage as we may serve it); no map of
+ * the peer's vector is built, because a federation can have many authors and
+ * this runs on every anti-entropy exchange.
+ */
+export function diffVectors (theirs: VersionVectorEntries, ours: VersionVectorEntries, served: (author: string) => number, pendingOf: (author: string) => boolean): VectorDiff {
+  const needs: Need[] = []
+  const theirsPending = new Map<string, number>()
+  let ahead = 0
+  let behind = 0
+  let matched = 0
+  for (const [author, seq] of theirs) {
+    const mine = served(author)
+    if (mine > 0) matched++
+    if (mine > seq) { needs.push([author, seq, mine]); behind += mine - seq } else ahead += seq - mine
+    if (pendingOf(author)) theirsPending.set(author, seq)
+  }
+  if (matched < ours.length) {
+    // Authors the peer did not mention at all (rare: someone new); it lacks all of theirs.
+    const mentioned = new Set(theirs.map(([a]) => a))
+    for (const [author, seq] of ours) {
+      if (seq > 0 && !mentioned.has(author)) { needs.push([author, 0, seq]); behind += seq }
+    }
+  }
+  return { needs, ahead, behind, theirsPending }
 }
 
 /** Fixed per-event and per-entry allowances for CBOR framing. */
@@ -34,9 +73,7 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
     return batches.length < init.maxBatches
   }
 
-  for (const [author, to] of init.ours) {
-    const from = init.theirs.get(author) ?? 0
-    if (to <= from) continue
+  for (const [author, from, to] of init.needs) {
     let segFrom = from
     for (const e of init.log.range(author, from, to)) {
       const size = e.bytes.length + EVENT_OVERHEAD
@@ -63,10 +100,7 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
   // Events we hold above a gap in their author's sequence (received by push):
   // offered without any vouch, so that they spread even if their author is gone
   // for good and nobody can ever close the gap. (Found by the simulator.)
-  const covered = new Map(init.ours)
-  for (const author of init.log.authors()) {
-    if (author === init.self) continue
-    const above = Math.max(covered.get(author) ?? 0, init.theirs.get(author) ?? 0)
+  for (const [author, above] of init.pending) {
     for (const e of init.log.range(author, above, Number.MAX_SAFE_INTEGER)) {
       const size = e.bytes.length + EVENT_OVERHEAD
       if (bytes + size > init.maxBatchBytes && current.events.length > 0 && !close()) {

@@ -31,13 +31,15 @@ class AuthorEntries {
     }
   }
 
-  * after (seq: number, through: number): Generator<Event> {
+  after (seq: number, through: number): Event[] {
+    const out: Event[] = []
     for (let i = lowerBound(this.seqs, seq + 1); i < this.seqs.length; i++) {
       const s = this.seqs[i]
-      if (s > through) return
+      if (s > through) break
       const e = this.bySeq.get(s)
-      if (e !== undefined) yield e
+      if (e !== undefined) out.push(e)
     }
+    return out
   }
 }
 
@@ -59,13 +61,10 @@ export class AuthorLog {
   }
 
   /** Events of `author` with from < seq ≤ through, ascending. */
-  range (author: string, from: number, through: number): Generator<Event> {
-    const entries = this.authors_.get(author)
-    return entries === undefined ? emptyGen() : entries.after(from, through)
+  range (author: string, from: number, through: number): Event[] {
+    return this.authors_.get(author)?.after(from, through) ?? []
   }
 }
-
-function * emptyGen (): Generator<Event> {}
 
 function lowerBound (arr: number[], x: number): number {
   let lo = 0

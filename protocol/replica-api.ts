@@ -18,8 +18,12 @@ export interface ReplicaInit {
   antiEntropyIntervalMs?: number
   /** How long new events wait to be pushed together. Default 10 ms. */
   pushDelayMs?: number
-  /** Peers each push goes to. Default 32 (small federations: every peer, in one hop). */
+  /** Peers a new event of our own is pushed to. Default 32 (small federations: every peer, in one hop). */
   pushFanout?: number
+  /** Peers a relayed push goes on to, when the mesh is larger than our connections. Default 2. */
+  relayFanout?: number
+  /** Hops a push may travel beyond the origin's peers, when the mesh is larger than our connections. Default 2. */
+  pushTtl?: number
   /** Largest encoded size of one events/push message. Default 1 MiB. */
   maxBatchBytes?: number
   /** Most events held back for clock offset at once; beyond, the newest are dropped (anti-entropy re-delivers). Default 10 000. */
@@ -30,6 +34,12 @@ export interface ReplicaInit {
    * until stable. Absent: an open mesh (the simulator's default).
    */
   genesis?: Genesis
+  /**
+   * Keep each connected peer's last reported version vector (for `peerStatus().vv`).
+   * Default true; a simulator of a thousand nodes turns it off to save memory
+   * (lag figures are kept either way).
+   */
+  keepPeerVersionVectors?: boolean
 }
 
 /** Everything the core writes, to be made durable atomically and in order. */
@@ -80,6 +90,12 @@ export interface ReplicaComponents {
    * before it may be collected. Absent ⇒ tombstones are kept forever.
    */
   members?: () => string[]
+  /**
+   * How many other members the federation has (connected or not). When it
+   * exceeds our connected peers, one hop of push cannot reach everyone and
+   * pushes are relayed. Default: members() - 1, else the connected count (no relaying).
+   */
+  peerCount?: () => number
 }
 
 export interface ReplicaObserver {
@@ -146,6 +162,6 @@ export interface ReplicaApi {
   /** Peers currently up (peerUp without peerDown). */
   connectedPeers(): string[]
   /** A connected peer's last reported coverage (from its vv messages) and last sync time (monotonic ms). */
-  peerStatus(peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined
+  peerStatus(peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined
   stats(): ReplicaStats
 }

@@ -17,7 +17,7 @@
 // persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
 
-import { buildResponse } from './anti-entropy.js'
+import { buildResponse, diffVectors } from './anti-entropy.js'
 import { AuthorLog } from './author-log.js'
 import { equalBytes, signEvent, signingBytes } from './codec.js'
 import { MycelError } from './errors.js'
@@ -38,17 +38,23 @@ export const REPLICA_DEFAULTS = {
   antiEntropyIntervalMs: 1000,
   pushDelayMs: 10,
   pushFanout: 32,
-  pushTtl: 3,
+  relayFanout: 2,
+  pushTtl: 2,
   maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
   maxHeldEvents: 10_000,
-  ackEveryRounds: 5
+  ackEveryRounds: 5,
+  keepPeerVersionVectors: true
 }
 
 interface PeerView {
-  /** The peer's coverage as it last told us (from its vv messages). */
+  /** The peer's coverage as it last told us (kept only with keepPeerVersionVectors). */
   vv?: VersionVectorEntries
+  /** Events it had that we lacked / we had that it lacked, at its last report. */
+  ahead?: number
+  behind?: number
   lastSyncMs?: number
 }
+
 
 interface Pending {
   n: number
@@ -83,6 +89,7 @@ export class Replica implements ReplicaApi {
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
   private rounds = 0
+  private served: { key: string, entries: VersionVectorEntries } | undefined
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -172,18 +179,25 @@ export class Replica implements ReplicaApi {
         return
       case 'vv': {
         const view = this.peer(from)
-        view.vv = m.vv
+        if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
+        const served = this.servedVV()
+        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), a => this.vv.isPending(a))
+        view.ahead = diff.ahead
+        view.behind = diff.behind
         view.lastSyncMs = now
+        const pending: Array<[string, number]> = []
+        for (const a of this.vv.pendingAuthors()) {
+          if (a !== this.id) pending.push([a, Math.max(this.vv.covered(a), diff.theirsPending.get(a) ?? 0)])
+        }
         const batches = buildResponse({
           log: this.log,
-          ours: this.servedVV(),
-          self: this.id,
-          theirs: new Map(m.vv),
+          needs: diff.needs,
+          pending,
           maxBatchBytes: this.cfg.maxBatchBytes,
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
         })
         for (const b of batches) this.send(from, b)
-        if (m.reply) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        if (m.reply) this.send(from, { type: 'vv', vv: served, reply: false })
         return
       }
       case 'events': {
@@ -309,7 +323,7 @@ export class Replica implements ReplicaApi {
         next.invalidated.push(...r.invalidated)
       }
       for (const peer of changed) {
-        for (const ev of [...this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)]) {
+        for (const ev of this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)) {
           if (ev.body.kind === 'member' || ev.body.kind === 'revoke') continue // judged by the fold above
           if (!this.membership.authorize(ev).ok) { this.discard(ev); this.counters.invalidated++ }
         }
@@ -418,19 +432,26 @@ export class Replica implements ReplicaApi {
     const items = this.pushes.take()
     const connected = [...this.peers.keys()]
     if (items.length === 0 || connected.length === 0) return
-    const targets = sample(connected, this.cfg.pushFanout, n => this.c.random.int(n))
-    // ttl -1 marks our own events: relays go further only when one hop cannot reach every peer.
-    const originTtl = connected.length > this.cfg.pushFanout ? this.cfg.pushTtl : 0
-    const byTtl = new Map<number, QueuedPush[]>()
+    // ttl -1 marks our own events. They go to pushFanout peers; in a mesh larger
+    // than our connections they also carry a ttl, and each relay passes what was
+    // new to it on to relayFanout peers — an epidemic with duplicate suppression.
+    const others = this.c.peerCount?.() ?? (this.c.members?.().length ?? this.membership?.members().length ?? 0) - 1
+    const sparse = others > connected.length || connected.length > this.cfg.pushFanout
+    const groups = new Map<number, QueuedPush[]>()
     for (const item of items) {
-      const ttl = item.ttl < 0 ? originTtl : item.ttl
-      let group = byTtl.get(ttl)
-      if (group === undefined) { group = []; byTtl.set(ttl, group) }
-      group.push(item)
+      const ttl = item.ttl < 0 ? (sparse ? this.cfg.pushTtl : 0) : item.ttl
+      const key = item.ttl < 0 ? -1 - ttl : ttl // own events and relays go to different fanouts
+      let group = groups.get(key)
+      if (group === undefined) { group = []; groups.set(key, group) }
+      group.push({ ...item, ttl })
     }
-    for (const [ttl, group] of byTtl) {
+    for (const [key, group] of groups) {
+      const own = key < 0
+      const ttl = group[0].ttl
+      const targets = sample(connected, own ? this.cfg.pushFanout : this.cfg.relayFanout, n => this.c.random.int(n))
       for (const target of targets) {
         const events = group.filter(i => i.from !== target).map(i => i.event)
+        if (events.length === 0) continue
         for (const chunk of chunkByBytes(events, this.cfg.maxBatchBytes)) this.send(target, { type: 'push', events: chunk, ttl })
       }
     }
@@ -443,10 +464,17 @@ export class Replica implements ReplicaApi {
     this.c.send(to, message)
   }
 
-  /** Our coverage as we may serve it: own events count only once durable. */
+  /** Our coverage as we may serve it: own events count only once durable. Cached between changes. */
   private servedVV (): VersionVectorEntries {
-    const entries = this.vv.entries()
-    return entries.map(([a, s]) => (a === this.id ? [a, Math.min(s, this.durableSelfSeq)] : [a, s]))
+    const key = `${this.vv.version}:${this.durableSelfSeq}`
+    if (this.served?.key !== key) {
+      const own = this.vv.covered(this.id)
+      const entries = own <= this.durableSelfSeq
+        ? this.vv.entries()
+        : this.vv.entries().map(([a, s]): [string, number] => (a === this.id ? [a, this.durableSelfSeq] : [a, s]))
+      this.served = { key, entries }
+    }
+    return this.served.entries
   }
 
   private flush (): void {
@@ -478,8 +506,8 @@ export class Replica implements ReplicaApi {
   highWater (): bigint { return this.clock.highWater() }
   connectedPeers (): string[] { return [...this.peers.keys()] }
 
-  /** What we know of a connected peer: its last reported coverage and when we last synced. */
-  peerStatus (peer: string): { vv?: VersionVectorEntries, lastSyncMs?: number } | undefined {
+  /** What we know of a connected peer: lag at its last report, its coverage (if kept), last sync. */
+  peerStatus (peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined {
     return this.peers.get(peer)
   }
 

@@ -61,11 +61,10 @@ export class LwwState {
       return { won: true, stored: true, dropped: [] }
     }
     const winner = versions[0]
-    let i = 0
-    while (i < versions.length && compareVersions(versions[i], event) > 0) i++
-    if (i < versions.length && compareVersions(versions[i], event) === 0) return { won: false, other: winner, stored: false, dropped: [] }
     if (!this.retain) {
-      if (i > 0) return { won: false, other: winner, stored: false, dropped: [] }
+      // The common case (no federation): one version per key, one comparison.
+      const order = compareVersions(event, winner)
+      if (order <= 0) return { won: false, other: winner, stored: false, dropped: [] }
       versions[0] = event
       this.release(winner)
       this.hold(event)
@@ -73,6 +72,9 @@ export class LwwState {
       this.countWinner(event, +1)
       return { won: true, other: winner, stored: true, dropped: [winner] }
     }
+    let i = 0
+    while (i < versions.length && compareVersions(versions[i], event) > 0) i++
+    if (i < versions.length && compareVersions(versions[i], event) === 0) return { won: false, other: winner, stored: false, dropped: [] }
     versions.splice(i, 0, event)
     this.hold(event)
     if (i > 0) return { won: false, other: winner, stored: true, dropped: [] }

@@ -10,6 +10,10 @@ import type { VersionVectorEntries } from './messages.js'
 export class VersionVector {
   private readonly marks = new Map<string, number>()
   private readonly pending = new Map<string, Set<number>>()
+  /** entries() is asked for on every anti-entropy message; rebuild it only after a change. */
+  private cached: VersionVectorEntries | undefined
+  /** Bumped on every change of a mark, so callers can cache what they derive from it. */
+  version = 0
 
   constructor (entries: VersionVectorEntries = []) {
     for (const [author, seq] of entries) this.marks.set(author, seq)
@@ -32,7 +36,7 @@ export class VersionVector {
     const mark = this.covered(author)
     if (seq <= mark) return true
     if (seq === mark + 1) {
-      this.marks.set(author, seq)
+      this.setMark(author, seq)
       changed.add(author)
       this.drain(author, changed)
       return true
@@ -48,7 +52,7 @@ export class VersionVector {
   advance (author: string, from: number, to: number, changed: Set<string>): void {
     const mark = this.covered(author)
     if (mark < from || to <= mark) return
-    this.marks.set(author, to)
+    this.setMark(author, to)
     changed.add(author)
     const set = this.pending.get(author)
     if (set !== undefined) for (const s of set) if (s <= to) set.delete(s)
@@ -60,12 +64,34 @@ export class VersionVector {
     this.add(author, seq, new Set())
   }
 
+  /** The marks as entries; the array is shared and must not be modified. */
   entries (): VersionVectorEntries {
-    return [...this.marks]
+    this.cached ??= [...this.marks]
+    return this.cached
+  }
+
+  isPending (author: string): boolean {
+    return this.pending.has(author)
+  }
+
+  /** Authors with events held above a gap in their sequence. */
+  pendingAuthors (): IterableIterator<string> {
+    return this.pending.keys()
+  }
+
+  private setMark (author: string, seq: number): void {
+    this.marks.set(author, seq)
+    this.cached = undefined
+    this.version++
   }
 
   entry (author: string): [string, number] {
     return [author, this.covered(author)]
+  }
+
+  /** Number of authors with a mark. */
+  get size (): number {
+    return this.marks.size
   }
 
   authors (): IterableIterator<string> {
@@ -77,7 +103,7 @@ export class VersionVector {
     if (set === undefined) return
     let mark = this.covered(author)
     while (set.delete(mark + 1)) mark++
-    if (mark !== this.covered(author)) { this.marks.set(author, mark); changed.add(author) }
+    if (mark !== this.covered(author)) { this.setMark(author, mark); changed.add(author) }
     if (set.size === 0) this.pending.delete(author)
   }
 }

@@ -99,6 +99,7 @@ export class Cluster {
       send: (from: SimNode, to: string, message: SyncMessage) => this.send(from, to, message),
       fsyncDelayMs: () => this.fsync.range(init.fsyncMs[0], init.fsyncMs[1]),
       members: init.collectTombstones ? () => this.memberIds : undefined,
+      peerCount: () => Math.max(0, this.memberIds.length - 1),
       applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
       held: () => { this.held++ },
       acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),

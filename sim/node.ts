@@ -36,6 +36,8 @@ export interface NodeHooks {
   send: (from: SimNode, to: string, message: SyncMessage) => void
   fsyncDelayMs: () => number
   members?: () => string[]
+  /** Other members in the federation (so the core knows when pushes must be relayed). */
+  peerCount?: () => number
   applied: (node: SimNode, event: Event, previous: Event | undefined, local: boolean) => void
   held: (node: SimNode, event: Event) => void
   acked: (node: SimNode, record: WriteRecord) => void
@@ -98,13 +100,14 @@ export class SimNode {
         if (!this.fsyncInFlight) this.startFsync(incarnation)
       },
       members: h.members,
+      peerCount: h.peerCount,
       observer: {
         applied: (event, previous, local) => h.applied(this, event, previous, local),
         held: event => h.held(this, event)
       }
     }
     const snapshot = this.disk.snapshot()
-    this.replica = h.createReplica({ ...h.replicaInit, id: this.id }, components, this.incarnation === 1 ? undefined : snapshot)
+    this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, this.incarnation === 1 ? undefined : snapshot)
     this.status = 'up'
     this.kick()
   }

@@ -20,7 +20,7 @@ export const daemon: Command = {
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
-antiEntropyIntervalMs, maxBlobBytes. The local API listens on 127.0.0.1; its URL is written to
+antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.`,
   async run (ctx) {
     const dir = dataDir(ctx)

@@ -8,6 +8,8 @@ import { publish } from './publish.js'
 import { rm } from './rm.js'
 import { simCommand } from './sim.js'
 import { status } from './status.js'
+import { watch } from './watch.js'
+import { where } from './where.js'
 
 export const commands: Command[] = [
   daemon,
@@ -17,6 +19,8 @@ export const commands: Command[] = [
   rm,
   status,
   peers,
+  where,
+  watch,
   simCommand
 ]
 

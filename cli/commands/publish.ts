@@ -2,6 +2,7 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { PublishResult } from '../../daemon/api/types.js'
 import { client, printJson, wantsJson } from './shared.js'
+import { parseDuration, parseReplicas, waitReplicas } from '../wait-replicas.js'
 
 export const publish: Command = {
   name: 'publish',
@@ -11,16 +12,22 @@ export const publish: Command = {
     { name: 'KEY', description: 'name in the federation, e.g. builds/app-1.2.tar.gz' }
   ],
   options: {
-    prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' }
+    prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' },
+    'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members (or all) hold verified bytes; exit 4 on timeout' },
+    timeout: { type: 'string', value: 'DURATION', description: 'how long --wait-replicas waits, e.g. 60s, 2m', default: '60s' }
   },
   details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
-    const result = await (await client(ctx)).call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
+    const wait = ctx.options['wait-replicas'] === undefined ? undefined : parseReplicas(ctx.options['wait-replicas'] as string)
+    const timeoutMs = parseDuration((ctx.options.timeout as string | undefined) ?? '60s')
+    const api = await client(ctx)
+    const result = await api.call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
       query: props.map(p => ['prop', p]),
       uploadFile: file
     })
+    if (wait !== undefined) await waitReplicas(api, key, result.digest, wait, timeoutMs)
     if (wantsJson(ctx)) printJson(ctx, result)
     else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n`)
     return EXIT.OK

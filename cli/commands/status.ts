@@ -2,14 +2,22 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { StatusInfo } from '../../daemon/api/types.js'
 import { client, printJson, wantsJson } from './shared.js'
+import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
 
 export const status: Command = {
   name: 'status',
   summary: 'show this node: peer id, federation, addresses, peers and their lag, key counts',
-  options: {},
+  options: {
+    ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
+  },
   details: "A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
-    const s = await (await client(ctx)).call<StatusInfo>('GET', '/v1/status')
+    const api = await client(ctx)
+    if (ctx.options.ui === true) {
+      ctx.out.write(await statusPageUrl(api) + '\n')
+      return EXIT.OK
+    }
+    const s = await withPeerSync(api, await api.call<StatusInfo>('GET', '/v1/status'))
     if (wantsJson(ctx)) {
       printJson(ctx, s)
       return EXIT.OK
@@ -21,7 +29,7 @@ export const status: Command = {
       `listen      ${s.listen.join('\n            ')}`,
       `keys        ${s.keys} (${s.tombstones} tombstones)`,
       `peers       ${s.peers.length} connected`,
-      ...s.peers.map(p => `  ${p.peerId}  lag ${p.lag ?? '?'}`)
+      ...peerSyncLines(s.peers)
     ]
     ctx.out.write(lines.join('\n') + '\n')
     return EXIT.OK

@@ -29,6 +29,11 @@ export interface ApiServerInit {
 export interface ApiServerComponents {
   api: NodeApi
   log: Logger
+  /** More routes (visibility): `publicRoute` before the token check (the status page), `route` after it; each answers false if not its path. */
+  extra?: {
+    publicRoute: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
+    route: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
+  }
 }
 
 export interface ApiFile { url: string, pid: number }
@@ -78,12 +83,20 @@ export class ApiServer {
   }
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
+    const extra = this.components.extra
+    if (extra === undefined) { this.handleAuthorized(req, res, async () => { await route(this.components.api, req, res) }); return }
+    extra.publicRoute(req, res).then(done => {
+      if (!done) this.handleAuthorized(req, res, async () => { if (!await extra.route(req, res)) await route(this.components.api, req, res) })
+    }, err => { sendThrown(res, err) })
+  }
+
+  private handleAuthorized (req: IncomingMessage, res: ServerResponse, next: () => Promise<void>): void {
     if (!this.authorized(req)) {
       req.resume()
       sendError(res, 'PERMISSION_DENIED', 'missing or wrong API token (see <dir>/api.token)', 401)
       return
     }
-    route(this.components.api, req, res).catch(err => {
+    next().catch(err => {
       this.components.log.debug('api request failed', { method: req.method, url: req.url, err })
       if (!req.complete) {
         // An upload refused midway (too large, disk full): answer, then close the

@@ -46,10 +46,15 @@ describe('LocalNode acknowledgements', () => {
   it('publish resolves only after its batch was written', async () => {
     let release: () => void = () => {}
     const gate = new Promise<void>(resolve => { release = resolve })
-    const { node, written } = await build(async () => { await gate })
+    let writing: () => void = () => {}
+    const writeStarted = new Promise<void>(resolve => { writing = resolve })
+    const { node, written } = await build(async b => {
+      if (b.some(x => x.put.some(e => e.body.key === 'a/b'))) writing()
+      await gate
+    })
     let done = false
     const publishing = node.publish('a/b', { os: 'linux' }, bytes('hello')).then(r => { done = true; return r })
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await writeStarted // the batch holding the event is on its way to disk, held at the gate
     expect(done).toBe(false)
     expect(node.list('')).toHaveLength(1) // visible locally at once; acknowledged only once durable
     release()

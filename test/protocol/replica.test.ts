@@ -212,3 +212,17 @@ describe('Replica', () => {
     ), { numRuns: 1000 })
   })
 })
+
+describe('peer status', () => {
+  it('keeps how far a peer is ahead and behind at its last report, and its vector only when asked to', async () => {
+    for (const keep of [true, false]) {
+      const c = new MemCluster(2, 1, { pushFanout: 0, keepPeerVersionVectors: keep })
+      for (let i = 0; i < 3; i++) await c.write(0, put(`a${i}`))
+      await c.write(1, put('b0'))
+      c.replicas[0].receive('n1', { type: 'vv', vv: c.replicas[1].versionVector(), reply: false })
+      const s = c.replicas[0].peerStatus('n1')
+      expect(s).toMatchObject({ ahead: 1, behind: 3 })
+      expect(s?.vv !== undefined).toBe(keep)
+    }
+  })
+})

@@ -1,0 +1,35 @@
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import type { WhereAnswer } from '../../daemon/visibility/types.js'
+import { client, printJson, wantsJson } from './shared.js'
+
+export const where: Command = {
+  name: 'where',
+  summary: 'show, for every member, whether it has KEY: metadata (at which stamp) and bytes',
+  positionals: [{ name: 'KEY', description: 'the key to locate' }],
+  options: {},
+  details: `--json prints a list of { peerId, role, metadata, bytes, progress, self, report }: metadata is the
+stamp of the key's current version if the member has it, else null; bytes is held, fetching, missing
+or unknown. report says where the metadata answer comes from: self, direct (the member's own report),
+relayed (another member's), none (unknown — metadata null does not mean missing then). Exit 3 if the
+key does not exist here.`,
+  async run (ctx) {
+    const answer = await (await client(ctx)).call<WhereAnswer>('GET', `/v1/where/${encodeURIComponent(ctx.positionals[0])}`)
+    if (wantsJson(ctx)) {
+      printJson(ctx, answer.members)
+      return EXIT.OK
+    }
+    const lines = [`${answer.key}  stamp ${answer.stamp}  ${answer.digest}`, '']
+    const rows = answer.members.map(m => [
+      m.peerId + (m.self ? ' (this node)' : ''),
+      m.role ?? '-',
+      m.metadata !== null ? `yes @ ${m.metadata}` : m.report === 'none' ? 'unknown' : 'no',
+      m.bytes + (m.progress !== null ? ` ${(m.progress * 100).toFixed(0)}%` : '')
+    ])
+    const head = ['MEMBER', 'ROLE', 'METADATA', 'BYTES']
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
+    for (const r of [head, ...rows]) lines.push(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd())
+    ctx.out.write(lines.join('\n') + '\n')
+    return EXIT.OK
+  }
+}

@@ -1,0 +1,67 @@
+// What `mycel watch`, webhooks and the status page see: one small JSON object
+// per thing that happened on this node. They are derived from the core's
+// observer (applied/ rejected ...) and, for `available`, from the blob layer.
+//   applied, local put        → published
+//   applied, remote put       → replicated   (the metadata is here)
+//   applied, delete (either)  → deleted
+//   applied, member / revoke  → member-joined / member-revoked
+//   blob layer verified bytes → available    (VisibilityHub.available())
+// `addrs` events are plumbing and produce nothing.
+
+import type { Event } from '../../protocol/event.js'
+import { formatStamp } from '../../protocol/hlc.js'
+import { cidOf, digestText } from '../blob-store.js'
+
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked'] as const
+export type VisEventType = typeof VIS_EVENT_TYPES[number]
+
+export interface VisEvent {
+  type: VisEventType
+  /** Increasing per daemon run: lets a reader tell it missed some (a gap). */
+  id: number
+  /** Wall-clock ms on this node when it happened here. */
+  atMs: number
+  /** The artifact key; for member events the system key (mycel:member/...). */
+  key: string
+  author?: string
+  seq?: number
+  stamp?: string
+  digest?: string
+  cid?: string
+  size?: number
+  /** member-joined / member-revoked: whom it is about, and the role granted. */
+  peer?: string
+  role?: string
+}
+
+export type VisEventDraft = Omit<VisEvent, 'id' | 'atMs'>
+
+export function isVisEventType (value: unknown): value is VisEventType {
+  return typeof value === 'string' && (VIS_EVENT_TYPES as readonly string[]).includes(value)
+}
+
+/** The visibility event for a core `applied` callback, or undefined for plumbing (addrs). */
+export function draftFromApplied (event: Event, local: boolean): VisEventDraft | undefined {
+  const base = { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp) }
+  const body = event.body
+  switch (body.kind) {
+    case 'put':
+      return { type: local ? 'published' : 'replicated', ...base, digest: digestText(body.digest), cid: cidOf(body.digest), size: body.size }
+    case 'delete':
+      return { type: 'deleted', ...base }
+    case 'member':
+      return { type: 'member-joined', ...base, peer: body.peer, role: body.role }
+    case 'revoke':
+      return { type: 'member-revoked', ...base, peer: body.peer }
+    default:
+      return undefined
+  }
+}
+
+/** Does this event pass a watch/webhook filter? Member events have system keys, so a prefix never hides them. */
+export function matches (event: VisEvent, filter: { prefix?: string, types?: readonly VisEventType[] }): boolean {
+  if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(event.type)) return false
+  if (filter.prefix === undefined || filter.prefix === '') return true
+  if (event.type === 'member-joined' || event.type === 'member-revoked') return true
+  return event.key.startsWith(filter.prefix)
+}

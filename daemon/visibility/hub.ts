@@ -1,0 +1,216 @@
+// The visibility side of a daemon, composed in one place:
+//
+//   core observer ── applied ──► VisibilityHub ── publish ──► EventBus ──► GET /v1/events (watch, page)
+//   blob layer ──── available ─┘      │                         └────────► Webhooks (POST, retries)
+//   mesh receive ── note ──────► SyncTracker (coverage, lag, clock offset)
+//                                     │
+//   where / members / sync / metrics ◄┘  + HoldingsSource (blob layer; LocalHoldings until then)
+//
+// Nothing here can fail the daemon: publishing never blocks, slow readers are
+// dropped, webhook failures are counted.
+
+import { performance } from 'node:perf_hooks'
+import type { Event } from '../../protocol/event.js'
+import { DEFAULT_MAX_CLOCK_OFFSET_MS } from '../../protocol/hlc.js'
+import type { SyncMessage, VersionVectorEntries } from '../../protocol/messages.js'
+import type { ReplicaStats } from '../../protocol/replica-api.js'
+import { digestText, cidOf } from '../blob-store.js'
+import type { Logger } from '../log.js'
+import { MetricsRegistry, type Histogram, type Metric, FETCH_SECONDS_BUCKETS } from '../metrics.js'
+import { Webhooks, type WebhookConfig } from '../webhooks.js'
+import { EventBus } from './bus.js'
+import { draftFromApplied, type VisEvent } from './events.js'
+import { LocalHoldings, type HoldingsSource } from './holdings.js'
+import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
+import { listMembers, type MembershipView } from './members.js'
+import { SyncTracker } from './peer-sync.js'
+import type { MemberInfo, PeerSync, WhereAnswer } from './types.js'
+import { where } from './where.js'
+
+export interface VisibilityInit {
+  selfId: string
+  webhooks: WebhookConfig[]
+  /** The core's bound on remote stamps (clock warnings near it). Default the core's default. */
+  maxClockOffsetMs?: number
+}
+
+/** The parts of the running node the hub reads; functions, so the mesh may come later than the hub. */
+export interface VisibilityComponents {
+  log: Logger
+  replica: {
+    get: (key: string) => Event | undefined
+    versionVector: () => VersionVectorEntries
+    digest: () => Uint8Array
+    stats: () => ReplicaStats
+    counts: () => { keys: number, tombstones: number }
+    peerStatus: (peer: string) => { lastSyncMs?: number } | undefined
+    members?: () => MembershipView | undefined
+  }
+  mesh: () => { connectedPeers: () => string[], knownPeers: () => Array<{ peerId: string }>, stats: () => Record<string, number> } | undefined
+  blobs: { has: (digest: Uint8Array) => Promise<boolean> }
+}
+
+export class VisibilityHub {
+  readonly bus = new EventBus()
+  readonly sync: SyncTracker
+  readonly metrics = new MetricsRegistry()
+  readonly webhooks: Webhooks
+  private readonly init: VisibilityInit
+  private readonly c: VisibilityComponents
+  private holdings: HoldingsSource
+  private readonly bytes: Metric
+  private readonly fetchSeconds: Histogram
+  private syncSeen = { in: 0, out: 0 }
+
+  constructor (init: VisibilityInit, components: VisibilityComponents) {
+    this.init = init
+    this.c = components
+    this.sync = new SyncTracker({ selfId: init.selfId, ourVv: () => components.replica.versionVector(), ourDigest: () => components.replica.digest(), nowMs: Date.now })
+    this.webhooks = new Webhooks({ hooks: init.webhooks }, { bus: this.bus, log: components.log })
+    this.holdings = new LocalHoldings(components.blobs)
+    this.bytes = this.metrics.counter('mycel_net_bytes_total', 'Bytes sent and received, by protocol (sync, blob) and direction (in, out).')
+    this.fetchSeconds = this.metrics.histogram('mycel_blob_fetch_duration_seconds', 'Duration of blob fetches, by outcome (ok, failed).', FETCH_SECONDS_BUCKETS)
+    defineMetrics(this)
+  }
+
+  start (): void { this.webhooks.start() }
+
+  async stop (): Promise<void> {
+    this.bus.stop()
+    await this.webhooks.stop()
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Core observer: `event` became the winner of its key. */
+  applied (event: Event, local: boolean): void {
+    this.sync.held(event.author, event.seq)
+    const draft = draftFromApplied(event, local)
+    if (draft !== undefined) this.bus.publish(draft)
+  }
+
+  /** Blob layer: verified bytes of `digest`, published under `key`, are now here. */
+  available (key: string, digest: Uint8Array, size: number): VisEvent {
+    return this.bus.publish({ type: 'available', key, digest: digestText(digest), cid: cidOf(digest), size })
+  }
+
+  /** Every message received from a peer, before the core sees it. */
+  note (from: string, message: SyncMessage): void {
+    this.sync.note(from, message)
+  }
+
+  /** Blob layer: replaces LocalHoldings with the real source of who holds what. */
+  setHoldings (source: HoldingsSource): void { this.holdings = source }
+
+  /** Blob layer: bytes moved by a protocol ('blob'); the sync protocol's are read from the mesh. */
+  countBytes (protocol: string, direction: 'in' | 'out', n: number): void { this.bytes.inc({ protocol, direction }, n) }
+
+  /** The mesh counts its own frame bytes (totals); they are mirrored as protocol="sync". */
+  mirrorSyncBytes (totalIn: number, totalOut: number): void {
+    this.bytes.inc({ protocol: 'sync', direction: 'in' }, Math.max(0, totalIn - this.syncSeen.in))
+    this.bytes.inc({ protocol: 'sync', direction: 'out' }, Math.max(0, totalOut - this.syncSeen.out))
+    this.syncSeen = { in: Math.max(this.syncSeen.in, totalIn), out: Math.max(this.syncSeen.out, totalOut) }
+  }
+
+  /** Blob layer: one fetch finished. */
+  observeFetch (seconds: number, outcome: 'ok' | 'failed'): void { this.fetchSeconds.observe(seconds, { outcome }) }
+
+  // ---------------------------------------------------------------- reads
+
+  members (): MemberInfo[] {
+    const mesh = this.c.mesh()
+    return listMembers({
+      selfId: this.init.selfId,
+      membership: () => this.c.replica.members?.(),
+      connectedPeers: () => mesh?.connectedPeers() ?? [],
+      knownPeers: () => mesh?.knownPeers() ?? []
+    }, MAX_WHERE_ROWS)
+  }
+
+  async where (key: string): Promise<WhereAnswer> {
+    return await where({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, holdings: this.holdings }, key)
+  }
+
+  peerSync (): PeerSync[] {
+    const connected = new Set(this.c.mesh()?.connectedPeers() ?? [])
+    const peers = new Set([...connected, ...this.members().filter(m => !m.self).map(m => m.peerId)])
+    const bound = this.init.maxClockOffsetMs ?? DEFAULT_MAX_CLOCK_OFFSET_MS
+    return [...peers].sort().map(peerId => {
+      const lag = this.sync.lagOf(peerId)
+      const offset = this.sync.clockOffsetMs(peerId)
+      const lastSyncMs = this.c.replica.peerStatus(peerId)?.lastSyncMs
+      return {
+        peerId,
+        connected: connected.has(peerId),
+        lag: lag?.lag ?? null,
+        lagMs: lag?.lagMs ?? null,
+        report: this.sync.coverage(peerId)?.source ?? null,
+        lastSyncAt: lastSyncMs === undefined ? null : new Date(Date.now() - (performance.now() - lastSyncMs)).toISOString(),
+        clockOffsetMs: offset,
+        clockWarning: clockWarning(offset, bound),
+        transfers: this.holdings.transfersWith?.(peerId) ?? null
+      }
+    })
+  }
+
+  /** The parts the metrics collect hook reads. */
+  sources (): { c: VisibilityComponents, hub: VisibilityHub } { return { c: this.c, hub: this } }
+}
+
+export function clockWarning (offsetMs: number | null, boundMs: number): string | null {
+  if (offsetMs === null || Math.abs(offsetMs) < OFFSET_WARN_FRACTION * boundMs) return null
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+  const dir = offsetMs > 0 ? 'ahead of' : 'behind'
+  const what = Math.abs(offsetMs) >= boundMs ? 'exceeds' : 'nears'
+  return `clock ${s(Math.abs(offsetMs))} ${dir} ours ${what} the ${s(boundMs)} bound: ${offsetMs > 0 ? 'its new events are held here' : 'our new events are held there'} once past it`
+}
+
+/** Metrics mirrored from the parts at scrape time. */
+function defineMetrics (hub: VisibilityHub): void {
+  const { c } = hub.sources()
+  const m = hub.metrics
+  const applied = m.counter('mycel_events_applied_total', 'Events applied by the replication core (became a winner or a retained version).')
+  const rejected = m.counter('mycel_events_rejected_total', 'Events refused (bad signature, not authorized, ...).')
+  const held = m.counter('mycel_events_held_total', 'Events held back because their stamp was too far ahead.')
+  const heldNow = m.gauge('mycel_events_held', 'Events held back right now.')
+  const rounds = m.counter('mycel_sync_rounds_total', 'Anti-entropy rounds started by this node.')
+  const messagesOut = m.counter('mycel_sync_messages_out_total', 'Sync messages sent.')
+  const keys = m.gauge('mycel_keys', 'Live keys.')
+  const tombstones = m.gauge('mycel_tombstones', 'Tombstones kept.')
+  const peers = m.gauge('mycel_peers', 'Peers by state: connected (sync session up), known (address book), members.')
+  const lag = m.gauge('mycel_peer_lag_events', 'Events by which a peer and this node differ, as of its last report.')
+  const lagSeconds = m.gauge('mycel_peer_lag_seconds', 'How long this node has held the oldest event a peer still lacks.')
+  const offset = m.gauge('mycel_peer_clock_offset_seconds', "Estimated clock offset of a peer (its clock minus ours).")
+  const visEvents = m.counter('mycel_visibility_events_total', 'Events published on the watch/webhook bus, by type.')
+  const subscribers = m.gauge('mycel_event_subscribers', 'Live event subscribers (watch streams, pages, webhooks).')
+  const slow = m.counter('mycel_event_subscribers_dropped_total', 'Event subscribers dropped for falling too far behind.')
+  const hooks = m.counter('mycel_webhook_deliveries_total', 'Webhook deliveries by outcome: ok, retry (a failed attempt that will be retried), failed (given up), dropped (queue full).')
+  const hookQueue = m.gauge('mycel_webhook_queue_length', 'Events waiting per webhook.')
+  m.onCollect(() => {
+    const s = c.replica.stats()
+    applied.set(s.applied); rejected.set(s.rejected); held.set(s.held); heldNow.set(s.heldNow)
+    rounds.set(s.antiEntropyRounds); messagesOut.set(s.messagesOut)
+    const counts = c.replica.counts()
+    keys.set(counts.keys); tombstones.set(counts.tombstones)
+    const mesh = c.mesh()
+    const net = mesh?.stats() ?? {}
+    hub.mirrorSyncBytes(net.bytesIn ?? 0, net.bytesOut ?? 0)
+    peers.set(mesh?.connectedPeers().length ?? 0, { state: 'connected' })
+    peers.set(mesh?.knownPeers().length ?? 0, { state: 'known' })
+    peers.set(hub.members().length, { state: 'members' })
+    lag.reset(); lagSeconds.reset(); offset.reset()
+    for (const p of hub.peerSync()) {
+      if (p.lag !== null) lag.set(p.lag, { peer: p.peerId })
+      if (p.lagMs !== null) lagSeconds.set(p.lagMs / 1000, { peer: p.peerId })
+      if (p.clockOffsetMs !== null) offset.set(p.clockOffsetMs / 1000, { peer: p.peerId })
+    }
+    for (const [type, n] of hub.bus.counts) visEvents.set(n, { type })
+    subscribers.set(hub.bus.subscribers); slow.set(hub.bus.slowDropped)
+    hookQueue.reset()
+    for (const w of hub.webhooks.stats()) {
+      hooks.set(w.delivered, { url: w.url, outcome: 'ok' }); hooks.set(w.retries, { url: w.url, outcome: 'retry' })
+      hooks.set(w.failed, { url: w.url, outcome: 'failed' }); hooks.set(w.dropped, { url: w.url, outcome: 'dropped' })
+      hookQueue.set(w.queued, { url: w.url })
+    }
+  })
+}
