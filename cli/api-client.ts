@@ -6,7 +6,7 @@
 
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import { request } from 'node:http'
+import { request, type IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import { MycelError, type ErrorCode } from '../protocol/errors.js'
 
@@ -92,13 +92,51 @@ export class ApiClient {
     } catch {
       throw new MycelError('INTERNAL', `the daemon answered ${status} with non-JSON: ${text.slice(0, 200)}`)
     }
-    if (status >= 400) {
-      const e = (body as { error?: { code?: string, message?: string } }).error ?? {}
-      const code = (e.code !== undefined && CODES.has(e.code) ? e.code : 'INTERNAL') as ErrorCode
-      throw new MycelError(code, e.message ?? `the daemon answered ${status}`)
-    }
+    if (status >= 400) throw errorOf(status, body)
     return body as T
   }
+
+  /**
+   * A GET whose 200 answer is a byte stream (blob downloads): resolves with the
+   * response to read; an error answer (JSON) is thrown as a MycelError with its
+   * details (e.g. digest, holders). No timeout: the caller's --wait bounds it.
+   */
+  async download (path: string, query: Array<[string, string]> = []): Promise<IncomingMessage> {
+    const url = new URL(path, this.url)
+    for (const [k, v] of query) url.searchParams.append(k, v)
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, { method: 'GET', headers: { authorization: `Bearer ${this.token}` } }, resolve)
+      req.on('error', err => {
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(notRunning(this.dir, this.url))
+        else reject(err)
+      })
+      req.end()
+    })
+    if (res.statusCode === 200) return res
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > MAX_ERROR_BYTES) break
+      chunks.push(chunk)
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      body = {}
+    }
+    throw errorOf(res.statusCode ?? 0, body)
+  }
+}
+
+const MAX_ERROR_BYTES = 64 * 1024
+
+/** An error answer `{ error: { code, message, ...details } }` → MycelError keeping the details. */
+function errorOf (status: number, body: unknown): MycelError {
+  const { code: c, message, ...details } = (body as { error?: { code?: string, message?: string } }).error ?? {}
+  const code = (c !== undefined && CODES.has(c) ? c : 'INTERNAL') as ErrorCode
+  return new MycelError(code, message ?? `the daemon answered ${status}`, Object.keys(details).length > 0 ? { details } : {})
 }
 
 async function statFile (path: string): Promise<{ size: number }> {

@@ -24,6 +24,8 @@ export interface BlobInfo {
   /** CIDv1, raw codec, sha2-256 multihash, base32. */
   cid: string
   size: number
+  /** sha-256 of each `chunkBytes` piece, when put() was asked for them (the blob layer's manifest). */
+  chunks?: Uint8Array[]
 }
 
 export interface BlobStoreInit {
@@ -76,10 +78,11 @@ export class BlobStore {
    * Streams `source` into the store. Throws TOO_LARGE (and keeps nothing) past
    * maxBlobBytes; on any failure the temp file is removed.
    */
-  async put (source: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  async put (source: AsyncIterable<Uint8Array>, chunkBytes?: number): Promise<BlobInfo> {
     const tmp = join(this.tmpDir, randomBytes(12).toString('hex'))
     const file = await open(tmp, 'wx', 0o644)
     const hash = createHash('sha256')
+    const chunker = chunkBytes === undefined ? undefined : new ChunkHasher(chunkBytes)
     let size = 0
     let closed = false
     try {
@@ -89,6 +92,7 @@ export class BlobStore {
           throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
         }
         hash.update(chunk)
+        chunker?.update(chunk)
         let off = 0
         while (off < chunk.byteLength) {
           const { bytesWritten } = await file.write(chunk, off, chunk.byteLength - off)
@@ -101,12 +105,29 @@ export class BlobStore {
       const digest = new Uint8Array(hash.digest())
       await rename(tmp, this.pathOf(digest))
       await this.syncDir(this.finalDir)
-      return { digest, digestText: digestText(digest), cid: cidOf(digest), size }
+      return { digest, digestText: digestText(digest), cid: cidOf(digest), size, ...(chunker === undefined ? {} : { chunks: chunker.finish() }) }
     } catch (err) {
       if (!closed) await file.close().catch(() => {})
       await rm(tmp, { force: true })
       throw err
     }
+  }
+
+  /** The blobs directory root (`<dir>/blobs`), where the blob layer keeps manifests and partial downloads. */
+  get rootDir (): string { return this.root }
+
+  /**
+   * Moves a file the caller has fsynced and verified to hash to `digest` into
+   * place (same filesystem: a rename), then fsyncs the directory.
+   */
+  async adopt (path: string, digest: Uint8Array): Promise<void> {
+    await rename(path, this.pathOf(digest))
+    await this.syncDir(this.finalDir)
+  }
+
+  /** Deletes a stored blob (absent is fine). */
+  async remove (digest: Uint8Array): Promise<void> {
+    await rm(this.pathOf(digest), { force: true })
   }
 
   /** Re-hashes a stored blob: true iff its bytes still match its name. */
@@ -133,5 +154,38 @@ export class BlobStore {
     } finally {
       await dir.close()
     }
+  }
+}
+
+/** sha-256 of each fixed-size piece of a stream, in one pass with the whole-blob hash. */
+class ChunkHasher {
+  private readonly chunkBytes: number
+  private hash = createHash('sha256')
+  private filled = 0
+  private readonly out: Uint8Array[] = []
+
+  constructor (chunkBytes: number) { this.chunkBytes = chunkBytes }
+
+  update (bytes: Uint8Array): void {
+    let off = 0
+    while (off < bytes.byteLength) {
+      const take = Math.min(this.chunkBytes - this.filled, bytes.byteLength - off)
+      this.hash.update(bytes.subarray(off, off + take))
+      this.filled += take
+      off += take
+      if (this.filled === this.chunkBytes) this.next()
+    }
+  }
+
+  /** The hashes; an empty blob has one (empty) chunk, like a short last chunk. */
+  finish (): Uint8Array[] {
+    if (this.filled > 0 || this.out.length === 0) this.next()
+    return this.out
+  }
+
+  private next (): void {
+    this.out.push(new Uint8Array(this.hash.digest()))
+    this.hash = createHash('sha256')
+    this.filled = 0
   }
 }

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path'
 import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
+import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
+import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { parseWebhooks, type WebhookConfig } from './webhooks.js'
 
 export interface DaemonConfig {
@@ -24,6 +26,14 @@ export interface DaemonConfig {
   antiEntropyIntervalMs: number
   /** Largest blob one publish accepts. Default 64 GiB. */
   maxBlobBytes: number
+  /** What to do with other members' blob bytes: eager (mirror at once), on-demand, none. Default eager. */
+  replicate: ReplicateMode
+  /** Per key prefix overrides of `replicate`; the longest matching prefix wins. Default {}. */
+  replicatePrefixes: Record<string, ReplicateMode>
+  /** Chunk size of the manifests this node makes at publish. Default 1 MiB. */
+  blobChunkBytes: number
+  /** How long a blob no live key references is kept before it is deleted. Default 10 min. */
+  blobGraceMs: number
   /** POST a JSON body per event to each (docs/visibility.md). Default none. */
   webhooks: WebhookConfig[]
 }
@@ -38,10 +48,17 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   maxPeers: 8,
   antiEntropyIntervalMs: 1000,
   maxBlobBytes: DEFAULT_MAX_BLOB_BYTES,
+  replicate: 'eager',
+  replicatePrefixes: {},
+  blobChunkBytes: DEFAULT_CHUNK_BYTES,
+  blobGraceMs: DEFAULT_BLOB_GRACE_MS,
   webhooks: []
 }
 
 export const CONFIG_FILE = 'config.json'
+
+/** Prefix overrides in `replicatePrefixes`: each key lookup scans them. */
+const MAX_REPLICATE_PREFIXES = 256
 
 /** --dir, else $MYCEL_DIR, else ~/.mycel; always absolute. */
 export function resolveDataDir (flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -100,6 +117,25 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'maxBlobBytes':
         if (!isInt(value, 0, Number.MAX_SAFE_INTEGER)) throw bad('a non-negative integer')
         out.maxBlobBytes = value
+        break
+      case 'replicate':
+        if (!isReplicateMode(value)) throw bad('one of eager, on-demand, none')
+        out.replicate = value
+        break
+      case 'replicatePrefixes':
+        if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length > MAX_REPLICATE_PREFIXES ||
+          !Object.values(value).every(isReplicateMode)) {
+          throw bad(`an object of at most ${MAX_REPLICATE_PREFIXES} "prefix": "eager" | "on-demand" | "none" entries`)
+        }
+        out.replicatePrefixes = value as Record<string, ReplicateMode>
+        break
+      case 'blobChunkBytes':
+        if (!isInt(value, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES)) throw bad(`an integer number of bytes in ${MIN_CHUNK_BYTES}..${MAX_CHUNK_BYTES}`)
+        out.blobChunkBytes = value
+        break
+      case 'blobGraceMs':
+        if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('a non-negative integer number of ms')
+        out.blobGraceMs = value
         break
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)

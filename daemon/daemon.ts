@@ -24,6 +24,9 @@ import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { AddressGossip } from './address-gossip.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
+import { ReplicationPolicy } from './blob/policy.js'
+import { BlobService } from './blob/service.js'
+import { blobTestSwitches } from './blob/test-switches.js'
 import type { DaemonConfig } from './config.js'
 import { settleFederation } from './federation.js'
 import { decodeInvite, type InviteToken } from './invite-token.js'
@@ -82,6 +85,7 @@ export class Daemon {
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
   private gossip: AddressGossip | undefined
+  private blobService: BlobService | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
   private faults: LinkFaults | undefined
@@ -116,6 +120,14 @@ export class Daemon {
     this.vis = vis
     vis.start()
     const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, log)
+    const blobService = new BlobService({
+      chunkBytes: config.blobChunkBytes,
+      policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
+      graceMs: config.blobGraceMs,
+      ...blobTestSwitches(process.env)
+    }, { libp2p: mesh.libp2p, blobs, replica: core.replica, connectedPeers: () => mesh.connectedPeers(), log })
+    this.blobService = blobService // before start: puts applied while it loads are not missed
+    await blobService.start()
     if (invite !== undefined) await this.joinVia(mesh, invite, log)
     core.ticker.start()
     this.ticker = core.ticker
@@ -124,6 +136,7 @@ export class Daemon {
     const node = new LocalNode({ peerId, federation: federation.id, dir, version: this.init.version, startedAtMs: Date.now(), apiUrl: () => apiUrl }, {
       ...core,
       blobs,
+      blobService,
       mesh,
       poke: () => { core.ticker.poke() }
     })
@@ -170,6 +183,7 @@ export class Daemon {
         applied: (event, _prev, local) => {
           log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           this.gossip?.learn(event)
+          this.blobService?.applied(event, _prev, local)
           this.vis?.applied(event, local)
         },
         rejected: (event, from, reason) => { log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq }) }
@@ -239,6 +253,7 @@ export class Daemon {
       ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
       ['ticker', () => { this.ticker?.stop(); this.faults?.stop() }],
+      ['blobs', async () => { await this.blobService?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],
       ['queue', async () => { await this.queue?.flush() }],
       ['store', async () => { await this.store?.close() }]

@@ -13,6 +13,9 @@ import { encodeInvite } from './invite-token.js'
 import { DURABLE_TIMEOUT_MS } from './limits.js'
 import type { PeerLagTracker } from './peer-lag.js'
 import type { CommitQueue } from './store/commit-queue.js'
+import { routeBlob } from './blob/routes.js'
+import type { BlobService } from './blob/service.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** The part of the mesh the API reads. */
 export interface MeshView {
@@ -25,6 +28,8 @@ export interface MeshView {
 export interface LocalNodeComponents {
   replica: ReplicaApi
   blobs: BlobStore
+  /** The blob layer (manifests at publish, /v1/blobs routes); absent in tests of the metadata path. */
+  blobService?: BlobService
   queue: CommitQueue
   lag: PeerLagTracker
   mesh: MeshView
@@ -98,9 +103,16 @@ export class LocalNode implements NodeApi {
   }
 
   async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> {
-    const blob = await this.c.blobs.put(body)
-    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props })
+    const blob = await this.c.blobs.put(body, this.c.blobService?.chunkBytes)
+    const manifest = await this.c.blobService?.recordManifest(blob)
+    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
     return entryOf(event)
+  }
+
+  async blobRoute (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const service = this.c.blobService
+    if (service === undefined) throw new MycelError('UNAVAILABLE', 'this node runs no blob layer')
+    await routeBlob({ service, byKey: key => this.c.replica.get(key) }, req, res, url)
   }
 
   async remove (key: string): Promise<RemoveResult> {

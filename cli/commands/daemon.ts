@@ -5,6 +5,7 @@
 import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js'
 import { isLogLevel, Logger } from '../../daemon/log.js'
+import { isReplicateMode } from '../../daemon/blob/policy.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -17,16 +18,20 @@ export const daemon: Command = {
   options: {
     listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
     join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`)' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' }
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' },
+    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
-antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md). The local API listens on 127.0.0.1; its URL is written to
+antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
+blobGraceMs (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.`,
   async run (ctx) {
     const dir = dataDir(ctx)
     const level = ctx.options['log-level']
     if (level !== undefined && !isLogLevel(level)) throw MycelError.usage(`--log-level must be debug, info, warn or error, not ${String(level)}`)
-    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level }
+    const replicate = ctx.options.replicate
+    if (replicate !== undefined && !isReplicateMode(replicate)) throw MycelError.usage(`--replicate must be eager, on-demand or none, not ${String(replicate)}`)
+    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level, replicate }
     const config = mergeConfig(await readConfigFile(dir), flags)
     const log = new Logger({ level: config.logLevel })
     let fatal: Error | undefined

@@ -1,6 +1,8 @@
 // The command registry. Each command lives in its own file.
 import type { Command } from '../command.js'
+import { cat } from './cat.js'
 import { daemon } from './daemon.js'
+import { fetch } from './fetch.js'
 import { invite } from './invite.js'
 import { ls } from './ls.js'
 import { peers } from './peers.js'
@@ -15,6 +17,8 @@ export const commands: Command[] = [
   daemon,
   invite,
   publish,
+  fetch,
+  cat,
   ls,
   rm,
   status,

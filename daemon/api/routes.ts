@@ -6,6 +6,7 @@
 //   PUT    /v1/keys/<key>?prop=k=v...   body = blob bytes, streamed → PublishResult (after it is durable)
 //   DELETE /v1/keys/<key>               RemoveResult       (tombstone; after it is durable)
 //   POST   /v1/invite                   { token }
+//   GET    /v1/blobs/<ref>[/content]    blob status / bytes (daemon/blob/routes.ts)
 // <key> is percent-encoded (encodeURIComponent), so keys may contain '/'.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -31,6 +32,7 @@ export async function route (api: NodeApi, req: IncomingMessage, res: ServerResp
     }
     return sendJson(res, 200, entries)
   }
+  if (path.startsWith('/v1/blobs/') && api.blobRoute !== undefined) return await api.blobRoute(req, res, url)
   if (path.startsWith('/v1/keys/')) {
     const key = parseKey(path.slice('/v1/keys/'.length))
     if (method === 'GET') {

@@ -2,6 +2,8 @@
 // HTTP layer (server.ts, routes.ts) only translates. The CLI reads the same
 // shapes (cli/api-client.ts), so these field names are the --json contract.
 
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
 export interface Entry {
   key: string
   /** `sha256:<hex>` of the blob. */
@@ -67,4 +69,6 @@ export interface NodeApi {
   publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
   remove: (key: string) => Promise<RemoveResult>
   invite: () => { token: string }
+  /** GET /v1/blobs/... (daemon/blob/routes.ts); absent ⇒ those routes answer NOT_FOUND. */
+  blobRoute?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
 }

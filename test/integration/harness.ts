@@ -36,8 +36,8 @@ export class Node {
 
   get log (): string { return this.logTail }
 
-  async start (args: string[] = [], timeoutMs = 20_000): Promise<Ready> {
-    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } })
+  async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
+    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
     this.proc = proc
     proc.stderr?.on('data', (chunk: Buffer) => { this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL_CHARS) })
     this.ready = await new Promise<Ready>((resolve, reject) => {

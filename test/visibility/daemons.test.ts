@@ -20,7 +20,8 @@ describe('visibility with two daemons', () => {
     a = await Node.create({ webhooks: [{ url: `${hook.url}/a`, events: ['published', 'deleted'], prefix: 'hook/' }] })
     b = await Node.create()
     await a.start()
-    await b.start(['--join', await a.invite()])
+    // B fetches bytes only when asked (blob layer, docs/blobs.md), so "bytes missing at B" stays true.
+    await b.start(['--join', await a.invite(), '--replicate', 'on-demand'])
     await until('A and B connected', async () => (await a.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length === 1)
   })
   afterAll(async () => {
@@ -70,7 +71,7 @@ describe('visibility with two daemons', () => {
     ])
     await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
     const fromB = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', b.dir])).stdout) as Array<{ peerId: string, bytes: string, metadata: string }>
-    // B has the metadata but not the bytes (nothing fetches blobs yet).
+    // B has the metadata but not the bytes (B is on-demand).
     expect(fromB.find(r => r.peerId === b.ready?.peerId)).toMatchObject({ metadata: stamp, bytes: 'missing', self: true })
     const human = await cli(['where', 'where/k', '--dir', a.dir])
     expect(human.stdout).toContain(pub.body.digest)

@@ -1,0 +1,18 @@
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import { downloadBlob, parseWaitFlag } from './blob-download.js'
+import { client } from './shared.js'
+
+export const cat: Command = {
+  name: 'cat',
+  summary: 'stream the bytes of KEY (or sha256:HEX, or a CID) to stdout',
+  positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
+  options: {
+    wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
+  },
+  details: 'Exit codes as for fetch: 3 no such key, 4 bytes not had within --wait, 5 permission denied.',
+  async run (ctx) {
+    await downloadBlob(await client(ctx), ctx, ctx.positionals[0] as string, parseWaitFlag(ctx.options.wait), process.stdout, false)
+    return EXIT.OK
+  }
+}

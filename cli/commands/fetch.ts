@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import { MycelError } from '../../protocol/errors.js'
+import { downloadBlob, parseWaitFlag } from './blob-download.js'
+import { client, printJson, wantsJson } from './shared.js'
+
+export const fetch: Command = {
+  name: 'fetch',
+  summary: 'write the bytes of KEY (or sha256:HEX, or a CID) to a file, fetching them from holders if need be',
+  positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
+  options: {
+    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write (default: the key's last segment in the current directory; - for stdout)" },
+    wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
+  },
+  details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
+be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.
+The file appears only once complete and verified (written beside it, then renamed).`,
+  async run (ctx) {
+    const ref = ctx.positionals[0] as string
+    const waitS = parseWaitFlag(ctx.options.wait)
+    const api = await client(ctx)
+    const started = Date.now()
+    const out = ctx.options.output as string | undefined
+    if (out === '-') {
+      await downloadBlob(api, ctx, ref, waitS, process.stdout, false)
+      return EXIT.OK
+    }
+    const path = resolve(out ?? defaultName(ref))
+    const tmp = join(dirname(path), `.${basename(path)}.mycel-${randomBytes(4).toString('hex')}`)
+    const file = createWriteStream(tmp, { flags: 'wx' })
+    let got
+    try {
+      got = await downloadBlob(api, ctx, ref, waitS, file, ctx.isTTY && !wantsJson(ctx))
+      await new Promise<void>((resolve, reject) => { file.end((err?: Error | null) => { if (err != null) reject(err); else resolve() }) })
+      await rename(tmp, path)
+    } catch (err) {
+      file.destroy()
+      await rm(tmp, { force: true })
+      throw err
+    }
+    const { status, size, holders } = got
+    const ms = Date.now() - started
+    if (wantsJson(ctx)) printJson(ctx, { key: status.key ?? null, digest: status.digest, cid: status.cid, size, path, holders, ms })
+    else ctx.out.write(`fetched ${status.key ?? status.digest} → ${path}\n  digest ${status.digest}\n  size   ${size}\n  ${ms} ms\n`)
+    return EXIT.OK
+  }
+}
+
+function defaultName (ref: string): string {
+  const digest = /^sha256:([0-9a-f]{64})$/i.exec(ref)
+  if (digest !== null) return digest[1] as string
+  const last = ref.split('/').filter(s => s !== '').pop()
+  if (last === undefined || last === '.' || last === '..') throw MycelError.usage(`cannot name a file after ${ref}; give -o FILE`)
+  return last
+}

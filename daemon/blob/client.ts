@@ -1,0 +1,142 @@
+// The asking side of /mycel/blob/1.0.0: a PeerChannel is one stream to one
+// member carrying pipelined requests. Replies come back in request order, so
+// the channel keeps a FIFO of pending requests and hands each chunk to the
+// callback of the request at its head; the read loop awaits that callback
+// (verify + write) before reading on, and the caller bounds the requests in
+// flight — together that bounds what one holder can make us buffer.
+// A holder silent for STALL_TIMEOUT_MS with requests pending is cut off.
+
+import type { Stream } from '@libp2p/interface'
+import { MycelError, type ErrorCode } from '../../protocol/errors.js'
+import { CHUNKS_PROCESSING_MAX, MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
+import { decodePayload, encodeControl, readFrames, writeFrame, type Reply } from './wire.js'
+
+type OnChunk = (index: number, data: Uint8Array) => Promise<void>
+
+interface Pending {
+  id: number
+  op: 'have' | 'manifest' | 'get'
+  onChunk?: OnChunk
+  /** Chunk callbacks still running (verify + write overlap the reception of the next chunks). */
+  processing: Set<Promise<void>>
+  resolve: (reply: Reply) => void
+  reject: (err: Error) => void
+}
+
+export interface ChannelInit {
+  peer: string
+  stallTimeoutMs?: number
+}
+
+export class PeerChannel {
+  readonly peer: string
+  private readonly stream: Stream
+  private readonly pending: Pending[] = []
+  private nextId = 1
+  private failure: Error | undefined
+  private lastFrameMs = Date.now()
+  private readonly timer: NodeJS.Timeout
+  private readonly stallTimeoutMs: number
+
+  constructor (init: ChannelInit, stream: Stream) {
+    this.peer = init.peer
+    this.stream = stream
+    this.stallTimeoutMs = init.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    this.timer = setInterval(() => { this.checkStall() }, Math.max(100, this.stallTimeoutMs / 4))
+    this.timer.unref()
+    this.readLoop().catch(err => { this.fail(err) })
+  }
+
+  get inFlight (): number { return this.pending.length }
+  get failed (): boolean { return this.failure !== undefined }
+
+  async have (digests: Uint8Array[]): Promise<boolean[]> {
+    const reply = await this.request('have', { digests })
+    const have = (reply as { have?: unknown }).have
+    if (reply.op !== 'have' || !Array.isArray(have) || have.length !== digests.length) throw MycelError.decode('bad have reply')
+    return have.map(h => h === true)
+  }
+
+  async manifest (digest: Uint8Array): Promise<Uint8Array | undefined> {
+    const reply = await this.request('manifest', { digest })
+    if (reply.op !== 'manifest') throw MycelError.decode('bad manifest reply')
+    return reply.bytes instanceof Uint8Array ? reply.bytes : undefined
+  }
+
+  /** Chunks from..to-1, each handed to onChunk in order; resolves at the server's `end`. */
+  async get (digest: Uint8Array, from: number, to: number, onChunk: OnChunk): Promise<void> {
+    const reply = await this.request('get', { digest, from, to }, onChunk)
+    if (reply.op !== 'end') throw MycelError.decode('bad get reply')
+  }
+
+  /** Ends the channel gracefully (pending requests are rejected with CLOSED). */
+  close (): void {
+    if (this.failure === undefined) {
+      this.failure = new MycelError('CLOSED', 'channel closed')
+      clearInterval(this.timer)
+      this.stream.close().catch(() => { this.stream.abort(new Error('close failed')) })
+    }
+    for (const p of this.pending.splice(0)) p.reject(this.failure)
+  }
+
+  abort (err: Error): void {
+    this.fail(err)
+  }
+
+  private async request (op: Pending['op'], fields: Record<string, unknown>, onChunk?: OnChunk): Promise<Reply> {
+    if (this.failure !== undefined) throw this.failure
+    const id = this.nextId++
+    const replied = new Promise<Reply>((resolve, reject) => {
+      if (this.pending.length === 0) this.lastFrameMs = Date.now()
+      this.pending.push({ id, op, onChunk, processing: new Set(), resolve, reject })
+    })
+    await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
+    const reply = await replied
+    if (reply.op === 'error') {
+      const code = (['NOT_FOUND', 'USAGE', 'UNAVAILABLE'].includes(reply.code) ? reply.code : 'UNAVAILABLE') as ErrorCode
+      throw new MycelError(code, `${this.peer}: ${String(reply.message)}`)
+    }
+    return reply
+  }
+
+  private async readLoop (): Promise<void> {
+    for await (const payload of readFrames(this.stream, MAX_BLOB_FRAME_BYTES)) {
+      this.lastFrameMs = Date.now()
+      const msg = decodePayload(payload)
+      const head = this.pending[0]
+      if (head === undefined || msg.id !== head.id) throw MycelError.decode(`unexpected blob frame for request ${msg.id}`)
+      if (msg.op === 'chunk') {
+        if (head.onChunk === undefined) throw MycelError.decode('chunk frame for a request that asked for none')
+        const work: Promise<void> = head.onChunk(msg.index, msg.data).finally(() => { head.processing.delete(work) })
+        head.processing.add(work)
+        work.catch(err => { this.fail(err) })
+        // Bounded overlap: beyond it, stop reading until one finishes (the stream's window then fills).
+        if (head.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(head.processing).catch(() => {})
+        this.lastFrameMs = Date.now()
+        continue
+      }
+      // The request is answered once every chunk of it is verified and written.
+      await Promise.all(head.processing)
+      if (this.failure !== undefined) throw this.failure
+      this.pending.shift()
+      head.resolve(msg as Reply)
+    }
+    throw new MycelError('CLOSED', `${this.peer} closed the blob stream`)
+  }
+
+  private checkStall (): void {
+    if (this.pending.length > 0 && Date.now() - this.lastFrameMs > this.stallTimeoutMs) {
+      this.fail(new MycelError('TIMEOUT', `${this.peer} sent nothing for ${this.stallTimeoutMs} ms`))
+    }
+  }
+
+  private fail (err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    if (this.failure === undefined) {
+      this.failure = error
+      clearInterval(this.timer)
+      if (this.stream.status === 'open') this.stream.abort(error)
+    }
+    for (const p of this.pending.splice(0)) p.reject(this.failure)
+  }
+}

@@ -1,0 +1,102 @@
+// Holder discovery without the origin: "which of these do you have", asked on
+// demand of the members a blob's puts name as authors plus the connected
+// members (at most MAX_PEERS_ASKED). Questions to the same peer within
+// HAVE_BATCH_MS are merged into one have request of up to MAX_HAVE_DIGESTS
+// digests, so a mirror catching up on N blobs sends about N / 1024 requests to
+// each of its (bounded) peers: traffic grows with the blobs a node wants, not
+// with blobs × members, and nothing is gossiped while nobody fetches.
+// Answers are cached per digest (bounded, short-lived) for the `where` view.
+
+import { MAX_HAVE_DIGESTS, QUERY_TIMEOUT_MS } from './constants.js'
+import type { PeerChannel } from './client.js'
+import { hexOf } from './refs.js'
+
+const HAVE_BATCH_MS = 5
+const HOLDER_CACHE_ENTRIES = 10_000
+const HOLDER_CACHE_MS = 60_000
+
+interface Ask { digest: Uint8Array, resolve: (has: boolean) => void }
+
+export interface HolderAnswer {
+  /** Peers that said they hold the complete blob. */
+  holders: string[]
+  /** Peers asked (answered no, failed or timed out: the rest). */
+  asked: string[]
+  atMs: number
+}
+
+export class HolderDiscovery {
+  private readonly open: (peer: string) => Promise<PeerChannel>
+  private readonly batches = new Map<string, Ask[]>()
+  private readonly cache = new Map<string, HolderAnswer>()
+
+  constructor (open: (peer: string) => Promise<PeerChannel>) {
+    this.open = open
+  }
+
+  /** Asks every candidate at once; resolves with those that hold `digest` (within QUERY_TIMEOUT_MS). */
+  async find (digest: Uint8Array, candidates: string[]): Promise<HolderAnswer> {
+    const answers = await Promise.all(candidates.map(async peer => await this.ask(peer, digest) ? peer : undefined))
+    const answer = { holders: answers.filter((p): p is string => p !== undefined), asked: candidates, atMs: Date.now() }
+    this.remember(hexOf(digest), answer)
+    return answer
+  }
+
+  /** The last answer for a digest, if fresh. */
+  cached (digest: Uint8Array): HolderAnswer | undefined {
+    const a = this.cache.get(hexOf(digest))
+    return a !== undefined && Date.now() - a.atMs < HOLDER_CACHE_MS ? a : undefined
+  }
+
+  /** A peer proved it holds a digest (it served it). */
+  noteHolder (digest: Uint8Array, peer: string): void {
+    const a = this.cached(digest)
+    if (a !== undefined && !a.holders.includes(peer)) a.holders.push(peer)
+  }
+
+  private async ask (peer: string, digest: Uint8Array): Promise<boolean> {
+    return await new Promise<boolean>(resolve => {
+      let batch = this.batches.get(peer)
+      if (batch === undefined) {
+        batch = []
+        this.batches.set(peer, batch)
+        setTimeout(() => { this.flush(peer) }, HAVE_BATCH_MS)
+      }
+      batch.push({ digest, resolve })
+      if (batch.length >= MAX_HAVE_DIGESTS) this.flush(peer)
+    })
+  }
+
+  private flush (peer: string): void {
+    const batch = this.batches.get(peer)
+    if (batch === undefined) return
+    this.batches.delete(peer)
+    this.query(peer, batch).catch(() => { for (const a of batch) a.resolve(false) })
+  }
+
+  private async query (peer: string, batch: Ask[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const answer = await Promise.race([
+        (async () => {
+          const channel = await this.open(peer)
+          try {
+            return await channel.have(batch.map(a => a.digest))
+          } finally {
+            channel.close()
+          }
+        })(),
+        new Promise<boolean[]>(resolve => { timer = setTimeout(() => { resolve(batch.map(() => false)) }, QUERY_TIMEOUT_MS) })
+      ])
+      batch.forEach((a, i) => { a.resolve(answer[i] === true) })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private remember (hex: string, answer: HolderAnswer): void {
+    this.cache.delete(hex)
+    this.cache.set(hex, answer)
+    if (this.cache.size > HOLDER_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string)
+  }
+}

@@ -1,0 +1,267 @@
+// One download of one blob from several holders.
+//
+//   FetchJob ── PartialBlob (file + bitmap under blobs/partial/, resumes)
+//      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
+//      └─ per holder: one PeerChannel, up to REQUESTS_IN_FLIGHT lanes, each asking a range of chunks
+//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts)
+//
+// Lanes take the next missing range from a shared cursor, so a fast holder
+// takes more ranges and a slow one fewer; a holder that fails (stream error,
+// stall, too many bad chunks) drops out and its unfinished chunks go back to
+// the pool for the others. When nothing is left to take, idle holders are
+// also asked for chunks that have lingered with a slow one (end game), so a
+// fetch is never stuck behind one slow site. A chunk that does not hash to the manifest's entry
+// is dropped, counted against its sender and fetched again. When every chunk
+// is here the file is fsynced, the whole digest checked and the file renamed
+// into the blob store. If all holders drop out first, run() throws UNAVAILABLE
+// and the partial file stays for the next attempt.
+
+import { MycelError } from '../../protocol/errors.js'
+import type { BlobStore } from '../blob-store.js'
+import type { PeerChannel } from './client.js'
+import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
+import { PartialBlob } from './partial.js'
+import type { Manifest } from './manifest.js'
+
+const MISSING = 0
+const IN_FLIGHT = 1
+const HAVE = 2
+
+export interface HolderStats {
+  chunks: number
+  bytes: number
+  badChunks: number
+  failed?: string
+}
+
+export interface FetchProgress {
+  size: number
+  bytesHave: number
+  /** Bytes received over the network by this job (duplicates and bad chunks included). */
+  bytesReceived: number
+  chunksReceived: number
+  duplicates: number
+  /** Chunks asked of a second holder because the first was slow (end game). */
+  endgameChunks: number
+  badChunks: number
+  startedMs: number
+  holders: Record<string, HolderStats>
+}
+
+export interface FetchJobInit {
+  /** A chunk in flight this long to one holder may also be asked of an idle one. Default ENDGAME_AFTER_MS. */
+  endgameAfterMs?: number
+}
+
+export interface FetchJobComponents {
+  blobs: BlobStore
+  /** Opens a blob channel to a holder. */
+  open: (peer: string) => Promise<PeerChannel>
+}
+
+export class FetchJob {
+  readonly manifest: Manifest
+  readonly progress: FetchProgress
+  private readonly c: FetchJobComponents
+  private partial: PartialBlob | undefined
+  private state = new Uint8Array(0)
+  private cursor = 0
+  private readonly workers = new Map<string, Promise<void>>()
+  private readonly channels = new Set<PeerChannel>()
+  private done = false
+  /** Lanes with nothing to take, waiting for a chunk to come back or the job to end. */
+  private waiting: Array<() => void> = []
+
+  private readonly rangeChunks: number
+  private readonly lanes: number
+  private readonly endgameAfterMs: number
+  /** Per chunk: the holder it was asked of, since when (ms), and whether a second holder was asked. */
+  private owner: Array<string | undefined> = []
+  private since = new Float64Array(0)
+  private stolen = new Uint8Array(0)
+
+  constructor (manifest: Manifest, components: FetchJobComponents, init: FetchJobInit = {}) {
+    this.manifest = manifest
+    this.endgameAfterMs = init.endgameAfterMs ?? ENDGAME_AFTER_MS
+    this.rangeChunks = Math.min(RANGE_CHUNKS_MAX, Math.max(1, Math.floor(RANGE_BYTES / manifest.chunkSize)))
+    this.lanes = Math.min(REQUESTS_IN_FLIGHT, Math.max(1, Math.floor(IN_FLIGHT_BYTES / (this.rangeChunks * manifest.chunkSize))))
+    this.c = components
+    this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, endgameChunks: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
+  }
+
+  /** Downloads from `holders` (more may be added while it runs); resolves once the blob is in the store. */
+  async run (holders: string[]): Promise<void> {
+    const partial = await PartialBlob.open(this.c.blobs.rootDir, this.manifest)
+    this.partial = partial
+    this.state = Uint8Array.from(partial.have, h => h === 1 ? HAVE : MISSING)
+    this.owner = new Array(this.state.length)
+    this.since = new Float64Array(this.state.length)
+    this.stolen = new Uint8Array(this.state.length)
+    this.progress.bytesHave = partial.bytesHave
+    try {
+      for (const peer of holders) this.addHolder(peer)
+      while (!partial.complete) {
+        if (this.workers.size === 0) {
+          throw new MycelError('UNAVAILABLE', `no holder could supply the rest of the blob (${partial.chunksHave}/${partial.have.length} chunks here)`, { details: { holders: Object.keys(this.progress.holders) } })
+        }
+        await Promise.race(this.workers.values())
+      }
+      if (!await partial.finish()) {
+        await partial.discard()
+        throw new MycelError('INTERNAL', 'every chunk verified but the whole digest did not: the manifest does not describe this blob')
+      }
+      await partial.close()
+      await this.c.blobs.adopt(partial.path, this.manifest.digest)
+      await partial.discard()
+    } finally {
+      this.done = true
+      this.notify()
+      for (const ch of this.channels) ch.close()
+      await partial.close().catch(() => {})
+    }
+  }
+
+  /** A holder learned of while running (a have answer, a retry round). */
+  addHolder (peer: string): void {
+    if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
+    this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
+    const worker = this.work(peer).finally(() => { this.workers.delete(peer) })
+    this.workers.set(peer, worker)
+  }
+
+  /** Stops every holder (the caller's deadline passed); run() then throws UNAVAILABLE. */
+  abort (reason: string): void {
+    for (const ch of this.channels) ch.abort(new MycelError('CLOSED', reason))
+    this.notify()
+  }
+
+  private async work (peer: string): Promise<void> {
+    const stats = this.progress.holders[peer] as HolderStats
+    let channel: PeerChannel
+    try {
+      channel = await this.c.open(peer)
+    } catch (err) {
+      stats.failed = `could not open a stream: ${String(err)}`
+      return
+    }
+    this.channels.add(channel)
+    try {
+      const lanes = Array.from({ length: this.lanes }, async () => { await this.lane(peer, channel, stats) })
+      await Promise.all(lanes)
+    } catch (err) {
+      stats.failed ??= String(err)
+    } finally {
+      channel.close()
+      this.channels.delete(channel)
+    }
+  }
+
+  private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
+    for (;;) {
+      if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
+      const range = this.take(peer) ?? this.steal(peer)
+      if (range === undefined) {
+        // Everything left is in flight elsewhere: wait in case some of it comes back, or lingers
+        // long enough to be asked of us too (end game).
+        if (this.done || (this.partial as PartialBlob).complete) return
+        await this.changed(this.endgameAfterMs / 2)
+        continue
+      }
+      const [from, to] = range
+      const received = new Set<number>()
+      try {
+        await channel.get(this.manifest.digest, from, to, async (i, data) => {
+          await this.receive(peer, stats, i, data, from, to, received)
+        })
+      } finally {
+        // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
+        for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
+      }
+      if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
+    }
+  }
+
+  private async receive (peer: string, stats: HolderStats, i: number, data: Uint8Array, from: number, to: number, received: Set<number>): Promise<void> {
+    if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
+    this.progress.bytesReceived += data.byteLength
+    this.progress.chunksReceived++
+    const partial = this.partial as PartialBlob
+    if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
+    received.add(i)
+    if (this.state[i] === HAVE) { this.progress.duplicates++; return }
+    const ok = await partial.verifies(i, data)
+    if (this.state[i] === HAVE) { this.progress.duplicates++; return } // the other copy of a stolen chunk won
+    if (!ok) {
+      stats.badChunks++
+      this.progress.badChunks++
+      this.giveBack(i)
+      if (stats.badChunks >= MAX_BAD_CHUNKS_PER_HOLDER) {
+        stats.failed = `${stats.badChunks} chunks that did not match the manifest`
+        throw new MycelError('INVALID_EVENT', `${peer} sent ${stats.badChunks} bad chunks`)
+      }
+      return
+    }
+    this.state[i] = HAVE // before the write: a second copy arriving meanwhile is a duplicate, not a second write
+    await partial.write(i, data)
+    stats.chunks++
+    stats.bytes += data.byteLength
+    this.progress.bytesHave += data.byteLength
+    this.notify()
+  }
+
+  /** Resolves at the next chunk written or given back, or after timeoutMs. */
+  private changed (timeoutMs: number): Promise<void> {
+    return new Promise(resolve => {
+      const timer = setTimeout(resolve, timeoutMs)
+      this.waiting.push(() => { clearTimeout(timer); resolve() })
+    })
+  }
+
+  private notify (): void {
+    for (const wake of this.waiting.splice(0)) wake()
+  }
+
+  /** The next run of up to rangeChunks missing chunks, marked in flight to `peer`. */
+  private take (peer: string): [number, number] | undefined {
+    if (this.done) return undefined
+    const n = this.state.length
+    while (this.cursor < n && this.state[this.cursor] !== MISSING) this.cursor++
+    if (this.cursor >= n) return undefined
+    const from = this.cursor
+    let to = from
+    const now = Date.now()
+    while (to < n && to - from < this.rangeChunks && this.state[to] === MISSING) {
+      this.state[to] = IN_FLIGHT
+      this.owner[to] = peer
+      this.since[to] = now
+      to++
+    }
+    this.cursor = to
+    return [from, to]
+  }
+
+  /**
+   * End game: nothing is left to take, but chunks have been in flight to another holder for over
+   * endgameAfterMs. Ask `peer` for a run of them too (once per chunk): whichever copy arrives first
+   * is written, the other is counted as a duplicate. This is the only way a chunk is received twice.
+   */
+  private steal (peer: string): [number, number] | undefined {
+    if (this.done) return undefined
+    const n = this.state.length
+    const old = Date.now() - this.endgameAfterMs
+    const stealable = (i: number): boolean => this.state[i] === IN_FLIGHT && this.owner[i] !== peer && this.stolen[i] === 0 && (this.since[i] as number) <= old
+    let from = 0
+    while (from < n && !stealable(from)) from++
+    if (from >= n) return undefined
+    let to = from
+    while (to < n && to - from < this.rangeChunks && stealable(to)) this.stolen[to++] = 1
+    this.progress.endgameChunks += to - from
+    return [from, to]
+  }
+
+  private giveBack (i: number): void {
+    this.state[i] = MISSING
+    if (i < this.cursor) this.cursor = i
+    this.notify()
+  }
+}

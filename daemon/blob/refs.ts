@@ -1,0 +1,94 @@
+// Which live put winners reference which blob: digest hex → the keys whose
+// winning put names it, with the size, manifest hash and authors those puts
+// carry. Built from the core's live winners at start and kept current by the
+// observer (every new winner of a key, with the winner it replaced). A digest
+// whose last key goes away is remembered with the time, so the collector can
+// delete its bytes after a grace period; one that gains a key again is spared.
+
+import type { Event, PutBody } from '../../protocol/event.js'
+
+export interface BlobRef {
+  digest: Uint8Array
+  size: number
+  /** sha-256 of the chunk manifest, from the newest put that carried one. */
+  manifest?: Uint8Array
+  keys: Set<string>
+  /** Authors of the referencing puts: they held the bytes when they wrote. */
+  authors: Set<string>
+}
+
+export function hexOf (digest: Uint8Array): string {
+  return Buffer.from(digest).toString('hex')
+}
+
+export class BlobRefs {
+  private readonly refs = new Map<string, BlobRef>()
+  /** hex → time (ms) since when nothing references it. */
+  private readonly orphans = new Map<string, number>()
+
+  /** Rebuild from the live winners (at start). */
+  load (live: Event[]): void {
+    for (const e of live) if (e.body.kind === 'put') this.add(e as Event & { body: PutBody })
+  }
+
+  /** The observer's report: `event` now wins its key, `previous` lost it. */
+  applied (event: Event, previous: Event | undefined, nowMs: number): void {
+    if (previous?.body.kind === 'put') this.drop(previous.body.key, previous.body.digest, nowMs)
+    if (event.body.kind === 'put') this.add(event as Event & { body: PutBody })
+  }
+
+  get (hex: string): BlobRef | undefined {
+    return this.refs.get(hex)
+  }
+
+  referenced (hex: string): boolean {
+    return this.refs.has(hex)
+  }
+
+  /** A blob is on disk that may be unreferenced (after a fetch, or found at start). */
+  noteStored (hex: string, nowMs: number): void {
+    if (!this.refs.has(hex) && !this.orphans.has(hex)) this.orphans.set(hex, nowMs)
+  }
+
+  /** Orphans whose grace has passed; they leave the list (the caller deletes them). */
+  takeExpired (nowMs: number, graceMs: number): string[] {
+    const out: string[] = []
+    for (const [hex, since] of this.orphans) {
+      if (nowMs - since >= graceMs) {
+        this.orphans.delete(hex)
+        if (!this.refs.has(hex)) out.push(hex)
+      }
+    }
+    return out
+  }
+
+  get size (): number { return this.refs.size }
+  get orphanCount (): number { return this.orphans.size }
+
+  all (): IterableIterator<BlobRef> { return this.refs.values() }
+
+  private add (event: Event & { body: PutBody }): void {
+    const body = event.body
+    const hex = hexOf(body.digest)
+    let ref = this.refs.get(hex)
+    if (ref === undefined) {
+      ref = { digest: body.digest, size: body.size, keys: new Set(), authors: new Set() }
+      this.refs.set(hex, ref)
+    }
+    ref.keys.add(body.key)
+    ref.authors.add(event.author)
+    if (body.manifest !== undefined) ref.manifest = body.manifest
+    this.orphans.delete(hex)
+  }
+
+  private drop (key: string, digest: Uint8Array, nowMs: number): void {
+    const hex = hexOf(digest)
+    const ref = this.refs.get(hex)
+    if (ref === undefined) return
+    ref.keys.delete(key)
+    if (ref.keys.size === 0) {
+      this.refs.delete(hex)
+      this.orphans.set(hex, nowMs)
+    }
+  }
+}

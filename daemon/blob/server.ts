@@ -1,0 +1,129 @@
+// The serving side of /mycel/blob/1.0.0: answers have / manifest / get
+// requests on streams other members open, one request at a time per stream,
+// reading each chunk from disk straight into its frame and waiting on the
+// stream's write buffer before reading the next. Memory per stream: one chunk
+// plus the write buffer's high-water mark. Only complete, verified blobs are
+// served. A failing stream is aborted and counted; it never throws upward.
+
+import type { Connection, Stream } from '@libp2p/interface'
+import { open } from 'node:fs/promises'
+import { MycelError, isMycelError } from '../../protocol/errors.js'
+import type { BlobStore } from '../blob-store.js'
+import { MAX_HAVE_DIGESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
+import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, writeFrame, type Request } from './wire.js'
+
+export interface BlobServerComponents {
+  blobs: BlobStore
+  manifests: ManifestStore
+  /** Membership gate: streams from peers it refuses are aborted unread. */
+  isAllowed: (peer: string) => boolean
+  log: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
+}
+
+export interface BlobServerInit {
+  /** Test-only: flip one byte of every chunk served (env MYCEL_TEST_CORRUPT_CHUNKS=1). */
+  corruptChunks?: boolean
+  /** Test-only: wait this long before each chunk (env MYCEL_TEST_SERVE_DELAY_MS), to catch a fetch midway. */
+  serveDelayMs?: number
+}
+
+export interface ServerStats {
+  streams: number
+  refused: number
+  chunksServed: number
+  bytesServed: number
+  badRequests: number
+}
+
+export class BlobServer {
+  readonly stats: ServerStats = { streams: 0, refused: 0, chunksServed: 0, bytesServed: 0, badRequests: 0 }
+  private readonly c: BlobServerComponents
+  private readonly init: BlobServerInit
+
+  constructor (init: BlobServerInit, components: BlobServerComponents) {
+    this.init = init
+    this.c = components
+  }
+
+  /** The libp2p stream handler. */
+  handle (stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (!this.c.isAllowed(peer)) {
+      this.stats.refused++
+      stream.abort(new MycelError('PERMISSION_DENIED', 'not a member'))
+      return
+    }
+    this.stats.streams++
+    this.serve(stream).catch(err => {
+      if (isMycelError(err, 'DECODE_FAILED') || isMycelError(err, 'TOO_LARGE')) this.stats.badRequests++
+      this.c.log('debug', 'blob stream failed', { remote: peer, error: String(err) })
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    })
+  }
+
+  private async serve (stream: Stream): Promise<void> {
+    for await (const payload of readFrames(stream, MAX_REQUEST_FRAME_BYTES)) {
+      const req = checkRequest(decodePayload(payload), MAX_HAVE_DIGESTS)
+      await this.answer(stream, req)
+    }
+    await stream.close().catch(() => {})
+  }
+
+  private async answer (stream: Stream, req: Request): Promise<void> {
+    const send = async (msg: Parameters<typeof encodeControl>[0]): Promise<void> => { await writeFrame(stream, encodeControl(msg), SERVE_WRITE_BUFFER_BYTES) }
+    switch (req.op) {
+      case 'have': {
+        const have = await Promise.all(req.digests.map(async d => await this.c.blobs.has(d)))
+        return await send({ op: 'have', id: req.id, have })
+      }
+      case 'manifest': {
+        const bytes = await this.c.blobs.has(req.digest) ? await this.c.manifests.get(req.digest) : undefined
+        return await send(bytes === undefined ? { op: 'manifest', id: req.id } : { op: 'manifest', id: req.id, bytes })
+      }
+      case 'get': {
+        const manifest = await this.manifestOf(req.digest)
+        if (manifest === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
+        if (req.to > chunkCount(manifest.size, manifest.chunkSize)) return await send({ op: 'error', id: req.id, code: 'USAGE', message: 'chunk range past the end' })
+        await this.sendChunks(stream, req.id, req.digest, manifest, req.from, req.to)
+        return await send({ op: 'end', id: req.id })
+      }
+    }
+  }
+
+  private async manifestOf (digest: Uint8Array): Promise<Manifest | undefined> {
+    if (!await this.c.blobs.has(digest)) return undefined
+    const bytes = await this.c.manifests.get(digest)
+    return bytes === undefined ? undefined : decodeManifest(bytes)
+  }
+
+  /**
+   * Chunks from..to-1, each read from disk into its own frame. The next chunk is read while the
+   * current one is being sent (one read ahead), so a disk round trip does not stall the stream.
+   */
+  private async sendChunks (stream: Stream, id: number, digest: Uint8Array, m: Manifest, from: number, to: number): Promise<void> {
+    const file = await open(this.c.blobs.pathOf(digest), 'r')
+    const read = async (i: number): Promise<Uint8Array> => {
+      const [start, end] = chunkRange(m, i)
+      const { frame, data } = allocChunkFrame(id, i, end - start)
+      await readFully(file, data, end - start, start)
+      if (this.init.corruptChunks === true && data.byteLength > 0) data[0] ^= 0xff
+      return frame
+    }
+    let next: Promise<Uint8Array> | undefined
+    try {
+      next = read(from)
+      for (let i = from; i < to; i++) {
+        const frame: Uint8Array = await (next as Promise<Uint8Array>)
+        next = i + 1 < to ? read(i + 1) : undefined
+        if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
+        await writeFrame(stream, frame, SERVE_WRITE_BUFFER_BYTES)
+        this.stats.chunksServed++
+        this.stats.bytesServed += chunkRange(m, i)[1] - chunkRange(m, i)[0]
+      }
+    } finally {
+      await next?.catch(() => {})
+      await file.close()
+    }
+  }
+}

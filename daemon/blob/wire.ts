@@ -1,0 +1,139 @@
+// The /mycel/blob/1.0.0 wire format. Both directions carry length-prefixed
+// frames (daemon/net/frame.ts: varint length, payload). A payload's first byte
+// says what it is:
+//   0  control: the rest is a dag-cbor object (Request or Reply below)
+//   1  chunk:   u32 request id, u32 chunk index, then the chunk's bytes
+// Chunks have their own binary layout so a 1 MiB chunk is read from disk
+// straight into its frame and never re-encoded.
+//
+// A client sends requests on a stream it opened; the server answers them in
+// order, one at a time: `have` → one `have` reply; `manifest` → one `manifest`
+// reply; `get` (chunks from..to-1) → the chunks in order, then `end` (or an
+// `error`). Several requests may be in flight on one stream; the client bounds
+// them, which is what bounds memory on both sides.
+
+import type { Stream } from '@libp2p/interface'
+import * as dagCbor from '@ipld/dag-cbor'
+import { MycelError } from '../../protocol/errors.js'
+import { FrameDecoder, encodeVarint } from '../net/frame.js'
+
+export type Request =
+  | { op: 'have', id: number, digests: Uint8Array[] }
+  | { op: 'manifest', id: number, digest: Uint8Array }
+  | { op: 'get', id: number, digest: Uint8Array, from: number, to: number }
+
+export type Reply =
+  | { op: 'have', id: number, have: boolean[] }
+  | { op: 'manifest', id: number, bytes?: Uint8Array }
+  | { op: 'end', id: number }
+  | { op: 'error', id: number, code: string, message: string }
+
+export interface ChunkFrame { op: 'chunk', id: number, index: number, data: Uint8Array }
+
+const KIND_CONTROL = 0
+const KIND_CHUNK = 1
+const CHUNK_HEADER_BYTES = 1 + 4 + 4
+
+export function encodeControl (msg: Request | Reply): Uint8Array {
+  const body = dagCbor.encode(msg)
+  const payloadLength = 1 + body.byteLength
+  const prefix = encodeVarint(payloadLength)
+  const out = new Uint8Array(prefix.byteLength + payloadLength)
+  out.set(prefix, 0)
+  out[prefix.byteLength] = KIND_CONTROL
+  out.set(body, prefix.byteLength + 1)
+  return out
+}
+
+/**
+ * A whole chunk frame with room for `dataLength` bytes; the caller fills
+ * `data` (e.g. straight from a file) and sends `frame`.
+ */
+export function allocChunkFrame (id: number, index: number, dataLength: number): { frame: Uint8Array, data: Uint8Array } {
+  const payloadLength = CHUNK_HEADER_BYTES + dataLength
+  const prefix = encodeVarint(payloadLength)
+  const frame = new Uint8Array(Buffer.allocUnsafe(prefix.byteLength + payloadLength).buffer, 0, prefix.byteLength + payloadLength)
+  frame.set(prefix, 0)
+  const view = new DataView(frame.buffer, frame.byteOffset + prefix.byteLength)
+  view.setUint8(0, KIND_CHUNK)
+  view.setUint32(1, id)
+  view.setUint32(5, index)
+  return { frame, data: frame.subarray(prefix.byteLength + CHUNK_HEADER_BYTES) }
+}
+
+export function decodePayload (payload: Uint8Array): Request | Reply | ChunkFrame {
+  if (payload.byteLength === 0) throw MycelError.decode('empty blob frame')
+  if (payload[0] === KIND_CHUNK) {
+    if (payload.byteLength < CHUNK_HEADER_BYTES) throw MycelError.decode('short chunk frame')
+    const view = new DataView(payload.buffer, payload.byteOffset)
+    return { op: 'chunk', id: view.getUint32(1), index: view.getUint32(5), data: payload.subarray(CHUNK_HEADER_BYTES) }
+  }
+  if (payload[0] !== KIND_CONTROL) throw MycelError.decode(`unknown blob frame kind ${payload[0]}`)
+  let msg: unknown
+  try {
+    msg = dagCbor.decode(payload.subarray(1))
+  } catch (err) {
+    throw MycelError.decode('blob control frame is not dag-cbor', err)
+  }
+  if (typeof msg !== 'object' || msg === null || typeof (msg as { op?: unknown }).op !== 'string' || !Number.isSafeInteger((msg as { id?: unknown }).id)) {
+    throw MycelError.decode('blob control frame has no op or id')
+  }
+  return msg as Request | Reply
+}
+
+/** Checks a request's fields (a server must not trust their types). */
+export function checkRequest (msg: Request | Reply | ChunkFrame, maxDigests: number): Request {
+  const isDigest = (d: unknown): boolean => d instanceof Uint8Array && d.byteLength === 32
+  const r = msg as Request
+  switch (r.op) {
+    case 'have':
+      if (Array.isArray(r.digests) && r.digests.length <= maxDigests && r.digests.every(isDigest)) return r
+      break
+    case 'manifest':
+      if (isDigest(r.digest)) return r
+      break
+    case 'get':
+      if (isDigest(r.digest) && Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.to > r.from) return r
+      break
+  }
+  throw MycelError.decode(`bad blob request ${String((msg as { op?: unknown }).op)}`)
+}
+
+function bytesOf (chunk: Uint8Array | { subarray: () => Uint8Array }): Uint8Array {
+  return chunk instanceof Uint8Array ? chunk : chunk.subarray()
+}
+
+/** The frames of a stream, each payload checked against the cap before it is buffered. Ends when the remote closes. */
+export async function * readFrames (stream: Stream, maxFrameBytes: number): AsyncGenerator<Uint8Array> {
+  const decoder = new FrameDecoder(maxFrameBytes)
+  for await (const chunk of stream) {
+    decoder.push(bytesOf(chunk))
+    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) yield frame
+  }
+  if (decoder.bufferedBytes > 0) throw MycelError.decode('blob stream ended inside a frame')
+}
+
+/**
+ * Sends a frame and waits while the stream's own write buffer is above
+ * `highWater`. After a drain the buffer is re-checked: libp2p fires 'drain' on
+ * every stream of a connection when the socket drains (see daemon/net/session.ts).
+ */
+export async function writeFrame (stream: Stream, frame: Uint8Array, highWater: number, signal?: AbortSignal): Promise<void> {
+  if (stream.status !== 'open') throw new MycelError('CLOSED', 'blob stream closed')
+  stream.send(frame)
+  while (stream.writableNeedsDrain || stream.writeBufferLength > highWater) {
+    if (stream.status !== 'open' || stream.writeStatus !== 'writable') throw new MycelError('CLOSED', 'blob stream closed while writing')
+    signal?.throwIfAborted()
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        stream.removeEventListener('drain', done)
+        stream.removeEventListener('close', done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      stream.addEventListener('drain', done)
+      stream.addEventListener('close', done)
+      signal?.addEventListener('abort', done)
+    })
+  }
+}

@@ -1,0 +1,181 @@
+// Blob transfer benchmark with real daemon processes on 127.0.0.1 (not a test):
+//   stream-1gib-mbps       one plain libp2p stream, same stack and limits as the daemon, 1 MiB send()s
+//                          (mean of a run just before and one just after the blob fetch)
+//   blob-1gib-mbps         A → F: F's daemon fetches a 1 GiB blob A published (until verified and in place)
+//   blob-1gib-ratio        the two above, divided (target ≥ 0.8)
+//   single-256mib-mbps     one holder → F, 256 MiB
+//   multi-256mib-mbps      three holders → F, 256 MiB (target ≥ single)
+//   multi-256mib-overhead  bytes F received / blob size in the three-holder fetch (1 = no chunk twice)
+//   blob-1gib-rss-mib      largest peak RSS (VmHWM) among every process of the 1 GiB publish and fetch:
+//                          both daemons and both CLI processes (target < 200 MB)
+// Run: npm run build && node dist/test/blob/bench-blob.js [GiB=1]
+// benchBlob() is the reusable core: it returns { name, value, unit }[].
+
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MAIN, Node, until } from '../integration/harness.js'
+
+export interface Metric { name: string, value: number, unit: string }
+
+const MiB = 1024 * 1024
+const PEER = new URL('./bench-stream-peer.js', import.meta.url).pathname
+
+function peakRssMiB (pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? 0 : Math.round(Number(m[1]) / 1024)
+  } catch {
+    return 0 // the process has exited
+  }
+}
+
+async function randomFile (path: string, size: number): Promise<void> {
+  const out = createWriteStream(path)
+  for (let done = 0; done < size; done += 4 * MiB) {
+    if (!out.write(randomBytes(Math.min(4 * MiB, size - done)))) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
+  }
+  await new Promise<void>((resolve, reject) => { out.end((err?: Error | null) => { if (err != null) reject(err); else resolve() }) })
+}
+
+/** Runs a process to completion, sampling its peak RSS; resolves with stdout lines and that peak. */
+async function runSampled (args: string[]): Promise<{ code: number | null, stdout: string, rssMiB: number }> {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  let rss = 0
+  proc.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
+  const timer = setInterval(() => { if (proc.pid !== undefined) rss = Math.max(rss, peakRssMiB(proc.pid)) }, 20)
+  const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
+  clearInterval(timer)
+  return { code, stdout, rssMiB: rss }
+}
+
+async function token (node: Node): Promise<string> {
+  return (await readFile(join(node.dir, 'api.token'), 'utf8')).trim()
+}
+
+/** Time until F's daemon has the blob verified and in place (the content answer's headers come only then). */
+async function timeFetch (f: Node, key: string): Promise<number> {
+  const t0 = performance.now()
+  const res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent(key)}/content?wait=600`, { headers: { authorization: `Bearer ${await token(f)}` } })
+  const ms = performance.now() - t0
+  await res.body?.cancel()
+  if (res.status !== 200) throw new Error(`fetch of ${key} answered ${res.status}`)
+  return ms
+}
+
+async function transfer (f: Node, key: string): Promise<{ bytesReceived: number, size: number }> {
+  const s = (await f.api<{ size: number, transfer?: { bytesReceived: number } }>('GET', `/v1/blobs/${encodeURIComponent(key)}`)).body
+  return { bytesReceived: s.transfer?.bytesReceived ?? 0, size: s.size }
+}
+
+async function publish (node: Node, file: string, key: string): Promise<number> {
+  const r = await runSampled([MAIN, 'publish', file, key, '--dir', node.dir, '--json'])
+  if (r.code !== 0) throw new Error(`publish ${key} failed`)
+  return r.rssMiB
+}
+
+async function connected (node: Node, n: number): Promise<void> {
+  await until(`${n} peers connected`, async () => (await node.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length >= n, 30_000)
+}
+
+/** A plain libp2p stream between two processes: MB/s and both peaks. */
+export async function streamBaseline (bytes: number): Promise<{ mbps: number, rssMiB: number }> {
+  const recv = spawn(process.execPath, [PEER, 'recv'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const lines: string[] = []
+    let buf = ''
+    recv.stdout.on('data', (c: Buffer) => { buf += c.toString(); const parts = buf.split('\n'); buf = parts.pop() ?? ''; lines.push(...parts) })
+    await until('receiver listening', () => lines.length > 0, 20_000)
+    const { addr } = JSON.parse(lines[0] as string) as { addr: string }
+    const send = await runSampled([PEER, 'send', addr, String(bytes)])
+    await until('receiver report', () => lines.length > 1, 20_000)
+    const sent = JSON.parse(send.stdout.trim()) as { ms: number, rssMiB: number }
+    const got = JSON.parse(lines[1] as string) as { bytes: number, rssMiB: number }
+    if (got.bytes !== bytes) throw new Error(`baseline receiver got ${got.bytes} of ${bytes} bytes`)
+    return { mbps: bytes / 1e6 / (sent.ms / 1000), rssMiB: Math.max(sent.rssMiB, got.rssMiB) }
+  } finally {
+    recv.kill()
+  }
+}
+
+export async function benchBlob (options: { bigBytes?: number, multiBytes?: number, log?: (line: string) => void } = {}): Promise<Metric[]> {
+  const big = options.bigBytes ?? 1024 * MiB
+  const mid = options.multiBytes ?? 256 * MiB
+  const log = options.log ?? (() => {})
+  const work = await mkdtemp(join(tmpdir(), 'mycel-bench-blob-'))
+  const nodes: Node[] = []
+  try {
+    const [a, h2, h3] = [await Node.create(), await Node.create(), await Node.create()]
+    const f = await Node.create({ replicate: 'on-demand' })
+    nodes.push(a, h2, h3, f)
+    await a.start(['--log-level', 'warn'])
+    const invite = await a.invite()
+    await Promise.all([h2, h3, f].map(async n => await n.start(['--join', invite, '--log-level', 'warn'])))
+    await connected(f, 3)
+
+    // Three holders vs one, 256 MiB each (two different blobs, both mirrored by h2 and h3).
+    for (const name of ['x1', 'x2']) {
+      await randomFile(join(work, name), mid)
+      await publish(a, join(work, name), `bench/${name}`)
+    }
+    log('mirroring the 256 MiB blobs')
+    await until('h2 and h3 mirrored both', async () => {
+      const s = await Promise.all([h2, h3].flatMap(n => ['bench/x1', 'bench/x2'].map(async k => (await n.api<{ local: string }>('GET', `/v1/blobs/${encodeURIComponent(k)}`)).body.local)))
+      return s.every(l => l === 'complete')
+    }, 300_000, 200)
+    await Promise.all([h2.stop(), h3.stop()])
+    await until('f sees only a', async () => (await f.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length === 1, 30_000)
+    const singleMs = await timeFetch(f, 'bench/x1')
+    log(`single holder: ${(mid / 1e6 / (singleMs / 1000)).toFixed(0)} MB/s`)
+    await Promise.all([h2.start(['--log-level', 'warn']), h3.start(['--log-level', 'warn'])])
+    await connected(f, 3)
+    const multiMs = await timeFetch(f, 'bench/x2')
+    const multi = await transfer(f, 'bench/x2')
+    log(`three holders: ${(mid / 1e6 / (multiMs / 1000)).toFixed(0)} MB/s, received ${multi.bytesReceived} of ${multi.size}`)
+    await Promise.all([h2.stop(), h3.stop()])
+
+    // 1 GiB A → F, between two runs of the plain stream (the machine's load drifts; their mean is the baseline).
+    await randomFile(join(work, 'big'), big)
+    const publishCliRss = await publish(a, join(work, 'big'), 'bench/big')
+    const before = await streamBaseline(big)
+    log(`plain stream 1 GiB (before): ${before.mbps.toFixed(0)} MB/s (peak RSS ${before.rssMiB} MiB)`)
+    const blobMs = await timeFetch(f, 'bench/big')
+    const fetchCli = await runSampled([MAIN, 'fetch', 'bench/big', '-o', join(work, 'big.out'), '--dir', f.dir, '--json'])
+    if (fetchCli.code !== 0) throw new Error('CLI fetch of the big blob failed')
+    const daemonRss = Math.max(peakRssMiB(a.proc?.pid as number), peakRssMiB(f.proc?.pid as number))
+    log(`blob 1 GiB: ${(big / 1e6 / (blobMs / 1000)).toFixed(0)} MB/s; peak RSS daemons ${daemonRss} MiB, publish CLI ${publishCliRss}, fetch CLI ${fetchCli.rssMiB}`)
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+    const after = await streamBaseline(big)
+    log(`plain stream 1 GiB (after): ${after.mbps.toFixed(0)} MB/s (peak RSS ${after.rssMiB} MiB)`)
+    const stream = { mbps: (before.mbps + after.mbps) / 2 }
+
+    const blobMbps = big / 1e6 / (blobMs / 1000)
+    return [
+      { name: 'blob-1gib-mbps', value: round(blobMbps), unit: 'MB/s' },
+      { name: 'stream-1gib-mbps', value: round(stream.mbps), unit: 'MB/s' },
+      { name: 'blob-1gib-ratio', value: round(blobMbps / stream.mbps, 2), unit: 'ratio' },
+      { name: 'single-256mib-mbps', value: round(mid / 1e6 / (singleMs / 1000)), unit: 'MB/s' },
+      { name: 'multi-256mib-mbps', value: round(mid / 1e6 / (multiMs / 1000)), unit: 'MB/s' },
+      { name: 'multi-256mib-overhead', value: round(multi.bytesReceived / multi.size, 3), unit: 'ratio' },
+      { name: 'blob-1gib-rss-mib', value: Math.max(daemonRss, publishCliRss, fetchCli.rssMiB), unit: 'MiB' }
+    ]
+  } finally {
+    await Promise.all(nodes.map(async n => { await n.destroy() }))
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+function round (v: number, digits = 0): number {
+  const k = 10 ** digits
+  return Math.round(v * k) / k
+}
+
+if (process.argv[1]?.endsWith('bench-blob.js') === true) {
+  const gib = Number(process.argv[2] ?? 1)
+  const metrics = await benchBlob({ bigBytes: Math.round(gib * 1024 * MiB), log: line => { process.stderr.write(line + '\n') } })
+  for (const m of metrics) process.stdout.write(`${m.name.padEnd(24)} ${String(m.value).padStart(8)} ${m.unit}\n`)
+}

@@ -1,0 +1,192 @@
+// Unit tests of the blob layer's parts: manifest, wire frames, partial
+// downloads (resume), the multi-holder scheduler (with in-memory channels),
+// policy, references and collection.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BlobStore } from '../../daemon/blob-store.js'
+import type { PeerChannel } from '../../daemon/blob/client.js'
+import { FetchJob } from '../../daemon/blob/fetcher.js'
+import { buildManifest, chunkRange, decodeManifest, encodeManifest, type Manifest } from '../../daemon/blob/manifest.js'
+import { PartialBlob } from '../../daemon/blob/partial.js'
+import { ReplicationPolicy } from '../../daemon/blob/policy.js'
+import { BlobRefs } from '../../daemon/blob/refs.js'
+import { parseDigestRef } from '../../daemon/blob/service.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl } from '../../daemon/blob/wire.js'
+import { FrameDecoder } from '../../daemon/net/frame.js'
+import { cidOf } from '../../daemon/blob-store.js'
+import type { Event } from '../../protocol/event.js'
+
+const CHUNK = 4096
+
+async function * once (bytes: Uint8Array): AsyncIterable<Uint8Array> { yield bytes }
+
+describe('blob layer units', () => {
+  let dir: string
+  let store: BlobStore
+  let bytes: Buffer
+  let manifest: Manifest
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mycel-blob-unit-'))
+    // A source store holding the blob, and the manifest made from it.
+    const src = new BlobStore({ dir: join(dir, 'src'), maxBlobBytes: 1 << 30 })
+    await src.start()
+    bytes = randomBytes(CHUNK * 10 + 100)
+    const info = await src.put(once(bytes))
+    manifest = await buildManifest(src.pathOf(info.digest), info.digest, CHUNK)
+    store = new BlobStore({ dir: join(dir, 'dst'), maxBlobBytes: 1 << 30 })
+    await store.start()
+  })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  const chunk = (i: number): Uint8Array => { const [s, e] = chunkRange(manifest, i); return bytes.subarray(s, e) }
+
+  it('manifest: 11 chunks, the last short; canonical round trip; bad shapes refused', () => {
+    expect(manifest.chunks).toHaveLength(11)
+    expect(Buffer.from(manifest.chunks[10] as Uint8Array)).toEqual(createHash('sha256').update(chunk(10)).digest())
+    const enc = encodeManifest(manifest)
+    expect(decodeManifest(enc)).toEqual(manifest)
+    expect(encodeManifest(decodeManifest(enc))).toEqual(enc)
+    expect(() => decodeManifest(encodeManifest({ ...manifest, chunks: manifest.chunks.slice(1) }))).toThrow(/shape/)
+    expect(() => decodeManifest(encodeManifest({ ...manifest, chunkSize: 1 }))).toThrow(/shape/)
+    expect(() => decodeManifest(new Uint8Array([1, 2, 3]))).toThrow()
+  })
+
+  it('put() hashes chunks in the same pass, across any piece boundaries, as buildManifest does', async () => {
+    async function * pieces (): AsyncIterable<Uint8Array> { for (let off = 0; off < bytes.length; off += 1000) yield bytes.subarray(off, off + 1000) }
+    const info = await store.put(pieces(), CHUNK)
+    expect(info.chunks).toEqual(manifest.chunks)
+    const empty = await store.put(once(new Uint8Array(0)), CHUNK)
+    expect(empty.chunks).toEqual([new Uint8Array(createHash('sha256').digest())])
+  })
+
+  it('wire: control and chunk frames round-trip through the frame decoder; bad requests refused', () => {
+    const dec = new FrameDecoder(1 << 20)
+    const { frame, data } = allocChunkFrame(7, 3, 5)
+    data.set([1, 2, 3, 4, 5])
+    dec.push(encodeControl({ op: 'get', id: 1, digest: manifest.digest, from: 0, to: 2 }))
+    dec.push(frame)
+    expect(checkRequest(decodePayload(dec.next() as Uint8Array), 10)).toMatchObject({ op: 'get', id: 1, from: 0, to: 2 })
+    expect(decodePayload(dec.next() as Uint8Array)).toEqual({ op: 'chunk', id: 7, index: 3, data: new Uint8Array([1, 2, 3, 4, 5]) })
+    expect(() => checkRequest({ op: 'get', id: 1, digest: manifest.digest, from: 2, to: 2 }, 10)).toThrow(/bad blob request/)
+    expect(() => checkRequest({ op: 'have', id: 1, digests: Array(11).fill(manifest.digest) }, 10)).toThrow(/bad blob request/)
+    expect(() => decodePayload(new Uint8Array([9]))).toThrow(/unknown/)
+  })
+
+  it('partial: a restart keeps verified chunks, drops ones that no longer verify, and the digest checks out', async () => {
+    let p = await PartialBlob.open(store.rootDir, manifest)
+    for (const i of [0, 1, 5, 10]) await p.write(i, chunk(i))
+    await p.close()
+    // Corrupt chunk 5 on disk: the bitmap claims it, the re-hash must not.
+    const { open } = await import('node:fs/promises')
+    const f = await open(p.path, 'r+')
+    await f.write(new Uint8Array([0xff ^ (bytes[5 * CHUNK] as number)]), 0, 1, 5 * CHUNK)
+    await f.close()
+    p = await PartialBlob.open(store.rootDir, manifest)
+    expect([...p.have]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+    for (let i = 0; i < 11; i++) if (p.have[i] === 0) await p.write(i, chunk(i))
+    expect(p.complete).toBe(true)
+    expect(await p.finish()).toBe(true)
+    expect(await p.verifies(3, chunk(4))).toBe(false)
+    await p.discard()
+  })
+
+  it('scheduler: three holders, each chunk received once; a lying holder is dropped and its chunks come from the others', async () => {
+    const served = new Map<string, number[]>()
+    const channel = (peer: string, lie: boolean): PeerChannel => ({
+      peer,
+      failed: false,
+      close: () => {},
+      abort: () => {},
+      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+        for (let i = from; i < to; i++) {
+          served.set(peer, [...(served.get(peer) ?? []), i])
+          const data = Uint8Array.from(chunk(i))
+          if (lie) data[0] = (data[0] as number) ^ 1
+          await new Promise(resolve => setImmediate(resolve))
+          await onChunk(i, data)
+        }
+      }
+    }) as unknown as PeerChannel
+    const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer, peer === 'liar') })
+    await job.run(['liar', 'h1', 'h2']) // the liar first: its lanes take the first ranges
+    expect(await store.verify(manifest.digest)).toBe(true)
+    const p = job.progress
+    expect(p.holders.liar?.badChunks).toBeGreaterThanOrEqual(3)
+    expect(p.holders.liar?.failed).toMatch(/did not match/)
+    expect(p.holders.liar?.chunks).toBe(0)
+    expect((p.holders.h1?.chunks ?? 0) + (p.holders.h2?.chunks ?? 0)).toBe(11)
+    expect(p.duplicates).toBe(0)
+    const good = [...(served.get('h1') ?? []), ...(served.get('h2') ?? [])]
+    expect(new Set(good).size).toBe(good.length) // no chunk asked of two honest holders
+  })
+
+  it('scheduler: end game — chunks lingering with a slow holder are also asked of an idle one', async () => {
+    const channel = (peer: string, delayMs: number): PeerChannel => {
+      let closed = false
+      return {
+        peer,
+        failed: false,
+        close: () => { closed = true },
+        abort: () => { closed = true },
+        get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+          for (let i = from; i < to; i++) {
+            await new Promise(resolve => setTimeout(resolve, delayMs))
+            if (closed) throw new Error('closed')
+            await onChunk(i, Uint8Array.from(chunk(i)))
+          }
+        }
+      } as unknown as PeerChannel
+    }
+    const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer, peer === 'slow' ? 5_000 : 1) }, { endgameAfterMs: 50 })
+    const t0 = Date.now()
+    await job.run(['slow', 'fast'])
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(job.progress.endgameChunks).toBeGreaterThan(0)
+    expect(job.progress.holders.fast?.chunks).toBe(11)
+    expect(job.progress.duplicates).toBe(0) // the slow copies never arrived
+  })
+
+  it('scheduler: with no usable holder the job fails UNAVAILABLE and keeps its partial file', async () => {
+    const job = new FetchJob(manifest, { blobs: store, open: async () => { throw new Error('unreachable') } })
+    await expect(job.run(['x'])).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+    expect(await store.has(manifest.digest)).toBe(false)
+  })
+
+  it('policy: longest prefix wins; a blob under several keys takes the most keeping mode', () => {
+    const p = new ReplicationPolicy('eager', { 'nightly/': 'on-demand', 'nightly/keep/': 'eager', 'scratch/': 'none' })
+    expect(p.modeOf('release/x')).toBe('eager')
+    expect(p.modeOf('nightly/x')).toBe('on-demand')
+    expect(p.modeOf('nightly/keep/x')).toBe('eager')
+    expect(p.modeOfKeys(['scratch/a', 'nightly/b'])).toBe('on-demand')
+    expect(p.modeOfKeys(['scratch/a'])).toBe('none')
+  })
+
+  it('refs: a digest losing its last key becomes an orphan, collected only after the grace', () => {
+    const put = (key: string, digest: Uint8Array): Event => ({ author: 'A', body: { kind: 'put', key, digest, size: 1, props: {} } }) as unknown as Event
+    const del = (key: string): Event => ({ author: 'A', body: { kind: 'delete', key } }) as unknown as Event
+    const d = manifest.digest
+    const refs = new BlobRefs()
+    refs.load([put('k1', d)])
+    refs.applied(put('k2', d), undefined, 0)
+    refs.applied(del('k1'), put('k1', d), 0)
+    expect(refs.takeExpired(10_000, 100)).toEqual([])
+    refs.applied(del('k2'), put('k2', d), 1000)
+    expect(refs.takeExpired(1050, 100)).toEqual([])
+    expect(refs.takeExpired(1100, 100)).toEqual([Buffer.from(d).toString('hex')])
+    refs.noteStored('ff', 0)
+    refs.applied(put('k3', Uint8Array.from(Buffer.from('ff', 'hex'))), undefined, 0)
+    expect(refs.takeExpired(10_000, 0)).toEqual([])
+  })
+
+  it('refs: sha256:HEX and CIDs name digests; anything else is a key', async () => {
+    const hex = Buffer.from(manifest.digest).toString('hex')
+    expect(parseDigestRef(`sha256:${hex}`)).toEqual(manifest.digest)
+    expect(Buffer.from(parseDigestRef(cidOf(manifest.digest)) as Uint8Array)).toEqual(Buffer.from(manifest.digest))
+    expect(parseDigestRef('builds/app.tgz')).toBeUndefined()
+    await writeFile(join(dir, 'unused'), '')
+  })
+})
