@@ -13,9 +13,9 @@ export async function startNode (args: string[] = []): Promise<Node> {
   return node
 }
 
-export async function joinNode (inviter: Node): Promise<{ node: Node, spawnedAt: number }> {
+export async function joinNode (inviter: Node, config: Record<string, unknown> = {}): Promise<{ node: Node, spawnedAt: number }> {
   const args = await joinArgsVia(inviter)
-  const node = await Node.create({ logLevel: 'warn' })
+  const node = await Node.create({ logLevel: 'warn', ...config })
   const spawnedAt = performance.now()
   await node.start(args, 60_000)
   return { node, spawnedAt }

@@ -17,6 +17,9 @@ export const WORKERS = 4
 export const LARGE_EVERY = 10
 export const LARGE_BYTES = 64 * 1024
 
+/** How long a fetch step lets the node look for a blob's holders (`?wait=`): short, as holders may be down. */
+export const FETCH_WAIT_S = 3
+
 /** A fault step every FAULT_MIN_MS..FAULT_MAX_MS. */
 export const FAULT_MIN_MS = 700
 export const FAULT_MAX_MS = 2000

@@ -40,8 +40,8 @@ export interface ChaosReport {
   unknown: number
   failed: number
   fetches: number
-  /** Fetch steps that found a key published on another node (counted until blob transfer lands). */
-  fetchesSkipped: number
+  /** Fetch steps whose bytes the node could not get within the wait (holders down or cut off). */
+  fetchesUnserved: number
   blobsChecked: number
   keysFinal: number
   convergedAfterHealMs: number | null
@@ -104,7 +104,7 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
       unknown: w.filter(x => x.outcome === 'unknown').length,
       failed: w.filter(x => x.outcome === 'failed').length,
       fetches: workload.fetches,
-      fetchesSkipped: workload.fetchesRemoteSkipped,
+      fetchesUnserved: workload.fetchesUnserved,
       blobsChecked,
       keysFinal: entries.filter(e => e.key.startsWith('k/')).length,
       convergedAfterHealMs,

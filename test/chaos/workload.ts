@@ -3,16 +3,15 @@
 // over a small shared key space. Every write lands in the history with its
 // outcome (history.ts).
 //
-// Fetch, for now, reads the blob of a key from the node that authored it and
-// checks it against its digest (there is no transfer between nodes yet). When
-// `mycel fetch` lands, this step should fetch from any node (extend here).
+// Fetch asks a random node for a key's bytes by digest (the node gets them
+// from whichever members hold them) and checks them against the digest.
 
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ChaosCluster, ChaosNode } from './cluster.js'
 import type { Violations, WriteRecord } from './history.js'
-import { KEY_SPACE, LARGE_BYTES, LARGE_EVERY, OPS_PER_SEC, REQUEST_TIMEOUT_MS, WORKERS } from './limits.js'
+import { FETCH_WAIT_S, KEY_SPACE, LARGE_BYTES, LARGE_EVERY, OPS_PER_SEC, REQUEST_TIMEOUT_MS, WORKERS } from './limits.js'
 import type { Prng } from './prng.js'
 
 interface Answer { status: number, body: { stamp?: string, author?: string, digest?: string, error?: unknown } }
@@ -20,7 +19,8 @@ interface Answer { status: number, body: { stamp?: string, author?: string, dige
 export class Workload {
   readonly writes: WriteRecord[] = []
   fetches = 0
-  fetchesRemoteSkipped = 0
+  /** Fetch steps whose bytes the node could not get in time (holders down or cut off). */
+  fetchesUnserved = 0
   /** Writes in flight per node index, so a kill can be aimed at a node with one in flight. */
   readonly inFlight = new Map<number, number>()
   private stopped = false
@@ -98,6 +98,11 @@ export class Workload {
     record.endMs = Date.now()
   }
 
+  /**
+   * Looks the key up on node n, then asks n for the bytes by digest (n fetches them from whichever
+   * members hold them if it has not got them, waiting up to FETCH_WAIT_S). A blob n cannot get (its
+   * holders down or cut off) is counted, not a violation; bytes that do not match the digest are.
+   */
   private async fetch (n: ChaosNode, key: string): Promise<void> {
     let entry: Answer
     try {
@@ -106,17 +111,28 @@ export class Workload {
       return // the node went down meanwhile
     }
     if (entry.status !== 200 || entry.body.digest === undefined) return
-    if (entry.body.author !== n.peerId) { this.fetchesRemoteSkipped++; return }
     const hex = entry.body.digest.replace(/^sha256:/, '')
-    this.fetches++
+    let bytes: Buffer | undefined
     try {
-      const bytes = await readFile(join(n.node.dir, 'blobs', 'sha256', hex))
-      const got = createHash('sha256').update(bytes).digest('hex')
-      if (got !== hex) this.violations.add('fetch-digest', `node ${n.index} ${key}: blob ${hex} hashes to ${got}`)
-    } catch (err) {
-      this.violations.add('fetch-missing', `node ${n.index} ${key}: its own blob ${hex} is unreadable: ${String(err)}`)
+      bytes = await withTimeout(rawGet(n, `/v1/blobs/sha256:${hex}/content?wait=${FETCH_WAIT_S}`))
+    } catch {
+      bytes = undefined
     }
+    if (bytes === undefined) { this.fetchesUnserved++; return }
+    this.fetches++
+    const got = createHash('sha256').update(bytes).digest('hex')
+    if (got !== hex) this.violations.add('fetch-digest', `node ${n.index} ${key}: fetched sha256:${hex}, got bytes hashing to ${got}`)
   }
+}
+
+/** A GET answering bytes; undefined unless 200. */
+async function rawGet (n: ChaosNode, path: string): Promise<Buffer | undefined> {
+  const url = n.node.ready?.api
+  if (url === undefined) return undefined
+  const token = (await readFile(join(n.node.dir, 'api.token'), 'utf8')).trim()
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  const body = Buffer.from(await res.arrayBuffer())
+  return res.status === 200 ? body : undefined
 }
 
 async function withTimeout<T> (p: Promise<T>): Promise<T> {
