@@ -8,6 +8,7 @@
 //   heal(i, j)  the reverse
 // Node 0 founds the federation; the others join with its invite token.
 
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { createServer } from 'node:net'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -23,7 +24,13 @@ export interface ChaosNode {
   up: boolean
   peerId: string
   faultFile: string
+  /** `<dir>/daemon.log`: every incarnation's stderr (JSON log lines), kept with the dir of a failed run. */
+  log: WriteStream
+  logBytes: number
 }
+
+/** Log kept per node; beyond it, lines are dropped (a run at info level writes far less). */
+const MAX_LOG_BYTES = 32 * 1024 * 1024
 
 /** A free TCP port on 127.0.0.1 (closed again; the daemon binds it a moment later). */
 async function freePort (): Promise<number> {
@@ -45,11 +52,12 @@ export class ChaosCluster {
   static async create (count: number): Promise<ChaosCluster> {
     const cluster = new ChaosCluster()
     for (let i = 0; i < count; i++) {
-      const node = await Node.create({ antiEntropyIntervalMs: ANTI_ENTROPY_MS, logLevel: 'warn' })
+      const node = await Node.create({ antiEntropyIntervalMs: ANTI_ENTROPY_MS, logLevel: 'info' })
       const faultFile = join(node.dir, 'link-faults')
       node.listen = `/ip4/127.0.0.1/tcp/${await freePort()}`
       node.env = { [LINK_FAULTS_ENV]: faultFile }
-      cluster.nodes.push({ index: i, node, up: false, peerId: '', faultFile })
+      const log = createWriteStream(join(node.dir, 'daemon.log'), { flags: 'a' })
+      cluster.nodes.push({ index: i, node, up: false, peerId: '', faultFile, log, logBytes: 0 })
     }
     return cluster
   }
@@ -58,9 +66,11 @@ export class ChaosCluster {
   async start (): Promise<void> {
     const [first, ...rest] = this.nodes as [ChaosNode, ...ChaosNode[]]
     first.peerId = (await first.node.start([], START_TIMEOUT_MS)).peerId
+    keepLog(first)
     first.up = true
     await Promise.all(rest.map(async n => {
       n.peerId = (await n.node.start(await joinArgsVia(first.node), START_TIMEOUT_MS)).peerId
+      keepLog(n)
       n.up = true
     }))
   }
@@ -71,11 +81,14 @@ export class ChaosCluster {
 
   async kill (n: ChaosNode): Promise<void> {
     n.up = false
+    n.log.write(`{"harness":"SIGKILL","ts":"${new Date().toISOString()}"}\n`)
     await n.node.kill()
   }
 
   async restart (n: ChaosNode): Promise<void> {
+    n.log.write(`{"harness":"restart","ts":"${new Date().toISOString()}"}\n`)
     await n.node.start([], START_TIMEOUT_MS)
+    keepLog(n)
     n.up = true
   }
 
@@ -95,15 +108,26 @@ export class ChaosCluster {
   }
 
   async destroy (keep: boolean): Promise<void> {
+    await Promise.all(this.nodes.map(async n => { await new Promise(resolve => n.log.end(resolve)) }))
     await Promise.all(this.nodes.map(async n => { if (keep) await n.node.kill(); else await n.node.destroy() }))
   }
 
   private async writeFaults (n: ChaosNode): Promise<void> {
     const blocked = this.nodes.filter(o => o !== n && this.cuts.has(linkName(n, o))).map(o => o.peerId)
+    n.log.write(`{"harness":"link faults","blocked":${JSON.stringify(blocked.map(p => p.slice(-8)))},"ts":"${new Date().toISOString()}"}\n`)
     const tmp = `${n.faultFile}.tmp`
     await writeFile(tmp, blocked.join('\n') + '\n')
     await rename(tmp, n.faultFile)
   }
+}
+
+/** Appends this incarnation's stderr (from ready on) to the node's daemon.log. */
+function keepLog (n: ChaosNode): void {
+  n.node.proc?.stderr?.on('data', (chunk: Buffer) => {
+    if (n.logBytes > MAX_LOG_BYTES) return
+    n.logBytes += chunk.length
+    n.log.write(chunk)
+  })
 }
 
 export function linkName (a: ChaosNode, b: ChaosNode): string {
