@@ -46,6 +46,8 @@ async function freePort (): Promise<number> {
 
 export class ChaosCluster {
   readonly nodes: ChaosNode[] = []
+  /** Daemons that exited without being killed by the harness (a crash): one line each, with the log tail. */
+  readonly crashes: string[] = []
   /** Cut links as "i-j" with i < j. */
   private readonly cuts = new Set<string>()
 
@@ -66,11 +68,11 @@ export class ChaosCluster {
   async start (): Promise<void> {
     const [first, ...rest] = this.nodes as [ChaosNode, ...ChaosNode[]]
     first.peerId = (await first.node.start([], START_TIMEOUT_MS)).peerId
-    keepLog(first)
+    this.watch(first)
     first.up = true
     await Promise.all(rest.map(async n => {
       n.peerId = (await n.node.start(await joinArgsVia(first.node), START_TIMEOUT_MS)).peerId
-      keepLog(n)
+      this.watch(n)
       n.up = true
     }))
   }
@@ -88,7 +90,7 @@ export class ChaosCluster {
   async restart (n: ChaosNode): Promise<void> {
     n.log.write(`{"harness":"restart","ts":"${new Date().toISOString()}"}\n`)
     await n.node.start([], START_TIMEOUT_MS)
-    keepLog(n)
+    this.watch(n)
     n.up = true
   }
 
@@ -110,6 +112,18 @@ export class ChaosCluster {
   async destroy (keep: boolean): Promise<void> {
     await Promise.all(this.nodes.map(async n => { await new Promise(resolve => n.log.end(resolve)) }))
     await Promise.all(this.nodes.map(async n => { if (keep) await n.node.kill(); else await n.node.destroy() }))
+  }
+
+  /** Keeps the log of this incarnation and notices if it exits on its own (then it is down until restarted). */
+  private watch (n: ChaosNode): void {
+    keepLog(n)
+    const proc = n.node.proc
+    proc?.once('exit', (code, signal) => {
+      if (!n.up || n.node.proc !== proc) return // killed by the harness
+      n.up = false
+      n.node.proc = undefined
+      this.crashes.push(`node ${n.index} exited by itself (code ${String(code)}, signal ${String(signal)}); log tail: ${n.node.log.slice(-1500)}`)
+    })
   }
 
   private async writeFaults (n: ChaosNode): Promise<void> {

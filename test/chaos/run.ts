@@ -79,10 +79,12 @@ export async function runChaos (options: ChaosOptions): Promise<ChaosReport> {
         await working
       }
       await cluster.healAll()
+      // Down: killed by the harness, or crashed (reported below); either way restarted on its data dir.
       for (const n of cluster.down()) { await cluster.restart(n); counts.restarts++ }
       const healedAt = Date.now()
       say(`healed; waiting for convergence (≤ ${QUIET_TIMEOUT_MS / 1000} s)`)
       const final = await converge(cluster.nodes, violations)
+      for (const c of cluster.crashes) violations.add('daemon-exit', c)
       if (final !== undefined) convergedAfterHealMs = Date.now() - healedAt
       entries = final ?? await listKeys(cluster.nodes[0]!)
       checkHistory(entries, workload.writes, violations)
