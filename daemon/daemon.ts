@@ -52,6 +52,7 @@ import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { CommitQueue } from './store/commit-queue.js'
 import { LevelStore } from './store/level-store.js'
 import { Ticker } from './ticker.js'
+import { LinkFaults } from './link-faults.js'
 import { VisibilityHub } from './visibility/hub.js'
 import { StatusPage, visibilityRoute } from './visibility/routes.js'
 
@@ -122,6 +123,7 @@ export class Daemon {
   private blobService: BlobService | undefined
   private ticker: Ticker | undefined
   private api: ApiServer | undefined
+  private faults: LinkFaults | undefined
   private vis: VisibilityHub | undefined
   private stopping: Promise<void> | undefined
 
@@ -347,6 +349,10 @@ export class Daemon {
   private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, gate: FederationGate, log: Logger): Promise<Mesh> {
     const { replica, queue, ticker, lag } = core
     const { config, dir } = this.init
+    // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
+    const faults = LinkFaults.fromEnv(process.env, { log, changed: () => { this.mesh?.revalidate() } })
+    this.faults = faults
+    await faults?.start()
     const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
@@ -358,7 +364,8 @@ export class Daemon {
       },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
       peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) },
-      isAllowed: (peer: string) => gate.isAllowed(peer)
+      // Membership first; the test-only link-fault hook (MYCEL_TEST_LINK_FAULTS) can only narrow it.
+      isAllowed: (peer: string) => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
     })
     this.mesh = mesh
     const gossip = new AddressGossip(replica.id, { replica, mesh, log })
@@ -390,7 +397,7 @@ export class Daemon {
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['visibility', async () => { await this.vis?.stop() }],
       ['api', async () => { await this.api?.stop() }],
-      ['ticker', () => { this.ticker?.stop() }],
+      ['ticker', () => { this.ticker?.stop(); this.faults?.stop() }],
       ['blobs', async () => { await this.blobService?.stop() }],
       ['join', async () => { await this.joinServer?.stop() }],
       ['mesh', async () => { await this.mesh?.stop() }],

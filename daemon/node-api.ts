@@ -83,6 +83,7 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
       peers: this.c.mesh.connectedPeers().map(p => this.c.lag.lagOf(p)),
       keys,
       tombstones,
+      digest: Buffer.from(this.c.replica.digest()).toString('hex'),
       dir: this.init.dir,
       version: this.init.version,
       uptimeMs: Date.now() - this.init.startedAtMs,

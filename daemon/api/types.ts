@@ -55,6 +55,8 @@ export interface StatusInfo {
   peers: PeerLag[]
   keys: number
   tombstones: number
+  /** Hex digest of the replicated state (winners, tombstones included): equal on two nodes iff they hold the same state. */
+  digest: string
   dir: string
   version: string
   uptimeMs: number

@@ -19,6 +19,10 @@ export class Node {
   readonly dir: string
   proc: ChildProcess | undefined
   ready: Ready | undefined
+  /** Listen multiaddr passed as --listen; a fixed port lets a restarted node be found where it was. */
+  listen = '/ip4/127.0.0.1/tcp/0'
+  /** Extra environment for the daemon process (e.g. the chaos harness's link-fault file). */
+  env: NodeJS.ProcessEnv = {}
   private logTail = ''
   private token = ''
 
@@ -33,7 +37,7 @@ export class Node {
   get log (): string { return this.logTail }
 
   async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
-    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
     this.proc = proc
     proc.stderr?.on('data', (chunk: Buffer) => { this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL_CHARS) })
     this.ready = await new Promise<Ready>((resolve, reject) => {
