@@ -60,6 +60,15 @@ With --join the node presents the token to a member before it is ready. Exit cod
     const onTerm = (): void => { onSignal('SIGTERM') }
     process.on('SIGINT', onInt)
     process.on('SIGTERM', onTerm)
+    // A safety net, not a way of handling errors: a promise rejection nobody
+    // handled is a bug (logged at error level, with its stack, to be fixed), but
+    // one failed stream must not take the whole node down with it.
+    let unhandled = 0
+    const onUnhandled = (reason: unknown): void => {
+      unhandled++
+      log.error('unhandled promise rejection (a bug; the daemon keeps running)', { count: unhandled, err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) })
+    }
+    process.on('unhandledRejection', onUnhandled)
     try {
       let ready: ReadyInfo
       try {
@@ -72,6 +81,7 @@ With --join the node presents the token to a member before it is ready. Exit cod
       await stopped
       await node.stop()
     } finally {
+      process.off('unhandledRejection', onUnhandled)
       process.off('SIGINT', onInt)
       process.off('SIGTERM', onTerm)
     }

@@ -94,7 +94,15 @@ export class PeerChannel {
       if (this.pending.length === 0) this.lastFrameMs = Date.now()
       this.pending.push({ id, op, onChunk, resolve, reject })
     })
-    await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
+    // If the write below fails, nobody awaits `replied`, yet fail() rejects it:
+    // handled here, or the rejection would be unhandled and end the process.
+    replied.catch(() => {})
+    try {
+      await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
     const reply = await replied
     if (reply.op === 'error') {
       const code = (['NOT_FOUND', 'USAGE', 'UNAVAILABLE'].includes(reply.code) ? reply.code : 'UNAVAILABLE') as ErrorCode
