@@ -71,9 +71,15 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
 
-export function decodeEvent (bytes: Uint8Array): Event {
-  if (!(bytes instanceof Uint8Array)) throw MycelError.decode('event is not bytes')
-  if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
+export function decodeEvent (input: Uint8Array): Event {
+  if (!(input instanceof Uint8Array)) throw MycelError.decode('event is not bytes')
+  if (input.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', input.length, L.MAX_EVENT_BYTES)
+  // An event lives as long as its key's version: it must own its bytes. The
+  // input is often a view into a transport's receive buffer that will be
+  // reused, and every field decoded below (signed part, signature, digest) is
+  // a view into whatever buffer it came from. (Found by the chaos run: relayed
+  // events arrived at peers as garbage once the buffer had been reused.)
+  const bytes = input.slice()
   const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
   onlyFields(outer, ['s', 'g'], 'event envelope')
   const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)

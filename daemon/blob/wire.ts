@@ -52,7 +52,10 @@ export function encodeControl (msg: Request | Reply): Uint8Array {
 export function allocChunkFrame (id: number, index: number, dataLength: number): { frame: Uint8Array, data: Uint8Array } {
   const payloadLength = CHUNK_HEADER_BYTES + dataLength
   const prefix = encodeVarint(payloadLength)
-  const frame = new Uint8Array(Buffer.allocUnsafe(prefix.byteLength + payloadLength).buffer, 0, prefix.byteLength + payloadLength)
+  // allocUnsafeSlow: never a slice of Node's shared pool. (allocUnsafe's `.buffer` at offset 0 was the
+  // pool itself for small frames, so a tail chunk overwrote other live Buffers — found by the chaos run.)
+  const owned = Buffer.allocUnsafeSlow(prefix.byteLength + payloadLength)
+  const frame = new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength)
   frame.set(prefix, 0)
   const view = new DataView(frame.buffer, frame.byteOffset + prefix.byteLength)
   view.setUint8(0, KIND_CHUNK)

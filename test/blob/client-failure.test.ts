@@ -37,3 +37,15 @@ describe('PeerChannel on a dead stream', () => {
     }
   })
 })
+
+describe('allocChunkFrame', () => {
+  it('owns its whole memory, so filling a small frame cannot overwrite other buffers', async () => {
+    const { allocChunkFrame } = await import('../../daemon/blob/wire.js')
+    for (const size of [1, 100, 4000, 1 << 20]) {
+      const { frame, data } = allocChunkFrame(1, 2, size)
+      expect(frame.byteOffset).toBe(0)
+      expect(frame.buffer.byteLength).toBe(frame.byteLength)
+      expect(data.buffer).toBe(frame.buffer)
+    }
+  })
+})
