@@ -3,6 +3,9 @@
 // (rogue.ts) try what a real daemon never would.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { PeerChannel } from '../../daemon/blob/client.js'
+import { BLOB_PROTOCOL } from '../../daemon/blob/constants.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inviteFromText } from '../../protocol/invite.js'
 import { cli, Node, until } from '../integration/harness.js'
@@ -200,5 +203,18 @@ describe('federation', () => {
     expect((await status(a)).stats.join).toMatchObject({ refused: expect.any(Number), malformed: expect.any(Number) })
     expect(x.inboundSyncStreams).toBe(0)
     expect(await connected(a)).not.toContain(x.peerId)
+  })
+
+  it('a non-member gets nothing from the blob protocol either; once admitted it is answered', async () => {
+    const x = await rogue()
+    const ask = async (): Promise<boolean[]> => {
+      const stream = await x.node.dialProtocol(multiaddr(addrOf(a)), BLOB_PROTOCOL)
+      const channel = new PeerChannel({ peer: a.ready?.peerId ?? '', stallTimeoutMs: 10_000 }, stream)
+      try { return await channel.have([new Uint8Array(32)]) } finally { channel.close() }
+    }
+    await expect(ask()).rejects.toBeDefined() // the stream is aborted before anything is read
+    expect(await x.join(inviteFromText(await a.invite({ role: 'reader' })).bytes, addrOf(a))).toMatchObject({ ok: true })
+    await until('A answers the new member on the blob protocol', async () => await ask().then(r => r.length === 1, () => false))
+    expect(await ask()).toEqual([false]) // answered: it holds no such blob
   })
 })
