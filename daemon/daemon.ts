@@ -212,7 +212,8 @@ export class Daemon {
           vis.observeFetch(ms / 1000, 'ok')
         },
         failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
-        badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) }
+        badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
+        served: bytes => { vis.countBytes('blob', 'out', bytes) }
       }
     })
     blobService.isAllowed = peer => gate.isAllowed(peer)

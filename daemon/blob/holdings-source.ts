@@ -21,6 +21,10 @@ export class BlobHoldings implements HoldingsSource {
     return out
   }
 
+  transfersWith (peer: string): { pending: number, active: number, failed: number } {
+    return this.service.transfersWith(peer)
+  }
+
   async localProgress (digest: Uint8Array): Promise<Holding> {
     const target = await this.service.resolve(`sha256:${Buffer.from(digest).toString('hex')}`, () => undefined).catch(() => undefined)
     if (target === undefined) return { state: 'missing' }

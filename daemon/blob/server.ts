@@ -14,6 +14,8 @@ import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type 
 import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, writeFrame, type Request } from './wire.js'
 
 export interface BlobServerComponents {
+  /** Told of the bytes of every chunk served (metrics). */
+  onServed?: (bytes: number) => void
   blobs: BlobStore
   manifests: ManifestStore
   /** Membership gate: streams from peers it refuses are aborted unread. */
@@ -139,7 +141,9 @@ export class BlobServer {
         if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
         await writeFrame(stream, frame, SERVE_WRITE_BUFFER_BYTES)
         this.stats.chunksServed++
-        this.stats.bytesServed += chunkRange(m, i)[1] - chunkRange(m, i)[0]
+        const servedBytes = chunkRange(m, i)[1] - chunkRange(m, i)[0]
+        this.stats.bytesServed += servedBytes
+        this.c.onServed?.(servedBytes)
       }
     } finally {
       await next?.catch(() => {})

@@ -56,7 +56,15 @@ export interface BlobServiceEvents {
   failed?: (target: BlobTarget, ms: number) => void
   /** A holder sent chunks that did not match the manifest. */
   badChunks?: (peer: string, count: number) => void
+  /** This node served `bytes` of chunks to a member. */
+  served?: (bytes: number) => void
 }
+
+/** Blob transfers with one peer, as `mycel status` shows them. */
+export interface PeerTransfers { pending: number, active: number, failed: number }
+
+/** Peers whose failed fetch rounds are remembered (members, not the world). */
+const FAILED_PEERS_MAX = 1024
 
 /** What a fetch is about: from a key, a digest or a CID. */
 export interface BlobTarget {
@@ -86,6 +94,8 @@ interface Running {
   job?: FetchJob
   deadlineMs: number
   holders: string[]
+  /** A round is taking chunks now (a job runs); false while finding holders or waiting to retry. */
+  taking?: boolean
 }
 
 const SHA2_256_CODE = 0x12
@@ -106,6 +116,8 @@ export class BlobService {
   private readonly discovery: HolderDiscovery
   private readonly mirror: Mirror
   private readonly running = new Map<string, Running>()
+  /** Fetch rounds that failed while a peer was among the holders, per peer (bounded). */
+  private readonly failedWith = new Map<string, number>()
   /** Progress of the last finished fetches, for status after the fact (bounded). */
   private readonly recent = new Map<string, FetchProgress>()
   private gcTimer: NodeJS.Timeout | undefined
@@ -117,6 +129,7 @@ export class BlobService {
     this.manifests = new ManifestStore(components.blobs.rootDir)
     const log = components.log
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, serveDelayMs: init.serveDelayMs }, {
+      onServed: bytes => { this.c.events?.served?.(bytes) },
       blobs: components.blobs,
       manifests: this.manifests,
       isAllowed: peer => this.isAllowed(peer),
@@ -265,6 +278,30 @@ export class BlobService {
 
   pathOf (digest: Uint8Array): string { return this.c.blobs.pathOf(digest) }
 
+  /**
+   * Transfers with one peer: active = fetches now taking chunks from it;
+   * pending = fetches that know it holds the blob but have not started
+   * taking chunks (finding holders, fetching the manifest, waiting to retry);
+   * failed = fetch rounds that failed while it was a holder.
+   */
+  transfersWith (peer: string): PeerTransfers {
+    let active = 0
+    let pending = 0
+    for (const run of this.running.values()) {
+      if (!run.holders.includes(peer)) continue
+      if (run.taking === true) active++
+      else pending++
+    }
+    return { pending, active, failed: this.failedWith.get(peer) ?? 0 }
+  }
+
+  private noteFailedRound (holders: string[]): void {
+    for (const peer of holders) {
+      if (!this.failedWith.has(peer) && this.failedWith.size >= FAILED_PEERS_MAX) continue
+      this.failedWith.set(peer, (this.failedWith.get(peer) ?? 0) + 1)
+    }
+  }
+
   /** Joins the running fetch of this digest or starts one that retries until deadlineMs. */
   private async fetch (target: BlobTarget, deadlineMs: number): Promise<void> {
     const hex = hexOf(target.digest)
@@ -293,6 +330,8 @@ export class BlobService {
         if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, Date.now() - startedMs)
         return
       } catch (err) {
+        this.noteFailedRound(run.holders)
+        run.taking = false // between rounds: pending, not active
         if (this.stopped || Date.now() + delayMs >= run.deadlineMs) {
           this.c.events?.failed?.(target, Date.now() - startedMs)
           throw err
@@ -312,6 +351,7 @@ export class BlobService {
     const manifest = await this.fetchManifest(target, answer.holders)
     const job = new FetchJob(manifest, { blobs: this.c.blobs, open: async peer => await this.open(peer) })
     run.job = job
+    run.taking = true
     await job.run(answer.holders)
   }
 
