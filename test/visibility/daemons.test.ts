@@ -101,12 +101,12 @@ describe('visibility with two daemons', () => {
       return s.peers[0]?.clockOffsetMs != null && s.peers[0].lastSyncAt !== null && s.peers[0].lag === 0
     })
     const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<Record<string, unknown>> }
-    expect(s.peers[0]).toMatchObject({ peerId: b.ready?.peerId, connected: true, lag: 0, lagMs: 0, report: 'direct', clockWarning: null, transfers: null })
+    expect(s.peers[0]).toMatchObject({ peerId: b.ready?.peerId, connected: true, lag: 0, lagMs: 0, report: 'direct', clockWarning: null, transfers: { pending: 0, active: 0, failed: 0 } })
     expect(Math.abs(s.peers[0].clockOffsetMs as number)).toBeLessThan(5000) // same machine, same clock
     expect(Date.now() - Date.parse(s.peers[0].lastSyncAt as string)).toBeLessThan(30_000)
     const human = await cli(['status', '--dir', a.dir])
     expect(human.stdout).toMatch(/lag 0 events, 0\.0 s {3}last sync [\d.]+ s ago {3}clock offset [+-]\d+ ms/)
-    expect(human.stdout).toContain('transfers unknown')
+    expect(human.stdout).toContain('transfers 0 pending, 0 active, 0 failed')
   })
 
   it('GET /metrics: Prometheus text with the token, 401 without', async () => {
