@@ -244,11 +244,6 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
   }
 }
 
-/** Encoded size of a message without building it twice (events carry their bytes). */
-export function messageSize (m: SyncMessage): number {
-  return encodeMessage(m).length
-}
-
 // ---------------------------------------------------------------- field checks
 
 export function decodeCbor (bytes: Uint8Array, what: string): unknown {

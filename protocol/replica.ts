@@ -21,7 +21,7 @@ import { buildResponse, diffVectors } from './anti-entropy.js'
 import { AuthorLog } from './author-log.js'
 import { equalBytes, signEvent, signingBytes } from './codec.js'
 import { MycelError } from './errors.js'
-import { eventRef, type Event, type EventBody } from './event.js'
+import type { Event, EventBody } from './event.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
 import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
@@ -551,4 +551,3 @@ function stripUndefined<T extends object> (o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
-export { eventRef, MycelError }

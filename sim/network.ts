@@ -36,6 +36,11 @@ export interface NetworkKnobs {
   capacityBytesPerSec: number
 }
 
+/** A calm network: uniform latency with the usual jitter and link spread, and no faults. */
+export function calmNetwork (latencyMs: number): NetworkKnobs {
+  return { latencyMs, latencyDist: 'uniform', jitter: 0.2, linkSpread: 0.25, lossRate: 0, duplicateRate: 0, reorderRate: 0, capacityBytesPerSec: 0 }
+}
+
 export interface NetworkComponents {
   queue: EventQueue
   random: Prng

@@ -11,7 +11,7 @@
 //                   capacity limits, flapping links and one-way cuts
 
 import type { Fault, Knobs, ScenarioName, SimOptions } from './knobs.js'
-import type { NetworkKnobs } from './network.js'
+import { calmNetwork, type NetworkKnobs } from './network.js'
 import { PARTITION_SHAPES, planPartition } from './partitions.js'
 import { Prng } from './prng.js'
 
@@ -23,16 +23,7 @@ const SKEW_SCENARIO_OFFSET_MS = 5000
 
 export function buildKnobs (o: Required<SimOptions>): Knobs {
   const r = Prng.derive(o.seed, `knobs:${o.scenario}`)
-  const network: NetworkKnobs = {
-    latencyMs: o.latencyMs,
-    latencyDist: 'uniform',
-    jitter: 0.2,
-    linkSpread: 0.25,
-    lossRate: 0,
-    duplicateRate: 0,
-    reorderRate: 0,
-    capacityBytesPerSec: 0
-  }
+  const network: NetworkKnobs = calmNetwork(o.latencyMs)
   const k: Knobs = {
     seed: o.seed,
     scenario: o.scenario,

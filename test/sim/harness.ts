@@ -1,18 +1,9 @@
 // Shared set-up for the scripted scenario tests: a small cluster with a calm,
 // lossless network unless a test says otherwise.
 import { Cluster, type ClusterComponents, type ClusterInit } from '../../sim/cluster.js'
-import type { NetworkKnobs } from '../../sim/network.js'
+import { calmNetwork, type NetworkKnobs } from '../../sim/network.js'
 
-export const CALM: NetworkKnobs = {
-  latencyMs: 20,
-  latencyDist: 'uniform',
-  jitter: 0.2,
-  linkSpread: 0.25,
-  lossRate: 0,
-  duplicateRate: 0,
-  reorderRate: 0,
-  capacityBytesPerSec: 0
-}
+export const CALM: NetworkKnobs = calmNetwork(20)
 
 export function cluster (nodes: number, over: Partial<ClusterInit> = {}, components: ClusterComponents = {}): Cluster {
   return new Cluster({
