@@ -38,7 +38,9 @@ function bodyToWire (body: EventBody): Record<string, unknown> {
 }
 
 function unsignedToWire (e: UnsignedEvent): Record<string, unknown> {
-  return { v: e.v, author: e.author, seq: e.seq, stamp: e.stamp, body: bodyToWire(e.body) }
+  const wire: Record<string, unknown> = { v: e.v, author: e.author, seq: e.seq, stamp: e.stamp, body: bodyToWire(e.body) }
+  if (e.prev !== undefined) wire.prev = e.prev
+  return wire
 }
 
 /** The bytes an author signs: the canonical encoding of everything but the signature. */
@@ -87,7 +89,7 @@ export function decodeEvent (input: Uint8Array): Event {
   if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
   const obj = asRecord(decodeCbor(signed, 'event'), 'event')
   if (obj.v !== 1) throw MycelError.version(obj.v)
-  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body'], 'event')
+  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body', 'prev'], 'event')
   const unsigned: UnsignedEvent = {
     v: 1,
     author: str(obj.author, 'author', L.MAX_AUTHOR_BYTES),
@@ -95,6 +97,8 @@ export function decodeEvent (input: Uint8Array): Event {
     stamp: toStamp(obj.stamp),
     body: decodeBody(obj.body)
   }
+  if (obj.prev !== undefined) unsigned.prev = bytesField(obj.prev, 'prev', 32, 32)
+  checkPrev(unsigned)
   checkKeyShape(unsigned)
   if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
@@ -145,6 +149,11 @@ export function addrsField (v: unknown): string[] {
   return list(v, 'addrs', L.MAX_ADDRS).map(a => str(a, 'address', L.MAX_ADDR_BYTES))
 }
 
+/** The first event of an author has nothing to chain to. */
+function checkPrev (e: UnsignedEvent): void {
+  if (e.prev !== undefined && e.seq === 1) throw MycelError.decode('the first event of an author has no prev')
+}
+
 /** System kinds name their keys after their content; user kinds stay out of the system prefix. */
 function checkKeyShape (e: UnsignedEvent): void {
   const b = e.body
@@ -171,6 +180,8 @@ export function validateEvent (e: UnsignedEvent): void {
   int(e.seq, 'seq', 1)
   toStamp(e.stamp)
   keyField(e.body.key)
+  if (e.prev !== undefined) bytesField(e.prev, 'prev', 32, 32)
+  checkPrev(e)
   const b = e.body
   switch (b.kind) {
     case 'put':
