@@ -219,12 +219,14 @@ export class Replica implements ReplicaApi {
         const authentic = this.authenticate(m.events)
         const coverage = this.vv.version
         let fresh = 0
+        let known = 0
         for (const e of m.events) {
           // Events learned by anti-entropy are not pushed on: anti-entropy is itself
           // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
           const r = this.ingest(from, e, authentic.get(e))
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
-          else if (r !== 'duplicate') fresh++
+          else if (r === 'duplicate') known++
+          else fresh++
         }
         for (const [author, fromSeq, to] of m.through) {
           const cap = Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1)
@@ -232,10 +234,12 @@ export class Replica implements ReplicaApi {
         }
         this.peer(from).lastSyncMs = now
         if (this.pulls.has(from)) this.pulls.set(from, now)
-        // Pull the rest only if this response taught us something: one that brought nothing
-        // new was a second stream of what another response already delivered (two rounds
-        // crossing), or events we cannot take yet (held, refused); asking again repeats it.
-        if (m.more && (fresh > 0 || this.vv.version !== coverage)) {
+        // Pull the rest only if this response was mostly news to us. One that brought nothing
+        // new, or mostly what we had, belongs to a second stream running beside another (two
+        // rounds crossing, offset by a little: each would keep pulling a mostly duplicate
+        // response); one of held or refused events would only be repeated. The stream that
+        // brings news goes on; if none does, the next round (after PULL_IDLE_MS) resumes.
+        if (m.more && (fresh > known || (known === 0 && this.vv.version !== coverage))) {
           this.pulls.set(from, now)
           this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
         }

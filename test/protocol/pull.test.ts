@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Event } from '../../protocol/event.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { Replica } from '../../protocol/replica.js'
 import { fakeSigner, fakeVerifier } from '../helpers/fake-crypto.js'
@@ -68,5 +69,32 @@ describe('pulling a multi-part response', () => {
     drop()
     for (let i = 0; i < 20_000 && b.counts().keys < n; i++) step()
     expect(b.counts().keys).toBe(n)
+  })
+})
+
+describe('when a joiner pulls again', () => {
+  it('only after a part that was mostly news: a part mostly of events it had is a second, redundant stream', () => {
+    const { a } = pair(30)
+    const events: Event[] = a.live().sort((x, y) => x.seq - y.seq).filter(e => e.author === 'a')
+    const sent: SyncMessage[] = []
+    const b = new Replica({ id: 'b' }, {
+      clock: { nowMs: () => T0 + 1000, monoMs: () => 0 },
+      random: prng(3),
+      signer: fakeSigner('b'),
+      verifier: fakeVerifier,
+      send: (_to, msg) => { sent.push(msg) },
+      persist: r => { b.markDurable(r.n) }
+    })
+    const part = (from: number, to: number) => ({ type: 'events' as const, events: events.slice(from, to), through: [['a', from, to] as [string, number, number]], more: true })
+    const pulls = (): number => sent.filter(m => m.type === 'vv').length
+    b.receive('a', part(0, 10))
+    expect(pulls()).toBe(1) // all new: pull the rest
+    b.receive('a', part(2, 12)) // a stream offset by 2: 8 known, 2 new
+    expect(pulls()).toBe(1)
+    b.receive('a', part(12, 22)) // the first stream's next part: all new
+    expect(pulls()).toBe(2)
+    b.receive('a', part(12, 22)) // an exact copy: nothing new
+    expect(pulls()).toBe(2)
+    expect(b.counts().keys).toBe(22)
   })
 })
