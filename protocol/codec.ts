@@ -82,11 +82,7 @@ export function decodeEvent (input: Uint8Array): Event {
   // a view into whatever buffer it came from. (Found by the chaos run: relayed
   // events arrived at peers as garbage once the buffer had been reused.)
   const bytes = input.slice()
-  const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
-  onlyFields(outer, ['s', 'g'], 'event envelope')
-  const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)
-  const sig = bytesField(outer.g, 'sig', 0, L.MAX_SIG_BYTES)
-  if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
+  const { signed, sig } = canonicalEnvelope(bytes) ?? checkedEnvelope(bytes)
   const obj = asRecord(decodeCbor(signed, 'event'), 'event')
   if (obj.v !== 1) throw MycelError.version(obj.v)
   onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body', 'prev'], 'event')
@@ -102,6 +98,58 @@ export function decodeEvent (input: Uint8Array): Event {
   checkKeyShape(unsigned)
   if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
+}
+
+/** The envelope the general way: decode, check fields, re-encode and compare. Throws on anything but canonical bytes. */
+function checkedEnvelope (bytes: Uint8Array): { signed: Uint8Array, sig: Uint8Array } {
+  const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
+  onlyFields(outer, ['s', 'g'], 'event envelope')
+  const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)
+  const sig = bytesField(outer.g, 'sig', 0, L.MAX_SIG_BYTES)
+  if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
+  return { signed, sig }
+}
+
+/**
+ * The fast path of the envelope: its canonical encoding is one fixed layout,
+ *   a2 | 61 'g' | bytes header, sig | 61 's' | bytes header, signed   (and nothing after)
+ * with minimal headers (DAG-CBOR sorts keys by length, then bytewise: g < s).
+ * Bytes in exactly that layout, within the bounds, are what checkedEnvelope
+ * accepts; the parts are returned as views into `bytes` (no copies, no
+ * re-encoding: ~7 µs of ~25 per event in a catch-up). Anything else is left
+ * to checkedEnvelope (undefined), so errors are exactly as before.
+ */
+function canonicalEnvelope (b: Uint8Array): { signed: Uint8Array, sig: Uint8Array } | undefined {
+  if (b[0] !== 0xa2 || b[1] !== 0x61 || b[2] !== 0x67) return undefined
+  const g = bytesHeader(b, 3)
+  if (g === undefined || g.length > L.MAX_SIG_BYTES) return undefined
+  const afterSig = g.start + g.length
+  if (b[afterSig] !== 0x61 || b[afterSig + 1] !== 0x73) return undefined
+  const s = bytesHeader(b, afterSig + 2)
+  if (s === undefined || s.length < 1 || s.start + s.length !== b.length) return undefined
+  return { sig: b.subarray(g.start, afterSig), signed: b.subarray(s.start, s.start + s.length) }
+}
+
+/** A minimal CBOR byte-string header at `pos` (lengths below 65 536; events are far smaller). */
+function bytesHeader (b: Uint8Array, pos: number): { start: number, length: number } | undefined {
+  const h = b[pos]
+  if (h === undefined || (h >> 5) !== 2) return undefined
+  const info = h & 0x1f
+  let length: number
+  let start: number
+  if (info < 24) {
+    length = info
+    start = pos + 1
+  } else if (info === 24 && pos + 1 < b.length && b[pos + 1] >= 24) {
+    length = b[pos + 1]
+    start = pos + 2
+  } else if (info === 25 && pos + 2 < b.length && (b[pos + 1] << 8 | b[pos + 2]) >= 256) {
+    length = b[pos + 1] << 8 | b[pos + 2]
+    start = pos + 3
+  } else {
+    return undefined
+  }
+  return start + length <= b.length ? { start, length } : undefined
 }
 
 function decodeBody (raw: unknown): EventBody {
