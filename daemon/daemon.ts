@@ -26,6 +26,7 @@ import type { Clock, Random } from '../protocol/ports.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { AddressGossip } from './address-gossip.js'
+import { ApplyTiming } from './apply-timing.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob-store.js'
 import { ReplicationPolicy } from './blob/policy.js'
@@ -103,6 +104,7 @@ interface Core {
   queue: CommitQueue
   ticker: Ticker
   lag: PeerLagTracker
+  timing: ApplyTiming
 }
 
 const wallClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() }
@@ -235,7 +237,7 @@ export class Daemon {
       blobService,
       mesh,
       poke: () => { core.ticker.poke() },
-      extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats } }),
+      extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
       federation: new FederationOps({
         selfId: peerId,
         members: () => core.replica.members(),
@@ -315,6 +317,7 @@ export class Daemon {
       monoMs: wallClock.monoMs,
       onError: err => { log.error('replica tick failed', { err }) }
     })
+    const timing = new ApplyTiming()
     const queue = new CommitQueue({
       write: async batches => { await store.write(batches) },
       markDurable: n => { replica.markDurable(n); ticker.poke() },
@@ -330,7 +333,9 @@ export class Daemon {
       persist: batch => { queue.persist(batch) },
       observer: {
         applied: (event, _prev, local) => {
-          log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
+          // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
+          if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
+          if (!local) timing.remote()
           this.gossip?.learn(event)
           this.blobService?.applied(event, _prev, local)
           this.vis?.applied(event, local)
@@ -344,7 +349,7 @@ export class Daemon {
       }
     }, snapshot)
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-    return { replica, queue, ticker, lag }
+    return { replica, queue, ticker, lag, timing }
   }
 
   private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, gate: FederationGate, log: Logger): Promise<Mesh> {

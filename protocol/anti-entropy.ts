@@ -75,7 +75,7 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
 
   for (const [author, from, to] of init.needs) {
     let segFrom = from
-    for (const e of init.log.range(author, from, to)) {
+    for (const e of init.log.iterate(author, from, to)) {
       const size = e.bytes.length + EVENT_OVERHEAD
       if (bytes + size + THROUGH_OVERHEAD > init.maxBatchBytes && current.events.length > 0) {
         // Everything below e.seq that we did not send is superseded here.
@@ -101,7 +101,7 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
   // offered without any vouch, so that they spread even if their author is gone
   // for good and nobody can ever close the gap. (Found by the simulator.)
   for (const [author, above] of init.pending) {
-    for (const e of init.log.range(author, above, Number.MAX_SAFE_INTEGER)) {
+    for (const e of init.log.iterate(author, above, Number.MAX_SAFE_INTEGER)) {
       const size = e.bytes.length + EVENT_OVERHEAD
       if (bytes + size > init.maxBatchBytes && current.events.length > 0 && !close()) {
         batches[batches.length - 1].more = true

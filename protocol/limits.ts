@@ -36,6 +36,13 @@ export const MAX_PUSH_TTL = 8
 
 /** Batches one anti-entropy response may span before it says `more` and waits to be asked again. */
 export const ANTI_ENTROPY_BATCHES_PER_RESPONSE = 4
+/**
+ * A pull (a multi-part anti-entropy response) counts as running while its parts
+ * keep coming within this; meanwhile that peer gets no other vv from us. Long
+ * enough to cover building, sending and applying one response (≤ 4 batches),
+ * short enough that a lost part delays the next round by about one interval.
+ */
+export const PULL_IDLE_MS = 2000
 /** Events received ahead of a gap in one author's sequence that are tracked individually. */
 export const MAX_PENDING_SEQS_PER_AUTHOR = 100_000
 /** Queued events awaiting a push flush; beyond, the oldest are left to anti-entropy. */

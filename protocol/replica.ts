@@ -93,6 +93,13 @@ export class Replica implements ReplicaApi {
   private nextHeldCheckMs: number | undefined
   private rounds = 0
   private served: { key: string, entries: VersionVectorEntries } | undefined
+  /**
+   * Peers we are pulling a multi-part response from (`more`), with the time of
+   * the last pull or part. While a pull runs we send that peer no other vv, so
+   * its rounds and ours do not start more streams of the same events (a joiner
+   * catching up on 100 000 events received each ~5 times).
+   */
+  private readonly pulls = new Map<string, number>()
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -181,8 +188,8 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     switch (m.type) {
       case 'digest':
-        if (!equalBytes(m.digest, this.state.digest())) this.send(from, { type: 'vv', vv: this.servedVV(), reply: true })
-        else this.peer(from).lastSyncMs = now
+        // While we pull from this peer, a vv would start a second response stream of the same events.
+        if (!equalBytes(m.digest, this.state.digest())) { if (!this.pullingFrom(from, now)) this.send(from, { type: 'vv', vv: this.servedVV(), reply: true }) } else this.peer(from).lastSyncMs = now
         return
       case 'vv': {
         const view = this.peer(from)
@@ -204,24 +211,38 @@ export class Replica implements ReplicaApi {
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
         })
         for (const b of batches) this.send(from, b)
-        if (m.reply) this.send(from, { type: 'vv', vv: served, reply: false })
+        if (m.reply && !this.pullingFrom(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
         return
       }
       case 'events': {
         const refused = new Map<string, number>()
         const authentic = this.authenticate(m.events)
+        const coverage = this.vv.version
+        let fresh = 0
+        let known = 0
         for (const e of m.events) {
           // Events learned by anti-entropy are not pushed on: anti-entropy is itself
           // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
           const r = this.ingest(from, e, authentic.get(e))
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
+          else if (r === 'duplicate') known++
+          else fresh++
         }
         for (const [author, fromSeq, to] of m.through) {
           const cap = Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1)
           this.vv.advance(author, fromSeq, cap, this.changes.vv)
         }
         this.peer(from).lastSyncMs = now
-        if (m.more) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        if (this.pulls.has(from)) this.pulls.set(from, now)
+        // Pull the rest only if this response was mostly news to us. One that brought nothing
+        // new, or mostly what we had, belongs to a second stream running beside another (two
+        // rounds crossing, offset by a little: each would keep pulling a mostly duplicate
+        // response); one of held or refused events would only be repeated. The stream that
+        // brings news goes on; if none does, the next round (after PULL_IDLE_MS) resumes.
+        if (m.more && (fresh > known || (known === 0 && this.vv.version !== coverage))) {
+          this.pulls.set(from, now)
+          this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
+        }
         return
       }
       case 'push': {
@@ -375,6 +396,7 @@ export class Replica implements ReplicaApi {
 
   peerDown (peer: string): void {
     this.peers.delete(peer)
+    this.pulls.delete(peer)
   }
 
   tick (): number {
@@ -547,6 +569,15 @@ export class Replica implements ReplicaApi {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
+  private pullingFrom (peer: string, now: number): boolean {
+    const last = this.pulls.get(peer)
+    if (last === undefined) return false
+    if (now - last <= L.PULL_IDLE_MS) return true
+    this.pulls.delete(peer)
+    return false
+  }
 
   private peer (id: string): PeerView {
     let view = this.peers.get(id)

@@ -171,6 +171,9 @@ class Libp2pMesh implements Mesh, SessionHost {
       this.counters.dialFailures++
       throw new MycelError('UNAVAILABLE', `could not dial ${addr}: ${errorText(err)}`, { cause: err })
     }
+    // A joiner's session attempt that raced its admission was refused and backed off; the dial
+    // after admission opens the session at once instead of a backoff later (~0.4 s per join).
+    this.guard.forgive(peer)
     void this.ensureOutbound(peer)
     return peer
   }
@@ -185,6 +188,8 @@ class Libp2pMesh implements Mesh, SessionHost {
       state.inbound?.abort(reason)
       this.libp2p.hangUp(parsePeerId(peer)).catch(err => this.log('debug', 'hang up failed', { peer, error: errorText(err) }))
     }
+    // Membership grew too, perhaps: open sessions with newly admitted peers now, not at the next tick.
+    this.maintain()
   }
 
   strike (peer: string, why: string): void {

@@ -81,6 +81,11 @@ export class PeerGuard {
     this.pace.delete(peer)
   }
 
+  /** A deliberate dial (join, an operator): earlier failures need not delay it. Bans stay. */
+  forgive (peer: string): void {
+    this.pace.delete(peer)
+  }
+
   /** A session went down: try again after one base delay (not immediately: avoid a hot loop). */
   lost (peer: string): void {
     this.setBounded(this.pace, peer, { failures: 1, nextAttemptMs: this.components.now() + this.delay(0) })

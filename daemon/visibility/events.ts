@@ -40,6 +40,17 @@ export function isVisEventType (value: unknown): value is VisEventType {
   return typeof value === 'string' && (VIS_EVENT_TYPES as readonly string[]).includes(value)
 }
 
+/** The type draftFromApplied gives, without building the draft. */
+export function visTypeOf (event: Event, local: boolean): VisEventType | undefined {
+  switch (event.body.kind) {
+    case 'put': return local ? 'published' : 'replicated'
+    case 'delete': return 'deleted'
+    case 'member': return 'member-joined'
+    case 'revoke': return 'member-revoked'
+    default: return undefined
+  }
+}
+
 /** The visibility event for a core `applied` callback, or undefined for plumbing (addrs). */
 export function draftFromApplied (event: Event, local: boolean): VisEventDraft | undefined {
   const base = { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp) }

@@ -19,7 +19,7 @@ import type { Logger } from '../log.js'
 import { MetricsRegistry, type Histogram, type Metric, FETCH_SECONDS_BUCKETS } from '../metrics.js'
 import { Webhooks, type WebhookConfig } from '../webhooks.js'
 import { EventBus } from './bus.js'
-import { draftFromApplied, type VisEvent } from './events.js'
+import { draftFromApplied, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
@@ -85,8 +85,8 @@ export class VisibilityHub {
   /** Core observer: `event` became the winner of its key. */
   applied (event: Event, local: boolean): void {
     this.sync.held(event.author, event.seq)
-    const draft = draftFromApplied(event, local)
-    if (draft !== undefined) this.bus.publish(draft)
+    const type = visTypeOf(event, local)
+    if (type !== undefined) this.bus.publishLazy(type, () => draftFromApplied(event, local) as VisEventDraft)
   }
 
   /** Blob layer: verified bytes of `digest`, published under `key`, are now here. */

@@ -38,6 +38,14 @@ export async function keysOf (node: Node): Promise<number> {
   return (await node.api<{ keys: number }>('GET', '/v1/status')).body.keys
 }
 
+/** The daemon's own record of the remote events it applied: how many, first and last (wall ms). */
+export async function remoteAppliedOf (node: Node): Promise<{ count: number, firstAtMs: number, lastAtMs: number }> {
+  const stats = (await node.api<{ stats: { remoteApplied?: { count: number, firstAtMs: number | null, lastAtMs: number | null } } }>('GET', '/v1/status')).body.stats
+  const r = stats.remoteApplied
+  if (r === undefined || r.firstAtMs === null || r.lastAtMs === null) throw new Error('the daemon reports no remote applies (status.stats.remoteApplied)')
+  return { count: r.count, firstAtMs: r.firstAtMs, lastAtMs: r.lastAtMs }
+}
+
 /** Publishes `count` small blobs `prefix/i` with `inFlight` requests at a time; returns seconds taken. */
 export async function publishMany (node: Node, prefix: string, count: number, inFlight: number, content: (i: number) => string): Promise<number> {
   let next = 0

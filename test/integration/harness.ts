@@ -37,7 +37,7 @@ export class Node {
   get log (): string { return this.logTail }
 
   async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
-    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
+    const proc = spawn(process.execPath, [...nodeArgs({ ...process.env, ...this.env, ...env }), MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
     this.proc = proc
     proc.stderr?.on('data', (chunk: Buffer) => { this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL_CHARS) })
     this.ready = await new Promise<Ready>((resolve, reject) => {
@@ -100,6 +100,14 @@ export class Node {
     if (res.body.token === undefined) throw new Error(`invite failed: ${res.body.error?.message ?? res.status}`)
     return res.body.token
   }
+}
+
+/**
+ * Extra node flags for spawned daemons from MYCEL_BENCH_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them: NODE_OPTIONS refuses --cpu-prof.
+ */
+function nodeArgs (env: NodeJS.ProcessEnv): string[] {
+  return (env.MYCEL_BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 }
 
 /** Runs the CLI once as a process. */

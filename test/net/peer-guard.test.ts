@@ -23,6 +23,17 @@ describe('PeerGuard', () => {
     expect(bans).toEqual([2_000, 4_000, 5_000, 5_000])
   })
 
+  it('forgive() lifts the redial backoff (a deliberate dial) but never a ban', () => {
+    const { g } = guard()
+    g.failed('p'); g.failed('p')
+    expect(g.canAttempt('p')).toBe(false)
+    g.forgive('p')
+    expect(g.canAttempt('p')).toBe(true)
+    g.strike('q'); g.strike('q'); g.strike('q')
+    g.forgive('q')
+    expect(g.canAttempt('q')).toBe(false)
+  })
+
   it('forgets strikes older than the window', () => {
     const { g, clock } = guard()
     g.strike('p'); g.strike('p')

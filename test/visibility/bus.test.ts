@@ -76,3 +76,22 @@ describe('EventBus', () => {
     expect(await next).toMatchObject({ type: 'available', key: 'k' })
   })
 })
+
+describe('EventBus.publishLazy', () => {
+  it('builds a draft only when the recent ring is read, or at once when someone subscribes; ids and counts as publish()', async () => {
+    const bus = new EventBus({ nowMs: () => 7, recent: 3 })
+    let built = 0
+    const lazy = (key: string) => () => { built++; return { type: 'replicated' as const, key } }
+    for (let i = 0; i < 5; i++) bus.publishLazy('replicated', lazy(`k${i}`))
+    expect(built).toBe(0)
+    expect(bus.counts.get('replicated')).toBe(5)
+    expect(bus.recent(10)).toEqual([{ type: 'replicated', key: 'k2', id: 3, atMs: 7 }, { type: 'replicated', key: 'k3', id: 4, atMs: 7 }, { type: 'replicated', key: 'k4', id: 5, atMs: 7 }])
+    expect(built).toBe(3) // only what the ring still held
+    bus.recent(10)
+    expect(built).toBe(3) // built once
+    const sub = bus.subscribe()
+    bus.publishLazy('replicated', lazy('k5'))
+    expect(built).toBe(4)
+    expect(await sub.next()).toEqual({ type: 'replicated', key: 'k5', id: 6, atMs: 7 })
+  })
+})
