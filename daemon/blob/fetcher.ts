@@ -170,9 +170,10 @@ export class FetchJob {
       const [from, to] = range
       const received = new Set<number>()
       try {
+        const partial = this.partial as PartialBlob
         await channel.get(this.manifest.digest, from, to, async (i, data) => {
           await this.receive(peer, stats, i, data, from, to, received)
-        })
+        }, bytes => partial.spareBuffer(bytes))
       } finally {
         // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
         for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
@@ -188,9 +189,18 @@ export class FetchJob {
     const partial = this.partial as PartialBlob
     if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
     received.add(i)
-    if (this.state[i] === HAVE) { this.progress.duplicates++; return }
-    const ok = await partial.verifies(i, data)
-    if (this.state[i] === HAVE) { this.progress.duplicates++; return } // the other copy of a stolen chunk won
+    // Already here, or another copy (end game) is being written: this one is a duplicate.
+    if (this.state[i] === HAVE || partial.have[i] !== 0) { this.progress.duplicates++; return }
+    const bytes = data.byteLength
+    let ok: boolean
+    try {
+      // Verified against the manifest, then written, on the partial's worker thread. The frame's
+      // buffer is handed over (a channel gives each chunk its own; see wire.ts readFrames).
+      ok = await partial.accept(i, data, { transfer: true })
+    } catch (err) {
+      this.giveBack(i) // the disk failed: the chunk is not here after all
+      throw err
+    }
     if (!ok) {
       stats.badChunks++
       this.progress.badChunks++
@@ -201,16 +211,10 @@ export class FetchJob {
       }
       return
     }
-    this.state[i] = HAVE // before the write: a second copy arriving meanwhile is a duplicate, not a second write
-    try {
-      await partial.write(i, data)
-    } catch (err) {
-      this.giveBack(i) // the disk failed: the chunk is not here after all
-      throw err
-    }
+    this.state[i] = HAVE
     stats.chunks++
-    stats.bytes += data.byteLength
-    this.progress.bytesHave += data.byteLength
+    stats.bytes += bytes
+    this.progress.bytesHave += bytes
     this.notify()
   }
 

@@ -14,7 +14,7 @@ import { PartialBlob } from '../../daemon/blob/partial.js'
 import { ReplicationPolicy } from '../../daemon/blob/policy.js'
 import { BlobRefs } from '../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../daemon/blob/service.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl } from '../../daemon/blob/wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames } from '../../daemon/blob/wire.js'
 import { FrameDecoder } from '../../daemon/net/frame.js'
 import { cidOf } from '../../daemon/blob-store.js'
 import type { Event } from '../../protocol/event.js'
@@ -75,9 +75,43 @@ describe('blob layer units', () => {
     expect(() => decodePayload(new Uint8Array([9]))).toThrow(/unknown/)
   })
 
+  it('wire: readFrames reassembles frames split anywhere, each in a buffer of its own; caps and truncation refused', async () => {
+    const frames = [encodeControl({ op: 'end', id: 1 }), allocChunkFrame(2, 0, 3000).frame, encodeControl({ op: 'end', id: 3 })]
+    const all = Buffer.concat(frames)
+    // Pieces of odd sizes, some grouped as a list (a libp2p stream yields Uint8Array or Uint8ArrayList).
+    async function * pieces (): AsyncGenerator<Uint8Array | Uint8Array[]> {
+      for (let off = 0, n = 1; off < all.byteLength; off += n, n = n * 3 + 1) {
+        const p = all.subarray(off, Math.min(all.byteLength, off + n))
+        yield n % 2 === 0 ? [p.subarray(0, 1), p.subarray(1)] : p
+      }
+    }
+    const got: Uint8Array[] = []
+    for await (const payload of readFrames(pieces(), 1 << 20)) got.push(payload)
+    expect(got.map(p => decodePayload(p).op)).toEqual(['end', 'chunk', 'end'])
+    for (const p of got) expect(p.buffer.byteLength).toBe(p.byteLength) // owned: safe to transfer
+    await expect(async () => { for await (const _ of readFrames(pieces(), 1000)) { /* drain */ } }).rejects.toThrow(/over the limit/)
+    async function * cut (): AsyncGenerator<Uint8Array> { yield all.subarray(0, all.byteLength - 1) }
+    await expect(async () => { for await (const _ of readFrames(cut(), 1 << 20)) { /* drain */ } }).rejects.toThrow(/inside a frame/)
+  })
+
+  it('partial: a chunk that does not verify is not written; a transferred buffer moves to the worker', async () => {
+    const p = await PartialBlob.open(store.rootDir, manifest)
+    const bad = Uint8Array.from(chunk(2))
+    bad[0] = (bad[0] as number) ^ 1
+    expect(await p.accept(2, bad, { transfer: true })).toBe(false)
+    expect(bad.byteLength).toBe(0) // handed over, not copied
+    expect(p.have[2]).toBe(0)
+    const good = Uint8Array.from(chunk(2))
+    expect(await p.accept(2, good, { transfer: true })).toBe(true)
+    expect(await p.accept(2, chunk(2))).toBe(false) // already here: not written twice
+    expect(p.chunksHave).toBe(1)
+    expect(bytes.byteLength).toBe(CHUNK * 10 + 100) // a copied (not transferred) source stays usable
+    await p.discard()
+  })
+
   it('partial: a restart keeps verified chunks, drops ones that no longer verify, and the digest checks out', async () => {
     let p = await PartialBlob.open(store.rootDir, manifest)
-    for (const i of [0, 1, 5, 10]) await p.write(i, chunk(i))
+    for (const i of [0, 1, 5, 10]) expect(await p.accept(i, chunk(i))).toBe(true)
     await p.close()
     // Corrupt chunk 5 on disk: the bitmap claims it, the re-hash must not.
     const { open } = await import('node:fs/promises')
@@ -86,7 +120,7 @@ describe('blob layer units', () => {
     await f.close()
     p = await PartialBlob.open(store.rootDir, manifest)
     expect([...p.have]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-    for (let i = 0; i < 11; i++) if (p.have[i] === 0) await p.write(i, chunk(i))
+    for (let i = 0; i < 11; i++) if (p.have[i] === 0) expect(await p.accept(i, chunk(i))).toBe(true)
     expect(p.complete).toBe(true)
     expect(await p.finish()).toBe(true)
     expect(await p.verifies(3, chunk(4))).toBe(false)

@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path'
 
 export const MAIN = resolve('dist/cli/main.js')
 
+/** Extra node flags for daemon processes (profiling a benchmark: MYCEL_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'). */
+const NODE_ARGS = (process.env.MYCEL_BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+
 export interface Ready { peerId: string, federation: string, listen: string[], api: string, dir: string }
 
 /** Bounded tail of a process's stderr, for failure messages. */
@@ -37,7 +40,7 @@ export class Node {
   get log (): string { return this.logTail }
 
   async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
-    const proc = spawn(process.execPath, [MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
+    const proc = spawn(process.execPath, [...NODE_ARGS, MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
     this.proc = proc
     proc.stderr?.on('data', (chunk: Buffer) => { this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL_CHARS) })
     this.ready = await new Promise<Ready>((resolve, reject) => {
