@@ -16,7 +16,7 @@ import { webcrypto } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { BITMAP_FLUSH_MS } from './constants.js'
+import { BITMAP_FLUSH_MS, PARTIAL_FLUSH_BYTES } from './constants.js'
 import { CHUNK_WORKER_SOURCE, type ChunkWorkerData, type ChunkWorkerReply } from './chunk-worker.js'
 import { chunkCount, chunkRange, type Manifest } from './manifest.js'
 
@@ -159,7 +159,7 @@ export class PartialBlob {
     const m = this.manifest
     const hashes = new Uint8Array(m.chunks.length * 32)
     m.chunks.forEach((h, i) => { hashes.set(h, i * 32) })
-    const workerData: ChunkWorkerData = { path: this.path, size: m.size, chunkSize: m.chunkSize, hashes, digest: m.digest, aheadMax: MAX_HASH_AHEAD_CHUNKS }
+    const workerData: ChunkWorkerData = { path: this.path, size: m.size, chunkSize: m.chunkSize, hashes, digest: m.digest, aheadMax: MAX_HASH_AHEAD_CHUNKS, flushEveryBytes: PARTIAL_FLUSH_BYTES }
     const worker = new Worker(CHUNK_WORKER_SOURCE, { eval: true, workerData })
     worker.on('message', (reply: ChunkWorkerReply) => {
       const call = this.calls.get(reply.seq)
