@@ -36,8 +36,11 @@ export class HolderDiscovery {
 
   /** Asks every candidate at once; resolves with those that hold `digest` (within QUERY_TIMEOUT_MS). */
   async find (digest: Uint8Array, candidates: string[]): Promise<HolderAnswer> {
-    const answers = await Promise.all(candidates.map(async peer => await this.ask(peer, digest) ? peer : undefined))
-    const answer = { holders: answers.filter((p): p is string => p !== undefined), asked: candidates, atMs: Date.now() }
+    // Holders in the order their answers came: the quickest to answer is asked for the most chunks
+    // (a fetch gives its first holder all its lanes and every later one a single lane to begin with).
+    const holders: string[] = []
+    await Promise.all(candidates.map(async peer => { if (await this.ask(peer, digest)) holders.push(peer) }))
+    const answer = { holders, asked: candidates, atMs: Date.now() }
     this.remember(hexOf(digest), answer)
     return answer
   }

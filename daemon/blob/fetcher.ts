@@ -3,7 +3,10 @@
 //   FetchJob ── PartialBlob (file + bitmap under blobs/partial/, resumes)
 //      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
 //      └─ per holder: one PeerChannel, up to REQUESTS_IN_FLIGHT lanes, each asking a range of chunks
-//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts)
+//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts). Across holders
+//         the job keeps about REQUESTS_IN_FLIGHT ranges out (at least one per holder, the rest
+//         with the holders that answer ranges fastest), so three holders cost the fetcher no
+//         more than one.
 //
 // Lanes take the next missing range from a shared cursor, so a fast holder
 // takes more ranges and a slow one fewer; a holder that fails (stream error,
@@ -22,6 +25,9 @@ import type { PeerChannel } from './client.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
 import type { Manifest } from './manifest.js'
+
+/** A holder must answer ranges this much faster than another to take one of its slots (hysteresis). */
+const OUTPACE_FACTOR = 1.25
 
 const MISSING = 0
 const IN_FLIGHT = 1
@@ -69,6 +75,10 @@ export class FetchJob {
   private readonly workers = new Map<string, Promise<void>>()
   private readonly channels = new Set<PeerChannel>()
   private done = false
+  /** Ranges asked and not yet answered, in all and per holder (bounded by `lanes`, at least one per holder). */
+  private rangesOut = 0
+  private readonly rangesOf = new Map<string, number>()
+  private readonly rates = new Map<string, number>()
   /** Lanes with nothing to take, waiting for a chunk to come back or the job to end. */
   private waiting: Array<() => void> = []
 
@@ -159,6 +169,17 @@ export class FetchJob {
   private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
+      const mine = this.rangesOf.get(peer) ?? 0
+      if (mine > 0 && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
+        // The job's ranges in flight are all out (each holder keeps at least one): several holders
+        // together have little more on the way than one would, so more holders do not mean more
+        // memory or more contention at the fetcher. A holder clearly faster than another may take
+        // one range more (at most one over the bound); a holder with extra ranges gives them up as
+        // they end, so the extra slots go to the fastest holders.
+        if (this.done || (this.partial as PartialBlob).complete) return
+        await this.changed(this.endgameAfterMs / 2)
+        continue
+      }
       const range = this.take(peer) ?? this.steal(peer)
       if (range === undefined) {
         // Everything left is in flight elsewhere: wait in case some of it comes back, or lingers
@@ -169,6 +190,9 @@ export class FetchJob {
       }
       const [from, to] = range
       const received = new Set<number>()
+      this.rangesOut++
+      this.rangesOf.set(peer, mine + 1)
+      const askedMs = Date.now()
       try {
         const partial = this.partial as PartialBlob
         await channel.get(this.manifest.digest, from, to, async (i, data) => {
@@ -177,6 +201,10 @@ export class FetchJob {
       } finally {
         // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
         for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
+        this.rangesOut--
+        this.rangesOf.set(peer, (this.rangesOf.get(peer) ?? 1) - 1)
+        if (received.size > 0) this.noteRate(peer, received.size / Math.max(1, Date.now() - askedMs))
+        this.notify()
       }
       if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
     }
@@ -216,6 +244,23 @@ export class FetchJob {
     stats.bytes += bytes
     this.progress.bytesHave += bytes
     this.notify()
+  }
+
+  /** Chunks per ms of each holder's ranges (a moving average): how the fetch tells the fastest holders. */
+  private noteRate (peer: string, rate: number): void {
+    const old = this.rates.get(peer)
+    this.rates.set(peer, old === undefined ? rate : old * 0.7 + rate * 0.3)
+  }
+
+  /** True if `peer` answers ranges clearly faster than some other holder with a range out. */
+  private outpaces (peer: string): boolean {
+    const mine = this.rates.get(peer)
+    if (mine === undefined) return false
+    for (const [other, n] of this.rangesOf) {
+      const theirs = this.rates.get(other)
+      if (other !== peer && n >= 1 && theirs !== undefined && mine > theirs * OUTPACE_FACTOR) return true
+    }
+    return false
   }
 
   /** Resolves at the next chunk written or given back, or after timeoutMs. */

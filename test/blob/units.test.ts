@@ -157,6 +157,39 @@ describe('blob layer units', () => {
     expect(new Set(good).size).toBe(good.length) // no chunk asked of two honest holders
   })
 
+  it('scheduler: three holders keep about as many ranges out as one (at most one over the bound), and the fastest takes the most', async () => {
+    // 200 chunks of 4 KiB: 25 ranges of 8 chunks; the job's bound is 3 ranges out.
+    const big = randomBytes(CHUNK * 200)
+    const src = new BlobStore({ dir: join(dir, 'src2'), maxBlobBytes: 1 << 30 })
+    await src.start()
+    const info = await src.put(once(big))
+    const m = await buildManifest(src.pathOf(info.digest), info.digest, CHUNK)
+    let out = 0
+    let maxOut = 0
+    const channel = (peer: string, delayMs: number): PeerChannel => ({
+      peer,
+      failed: false,
+      close: () => {},
+      abort: () => {},
+      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+        maxOut = Math.max(maxOut, ++out)
+        try {
+          for (let i = from; i < to; i++) {
+            await new Promise(resolve => setTimeout(resolve, delayMs))
+            await onChunk(i, Uint8Array.from(big.subarray(i * CHUNK, (i + 1) * CHUNK)))
+          }
+        } finally { out-- }
+      }
+    }) as unknown as PeerChannel
+    const job = new FetchJob(m, { blobs: store, open: async peer => channel(peer, peer === 'fast' ? 0 : 4) })
+    await job.run(['slow1', 'slow2', 'fast'])
+    expect(await store.verify(m.digest)).toBe(true)
+    expect(maxOut).toBeLessThanOrEqual(3 + 2) // the first holder's three lanes and one each for the others, at the start
+    const chunksOf = (p: string): number => job.progress.holders[p]?.chunks ?? 0
+    expect(chunksOf('fast')).toBeGreaterThan(chunksOf('slow1') + chunksOf('slow2'))
+    expect(job.progress.duplicates).toBe(0)
+  })
+
   it('scheduler: end game — chunks lingering with a slow holder are also asked of an idle one', async () => {
     const channel = (peer: string, delayMs: number): PeerChannel => {
       let closed = false
