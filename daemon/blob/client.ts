@@ -40,6 +40,8 @@ export class PeerChannel {
    */
   private readonly processing = new Set<Promise<void>>()
   private nextId = 1
+  /** The latest request whose reply was read to its end (sent as `ack` with the next get). */
+  private acked = 0
   private failure: Error | undefined
   private lastFrameMs = Date.now()
   private readonly timer: NodeJS.Timeout
@@ -76,7 +78,7 @@ export class PeerChannel {
    * onChunk may keep or give away.
    */
   async get (digest: Uint8Array, from: number, to: number, onChunk: OnChunk, reuse?: Reuse): Promise<void> {
-    const reply = await this.request('get', { digest, from, to }, onChunk, reuse)
+    const reply = await this.request('get', this.acked === 0 ? { digest, from, to } : { digest, from, to, ack: this.acked }, onChunk, reuse)
     if (reply.op !== 'end') throw MycelError.decode('bad get reply')
   }
 
@@ -137,6 +139,7 @@ export class PeerChannel {
       // Answered at the server's `end`, while its last chunks may still be verified and written: the
       // caller's next request goes out without waiting for the disk (a failure there fails the channel).
       this.pending.shift()
+      this.acked = head.id
       head.resolve(msg as Reply)
     }
     throw new MycelError('CLOSED', `${this.peer} closed the blob stream`)

@@ -20,7 +20,12 @@ import { encodeVarint } from '../net/frame.js'
 export type Request =
   | { op: 'have', id: number, digests: Uint8Array[] }
   | { op: 'manifest', id: number, digest: Uint8Array }
-  | { op: 'get', id: number, digest: Uint8Array, from: number, to: number }
+  /**
+   * `ack`: the id of the latest request whose reply the client has read to its end. Everything the
+   * server sent for requests up to it has left the server (it was received), so the server may reuse
+   * those chunk buffers. Optional: a server that ignores it, or a client that omits it, loses nothing.
+   */
+  | { op: 'get', id: number, digest: Uint8Array, from: number, to: number, ack?: number }
 
 export type Reply =
   | { op: 'have', id: number, have: boolean[] }
@@ -49,12 +54,12 @@ export function encodeControl (msg: Request | Reply): Uint8Array {
  * A whole chunk frame with room for `dataLength` bytes; the caller fills
  * `data` (e.g. straight from a file) and sends `frame`.
  */
-export function allocChunkFrame (id: number, index: number, dataLength: number): { frame: Uint8Array, data: Uint8Array } {
+export function allocChunkFrame (id: number, index: number, dataLength: number, reuse?: (bytes: number) => Uint8Array | undefined): { frame: Uint8Array, data: Uint8Array } {
   const payloadLength = CHUNK_HEADER_BYTES + dataLength
   const prefix = encodeVarint(payloadLength)
   // allocUnsafeSlow: never a slice of Node's shared pool. (allocUnsafe's `.buffer` at offset 0 was the
   // pool itself for small frames, so a tail chunk overwrote other live Buffers — found by the chaos run.)
-  const owned = Buffer.allocUnsafeSlow(prefix.byteLength + payloadLength)
+  const owned = reuse?.(prefix.byteLength + payloadLength) ?? Buffer.allocUnsafeSlow(prefix.byteLength + payloadLength)
   const frame = new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength)
   frame.set(prefix, 0)
   const view = new DataView(frame.buffer, frame.byteOffset + prefix.byteLength)
@@ -96,7 +101,7 @@ export function checkRequest (msg: Request | Reply | ChunkFrame, maxDigests: num
       if (isDigest(r.digest)) return r
       break
     case 'get':
-      if (isDigest(r.digest) && Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.to > r.from) return r
+      if (isDigest(r.digest) && Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.to > r.from && (r.ack === undefined || Number.isSafeInteger(r.ack))) return r
       break
   }
   throw MycelError.decode(`bad blob request ${String((msg as { op?: unknown }).op)}`)

@@ -14,7 +14,7 @@ import { PartialBlob } from '../../daemon/blob/partial.js'
 import { ReplicationPolicy } from '../../daemon/blob/policy.js'
 import { BlobRefs } from '../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../daemon/blob/service.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames } from '../../daemon/blob/wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, type Request } from '../../daemon/blob/wire.js'
 import { FrameDecoder } from '../../daemon/net/frame.js'
 import { cidOf } from '../../daemon/blob-store.js'
 import type { Event } from '../../protocol/event.js'
@@ -71,6 +71,8 @@ describe('blob layer units', () => {
     expect(checkRequest(decodePayload(dec.next() as Uint8Array), 10)).toMatchObject({ op: 'get', id: 1, from: 0, to: 2 })
     expect(decodePayload(dec.next() as Uint8Array)).toEqual({ op: 'chunk', id: 7, index: 3, data: new Uint8Array([1, 2, 3, 4, 5]) })
     expect(() => checkRequest({ op: 'get', id: 1, digest: manifest.digest, from: 2, to: 2 }, 10)).toThrow(/bad blob request/)
+    expect(checkRequest({ op: 'get', id: 5, digest: manifest.digest, from: 0, to: 2, ack: 4 }, 10)).toMatchObject({ ack: 4 })
+    expect(() => checkRequest({ op: 'get', id: 5, digest: manifest.digest, from: 0, to: 2, ack: 'x' } as unknown as Request, 10)).toThrow(/bad blob request/)
     expect(() => checkRequest({ op: 'have', id: 1, digests: Array(11).fill(manifest.digest) }, 10)).toThrow(/bad blob request/)
     expect(() => decodePayload(new Uint8Array([9]))).toThrow(/unknown/)
   })
