@@ -70,6 +70,8 @@ export class FetchJob {
   readonly progress: FetchProgress
   private readonly c: FetchJobComponents
   private partial: PartialBlob | undefined
+  /** Holders added before run() opened the partial file. */
+  private readonly early = new Set<string>()
   private state = new Uint8Array(0)
   private cursor = 0
   private readonly workers = new Map<string, Promise<void>>()
@@ -109,7 +111,7 @@ export class FetchJob {
     this.stolen = new Uint8Array(this.state.length)
     this.progress.bytesHave = partial.bytesHave
     try {
-      for (const peer of holders) this.addHolder(peer)
+      for (const peer of new Set([...holders, ...this.early])) this.addHolder(peer)
       while (!partial.complete) {
         if (this.workers.size === 0) {
           throw new MycelError('UNAVAILABLE', `no holder could supply the rest of the blob (${partial.chunksHave}/${partial.have.length} chunks here)`, { details: { holders: Object.keys(this.progress.holders) } })
@@ -131,8 +133,9 @@ export class FetchJob {
     }
   }
 
-  /** A holder learned of while running (a have answer, a retry round). */
+  /** A holder learned of while running (a have answer, a retry round); before run() opened the partial, it waits for it. */
   addHolder (peer: string): void {
+    if (this.partial === undefined) { this.early.add(peer); return }
     if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
     this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
     const worker = this.work(peer).finally(() => { this.workers.delete(peer) })

@@ -192,6 +192,30 @@ describe('blob layer units', () => {
     expect(job.progress.duplicates).toBe(0)
   })
 
+  it('scheduler: a holder added before run() (its have answer came while the manifest was fetched) joins the job', async () => {
+    const asked = new Set<string>()
+    const channel = (peer: string): PeerChannel => ({
+      peer,
+      failed: false,
+      close: () => {},
+      abort: () => {},
+      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+        asked.add(peer)
+        for (let i = from; i < to; i++) {
+          await new Promise(resolve => setTimeout(resolve, 2))
+          await onChunk(i, Uint8Array.from(chunk(i)))
+        }
+      }
+    }) as unknown as PeerChannel
+    const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer) }, { endgameAfterMs: 60_000 })
+    job.addHolder('late')
+    await job.run(['first'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(Object.keys(job.progress.holders).sort()).toEqual(['first', 'late']) // both worked for the job
+    expect(job.progress.holders.late?.failed).toBeUndefined()
+    expect(asked.has('first')).toBe(true)
+  })
+
   it('scheduler: end game — chunks lingering with a slow holder are also asked of an idle one', async () => {
     const channel = (peer: string, delayMs: number): PeerChannel => {
       let closed = false
