@@ -4,9 +4,9 @@
 //      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
 //      └─ per holder: one PeerChannel, up to REQUESTS_IN_FLIGHT lanes, each asking a range of chunks
 //         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts). Across holders
-//         the job keeps about REQUESTS_IN_FLIGHT ranges out (at least one per holder, the rest
-//         with the holders that answer ranges fastest), so three holders cost the fetcher no
-//         more than one.
+//         the job keeps about REQUESTS_IN_FLIGHT ranges out (but two per holder at least, the
+//         rest with the holders that answer ranges fastest), so three holders cost the fetcher
+//         little more than one.
 //
 // Lanes take the next missing range from a shared cursor, so a fast holder
 // takes more ranges and a slow one fewer; a holder that fails (stream error,
@@ -25,6 +25,13 @@ import type { PeerChannel } from './client.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
 import type { Manifest } from './manifest.js'
+
+/**
+ * Ranges every holder may keep out whatever the job's bound: with one, a holder's pipe ran dry
+ * between its ranges (the next request went out only after the last `end` was read), and three
+ * holders were at times half as fast as one.
+ */
+const MIN_RANGES_PER_HOLDER = 2
 
 /** A holder must answer ranges this much faster than another to take one of its slots (hysteresis). */
 const OUTPACE_FACTOR = 1.25
@@ -77,7 +84,7 @@ export class FetchJob {
   private readonly workers = new Map<string, Promise<void>>()
   private readonly channels = new Set<PeerChannel>()
   private done = false
-  /** Ranges asked and not yet answered, in all and per holder (bounded by `lanes`, at least one per holder). */
+  /** Ranges asked and not yet answered, in all and per holder (bounded by `lanes`, at least MIN_RANGES_PER_HOLDER per holder). */
   private rangesOut = 0
   private readonly rangesOf = new Map<string, number>()
   private readonly rates = new Map<string, number>()
@@ -173,12 +180,12 @@ export class FetchJob {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
       const mine = this.rangesOf.get(peer) ?? 0
-      if (mine > 0 && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
-        // The job's ranges in flight are all out (each holder keeps at least one): several holders
-        // together have little more on the way than one would, so more holders do not mean more
-        // memory or more contention at the fetcher. A holder clearly faster than another may take
-        // one range more (at most one over the bound); a holder with extra ranges gives them up as
-        // they end, so the extra slots go to the fastest holders.
+      if (mine >= MIN_RANGES_PER_HOLDER && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
+        // The job's ranges in flight are all out (each holder keeps MIN_RANGES_PER_HOLDER): several
+        // holders together have little more on the way than one would, so more holders do not mean
+        // much more memory or contention at the fetcher. A holder clearly faster than another may
+        // take one range more (at most one over the bound); a holder with extra ranges gives them up
+        // as they end, so the extra slots go to the fastest holders.
         if (this.done || (this.partial as PartialBlob).complete) return
         await this.changed(this.endgameAfterMs / 2)
         continue
