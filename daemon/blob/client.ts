@@ -9,14 +9,17 @@
 import type { Stream } from '@libp2p/interface'
 import { MycelError, type ErrorCode } from '../../protocol/errors.js'
 import { CHUNKS_PROCESSING_MAX, MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
-import { decodePayload, encodeControl, readFrames, writeFrame, type Reply } from './wire.js'
+import { allocOwned, decodePayload, encodeControl, readFrames, writeFrame, type Reply } from './wire.js'
 
 type OnChunk = (index: number, data: Uint8Array) => Promise<void>
+/** A spare buffer of exactly `bytes` for the next frame (one the disk side is done with), or undefined. */
+type Reuse = (bytes: number) => Uint8Array | undefined
 
 interface Pending {
   id: number
   op: 'have' | 'manifest' | 'get'
   onChunk?: OnChunk
+  reuse?: Reuse
   resolve: (reply: Reply) => void
   reject: (err: Error) => void
 }
@@ -37,6 +40,8 @@ export class PeerChannel {
    */
   private readonly processing = new Set<Promise<void>>()
   private nextId = 1
+  /** The latest request whose reply was read to its end (sent as `ack` with the next get). */
+  private acked = 0
   private failure: Error | undefined
   private lastFrameMs = Date.now()
   private readonly timer: NodeJS.Timeout
@@ -67,9 +72,13 @@ export class PeerChannel {
     return reply.bytes instanceof Uint8Array ? reply.bytes : undefined
   }
 
-  /** Chunks from..to-1, each handed to onChunk in order; resolves at the server's `end` (onChunk calls may still run). */
-  async get (digest: Uint8Array, from: number, to: number, onChunk: OnChunk): Promise<void> {
-    const reply = await this.request('get', { digest, from, to }, onChunk)
+  /**
+   * Chunks from..to-1, each handed to onChunk in order; resolves at the server's `end` (onChunk calls
+   * may still run). Each chunk's bytes sit in a buffer of their own (from `reuse` or fresh) that
+   * onChunk may keep or give away.
+   */
+  async get (digest: Uint8Array, from: number, to: number, onChunk: OnChunk, reuse?: Reuse): Promise<void> {
+    const reply = await this.request('get', this.acked === 0 ? { digest, from, to } : { digest, from, to, ack: this.acked }, onChunk, reuse)
     if (reply.op !== 'end') throw MycelError.decode('bad get reply')
   }
 
@@ -87,12 +96,12 @@ export class PeerChannel {
     this.fail(err)
   }
 
-  private async request (op: Pending['op'], fields: Record<string, unknown>, onChunk?: OnChunk): Promise<Reply> {
+  private async request (op: Pending['op'], fields: Record<string, unknown>, onChunk?: OnChunk, reuse?: Reuse): Promise<Reply> {
     if (this.failure !== undefined) throw this.failure
     const id = this.nextId++
     const replied = new Promise<Reply>((resolve, reject) => {
       if (this.pending.length === 0) this.lastFrameMs = Date.now()
-      this.pending.push({ id, op, onChunk, resolve, reject })
+      this.pending.push({ id, op, onChunk, reuse, resolve, reject })
     })
     // If the write below fails, nobody awaits `replied`, yet fail() rejects it:
     // handled here, or the rejection would be unhandled and end the process.
@@ -112,7 +121,8 @@ export class PeerChannel {
   }
 
   private async readLoop (): Promise<void> {
-    for await (const payload of readFrames(this.stream, MAX_BLOB_FRAME_BYTES)) {
+    const alloc = (bytes: number): Uint8Array => this.pending[0]?.reuse?.(bytes) ?? allocOwned(bytes)
+    for await (const payload of readFrames(this.stream, MAX_BLOB_FRAME_BYTES, alloc)) {
       this.lastFrameMs = Date.now()
       const msg = decodePayload(payload)
       const head = this.pending[0]
@@ -129,6 +139,7 @@ export class PeerChannel {
       // Answered at the server's `end`, while its last chunks may still be verified and written: the
       // caller's next request goes out without waiting for the disk (a failure there fails the channel).
       this.pending.shift()
+      this.acked = head.id
       head.resolve(msg as Reply)
     }
     throw new MycelError('CLOSED', `${this.peer} closed the blob stream`)

@@ -87,5 +87,12 @@ export const DEFAULT_BLOB_GRACE_MS = 10 * 60_000
  */
 export const BITMAP_FLUSH_MS = 200
 
+/**
+ * A download flushes its partial file to disk in the background every this many bytes (fdatasync on
+ * the thread pool while chunks keep coming), so the fsync before it is adopted is short. Small enough
+ * that the kernel never holds much of a fetch dirty, large enough that flushes are few (32 per GiB).
+ */
+export const PARTIAL_FLUSH_BYTES = 32 * MiB
+
 /** Default `--wait` of fetch: how long a fetch may take to get bytes that are not here. */
 export const DEFAULT_FETCH_WAIT_S = 60

@@ -34,10 +34,21 @@ export class HolderDiscovery {
     this.open = open
   }
 
-  /** Asks every candidate at once; resolves with those that hold `digest` (within QUERY_TIMEOUT_MS). */
-  async find (digest: Uint8Array, candidates: string[]): Promise<HolderAnswer> {
-    const answers = await Promise.all(candidates.map(async peer => await this.ask(peer, digest) ? peer : undefined))
-    const answer = { holders: answers.filter((p): p is string => p !== undefined), asked: candidates, atMs: Date.now() }
+  /**
+   * Asks every candidate at once; resolves with those that hold `digest` (within QUERY_TIMEOUT_MS).
+   * `onHolder` is told of each holder as its answer comes, so a fetch can start on the first one
+   * instead of waiting for the slowest member to answer.
+   */
+  async find (digest: Uint8Array, candidates: string[], onHolder?: (peer: string) => void): Promise<HolderAnswer> {
+    // Holders in the order their answers came: the quickest to answer is asked for the most chunks
+    // (a fetch gives its first holder all its lanes and every later one a single lane to begin with).
+    const holders: string[] = []
+    await Promise.all(candidates.map(async peer => {
+      if (!await this.ask(peer, digest)) return
+      holders.push(peer)
+      onHolder?.(peer)
+    }))
+    const answer = { holders, asked: candidates, atMs: Date.now() }
     this.remember(hexOf(digest), answer)
     return answer
   }

@@ -3,7 +3,10 @@
 //   FetchJob ── PartialBlob (file + bitmap under blobs/partial/, resumes)
 //      │ state[i]: missing / in flight / have — each chunk is in flight to at most one holder
 //      └─ per holder: one PeerChannel, up to REQUESTS_IN_FLIGHT lanes, each asking a range of chunks
-//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts)
+//         at a time (≤ IN_FLIGHT_BYTES outstanding per holder; see constants.ts). Across holders
+//         the job keeps about REQUESTS_IN_FLIGHT ranges out (but two per holder at least, the
+//         rest with the holders that answer ranges fastest), so three holders cost the fetcher
+//         little more than one.
 //
 // Lanes take the next missing range from a shared cursor, so a fast holder
 // takes more ranges and a slow one fewer; a holder that fails (stream error,
@@ -22,6 +25,16 @@ import type { PeerChannel } from './client.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
 import type { Manifest } from './manifest.js'
+
+/**
+ * Ranges every holder may keep out whatever the job's bound: with one, a holder's pipe ran dry
+ * between its ranges (the next request went out only after the last `end` was read), and three
+ * holders were at times half as fast as one.
+ */
+const MIN_RANGES_PER_HOLDER = 2
+
+/** A holder must answer ranges this much faster than another to take one of its slots (hysteresis). */
+const OUTPACE_FACTOR = 1.25
 
 const MISSING = 0
 const IN_FLIGHT = 1
@@ -64,11 +77,17 @@ export class FetchJob {
   readonly progress: FetchProgress
   private readonly c: FetchJobComponents
   private partial: PartialBlob | undefined
+  /** Holders added before run() opened the partial file. */
+  private readonly early = new Set<string>()
   private state = new Uint8Array(0)
   private cursor = 0
   private readonly workers = new Map<string, Promise<void>>()
   private readonly channels = new Set<PeerChannel>()
   private done = false
+  /** Ranges asked and not yet answered, in all and per holder (bounded by `lanes`, at least MIN_RANGES_PER_HOLDER per holder). */
+  private rangesOut = 0
+  private readonly rangesOf = new Map<string, number>()
+  private readonly rates = new Map<string, number>()
   /** Lanes with nothing to take, waiting for a chunk to come back or the job to end. */
   private waiting: Array<() => void> = []
 
@@ -99,7 +118,7 @@ export class FetchJob {
     this.stolen = new Uint8Array(this.state.length)
     this.progress.bytesHave = partial.bytesHave
     try {
-      for (const peer of holders) this.addHolder(peer)
+      for (const peer of new Set([...holders, ...this.early])) this.addHolder(peer)
       while (!partial.complete) {
         if (this.workers.size === 0) {
           throw new MycelError('UNAVAILABLE', `no holder could supply the rest of the blob (${partial.chunksHave}/${partial.have.length} chunks here)`, { details: { holders: Object.keys(this.progress.holders) } })
@@ -121,8 +140,9 @@ export class FetchJob {
     }
   }
 
-  /** A holder learned of while running (a have answer, a retry round). */
+  /** A holder learned of while running (a have answer, a retry round); before run() opened the partial, it waits for it. */
   addHolder (peer: string): void {
+    if (this.partial === undefined) { this.early.add(peer); return }
     if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
     this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
     const worker = this.work(peer).finally(() => { this.workers.delete(peer) })
@@ -159,6 +179,17 @@ export class FetchJob {
   private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
+      const mine = this.rangesOf.get(peer) ?? 0
+      if (mine >= MIN_RANGES_PER_HOLDER && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
+        // The job's ranges in flight are all out (each holder keeps MIN_RANGES_PER_HOLDER): several
+        // holders together have little more on the way than one would, so more holders do not mean
+        // much more memory or contention at the fetcher. A holder clearly faster than another may
+        // take one range more (at most one over the bound); a holder with extra ranges gives them up
+        // as they end, so the extra slots go to the fastest holders.
+        if (this.done || (this.partial as PartialBlob).complete) return
+        await this.changed(this.endgameAfterMs / 2)
+        continue
+      }
       const range = this.take(peer) ?? this.steal(peer)
       if (range === undefined) {
         // Everything left is in flight elsewhere: wait in case some of it comes back, or lingers
@@ -169,13 +200,21 @@ export class FetchJob {
       }
       const [from, to] = range
       const received = new Set<number>()
+      this.rangesOut++
+      this.rangesOf.set(peer, mine + 1)
+      const askedMs = Date.now()
       try {
+        const partial = this.partial as PartialBlob
         await channel.get(this.manifest.digest, from, to, async (i, data) => {
           await this.receive(peer, stats, i, data, from, to, received)
-        })
+        }, bytes => partial.spareBuffer(bytes))
       } finally {
         // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
         for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
+        this.rangesOut--
+        this.rangesOf.set(peer, (this.rangesOf.get(peer) ?? 1) - 1)
+        if (received.size > 0) this.noteRate(peer, received.size / Math.max(1, Date.now() - askedMs))
+        this.notify()
       }
       if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
     }
@@ -188,9 +227,18 @@ export class FetchJob {
     const partial = this.partial as PartialBlob
     if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
     received.add(i)
-    if (this.state[i] === HAVE) { this.progress.duplicates++; return }
-    const ok = await partial.verifies(i, data)
-    if (this.state[i] === HAVE) { this.progress.duplicates++; return } // the other copy of a stolen chunk won
+    // Already here, or another copy (end game) is being written: this one is a duplicate.
+    if (this.state[i] === HAVE || partial.have[i] !== 0) { this.progress.duplicates++; return }
+    const bytes = data.byteLength
+    let ok: boolean
+    try {
+      // Verified against the manifest, then written, on the partial's worker thread. The frame's
+      // buffer is handed over (a channel gives each chunk its own; see wire.ts readFrames).
+      ok = await partial.accept(i, data, { transfer: true })
+    } catch (err) {
+      this.giveBack(i) // the disk failed: the chunk is not here after all
+      throw err
+    }
     if (!ok) {
       stats.badChunks++
       this.progress.badChunks++
@@ -201,17 +249,28 @@ export class FetchJob {
       }
       return
     }
-    this.state[i] = HAVE // before the write: a second copy arriving meanwhile is a duplicate, not a second write
-    try {
-      await partial.write(i, data)
-    } catch (err) {
-      this.giveBack(i) // the disk failed: the chunk is not here after all
-      throw err
-    }
+    this.state[i] = HAVE
     stats.chunks++
-    stats.bytes += data.byteLength
-    this.progress.bytesHave += data.byteLength
+    stats.bytes += bytes
+    this.progress.bytesHave += bytes
     this.notify()
+  }
+
+  /** Chunks per ms of each holder's ranges (a moving average): how the fetch tells the fastest holders. */
+  private noteRate (peer: string, rate: number): void {
+    const old = this.rates.get(peer)
+    this.rates.set(peer, old === undefined ? rate : old * 0.7 + rate * 0.3)
+  }
+
+  /** True if `peer` answers ranges clearly faster than some other holder with a range out. */
+  private outpaces (peer: string): boolean {
+    const mine = this.rates.get(peer)
+    if (mine === undefined) return false
+    for (const [other, n] of this.rangesOf) {
+      const theirs = this.rates.get(other)
+      if (other !== peer && n >= 1 && theirs !== undefined && mine > theirs * OUTPACE_FACTOR) return true
+    }
+    return false
   }
 
   /** Resolves at the next chunk written or given back, or after timeoutMs. */

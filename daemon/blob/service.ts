@@ -345,14 +345,28 @@ export class BlobService {
 
   private async fetchOnce (target: BlobTarget, run: Running): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    const answer: HolderAnswer = await this.discovery.find(target.digest, this.candidates(target))
-    run.holders = answer.holders
-    if (answer.holders.length === 0) throw new MycelError('UNAVAILABLE', `none of the ${answer.asked.length} members asked holds it`)
-    const manifest = await this.fetchManifest(target, answer.holders)
-    const job = new FetchJob(manifest, { blobs: this.c.blobs, open: async peer => await this.open(peer) })
+    // Start on the first holder to answer; the others join the job as their answers come.
+    const holders: string[] = []
+    let job: FetchJob | undefined
+    let firstHolder = (): void => {}
+    const first = new Promise<void>(resolve => { firstHolder = resolve })
+    const finding = this.discovery.find(target.digest, this.candidates(target), peer => {
+      holders.push(peer)
+      job?.addHolder(peer)
+      firstHolder()
+    })
+    run.holders = holders
+    await Promise.race([first, finding])
+    if (holders.length === 0) {
+      const answer: HolderAnswer = await finding
+      throw new MycelError('UNAVAILABLE', `none of the ${answer.asked.length} members asked holds it`)
+    }
+    finding.catch(() => {}) // the job goes on with the holders it has
+    const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
+    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async peer => await this.open(peer) })
     run.job = job
     run.taking = true
-    await job.run(answer.holders)
+    await job.run([...holders])
   }
 
   /** The local manifest, or the first holder's whose bytes hash to the put's manifest field. */

@@ -15,12 +15,17 @@
 import type { Stream } from '@libp2p/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import { MycelError } from '../../protocol/errors.js'
-import { FrameDecoder, encodeVarint } from '../net/frame.js'
+import { encodeVarint } from '../net/frame.js'
 
 export type Request =
   | { op: 'have', id: number, digests: Uint8Array[] }
   | { op: 'manifest', id: number, digest: Uint8Array }
-  | { op: 'get', id: number, digest: Uint8Array, from: number, to: number }
+  /**
+   * `ack`: the id of the latest request whose reply the client has read to its end. Everything the
+   * server sent for requests up to it has left the server (it was received), so the server may reuse
+   * those chunk buffers. Optional: a server that ignores it, or a client that omits it, loses nothing.
+   */
+  | { op: 'get', id: number, digest: Uint8Array, from: number, to: number, ack?: number }
 
 export type Reply =
   | { op: 'have', id: number, have: boolean[] }
@@ -49,12 +54,12 @@ export function encodeControl (msg: Request | Reply): Uint8Array {
  * A whole chunk frame with room for `dataLength` bytes; the caller fills
  * `data` (e.g. straight from a file) and sends `frame`.
  */
-export function allocChunkFrame (id: number, index: number, dataLength: number): { frame: Uint8Array, data: Uint8Array } {
+export function allocChunkFrame (id: number, index: number, dataLength: number, reuse?: (bytes: number) => Uint8Array | undefined): { frame: Uint8Array, data: Uint8Array } {
   const payloadLength = CHUNK_HEADER_BYTES + dataLength
   const prefix = encodeVarint(payloadLength)
   // allocUnsafeSlow: never a slice of Node's shared pool. (allocUnsafe's `.buffer` at offset 0 was the
   // pool itself for small frames, so a tail chunk overwrote other live Buffers — found by the chaos run.)
-  const owned = Buffer.allocUnsafeSlow(prefix.byteLength + payloadLength)
+  const owned = reuse?.(prefix.byteLength + payloadLength) ?? Buffer.allocUnsafeSlow(prefix.byteLength + payloadLength)
   const frame = new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength)
   frame.set(prefix, 0)
   const view = new DataView(frame.buffer, frame.byteOffset + prefix.byteLength)
@@ -96,24 +101,70 @@ export function checkRequest (msg: Request | Reply | ChunkFrame, maxDigests: num
       if (isDigest(r.digest)) return r
       break
     case 'get':
-      if (isDigest(r.digest) && Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.to > r.from) return r
+      if (isDigest(r.digest) && Number.isSafeInteger(r.from) && Number.isSafeInteger(r.to) && r.from >= 0 && r.to > r.from && (r.ack === undefined || Number.isSafeInteger(r.ack))) return r
       break
   }
   throw MycelError.decode(`bad blob request ${String((msg as { op?: unknown }).op)}`)
 }
 
-function bytesOf (chunk: Uint8Array | { subarray: () => Uint8Array }): Uint8Array {
-  return chunk instanceof Uint8Array ? chunk : chunk.subarray()
-}
+/** Allocates the buffer a frame's payload is assembled in; must be exactly `bytes` long and owned by the reader. */
+export type FrameAlloc = (bytes: number) => Uint8Array
 
-/** The frames of a stream, each payload checked against the cap before it is buffered. Ends when the remote closes. */
-export async function * readFrames (stream: Stream, maxFrameBytes: number): AsyncGenerator<Uint8Array> {
-  const decoder = new FrameDecoder(maxFrameBytes)
+/** A fresh buffer of its own (never a slice of Node's shared pool, so it can be transferred to a worker). */
+export const allocOwned: FrameAlloc = bytes => Buffer.allocUnsafeSlow(bytes)
+
+/** A u32 needs at most 5 varint bytes (the same rule as daemon/net/frame.ts). */
+const MAX_VARINT_BYTES = 5
+
+/**
+ * The frames of a stream, each payload checked against the cap before any of it is kept, and each
+ * copied once, straight from the transport's pieces, into a buffer of its own (`alloc`): nothing
+ * else refers to a payload, so a chunk's buffer can be handed to another thread as it is. Ends when
+ * the remote closes.
+ */
+export async function * readFrames (stream: AsyncIterable<Uint8Array | Iterable<Uint8Array>>, maxFrameBytes: number, alloc: FrameAlloc = allocOwned): AsyncGenerator<Uint8Array> {
+  let value = 0
+  let shift = 1
+  let headerBytes = 0
+  let payload: Uint8Array | undefined
+  let filled = 0
   for await (const chunk of stream) {
-    decoder.push(bytesOf(chunk))
-    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) yield frame
+    for (const piece of (chunk instanceof Uint8Array ? [chunk] : chunk)) {
+      let off = 0
+      while (off < piece.byteLength) {
+        if (payload === undefined) {
+          const byte = piece[off++] as number
+          headerBytes++
+          value += (byte & 0x7f) * shift
+          if (value > maxFrameBytes) throw MycelError.tooLarge('frame', value, maxFrameBytes)
+          if ((byte & 0x80) !== 0) {
+            if (headerBytes >= MAX_VARINT_BYTES) throw MycelError.decode('frame length prefix longer than 5 bytes')
+            shift *= 128
+            continue
+          }
+          if (headerBytes > 1 && byte === 0) throw MycelError.decode('non-minimal frame length prefix')
+          const length = value
+          value = 0
+          shift = 1
+          headerBytes = 0
+          payload = alloc(length)
+          if (payload.byteLength !== length) throw new Error('assertion failed: frame buffer of the wrong size')
+          filled = 0
+        } else {
+          const n = Math.min(payload.byteLength - filled, piece.byteLength - off)
+          payload.set(piece.subarray(off, off + n), filled)
+          filled += n
+          off += n
+        }
+        if (payload !== undefined && filled === payload.byteLength) {
+          const done = payload
+          payload = undefined
+          yield done
+        }
+      }
+    }
   }
-  if (decoder.bufferedBytes > 0) throw MycelError.decode('blob stream ended inside a frame')
+  if (payload !== undefined || headerBytes > 0) throw MycelError.decode('blob stream ended inside a frame')
 }
 
 /**

@@ -3,6 +3,8 @@
 //                          (mean of a run just before and one just after the blob fetch)
 //   blob-1gib-mbps         A → F: F's daemon fetches a 1 GiB blob A published (until verified and in place)
 //   blob-1gib-ratio        the two above, divided (target ≥ 0.8)
+//   stream-file-1gib-mbps  extra: the plain stream file to file (sender reads the file, receiver writes + fsyncs)
+//   blob-file-1gib-ratio   extra: blob-1gib-mbps ÷ stream-file-1gib-mbps
 //   single-256mib-mbps     one holder → F, 256 MiB
 //   multi-256mib-mbps      three holders → F, 256 MiB (target ≥ single)
 //   multi-256mib-overhead  bytes F received / blob size in the three-holder fetch (1 = no chunk twice)
@@ -82,16 +84,16 @@ async function connected (node: Node, n: number): Promise<void> {
   await until(`${n} peers connected`, async () => (await node.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length >= n, 30_000)
 }
 
-/** A plain libp2p stream between two processes: MB/s and both peaks. */
-export async function streamBaseline (bytes: number): Promise<{ mbps: number, rssMiB: number }> {
-  const recv = spawn(process.execPath, [PEER, 'recv'], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** A plain libp2p stream between two processes: MB/s and both peaks. With `files`, file to file (read there, written and fsynced here). */
+export async function streamBaseline (bytes: number, files?: { from: string, to: string }): Promise<{ mbps: number, rssMiB: number }> {
+  const recv = spawn(process.execPath, [PEER, 'recv', ...(files === undefined ? [] : [files.to])], { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     const lines: string[] = []
     let buf = ''
     recv.stdout.on('data', (c: Buffer) => { buf += c.toString(); const parts = buf.split('\n'); buf = parts.pop() ?? ''; lines.push(...parts) })
     await until('receiver listening', () => lines.length > 0, 20_000)
     const { addr } = JSON.parse(lines[0] as string) as { addr: string }
-    const send = await runSampled([PEER, 'send', addr, String(bytes)])
+    const send = await runSampled([PEER, 'send', addr, String(bytes), ...(files === undefined ? [] : [files.from])])
     await until('receiver report', () => lines.length > 1, 20_000)
     const sent = JSON.parse(send.stdout.trim()) as { ms: number, rssMiB: number }
     const got = JSON.parse(lines[1] as string) as { bytes: number, rssMiB: number }
@@ -152,12 +154,18 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
     const after = await streamBaseline(big)
     log(`plain stream 1 GiB (after): ${after.mbps.toFixed(0)} MB/s (peak RSS ${after.rssMiB} MiB)`)
     const stream = { mbps: (before.mbps + after.mbps) / 2 }
+    // Extra, not the issue's baseline: the same stream file to file (sender reads the blob's file,
+    // receiver writes and fsyncs a copy), i.e. the disk work a fetch cannot avoid, without hashing.
+    const fileToFile = await streamBaseline(big, { from: join(work, 'big'), to: join(work, 'big.copy') })
+    log(`plain stream 1 GiB file to file: ${fileToFile.mbps.toFixed(0)} MB/s (peak RSS ${fileToFile.rssMiB} MiB)`)
 
     const blobMbps = big / 1e6 / (blobMs / 1000)
     return [
       { name: 'blob-1gib-mbps', value: round(blobMbps), unit: 'MB/s' },
       { name: 'stream-1gib-mbps', value: round(stream.mbps), unit: 'MB/s' },
       { name: 'blob-1gib-ratio', value: round(blobMbps / stream.mbps, 2), unit: 'ratio' },
+      { name: 'stream-file-1gib-mbps', value: round(fileToFile.mbps), unit: 'MB/s' },
+      { name: 'blob-file-1gib-ratio', value: round(blobMbps / fileToFile.mbps, 2), unit: 'ratio' },
       { name: 'single-256mib-mbps', value: round(mid / 1e6 / (singleMs / 1000)), unit: 'MB/s' },
       { name: 'multi-256mib-mbps', value: round(mid / 1e6 / (multiMs / 1000)), unit: 'MB/s' },
       { name: 'multi-256mib-overhead', value: round(multi.bytesReceived / multi.size, 3), unit: 'ratio' },

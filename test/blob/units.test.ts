@@ -14,7 +14,7 @@ import { PartialBlob } from '../../daemon/blob/partial.js'
 import { ReplicationPolicy } from '../../daemon/blob/policy.js'
 import { BlobRefs } from '../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../daemon/blob/service.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl } from '../../daemon/blob/wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, type Request } from '../../daemon/blob/wire.js'
 import { FrameDecoder } from '../../daemon/net/frame.js'
 import { cidOf } from '../../daemon/blob-store.js'
 import type { Event } from '../../protocol/event.js'
@@ -71,13 +71,49 @@ describe('blob layer units', () => {
     expect(checkRequest(decodePayload(dec.next() as Uint8Array), 10)).toMatchObject({ op: 'get', id: 1, from: 0, to: 2 })
     expect(decodePayload(dec.next() as Uint8Array)).toEqual({ op: 'chunk', id: 7, index: 3, data: new Uint8Array([1, 2, 3, 4, 5]) })
     expect(() => checkRequest({ op: 'get', id: 1, digest: manifest.digest, from: 2, to: 2 }, 10)).toThrow(/bad blob request/)
+    expect(checkRequest({ op: 'get', id: 5, digest: manifest.digest, from: 0, to: 2, ack: 4 }, 10)).toMatchObject({ ack: 4 })
+    expect(() => checkRequest({ op: 'get', id: 5, digest: manifest.digest, from: 0, to: 2, ack: 'x' } as unknown as Request, 10)).toThrow(/bad blob request/)
     expect(() => checkRequest({ op: 'have', id: 1, digests: Array(11).fill(manifest.digest) }, 10)).toThrow(/bad blob request/)
     expect(() => decodePayload(new Uint8Array([9]))).toThrow(/unknown/)
   })
 
+  it('wire: readFrames reassembles frames split anywhere, each in a buffer of its own; caps and truncation refused', async () => {
+    const frames = [encodeControl({ op: 'end', id: 1 }), allocChunkFrame(2, 0, 3000).frame, encodeControl({ op: 'end', id: 3 })]
+    const all = Buffer.concat(frames)
+    // Pieces of odd sizes, some grouped as a list (a libp2p stream yields Uint8Array or Uint8ArrayList).
+    async function * pieces (): AsyncGenerator<Uint8Array | Uint8Array[]> {
+      for (let off = 0, n = 1; off < all.byteLength; off += n, n = n * 3 + 1) {
+        const p = all.subarray(off, Math.min(all.byteLength, off + n))
+        yield n % 2 === 0 ? [p.subarray(0, 1), p.subarray(1)] : p
+      }
+    }
+    const got: Uint8Array[] = []
+    for await (const payload of readFrames(pieces(), 1 << 20)) got.push(payload)
+    expect(got.map(p => decodePayload(p).op)).toEqual(['end', 'chunk', 'end'])
+    for (const p of got) expect(p.buffer.byteLength).toBe(p.byteLength) // owned: safe to transfer
+    await expect(async () => { for await (const _ of readFrames(pieces(), 1000)) { /* drain */ } }).rejects.toThrow(/over the limit/)
+    async function * cut (): AsyncGenerator<Uint8Array> { yield all.subarray(0, all.byteLength - 1) }
+    await expect(async () => { for await (const _ of readFrames(cut(), 1 << 20)) { /* drain */ } }).rejects.toThrow(/inside a frame/)
+  })
+
+  it('partial: a chunk that does not verify is not written; a transferred buffer moves to the worker', async () => {
+    const p = await PartialBlob.open(store.rootDir, manifest)
+    const bad = Uint8Array.from(chunk(2))
+    bad[0] = (bad[0] as number) ^ 1
+    expect(await p.accept(2, bad, { transfer: true })).toBe(false)
+    expect(bad.byteLength).toBe(0) // handed over, not copied
+    expect(p.have[2]).toBe(0)
+    const good = Uint8Array.from(chunk(2))
+    expect(await p.accept(2, good, { transfer: true })).toBe(true)
+    expect(await p.accept(2, chunk(2))).toBe(false) // already here: not written twice
+    expect(p.chunksHave).toBe(1)
+    expect(bytes.byteLength).toBe(CHUNK * 10 + 100) // a copied (not transferred) source stays usable
+    await p.discard()
+  })
+
   it('partial: a restart keeps verified chunks, drops ones that no longer verify, and the digest checks out', async () => {
     let p = await PartialBlob.open(store.rootDir, manifest)
-    for (const i of [0, 1, 5, 10]) await p.write(i, chunk(i))
+    for (const i of [0, 1, 5, 10]) expect(await p.accept(i, chunk(i))).toBe(true)
     await p.close()
     // Corrupt chunk 5 on disk: the bitmap claims it, the re-hash must not.
     const { open } = await import('node:fs/promises')
@@ -86,7 +122,7 @@ describe('blob layer units', () => {
     await f.close()
     p = await PartialBlob.open(store.rootDir, manifest)
     expect([...p.have]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-    for (let i = 0; i < 11; i++) if (p.have[i] === 0) await p.write(i, chunk(i))
+    for (let i = 0; i < 11; i++) if (p.have[i] === 0) expect(await p.accept(i, chunk(i))).toBe(true)
     expect(p.complete).toBe(true)
     expect(await p.finish()).toBe(true)
     expect(await p.verifies(3, chunk(4))).toBe(false)
@@ -121,6 +157,63 @@ describe('blob layer units', () => {
     expect(p.duplicates).toBe(0)
     const good = [...(served.get('h1') ?? []), ...(served.get('h2') ?? [])]
     expect(new Set(good).size).toBe(good.length) // no chunk asked of two honest holders
+  })
+
+  it('scheduler: three holders keep a bounded number of ranges out (two each at least), and the fastest takes the most', async () => {
+    // 200 chunks of 4 KiB: 25 ranges of 8 chunks; the job's bound is 3 ranges out.
+    const big = randomBytes(CHUNK * 200)
+    const src = new BlobStore({ dir: join(dir, 'src2'), maxBlobBytes: 1 << 30 })
+    await src.start()
+    const info = await src.put(once(big))
+    const m = await buildManifest(src.pathOf(info.digest), info.digest, CHUNK)
+    let out = 0
+    let maxOut = 0
+    const channel = (peer: string, delayMs: number): PeerChannel => ({
+      peer,
+      failed: false,
+      close: () => {},
+      abort: () => {},
+      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+        maxOut = Math.max(maxOut, ++out)
+        try {
+          for (let i = from; i < to; i++) {
+            await new Promise(resolve => setTimeout(resolve, delayMs))
+            await onChunk(i, Uint8Array.from(big.subarray(i * CHUNK, (i + 1) * CHUNK)))
+          }
+        } finally { out-- }
+      }
+    }) as unknown as PeerChannel
+    const job = new FetchJob(m, { blobs: store, open: async peer => channel(peer, peer === 'fast' ? 0 : 15) })
+    await job.run(['slow1', 'slow2', 'fast'])
+    expect(await store.verify(m.digest)).toBe(true)
+    expect(maxOut).toBeLessThanOrEqual(3 + 2 * 2) // the first holder's three lanes and two each for the others, at the start
+    const chunksOf = (p: string): number => job.progress.holders[p]?.chunks ?? 0
+    expect(chunksOf('fast')).toBeGreaterThan(chunksOf('slow1') + chunksOf('slow2'))
+    expect(job.progress.duplicates).toBe(0)
+  })
+
+  it('scheduler: a holder added before run() (its have answer came while the manifest was fetched) joins the job', async () => {
+    const asked = new Set<string>()
+    const channel = (peer: string): PeerChannel => ({
+      peer,
+      failed: false,
+      close: () => {},
+      abort: () => {},
+      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+        asked.add(peer)
+        for (let i = from; i < to; i++) {
+          await new Promise(resolve => setTimeout(resolve, 2))
+          await onChunk(i, Uint8Array.from(chunk(i)))
+        }
+      }
+    }) as unknown as PeerChannel
+    const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer) }, { endgameAfterMs: 60_000 })
+    job.addHolder('late')
+    await job.run(['first'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(Object.keys(job.progress.holders).sort()).toEqual(['first', 'late']) // both worked for the job
+    expect(job.progress.holders.late?.failed).toBeUndefined()
+    expect(asked.has('first')).toBe(true)
   })
 
   it('scheduler: end game — chunks lingering with a slow holder are also asked of an idle one', async () => {

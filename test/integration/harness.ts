@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 
 export const MAIN = resolve('dist/cli/main.js')
 
+
 export interface Ready { peerId: string, federation: string, listen: string[], api: string, dir: string }
 
 /** Bounded tail of a process's stderr, for failure messages. */
