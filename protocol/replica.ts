@@ -208,8 +208,10 @@ export class Replica implements ReplicaApi {
           const r = this.ingest(from, e)
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
         }
+        // Nothing refused or held (the usual case): no caps to look up per entry.
+        const capped = refused.size > 0 || this.held.size > 0
         for (const [author, fromSeq, to] of m.through) {
-          const cap = Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1)
+          const cap = capped ? Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1) : to
           this.vv.advance(author, fromSeq, cap, this.changes.vv)
         }
         this.peer(from).lastSyncMs = now
@@ -469,9 +471,7 @@ export class Replica implements ReplicaApi {
     const key = `${this.vv.version}:${this.durableSelfSeq}`
     if (this.served?.key !== key) {
       const own = this.vv.covered(this.id)
-      const entries = own <= this.durableSelfSeq
-        ? this.vv.entries()
-        : this.vv.entries().map(([a, s]): [string, number] => (a === this.id ? [a, this.durableSelfSeq] : [a, s]))
+      const entries = own <= this.durableSelfSeq ? this.vv.entries() : withEntry(this.vv.entries(), this.id, this.durableSelfSeq)
       this.served = { key, entries }
     }
     return this.served.entries
@@ -532,6 +532,14 @@ export class Replica implements ReplicaApi {
   private jitter (ms: number): number {
     return ms * (0.9 + 0.2 * this.c.random.float())
   }
+}
+
+/** A copy of `entries` with `author`'s entry replaced: one new tuple, the others shared. */
+function withEntry (entries: VersionVectorEntries, author: string, seq: number): VersionVectorEntries {
+  const out = entries.slice()
+  const i = out.findIndex(([a]) => a === author)
+  if (i >= 0) out[i] = [author, seq]
+  return out
 }
 
 function chunkByBytes (events: Event[], maxBytes: number): Event[][] {

@@ -12,11 +12,22 @@ export class VersionVector {
   private readonly pending = new Map<string, Set<number>>()
   /** entries() is asked for on every anti-entropy message; rebuild it only after a change. */
   private cached: VersionVectorEntries | undefined
+  /**
+   * One immutable [author, seq] tuple per author, replaced when its mark moves:
+   * a rebuild of entries() after one change copies pointers instead of
+   * allocating a tuple per author (with a thousand writers, every anti-entropy
+   * message would otherwise allocate a thousand). Tuples are never mutated,
+   * so messages still in flight keep exactly what was sent.
+   */
+  private readonly tuples = new Map<string, [string, number]>()
   /** Bumped on every change of a mark, so callers can cache what they derive from it. */
   version = 0
 
   constructor (entries: VersionVectorEntries = []) {
-    for (const [author, seq] of entries) this.marks.set(author, seq)
+    for (const [author, seq] of entries) {
+      this.marks.set(author, seq)
+      this.tuples.set(author, [author, seq])
+    }
   }
 
   covered (author: string): number {
@@ -66,7 +77,7 @@ export class VersionVector {
 
   /** The marks as entries; the array is shared and must not be modified. */
   entries (): VersionVectorEntries {
-    this.cached ??= [...this.marks]
+    this.cached ??= [...this.tuples.values()]
     return this.cached
   }
 
@@ -81,12 +92,14 @@ export class VersionVector {
 
   private setMark (author: string, seq: number): void {
     this.marks.set(author, seq)
+    this.tuples.set(author, [author, seq])
     this.cached = undefined
     this.version++
   }
 
+  /** The author's entry; the tuple is shared and must not be modified. */
   entry (author: string): [string, number] {
-    return [author, this.covered(author)]
+    return this.tuples.get(author) ?? [author, 0]
   }
 
   /** Number of authors with a mark. */
