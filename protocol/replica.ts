@@ -76,6 +76,8 @@ export class Replica implements ReplicaApi {
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly durableVV: VersionVector
+  /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
+  private readonly durableChanged = new Set<string>()
   private readonly held: HeldEvents
   private readonly pushes = new PushQueue()
   private readonly tombstones = new TombstoneCollector()
@@ -152,7 +154,8 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
-      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, new Set())
+      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
+      this.durableChanged.clear()
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
