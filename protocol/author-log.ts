@@ -60,7 +60,12 @@ export class AuthorLog {
   }
 
   remove (e: Pick<Event, 'author' | 'seq'>): void {
-    this.authors_.get(e.author)?.remove(e.seq)
+    const entries = this.authors_.get(e.author)
+    if (entries === undefined) return
+    entries.remove(e.seq)
+    // Drop authors with nothing left: the map stays O(keys), not O(authors ever seen),
+    // and lastSeq — asked for every author a peer lags on — misses in a small map.
+    if (entries.bySeq.size === 0) this.authors_.delete(e.author)
   }
 
   authors (): IterableIterator<string> {

@@ -13,20 +13,19 @@ export class VersionVector {
   /** entries() is asked for on every anti-entropy message; rebuild it only after a change. */
   private cached: VersionVectorEntries | undefined
   /**
-   * One immutable [author, seq] tuple per author, replaced when its mark moves:
-   * a rebuild of entries() after one change copies pointers instead of
-   * allocating a tuple per author (with a thousand writers, every anti-entropy
-   * message would otherwise allocate a thousand). Tuples are never mutated,
-   * so messages still in flight keep exactly what was sent.
+   * The last entries() built. A rebuild reuses its tuples where the mark has
+   * not moved (authors keep their positions: marks are never deleted), so it
+   * copies pointers instead of allocating a tuple per author — with a thousand
+   * writers every anti-entropy message would otherwise allocate a thousand.
+   * Tuples are never mutated, so messages in flight keep what was sent.
    */
-  private readonly tuples = new Map<string, [string, number]>()
+  private last: VersionVectorEntries = []
   /** Bumped on every change of a mark, so callers can cache what they derive from it. */
   version = 0
 
   constructor (entries: VersionVectorEntries = []) {
     for (const [author, seq] of entries) {
       this.marks.set(author, seq)
-      this.tuples.set(author, [author, seq])
     }
   }
 
@@ -77,7 +76,16 @@ export class VersionVector {
 
   /** The marks as entries; the array is shared and must not be modified. */
   entries (): VersionVectorEntries {
-    this.cached ??= [...this.tuples.values()]
+    if (this.cached === undefined) {
+      const last = this.last
+      const out: VersionVectorEntries = []
+      for (const [author, seq] of this.marks) {
+        const prev = last[out.length]
+        out.push(prev !== undefined && prev[1] === seq && prev[0] === author ? prev : [author, seq])
+      }
+      this.cached = out
+      this.last = out
+    }
     return this.cached
   }
 
@@ -92,14 +100,12 @@ export class VersionVector {
 
   private setMark (author: string, seq: number): void {
     this.marks.set(author, seq)
-    this.tuples.set(author, [author, seq])
     this.cached = undefined
     this.version++
   }
 
-  /** The author's entry; the tuple is shared and must not be modified. */
   entry (author: string): [string, number] {
-    return this.tuples.get(author) ?? [author, 0]
+    return [author, this.covered(author)]
   }
 
   /** Number of authors with a mark. */
