@@ -30,6 +30,20 @@ describe('VirtualDisk', () => {
   })
 })
 
+describe('VirtualDisk with several versions of one key (a federation retains them)', () => {
+  it('removes exactly the version named, keeps the others, and a re-put replaces rather than duplicates', () => {
+    const d = new VirtualDisk()
+    d.write({ n: 1, put: [e('a', 1, 'k'), e('b', 1, 'k'), e('c', 1, 'k')], remove: [], winners: [], vv: [], highWater: 1n })
+    d.write({ n: 2, put: [e('b', 1, 'k')], remove: [{ author: 'a', seq: 1, key: 'k' }, { author: 'z', seq: 9, key: 'k' }], winners: [], vv: [], highWater: 2n })
+    d.flushThrough(2)
+    expect(d.snapshot().events.map(x => `${x.author}:${x.seq}`).sort()).toEqual(['b:1', 'c:1'])
+    expect(d.eventCount()).toBe(2)
+    d.write({ n: 3, put: [], remove: [{ author: 'b', seq: 1, key: 'k' }, { author: 'c', seq: 1, key: 'k' }], winners: [], vv: [], highWater: 3n })
+    d.flushThrough(3)
+    expect(d.eventCount()).toBe(0)
+  })
+})
+
 describe('NodeClock', () => {
   it('adds skew, jumps and drift to true time; monotonic time stays true', () => {
     let t = 0
