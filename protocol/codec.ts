@@ -7,7 +7,9 @@
 // because nothing is applied here at all.
 
 import * as cbor from '@ipld/dag-cbor'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from './sha256.js'
+import { encodeCanonical, isCanonical, type CborValue } from './canonical-cbor.js'
+import { buildEnvelope, parseEnvelope } from './envelope.js'
 import { MycelError } from './errors.js'
 import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type MemberBody, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
@@ -15,20 +17,18 @@ import * as L from './limits.js'
 import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
 import type { Signer } from './ports.js'
 
-const utf8 = new TextEncoder()
-
 // ---------------------------------------------------------------- events
 
-function bodyToWire (body: EventBody): Record<string, unknown> {
+function bodyToWire (body: EventBody): Record<string, CborValue> {
   switch (body.kind) {
     case 'put': {
-      const wire: Record<string, unknown> = { kind: 'put', key: body.key, digest: body.digest, size: body.size, props: body.props }
+      const wire: Record<string, CborValue> = { kind: 'put', key: body.key, digest: body.digest, size: body.size, props: body.props }
       if (body.manifest !== undefined) wire.manifest = body.manifest
       return wire
     }
     case 'delete': return { kind: 'delete', key: body.key }
     case 'member': {
-      const wire: Record<string, unknown> = { kind: 'member', key: body.key, peer: body.peer, role: body.role }
+      const wire: Record<string, CborValue> = { kind: 'member', key: body.key, peer: body.peer, role: body.role }
       if (body.invite !== undefined) wire.invite = body.invite
       return wire
     }
@@ -37,13 +37,15 @@ function bodyToWire (body: EventBody): Record<string, unknown> {
   }
 }
 
-function unsignedToWire (e: UnsignedEvent): Record<string, unknown> {
-  return { v: e.v, author: e.author, seq: e.seq, stamp: e.stamp, body: bodyToWire(e.body) }
+function unsignedToWire (e: UnsignedEvent): Record<string, CborValue> {
+  const wire: Record<string, CborValue> = { v: e.v, author: e.author, seq: e.seq, stamp: e.stamp, body: bodyToWire(e.body) }
+  if (e.prev !== undefined) wire.prev = e.prev
+  return wire
 }
 
 /** The bytes an author signs: the canonical encoding of everything but the signature. */
 export function signingBytes (e: UnsignedEvent | Event): Uint8Array {
-  return 'signed' in e ? e.signed : cbor.encode(unsignedToWire(e))
+  return 'signed' in e ? e.signed : encodeCanonical(unsignedToWire(e))
 }
 
 /**
@@ -52,7 +54,7 @@ export function signingBytes (e: UnsignedEvent | Event): Uint8Array {
  * envelope) is fixed by bytes nobody but the author could have chosen.
  */
 function envelope (signed: Uint8Array, sig: Uint8Array): Uint8Array {
-  return cbor.encode({ s: signed, g: sig })
+  return buildEnvelope(signed, sig)
 }
 
 /** An event's wire and storage bytes (cached at creation). */
@@ -63,7 +65,7 @@ export function encodeEvent (e: Event): Uint8Array {
 /** Signs and seals an event: computes its bytes and id once, for good. */
 export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
   validateEvent(unsigned)
-  const signed = cbor.encode(unsignedToWire(unsigned))
+  const signed = encodeCanonical(unsignedToWire(unsigned))
   const sig = signer.sign(signed)
   bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
   const bytes = envelope(signed, sig)
@@ -79,15 +81,13 @@ export function decodeEvent (input: Uint8Array): Event {
   // reused, and every field decoded below (signed part, signature, digest) is
   // a view into whatever buffer it came from. (Found by the chaos run: relayed
   // events arrived at peers as garbage once the buffer had been reused.)
-  const bytes = input.slice()
-  const outer = asRecord(decodeCbor(bytes, 'event'), 'event')
-  onlyFields(outer, ['s', 'g'], 'event envelope')
-  const signed = bytesField(outer.s, 'signed part', 1, L.MAX_EVENT_BYTES)
-  const sig = bytesField(outer.g, 'sig', 0, L.MAX_SIG_BYTES)
-  if (!equalBytes(envelope(signed, sig), bytes)) throw MycelError.decode('event envelope is not canonically encoded')
+  const bytes = new Uint8Array(input) // a copy even of a Buffer, whose slice() is a view
+  const { signed, sig } = parseEnvelope(bytes)
+  bytesField(signed, 'signed part', 1, L.MAX_EVENT_BYTES)
+  bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
   const obj = asRecord(decodeCbor(signed, 'event'), 'event')
   if (obj.v !== 1) throw MycelError.version(obj.v)
-  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body'], 'event')
+  onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body', 'prev'], 'event')
   const unsigned: UnsignedEvent = {
     v: 1,
     author: str(obj.author, 'author', L.MAX_AUTHOR_BYTES),
@@ -95,8 +95,10 @@ export function decodeEvent (input: Uint8Array): Event {
     stamp: toStamp(obj.stamp),
     body: decodeBody(obj.body)
   }
+  if (obj.prev !== undefined) unsigned.prev = bytesField(obj.prev, 'prev', 32, 32)
+  checkPrev(unsigned)
   checkKeyShape(unsigned)
-  if (!equalBytes(cbor.encode(unsignedToWire(unsigned)), signed)) throw MycelError.decode('event is not canonically encoded')
+  if (!isCanonical(unsignedToWire(unsigned), signed)) throw MycelError.decode('event is not canonically encoded')
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
 
@@ -145,6 +147,11 @@ export function addrsField (v: unknown): string[] {
   return list(v, 'addrs', L.MAX_ADDRS).map(a => str(a, 'address', L.MAX_ADDR_BYTES))
 }
 
+/** The first event of an author has nothing to chain to. */
+function checkPrev (e: UnsignedEvent): void {
+  if (e.prev !== undefined && e.seq === 1) throw MycelError.decode('the first event of an author has no prev')
+}
+
 /** System kinds name their keys after their content; user kinds stay out of the system prefix. */
 function checkKeyShape (e: UnsignedEvent): void {
   const b = e.body
@@ -171,6 +178,8 @@ export function validateEvent (e: UnsignedEvent): void {
   int(e.seq, 'seq', 1)
   toStamp(e.stamp)
   keyField(e.body.key)
+  if (e.prev !== undefined) bytesField(e.prev, 'prev', 32, 32)
+  checkPrev(e)
   const b = e.body
   switch (b.kind) {
     case 'put':
@@ -269,7 +278,7 @@ export function onlyFields (obj: Record<string, unknown>, allowed: string[], wha
 
 export function str (v: unknown, what: string, maxBytes: number): string {
   if (typeof v !== 'string' || v.length === 0) throw MycelError.decode(`${what} must be a non-empty string`)
-  const n = utf8.encode(v).length
+  const n = utf8Length(v)
   if (n > maxBytes) throw MycelError.tooLarge(what, n, maxBytes)
   return v
 }
@@ -323,7 +332,7 @@ function propsField (v: unknown): Record<string, string> {
     str(k, 'prop name', L.MAX_PROP_KEY_BYTES)
     const value = obj[k]
     if (typeof value !== 'string') throw MycelError.decode(`prop ${k.slice(0, 40)} must be a string`)
-    const n = utf8.encode(value).length
+    const n = utf8Length(value)
     if (n > L.MAX_PROP_VALUE_BYTES) throw MycelError.tooLarge(`prop ${k.slice(0, 40)}`, n, L.MAX_PROP_VALUE_BYTES)
     out[k] = value
   }
@@ -351,6 +360,18 @@ function throughField (v: unknown): ThroughEntry[] {
 
 function eventsField (v: unknown): Event[] {
   return list(v, 'events', L.MAX_EVENTS_PER_MESSAGE).map(b => decodeEvent(b as Uint8Array))
+}
+
+/** UTF-8 length of a string without encoding it (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+export function utf8Length (s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++ } else n += 3
+  }
+  return n
 }
 
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {

@@ -71,6 +71,12 @@ export interface UnsignedEvent {
   seq: number
   stamp: Stamp
   body: EventBody
+  /**
+   * The id of this author's event seq - 1, when the author still knew it: a
+   * hash chain, so one valid signature authenticates every event linked below
+   * it (see chain.ts). Absent on seq 1 and after an author lost its history.
+   */
+  prev?: Uint8Array
 }
 
 /** An event as it travels and is stored: immutable; bytes and id cached. */

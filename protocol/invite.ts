@@ -5,7 +5,7 @@
 // id, and the signature proves the inviter.
 
 import * as cbor from '@ipld/dag-cbor'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from './sha256.js'
 import { base32 } from 'multiformats/bases/base32'
 import { base64url } from 'multiformats/bases/base64'
 import { addrsField, asRecord, bytesField, decodeCbor, equalBytes, int, onlyFields, roleField, str } from './codec.js'

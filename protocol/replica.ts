@@ -19,9 +19,10 @@
 
 import { buildResponse, diffVectors } from './anti-entropy.js'
 import { AuthorLog } from './author-log.js'
+import { authenticate } from './chain.js'
 import { equalBytes, signEvent, signingBytes } from './codec.js'
 import { MycelError } from './errors.js'
-import type { Event, EventBody } from './event.js'
+import type { Event, EventBody, UnsignedEvent } from './event.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
 import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
@@ -84,6 +85,8 @@ export class Replica implements ReplicaApi {
   private readonly peers = new Map<string, PeerView>()
   private readonly pending: Pending[] = []
   private selfSeq: number
+  /** Id of our own event selfSeq, when we have it: the next write's `prev` (the hash chain, chain.ts). */
+  private selfHead: Uint8Array | undefined
   private durableSelfSeq: number
   private batchN = 0
   private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
@@ -119,6 +122,7 @@ export class Replica implements ReplicaApi {
       if (e.author === this.id) ownMax = Math.max(ownMax, e.seq)
     }
     this.selfSeq = ownMax
+    this.selfHead = restored.find(e => e.author === this.id && e.seq === ownMax)?.id
     this.durableSelfSeq = ownMax
     this.nextAntiEntropyMs = components.clock.monoMs() + this.jitter(this.cfg.antiEntropyIntervalMs)
   }
@@ -126,10 +130,13 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ local writes
 
   write (body: EventBody): Event {
-    const event = signEvent({ v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }, this.c.signer)
+    const unsigned: UnsignedEvent = { v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }
+    if (this.selfHead !== undefined) unsigned.prev = this.selfHead
+    const event = signEvent(unsigned, this.c.signer)
     const verdict = this.authorize(event)
     if (!verdict.ok) throw new MycelError('PERMISSION_DENIED', verdict.reason)
     this.selfSeq = event.seq
+    this.selfHead = event.id
     this.vv.add(this.id, event.seq, this.changes.vv)
     try {
       const r = this.state.apply(event)
@@ -205,10 +212,11 @@ export class Replica implements ReplicaApi {
       }
       case 'events': {
         const refused = new Map<string, number>()
+        const authentic = this.authenticate(m.events)
         for (const e of m.events) {
           // Events learned by anti-entropy are not pushed on: anti-entropy is itself
           // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
-          const r = this.ingest(from, e)
+          const r = this.ingest(from, e, authentic.get(e))
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
         }
         // Nothing refused or held (the usual case): no caps to look up per entry.
@@ -221,11 +229,13 @@ export class Replica implements ReplicaApi {
         if (m.more) this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
         return
       }
-      case 'push':
+      case 'push': {
+        const authentic = this.authenticate(m.events)
         for (const e of m.events) {
-          if (this.ingest(from, e) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
+          if (this.ingest(from, e, authentic.get(e)) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
         }
         return
+      }
       case 'acks':
         // Rows only grow (they are durable coverage), so relayed rows merge monotonically.
         for (const [member, row] of m.acks) this.tombstones.record(member, row)
@@ -233,14 +243,29 @@ export class Replica implements ReplicaApi {
     }
   }
 
-  /** Verifies, checks and applies one remote event. Never throws on bad input. */
-  private ingest (from: string, e: Event): Ingest {
-    if (this.vv.has(e.author, e.seq) || this.held.has(e)) { this.counters.duplicates++; return 'duplicate' }
+  private known (e: Event): boolean {
+    return this.vv.has(e.author, e.seq) || this.held.has(e)
+  }
+
+  /** Which events of a message are authentic: one signature check per hash-chained run (chain.ts). */
+  private authenticate (events: readonly Event[]): Map<Event, boolean> {
+    return authenticate(events, e => this.known(e), e => this.signatureValid(e))
+  }
+
+  private signatureValid (e: Event): boolean {
+    try {
+      return this.c.verifier.verify(e.author, signingBytes(e), e.sig)
+    } catch {
+      return false
+    }
+  }
+
+  /** Checks and applies one remote event whose authenticity was decided by authenticate(). Never throws on bad input. */
+  private ingest (from: string, e: Event, authentic: boolean | undefined): Ingest {
+    if (this.known(e)) { this.counters.duplicates++; return 'duplicate' }
     let verdict: Verdict
     try {
-      verdict = this.c.verifier.verify(e.author, signingBytes(e), e.sig)
-        ? this.authorize(e)
-        : { ok: false, final: true, reason: 'bad signature' }
+      verdict = (authentic ?? this.signatureValid(e)) ? this.authorize(e) : { ok: false, final: true, reason: 'bad signature' }
     } catch (err) {
       verdict = { ok: false, final: true, reason: `verification failed: ${(err as Error).message}` }
     }
@@ -269,6 +294,7 @@ export class Replica implements ReplicaApi {
     if (e.author === this.id && e.seq > this.selfSeq) {
       // Our own event from before a loss of local state: never reuse its number.
       this.selfSeq = e.seq
+      this.selfHead = e.id
       this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
     }
     this.vv.add(e.author, e.seq, this.changes.vv)

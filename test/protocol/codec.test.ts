@@ -62,6 +62,16 @@ describe('event codec', () => {
     expectCode(() => decodeEvent(Buffer.from(env.replace(sigHeader, '6167' + '590020'), 'hex')), 'DECODE_FAILED')
   })
 
+  it('a decoded event owns its bytes, even when it came in a Node Buffer (whose slice() is a view)', () => {
+    const e = make(put('k'), 2)
+    const wire = Buffer.from(e.bytes)
+    const decoded = decodeEvent(wire)
+    wire.fill(0) // the transport reuses its receive buffer
+    expect(decoded.bytes).toEqual(e.bytes)
+    expect(decoded.sig).toEqual(e.sig)
+    expect(decoded.body).toEqual(e.body)
+  })
+
   it('refuses oversized fields and events', () => {
     expectCode(() => make(put('k'.repeat(MAX_KEY_BYTES + 1))), 'TOO_LARGE')
     expectCode(() => decodeEvent(new Uint8Array(MAX_EVENT_BYTES + 1)), 'TOO_LARGE')
