@@ -73,7 +73,19 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
     return batches.length < init.maxBatches
   }
 
-  for (const [author, from, to] of init.needs) {
+  for (const need of init.needs) {
+    const [author, from, to] = need
+    if (init.log.lastSeq(author) <= from) {
+      // The common case with many writers: everything the peer lacks of this
+      // author is superseded here, so the need itself is the through entry.
+      current.through.push(need)
+      bytes += THROUGH_OVERHEAD
+      if (bytes >= init.maxBatchBytes && !close()) {
+        batches[batches.length - 1].more = true
+        return batches
+      }
+      continue
+    }
     let segFrom = from
     for (const e of init.log.iterate(author, from, to)) {
       const size = e.bytes.length + EVENT_OVERHEAD

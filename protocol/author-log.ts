@@ -24,11 +24,18 @@ class AuthorEntries {
   remove (seq: number): void {
     if (!this.bySeq.delete(seq)) return
     this.dead++
+    // Keep the last element live, so last() is exact (anti-entropy asks it for every author a peer lags on).
+    while (this.seqs.length > 0 && !this.bySeq.has(this.seqs[this.seqs.length - 1])) { this.seqs.pop(); this.dead-- }
     // Compact lazily: removals are frequent (every superseded write), splices are O(n).
     if (this.dead > 64 && this.dead * 2 > this.seqs.length) {
       this.seqs = this.seqs.filter(s => this.bySeq.has(s))
       this.dead = 0
     }
+  }
+
+  /** The highest seq held, or 0. */
+  last (): number {
+    return this.seqs.length === 0 ? 0 : this.seqs[this.seqs.length - 1]
   }
 
   /** Lazy, so a caller that stops early (a byte-bounded response) pays only for what it takes. */
@@ -53,11 +60,21 @@ export class AuthorLog {
   }
 
   remove (e: Pick<Event, 'author' | 'seq'>): void {
-    this.authors_.get(e.author)?.remove(e.seq)
+    const entries = this.authors_.get(e.author)
+    if (entries === undefined) return
+    entries.remove(e.seq)
+    // Drop authors with nothing left: the map stays O(keys), not O(authors ever seen),
+    // and lastSeq — asked for every author a peer lags on — misses in a small map.
+    if (entries.bySeq.size === 0) this.authors_.delete(e.author)
   }
 
   authors (): IterableIterator<string> {
     return this.authors_.keys()
+  }
+
+  /** The highest seq of `author` held, or 0: no event above it, so a range starting there is empty. */
+  lastSeq (author: string): number {
+    return this.authors_.get(author)?.last() ?? 0
   }
 
   /** Events of `author` with from < seq ≤ through, ascending. */

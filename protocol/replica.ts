@@ -77,6 +77,8 @@ export class Replica implements ReplicaApi {
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly durableVV: VersionVector
+  /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
+  private readonly durableChanged = new Set<string>()
   private readonly held: HeldEvents
   private readonly pushes = new PushQueue()
   private readonly tombstones = new TombstoneCollector()
@@ -166,7 +168,8 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
-      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, new Set())
+      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
+      this.durableChanged.clear()
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
@@ -228,8 +231,10 @@ export class Replica implements ReplicaApi {
           else if (r === 'duplicate') known++
           else fresh++
         }
+        // Nothing refused or held (the usual case): no caps to look up per entry.
+        const capped = refused.size > 0 || this.held.size > 0
         for (const [author, fromSeq, to] of m.through) {
-          const cap = Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1)
+          const cap = capped ? Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1) : to
           this.vv.advance(author, fromSeq, cap, this.changes.vv)
         }
         this.peer(from).lastSyncMs = now
@@ -517,9 +522,7 @@ export class Replica implements ReplicaApi {
     const key = `${this.vv.version}:${this.durableSelfSeq}`
     if (this.served?.key !== key) {
       const own = this.vv.covered(this.id)
-      const entries = own <= this.durableSelfSeq
-        ? this.vv.entries()
-        : this.vv.entries().map(([a, s]): [string, number] => (a === this.id ? [a, this.durableSelfSeq] : [a, s]))
+      const entries = own <= this.durableSelfSeq ? this.vv.entries() : withEntry(this.vv.entries(), this.id, this.durableSelfSeq)
       this.served = { key, entries }
     }
     return this.served.entries
@@ -589,6 +592,14 @@ export class Replica implements ReplicaApi {
   private jitter (ms: number): number {
     return ms * (0.9 + 0.2 * this.c.random.float())
   }
+}
+
+/** A copy of `entries` with `author`'s entry replaced: one new tuple, the others shared. */
+function withEntry (entries: VersionVectorEntries, author: string, seq: number): VersionVectorEntries {
+  const out = entries.slice()
+  const i = out.findIndex(([a]) => a === author)
+  if (i >= 0) out[i] = [author, seq]
+  return out
 }
 
 function chunkByBytes (events: Event[], maxBytes: number): Event[][] {

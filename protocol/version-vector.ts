@@ -12,11 +12,21 @@ export class VersionVector {
   private readonly pending = new Map<string, Set<number>>()
   /** entries() is asked for on every anti-entropy message; rebuild it only after a change. */
   private cached: VersionVectorEntries | undefined
+  /**
+   * The last entries() built. A rebuild reuses its tuples where the mark has
+   * not moved (authors keep their positions: marks are never deleted), so it
+   * copies pointers instead of allocating a tuple per author — with a thousand
+   * writers every anti-entropy message would otherwise allocate a thousand.
+   * Tuples are never mutated, so messages in flight keep what was sent.
+   */
+  private last: VersionVectorEntries = []
   /** Bumped on every change of a mark, so callers can cache what they derive from it. */
   version = 0
 
   constructor (entries: VersionVectorEntries = []) {
-    for (const [author, seq] of entries) this.marks.set(author, seq)
+    for (const [author, seq] of entries) {
+      this.marks.set(author, seq)
+    }
   }
 
   covered (author: string): number {
@@ -66,7 +76,16 @@ export class VersionVector {
 
   /** The marks as entries; the array is shared and must not be modified. */
   entries (): VersionVectorEntries {
-    this.cached ??= [...this.marks]
+    if (this.cached === undefined) {
+      const last = this.last
+      const out: VersionVectorEntries = []
+      for (const [author, seq] of this.marks) {
+        const prev = last[out.length]
+        out.push(prev !== undefined && prev[1] === seq && prev[0] === author ? prev : [author, seq])
+      }
+      this.cached = out
+      this.last = out
+    }
     return this.cached
   }
 

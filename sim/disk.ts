@@ -9,8 +9,12 @@ import type { Stamp } from '../protocol/hlc.js'
 import type { PersistBatch, ReplicaSnapshot } from '../protocol/replica-api.js'
 
 export class VirtualDisk {
-  /** author → seq → event: no string keys, so a million puts allocate nothing but map slots. */
-  private readonly events = new Map<string, Map<number, Event>>()
+  /**
+   * key → the versions of that key held (almost always one). Keyed by the
+   * event's own key string, whose hash is cached on the shared string, so a
+   * put or a remove is one map lookup and no allocation.
+   */
+  private readonly events = new Map<string, Event[]>()
   private readonly vv = new Map<string, number>()
   private highWater: Stamp = 0n
   private pending: PersistBatch[] = []
@@ -54,25 +58,45 @@ export class VirtualDisk {
 
   snapshot (): ReplicaSnapshot {
     const events: Event[] = []
-    for (const byseq of this.events.values()) for (const e of byseq.values()) events.push(e)
+    for (const versions of this.events.values()) for (const e of versions) events.push(e)
     return { events, vv: [...this.vv.entries()], highWater: this.highWater }
   }
 
   eventCount (): number {
     let n = 0
-    for (const byseq of this.events.values()) n += byseq.size
+    for (const versions of this.events.values()) n += versions.length
     return n
   }
 
   private apply (batch: PersistBatch): void {
     for (const e of batch.put) {
-      let byseq = this.events.get(e.author)
-      if (byseq === undefined) { byseq = new Map(); this.events.set(e.author, byseq) }
-      byseq.set(e.seq, e)
+      const key = e.body.key
+      const versions = this.events.get(key)
+      if (versions === undefined) this.events.set(key, [e])
+      else {
+        const i = indexOf(versions, e.author, e.seq)
+        if (i < 0) versions.push(e)
+        else versions[i] = e
+      }
     }
-    for (const r of batch.remove) this.events.get(r.author)?.delete(r.seq)
+    for (const r of batch.remove) {
+      const versions = this.events.get(r.key)
+      if (versions === undefined) continue
+      const i = indexOf(versions, r.author, r.seq)
+      if (i < 0) continue
+      if (versions.length === 1) this.events.delete(r.key)
+      else versions.splice(i, 1)
+    }
     for (const [author, seq] of batch.vv) this.vv.set(author, seq)
     if (batch.highWater > this.highWater) this.highWater = batch.highWater
     this.durableThrough_ = batch.n
   }
+}
+
+function indexOf (versions: Event[], author: string, seq: number): number {
+  for (let i = 0; i < versions.length; i++) {
+    const v = versions[i] as Event
+    if (v.seq === seq && v.author === author) return i
+  }
+  return -1
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { encodeMessage } from '../../protocol/codec.js'
-import type { EventBody } from '../../protocol/event.js'
+import { buildResponse } from '../../protocol/anti-entropy.js'
+import { AuthorLog } from '../../protocol/author-log.js'
+import type { Event, EventBody } from '../../protocol/event.js'
 import { VersionVector } from '../../protocol/version-vector.js'
 import { MemCluster } from '../helpers/mem-cluster.js'
 
@@ -69,6 +71,57 @@ describe('VersionVector', () => {
     expect(vv.covered('a')).toBe(5)
     vv.advance('a', 5, 10, changed)
     expect(vv.covered('a')).toBe(10)
+  })
+})
+
+describe('VersionVector entries (rebuilt only where marks moved)', () => {
+  it('reuses unchanged tuples, replaces moved ones, and never alters an array already handed out', () => {
+    const vv = new VersionVector([['a', 1], ['b', 2]])
+    const changed = new Set<string>()
+    const first = vv.entries()
+    expect(first).toEqual([['a', 1], ['b', 2]])
+    expect(vv.entries()).toBe(first) // cached until a mark moves
+    vv.add('b', 3, changed)
+    vv.add('c', 1, changed)
+    const second = vv.entries()
+    expect(second).toEqual([['a', 1], ['b', 3], ['c', 1]])
+    expect(second[0]).toBe(first[0]) // same tuple: nothing allocated for an unmoved author
+    expect(second[1]).not.toBe(first[1])
+    expect(first).toEqual([['a', 1], ['b', 2]]) // what was sent stays as it was
+    expect(vv.entry('b')).toEqual(['b', 3])
+    expect(vv.entry('z')).toEqual(['z', 0])
+  })
+})
+
+describe('AuthorLog.lastSeq', () => {
+  const ev = (author: string, seq: number): Event => ({ author, seq, bytes: new Uint8Array(10) } as unknown as Event)
+
+  it('is the highest seq held, exact after removals at the top, and 0 once an author has nothing left', () => {
+    const log = new AuthorLog()
+    for (const s of [1, 2, 5, 7]) log.add(ev('a', s))
+    expect(log.lastSeq('a')).toBe(7)
+    log.remove(ev('a', 7))
+    expect(log.lastSeq('a')).toBe(5)
+    log.remove(ev('a', 2))
+    expect(log.lastSeq('a')).toBe(5)
+    expect(log.range('a', 0, 10).map(e => e.seq)).toEqual([1, 5])
+    log.remove(ev('a', 5))
+    log.remove(ev('a', 1))
+    expect(log.lastSeq('a')).toBe(0)
+    expect(log.range('a', 0, 10)).toEqual([])
+    log.add(ev('a', 2)) // a removed seq can come back (e.g. after invalidation is undone)
+    expect(log.lastSeq('a')).toBe(2)
+    expect(log.range('a', 0, 10).map(e => e.seq)).toEqual([2])
+    expect(log.lastSeq('nobody')).toBe(0)
+  })
+
+  it('buildResponse vouches for an author with nothing left above the peer exactly as a scan would', () => {
+    const log = new AuthorLog()
+    log.add(ev('a', 3))
+    const batches = buildResponse({ log, needs: [['a', 3, 9], ['b', 0, 4], ['a', 1, 9]], pending: [], maxBatchBytes: 1 << 20, maxBatches: 4 })
+    expect(batches).toHaveLength(1)
+    expect(batches[0].through).toEqual([['a', 3, 9], ['b', 0, 4], ['a', 1, 9]])
+    expect(batches[0].events.map(e => e.seq)).toEqual([3])
   })
 })
 

@@ -23,10 +23,24 @@ describe('VirtualDisk', () => {
     expect(d.flushThrough(2)).toBe(2)
     expect(d.crash()).toBe(1)
     const s = d.snapshot()
-    expect(s.events.map(x => `${x.author}:${x.seq}`)).toEqual(['a:2', 'b:1'])
+    expect(s.events.map(x => `${x.author}:${x.seq}`).sort()).toEqual(['a:2', 'b:1'])
     expect(s.vv).toEqual([['a', 2], ['b', 1]])
     expect(s.highWater).toBe(7n)
     expect(d.durableSeq('a')).toBe(2)
+  })
+})
+
+describe('VirtualDisk with several versions of one key (a federation retains them)', () => {
+  it('removes exactly the version named, keeps the others, and a re-put replaces rather than duplicates', () => {
+    const d = new VirtualDisk()
+    d.write({ n: 1, put: [e('a', 1, 'k'), e('b', 1, 'k'), e('c', 1, 'k')], remove: [], winners: [], vv: [], highWater: 1n })
+    d.write({ n: 2, put: [e('b', 1, 'k')], remove: [{ author: 'a', seq: 1, key: 'k' }, { author: 'z', seq: 9, key: 'k' }], winners: [], vv: [], highWater: 2n })
+    d.flushThrough(2)
+    expect(d.snapshot().events.map(x => `${x.author}:${x.seq}`).sort()).toEqual(['b:1', 'c:1'])
+    expect(d.eventCount()).toBe(2)
+    d.write({ n: 3, put: [], remove: [{ author: 'b', seq: 1, key: 'k' }, { author: 'c', seq: 1, key: 'k' }], winners: [], vv: [], highWater: 3n })
+    d.flushThrough(3)
+    expect(d.eventCount()).toBe(0)
   })
 })
 
