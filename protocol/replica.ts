@@ -387,7 +387,7 @@ export class Replica implements ReplicaApi {
 
   private noteCollectable (key: string): void {
     const w = this.state.get(key)
-    if (w !== undefined && (w.body.kind === 'delete' || this.state.superseded(key).length > 0)) this.collectable.add(key)
+    if (w !== undefined && (w.body.kind === 'delete' || this.state.hasSuperseded(key))) this.collectable.add(key)
   }
 
   // ------------------------------------------------------------ peers and time

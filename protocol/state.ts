@@ -102,6 +102,11 @@ export class LwwState {
     return this.keys.get(key)?.slice(1) ?? []
   }
 
+  /** superseded(key).length > 0, without the copy (asked after every apply). */
+  hasSuperseded (key: string): boolean {
+    return (this.keys.get(key)?.length ?? 0) > 1
+  }
+
   get (key: string): Event | undefined {
     return this.keys.get(key)?.[0]
   }
