@@ -64,7 +64,7 @@ async function joinAndMeasure (a: Node, step: Step, say: (l: string) => void): P
     say(`  the joiner applied ${applied.count} events in ${applySeconds.toFixed(2)} s (first to last)`)
     return [
       result(`catchup-${step.label}-s`, seconds, 's', { note: `${note}; process spawn included` }),
-      result(`catchup-${step.label}-events-per-s`, total / seconds, 'events/s', { target: '>= 20000', note: 'keys ÷ catch-up seconds (spawn included): the conservative figure' }),
+      result(`catchup-${step.label}-events-per-s`, total / seconds, 'events/s', { target: step.label === '100k' ? '>= 20000' : undefined, note: 'keys ÷ catch-up seconds (spawn included): the conservative figure' }),
       result(`catchup-${step.label}-apply-events-per-s`, applied.count / applySeconds, 'events/s', { note: `${applied.count} events ÷ ${applySeconds.toFixed(2)} s from the joiner's first applied event to its last (its status.stats.remoteApplied); no spawn or join` }),
       result(`catchup-${step.label}-rss-mib`, rss, 'MiB', { note: 'larger of A and the joiner' })
     ]
