@@ -25,10 +25,12 @@ import { MycelError } from './errors.js'
 import type { Event, EventBody, UnsignedEvent } from './event.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
+import { applyMembershipEvent } from './membership-effects.js'
 import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
-import { PushQueue, sample, type QueuedPush } from './push-queue.js'
+import { planPushes } from './push-plan.js'
+import { PushQueue, type QueuedPush } from './push-queue.js'
 import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
 import { TombstoneCollector } from './tombstones.js'
@@ -356,33 +358,10 @@ export class Replica implements ReplicaApi {
     if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
   }
 
-  /**
-   * A grant or revoke changes who may have written what. Events that are no
-   * longer valid — by a revoked author at or after the revoke's stamp, or
-   * grants that lost their authority — are removed; the versions they had
-   * superseded are still held (retention), so the right winner comes back.
-   */
+  /** A grant or revoke: drop what it invalidates (membership-effects.ts). */
   private afterMembershipEvent (e: Event): void {
     if (this.membership === undefined || (e.body.kind !== 'member' && e.body.kind !== 'revoke')) return
-    let { changed, invalidated } = this.membership.commit(e)
-    for (let guard = 0; (changed.size > 0 || invalidated.length > 0) && guard < 64; guard++) {
-      const next = { changed: new Set<string>(), invalidated: [] as Event[] }
-      for (const bad of invalidated) {
-        this.discard(bad)
-        this.counters.invalidated++
-        const r = this.membership.drop(bad)
-        for (const p of r.changed) next.changed.add(p)
-        next.invalidated.push(...r.invalidated)
-      }
-      for (const peer of changed) {
-        for (const ev of this.log.range(peer, 0, Number.MAX_SAFE_INTEGER)) {
-          if (ev.body.kind === 'member' || ev.body.kind === 'revoke') continue // judged by the fold above
-          if (!this.membership.authorize(ev).ok) { this.discard(ev); this.counters.invalidated++ }
-        }
-      }
-      changed = next.changed
-      invalidated = next.invalidated
-    }
+    this.counters.invalidated += applyMembershipEvent(e, this.membership, this.log, ev => this.discard(ev))
   }
 
   private noteCollectable (key: string): void {
@@ -482,32 +461,8 @@ export class Replica implements ReplicaApi {
 
   private flushPushes (): void {
     this.nextPushMs = undefined
-    const items = this.pushes.take()
-    const connected = [...this.peers.keys()]
-    if (items.length === 0 || connected.length === 0) return
-    // ttl -1 marks our own events. They go to pushFanout peers; in a mesh larger
-    // than our connections they also carry a ttl, and each relay passes what was
-    // new to it on to relayFanout peers — an epidemic with duplicate suppression.
     const others = this.c.peerCount?.() ?? (this.c.members?.().length ?? this.membership?.members().length ?? 0) - 1
-    const sparse = others > connected.length || connected.length > this.cfg.pushFanout
-    const groups = new Map<number, QueuedPush[]>()
-    for (const item of items) {
-      const ttl = item.ttl < 0 ? (sparse ? this.cfg.pushTtl : 0) : item.ttl
-      const key = item.ttl < 0 ? -1 - ttl : ttl // own events and relays go to different fanouts
-      let group = groups.get(key)
-      if (group === undefined) { group = []; groups.set(key, group) }
-      group.push({ ...item, ttl })
-    }
-    for (const [key, group] of groups) {
-      const own = key < 0
-      const ttl = group[0].ttl
-      const targets = sample(connected, own ? this.cfg.pushFanout : this.cfg.relayFanout, n => this.c.random.int(n))
-      for (const target of targets) {
-        const events = group.filter(i => i.from !== target).map(i => i.event)
-        if (events.length === 0) continue
-        for (const chunk of chunkByBytes(events, this.cfg.maxBatchBytes)) this.send(target, { type: 'push', events: chunk, ttl })
-      }
-    }
+    for (const { to, message } of planPushes(this.pushes.take(), [...this.peers.keys()], others, this.cfg, n => this.c.random.int(n))) this.send(to, message)
   }
 
   // ------------------------------------------------------------ output
@@ -599,19 +554,6 @@ function withEntry (entries: VersionVectorEntries, author: string, seq: number):
   const out = entries.slice()
   const i = out.findIndex(([a]) => a === author)
   if (i >= 0) out[i] = [author, seq]
-  return out
-}
-
-function chunkByBytes (events: Event[], maxBytes: number): Event[][] {
-  const out: Event[][] = []
-  let cur: Event[] = []
-  let bytes = 0
-  for (const e of events) {
-    if (cur.length > 0 && bytes + e.bytes.length + 64 > maxBytes) { out.push(cur); cur = []; bytes = 0 }
-    cur.push(e)
-    bytes += e.bytes.length + 4
-  }
-  if (cur.length > 0) out.push(cur)
   return out
 }
 
