@@ -9,10 +9,13 @@
 //   VersionVector per-author coverage; what we tell peers we have.
 //   HybridClock   stamps local writes; refuses stamps beyond the offset bound.
 //   HeldEvents    events from too far in the future, waiting for time to pass.
-//   PushQueue     new events waiting to be pushed to a few peers.
+//   PushQueue     new events waiting to be pushed to a few peers; planPushes
+//                 (push-plan.ts) picks the peers and splits the messages.
+//   authenticate  (chain.ts) one signature check per hash-linked run of events.
 //   TombstoneCollector  drops tombstones (and, in a federation, superseded
 //                 versions) once every member has stably seen their winner.
-//   Membership    (federation only) who may write what at which stamp.
+//   Membership    (federation only) who may write what at which stamp; a grant
+//                 or revoke removes what it invalidates (membership-effects.ts).
 // Every change to durable state is gathered during one input and handed to
 // persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
