@@ -9,7 +9,7 @@
 import * as cbor from '@ipld/dag-cbor'
 import { sha256 } from './sha256.js'
 import { encodeCanonical, isCanonical, type CborValue } from './canonical-cbor.js'
-import { buildEnvelope, parseEnvelope } from './envelope.js'
+import { parseEnvelope } from './envelope.js'
 import { MycelError } from './errors.js'
 import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type MemberBody, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
@@ -54,7 +54,7 @@ export function signingBytes (e: UnsignedEvent | Event): Uint8Array {
  * envelope) is fixed by bytes nobody but the author could have chosen.
  */
 function envelope (signed: Uint8Array, sig: Uint8Array): Uint8Array {
-  return buildEnvelope(signed, sig)
+  return encodeCanonical({ g: sig, s: signed })
 }
 
 /** An event's wire and storage bytes (cached at creation). */

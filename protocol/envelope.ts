@@ -1,4 +1,5 @@
-// The event envelope {g: signature, s: signed bytes}, read by hand. Its
+// The event envelope {g: signature, s: signed bytes}, read by hand (codec.ts
+// writes it with the canonical encoder). Its
 // canonical DAG-CBOR form is fixed — a map of two entries, "g" before "s",
 // each a byte string with a minimal length head — so checking the shape while
 // reading proves the bytes canonical without a generic decode and re-encode
@@ -24,22 +25,6 @@ export function parseEnvelope (bytes: Uint8Array): Envelope {
   const signed = byteString(bytes, r)
   if (r.pos !== bytes.length) throw notCanonical('has trailing bytes')
   return { signed, sig }
-}
-
-/** Canonical bytes of an envelope (what parseEnvelope accepts). */
-export function buildEnvelope (signed: Uint8Array, sig: Uint8Array): Uint8Array {
-  const sigHead = headOf(sig.length)
-  const signedHead = headOf(signed.length)
-  const out = new Uint8Array(1 + 2 + sigHead.length + sig.length + 2 + signedHead.length + signed.length)
-  let p = 0
-  out[p++] = MAP_OF_2
-  out.set(KEY_G, p); p += 2
-  out.set(sigHead, p); p += sigHead.length
-  out.set(sig, p); p += sig.length
-  out.set(KEY_S, p); p += 2
-  out.set(signedHead, p); p += signedHead.length
-  out.set(signed, p)
-  return out
 }
 
 function expectKey (bytes: Uint8Array, r: { pos: number }, key: number[]): void {
@@ -73,14 +58,6 @@ function byteString (bytes: Uint8Array, r: { pos: number }): Uint8Array {
   if (at + len > bytes.length) throw MycelError.decode('event envelope is truncated')
   r.pos = at + len
   return bytes.subarray(at, at + len)
-}
-
-function headOf (n: number): Uint8Array {
-  const m = MAJOR_BYTES << 5
-  if (n < 24) return Uint8Array.of(m | n)
-  if (n < 0x100) return Uint8Array.of(m | 24, n)
-  if (n < 0x10000) return Uint8Array.of(m | 25, n >> 8, n & 0xff)
-  return Uint8Array.of(m | 26, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 function notCanonical (why: string): MycelError {
