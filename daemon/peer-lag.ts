@@ -8,6 +8,7 @@
 // Reports go stale between rounds (one antiEntropyIntervalMs, 1 s by default),
 // so a lag right after a publish can read 1 until the next round.
 
+import { equalBytes } from '../protocol/codec.js'
 import type { SyncMessage, VersionVectorEntries } from '../protocol/messages.js'
 import type { PeerLag } from './api/types.js'
 
@@ -59,10 +60,4 @@ export class PeerLagTracker {
     if (this.reports.size >= MAX_TRACKED_PEERS) this.reports.delete(this.reports.keys().next().value as string)
     this.reports.set(peer, vv)
   }
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
 }

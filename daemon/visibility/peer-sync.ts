@@ -19,6 +19,7 @@
 // estimate is the maximum of the last OFFSET_SAMPLES such samples. No sample
 // until the peer has written something while connected to us: null then.
 
+import { equalBytes } from '../../protocol/codec.js'
 import type { SyncMessage, VersionVectorEntries } from '../../protocol/messages.js'
 import { wallOf } from '../../protocol/hlc.js'
 import { MAX_TRACKED_PEERS, OFFSET_SAMPLES } from './limits.js'
@@ -161,10 +162,4 @@ export class SyncTracker {
     samples.push(offsetMs)
     if (samples.length > OFFSET_SAMPLES) samples.shift()
   }
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
 }
