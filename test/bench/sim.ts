@@ -4,8 +4,7 @@
 // itself with a larger young generation, cli/node-flags.ts). The wall time is
 // the process's, from spawn to exit.
 
-import { spawn } from 'node:child_process'
-import { MAIN } from '../integration/harness.js'
+import { cli } from '../integration/harness.js'
 import { result, type Benchmark } from './result.js'
 
 interface SimReportPart { msgsPerWrite: number, ok: boolean, violations: unknown[] }
@@ -21,9 +20,9 @@ export const simBench: Benchmark = {
     const args = ['sim', '--nodes', String(o.nodes), '--writes', String(o.writes), '--scenario', 'partition-heal', '--seed', '1', '--json']
     ctx.say(`mycel ${args.join(' ')}`)
     const started = performance.now()
-    const { code, stdout } = await runProcess(args)
+    const { code, stdout, stderr } = await cli(args)
     const seconds = (performance.now() - started) / 1000
-    if (code !== 0 && code !== 1) throw new Error(`mycel sim exited with ${String(code)}`)
+    if (code !== 0 && code !== 1) throw new Error(`mycel sim exited with ${String(code)}: ${stderr.slice(-500)}`)
     const report = JSON.parse(stdout) as SimReportPart
     const note = `${o.nodes} nodes, ${o.writes} writes, seed 1; the whole process${report.ok ? '' : `; run NOT ok: ${report.violations.length} violations`}`
     return [
@@ -31,14 +30,4 @@ export const simBench: Benchmark = {
       result('sim-1000-msgs-per-write', report.msgsPerWrite, 'msgs/write', { note })
     ]
   }
-}
-
-async function runProcess (args: string[]): Promise<{ code: number | null, stdout: string }> {
-  const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let stdout = ''
-  proc.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-  return await new Promise((resolve, reject) => {
-    proc.once('error', reject)
-    proc.once('exit', code => resolve({ code, stdout }))
-  })
 }
