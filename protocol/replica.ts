@@ -94,12 +94,12 @@ export class Replica implements ReplicaApi {
   private selfHead: Uint8Array | undefined
   private durableSelfSeq: number
   private batchN = 0
-  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
+  private readonly changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
   private nextAntiEntropyMs: number
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
   private rounds = 0
-  private served: { key: string, entries: VersionVectorEntries } | undefined
+  private served: { version: number, durableSelfSeq: number, entries: VersionVectorEntries } | undefined
   /**
    * Peers we are pulling a multi-part response from (`more`), with the time of
    * the last pull or part. While a pull runs we send that peer no other vv, so
@@ -203,7 +203,7 @@ export class Replica implements ReplicaApi {
         const view = this.peer(from)
         if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
         const served = this.servedVV()
-        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), a => this.vv.isPending(a))
+        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), this.vv.hasPending() ? a => this.vv.isPending(a) : undefined)
         view.ahead = diff.ahead
         view.behind = diff.behind
         view.lastSyncMs = now
@@ -477,33 +477,50 @@ export class Replica implements ReplicaApi {
 
   /** Our coverage as we may serve it: own events count only once durable. Cached between changes. */
   private servedVV (): VersionVectorEntries {
-    const key = `${this.vv.version}:${this.durableSelfSeq}`
-    if (this.served?.key !== key) {
+    let served = this.served
+    if (served === undefined || served.version !== this.vv.version || served.durableSelfSeq !== this.durableSelfSeq) {
       const own = this.vv.covered(this.id)
       const entries = own <= this.durableSelfSeq ? this.vv.entries() : withEntry(this.vv.entries(), this.id, this.durableSelfSeq)
-      this.served = { key, entries }
+      served = { version: this.vv.version, durableSelfSeq: this.durableSelfSeq, entries }
+      this.served = served
     }
-    return this.served.entries
+    return served.entries
   }
+
 
   private flush (): void {
     const ch = this.changes
     if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
-    this.changes = { put: [], remove: [], vv: new Set(), own: [], keys: new Set() }
     // An event both installed and replaced within one batch need not touch disk.
-    const removed = new Set(ch.remove)
-    const put = ch.put.filter(e => !removed.has(e))
-    const putSet = new Set(ch.put)
-    const remove = ch.remove.filter(e => !putSet.has(e)).map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
-    const vv = [...ch.vv].map(a => this.vv.entry(a))
-    const winners: PersistBatch['winners'] = [...ch.keys].map(key => {
+    // Most batches install without removing or the reverse: no sets for those.
+    let put = ch.put
+    let removeEvents = ch.remove
+    if (put.length > 0 && removeEvents.length > 0) {
+      const removed = new Set(removeEvents)
+      const putSet = new Set(put)
+      put = put.filter(e => !removed.has(e))
+      removeEvents = removeEvents.filter(e => !putSet.has(e))
+    }
+    const remove = removeEvents.map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
+    const vv: VersionVectorEntries = []
+    for (const a of ch.vv) vv.push(this.vv.entry(a))
+    const winners: PersistBatch['winners'] = []
+    for (const key of ch.keys) {
       const w = this.state.get(key)
-      return [key, w === undefined ? null : { author: w.author, seq: w.seq }]
-    })
+      winners.push([key, w === undefined ? null : { author: w.author, seq: w.seq }])
+    }
+    const own = ch.own
+    // The sets are emptied and kept: a busy replica flushes after every message.
+    ch.put = []
+    ch.remove = []
+    ch.own = []
+    ch.vv.clear()
+    ch.keys.clear()
     const batch: PersistBatch = { n: ++this.batchN, put, remove, winners, vv, highWater: this.clock.highWater() }
-    this.pending.push({ n: batch.n, vv, own: ch.own })
+    this.pending.push({ n: batch.n, vv, own })
     this.c.persist(batch)
   }
+
 
   // ------------------------------------------------------------ reads
 

@@ -89,6 +89,11 @@ export class VersionVector {
     return this.cached
   }
 
+  /** Whether any author has events held above a gap. */
+  hasPending (): boolean {
+    return this.pending.size > 0
+  }
+
   isPending (author: string): boolean {
     return this.pending.has(author)
   }
