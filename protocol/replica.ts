@@ -34,6 +34,7 @@ import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import { planPushes } from './push-plan.js'
 import { PushQueue, type QueuedPush } from './push-queue.js'
+import { CatchUpQueue } from './catch-up.js'
 import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
 import { TombstoneCollector } from './tombstones.js'
@@ -42,6 +43,7 @@ import { VersionVector } from './version-vector.js'
 export const REPLICA_DEFAULTS = {
   maxClockOffsetMs: DEFAULT_MAX_CLOCK_OFFSET_MS,
   antiEntropyIntervalMs: 1000,
+  catchUpSpacingMs: 250,
   pushDelayMs: 10,
   pushFanout: 32,
   relayFanout: 2,
@@ -107,6 +109,7 @@ export class Replica implements ReplicaApi {
    * catching up on 100 000 events received each ~5 times).
    */
   private readonly pulls = new Map<string, number>()
+  private readonly catchUp: CatchUpQueue
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -118,6 +121,7 @@ export class Replica implements ReplicaApi {
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
     this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
+    this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
     this.durableVV = new VersionVector(snapshot?.vv)
     this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
@@ -377,13 +381,14 @@ export class Replica implements ReplicaApi {
   peerUp (peer: string): void {
     if (peer === this.id) return
     this.peer(peer)
-    // Start a round at once: a (re)connected peer catches up without waiting a period.
-    this.send(peer, { type: 'digest', digest: this.state.digest() })
+    // A (re)connected peer catches up without waiting a period; when many come up at once, one at a time.
+    if (this.catchUp.up(peer, this.c.clock.monoMs())) this.send(peer, { type: 'digest', digest: this.state.digest() })
   }
 
   peerDown (peer: string): void {
     this.peers.delete(peer)
     this.pulls.delete(peer)
+    this.catchUp.down(peer)
   }
 
   tick (): number {
@@ -391,6 +396,8 @@ export class Replica implements ReplicaApi {
     try {
       if (this.nextHeldCheckMs !== undefined && now >= this.nextHeldCheckMs) this.releaseHeld(now)
       if (this.nextPushMs !== undefined && now >= this.nextPushMs) this.flushPushes()
+      const caughtUp = this.catchUp.due(now)
+      if (caughtUp !== undefined) this.send(caughtUp, { type: 'digest', digest: this.state.digest() })
       if (now >= this.nextAntiEntropyMs) {
         this.antiEntropyRound()
         this.nextAntiEntropyMs = now + this.jitter(this.cfg.antiEntropyIntervalMs)
@@ -403,7 +410,7 @@ export class Replica implements ReplicaApi {
 
   /** When tick() next has work; call tick() after every input too, as inputs can bring it closer. */
   nextTickMs (): number {
-    let next = this.nextAntiEntropyMs
+    let next = Math.min(this.nextAntiEntropyMs, this.catchUp.nextMs())
     if (this.nextPushMs !== undefined) next = Math.min(next, this.nextPushMs)
     if (this.nextHeldCheckMs !== undefined) next = Math.min(next, this.nextHeldCheckMs)
     return next
