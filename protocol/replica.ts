@@ -110,6 +110,7 @@ export class Replica implements ReplicaApi {
    */
   private readonly pulls = new Map<string, number>()
   private readonly catchUp: CatchUpQueue
+  private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -386,7 +387,7 @@ export class Replica implements ReplicaApi {
   }
 
   peerDown (peer: string): void {
-    this.peers.delete(peer)
+    if (this.peers.delete(peer)) this.peerList = undefined
     this.pulls.delete(peer)
     this.catchUp.down(peer)
   }
@@ -417,7 +418,7 @@ export class Replica implements ReplicaApi {
   }
 
   private antiEntropyRound (): void {
-    const connected = [...this.peers.keys()]
+    const connected = this.peerIds()
     if (connected.length === 0) return
     const peer = connected[this.c.random.int(connected.length)]
     this.rounds++
@@ -472,7 +473,7 @@ export class Replica implements ReplicaApi {
   private flushPushes (): void {
     this.nextPushMs = undefined
     const others = this.c.peerCount?.() ?? (this.c.members?.().length ?? this.membership?.members().length ?? 0) - 1
-    for (const { to, message } of planPushes(this.pushes.take(), [...this.peers.keys()], others, this.cfg, n => this.c.random.int(n))) this.send(to, message)
+    for (const { to, message } of planPushes(this.pushes.take(), this.peerIds(), others, this.cfg, n => this.c.random.int(n))) this.send(to, message)
   }
 
   // ------------------------------------------------------------ output
@@ -566,8 +567,14 @@ export class Replica implements ReplicaApi {
 
   private peer (id: string): PeerView {
     let view = this.peers.get(id)
-    if (view === undefined) { view = {}; this.peers.set(id, view) }
+    if (view === undefined) { view = {}; this.peers.set(id, view); this.peerList = undefined }
     return view
+  }
+
+  /** The peers' ids, kept between changes: every push flush and round asks for them. Must not be modified. */
+  private peerIds (): readonly string[] {
+    this.peerList ??= [...this.peers.keys()]
+    return this.peerList
   }
 
   /** ±10 % so that rounds across the mesh do not fall into lockstep. */
