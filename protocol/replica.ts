@@ -233,10 +233,11 @@ export class Replica implements ReplicaApi {
         const coverage = this.vv.version
         let fresh = 0
         let known = 0
-        for (const e of m.events) {
+        for (let i = 0; i < m.events.length; i++) {
+          const e = m.events[i]
           // Events learned by anti-entropy are not pushed on: anti-entropy is itself
           // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
-          const r = this.ingest(from, e, authentic.get(e))
+          const r = this.ingest(from, e, authentic[i])
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
           else if (r === 'duplicate') known++
           else fresh++
@@ -262,8 +263,9 @@ export class Replica implements ReplicaApi {
       }
       case 'push': {
         const authentic = this.authenticate(m.events)
-        for (const e of m.events) {
-          if (this.ingest(from, e, authentic.get(e)) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
+        for (let i = 0; i < m.events.length; i++) {
+          const e = m.events[i]
+          if (this.ingest(from, e, authentic[i]) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
         }
         return
       }
@@ -279,7 +281,7 @@ export class Replica implements ReplicaApi {
   }
 
   /** Which events of a message are authentic: one signature check per hash-chained run (chain.ts). */
-  private authenticate (events: readonly Event[]): Map<Event, boolean> {
+  private authenticate (events: readonly Event[]): Array<boolean | undefined> {
     return authenticate(events, e => this.known(e), e => this.signatureValid(e))
   }
 
@@ -515,7 +517,7 @@ export class Replica implements ReplicaApi {
     const winners: PersistBatch['winners'] = []
     for (const key of ch.keys) {
       const w = this.state.get(key)
-      winners.push([key, w === undefined ? null : { author: w.author, seq: w.seq }])
+      winners.push([key, w ?? null]) // the event itself serves as its (author, seq)
     }
     const own = ch.own
     // The sets are emptied and kept: a busy replica flushes after every message.
