@@ -84,6 +84,13 @@ export class Replica implements ReplicaApi {
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly durableVV: VersionVector
+  /**
+   * Whether tombstones and superseded versions are ever collected (a members
+   * list, or a federation). Without it nobody asks for our durable coverage
+   * or for the collectable keys, so neither is kept: an acks reply then shows
+   * no coverage, which can only delay someone's collection, never hasten it.
+   */
+  private readonly collects: boolean
   /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
   private readonly durableChanged = new Set<string>()
   private readonly held: HeldEvents
@@ -120,6 +127,7 @@ export class Replica implements ReplicaApi {
     this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
+    this.collects = components.members !== undefined || this.membership !== undefined
     this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
@@ -178,8 +186,10 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
-      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
-      this.durableChanged.clear()
+      if (this.collects) {
+        for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
+        this.durableChanged.clear()
+      }
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
@@ -375,6 +385,7 @@ export class Replica implements ReplicaApi {
   }
 
   private noteCollectable (key: string): void {
+    if (!this.collects) return
     const w = this.state.get(key)
     if (w !== undefined && (w.body.kind === 'delete' || this.state.hasSuperseded(key))) this.collectable.add(key)
   }
