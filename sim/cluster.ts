@@ -43,6 +43,8 @@ export interface ClusterInit {
   trackEvery?: number
   /** Give replicas the member list so they collect tombstones (acks are O(members²): keep it to small federations). */
   collectTombstones: boolean
+  /** Keep each node's durable image so it can crash and restart. Default true; run.ts turns it off for timelines without a crash. */
+  durableImages?: boolean
 }
 
 export interface ClusterComponents {
@@ -98,6 +100,7 @@ export class Cluster {
     const createReplica = components.createReplica ?? defaultFactory
     const hooks: NodeHooks = {
       queue: this.queue,
+      durableImages: init.durableImages ?? true,
       createReplica,
       replicaInit: init.replica,
       randomFor: (n: SimNode) => Prng.derive(init.seed, `replica:${n.id}:${n.incarnation}`),

@@ -63,6 +63,7 @@ export class Run {
       fsyncMs: k.fsyncMs,
       replica: k.replica,
       collectTombstones: k.collectTombstones,
+      durableImages: k.faults.some(f => f.kind === 'crash'),
       trackEvery: Math.ceil(k.nodes * k.writes / MAX_VISIBILITY_MARKS)
     }, components)
     this.workload = new Workload(this.cluster, k, Prng.derive(k.seed, 'workload'), n => this.canWrite(n))
