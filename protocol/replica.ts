@@ -16,8 +16,10 @@
 //                 versions) once every member has stably seen their winner.
 //   Membership    (federation only) who may write what at which stamp; a grant
 //                 or revoke removes what it invalidates (membership-effects.ts).
-// Every change to durable state is gathered during one input and handed to
-// persist() as one batch; own events leave this node only once durable, so a
+//   CatchUpQueue  (catch-up.ts) peers that came up together get their first
+//                 rounds one at a time.
+// Every change to durable state is gathered during one input (a ChangeSet,
+// change-set.ts) and handed to persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
 
 import { buildResponse, diffVectors } from './anti-entropy.js'
@@ -35,7 +37,8 @@ import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import { planPushes } from './push-plan.js'
 import { PushQueue, type QueuedPush } from './push-queue.js'
 import { CatchUpQueue } from './catch-up.js'
-import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
+import { ChangeSet } from './change-set.js'
+import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
 import { TombstoneCollector } from './tombstones.js'
 import { VersionVector } from './version-vector.js'
@@ -103,7 +106,7 @@ export class Replica implements ReplicaApi {
   private selfHead: Uint8Array | undefined
   private durableSelfSeq: number
   private batchN = 0
-  private readonly changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
+  private readonly changes = new ChangeSet()
   private nextAntiEntropyMs: number
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
@@ -167,7 +170,7 @@ export class Replica implements ReplicaApi {
       const r = this.state.apply(event)
       if (!r.won) throw new Error('assertion failed: a local write lost to an older stamp')
       this.install(event, r.dropped)
-      this.changes.own.push(event)
+      this.changes.wrote(event)
       this.counters.applied++
       this.c.observer?.applied?.(event, r.other, true)
       this.afterMembershipEvent(event)
@@ -359,12 +362,8 @@ export class Replica implements ReplicaApi {
 
   private install (e: Event, dropped: Event[]): void {
     this.log.add(e)
-    this.changes.put.push(e)
-    this.changes.keys.add(e.body.key)
-    for (const d of dropped) {
-      this.log.remove(d)
-      this.changes.remove.push(d)
-    }
+    for (const d of dropped) this.log.remove(d)
+    this.changes.installed(e, dropped)
     this.noteCollectable(e.body.key)
   }
 
@@ -373,8 +372,7 @@ export class Replica implements ReplicaApi {
     const r = this.state.remove(e)
     if (!r.removed) return
     this.log.remove(e)
-    this.changes.remove.push(e)
-    this.changes.keys.add(e.body.key)
+    this.changes.removed(e)
     if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
   }
 
@@ -510,37 +508,12 @@ export class Replica implements ReplicaApi {
 
 
   private flush (): void {
-    const ch = this.changes
-    if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
-    // An event both installed and replaced within one batch need not touch disk.
-    // Most batches install without removing or the reverse: no sets for those.
-    let put = ch.put
-    let removeEvents = ch.remove
-    if (put.length > 0 && removeEvents.length > 0) {
-      const removed = new Set(removeEvents)
-      const putSet = new Set(put)
-      put = put.filter(e => !removed.has(e))
-      removeEvents = removeEvents.filter(e => !putSet.has(e))
-    }
-    const remove = removeEvents.map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
-    const vv: VersionVectorEntries = []
-    for (const a of ch.vv) vv.push(this.vv.entry(a))
-    const winners: PersistBatch['winners'] = []
-    for (const key of ch.keys) {
-      const w = this.state.get(key)
-      winners.push([key, w ?? null]) // the event itself serves as its (author, seq)
-    }
-    const own = ch.own
-    // The sets are emptied and kept: a busy replica flushes after every message.
-    ch.put = []
-    ch.remove = []
-    ch.own = []
-    ch.vv.clear()
-    ch.keys.clear()
-    const batch: PersistBatch = { n: ++this.batchN, put, remove, winners, vv, highWater: this.clock.highWater() }
-    this.pending.push({ n: batch.n, vv, own })
+    if (this.changes.isEmpty()) return
+    const { batch, own } = this.changes.take(++this.batchN, this.clock.highWater(), a => this.vv.entry(a), key => this.state.get(key))
+    this.pending.push({ n: batch.n, vv: batch.vv, own })
     this.c.persist(batch)
   }
+
 
 
   // ------------------------------------------------------------ reads
