@@ -3,7 +3,7 @@
 // depends on how the heap happens to break them. Nothing here knows about
 // nodes or messages; everything that happens in a run is one of these entries.
 //
-// The heap keeps its keys in one typed array (time and sequence side by side)
+// The heap keeps its keys in one typed array (time, sequence, payload slot)
 // rather than in an object per entry: a big run has ~10⁵ entries pending, and
 // sifting through entry objects scattered over the heap missed the cache at
 // every level. An entry may carry a number and an object for its action
@@ -20,11 +20,16 @@ type AnyCall = (n: number, o: unknown) => void
 const INITIAL_CAPACITY = 1024
 
 export class EventQueue {
-  /** keys[2i] = time, keys[2i + 1] = sequence of heap slot i. */
-  private keys = new Float64Array(2 * INITIAL_CAPACITY)
-  private nums = new Float64Array(INITIAL_CAPACITY)
+  /** Heap slot i: keys[3i] = time, keys[3i + 1] = sequence, keys[3i + 2] = the entry's payload slot. */
+  private keys = new Float64Array(3 * INITIAL_CAPACITY)
+  /**
+   * Payloads stay in their slot while the heap sifts keys (numbers only, no
+   * pointer stores with their write barrier); a run entry's slot is reused.
+   */
   private readonly actions: AnyCall[] = []
   private readonly objs: unknown[] = []
+  private nums = new Float64Array(INITIAL_CAPACITY)
+  private free: number[] = []
   private length = 0
   private seq = 0
   private nowMs = 0
@@ -67,9 +72,13 @@ export class EventQueue {
   runUntil (untilMs: number, stop?: () => boolean): void {
     while (this.length > 0 && (this.keys[0] as number) <= untilMs) {
       this.nowMs = this.keys[0] as number
-      const action = this.actions[0] as AnyCall
-      const n = this.nums[0] as number
-      const o = this.objs[0]
+      const slot = this.keys[2] as number
+      const action = this.actions[slot] as AnyCall
+      const o = this.objs[slot]
+      const n = this.nums[slot] as number
+      this.actions[slot] = noop
+      this.objs[slot] = undefined
+      this.free.push(slot)
       this.popTop()
       this.executed++
       action(n, o)
@@ -81,63 +90,65 @@ export class EventQueue {
   private push (at: number, action: AnyCall, n: number, o: unknown): void {
     const t = Math.max(at, this.nowMs)
     const s = this.seq++
-    if (this.length === this.nums.length) this.grow()
+    let slot = this.free.pop()
+    if (slot === undefined) {
+      slot = this.actions.length
+      if (slot === this.nums.length) this.grow()
+      this.actions.push(action)
+      this.objs.push(o)
+    } else {
+      this.actions[slot] = action
+      this.objs[slot] = o
+    }
+    this.nums[slot] = n
     const k = this.keys
     let i = this.length++
     while (i > 0) {
       const parent = (i - 1) >> 1
-      const pt = k[2 * parent] as number
-      if (pt < t || (pt === t && (k[2 * parent + 1] as number) < s)) break
-      this.move(parent, i)
+      const pt = k[3 * parent] as number
+      if (pt < t || (pt === t && (k[3 * parent + 1] as number) < s)) break
+      k[3 * i] = pt
+      k[3 * i + 1] = k[3 * parent + 1] as number
+      k[3 * i + 2] = k[3 * parent + 2] as number
       i = parent
     }
-    k[2 * i] = t
-    k[2 * i + 1] = s
-    this.nums[i] = n
-    this.actions[i] = action
-    this.objs[i] = o
+    k[3 * i] = t
+    k[3 * i + 1] = s
+    k[3 * i + 2] = slot
   }
 
-  /** Removes slot 0: the last slot sifts down from the root. */
+  /** Removes heap slot 0: the last heap slot sifts down from the root. */
   private popTop (): void {
-    const last = --this.length
+    const n = --this.length
+    if (n === 0) return
     const k = this.keys
-    const t = k[2 * last] as number
-    const s = k[2 * last + 1] as number
-    const n = this.length
+    const t = k[3 * n] as number
+    const s = k[3 * n + 1] as number
+    const slot = k[3 * n + 2] as number
     let i = 0
-    if (n > 0) {
-      for (;;) {
-        const l = 2 * i + 1
-        if (l >= n) break
-        let c = l
-        const r = l + 1
-        if (r < n) {
-          const rt = k[2 * r] as number
-          const lt = k[2 * l] as number
-          if (rt < lt || (rt === lt && (k[2 * r + 1] as number) < (k[2 * l + 1] as number))) c = r
-        }
-        const ct = k[2 * c] as number
-        if (!(ct < t || (ct === t && (k[2 * c + 1] as number) < s))) break
-        this.move(c, i)
-        i = c
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      let c = l
+      const r = l + 1
+      if (r < n) {
+        const rt = k[3 * r] as number
+        const lt = k[3 * l] as number
+        if (rt < lt || (rt === lt && (k[3 * r + 1] as number) < (k[3 * l + 1] as number))) c = r
       }
-      this.move(last, i)
+      const ct = k[3 * c] as number
+      if (!(ct < t || (ct === t && (k[3 * c + 1] as number) < s))) break
+      k[3 * i] = ct
+      k[3 * i + 1] = k[3 * c + 1] as number
+      k[3 * i + 2] = k[3 * c + 2] as number
+      i = c
     }
-    // Let the actions and objects of run entries be collected.
-    this.actions[last] = noop
-    this.objs[last] = undefined
+    k[3 * i] = t
+    k[3 * i + 1] = s
+    k[3 * i + 2] = slot
   }
 
-  private move (from: number, to: number): void {
-    const k = this.keys
-    k[2 * to] = k[2 * from] as number
-    k[2 * to + 1] = k[2 * from + 1] as number
-    this.nums[to] = this.nums[from] as number
-    this.actions[to] = this.actions[from] as AnyCall
-    this.objs[to] = this.objs[from]
-  }
-
+  /** Heap and payload slots grow together: at most one payload slot per pending entry. */
   private grow (): void {
     const keys = new Float64Array(2 * this.keys.length)
     keys.set(this.keys)
