@@ -156,12 +156,17 @@ export class Network {
   }
 
   private schedule (from: number, to: number, message: SyncMessage, at: number): void {
-    this.components.queue.at(at, () => {
-      // A packet in flight when a partition starts is lost with the cable.
-      if (!this.allows(from, to)) { this.counters.cut++; return }
-      this.counters.delivered++
-      this.components.deliver(from, to, message)
-    })
+    this.components.queue.atCall(at, this.arrive, from * LINK_SHIFT + to, message)
+  }
+
+  /** A packet reaches the end of its link (one queue entry per packet, no closure each). */
+  private readonly arrive = (link: number, message: SyncMessage): void => {
+    const from = Math.floor(link / LINK_SHIFT)
+    const to = link - from * LINK_SHIFT
+    // A packet in flight when a partition starts is lost with the cable.
+    if (!this.allows(from, to)) { this.counters.cut++; return }
+    this.counters.delivered++
+    this.components.deliver(from, to, message)
   }
 
   private sampleLatency (link: Link): number {
@@ -175,12 +180,12 @@ export class Network {
   }
 
   private link (from: number, to: number): Link {
-    const key = from * 0x100000 + to
+    const key = from * LINK_SHIFT + to
     let link = this.links.get(key)
     if (link === undefined) {
       const spread = this.knobs.linkSpread
       // Both directions of a pair share one drawn latency (a cable is as long both ways).
-      const reverse = this.links.get(to * 0x100000 + from)
+      const reverse = this.links.get(to * LINK_SHIFT + from)
       const latencyMs = reverse?.latencyMs ?? this.knobs.latencyMs * (1 + spread * (2 * this.components.random.float() - 1))
       link = { latencyMs, busyUntil: 0, lastDeliveryAt: 0 }
       this.links.set(key, link)
@@ -189,6 +194,9 @@ export class Network {
   }
 }
 
+/** Node indexes stay below this (MAX_NODES plus joins), so (from, to) packs into one number. */
+const LINK_SHIFT = 0x100000
+
 function pairKey (a: number, b: number): number {
-  return a < b ? a * 0x100000 + b : b * 0x100000 + a
+  return a < b ? a * LINK_SHIFT + b : b * LINK_SHIFT + a
 }
