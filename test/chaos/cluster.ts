@@ -9,6 +9,7 @@
 // Node 0 founds the federation; the others join with its invite token.
 
 import { createWriteStream, type WriteStream } from 'node:fs'
+import { randomInt } from 'node:crypto'
 import { createServer } from 'node:net'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -32,15 +33,30 @@ export interface ChaosNode {
 /** Log kept per node; beyond it, lines are dropped (a run at info level writes far less). */
 const MAX_LOG_BYTES = 32 * 1024 * 1024
 
-/** A free TCP port on 127.0.0.1 (closed again; the daemon binds it a moment later). */
+/**
+ * Ports for chaos nodes come from below Linux's ephemeral range (32768–60999).
+ * A node keeps its port across restarts; a port from the ephemeral range, once
+ * its daemon was killed, could be taken meanwhile as the local end of any
+ * outgoing connection on the machine (another test's dial), and the restart
+ * then failed to bind (exit 4). Nothing takes a port below the range unless it
+ * binds it by number.
+ */
+const FIXED_PORTS: [number, number] = [20_000, 32_000]
+
+/** A TCP port on 127.0.0.1 outside the ephemeral range that is free now (the daemon binds it a moment later). */
 async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FIXED_PORTS[0] + randomInt(FIXED_PORTS[1] - FIXED_PORTS[0])
+    if (await canBind(port)) return port
+  }
+  throw new Error(`no free port in ${FIXED_PORTS[0]}..${FIXED_PORTS[1]} after 100 tries`)
+}
+
+async function canBind (port: number): Promise<boolean> {
+  return await new Promise(resolve => {
     const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => { resolve(typeof addr === 'object' && addr !== null ? addr.port : 0) })
-    })
+    srv.once('error', () => { resolve(false) })
+    srv.listen(port, '127.0.0.1', () => { srv.close(() => { resolve(true) }) })
   })
 }
 
