@@ -88,19 +88,25 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
       continue
     }
     let segFrom = from
-    for (const e of init.log.iterate(author, from, to)) {
-      const size = e.bytes.length + EVENT_OVERHEAD
+    let full = false
+    init.log.forEach(author, from, to, (e, encoded) => {
+      const size = encoded + EVENT_OVERHEAD
       if (bytes + size + THROUGH_OVERHEAD > init.maxBatchBytes && current.events.length > 0) {
         // Everything below e.seq that we did not send is superseded here.
         if (e.seq - 1 > segFrom) current.through.push([author, segFrom, e.seq - 1])
         segFrom = e.seq - 1
         if (!close()) {
-          batches[batches.length - 1].more = true
-          return batches
+          full = true
+          return false
         }
       }
       current.events.push(e)
       bytes += size
+      return true
+    })
+    if (full) {
+      batches[batches.length - 1].more = true
+      return batches
     }
     const entry: ThroughEntry = [author, segFrom, to]
     current.through.push(entry)
@@ -113,15 +119,21 @@ export function buildResponse (init: ResponseInit): EventsMessage[] {
   // Events we hold above a gap in their author's sequence (received by push):
   // offered without any vouch, so that they spread even if their author is gone
   // for good and nobody can ever close the gap. (Found by the simulator.)
+  let full = false
   for (const [author, above] of init.pending) {
-    for (const e of init.log.iterate(author, above, Number.MAX_SAFE_INTEGER)) {
-      const size = e.bytes.length + EVENT_OVERHEAD
+    init.log.forEach(author, above, Number.MAX_SAFE_INTEGER, (e, encoded) => {
+      const size = encoded + EVENT_OVERHEAD
       if (bytes + size > init.maxBatchBytes && current.events.length > 0 && !close()) {
-        batches[batches.length - 1].more = true
-        return batches
+        full = true
+        return false
       }
       current.events.push(e)
       bytes += size
+      return true
+    })
+    if (full) {
+      batches[batches.length - 1].more = true
+      return batches
     }
   }
   if (current.events.length > 0 || current.through.length > 0) batches.push(current)

@@ -15,19 +15,34 @@ import type { Event } from './event.js'
 class AuthorEntries {
   private seqs: number[] = []
   private events: Array<Event | undefined> = []
+  /**
+   * Each event's encoded size, read when it is added (the event is at hand
+   * then): a response sums sizes of events it does not otherwise look into.
+   */
+  private sizes: number[] = []
   /** Live events. */
   size = 0
+  /** The highest seq held, or 0 (kept as a field: anti-entropy asks it for every author a peer lags on). */
+  last = 0
 
   add (e: Event): void {
     const n = this.seqs.length
-    if (n === 0 || e.seq > this.seqs[n - 1]) { this.seqs.push(e.seq); this.events.push(e); this.size++; return }
+    if (n === 0 || e.seq > this.seqs[n - 1]) {
+      this.seqs.push(e.seq)
+      this.events.push(e)
+      this.sizes.push(e.bytes.length)
+      this.size++
+      this.last = e.seq
+      return
+    }
     const i = lowerBound(this.seqs, e.seq)
     if (this.seqs[i] === e.seq) {
-      if (this.events[i] === undefined) { this.events[i] = e; this.size++ } // a removed seq came back
+      if (this.events[i] === undefined) { this.events[i] = e; this.sizes[i] = e.bytes.length; this.size++ } // a removed seq came back
       return
     }
     this.seqs.splice(i, 0, e.seq)
     this.events.splice(i, 0, e)
+    this.sizes.splice(i, 0, e.bytes.length)
     this.size++
   }
 
@@ -37,24 +52,36 @@ class AuthorEntries {
     this.events[i] = undefined
     this.size--
     // Keep the last element live, so last() is exact (anti-entropy asks it for every author a peer lags on).
-    while (this.events.length > 0 && this.events[this.events.length - 1] === undefined) { this.events.pop(); this.seqs.pop() }
+    while (this.events.length > 0 && this.events[this.events.length - 1] === undefined) { this.events.pop(); this.seqs.pop(); this.sizes.pop() }
+    this.last = this.seqs.length === 0 ? 0 : this.seqs[this.seqs.length - 1]
     // Compact lazily: removals are frequent (every superseded write), splices are O(n).
     const dead = this.seqs.length - this.size
     if (dead > 64 && dead * 2 > this.seqs.length) {
       const seqs: number[] = []
       const events: Event[] = []
+      const sizes: number[] = []
       for (let j = 0; j < this.events.length; j++) {
         const e = this.events[j]
-        if (e !== undefined) { seqs.push(this.seqs[j]); events.push(e) }
+        if (e !== undefined) { seqs.push(this.seqs[j]); events.push(e); sizes.push(this.sizes[j]) }
       }
       this.seqs = seqs
       this.events = events
+      this.sizes = sizes
     }
   }
 
-  /** The highest seq held, or 0. */
-  last (): number {
-    return this.seqs.length === 0 ? 0 : this.seqs[this.seqs.length - 1]
+  /**
+   * Calls take(event, encoded size) for from < seq ≤ through, ascending, until
+   * it returns false. A callback, not a generator: a response walks a range
+   * for every author the peer lags on and needs no object per walk.
+   */
+  forEach (from: number, through: number, take: (e: Event, size: number) => boolean): void {
+    const seqs = this.seqs
+    for (let i = lowerBound(seqs, from + 1); i < seqs.length; i++) {
+      if (seqs[i] > through) return
+      const e = this.events[i]
+      if (e !== undefined && !take(e, this.sizes[i])) return
+    }
   }
 
   /** Lazy, so a caller that stops early (a byte-bounded response) pays only for what it takes. */
@@ -93,7 +120,12 @@ export class AuthorLog {
 
   /** The highest seq of `author` held, or 0: no event above it, so a range starting there is empty. */
   lastSeq (author: string): number {
-    return this.authors_.get(author)?.last() ?? 0
+    return this.authors_.get(author)?.last ?? 0
+  }
+
+  /** Calls take(event, encoded size) for events of `author` with from < seq ≤ through, ascending, until it returns false. */
+  forEach (author: string, from: number, through: number, take: (e: Event, size: number) => boolean): void {
+    this.authors_.get(author)?.forEach(from, through, take)
   }
 
   /** Events of `author` with from < seq ≤ through, ascending. */
