@@ -22,6 +22,7 @@ import { checkResurrection } from './checkers/resurrection.js'
 import { capped, type NodeView, type Violation } from './checkers/types.js'
 import { EventQueue } from './event-queue.js'
 import { History, type WriteRecord } from './history.js'
+import { Interner } from './interner.js'
 import { FULL_MESH_MAX, MAX_VIOLATIONS_PER_CHECK, RANDOM_LINKS } from './limits.js'
 import { messageSize } from './message-size.js'
 import { Network, type NetworkKnobs } from './network.js'
@@ -103,7 +104,8 @@ export class Cluster {
       applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
       held: () => { this.held++ },
       acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),
-      lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r)
+      lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r),
+      diskNames: { keys: new Interner(), authors: new Interner() }
     }
     for (let i = 0; i < init.nodes; i++) this.addNode(new SimNode(i, hooks))
     this.buildTopology()

@@ -18,7 +18,7 @@ import type { SyncMessage } from '../protocol/messages.js'
 import type { Random, Signer, Verifier } from '../protocol/ports.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
 import { NodeClock } from './clock.js'
-import { VirtualDisk } from './disk.js'
+import { VirtualDisk, type DiskNames } from './disk.js'
 import type { EventQueue } from './event-queue.js'
 import type { WriteRecord } from './history.js'
 import { PAUSED_INBOX_MAX } from './limits.js'
@@ -42,6 +42,8 @@ export interface NodeHooks {
   held: (node: SimNode, event: Event) => void
   acked: (node: SimNode, record: WriteRecord) => void
   lost: (node: SimNode, record: WriteRecord) => void
+  /** The run's shared key and author numbering for the virtual disks (default: each disk its own). */
+  diskNames?: DiskNames
 }
 
 /** The simulator trusts every author: real signatures cost ~50 µs each and prove nothing about replication. */
@@ -60,7 +62,7 @@ export class SimNode {
   status: NodeStatus = 'up'
   incarnation = 0
   replica: ReplicaApi | undefined
-  readonly disk = new VirtualDisk()
+  readonly disk: VirtualDisk
   readonly clock: NodeClock
   /** Nodes this one keeps a connection to whenever both are alive and the network lets them. */
   neighbours: number[] = []
@@ -80,6 +82,7 @@ export class SimNode {
     this.index = index
     this.id = `n${index}`
     this.hooks = hooks
+    this.disk = new VirtualDisk(hooks.diskNames)
     this.clock = new NodeClock(() => hooks.queue.now())
   }
 
