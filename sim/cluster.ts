@@ -135,6 +135,7 @@ export class Cluster {
     const now = this.now()
     const { event, batch } = node.write(body)
     this.keys.add(body.key)
+    const newest = this.history.raiseTop(body.key, event)
     const record = this.history.issue({
       node: i,
       author: event.author,
@@ -149,7 +150,10 @@ export class Cluster {
     })
     // The author now holds this version: older open writes of the key are visible here too.
     this.history.observe(i, body.key, event, now)
-    if (record.tracked) {
+    if (record.tracked && newest) {
+      // Nothing at or above it exists anywhere but here: looking at every node would find only its author.
+      this.history.markSeen(record, i, now)
+    } else if (record.tracked) {
       for (const n of this.nodes) {
         const v = n.replica?.get(body.key)
         if (v !== undefined && compareVersion(v, record) >= 0) this.history.markSeen(record, n.index, now)

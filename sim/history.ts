@@ -47,6 +47,8 @@ export class History {
   /** Per node: key → the highest version it has held (every open write at or below it is marked seen there). */
   private readonly marks: Array<Map<string, Versioned>> = []
   private readonly byRef = new Map<string, WriteRecord>()
+  /** key → the highest version ever issued on it. */
+  private readonly topIssued = new Map<string, Versioned>()
   private readonly bitsetBytes: number
   private ackedCount = 0
   private ackedComplete = 0
@@ -89,6 +91,19 @@ export class History {
     if (list === undefined) { list = []; this.open.set(w.key, list) }
     list.splice(upperBound(list, record), 0, record)
     return record
+  }
+
+  /**
+   * Notes `v`, about to be issued on `key`. Returns true when it is above
+   * every version issued on that key before. Every event a replica holds was
+   * issued through the history, so then no node but its author can hold it
+   * or a newer version of its key.
+   */
+  raiseTop (key: string, v: Versioned): boolean {
+    const top = this.topIssued.get(key)
+    if (top !== undefined && compareVersion(v, top) <= 0) return false
+    this.topIssued.set(key, v)
+    return true
   }
 
   find (author: string, seq: number): WriteRecord | undefined {
