@@ -89,7 +89,8 @@ export class Cluster {
     this.network = new Network(init.network, {
       queue: this.queue,
       random: Prng.derive(init.seed, 'network'),
-      deliver: (from, to, message) => this.nodes[to]?.deliver(`n${from}`, message)
+      // The sender's own id string (its hash already computed), not a new one per message.
+      deliver: (from, to, message) => { const sender = this.nodes[from]; if (sender !== undefined) this.nodes[to]?.deliver(sender.id, message) }
     })
     const createReplica = components.createReplica ?? defaultFactory
     const hooks: NodeHooks = {
