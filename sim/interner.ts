@@ -7,14 +7,21 @@ export class Interner {
   private readonly ids = new Map<string, number>()
   private readonly names: string[] = []
 
+  /** The last string looked up and its number: a batch names the same key or author several times in a row. */
+  private lastName: string | undefined
+  private lastId = -1
+
   /** The number of `s`, given one if it has none yet. */
   id (s: string): number {
+    if (s === this.lastName) return this.lastId
     let i = this.ids.get(s)
     if (i === undefined) {
       i = this.names.length
       this.names.push(s)
       this.ids.set(s, i)
     }
+    this.lastName = s
+    this.lastId = i
     return i
   }
 
