@@ -47,6 +47,8 @@ export interface WriteRecord {
 interface KeyTrack {
   /** Writes not yet seen everywhere, ascending by version. */
   open: WriteRecord[]
+  /** Their stampNumbers, in the same order: observe's usual last step, "the next open write is above v", reads no record. */
+  stamps: number[]
   /**
    * Bumped whenever `open` changes other than by a write appended above
    * every version issued on its key, or by writes dropped from its front.
@@ -122,9 +124,10 @@ export class History {
     this.byRef.set(`${w.author}:${w.seq}`, record)
     if (!tracked) return record
     let track = this.tracks.get(w.key)
-    if (track === undefined) { track = { open: [], gen: 0, dropped: 0, marks: [], at: new Float64Array(0) }; this.tracks.set(w.key, track) }
+    if (track === undefined) { track = { open: [], stamps: [], gen: 0, dropped: 0, marks: [], at: new Float64Array(0) }; this.tracks.set(w.key, track) }
     const at = upperBound(track.open, record)
     track.open.splice(at, 0, record)
+    track.stamps.splice(at, 0, record.stampNumber)
     if (at < track.open.length - 1 || !this.isTop(w.key, record)) track.gen++
     return record
   }
@@ -222,9 +225,12 @@ export class History {
     at[n3 + 2] = vn
     let i = prev === undefined ? 0 : at[n3 + 1] === track.gen ? Math.max(0, (at[n3] as number) - track.dropped) : upperBound(list, prev)
     let completed = false
+    const stamps = track.stamps
     for (; i < list.length; i++) {
+      const sn = stamps[i] as number
+      if (sn > vn) break
       const w = list[i] as WriteRecord
-      if (w.stampNumber > vn || (w.stampNumber === vn && compareVersion(w, v) > 0)) break
+      if (sn === vn && compareVersion(w, v) > 0) break
       if (this.markSeen(w, node, atMs)) completed = true
     }
     // i is now the first write above v (the new mark).
@@ -241,6 +247,7 @@ export class History {
     const now = track.open
     const m = before.length - now.length
     if (m === 0) return
+    track.stamps = now.map(r => r.stampNumber)
     if (now.length === 0 || now[0] === before[m]) track.dropped += m
     else track.gen++
   }
