@@ -5,31 +5,50 @@
 
 import type { Event } from './event.js'
 
+/**
+ * One author's events, as two parallel arrays sorted by seq: `seqs` (numbers,
+ * so a binary search reads a packed array) and `events`, where a removed
+ * event leaves `undefined` until the next compaction. No map: with a
+ * thousand authors an author holds a handful of events, and every apply
+ * removes one (the version it superseded), so the lookups must stay cheap.
+ */
 class AuthorEntries {
-  /** Sorted ascending; may contain removed seqs until the next compaction. */
   private seqs: number[] = []
-  private dead = 0
-  readonly bySeq = new Map<number, Event>()
+  private events: Array<Event | undefined> = []
+  /** Live events. */
+  size = 0
 
   add (e: Event): void {
-    if (this.bySeq.has(e.seq)) return
-    this.bySeq.set(e.seq, e)
-    const last = this.seqs[this.seqs.length - 1]
-    if (last === undefined || e.seq > last) { this.seqs.push(e.seq); return }
+    const n = this.seqs.length
+    if (n === 0 || e.seq > this.seqs[n - 1]) { this.seqs.push(e.seq); this.events.push(e); this.size++; return }
     const i = lowerBound(this.seqs, e.seq)
-    if (this.seqs[i] === e.seq) { this.dead--; return } // a removed seq came back
+    if (this.seqs[i] === e.seq) {
+      if (this.events[i] === undefined) { this.events[i] = e; this.size++ } // a removed seq came back
+      return
+    }
     this.seqs.splice(i, 0, e.seq)
+    this.events.splice(i, 0, e)
+    this.size++
   }
 
   remove (seq: number): void {
-    if (!this.bySeq.delete(seq)) return
-    this.dead++
+    const i = lowerBound(this.seqs, seq)
+    if (this.seqs[i] !== seq || this.events[i] === undefined) return
+    this.events[i] = undefined
+    this.size--
     // Keep the last element live, so last() is exact (anti-entropy asks it for every author a peer lags on).
-    while (this.seqs.length > 0 && !this.bySeq.has(this.seqs[this.seqs.length - 1])) { this.seqs.pop(); this.dead-- }
+    while (this.events.length > 0 && this.events[this.events.length - 1] === undefined) { this.events.pop(); this.seqs.pop() }
     // Compact lazily: removals are frequent (every superseded write), splices are O(n).
-    if (this.dead > 64 && this.dead * 2 > this.seqs.length) {
-      this.seqs = this.seqs.filter(s => this.bySeq.has(s))
-      this.dead = 0
+    const dead = this.seqs.length - this.size
+    if (dead > 64 && dead * 2 > this.seqs.length) {
+      const seqs: number[] = []
+      const events: Event[] = []
+      for (let j = 0; j < this.events.length; j++) {
+        const e = this.events[j]
+        if (e !== undefined) { seqs.push(this.seqs[j]); events.push(e) }
+      }
+      this.seqs = seqs
+      this.events = events
     }
   }
 
@@ -41,10 +60,10 @@ class AuthorEntries {
   /** Lazy, so a caller that stops early (a byte-bounded response) pays only for what it takes. */
   * after (seq: number, through: number): Generator<Event> {
     const seqs = this.seqs
+    const events = this.events
     for (let i = lowerBound(seqs, seq + 1); i < seqs.length; i++) {
-      const s = seqs[i]
-      if (s > through) break
-      const e = this.bySeq.get(s)
+      if (seqs[i] > through) break
+      const e = events[i]
       if (e !== undefined) yield e
     }
   }
@@ -65,7 +84,7 @@ export class AuthorLog {
     entries.remove(e.seq)
     // Drop authors with nothing left: the map stays O(keys), not O(authors ever seen),
     // and lastSeq — asked for every author a peer lags on — misses in a small map.
-    if (entries.bySeq.size === 0) this.authors_.delete(e.author)
+    if (entries.size === 0) this.authors_.delete(e.author)
   }
 
   authors (): IterableIterator<string> {

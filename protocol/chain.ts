@@ -18,41 +18,65 @@ import type { Event } from './event.js'
 
 export type SignatureCheck = (e: Event) => boolean
 
+/** Batches up to this size are linked by a direct scan, without grouping (most pushes carry a few events). */
+const SMALL_BATCH = 8
+
 /**
- * The verdict for each event not skipped: true if authentic (by its own
+ * The verdict for each event, by position: true if authentic (by its own
  * signature or by a link from an authentic successor in the batch), false if
- * its signature does not verify and nothing vouches for it.
+ * its signature does not verify and nothing vouches for it, undefined if
+ * skipped. An array, not a map: this runs for every message received.
  */
-export function authenticate (events: readonly Event[], skip: (e: Event) => boolean, check: SignatureCheck): Map<Event, boolean> {
-  const verdicts = new Map<Event, boolean>()
-  // Most pushes carry one event: same verdict as the walk below, without its map and sort.
-  if (events.length === 1) {
-    const e = events[0]
-    if (!skip(e)) verdicts.set(e, check(e))
+export function authenticate (events: readonly Event[], skip: (e: Event) => boolean, check: SignatureCheck): Array<boolean | undefined> {
+  const n = events.length
+  const verdicts = new Array<boolean | undefined>(n).fill(undefined)
+  if (n === 1) {
+    if (!skip(events[0])) verdicts[0] = check(events[0])
+    return verdicts
+  }
+  if (n <= SMALL_BATCH) {
+    const live: boolean[] = []
+    for (const e of events) live.push(!skip(e))
+    const verdictOf = (i: number): boolean => {
+      const known = verdicts[i]
+      if (known !== undefined) return known
+      const e = events[i]
+      let ok = false
+      for (let j = 0; j < n; j++) {
+        const s = events[j]
+        if (live[j] && s.seq === e.seq + 1 && s.author === e.author && s.prev !== undefined && equalBytes(s.prev, e.id)) { ok = verdictOf(j); break }
+      }
+      if (!ok) ok = check(e)
+      verdicts[i] = ok
+      return ok
+    }
+    for (let i = 0; i < n; i++) if (live[i]) verdictOf(i)
     return verdicts
   }
   for (const run of byAuthorDescending(events, skip)) {
     let successor: Event | undefined // the authentic event one seq above, if any
-    for (const e of run) {
+    for (const i of run) {
+      const e = events[i]
       const linked = successor !== undefined && successor.seq === e.seq + 1 && successor.prev !== undefined && equalBytes(successor.prev, e.id)
       const ok = linked || check(e)
-      verdicts.set(e, ok)
+      verdicts[i] = ok
       successor = ok ? e : undefined
     }
   }
   return verdicts
 }
 
-/** The events not skipped, grouped by author, each group by seq descending. */
-function byAuthorDescending (events: readonly Event[], skip: (e: Event) => boolean): Event[][] {
-  const groups = new Map<string, Event[]>()
-  for (const e of events) {
+/** The positions of the events not skipped, grouped by author, each group by seq descending. */
+function byAuthorDescending (events: readonly Event[], skip: (e: Event) => boolean): number[][] {
+  const groups = new Map<string, number[]>()
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
     if (skip(e)) continue
     let g = groups.get(e.author)
     if (g === undefined) { g = []; groups.set(e.author, g) }
-    g.push(e)
+    g.push(i)
   }
-  const out: Event[][] = []
-  for (const g of groups.values()) out.push(g.sort((a, b) => b.seq - a.seq))
+  const out: number[][] = []
+  for (const g of groups.values()) out.push(g.sort((a, b) => events[b].seq - events[a].seq))
   return out
 }

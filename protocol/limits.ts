@@ -43,6 +43,8 @@ export const ANTI_ENTROPY_BATCHES_PER_RESPONSE = 4
  * short enough that a lost part delays the next round by about one interval.
  */
 export const PULL_IDLE_MS = 2000
+/** Peers waiting for a catch-up round after coming up (catch-up.ts); one per connection at most. */
+export const MAX_CATCH_UP_QUEUE = 1024
 /** Events received ahead of a gap in one author's sequence that are tracked individually. */
 export const MAX_PENDING_SEQS_PER_AUTHOR = 100_000
 /** Queued events awaiting a push flush; beyond, the oldest are left to anti-entropy. */

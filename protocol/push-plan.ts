@@ -26,20 +26,22 @@ export function planPushes (items: readonly QueuedPush[], connected: readonly st
   const out: Array<{ to: string, message: PushMessage }> = []
   if (items.length === 0 || connected.length === 0) return out
   const sparse = others > connected.length || connected.length > cfg.pushFanout
-  const groups = new Map<number, QueuedPush[]>()
+  // Group by fanout and remaining ttl (own events and relays go to different fanouts).
+  // A flush runs for every push a busy node sends, so nothing is copied per item.
+  const groups = new Map<number, { ttl: number, items: QueuedPush[] }>()
   for (const item of items) {
     const ttl = item.ttl < 0 ? (sparse ? cfg.pushTtl : 0) : item.ttl
-    const key = item.ttl < 0 ? -1 - ttl : ttl // own events and relays go to different fanouts
+    const key = item.ttl < 0 ? -1 - ttl : ttl
     let group = groups.get(key)
-    if (group === undefined) { group = []; groups.set(key, group) }
-    group.push({ ...item, ttl })
+    if (group === undefined) { group = { ttl, items: [] }; groups.set(key, group) }
+    group.items.push(item)
   }
-  for (const [key, group] of groups) {
+  for (const [key, { ttl, items: group }] of groups) {
     const own = key < 0
-    const ttl = group[0].ttl
     const targets = sample(connected, own ? cfg.pushFanout : cfg.relayFanout, int)
     for (const to of targets) {
-      const events = group.filter(i => i.from !== to).map(i => i.event)
+      const events: Event[] = []
+      for (const i of group) if (i.from !== to) events.push(i.event)
       if (events.length === 0) continue
       for (const chunk of chunkByBytes(events, cfg.maxBatchBytes)) out.push({ to, message: { type: 'push', events: chunk, ttl } })
     }
@@ -49,14 +51,20 @@ export function planPushes (items: readonly QueuedPush[], connected: readonly st
 
 /** Splits events into runs whose encoding stays under maxBytes (each run at least one event). */
 export function chunkByBytes (events: Event[], maxBytes: number): Event[][] {
-  const out: Event[][] = []
-  let cur: Event[] = []
+  // Nearly every push fits in one message: then the input itself is the one run, uncopied.
+  let out: Event[][] | undefined
+  let start = 0
   let bytes = 0
-  for (const e of events) {
-    if (cur.length > 0 && bytes + e.bytes.length + 64 > maxBytes) { out.push(cur); cur = []; bytes = 0 }
-    cur.push(e)
-    bytes += e.bytes.length + 4
+  for (let i = 0; i < events.length; i++) {
+    const size = events[i].bytes.length
+    if (i > start && bytes + size + 64 > maxBytes) {
+      (out ??= []).push(events.slice(start, i))
+      start = i
+      bytes = 0
+    }
+    bytes += size + 4
   }
-  if (cur.length > 0) out.push(cur)
+  if (out === undefined) return events.length === 0 ? [] : [events]
+  out.push(events.slice(start))
   return out
 }

@@ -16,6 +16,12 @@ export interface ReplicaInit {
   maxClockOffsetMs?: number
   /** How often to start an anti-entropy round with a random connected peer. Default 1000 ms. */
   antiEntropyIntervalMs?: number
+  /**
+   * When several peers come up at once (a partition heal), the first gets an
+   * anti-entropy round at once and the others one at a time, this far apart,
+   * for at most one anti-entropy interval (catch-up.ts). Default 250 ms.
+   */
+  catchUpSpacingMs?: number
   /** How long new events wait to be pushed together. Default 10 ms. */
   pushDelayMs?: number
   /** Peers a new event of our own is pushed to. Default 32 (small federations: every peer, in one hop). */

@@ -16,8 +16,10 @@
 //                 versions) once every member has stably seen their winner.
 //   Membership    (federation only) who may write what at which stamp; a grant
 //                 or revoke removes what it invalidates (membership-effects.ts).
-// Every change to durable state is gathered during one input and handed to
-// persist() as one batch; own events leave this node only once durable, so a
+//   CatchUpQueue  (catch-up.ts) peers that came up together get their first
+//                 rounds one at a time.
+// Every change to durable state is gathered during one input (a ChangeSet,
+// change-set.ts) and handed to persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
 
 import { buildResponse, diffVectors } from './anti-entropy.js'
@@ -34,7 +36,9 @@ import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import { planPushes } from './push-plan.js'
 import { PushQueue, type QueuedPush } from './push-queue.js'
-import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
+import { CatchUpQueue } from './catch-up.js'
+import { ChangeSet } from './change-set.js'
+import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
 import { TombstoneCollector } from './tombstones.js'
 import { VersionVector } from './version-vector.js'
@@ -42,6 +46,7 @@ import { VersionVector } from './version-vector.js'
 export const REPLICA_DEFAULTS = {
   maxClockOffsetMs: DEFAULT_MAX_CLOCK_OFFSET_MS,
   antiEntropyIntervalMs: 1000,
+  catchUpSpacingMs: 250,
   pushDelayMs: 10,
   pushFanout: 32,
   relayFanout: 2,
@@ -82,6 +87,13 @@ export class Replica implements ReplicaApi {
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly durableVV: VersionVector
+  /**
+   * Whether tombstones and superseded versions are ever collected (a members
+   * list, or a federation). Without it nobody asks for our durable coverage
+   * or for the collectable keys, so neither is kept: an acks reply then shows
+   * no coverage, which can only delay someone's collection, never hasten it.
+   */
+  private readonly collects: boolean
   /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
   private readonly durableChanged = new Set<string>()
   private readonly held: HeldEvents
@@ -94,12 +106,12 @@ export class Replica implements ReplicaApi {
   private selfHead: Uint8Array | undefined
   private durableSelfSeq: number
   private batchN = 0
-  private changes = { put: [] as Event[], remove: [] as Event[], vv: new Set<string>(), own: [] as Event[], keys: new Set<string>() }
+  private readonly changes = new ChangeSet()
   private nextAntiEntropyMs: number
   private nextPushMs: number | undefined
   private nextHeldCheckMs: number | undefined
   private rounds = 0
-  private served: { key: string, entries: VersionVectorEntries } | undefined
+  private served: { version: number, durableSelfSeq: number, entries: VersionVectorEntries } | undefined
   /**
    * Peers we are pulling a multi-part response from (`more`), with the time of
    * the last pull or part. While a pull runs we send that peer no other vv, so
@@ -107,6 +119,8 @@ export class Replica implements ReplicaApi {
    * catching up on 100 000 events received each ~5 times).
    */
   private readonly pulls = new Map<string, number>()
+  private readonly catchUp: CatchUpQueue
+  private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
     applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
   }
@@ -116,8 +130,10 @@ export class Replica implements ReplicaApi {
     this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
+    this.collects = components.members !== undefined || this.membership !== undefined
     this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
+    this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
     this.durableVV = new VersionVector(snapshot?.vv)
     this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
@@ -154,7 +170,7 @@ export class Replica implements ReplicaApi {
       const r = this.state.apply(event)
       if (!r.won) throw new Error('assertion failed: a local write lost to an older stamp')
       this.install(event, r.dropped)
-      this.changes.own.push(event)
+      this.changes.wrote(event)
       this.counters.applied++
       this.c.observer?.applied?.(event, r.other, true)
       this.afterMembershipEvent(event)
@@ -173,8 +189,10 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
-      for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
-      this.durableChanged.clear()
+      if (this.collects) {
+        for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
+        this.durableChanged.clear()
+      }
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
@@ -203,7 +221,7 @@ export class Replica implements ReplicaApi {
         const view = this.peer(from)
         if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
         const served = this.servedVV()
-        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), a => this.vv.isPending(a))
+        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), this.vv.hasPending() ? a => this.vv.isPending(a) : undefined)
         view.ahead = diff.ahead
         view.behind = diff.behind
         view.lastSyncMs = now
@@ -228,10 +246,11 @@ export class Replica implements ReplicaApi {
         const coverage = this.vv.version
         let fresh = 0
         let known = 0
-        for (const e of m.events) {
+        for (let i = 0; i < m.events.length; i++) {
+          const e = m.events[i]
           // Events learned by anti-entropy are not pushed on: anti-entropy is itself
           // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
-          const r = this.ingest(from, e, authentic.get(e))
+          const r = this.ingest(from, e, authentic[i])
           if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
           else if (r === 'duplicate') known++
           else fresh++
@@ -257,8 +276,9 @@ export class Replica implements ReplicaApi {
       }
       case 'push': {
         const authentic = this.authenticate(m.events)
-        for (const e of m.events) {
-          if (this.ingest(from, e, authentic.get(e)) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
+        for (let i = 0; i < m.events.length; i++) {
+          const e = m.events[i]
+          if (this.ingest(from, e, authentic[i]) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
         }
         return
       }
@@ -274,7 +294,7 @@ export class Replica implements ReplicaApi {
   }
 
   /** Which events of a message are authentic: one signature check per hash-chained run (chain.ts). */
-  private authenticate (events: readonly Event[]): Map<Event, boolean> {
+  private authenticate (events: readonly Event[]): Array<boolean | undefined> {
     return authenticate(events, e => this.known(e), e => this.signatureValid(e))
   }
 
@@ -342,12 +362,8 @@ export class Replica implements ReplicaApi {
 
   private install (e: Event, dropped: Event[]): void {
     this.log.add(e)
-    this.changes.put.push(e)
-    this.changes.keys.add(e.body.key)
-    for (const d of dropped) {
-      this.log.remove(d)
-      this.changes.remove.push(d)
-    }
+    for (const d of dropped) this.log.remove(d)
+    this.changes.installed(e, dropped)
     this.noteCollectable(e.body.key)
   }
 
@@ -356,8 +372,7 @@ export class Replica implements ReplicaApi {
     const r = this.state.remove(e)
     if (!r.removed) return
     this.log.remove(e)
-    this.changes.remove.push(e)
-    this.changes.keys.add(e.body.key)
+    this.changes.removed(e)
     if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
   }
 
@@ -368,6 +383,7 @@ export class Replica implements ReplicaApi {
   }
 
   private noteCollectable (key: string): void {
+    if (!this.collects) return
     const w = this.state.get(key)
     if (w !== undefined && (w.body.kind === 'delete' || this.state.hasSuperseded(key))) this.collectable.add(key)
   }
@@ -377,13 +393,14 @@ export class Replica implements ReplicaApi {
   peerUp (peer: string): void {
     if (peer === this.id) return
     this.peer(peer)
-    // Start a round at once: a (re)connected peer catches up without waiting a period.
-    this.send(peer, { type: 'digest', digest: this.state.digest() })
+    // A (re)connected peer catches up without waiting a period; when many come up at once, one at a time.
+    if (this.catchUp.up(peer, this.c.clock.monoMs())) this.send(peer, { type: 'digest', digest: this.state.digest() })
   }
 
   peerDown (peer: string): void {
-    this.peers.delete(peer)
+    if (this.peers.delete(peer)) this.peerList = undefined
     this.pulls.delete(peer)
+    this.catchUp.down(peer)
   }
 
   tick (): number {
@@ -391,6 +408,8 @@ export class Replica implements ReplicaApi {
     try {
       if (this.nextHeldCheckMs !== undefined && now >= this.nextHeldCheckMs) this.releaseHeld(now)
       if (this.nextPushMs !== undefined && now >= this.nextPushMs) this.flushPushes()
+      const caughtUp = this.catchUp.due(now)
+      if (caughtUp !== undefined) this.send(caughtUp, { type: 'digest', digest: this.state.digest() })
       if (now >= this.nextAntiEntropyMs) {
         this.antiEntropyRound()
         this.nextAntiEntropyMs = now + this.jitter(this.cfg.antiEntropyIntervalMs)
@@ -403,14 +422,14 @@ export class Replica implements ReplicaApi {
 
   /** When tick() next has work; call tick() after every input too, as inputs can bring it closer. */
   nextTickMs (): number {
-    let next = this.nextAntiEntropyMs
+    let next = Math.min(this.nextAntiEntropyMs, this.catchUp.nextMs())
     if (this.nextPushMs !== undefined) next = Math.min(next, this.nextPushMs)
     if (this.nextHeldCheckMs !== undefined) next = Math.min(next, this.nextHeldCheckMs)
     return next
   }
 
   private antiEntropyRound (): void {
-    const connected = [...this.peers.keys()]
+    const connected = this.peerIds()
     if (connected.length === 0) return
     const peer = connected[this.c.random.int(connected.length)]
     this.rounds++
@@ -465,7 +484,7 @@ export class Replica implements ReplicaApi {
   private flushPushes (): void {
     this.nextPushMs = undefined
     const others = this.c.peerCount?.() ?? (this.c.members?.().length ?? this.membership?.members().length ?? 0) - 1
-    for (const { to, message } of planPushes(this.pushes.take(), [...this.peers.keys()], others, this.cfg, n => this.c.random.int(n))) this.send(to, message)
+    for (const { to, message } of planPushes(this.pushes.take(), this.peerIds(), others, this.cfg, n => this.c.random.int(n))) this.send(to, message)
   }
 
   // ------------------------------------------------------------ output
@@ -477,33 +496,25 @@ export class Replica implements ReplicaApi {
 
   /** Our coverage as we may serve it: own events count only once durable. Cached between changes. */
   private servedVV (): VersionVectorEntries {
-    const key = `${this.vv.version}:${this.durableSelfSeq}`
-    if (this.served?.key !== key) {
+    let served = this.served
+    if (served === undefined || served.version !== this.vv.version || served.durableSelfSeq !== this.durableSelfSeq) {
       const own = this.vv.covered(this.id)
       const entries = own <= this.durableSelfSeq ? this.vv.entries() : withEntry(this.vv.entries(), this.id, this.durableSelfSeq)
-      this.served = { key, entries }
+      served = { version: this.vv.version, durableSelfSeq: this.durableSelfSeq, entries }
+      this.served = served
     }
-    return this.served.entries
+    return served.entries
   }
 
+
   private flush (): void {
-    const ch = this.changes
-    if (ch.put.length === 0 && ch.remove.length === 0 && ch.vv.size === 0) return
-    this.changes = { put: [], remove: [], vv: new Set(), own: [], keys: new Set() }
-    // An event both installed and replaced within one batch need not touch disk.
-    const removed = new Set(ch.remove)
-    const put = ch.put.filter(e => !removed.has(e))
-    const putSet = new Set(ch.put)
-    const remove = ch.remove.filter(e => !putSet.has(e)).map(e => ({ author: e.author, seq: e.seq, key: e.body.key }))
-    const vv = [...ch.vv].map(a => this.vv.entry(a))
-    const winners: PersistBatch['winners'] = [...ch.keys].map(key => {
-      const w = this.state.get(key)
-      return [key, w === undefined ? null : { author: w.author, seq: w.seq }]
-    })
-    const batch: PersistBatch = { n: ++this.batchN, put, remove, winners, vv, highWater: this.clock.highWater() }
-    this.pending.push({ n: batch.n, vv, own: ch.own })
+    if (this.changes.isEmpty()) return
+    const { batch, own } = this.changes.take(++this.batchN, this.clock.highWater(), a => this.vv.entry(a), key => this.state.get(key))
+    this.pending.push({ n: batch.n, vv: batch.vv, own })
     this.c.persist(batch)
   }
+
+
 
   // ------------------------------------------------------------ reads
 
@@ -542,8 +553,14 @@ export class Replica implements ReplicaApi {
 
   private peer (id: string): PeerView {
     let view = this.peers.get(id)
-    if (view === undefined) { view = {}; this.peers.set(id, view) }
+    if (view === undefined) { view = {}; this.peers.set(id, view); this.peerList = undefined }
     return view
+  }
+
+  /** The peers' ids, kept between changes: every push flush and round asks for them. Must not be modified. */
+  private peerIds (): readonly string[] {
+    this.peerList ??= [...this.peers.keys()]
+    return this.peerList
   }
 
   /** ±10 % so that rounds across the mesh do not fall into lockstep. */

@@ -8,29 +8,39 @@ import { MAX_PENDING_SEQS_PER_AUTHOR } from './limits.js'
 import type { VersionVectorEntries } from './messages.js'
 
 export class VersionVector {
-  private readonly marks = new Map<string, number>()
-  private readonly pending = new Map<string, Set<number>>()
-  /** entries() is asked for on every anti-entropy message; rebuild it only after a change. */
-  private cached: VersionVectorEntries | undefined
   /**
-   * The last entries() built. A rebuild reuses its tuples where the mark has
-   * not moved (authors keep their positions: marks are never deleted), so it
-   * copies pointers instead of allocating a tuple per author — with a thousand
-   * writers every anti-entropy message would otherwise allocate a thousand.
-   * Tuples are never mutated, so messages in flight keep what was sent.
+   * Each author gets a slot when first marked (marks are never deleted): its
+   * mark lives in `seqs`, a packed array of numbers, so `covered` — asked for
+   * every event received and every entry of every peer's vector — reads one
+   * number after one map lookup.
    */
-  private last: VersionVectorEntries = []
+  private readonly slots = new Map<string, number>()
+  private readonly names: string[] = []
+  private readonly seqs: number[] = []
+  private readonly pending = new Map<string, Set<number>>()
+  /**
+   * What entries() returns: one tuple per slot. It is handed out on every
+   * anti-entropy message and must never change once handed out (messages in
+   * flight keep what was sent), so the first change after that copies the
+   * array of pointers; only slots whose mark moved get a new tuple, at the
+   * next entries(). With a thousand writers, rebuilding it by walking every
+   * mark read a thousand cold tuples per message.
+   */
+  private tuples: VersionVectorEntries = []
+  private shared = false
+  private readonly dirty: number[] = []
+  private readonly isDirty: boolean[] = []
   /** Bumped on every change of a mark, so callers can cache what they derive from it. */
   version = 0
 
   constructor (entries: VersionVectorEntries = []) {
-    for (const [author, seq] of entries) {
-      this.marks.set(author, seq)
-    }
+    for (const [author, seq] of entries) this.setMark(author, seq)
+    this.version = 0
   }
 
   covered (author: string): number {
-    return this.marks.get(author) ?? 0
+    const i = this.slots.get(author)
+    return i === undefined ? 0 : this.seqs[i]
   }
 
   /** Has this (author, seq) been seen: covered or pending? */
@@ -76,17 +86,21 @@ export class VersionVector {
 
   /** The marks as entries; the array is shared and must not be modified. */
   entries (): VersionVectorEntries {
-    if (this.cached === undefined) {
-      const last = this.last
-      const out: VersionVectorEntries = []
-      for (const [author, seq] of this.marks) {
-        const prev = last[out.length]
-        out.push(prev !== undefined && prev[1] === seq && prev[0] === author ? prev : [author, seq])
+    if (this.dirty.length > 0) {
+      if (this.shared) { this.tuples = this.tuples.slice(); this.shared = false }
+      for (const i of this.dirty) {
+        this.tuples[i] = [this.names[i], this.seqs[i]]
+        this.isDirty[i] = false
       }
-      this.cached = out
-      this.last = out
+      this.dirty.length = 0
     }
-    return this.cached
+    this.shared = true
+    return this.tuples
+  }
+
+  /** Whether any author has events held above a gap. */
+  hasPending (): boolean {
+    return this.pending.size > 0
   }
 
   isPending (author: string): boolean {
@@ -99,8 +113,15 @@ export class VersionVector {
   }
 
   private setMark (author: string, seq: number): void {
-    this.marks.set(author, seq)
-    this.cached = undefined
+    let i = this.slots.get(author)
+    if (i === undefined) {
+      i = this.names.length
+      this.slots.set(author, i)
+      this.names.push(author)
+      this.seqs.push(seq)
+      this.isDirty.push(false)
+    } else this.seqs[i] = seq
+    if (!this.isDirty[i]) { this.isDirty[i] = true; this.dirty.push(i) }
     this.version++
   }
 
@@ -110,11 +131,11 @@ export class VersionVector {
 
   /** Number of authors with a mark. */
   get size (): number {
-    return this.marks.size
+    return this.names.length
   }
 
   authors (): IterableIterator<string> {
-    return this.marks.keys()
+    return this.names.values()
   }
 
   private drain (author: string, changed: Set<string>): void {

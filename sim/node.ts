@@ -19,6 +19,7 @@ import type { Random, Signer, Verifier } from '../protocol/ports.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
 import { NodeClock } from './clock.js'
 import { VirtualDisk, type DiskNames } from './disk.js'
+import { ImagelessDisk, type NodeDisk } from './imageless-disk.js'
 import type { EventQueue } from './event-queue.js'
 import type { WriteRecord } from './history.js'
 import { PAUSED_INBOX_MAX } from './limits.js'
@@ -35,6 +36,8 @@ export interface NodeHooks {
   randomFor: (node: SimNode) => Random
   send: (from: SimNode, to: string, message: SyncMessage) => void
   fsyncDelayMs: () => number
+  /** Keep a durable image to restart from (false only in runs that never crash a node: imageless-disk.ts). */
+  durableImages: boolean
   members?: () => string[]
   /** Other members in the federation (so the core knows when pushes must be relayed). */
   peerCount?: () => number
@@ -62,7 +65,7 @@ export class SimNode {
   status: NodeStatus = 'up'
   incarnation = 0
   replica: ReplicaApi | undefined
-  readonly disk: VirtualDisk
+  readonly disk: NodeDisk
   readonly clock: NodeClock
   /** Nodes this one keeps a connection to whenever both are alive and the network lets them. */
   neighbours: number[] = []
@@ -82,8 +85,8 @@ export class SimNode {
     this.index = index
     this.id = `n${index}`
     this.hooks = hooks
-    this.disk = new VirtualDisk(hooks.diskNames)
     this.clock = new NodeClock(() => hooks.queue.now())
+    this.disk = hooks.durableImages ? new VirtualDisk(hooks.diskNames) : new ImagelessDisk()
   }
 
   /** Builds the replica from the durable image (empty on first start). */
@@ -109,8 +112,8 @@ export class SimNode {
         held: event => h.held(this, event)
       }
     }
-    const snapshot = this.disk.snapshot()
-    this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, this.incarnation === 1 ? undefined : snapshot)
+    const snapshot = this.incarnation === 1 ? undefined : this.disk.snapshot()
+    this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, snapshot)
     this.status = 'up'
     this.kick()
   }

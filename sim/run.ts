@@ -5,7 +5,7 @@
 
 import { performance } from 'node:perf_hooks'
 import { wallOf } from '../protocol/hlc.js'
-import { Cluster, type ClusterComponents, type Sample } from './cluster.js'
+import { Cluster, DIGEST_BYTES, holding, toHex, type ClusterComponents, type Sample } from './cluster.js'
 import type { Violation } from './checkers/types.js'
 import { formatMs } from './duration.js'
 import { buildKnobs } from './scenarios.js'
@@ -63,6 +63,7 @@ export class Run {
       fsyncMs: k.fsyncMs,
       replica: k.replica,
       collectTombstones: k.collectTombstones,
+      durableImages: k.faults.some(f => f.kind === 'crash'),
       trackEvery: Math.ceil(k.nodes * k.writes / MAX_VISIBILITY_MARKS)
     }, components)
     this.workload = new Workload(this.cluster, k, Prng.derive(k.seed, 'workload'), n => this.canWrite(n))
@@ -223,11 +224,20 @@ export class Run {
   /** Per sample: % of live nodes holding the final state, acknowledged writes not yet visible everywhere. */
   private chart (): Array<[number, number, number]> {
     const final = this.cluster.sample()
-    let top = ''
+    // The digest most live nodes hold at the end; the chart follows its spread.
+    const counts = new Map<string, { digest: Uint8Array, count: number }>()
+    for (let at = 0; at < final.digests.length; at += DIGEST_BYTES) {
+      const digest = final.digests.subarray(at, at + DIGEST_BYTES)
+      const hex = toHex(digest)
+      const entry = counts.get(hex)
+      if (entry === undefined) counts.set(hex, { digest, count: 1 })
+      else entry.count++
+    }
+    let top: Uint8Array | undefined
     let best = -1
-    for (const [d, count] of final.digests) if (count > best) { best = count; top = d }
+    for (const { digest, count } of counts.values()) if (count > best) { best = count; top = digest }
     const pct = (s: Sample, n: number): number => (s.live === 0 ? 0 : round2(100 * n / s.live))
-    const out: Array<[number, number, number]> = this.samples.map(s => [s.atMs, pct(s, s.digests.get(top) ?? 0), s.backlog])
+    const out: Array<[number, number, number]> = this.samples.map(s => [s.atMs, pct(s, top === undefined ? 0 : holding(s, top)), s.backlog])
     out.push([round2(final.atMs), pct(final, best), final.backlog])
     return out
   }
