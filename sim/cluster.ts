@@ -11,7 +11,7 @@
 // no partition or flapping separates them.
 
 import type { DeleteBody, Event, PutBody } from '../protocol/event.js'
-import type { SyncMessage } from '../protocol/messages.js'
+import type { SyncMessage, VersionVectorEntries } from '../protocol/messages.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaApi, ReplicaInit } from '../protocol/replica-api.js'
 import { checkConvergence } from './checkers/convergence.js'
@@ -22,6 +22,7 @@ import { checkResurrection } from './checkers/resurrection.js'
 import { capped, type NodeView, type Violation } from './checkers/types.js'
 import { EventQueue } from './event-queue.js'
 import { History, type WriteRecord } from './history.js'
+import { Interner } from './interner.js'
 import { FULL_MESH_MAX, MAX_VIOLATIONS_PER_CHECK, RANDOM_LINKS } from './limits.js'
 import { messageSize } from './message-size.js'
 import { Network, type NetworkKnobs } from './network.js'
@@ -83,6 +84,9 @@ export class Cluster {
   private readonly fsync: Prng
   private memberIds: string[] = []
   private readonly byId = new Map<string, SimNode>()
+  /** Per sender: the entries of the last vv message it sent, and that message's size. */
+  private readonly lastVv: Array<VersionVectorEntries | undefined> = []
+  private readonly lastVvBytes: number[] = []
   /** What every node, including later joiners, is built with. */
   private readonly hooks: NodeHooks
 
@@ -95,7 +99,8 @@ export class Cluster {
     this.network = new Network(init.network, {
       queue: this.queue,
       random: Prng.derive(init.seed, 'network'),
-      deliver: (from, to, message) => this.nodes[to]?.deliver(`n${from}`, message)
+      // The sender's own id string (its hash already computed), not a new one per message.
+      deliver: (from, to, message) => { const sender = this.nodes[from]; if (sender !== undefined) this.nodes[to]?.deliver(sender.id, message) }
     })
     const createReplica = components.createReplica ?? defaultFactory
     const hooks: NodeHooks = {
@@ -111,7 +116,8 @@ export class Cluster {
       applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
       held: () => { this.held++ },
       acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),
-      lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r)
+      lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r),
+      diskNames: { keys: new Interner(), authors: new Interner() }
     }
     for (let i = 0; i < init.nodes; i++) this.addNode(new SimNode(i, hooks))
     this.buildTopology()
@@ -141,6 +147,7 @@ export class Cluster {
     const now = this.now()
     const { event, batch } = node.write(body)
     this.keys.add(body.key)
+    const newest = this.history.raiseTop(body.key, event)
     const record = this.history.issue({
       node: i,
       author: event.author,
@@ -155,7 +162,10 @@ export class Cluster {
     })
     // The author now holds this version: older open writes of the key are visible here too.
     this.history.observe(i, body.key, event, now)
-    if (record.tracked) {
+    if (record.tracked && newest) {
+      // Nothing at or above it exists anywhere but here: looking at every node would find only its author.
+      this.history.markSeen(record, i, now)
+    } else if (record.tracked) {
       for (const n of this.nodes) {
         const v = n.replica?.get(body.key)
         if (v !== undefined && compareVersion(v, record) >= 0) this.history.markSeen(record, n.index, now)
@@ -306,7 +316,22 @@ export class Cluster {
     const target = this.byId.get(to)
     if (target === undefined) return
     this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
-    this.network.send(from.index, target.index, message, messageSize(message))
+    this.network.send(from.index, target.index, message, this.sizeOf(from.index, message))
+  }
+
+  /**
+   * messageSize, but a vv message whose entries are the very array its sender
+   * sent last time (a replica resends its shared, never-modified entries while
+   * its coverage is unchanged; a thousand of them in a big run) costs the
+   * same as then.
+   */
+  private sizeOf (from: number, message: SyncMessage): number {
+    if (message.type !== 'vv') return messageSize(message)
+    if (this.lastVv[from] === message.vv) return this.lastVvBytes[from] as number
+    const bytes = messageSize(message)
+    this.lastVv[from] = message.vv
+    this.lastVvBytes[from] = bytes
+    return bytes
   }
 
   private applied (node: SimNode, event: Event, local: boolean): void {

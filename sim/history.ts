@@ -23,6 +23,8 @@ export interface WriteRecord {
   key: string
   kind: 'put' | 'delete'
   stamp: Stamp
+  /** Number(stamp): orders as the stamp does where two differ (compared first, the bigint only on a tie). */
+  stampNumber: number
   issuedAtMs: number
   /** Set when the batch holding it became durable at its author. */
   ackedAtMs?: number
@@ -31,7 +33,8 @@ export interface WriteRecord {
   /** Members (node indexes below this, and not departed) when it was issued. */
   audienceBelow: number
   audience: number
-  seen: Uint8Array
+  /** Where its node bitset starts in the history's shared bitset (byte offset), or -1 when not tracked. */
+  seenOffset: number
   seenCount: number
   lastSeenAtMs: number
   /** Seen by its whole audience. */
@@ -40,13 +43,47 @@ export interface WriteRecord {
   tracked: boolean
 }
 
+/** A key's visibility state. */
+interface KeyTrack {
+  /** Writes not yet seen everywhere, ascending by version. */
+  open: WriteRecord[]
+  /** Their stampNumbers, in the same order: observe's usual last step, "the next open write is above v", reads no record. */
+  stamps: number[]
+  /**
+   * Bumped whenever `open` changes other than by a write appended above
+   * every version issued on its key, or by writes dropped from its front.
+   */
+  gen: number
+  /** Writes dropped from the front of `open` so far. */
+  dropped: number
+  /** node → the highest version it has held (every open write at or below it is marked seen there). */
+  marks: Array<Versioned | undefined>
+  /**
+   * Per node, three numbers side by side (one cache line where three arrays
+   * were three misses): [3n] where in `open` the writes above its mark begin,
+   * plus `dropped`, as of generation [3n + 1] — while the generation holds,
+   * the next observe there starts from it instead of searching for the mark
+   * again (a write appended above everything ever issued is above every mark;
+   * one dropped from the front moves every position down by one); and
+   * [3n + 2] the mark's stamp as a number (see observe).
+   */
+  at: Float64Array
+}
+
 export class History {
   readonly writes: WriteRecord[] = []
-  /** key → writes not yet seen everywhere, ascending by version. */
-  private readonly open = new Map<string, WriteRecord[]>()
-  /** Per node: key → the highest version it has held (every open write at or below it is marked seen there). */
-  private readonly marks: Array<Map<string, Versioned>> = []
+  /** key → its open writes and the nodes' marks (per key rather than per node: one array read, not a map per node). */
+  private readonly tracks = new Map<string, KeyTrack>()
+  /**
+   * Every tracked write's node bitset, end to end (bitsetBytes each): one
+   * small array that stays in the cache, where a bitset object per write
+   * missed it on each mark.
+   */
+  private seen = new Uint8Array(1024)
+  private seenUsed = 0
   private readonly byRef = new Map<string, WriteRecord>()
+  /** key → the highest version ever issued on it. */
+  private readonly topIssued = new Map<string, Versioned>()
   private readonly bitsetBytes: number
   private ackedCount = 0
   private ackedComplete = 0
@@ -69,14 +106,15 @@ export class History {
    * and any node where a concurrent newer write has landed — since no future
    * state change there will mention it.
    */
-  issue (w: Omit<WriteRecord, 'index' | 'ackedAtMs' | 'lostInCrash' | 'seen' | 'seenCount' | 'lastSeenAtMs' | 'complete' | 'tracked'>): WriteRecord {
+  issue (w: Omit<WriteRecord, 'index' | 'stampNumber' | 'ackedAtMs' | 'lostInCrash' | 'seenOffset' | 'seenCount' | 'lastSeenAtMs' | 'complete' | 'tracked'>): WriteRecord {
     const index = this.writes.length
     const tracked = index % this.trackEvery === 0
     const record: WriteRecord = {
       ...w,
       index,
+      stampNumber: Number(w.stamp),
       lostInCrash: false,
-      seen: tracked ? new Uint8Array(this.bitsetBytes) : EMPTY,
+      seenOffset: tracked ? this.allocateBitset() : -1,
       seenCount: 0,
       lastSeenAtMs: w.issuedAtMs,
       complete: false,
@@ -85,10 +123,43 @@ export class History {
     this.writes.push(record)
     this.byRef.set(`${w.author}:${w.seq}`, record)
     if (!tracked) return record
-    let list = this.open.get(w.key)
-    if (list === undefined) { list = []; this.open.set(w.key, list) }
-    list.splice(upperBound(list, record), 0, record)
+    let track = this.tracks.get(w.key)
+    if (track === undefined) { track = { open: [], stamps: [], gen: 0, dropped: 0, marks: [], at: new Float64Array(0) }; this.tracks.set(w.key, track) }
+    const at = upperBound(track.open, record)
+    track.open.splice(at, 0, record)
+    track.stamps.splice(at, 0, record.stampNumber)
+    if (at < track.open.length - 1 || !this.isTop(w.key, record)) track.gen++
     return record
+  }
+
+  private allocateBitset (): number {
+    const at = this.seenUsed
+    this.seenUsed += this.bitsetBytes
+    if (this.seenUsed > this.seen.length) {
+      const grown = new Uint8Array(Math.max(2 * this.seen.length, this.seenUsed))
+      grown.set(this.seen)
+      this.seen = grown
+    }
+    return at
+  }
+
+  /**
+   * Notes `v`, about to be issued on `key`. Returns true when it is above
+   * every version issued on that key before. Every event a replica holds was
+   * issued through the history, so then no node but its author can hold it
+   * or a newer version of its key.
+   */
+  raiseTop (key: string, v: Versioned): boolean {
+    const top = this.topIssued.get(key)
+    if (top !== undefined && compareVersion(v, top) <= 0) return false
+    this.topIssued.set(key, v)
+    return true
+  }
+
+  /** Is `v` the highest version issued on `key` (raiseTop took it)? */
+  private isTop (key: string, v: Versioned): boolean {
+    const top = this.topIssued.get(key)
+    return top !== undefined && top.stamp === v.stamp && top.author === v.author && top.id === v.id
   }
 
   find (author: string, seq: number): WriteRecord | undefined {
@@ -116,8 +187,12 @@ export class History {
   /** The author crashed before the write was durable: it never happened. */
   lose (record: WriteRecord): void {
     record.lostInCrash = true
-    const list = this.open.get(record.key)
-    if (list !== undefined) this.open.set(record.key, list.filter(r => r !== record))
+    const track = this.tracks.get(record.key)
+    if (track !== undefined) {
+      const list = track.open
+      track.open = list.filter(r => r !== record)
+      this.dropFront(track, list)
+    }
   }
 
   /**
@@ -127,33 +202,65 @@ export class History {
    * below an existing mark were marked at issue time (see issue).
    */
   observe (node: number, key: string, v: Versioned, atMs: number): void {
-    const list = this.open.get(key)
-    if (list === undefined || list.length === 0) return
-    let marks = this.marks[node]
-    if (marks === undefined) {
-      while (this.marks.length <= node) this.marks.push(new Map())
-      marks = this.marks[node] as Map<string, Versioned>
-    }
+    const track = this.tracks.get(key)
+    if (track === undefined) return
+    const list = track.open
+    if (list.length === 0) return
+    const marks = track.marks
+    while (marks.length <= node) marks.push(undefined)
+    let at = track.at
+    if (at.length < 3 * (node + 1)) at = grow(track, node)
+    const n3 = 3 * node
     // The mark may be stale (not updated while the key had no open writes); that
     // only means looking at a few writes twice — the bitset keeps counts exact.
-    const prev = marks.get(key)
-    if (prev !== undefined && compareVersion(v, prev) <= 0) return
-    marks.set(key, v)
+    const prev = marks[node]
+    // Stamps as numbers order as the stamps do wherever the numbers differ (rounding to
+    // a double is monotonic): the versions themselves are compared only on a tie.
+    const vn = Number(v.stamp)
+    if (prev !== undefined) {
+      const pn = at[n3 + 2] as number
+      if (vn < pn || (vn === pn && compareVersion(v, prev) <= 0)) return
+    }
+    marks[node] = v
+    at[n3 + 2] = vn
+    let i = prev === undefined ? 0 : at[n3 + 1] === track.gen ? Math.max(0, (at[n3] as number) - track.dropped) : upperBound(list, prev)
     let completed = false
-    for (let i = prev === undefined ? 0 : upperBound(list, prev); i < list.length; i++) {
+    const stamps = track.stamps
+    for (; i < list.length; i++) {
+      const sn = stamps[i] as number
+      if (sn > vn) break
       const w = list[i] as WriteRecord
-      if (compareVersion(w, v) > 0) break
+      if (sn === vn && compareVersion(w, v) > 0) break
       if (this.markSeen(w, node, atMs)) completed = true
     }
-    if (completed) this.open.set(key, list.filter(r => !r.complete))
+    // i is now the first write above v (the new mark).
+    at[n3] = i + track.dropped
+    at[n3 + 1] = track.gen
+    if (completed) {
+      track.open = list.filter(r => !r.complete)
+      this.dropFront(track, list)
+    }
+  }
+
+  /** `track.open` was `before` less some writes: positions stay valid if those were a prefix of it. */
+  private dropFront (track: KeyTrack, before: WriteRecord[]): void {
+    const now = track.open
+    const m = before.length - now.length
+    if (m === 0) return
+    track.stamps = now.map(r => r.stampNumber)
+    if (now.length === 0 || now[0] === before[m]) track.dropped += m
+    else track.gen++
   }
 
   /** Marks `w` seen at `node`; returns true when that completed it. */
   markSeen (w: WriteRecord, node: number, atMs: number): boolean {
     const byte = node >> 3
     const bit = 1 << (node & 7)
-    if (byte >= w.seen.length || ((w.seen[byte] as number) & bit) !== 0) return false
-    w.seen[byte] = (w.seen[byte] as number) | bit
+    if (w.seenOffset < 0 || byte >= this.bitsetBytes) return false
+    const seen = this.seen
+    const at = w.seenOffset + byte
+    if (((seen[at] as number) & bit) !== 0) return false
+    seen[at] = (seen[at] as number) | bit
     w.seenCount++
     w.lastSeenAtMs = atMs
     if (w.seenCount >= w.audience && !w.complete) {
@@ -165,7 +272,7 @@ export class History {
 
   seenAt (w: WriteRecord, node: number): boolean {
     const byte = node >> 3
-    return byte < w.seen.length && ((w.seen[byte] as number) & (1 << (node & 7))) !== 0
+    return w.seenOffset >= 0 && byte < this.bitsetBytes && ((this.seen[w.seenOffset + byte] as number) & (1 << (node & 7))) !== 0
   }
 
   acknowledged (): WriteRecord[] {
@@ -187,7 +294,14 @@ export class History {
   }
 }
 
-const EMPTY = new Uint8Array(0)
+/** Room in `track.at` for node indexes up to `node` (a new node has no position: generation -1). */
+function grow (track: KeyTrack, node: number): Float64Array {
+  const at = new Float64Array(Math.max(3 * (node + 1), 2 * track.at.length))
+  at.set(track.at)
+  for (let k = track.at.length; k < at.length; k += 3) at[k + 1] = -1
+  track.at = at
+  return at
+}
 
 /** First index in `list` (ascending by version) whose version is above `v`. */
 function upperBound (list: WriteRecord[], v: Versioned): number {

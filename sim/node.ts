@@ -18,7 +18,7 @@ import type { SyncMessage } from '../protocol/messages.js'
 import type { Random, Signer, Verifier } from '../protocol/ports.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
 import { NodeClock } from './clock.js'
-import { VirtualDisk } from './disk.js'
+import { VirtualDisk, type DiskNames } from './disk.js'
 import { ImagelessDisk, type NodeDisk } from './imageless-disk.js'
 import type { EventQueue } from './event-queue.js'
 import type { WriteRecord } from './history.js'
@@ -45,6 +45,8 @@ export interface NodeHooks {
   held: (node: SimNode, event: Event) => void
   acked: (node: SimNode, record: WriteRecord) => void
   lost: (node: SimNode, record: WriteRecord) => void
+  /** The run's shared key and author numbering for the virtual disks (default: each disk its own). */
+  diskNames?: DiskNames
 }
 
 /** The simulator trusts every author: real signatures cost ~50 µs each and prove nothing about replication. */
@@ -84,7 +86,7 @@ export class SimNode {
     this.id = `n${index}`
     this.hooks = hooks
     this.clock = new NodeClock(() => hooks.queue.now())
-    this.disk = hooks.durableImages ? new VirtualDisk() : new ImagelessDisk()
+    this.disk = hooks.durableImages ? new VirtualDisk(hooks.diskNames) : new ImagelessDisk()
   }
 
   /** Builds the replica from the durable image (empty on first start). */

@@ -14,6 +14,12 @@ export class Workload {
   private readonly k: Knobs
   private readonly r: Prng
   private readonly canWrite: (node: number) => boolean
+  /**
+   * One string per key for the whole run: every event, map and message then
+   * shares it, so each lookup by key finds its hash computed and matches on
+   * identity instead of comparing characters.
+   */
+  private readonly keyNames: string[] = []
 
   constructor (cluster: Cluster, knobs: Knobs, random: Prng, canWrite: (node: number) => boolean) {
     this.cluster = cluster
@@ -42,7 +48,7 @@ export class Workload {
     const start = this.r.int(n)
     const hot = this.r.chance(0.5)
     const keyIndex = hot ? this.r.int(Math.max(1, Math.ceil(this.k.keys / 10))) : this.r.int(this.k.keys)
-    const key = `k${keyIndex}`
+    const key = this.keyNames[keyIndex] ?? (this.keyNames[keyIndex] = `k${keyIndex}`)
     const isDelete = this.r.chance(this.k.deleteRatio)
     const size = 1 + this.r.int(1 << 20)
     for (let i = 0; i < n; i++) {

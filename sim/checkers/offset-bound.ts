@@ -5,8 +5,11 @@
 // isAhead, so an off-by-one in either shows here.
 
 import type { Event } from '../../protocol/event.js'
-import { wallOf } from '../../protocol/hlc.js'
+import { makeStamp, wallOf } from '../../protocol/hlc.js'
 import type { Violation } from './types.js'
+
+/** One millisecond of wall time in stamp units (the logical counter's range). */
+const WALL_UNIT = Number(makeStamp(1, 0))
 
 export class OffsetBoundMonitor {
   readonly violations: Violation[] = []
@@ -22,6 +25,11 @@ export class OffsetBoundMonitor {
   /** `physicalMs`: the applying node's clock as it reads now. */
   applied (node: string, event: Event, local: boolean, physicalMs: number, atMs: number): void {
     if (local) return
+    // Within the bound iff the stamp is below the first stamp of millisecond
+    // floor(floor(physical) + bound) + 1. That stamp is a double exactly and
+    // Number() rounds monotonically, so a number below it settles the usual
+    // case without a bigint shift per (node, event); the rest is judged exactly.
+    if (Number(event.stamp) < (Math.floor(Math.floor(physicalMs) + this.maxClockOffsetMs) + 1) * WALL_UNIT) return
     const aheadMs = wallOf(event.stamp) - Math.floor(physicalMs)
     if (aheadMs <= this.maxClockOffsetMs) return
     this.count++

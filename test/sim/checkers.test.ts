@@ -94,6 +94,22 @@ describe('checkers', () => {
     expect(m.report()[0]).toMatchObject({ check: 'offset-bound', node: 'n0', atMs: 7 })
   })
 
+  it('offset-bound: judged to the stamp at the edge, where a double cannot tell stamps apart', () => {
+    const m = new OffsetBoundMonitor(1000, 10)
+    const at = (wall: number, logical: number): Event => ({ ...ev('n1', 1, 'k', 'put', wall), stamp: makeStamp(wall, logical) })
+    m.applied('n0', at(T0 + 5000, 65535), false, T0 + 4000, 0) // the last stamp of the bound's millisecond
+    m.applied('n0', at(T0 + 5000, 65535), false, T0 + 4000.9, 0) // physical time counts in whole ms
+    m.applied('n0', at(T0 + 5000, 0), false, T0 + 4000, 0)
+    expect(m.report()).toEqual([])
+    m.applied('n0', at(T0 + 5001, 0), false, T0 + 4000, 1) // the first stamp beyond it
+    expect(m.report()).toHaveLength(1)
+    const fractional = new OffsetBoundMonitor(1000.5, 10)
+    fractional.applied('n0', at(T0 + 5000, 65535), false, T0 + 4000, 0)
+    expect(fractional.report()).toEqual([])
+    fractional.applied('n0', at(T0 + 5001, 0), false, T0 + 4000, 0)
+    expect(fractional.report()).toHaveLength(1)
+  })
+
   it('integrity: a winner nobody issued, or one that differs from what was issued, is caught', () => {
     const h = historyOf([p1])
     expect(checkIntegrity(h, ['k'], [view('n0', 'x', [p1])])).toEqual([])

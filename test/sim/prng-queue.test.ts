@@ -73,12 +73,15 @@ describe('EventQueue', () => {
     expect(at).toBe(50)
   })
 
-  it('keeps order across many random insertions (heap property)', () => {
+  it('keeps order across many random insertions (heap property), ties in insertion order', () => {
     const q = new EventQueue()
     const r = new Prng(11)
-    const times: number[] = []
-    for (let i = 0; i < 5000; i++) { const t = r.int(1000); q.at(t, () => times.push(t)) }
+    const ran: Array<[number, number]> = []
+    for (let i = 0; i < 5000; i++) { const t = r.int(1000); q.at(t, () => ran.push([t, i])) }
+    // Entries added while running interleave with the rest.
+    q.at(500, () => { for (let i = 5000; i < 6000; i++) { const t = 500 + r.int(500); q.at(t, () => ran.push([t, i])) } })
     q.runUntil(1000)
-    expect(times).toEqual([...times].sort((a, b) => a - b))
+    expect(ran.length).toBe(6000)
+    expect(ran).toEqual([...ran].sort((a, b) => a[0] - b[0] || a[1] - b[1]))
   })
 })

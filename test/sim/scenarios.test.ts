@@ -166,6 +166,23 @@ describe('scripted scenarios', () => {
 })
 
 describe('latency measurement', () => {
+  it('a write issued below a version another node already holds is visible there at once', () => {
+    const c = cluster(3)
+    c.node(1).clock.jump(2000)
+    const ahead = c.put(1, 'k')
+    // Issued before n1's write reaches it, with a clock 2 s behind: a lower version of the same key.
+    const behind = c.put(0, 'k')
+    if (ahead === undefined || behind === undefined) throw new Error('writes refused')
+    expect(behind.stamp < ahead.stamp).toBe(true)
+    expect(c.history.seenAt(behind, 0)).toBe(true)
+    expect(c.history.seenAt(behind, 1)).toBe(true)
+    expect(c.history.seenAt(behind, 2)).toBe(false)
+    // The newest version of a key is seen only at its author when issued.
+    const newest = c.put(2, 'k2')
+    if (newest === undefined) throw new Error('write refused')
+    expect([0, 1, 2].map(n => c.history.seenAt(newest, n))).toEqual([false, false, true])
+  })
+
   it('in a calm full mesh every acknowledged write is visible everywhere within one push hop', () => {
     // The Gossip Glomers broadcast profile, shortened: 25 nodes, 100 ms latency, 100 writes/s.
     const r = runSim({ seed: 1, nodes: 25, latencyMs: 100, ratePerSec: 100, durationMs: 5000, scenario: 'steady' })
