@@ -39,11 +39,18 @@ export function planPushes (items: readonly QueuedPush[], connected: readonly st
   for (const [key, { ttl, items: group }] of groups) {
     const own = key < 0
     const targets = sample(connected, own ? cfg.pushFanout : cfg.relayFanout, int)
+    // Targets none of the group came from get the same messages: one set of
+    // arrays, split once (messages are never modified once sent).
+    let shared: Event[][] | undefined
     for (const to of targets) {
-      const events: Event[] = []
-      for (const i of group) if (i.from !== to) events.push(i.event)
-      if (events.length === 0) continue
-      for (const chunk of chunkByBytes(events, cfg.maxBatchBytes)) out.push({ to, message: { type: 'push', events: chunk, ttl } })
+      let chunks: Event[][]
+      if (group.some(i => i.from === to)) {
+        const events: Event[] = []
+        for (const i of group) if (i.from !== to) events.push(i.event)
+        if (events.length === 0) continue
+        chunks = chunkByBytes(events, cfg.maxBatchBytes)
+      } else chunks = shared ??= chunkByBytes(group.map(i => i.event), cfg.maxBatchBytes)
+      for (const chunk of chunks) out.push({ to, message: { type: 'push', events: chunk, ttl } })
     }
   }
   return out

@@ -87,6 +87,9 @@ export class Cluster {
   /** Per sender: the entries of the last vv message it sent, and that message's size. */
   private readonly lastVv: Array<VersionVectorEntries | undefined> = []
   private readonly lastVvBytes: number[] = []
+  /** The same for pushes: the events array a node's last push carried, and its size. */
+  private readonly lastPush: Array<Event[] | undefined> = []
+  private readonly lastPushBytes: number[] = []
   /** What every node, including later joiners, is built with. */
   private readonly hooks: NodeHooks
 
@@ -326,6 +329,14 @@ export class Cluster {
    * same as then.
    */
   private sizeOf (from: number, message: SyncMessage): number {
+    if (message.type === 'push') {
+      // A push to several peers shares its events array (push-plan.ts): sum the sizes once.
+      if (this.lastPush[from] === message.events) return this.lastPushBytes[from] as number
+      const bytes = messageSize(message)
+      this.lastPush[from] = message.events
+      this.lastPushBytes[from] = bytes
+      return bytes
+    }
     if (message.type !== 'vv') return messageSize(message)
     if (this.lastVv[from] === message.vv) return this.lastVvBytes[from] as number
     const bytes = messageSize(message)
