@@ -66,7 +66,6 @@ interface PeerView {
   lastSyncMs?: number
 }
 
-
 interface Pending {
   n: number
   vv: VersionVectorEntries
@@ -394,7 +393,7 @@ export class Replica implements ReplicaApi {
     if (peer === this.id) return
     this.peer(peer)
     // A (re)connected peer catches up without waiting a period; when many come up at once, one at a time.
-    if (this.catchUp.up(peer, this.c.clock.monoMs())) this.send(peer, { type: 'digest', digest: this.state.digest() })
+    if (this.catchUp.up(peer, this.c.clock.monoMs())) this.startRound(peer)
   }
 
   peerDown (peer: string): void {
@@ -409,7 +408,7 @@ export class Replica implements ReplicaApi {
       if (this.nextHeldCheckMs !== undefined && now >= this.nextHeldCheckMs) this.releaseHeld(now)
       if (this.nextPushMs !== undefined && now >= this.nextPushMs) this.flushPushes()
       const caughtUp = this.catchUp.due(now)
-      if (caughtUp !== undefined) this.send(caughtUp, { type: 'digest', digest: this.state.digest() })
+      if (caughtUp !== undefined) this.startRound(caughtUp)
       if (now >= this.nextAntiEntropyMs) {
         this.antiEntropyRound()
         this.nextAntiEntropyMs = now + this.jitter(this.cfg.antiEntropyIntervalMs)
@@ -434,7 +433,7 @@ export class Replica implements ReplicaApi {
     const peer = connected[this.c.random.int(connected.length)]
     this.rounds++
     this.counters.antiEntropyRounds++
-    this.send(peer, { type: 'digest', digest: this.state.digest() })
+    this.startRound(peer)
     const members = this.c.members?.() ?? this.membership?.members()
     if (members !== undefined && this.collectable.size > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
       this.send(peer, { type: 'acks', acks: this.ackRows(), reply: true })
@@ -489,6 +488,11 @@ export class Replica implements ReplicaApi {
 
   // ------------------------------------------------------------ output
 
+  /** An anti-entropy round begins with our digest; equal digests end it there. */
+  private startRound (peer: string): void {
+    this.send(peer, { type: 'digest', digest: this.state.digest() })
+  }
+
   private send (to: string, message: SyncMessage): void {
     this.counters.messagesOut++
     this.c.send(to, message)
@@ -506,15 +510,12 @@ export class Replica implements ReplicaApi {
     return served.entries
   }
 
-
   private flush (): void {
     if (this.changes.isEmpty()) return
     const { batch, own } = this.changes.take(++this.batchN, this.clock.highWater(), a => this.vv.entry(a), key => this.state.get(key))
     this.pending.push({ n: batch.n, vv: batch.vv, own })
     this.c.persist(batch)
   }
-
-
 
   // ------------------------------------------------------------ reads
 
