@@ -11,7 +11,7 @@
 // no partition or flapping separates them.
 
 import type { DeleteBody, Event, PutBody } from '../protocol/event.js'
-import type { SyncMessage, VersionVectorEntries } from '../protocol/messages.js'
+import type { SyncMessage } from '../protocol/messages.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaApi, ReplicaInit } from '../protocol/replica-api.js'
 import { checkConvergence } from './checkers/convergence.js'
@@ -24,7 +24,7 @@ import { EventQueue } from './event-queue.js'
 import { History, type WriteRecord } from './history.js'
 import { Interner } from './interner.js'
 import { FULL_MESH_MAX, MAX_VIOLATIONS_PER_CHECK, RANDOM_LINKS } from './limits.js'
-import { messageSize } from './message-size.js'
+import { messageSize, SharedArraySizes } from './message-size.js'
 import { Network, type NetworkKnobs } from './network.js'
 import { SimNode, type NodeHooks, type ReplicaFactory } from './node.js'
 import { groupsPartition, type Partition } from './partitions.js'
@@ -84,12 +84,9 @@ export class Cluster {
   private readonly fsync: Prng
   private memberIds: string[] = []
   private readonly byId = new Map<string, SimNode>()
-  /** Per sender: the entries of the last vv message it sent, and that message's size. */
-  private readonly lastVv: Array<VersionVectorEntries | undefined> = []
-  private readonly lastVvBytes: number[] = []
-  /** The same for pushes: the events array a node's last push carried, and its size. */
-  private readonly lastPush: Array<Event[] | undefined> = []
-  private readonly lastPushBytes: number[] = []
+  /** Message sizes of resent vv entries and of pushes sharing one events array, per sender. */
+  private readonly vvSizes = new SharedArraySizes()
+  private readonly pushSizes = new SharedArraySizes()
   /** What every node, including later joiners, is built with. */
   private readonly hooks: NodeHooks
 
@@ -322,27 +319,10 @@ export class Cluster {
     this.network.send(from.index, target.index, message, this.sizeOf(from.index, message))
   }
 
-  /**
-   * messageSize, but a vv message whose entries are the very array its sender
-   * sent last time (a replica resends its shared, never-modified entries while
-   * its coverage is unchanged; a thousand of them in a big run) costs the
-   * same as then.
-   */
   private sizeOf (from: number, message: SyncMessage): number {
-    if (message.type === 'push') {
-      // A push to several peers shares its events array (push-plan.ts): sum the sizes once.
-      if (this.lastPush[from] === message.events) return this.lastPushBytes[from] as number
-      const bytes = messageSize(message)
-      this.lastPush[from] = message.events
-      this.lastPushBytes[from] = bytes
-      return bytes
-    }
-    if (message.type !== 'vv') return messageSize(message)
-    if (this.lastVv[from] === message.vv) return this.lastVvBytes[from] as number
-    const bytes = messageSize(message)
-    this.lastVv[from] = message.vv
-    this.lastVvBytes[from] = bytes
-    return bytes
+    if (message.type === 'push') return this.pushSizes.sizeOf(from, message.events, message)
+    if (message.type === 'vv') return this.vvSizes.sizeOf(from, message.vv, message)
+    return messageSize(message)
   }
 
   private applied (node: SimNode, event: Event, local: boolean): void {

@@ -42,6 +42,26 @@ function eventsSize (events: Event[]): number {
   return n
 }
 
+/**
+ * messageSize per sender, remembered for the array a message shares: a
+ * replica resends its unchanged version-vector entries (a thousand of them in
+ * a big run), and a push to several peers shares one events array
+ * (push-plan.ts). A message carrying the same array as its sender's last one
+ * costs the same as then.
+ */
+export class SharedArraySizes {
+  private readonly last: unknown[] = []
+  private readonly bytes: number[] = []
+
+  sizeOf (from: number, shared: readonly unknown[], message: SyncMessage): number {
+    if (this.last[from] === shared) return this.bytes[from] as number
+    const bytes = messageSize(message)
+    this.last[from] = shared
+    this.bytes[from] = bytes
+    return bytes
+  }
+}
+
 /** How many events a message carries (for the cost breakdown). */
 export function eventCount (message: SyncMessage): number {
   return message.type === 'events' || message.type === 'push' ? message.events.length : 0
