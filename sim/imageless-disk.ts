@@ -17,18 +17,16 @@ export interface NodeDisk {
 }
 
 export class ImagelessDisk implements NodeDisk {
-  /** Numbers of the batches written and not yet durable, ascending. */
-  private pending: number[] = []
+  /** The last batch written: batches are numbered 1, 2, 3… by the replica, so everything up to it is written. */
+  private written = 0
   private durableThrough_ = 0
 
   write (batch: PersistBatch): void {
-    this.pending.push(batch.n)
+    this.written = batch.n
   }
 
   flushThrough (n: number): number {
-    let i = 0
-    while (i < this.pending.length && (this.pending[i] as number) <= n) this.durableThrough_ = this.pending[i++] as number
-    if (i > 0) this.pending = this.pending.slice(i)
+    this.durableThrough_ = Math.max(this.durableThrough_, Math.min(n, this.written))
     return this.durableThrough_
   }
 
