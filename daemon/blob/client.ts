@@ -27,6 +27,12 @@ interface Pending {
 export interface ChannelInit {
   peer: string
   stallTimeoutMs?: number
+  /**
+   * Chunk callbacks still running, shared by every channel of one download (they all feed one disk
+   * worker), so what waits to be verified and written does not grow with the number of holders.
+   * Default: a set of this channel's own.
+   */
+  processing?: Set<Promise<void>>
 }
 
 export class PeerChannel {
@@ -38,7 +44,7 @@ export class PeerChannel {
    * reception of the next chunks). Bounded: beyond CHUNKS_PROCESSING_MAX the channel stops reading,
    * so a slow disk holds the stream back instead of piling chunks up in memory.
    */
-  private readonly processing = new Set<Promise<void>>()
+  private readonly processing: Set<Promise<void>>
   private nextId = 1
   /** The latest request whose reply was read to its end (sent as `ack` with the next get). */
   private acked = 0
@@ -51,6 +57,7 @@ export class PeerChannel {
     this.peer = init.peer
     this.stream = stream
     this.stallTimeoutMs = init.stallTimeoutMs ?? STALL_TIMEOUT_MS
+    this.processing = init.processing ?? new Set()
     this.timer = setInterval(() => { this.checkStall() }, Math.max(100, this.stallTimeoutMs / 4))
     this.timer.unref()
     this.readLoop().catch(err => { this.fail(err) })
@@ -129,10 +136,14 @@ export class PeerChannel {
       if (head === undefined || msg.id !== head.id) throw MycelError.decode(`unexpected blob frame for request ${msg.id}`)
       if (msg.op === 'chunk') {
         if (head.onChunk === undefined) throw MycelError.decode('chunk frame for a request that asked for none')
+        // The set may be shared with other channels (ChannelInit.processing): one that read a frame
+        // while a slot was free can find it taken by now, so it waits again before handing over. The
+        // loop is inline: between its last check and the add below nothing else may run.
+        while (this.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(this.processing).catch(() => {})
         const work: Promise<void> = head.onChunk(msg.index, msg.data).finally(() => { this.processing.delete(work) })
         this.processing.add(work)
         work.catch(err => { this.fail(err) })
-        if (this.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(this.processing).catch(() => {})
+        while (this.processing.size >= CHUNKS_PROCESSING_MAX) await Promise.race(this.processing).catch(() => {}) // full: stop reading
         this.lastFrameMs = Date.now()
         continue
       }

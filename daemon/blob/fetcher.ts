@@ -68,8 +68,8 @@ export interface FetchJobInit {
 
 export interface FetchJobComponents {
   blobs: BlobStore
-  /** Opens a blob channel to a holder. */
-  open: (peer: string) => Promise<PeerChannel>
+  /** Opens a blob channel to a holder; `processing` is the job's, shared by all its channels (see ChannelInit). */
+  open: (peer: string, processing: Set<Promise<void>>) => Promise<PeerChannel>
 }
 
 export class FetchJob {
@@ -83,6 +83,8 @@ export class FetchJob {
   private cursor = 0
   private readonly workers = new Map<string, Promise<void>>()
   private readonly channels = new Set<PeerChannel>()
+  /** Chunks received and not yet verified and written, from every holder (bounded by CHUNKS_PROCESSING_MAX). */
+  private readonly processing = new Set<Promise<void>>()
   private done = false
   /** Ranges asked and not yet answered, in all and per holder (bounded by `lanes`, at least MIN_RANGES_PER_HOLDER per holder). */
   private rangesOut = 0
@@ -159,7 +161,7 @@ export class FetchJob {
     const stats = this.progress.holders[peer] as HolderStats
     let channel: PeerChannel
     try {
-      channel = await this.c.open(peer)
+      channel = await this.c.open(peer, this.processing)
     } catch (err) {
       stats.failed = `could not open a stream: ${String(err)}`
       return
@@ -285,7 +287,16 @@ export class FetchJob {
     for (const wake of this.waiting.splice(0)) wake()
   }
 
-  /** The next run of up to rangeChunks missing chunks, marked in flight to `peer`. */
+  /**
+   * Chunks per range: RANGE_BYTES' worth, fewer while several holders share the job's IN_FLIGHT_BYTES
+   * (each keeps MIN_RANGES_PER_HOLDER out), so three holders have about as much on the way as one.
+   */
+  private rangeSize (): number {
+    const ranges = Math.max(this.lanes, MIN_RANGES_PER_HOLDER * this.workers.size)
+    return Math.max(1, Math.min(this.rangeChunks, Math.floor(IN_FLIGHT_BYTES / (ranges * this.manifest.chunkSize))))
+  }
+
+  /** The next run of up to rangeSize() missing chunks, marked in flight to `peer`. */
   private take (peer: string): [number, number] | undefined {
     if (this.done) return undefined
     const n = this.state.length
@@ -294,7 +305,8 @@ export class FetchJob {
     const from = this.cursor
     let to = from
     const now = Date.now()
-    while (to < n && to - from < this.rangeChunks && this.state[to] === MISSING) {
+    const size = this.rangeSize()
+    while (to < n && to - from < size && this.state[to] === MISSING) {
       this.state[to] = IN_FLIGHT
       this.owner[to] = peer
       this.since[to] = now

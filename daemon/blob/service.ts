@@ -363,7 +363,7 @@ export class BlobService {
     }
     finding.catch(() => {}) // the job goes on with the holders it has
     const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
-    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async peer => await this.open(peer) })
+    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.open(peer, processing) })
     run.job = job
     run.taking = true
     await job.run([...holders])
@@ -411,10 +411,10 @@ export class BlobService {
     return [...peers].filter(p => p !== self && this.isAllowed(p)).slice(0, MAX_PEERS_ASKED)
   }
 
-  private async open (peer: string): Promise<PeerChannel> {
+  private async open (peer: string, processing?: Set<Promise<void>>): Promise<PeerChannel> {
     if (!this.isAllowed(peer)) throw new MycelError('PERMISSION_DENIED', `${peer} is not a member`)
     const stream = await this.c.libp2p.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) })
-    return new PeerChannel({ peer }, stream)
+    return new PeerChannel({ peer, processing }, stream)
   }
 
   /** Deletes blobs (and their manifests and partial downloads) unreferenced for a whole grace period. */

@@ -192,6 +192,46 @@ describe('blob layer units', () => {
     expect(job.progress.duplicates).toBe(0)
   })
 
+  it('scheduler: with 1 MiB chunks, three holders have no more bytes on the way than one (ranges shrink to one chunk)', async () => {
+    const { IN_FLIGHT_BYTES } = await import('../../daemon/blob/constants.js')
+    const MiB = 1024 * 1024
+    const big = randomBytes(16 * MiB)
+    const src = new BlobStore({ dir: join(dir, 'src3'), maxBlobBytes: 1 << 30 })
+    await src.start()
+    const info = await src.put(once(big))
+    const m = await buildManifest(src.pathOf(info.digest), info.digest, MiB)
+    const fetchWith = async (holders: string[], into: BlobStore): Promise<number> => {
+      let onTheWay = 0
+      let most = 0
+      const channel = (peer: string): PeerChannel => ({
+        peer,
+        failed: false,
+        close: () => {},
+        abort: () => {},
+        get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
+          onTheWay += to - from
+          most = Math.max(most, onTheWay)
+          for (let i = from; i < to; i++) {
+            await new Promise(resolve => setTimeout(resolve, 2))
+            onTheWay--
+            await onChunk(i, Uint8Array.from(big.subarray(i * MiB, (i + 1) * MiB)))
+          }
+        }
+      }) as unknown as PeerChannel
+      const job = new FetchJob(m, { blobs: into, open: async peer => channel(peer) })
+      await job.run(holders)
+      expect(await into.verify(m.digest)).toBe(true)
+      return most * MiB
+    }
+    const one = await fetchWith(['h1'], store)
+    const other = new BlobStore({ dir: join(dir, 'dst3'), maxBlobBytes: 1 << 30 })
+    await other.start()
+    const three = await fetchWith(['h1', 'h2', 'h3'], other)
+    expect(one).toBeLessThanOrEqual(IN_FLIGHT_BYTES)
+    // Two one-chunk ranges per holder, plus the one extra range a clearly faster holder may take.
+    expect(three).toBeLessThanOrEqual(IN_FLIGHT_BYTES + MiB)
+  })
+
   it('scheduler: a holder added before run() (its have answer came while the manifest was fetched) joins the job', async () => {
     const asked = new Set<string>()
     const channel = (peer: string): PeerChannel => ({
