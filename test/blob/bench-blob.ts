@@ -66,7 +66,14 @@ async function token (node: Node): Promise<string> {
 /** Time until F's daemon has the blob verified and in place (the content answer's headers come only then). */
 async function timeFetch (f: Node, key: string): Promise<number> {
   const t0 = performance.now()
-  const res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent(key)}/content?wait=600`, { headers: { authorization: `Bearer ${await token(f)}` } })
+  let res: Response
+  try {
+    // Below undici's 300 s headers timeout, so a stuck fetch fails with the fetcher's view of it.
+    res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent(key)}/content?wait=240`, { headers: { authorization: `Bearer ${await token(f)}` }, signal: AbortSignal.timeout(250_000) })
+  } catch (err) {
+    const status = await f.api('GET', `/v1/blobs/${encodeURIComponent(key)}`).then(r => JSON.stringify(r.body), e => String(e))
+    throw new Error(`fetch of ${key} failed (${String(err)}); F's view: ${status}\nF's log: ${f.log.slice(-2000)}`)
+  }
   const ms = performance.now() - t0
   await res.body?.cancel()
   if (res.status !== 200) throw new Error(`fetch of ${key} answered ${res.status}`)
