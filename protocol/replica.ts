@@ -12,8 +12,9 @@
 //   PushQueue     new events waiting to be pushed to a few peers; planPushes
 //                 (push-plan.ts) picks the peers and splits the messages.
 //   authenticate  (chain.ts) one signature check per hash-linked run of events.
-//   TombstoneCollector  drops tombstones (and, in a federation, superseded
-//                 versions) once every member has stably seen their winner.
+//   StableCollection  (stable-collection.ts) drops tombstones (and, in a
+//                 federation, superseded versions) once every member has
+//                 stably seen their winner.
 //   Membership    (federation only) who may write what at which stamp; a grant
 //                 or revoke removes what it invalidates (membership-effects.ts).
 //   CatchUpQueue  (catch-up.ts) peers that came up together get their first
@@ -40,7 +41,7 @@ import { CatchUpQueue } from './catch-up.js'
 import { ChangeSet } from './change-set.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
-import { TombstoneCollector } from './tombstones.js'
+import { StableCollection } from './stable-collection.js'
 import { VersionVector } from './version-vector.js'
 
 export const REPLICA_DEFAULTS = {
@@ -81,23 +82,11 @@ export class Replica implements ReplicaApi {
   private readonly clock: HybridClock
   private readonly state: LwwState
   private readonly membership: Membership | undefined
-  /** Keys holding a tombstone winner or retained superseded versions: what the collector looks at. */
-  private readonly collectable = new Set<string>()
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
-  private readonly durableVV: VersionVector
-  /**
-   * Whether tombstones and superseded versions are ever collected (a members
-   * list, or a federation). Without it nobody asks for our durable coverage
-   * or for the collectable keys, so neither is kept: an acks reply then shows
-   * no coverage, which can only delay someone's collection, never hasten it.
-   */
-  private readonly collects: boolean
-  /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
-  private readonly durableChanged = new Set<string>()
+  private readonly stability: StableCollection
   private readonly held: HeldEvents
   private readonly pushes = new PushQueue()
-  private readonly tombstones = new TombstoneCollector()
   private readonly peers = new Map<string, PeerView>()
   private readonly pending: Pending[] = []
   private selfSeq: number
@@ -129,12 +118,11 @@ export class Replica implements ReplicaApi {
     this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
-    this.collects = components.members !== undefined || this.membership !== undefined
+    this.stability = new StableCollection(components.members !== undefined || this.membership !== undefined, snapshot?.vv)
     this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
-    this.durableVV = new VersionVector(snapshot?.vv)
     this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
     let ownMax = this.vv.covered(this.id)
     const restored = snapshot?.events ?? []
@@ -142,7 +130,7 @@ export class Replica implements ReplicaApi {
     for (const e of restored) if (e.body.kind === 'member' || e.body.kind === 'revoke') this.membership?.commit(e)
     for (const e of restored) {
       this.state.apply(e)
-      this.noteCollectable(e.body.key)
+      this.stability.note(e.body.key, this.state)
       this.log.add(e)
       this.vv.notePending(e.author, e.seq)
       this.clock.observe(e.stamp)
@@ -188,10 +176,7 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
-      if (this.collects) {
-        for (const [author, seq] of p.vv) this.durableVV.advance(author, 0, seq, this.durableChanged)
-        this.durableChanged.clear()
-      }
+      this.stability.durable(p.vv)
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
@@ -282,8 +267,7 @@ export class Replica implements ReplicaApi {
         return
       }
       case 'acks':
-        // Rows only grow (they are durable coverage), so relayed rows merge monotonically.
-        for (const [member, row] of m.acks) this.tombstones.record(member, row)
+        for (const [member, row] of m.acks) this.stability.heard(member, row)
         if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(), reply: false })
     }
   }
@@ -363,7 +347,7 @@ export class Replica implements ReplicaApi {
     this.log.add(e)
     for (const d of dropped) this.log.remove(d)
     this.changes.installed(e, dropped)
-    this.noteCollectable(e.body.key)
+    this.stability.note(e.body.key, this.state)
   }
 
   /** Removes a held version for good (invalidated or collected). */
@@ -379,12 +363,6 @@ export class Replica implements ReplicaApi {
   private afterMembershipEvent (e: Event): void {
     if (this.membership === undefined || (e.body.kind !== 'member' && e.body.kind !== 'revoke')) return
     this.counters.invalidated += applyMembershipEvent(e, this.membership, this.log, ev => this.discard(ev))
-  }
-
-  private noteCollectable (key: string): void {
-    if (!this.collects) return
-    const w = this.state.get(key)
-    if (w !== undefined && (w.body.kind === 'delete' || this.state.hasSuperseded(key))) this.collectable.add(key)
   }
 
   // ------------------------------------------------------------ peers and time
@@ -435,31 +413,21 @@ export class Replica implements ReplicaApi {
     this.counters.antiEntropyRounds++
     this.startRound(peer)
     const members = this.c.members?.() ?? this.membership?.members()
-    if (members !== undefined && this.collectable.size > 0 && this.rounds % this.cfg.ackEveryRounds === 0) {
+    if (members !== undefined && this.stability.pending && this.rounds % this.cfg.ackEveryRounds === 0) {
       this.send(peer, { type: 'acks', acks: this.ackRows(), reply: true })
       this.collectStable(members)
     }
   }
 
-  /** Our own row (durable coverage, refreshed) and every row we have heard. */
   private ackRows (): Array<[string, VersionVectorEntries]> {
-    this.tombstones.record(this.id, this.durableVV.entries())
-    return this.tombstones.rows(L.MAX_ACK_ROWS)
+    return this.stability.rows(this.id, L.MAX_ACK_ROWS)
   }
 
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
   private collectStable (members: string[]): void {
-    const winners: Event[] = []
-    for (const key of this.collectable) {
-      const w = this.state.get(key)
-      if (w === undefined) this.collectable.delete(key)
-      else winners.push(w)
-    }
-    for (const w of this.tombstones.stable(winners, members, this.vv)) {
-      const key = w.body.key
-      for (const old of this.state.superseded(key)) { this.discard(old); this.counters.versionsCollected++ }
+    for (const w of this.stability.stable(this.state, members, this.vv)) {
+      for (const old of this.state.superseded(w.body.key)) { this.discard(old); this.counters.versionsCollected++ }
       if (w.body.kind === 'delete') { this.discard(w); this.counters.tombstonesCollected++ }
-      this.collectable.delete(key)
     }
   }
 
