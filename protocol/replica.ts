@@ -107,6 +107,8 @@ export class Replica implements ReplicaApi {
    * catching up on 100 000 events received each ~5 times).
    */
   private readonly pulls = new Map<string, number>()
+  /** The vv we last sent each peer to begin a round (see crossed()). */
+  private readonly asked = new Map<string, { ms: number, version: number }>()
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
@@ -199,7 +201,10 @@ export class Replica implements ReplicaApi {
     switch (m.type) {
       case 'digest':
         // While we pull from this peer, a vv would start a second response stream of the same events.
-        if (!equalBytes(m.digest, this.state.digest())) { if (!this.pullingFrom(from, now)) this.send(from, { type: 'vv', vv: this.servedVV(), reply: true }) } else this.peer(from).lastSyncMs = now
+        if (equalBytes(m.digest, this.state.digest())) { this.peer(from).lastSyncMs = now; return }
+        if (this.pullingFrom(from, now)) return
+        this.send(from, { type: 'vv', vv: this.servedVV(), reply: true })
+        this.asked.set(from, { ms: now, version: this.vv.version })
         return
       case 'vv': {
         const view = this.peer(from)
@@ -221,7 +226,7 @@ export class Replica implements ReplicaApi {
           maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
         })
         for (const b of batches) this.send(from, b)
-        if (m.reply && !this.pullingFrom(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
+        if (m.reply && !this.pullingFrom(from, now) && !this.crossed(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
         return
       }
       case 'events': {
@@ -377,6 +382,7 @@ export class Replica implements ReplicaApi {
   peerDown (peer: string): void {
     if (this.peers.delete(peer)) this.peerList = undefined
     this.pulls.delete(peer)
+    this.asked.delete(peer)
     this.catchUp.down(peer)
   }
 
@@ -512,6 +518,18 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ helpers
 
   /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
+  /**
+   * Whether this peer's vv crossed one we just sent it (both ends began a round at once, as when a
+   * link comes up): it has our vector, unchanged since, and is answering it, so replying with it
+   * again would start a second stream of the same events.
+   */
+  private crossed (peer: string, now: number): boolean {
+    const a = this.asked.get(peer)
+    if (a === undefined) return false
+    this.asked.delete(peer)
+    return now - a.ms <= L.PULL_IDLE_MS && a.version === this.vv.version
+  }
+
   private pullingFrom (peer: string, now: number): boolean {
     const last = this.pulls.get(peer)
     if (last === undefined) return false
