@@ -23,6 +23,11 @@ const CHUNK = 4096
 
 async function * once (bytes: Uint8Array): AsyncIterable<Uint8Array> { yield bytes }
 
+/** A PeerChannel stand-in for the scheduler's tests, which calls only get, close and abort: get is the test's. */
+function fakeChannel (peer: string, get: PeerChannel['get']): PeerChannel {
+  return { peer, failed: false, close: () => {}, abort: () => {}, get } as unknown as PeerChannel
+}
+
 describe('blob layer units', () => {
   let dir: string
   let store: BlobStore
@@ -131,21 +136,15 @@ describe('blob layer units', () => {
 
   it('scheduler: three holders, each chunk received once; a lying holder is dropped and its chunks come from the others', async () => {
     const served = new Map<string, number[]>()
-    const channel = (peer: string, lie: boolean): PeerChannel => ({
-      peer,
-      failed: false,
-      close: () => {},
-      abort: () => {},
-      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
-        for (let i = from; i < to; i++) {
-          served.set(peer, [...(served.get(peer) ?? []), i])
-          const data = Uint8Array.from(chunk(i))
-          if (lie) data[0] = (data[0] as number) ^ 1
-          await new Promise(resolve => setImmediate(resolve))
-          await onChunk(i, data)
-        }
+    const channel = (peer: string, lie: boolean): PeerChannel => fakeChannel(peer, async (_d, from, to, onChunk) => {
+      for (let i = from; i < to; i++) {
+        served.set(peer, [...(served.get(peer) ?? []), i])
+        const data = Uint8Array.from(chunk(i))
+        if (lie) data[0] = (data[0] as number) ^ 1
+        await new Promise(resolve => setImmediate(resolve))
+        await onChunk(i, data)
       }
-    }) as unknown as PeerChannel
+    })
     const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer, peer === 'liar') })
     await job.run(['liar', 'h1', 'h2']) // the liar first: its lanes take the first ranges
     expect(await store.verify(manifest.digest)).toBe(true)
@@ -168,21 +167,15 @@ describe('blob layer units', () => {
     const m = await buildManifest(src.pathOf(info.digest), info.digest, CHUNK)
     let out = 0
     let maxOut = 0
-    const channel = (peer: string, delayMs: number): PeerChannel => ({
-      peer,
-      failed: false,
-      close: () => {},
-      abort: () => {},
-      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
-        maxOut = Math.max(maxOut, ++out)
-        try {
-          for (let i = from; i < to; i++) {
-            await new Promise(resolve => setTimeout(resolve, delayMs))
-            await onChunk(i, Uint8Array.from(big.subarray(i * CHUNK, (i + 1) * CHUNK)))
-          }
-        } finally { out-- }
-      }
-    }) as unknown as PeerChannel
+    const channel = (peer: string, delayMs: number): PeerChannel => fakeChannel(peer, async (_d, from, to, onChunk) => {
+      maxOut = Math.max(maxOut, ++out)
+      try {
+        for (let i = from; i < to; i++) {
+          await new Promise(resolve => setTimeout(resolve, delayMs))
+          await onChunk(i, Uint8Array.from(big.subarray(i * CHUNK, (i + 1) * CHUNK)))
+        }
+      } finally { out-- }
+    })
     const job = new FetchJob(m, { blobs: store, open: async peer => channel(peer, peer === 'fast' ? 0 : 15) })
     await job.run(['slow1', 'slow2', 'fast'])
     expect(await store.verify(m.digest)).toBe(true)
@@ -203,21 +196,15 @@ describe('blob layer units', () => {
     const fetchWith = async (holders: string[], into: BlobStore): Promise<number> => {
       let onTheWay = 0
       let most = 0
-      const channel = (peer: string): PeerChannel => ({
-        peer,
-        failed: false,
-        close: () => {},
-        abort: () => {},
-        get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
-          onTheWay += to - from
-          most = Math.max(most, onTheWay)
-          for (let i = from; i < to; i++) {
-            await new Promise(resolve => setTimeout(resolve, 2))
-            onTheWay--
-            await onChunk(i, Uint8Array.from(big.subarray(i * MiB, (i + 1) * MiB)))
-          }
+      const channel = (peer: string): PeerChannel => fakeChannel(peer, async (_d, from, to, onChunk) => {
+        onTheWay += to - from
+        most = Math.max(most, onTheWay)
+        for (let i = from; i < to; i++) {
+          await new Promise(resolve => setTimeout(resolve, 2))
+          onTheWay--
+          await onChunk(i, Uint8Array.from(big.subarray(i * MiB, (i + 1) * MiB)))
         }
-      }) as unknown as PeerChannel
+      })
       const job = new FetchJob(m, { blobs: into, open: async peer => channel(peer) })
       await job.run(holders)
       expect(await into.verify(m.digest)).toBe(true)
@@ -234,19 +221,13 @@ describe('blob layer units', () => {
 
   it('scheduler: a holder added before run() (its have answer came while the manifest was fetched) joins the job', async () => {
     const asked = new Set<string>()
-    const channel = (peer: string): PeerChannel => ({
-      peer,
-      failed: false,
-      close: () => {},
-      abort: () => {},
-      get: async (_d: Uint8Array, from: number, to: number, onChunk: (i: number, d: Uint8Array) => Promise<void>) => {
-        asked.add(peer)
-        for (let i = from; i < to; i++) {
-          await new Promise(resolve => setTimeout(resolve, 2))
-          await onChunk(i, Uint8Array.from(chunk(i)))
-        }
+    const channel = (peer: string): PeerChannel => fakeChannel(peer, async (_d, from, to, onChunk) => {
+      asked.add(peer)
+      for (let i = from; i < to; i++) {
+        await new Promise(resolve => setTimeout(resolve, 2))
+        await onChunk(i, Uint8Array.from(chunk(i)))
       }
-    }) as unknown as PeerChannel
+    })
     const job = new FetchJob(manifest, { blobs: store, open: async peer => channel(peer) }, { endgameAfterMs: 60_000 })
     job.addHolder('late')
     await job.run(['first'])
