@@ -9,6 +9,7 @@
 //   catchup-<n>-apply-events-per-s  events the joiner applied ÷ the time from its first applied
 //                               remote event to its last (its own status.stats.remoteApplied):
 //                               the applying rate alone, without process start and join
+//   catchup-<n>-duplicates      events the joiner received again (status.stats.duplicates)
 
 import type { Node } from '../integration/harness.js'
 import { joinNode, keysOf, peakRssMib, publishMany, remoteAppliedOf, startNode, until } from './procs.js'
@@ -61,11 +62,13 @@ async function joinAndMeasure (a: Node, step: Step, say: (l: string) => void): P
     const rss = Math.max(await peakRssMib(a), await peakRssMib(b))
     const applied = await remoteAppliedOf(b)
     const applySeconds = (applied.lastAtMs - applied.firstAtMs) / 1000
-    say(`  the joiner applied ${applied.count} events in ${applySeconds.toFixed(2)} s (first to last)`)
+    const duplicates = (await b.api<{ stats: { duplicates: number } }>('GET', '/v1/status')).body.stats.duplicates
+    say(`  the joiner applied ${applied.count} events in ${applySeconds.toFixed(2)} s (first to last); ${duplicates} arrived again`)
     return [
       result(`catchup-${step.label}-s`, seconds, 's', { note: `${note}; process spawn included` }),
       result(`catchup-${step.label}-events-per-s`, total / seconds, 'events/s', { target: step.label === '100k' ? '>= 20000' : undefined, note: 'keys ÷ catch-up seconds (spawn included): the conservative figure' }),
       result(`catchup-${step.label}-apply-events-per-s`, applied.count / applySeconds, 'events/s', { note: `${applied.count} events ÷ ${applySeconds.toFixed(2)} s from the joiner's first applied event to its last (its status.stats.remoteApplied); no spawn or join` }),
+      result(`catchup-${step.label}-duplicates`, duplicates, 'events', { note: 'events the joiner received again (its status.stats.duplicates): a second stream of the same events' }),
       result(`catchup-${step.label}-rss-mib`, rss, 'MiB', { note: 'larger of A and the joiner' })
     ]
   } finally {
