@@ -108,7 +108,7 @@ export class Replica implements ReplicaApi {
    */
   private readonly pulls = new Map<string, number>()
   /** The vv we last sent each peer to begin a round (see crossed()). */
-  private readonly asked = new Map<string, { ms: number, version: number }>()
+  private readonly asked = new Map<string, number>()
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
@@ -204,7 +204,7 @@ export class Replica implements ReplicaApi {
         if (equalBytes(m.digest, this.state.digest())) { this.peer(from).lastSyncMs = now; return }
         if (this.pullingFrom(from, now)) return
         this.send(from, { type: 'vv', vv: this.servedVV(), reply: true })
-        this.asked.set(from, { ms: now, version: this.vv.version })
+        this.asked.set(from, now)
         return
       case 'vv': {
         const view = this.peer(from)
@@ -251,6 +251,7 @@ export class Replica implements ReplicaApi {
           this.vv.advance(author, fromSeq, cap, this.changes.vv)
         }
         this.peer(from).lastSyncMs = now
+        this.asked.delete(from) // its answer has begun: a vv from it now is a new round, not a crossing one
         if (this.pulls.has(from)) this.pulls.set(from, now)
         // Pull the rest only if this response was mostly news to us. One that brought nothing
         // new, or mostly what we had, belongs to a second stream running beside another (two
@@ -517,18 +518,21 @@ export class Replica implements ReplicaApi {
 
   // ------------------------------------------------------------ helpers
 
-  /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
   /**
-   * Whether this peer's vv crossed one we just sent it (both ends began a round at once, as when a
-   * link comes up): it has our vector, unchanged since, and is answering it, so replying with it
-   * again would start a second stream of the same events.
+   * Whether this peer's vv crossed one we sent it for its digest less than PULL_IDLE_MS ago, before
+   * any of its answer to ours arrived (both ends began a round at once, as when a link comes up): it
+   * is answering ours with everything we lacked then, so replying with ours again would start a second
+   * stream of the same events. (Events added here meanwhile, a joining daemon's address record say,
+   * only make that answer a little larger than needed.) Once its answer has begun, a vv from it belongs to a new round.
    */
   private crossed (peer: string, now: number): boolean {
-    const a = this.asked.get(peer)
-    if (a === undefined) return false
+    const asked = this.asked.get(peer)
+    if (asked === undefined) return false
     this.asked.delete(peer)
-    return now - a.ms <= L.PULL_IDLE_MS && a.version === this.vv.version
+    return now - asked <= L.PULL_IDLE_MS
   }
+
+  /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
 
   private pullingFrom (peer: string, now: number): boolean {
     const last = this.pulls.get(peer)

@@ -58,6 +58,19 @@ describe('pulling a multi-part response', () => {
     expect(b.digest()).toEqual(a.digest())
   })
 
+  it('a write of the joiner\'s own between its vv and the crossing one (a joining daemon publishes its addresses) does not start a second stream', () => {
+    const n = 3000
+    const { a, b, step } = pair(n)
+    a.peerUp('b')
+    b.peerUp('a')
+    step() // both digests arrive: B sends A its vv, A sends B its own
+    b.write({ kind: 'put', key: 'mine', digest: new Uint8Array(32).fill(2), size: 1, props: {} }) // B's coverage moves
+    for (let i = 0; i < 20_000 && b.counts().keys < n + 1; i++) step()
+    expect(b.counts().keys).toBe(n + 1)
+    expect(b.stats().duplicates).toBe(0)
+    expect(b.digest()).toEqual(a.digest())
+  })
+
   it('crossing rounds where the joiner\'s vv is lost: the joiner does not answer the crossing vv, and a later round repairs', () => {
     const n = 300
     const { a, b, step, queues } = pair(n)
