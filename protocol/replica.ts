@@ -107,7 +107,7 @@ export class Replica implements ReplicaApi {
    * catching up on 100 000 events received each ~5 times).
    */
   private readonly pulls = new Map<string, number>()
-  /** The vv we last sent each peer to begin a round (see crossed()). */
+  /** When we last answered each peer's digest with our vv and none of its answer has come yet (see crossed()). */
   private readonly asked = new Map<string, number>()
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
@@ -523,7 +523,8 @@ export class Replica implements ReplicaApi {
    * any of its answer to ours arrived (both ends began a round at once, as when a link comes up): it
    * is answering ours with everything we lacked then, so replying with ours again would start a second
    * stream of the same events. (Events added here meanwhile, a joining daemon's address record say,
-   * only make that answer a little larger than needed.) Once its answer has begun, a vv from it belongs to a new round.
+   * only make that answer a little larger than needed.) Once its answer has begun, a vv from it
+   * belongs to a new round.
    */
   private crossed (peer: string, now: number): boolean {
     const asked = this.asked.get(peer)
@@ -533,7 +534,6 @@ export class Replica implements ReplicaApi {
   }
 
   /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
-
   private pullingFrom (peer: string, now: number): boolean {
     const last = this.pulls.get(peer)
     if (last === undefined) return false

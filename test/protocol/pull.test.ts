@@ -39,16 +39,19 @@ function pair (events: number) {
     return moved
   }
   const drop = (): void => { for (const q of queues.values()) q.splice(0) }
-  return { a, b, step, drop, queues }
+  /** Both ends see the link come up at once: each starts a round, and the two cross. */
+  const connect = (): void => { a.peerUp('b'); b.peerUp('a') }
+  /** Steps until B holds `keys` keys (or a generous bound runs out). */
+  const runUntil = (keys: number): void => { for (let i = 0; i < 20_000 && b.counts().keys < keys; i++) step() }
+  return { a, b, step, drop, queues, connect, runUntil }
 }
 
 describe('pulling a multi-part response', () => {
   it('crossing rounds and rounds during a catch-up do not send the joiner the same events again', () => {
     const n = 3000
-    const { a, b, step } = pair(n)
-    a.peerUp('b')
-    b.peerUp('a') // both start a round at once: two responses cross
-    for (let i = 0; i < 20_000 && b.counts().keys < n; i++) step()
+    const { a, b, connect, runUntil } = pair(n)
+    connect()
+    runUntil(n)
     expect(b.counts().keys).toBe(n)
     // Once, every round started during the catch-up (one per 50 ms here) began another stream of the
     // same events (176 320 duplicates for 3 000 events); then the first crossing response still came
@@ -60,12 +63,11 @@ describe('pulling a multi-part response', () => {
 
   it('a write of the joiner\'s own between its vv and the crossing one (a joining daemon publishes its addresses) does not start a second stream', () => {
     const n = 3000
-    const { a, b, step } = pair(n)
-    a.peerUp('b')
-    b.peerUp('a')
+    const { a, b, step, connect, runUntil } = pair(n)
+    connect()
     step() // both digests arrive: B sends A its vv, A sends B its own
     b.write({ kind: 'put', key: 'mine', digest: new Uint8Array(32).fill(2), size: 1, props: {} }) // B's coverage moves
-    for (let i = 0; i < 20_000 && b.counts().keys < n + 1; i++) step()
+    runUntil(n + 1)
     expect(b.counts().keys).toBe(n + 1)
     expect(b.stats().duplicates).toBe(0)
     expect(b.digest()).toEqual(a.digest())
@@ -73,30 +75,28 @@ describe('pulling a multi-part response', () => {
 
   it('crossing rounds where the joiner\'s vv is lost: the joiner does not answer the crossing vv, and a later round repairs', () => {
     const n = 300
-    const { a, b, step, queues } = pair(n)
-    a.peerUp('b')
-    b.peerUp('a')
+    const { a, b, step, queues, connect, runUntil } = pair(n)
+    connect()
     step() // both digests arrive; each side sends its vv (reply: true)
     const toA = queues.get('a') as SyncMessage[]
     const lost = toA.findIndex(m => m.type === 'vv')
     expect(lost).toBeGreaterThanOrEqual(0)
     toA.splice(lost, 1) // the joiner's vv never reaches A
-    for (let i = 0; i < 20_000 && b.counts().keys < n; i++) step()
+    runUntil(n)
     expect(b.counts().keys).toBe(n)
     expect(b.digest()).toEqual(a.digest())
   })
 
   it('a pull that stalls does not block anti-entropy for good: the next round after the idle window repairs', () => {
     const n = 500
-    const { a, b, step, drop } = pair(n)
-    a.peerUp('b')
-    b.peerUp('a')
+    const { a, b, step, drop, connect, runUntil } = pair(n)
+    connect()
     // Run until B has pulled once, then lose everything in flight (a dropped response): the pull hangs.
     for (let i = 0; i < 1000 && b.counts().keys === 0; i++) step()
     expect(b.counts().keys).toBeGreaterThan(0)
     expect(b.counts().keys).toBeLessThan(n)
     drop()
-    for (let i = 0; i < 20_000 && b.counts().keys < n; i++) step()
+    runUntil(n)
     expect(b.counts().keys).toBe(n)
   })
 })
