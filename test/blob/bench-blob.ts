@@ -19,6 +19,7 @@ import { createWriteStream, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { quantile } from '../../sim/report.js'
 import { MAIN, Node, until } from '../integration/harness.js'
 
 export interface Metric { name: string, value: number, unit: string }
@@ -126,7 +127,8 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
     // run against the same four warm processes (restarting h2 and h3 between them, as this bench once
     // did, handed the three-holder fetch two freshly started senders with cold JIT code).
     const a = await Node.create()
-    const [h2, h3] = [await Node.create({ replicatePrefixes: { [ONLY_A]: 'none' } }), await Node.create({ replicatePrefixes: { [ONLY_A]: 'none' } })]
+    const holder = { replicatePrefixes: { [ONLY_A]: 'none' } }
+    const [h2, h3] = [await Node.create(holder), await Node.create(holder)]
     const f = await Node.create({ replicate: 'on-demand' })
     nodes.push(a, h2, h3, f)
     await a.start(['--log-level', 'warn'])
@@ -204,8 +206,7 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
 }
 
 function median (xs: number[]): number {
-  const sorted = [...xs].sort((x, y) => x - y)
-  return sorted[Math.floor(sorted.length / 2)] as number
+  return quantile([...xs].sort((x, y) => x - y), 0.5) ?? NaN
 }
 
 function round (v: number, digits = 0): number {
