@@ -6,6 +6,7 @@ import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js'
 import { isLogLevel, Logger } from '../../daemon/log.js'
 import { isReplicateMode } from '../../daemon/blob/policy.js'
+import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -69,6 +70,9 @@ With --join the node presents the token to a member before it is ready. Exit cod
       log.error('unhandled promise rejection (a bug; the daemon keeps running)', { count: unhandled, err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) })
     }
     process.on('unhandledRejection', onUnhandled)
+    // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
+    const heapGrowth = heapGrowthGovernor()
+    heapGrowth.start()
     try {
       let ready: ReadyInfo
       try {
@@ -81,6 +85,7 @@ With --join the node presents the token to a member before it is ready. Exit cod
       await stopped
       await node.stop()
     } finally {
+      heapGrowth.stop()
       process.off('unhandledRejection', onUnhandled)
       process.off('SIGINT', onInt)
       process.off('SIGTERM', onTerm)

@@ -1,0 +1,110 @@
+// Why a daemon pins V8's heap growing factor while its heap is small.
+//
+// V8 (11.3, Node 20) counts ArrayBuffer bytes allocated since the last
+// mark-compact against the old generation's allocation limit, and starts
+// incremental marking once the room left under that limit falls below the
+// young generation's capacity. A daemon moving blob bytes allocates little JS
+// but about a buffer's worth of bytes per byte it moves (Noise ciphertext and
+// plaintext, socket reads), and those buffers die young. With a ~17 MB live
+// heap V8 set the limit at ~40 MB, so every ~20 MB of buffers started a
+// mark-compact before a scavenge could free them: ~50 mark-compacts and
+// ~1.5 CPU-s of marking threads per GiB served, in about half the runs (the
+// other half, scavenges happened to come first). On two cores that was a
+// fifth of a fetch's CPU.
+//
+// A growing factor of 3 (V8 picks one between 1.1 and 4 by itself on a
+// machine this size) leaves the buffers room to die in scavenges: 0–1
+// mark-compacts per GiB on both ends, 1 GiB fetches 210 → 270 MB/s, and no
+// change in peak RSS (docs/blobs.md, "Measured"). A fixed factor would let a
+// large heap hold up to twice its live size in garbage, so above CEILING the
+// governor hands the choice back to V8 (percent 0), and takes it again below
+// FLOOR. The flag is a number V8 reads each time it recomputes the limit,
+// which is why setting it after start-up takes effect.
+//
+// An operator who passes --heap-growing-percent to node keeps their value:
+// the governor then does nothing.
+
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
+
+const MiB = 1024 * 1024
+
+export interface HeapGrowthInit {
+  /** The growing factor while pinned, as V8's percent (factor = 1 + percent / 100). Default 200. */
+  percent?: number
+  /** Used heap above which V8's own factor is restored. Default 128 MiB. */
+  ceilingBytes?: number
+  /** Used heap below which the factor is pinned again. Default 96 MiB. */
+  floorBytes?: number
+  /** How often the heap is looked at. Default 5 s. */
+  everyMs?: number
+}
+
+export interface HeapGrowthComponents {
+  setFlags: (flags: string) => void
+  heapUsed: () => number
+  /** node's own flags (process.execArgv), to leave an operator's choice alone. */
+  execArgv: readonly string[]
+}
+
+/** Whether the factor should be pinned after seeing `used` bytes of heap (with hysteresis). */
+export function shouldPin (pinned: boolean, used: number, ceilingBytes: number, floorBytes: number): boolean {
+  if (pinned) return used <= ceilingBytes
+  return used < floorBytes
+}
+
+export class HeapGrowthGovernor {
+  private readonly percent: number
+  private readonly ceilingBytes: number
+  private readonly floorBytes: number
+  private readonly everyMs: number
+  private pinned = false
+  private timer: ReturnType<typeof setInterval> | undefined
+
+  constructor (private readonly components: HeapGrowthComponents, init: HeapGrowthInit = {}) {
+    this.percent = init.percent ?? 200
+    this.ceilingBytes = init.ceilingBytes ?? 128 * MiB
+    this.floorBytes = init.floorBytes ?? 96 * MiB
+    this.everyMs = init.everyMs ?? 5000
+  }
+
+  /** False when the operator set the flag themselves. */
+  get active (): boolean {
+    return !this.components.execArgv.some(a => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))
+  }
+
+  get isPinned (): boolean {
+    return this.pinned
+  }
+
+  start (): void {
+    if (!this.active || this.timer !== undefined) return
+    this.check()
+    this.timer = setInterval(() => { this.check() }, this.everyMs)
+    this.timer.unref()
+  }
+
+  /** Looks at the heap once and pins or releases the factor. */
+  check (): void {
+    const pin = shouldPin(this.pinned, this.components.heapUsed(), this.ceilingBytes, this.floorBytes)
+    if (pin === this.pinned) return
+    this.pinned = pin
+    this.components.setFlags(`--heap-growing-percent=${pin ? this.percent : 0}`)
+  }
+
+  /** Stops looking and gives the factor back to V8. */
+  stop (): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    if (this.pinned) this.components.setFlags('--heap-growing-percent=0')
+    this.pinned = false
+  }
+}
+
+/** The governor for this process. */
+export function heapGrowthGovernor (init?: HeapGrowthInit): HeapGrowthGovernor {
+  return new HeapGrowthGovernor({
+    setFlags: setFlagsFromString,
+    heapUsed: () => getHeapStatistics().used_heap_size,
+    execArgv: process.execArgv
+  }, init)
+}
