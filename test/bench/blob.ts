@@ -12,14 +12,17 @@ const BLOB_BENCH_MODULE = '../blob/bench-blob.js'
 
 type BenchBlob = (options: { bigBytes?: number, multiBytes?: number, log?: (line: string) => void }) => Promise<Array<{ name: string, value: number, unit: string }>>
 
-const NAMES = ['blob-1gib-mbps', 'stream-1gib-mbps', 'blob-1gib-ratio', 'stream-file-1gib-mbps', 'blob-file-1gib-ratio', 'single-256mib-mbps', 'multi-256mib-mbps', 'multi-256mib-overhead', 'blob-1gib-rss-mib']
+const NAMES = ['blob-1gib-mbps', 'stream-1gib-mbps', 'blob-1gib-ratio', 'stream-file-1gib-mbps', 'blob-file-1gib-ratio', 'single-256mib-mbps', 'multi-256mib-mbps', 'multi-256mib-overhead', 'blob-1gib-rss-mib', 'paced-single-mbps', 'paced-multi-mbps', 'paced-multi-speedup']
 const TARGETS: Record<string, string> = { 'blob-1gib-ratio': '>= 0.8', 'multi-256mib-mbps': '>= single-256mib-mbps', 'multi-256mib-overhead': '<= 1.05' }
 const NOTES: Record<string, string> = {
   'stream-1gib-mbps': 'one plain libp2p stream, same stack, mean of a run before and after the blob fetch',
   'blob-1gib-rss-mib': 'largest of both daemons and the publish/fetch CLI processes',
   'stream-file-1gib-mbps': 'extra: the same stream file to file (sender reads the file, receiver writes and fsyncs), no hashing',
   'blob-file-1gib-ratio': 'extra: blob-1gib-mbps ÷ stream-file-1gib-mbps',
-  'multi-256mib-overhead': 'bytes received ÷ blob size'
+  'multi-256mib-overhead': 'bytes received ÷ blob size',
+  'paced-single-mbps': 'extra: one holder → F, every holder serving one 1 MiB chunk per 20 ms (a stand-in for a site uplink); 128 MiB, 32 with --quick',
+  'paced-multi-mbps': 'extra: three such holders → F',
+  'paced-multi-speedup': 'extra: paced-multi-mbps ÷ paced-single-mbps'
 }
 
 export const blobBench: Benchmark = {

@@ -10,6 +10,9 @@
 //   multi-256mib-overhead  bytes F received / blob size in the three-holder fetches (1 = no chunk twice)
 //   blob-1gib-rss-mib      largest peak RSS (VmHWM) among every process of the 1 GiB publish and fetch:
 //                          both daemons and both CLI processes (target < 200 MB)
+//   paced-single-mbps      extra: one holder → F when every holder serves one chunk per PACE_MS
+//   paced-multi-mbps       (MYCEL_TEST_SERVE_DELAY_MS), a stand-in for sites whose uplink is the bound
+//   paced-multi-speedup    rather than this machine's two cores: three holders ÷ one
 // Run: npm run build && node dist/test/blob/bench-blob.js [GiB=1]
 // benchBlob() is the reusable core: it returns { name, value, unit }[].
 
@@ -30,6 +33,8 @@ const PEER = new URL('./bench-stream-peer.js', import.meta.url).pathname
 const ONLY_A = 'bench/one/'
 /** Measured one-holder / three-holder pairs (after one warm-up pair). */
 const PAIRS = 3
+/** Paced phase: each holder waits this long before each chunk it serves (~45 MB/s per stream with 1 MiB chunks). */
+const PACE_MS = 20
 
 function peakRssMiB (pid: number): number {
   try {
@@ -135,6 +140,8 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
     const invite = await a.invite({ uses: 3 })
     await Promise.all([h2, h3, f].map(async n => await n.start(['--join', invite, '--log-level', 'warn'])))
     await connected(f, 3)
+    // The paced phase restarts every node: each keeps its port, so the others find it where it was.
+    for (const n of nodes) n.listen = (n.ready?.listen[0] ?? n.listen).replace(/\/p2p\/.*$/, '')
 
     // Three holders vs one: PAIRS + 1 pairs of blobs (the first pair warms every process up and is not
     // counted), fetched one-holder then three-holder in turn; the medians are reported.
@@ -186,6 +193,7 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
     // receiver writes and fsyncs a copy), i.e. the disk work a fetch cannot avoid, without hashing.
     const fileToFile = await streamBaseline(big, { from: join(work, 'big'), to: join(work, 'big.copy') })
     log(`plain stream 1 GiB file to file: ${fileToFile.mbps.toFixed(0)} MB/s (peak RSS ${fileToFile.rssMiB} MiB)`)
+    const paced = await pacedHolders({ a, h2, h3, f }, Math.min(128 * MiB, mid), work, log)
 
     const blobMbps = big / 1e6 / (blobMs / 1000)
     return [
@@ -197,12 +205,40 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
       { name: 'single-256mib-mbps', value: round(median(singles)), unit: 'MB/s' },
       { name: 'multi-256mib-mbps', value: round(median(multis)), unit: 'MB/s' },
       { name: 'multi-256mib-overhead', value: round(received / PAIRS, 3), unit: 'ratio' },
-      { name: 'blob-1gib-rss-mib', value: Math.max(daemonRss, publishCliRss, fetchCli.rssMiB), unit: 'MiB' }
+      { name: 'blob-1gib-rss-mib', value: Math.max(daemonRss, publishCliRss, fetchCli.rssMiB), unit: 'MiB' },
+      { name: 'paced-single-mbps', value: round(paced.single), unit: 'MB/s' },
+      { name: 'paced-multi-mbps', value: round(paced.multi), unit: 'MB/s' },
+      { name: 'paced-multi-speedup', value: round(paced.multi / paced.single, 2), unit: 'ratio' }
     ]
   } finally {
     await Promise.all(nodes.map(async n => { await n.destroy() }))
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * One holder against three when each holder's serving is the bound (as a site's uplink is), not this
+ * machine's two shared cores: A, h2 and h3 restart paced, F unpaced; one fresh pair of blobs.
+ */
+async function pacedHolders (n: { a: Node, h2: Node, h3: Node, f: Node }, size: number, work: string, log: (line: string) => void): Promise<{ single: number, multi: number }> {
+  const env = { MYCEL_TEST_SERVE_DELAY_MS: String(PACE_MS) }
+  await n.a.start(['--log-level', 'warn'], 20_000, env)
+  await Promise.all([n.h2, n.h3].map(async h => await h.start(['--log-level', 'warn'], 20_000, env)))
+  await n.f.start(['--log-level', 'warn'])
+  await connected(n.f, 3)
+  const pair = { one: `${ONLY_A}paced`, three: 'bench/all/paced' }
+  for (const key of [pair.one, pair.three]) {
+    await randomFile(join(work, 'paced'), size)
+    await publish(n.a, join(work, 'paced'), key)
+  }
+  await until('h2 and h3 mirrored the paced blob', async () => {
+    const s = await Promise.all([n.h2, n.h3].map(async h => (await h.api<{ local: string }>('GET', `/v1/blobs/${encodeURIComponent(pair.three)}`)).body.local))
+    return s.every(l => l === 'complete')
+  }, 120_000, 200)
+  const single = size / 1e6 / (await timeFetch(n.f, pair.one) / 1000)
+  const multi = size / 1e6 / (await timeFetch(n.f, pair.three) / 1000)
+  log(`paced holders (${PACE_MS} ms per chunk), ${size / MiB} MiB: one holder ${single.toFixed(0)} MB/s, three holders ${multi.toFixed(0)} MB/s`)
+  return { single, multi }
 }
 
 function median (xs: number[]): number {
