@@ -37,6 +37,7 @@ import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import { planPushes } from './push-plan.js'
 import { PushQueue, type QueuedPush } from './push-queue.js'
+import { RoundGuard } from './round-guard.js'
 import { CatchUpQueue } from './catch-up.js'
 import { ChangeSet } from './change-set.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
@@ -100,15 +101,8 @@ export class Replica implements ReplicaApi {
   private nextHeldCheckMs: number | undefined
   private rounds = 0
   private served: { version: number, durableSelfSeq: number, entries: VersionVectorEntries } | undefined
-  /**
-   * Peers we are pulling a multi-part response from (`more`), with the time of
-   * the last pull or part. While a pull runs we send that peer no other vv, so
-   * its rounds and ours do not start more streams of the same events (a joiner
-   * catching up on 100 000 events received each ~5 times).
-   */
-  private readonly pulls = new Map<string, number>()
-  /** When we last answered each peer's digest with our vv and none of its answer has come yet (see crossed()). */
-  private readonly asked = new Map<string, number>()
+  /** Running pulls and crossing rounds, so that no two rounds stream the same events (round-guard.ts). */
+  private readonly guard = new RoundGuard(L.PULL_IDLE_MS)
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
@@ -200,70 +194,18 @@ export class Replica implements ReplicaApi {
     const now = this.c.clock.monoMs()
     switch (m.type) {
       case 'digest':
-        // While we pull from this peer, a vv would start a second response stream of the same events.
         if (equalBytes(m.digest, this.state.digest())) { this.peer(from).lastSyncMs = now; return }
-        if (this.pullingFrom(from, now)) return
+        // While we pull from this peer, a vv would start a second response stream of the same events.
+        if (this.guard.pulling(from, now)) return
         this.send(from, { type: 'vv', vv: this.servedVV(), reply: true })
-        this.asked.set(from, now)
+        this.guard.answeredDigest(from, now)
         return
-      case 'vv': {
-        const view = this.peer(from)
-        if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
-        const served = this.servedVV()
-        const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), this.vv.hasPending() ? a => this.vv.isPending(a) : undefined)
-        view.ahead = diff.ahead
-        view.behind = diff.behind
-        view.lastSyncMs = now
-        const pending: Array<[string, number]> = []
-        for (const a of this.vv.pendingAuthors()) {
-          if (a !== this.id) pending.push([a, Math.max(this.vv.covered(a), diff.theirsPending.get(a) ?? 0)])
-        }
-        const batches = buildResponse({
-          log: this.log,
-          needs: diff.needs,
-          pending,
-          maxBatchBytes: this.cfg.maxBatchBytes,
-          maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
-        })
-        for (const b of batches) this.send(from, b)
-        if (m.reply && !this.pullingFrom(from, now) && !this.crossed(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
+      case 'vv':
+        this.answerVv(from, m, now)
         return
-      }
-      case 'events': {
-        const refused = new Map<string, number>()
-        const authentic = this.authenticate(m.events)
-        const coverage = this.vv.version
-        let fresh = 0
-        let known = 0
-        for (let i = 0; i < m.events.length; i++) {
-          const e = m.events[i]
-          // Events learned by anti-entropy are not pushed on: anti-entropy is itself
-          // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
-          const r = this.ingest(from, e, authentic[i])
-          if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
-          else if (r === 'duplicate') known++
-          else fresh++
-        }
-        // Nothing refused or held (the usual case): no caps to look up per entry.
-        const capped = refused.size > 0 || this.held.size > 0
-        for (const [author, fromSeq, to] of m.through) {
-          const cap = capped ? Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1) : to
-          this.vv.advance(author, fromSeq, cap, this.changes.vv)
-        }
-        this.peer(from).lastSyncMs = now
-        this.asked.delete(from) // its answer has begun: a vv from it now is a new round, not a crossing one
-        if (this.pulls.has(from)) this.pulls.set(from, now)
-        // Pull the rest only if this response was mostly news to us. One that brought nothing
-        // new, or mostly what we had, belongs to a second stream running beside another (two
-        // rounds crossing, offset by a little: each would keep pulling a mostly duplicate
-        // response); one of held or refused events would only be repeated. The stream that
-        // brings news goes on; if none does, the next round (after PULL_IDLE_MS) resumes.
-        if (m.more && (fresh > known || (known === 0 && this.vv.version !== coverage))) {
-          this.pulls.set(from, now)
-          this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
-        }
+      case 'events':
+        this.takeEvents(from, m, now)
         return
-      }
       case 'push': {
         const authentic = this.authenticate(m.events)
         for (let i = 0; i < m.events.length; i++) {
@@ -275,6 +217,65 @@ export class Replica implements ReplicaApi {
       case 'acks':
         for (const [member, row] of m.acks) this.stability.heard(member, row)
         if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(), reply: false })
+    }
+  }
+
+  /** A peer's coverage: send what it lacks (a bounded response), and ours back if it asked and no guard says otherwise. */
+  private answerVv (from: string, m: Extract<SyncMessage, { type: 'vv' }>, now: number): void {
+    const view = this.peer(from)
+    if (this.cfg.keepPeerVersionVectors) view.vv = m.vv
+    const served = this.servedVV()
+    const diff = diffVectors(m.vv, served, a => (a === this.id ? Math.min(this.vv.covered(a), this.durableSelfSeq) : this.vv.covered(a)), this.vv.hasPending() ? a => this.vv.isPending(a) : undefined)
+    view.ahead = diff.ahead
+    view.behind = diff.behind
+    view.lastSyncMs = now
+    const pending: Array<[string, number]> = []
+    for (const a of this.vv.pendingAuthors()) {
+      if (a !== this.id) pending.push([a, Math.max(this.vv.covered(a), diff.theirsPending.get(a) ?? 0)])
+    }
+    const batches = buildResponse({
+      log: this.log,
+      needs: diff.needs,
+      pending,
+      maxBatchBytes: this.cfg.maxBatchBytes,
+      maxBatches: L.ANTI_ENTROPY_BATCHES_PER_RESPONSE
+    })
+    for (const b of batches) this.send(from, b)
+    if (m.reply && !this.guard.pulling(from, now) && !this.guard.crossed(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
+  }
+
+  /** Part of a peer's response: ingest, advance coverage over what it vouched for, and pull the rest while it brings news. */
+  private takeEvents (from: string, m: Extract<SyncMessage, { type: 'events' }>, now: number): void {
+    const refused = new Map<string, number>()
+    const authentic = this.authenticate(m.events)
+    const coverage = this.vv.version
+    let fresh = 0
+    let known = 0
+    for (let i = 0; i < m.events.length; i++) {
+      const e = m.events[i]
+      // Events learned by anti-entropy are not pushed on: anti-entropy is itself
+      // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
+      const r = this.ingest(from, e, authentic[i])
+      if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
+      else if (r === 'duplicate') known++
+      else fresh++
+    }
+    // Nothing refused or held (the usual case): no caps to look up per entry.
+    const capped = refused.size > 0 || this.held.size > 0
+    for (const [author, fromSeq, to] of m.through) {
+      const cap = capped ? Math.min(to, (refused.get(author) ?? Infinity) - 1, (this.held.lowestSeq(author) ?? Infinity) - 1) : to
+      this.vv.advance(author, fromSeq, cap, this.changes.vv)
+    }
+    this.peer(from).lastSyncMs = now
+    this.guard.answerArrived(from, now)
+    // Pull the rest only if this response was mostly news to us. One that brought nothing
+    // new, or mostly what we had, belongs to a second stream running beside another (two
+    // rounds crossing, offset by a little: each would keep pulling a mostly duplicate
+    // response); one of held or refused events would only be repeated. The stream that
+    // brings news goes on; if none does, the next round (after PULL_IDLE_MS) resumes.
+    if (m.more && (fresh > known || (known === 0 && this.vv.version !== coverage))) {
+      this.guard.pulled(from, now)
+      this.send(from, { type: 'vv', vv: this.servedVV(), reply: false })
     }
   }
 
@@ -382,8 +383,7 @@ export class Replica implements ReplicaApi {
 
   peerDown (peer: string): void {
     if (this.peers.delete(peer)) this.peerList = undefined
-    this.pulls.delete(peer)
-    this.asked.delete(peer)
+    this.guard.forget(peer)
     this.catchUp.down(peer)
   }
 
@@ -517,30 +517,6 @@ export class Replica implements ReplicaApi {
   }
 
   // ------------------------------------------------------------ helpers
-
-  /**
-   * Whether this peer's vv crossed one we sent it for its digest less than PULL_IDLE_MS ago, before
-   * any of its answer to ours arrived (both ends began a round at once, as when a link comes up): it
-   * is answering ours with everything we lacked then, so replying with ours again would start a second
-   * stream of the same events. (Events added here meanwhile, a joining daemon's address record say,
-   * only make that answer a little larger than needed.) Once its answer has begun, a vv from it
-   * belongs to a new round.
-   */
-  private crossed (peer: string, now: number): boolean {
-    const asked = this.asked.get(peer)
-    if (asked === undefined) return false
-    this.asked.delete(peer)
-    return now - asked <= L.PULL_IDLE_MS
-  }
-
-  /** A pull from `peer` is running: a part came or a pull went out within PULL_IDLE_MS. */
-  private pullingFrom (peer: string, now: number): boolean {
-    const last = this.pulls.get(peer)
-    if (last === undefined) return false
-    if (now - last <= L.PULL_IDLE_MS) return true
-    this.pulls.delete(peer)
-    return false
-  }
 
   private peer (id: string): PeerView {
     let view = this.peers.get(id)
