@@ -11,6 +11,7 @@ import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
+import { MIN_UPLOAD_BYTES_PER_SEC } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './webhooks.js'
 
 export interface DaemonConfig {
@@ -34,6 +35,8 @@ export interface DaemonConfig {
   blobChunkBytes: number
   /** How long a blob no live key references is kept before it is deleted. Default 10 min. */
   blobGraceMs: number
+  /** Cap on the blob bytes this node serves to members, all streams together; 0 = none. Default 0. */
+  maxUploadBytesPerSec: number
   /** POST a JSON body per event to each (docs/visibility.md). Default none. */
   webhooks: WebhookConfig[]
 }
@@ -52,6 +55,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   replicatePrefixes: {},
   blobChunkBytes: DEFAULT_CHUNK_BYTES,
   blobGraceMs: DEFAULT_BLOB_GRACE_MS,
+  maxUploadBytesPerSec: 0,
   webhooks: []
 }
 
@@ -136,6 +140,10 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'blobGraceMs':
         if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('a non-negative integer number of ms')
         out.blobGraceMs = value
+        break
+      case 'maxUploadBytesPerSec':
+        if (!(value === 0 || isInt(value, MIN_UPLOAD_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER))) throw bad(`0 (no cap) or an integer number of bytes per second of at least ${MIN_UPLOAD_BYTES_PER_SEC}`)
+        out.maxUploadBytesPerSec = value
         break
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)

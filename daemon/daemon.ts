@@ -200,6 +200,7 @@ export class Daemon {
       chunkBytes: config.blobChunkBytes,
       policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
       graceMs: config.blobGraceMs,
+      maxUploadBytesPerSec: config.maxUploadBytesPerSec,
       ...blobTestSwitches(process.env)
     }, {
       libp2p: mesh.libp2p,

@@ -7,6 +7,7 @@ import { mergeConfig, readConfigFile, type DaemonConfig } from '../../daemon/con
 import { isLogLevel, Logger } from '../../daemon/log.js'
 import { isReplicateMode } from '../../daemon/blob/policy.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
+import { parseRate } from '../../daemon/blob/upload-rate.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -21,11 +22,12 @@ export const daemon: Command = {
     join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`)' },
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' },
-    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" }
+    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" },
+    'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
-blobGraceMs (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
+blobGraceMs, maxUploadBytesPerSec (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
 With --join the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);
@@ -36,7 +38,10 @@ With --join the node presents the token to a member before it is ready. Exit cod
     if (level !== undefined && !isLogLevel(level)) throw MycelError.usage(`--log-level must be debug, info, warn or error, not ${String(level)}`)
     const replicate = ctx.options.replicate
     if (replicate !== undefined && !isReplicateMode(replicate)) throw MycelError.usage(`--replicate must be eager, on-demand or none, not ${String(replicate)}`)
-    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level, replicate }
+    const rateFlag = ctx.options['max-upload-rate']
+    const maxUploadBytesPerSec = rateFlag === undefined ? undefined : parseRate(String(rateFlag))
+    if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
+    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec }
     const config = mergeConfig(await readConfigFile(dir), flags)
     const log = new Logger({ level: config.logLevel })
     let fatal: Error | undefined

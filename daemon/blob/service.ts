@@ -29,11 +29,14 @@ import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
 import { BlobServer, type ServerStats } from './server.js'
+import { REAL_TIME, UploadRate } from './upload-rate.js'
 
 export interface BlobServiceInit {
   chunkBytes: number
   policy: ReplicationPolicy
   graceMs: number
+  /** Cap on the bytes served, all streams together (upload-rate.ts); 0 or absent = none. */
+  maxUploadBytesPerSec?: number
   /** Test-only switches of the server (see BlobServerInit). */
   corruptChunks?: boolean
   serveDelayMs?: number
@@ -130,11 +133,13 @@ export class BlobService {
     const log = components.log
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, serveDelayMs: init.serveDelayMs }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
+      rate: init.maxUploadBytesPerSec !== undefined && init.maxUploadBytesPerSec > 0 ? new UploadRate(init.maxUploadBytesPerSec, REAL_TIME) : undefined,
       blobs: components.blobs,
       manifests: this.manifests,
       isAllowed: peer => this.isAllowed(peer),
       log: (level, msg, fields) => { log[level](msg, fields) }
     })
+    if (init.maxUploadBytesPerSec !== undefined && init.maxUploadBytesPerSec > 0) log.info('blob uploads capped', { bytesPerSec: init.maxUploadBytesPerSec })
     this.discovery = new HolderDiscovery(async peer => await this.open(peer))
     this.mirror = new Mirror({
       fetch: async hex => {

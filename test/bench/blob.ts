@@ -20,7 +20,7 @@ const NOTES: Record<string, string> = {
   'stream-file-1gib-mbps': 'extra: the same stream file to file (sender reads the file, receiver writes and fsyncs), no hashing',
   'blob-file-1gib-ratio': 'extra: blob-1gib-mbps ÷ stream-file-1gib-mbps',
   'multi-256mib-overhead': 'bytes received ÷ blob size',
-  'paced-single-mbps': 'extra: one holder → F, every holder serving one 1 MiB chunk per 20 ms (a stand-in for a site uplink); 128 MiB, 32 with --quick',
+  'paced-single-mbps': 'extra: one holder → F, every holder capped at 40 MB/s (--max-upload-rate 40M, a stand-in for a site uplink); 128 MiB, 32 with --quick',
   'paced-multi-mbps': 'extra: three such holders → F',
   'paced-multi-speedup': 'extra: paced-multi-mbps ÷ paced-single-mbps'
 }

@@ -10,9 +10,9 @@
 //   multi-256mib-overhead  bytes F received / blob size in the three-holder fetches (1 = no chunk twice)
 //   blob-1gib-rss-mib      largest peak RSS (VmHWM) among every process of the 1 GiB publish and fetch:
 //                          both daemons and both CLI processes (target < 200 MB)
-//   paced-single-mbps      extra: one holder → F when every holder serves one chunk per PACE_MS
-//   paced-multi-mbps       (MYCEL_TEST_SERVE_DELAY_MS), a stand-in for sites whose uplink is the bound
-//   paced-multi-speedup    rather than this machine's two cores: three holders ÷ one
+//   paced-single-mbps      extra: one holder → F when every holder's uploads are capped at PACED_RATE
+//   paced-multi-mbps       (--max-upload-rate), a stand-in for sites whose uplink is the bound rather
+//   paced-multi-speedup    than this machine's two cores: three holders ÷ one
 // Run: npm run build && node dist/test/blob/bench-blob.js [GiB=1]
 // benchBlob() is the reusable core: it returns { name, value, unit }[].
 
@@ -33,8 +33,8 @@ const PEER = new URL('./bench-stream-peer.js', import.meta.url).pathname
 const ONLY_A = 'bench/one/'
 /** Measured one-holder / three-holder pairs (after one warm-up pair). */
 const PAIRS = 3
-/** Paced phase: each holder waits this long before each chunk it serves (~45 MB/s per stream with 1 MiB chunks). */
-const PACE_MS = 20
+/** Paced phase: each holder's upload cap (mycel daemon --max-upload-rate), an uplink's worth. */
+const PACED_RATE = '40M'
 
 function peakRssMiB (pid: number): number {
   try {
@@ -218,12 +218,12 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
 
 /**
  * One holder against three when each holder's serving is the bound (as a site's uplink is), not this
- * machine's two shared cores: A, h2 and h3 restart paced, F unpaced; one fresh pair of blobs.
+ * machine's two shared cores: A, h2 and h3 restart with an upload cap, F without; one fresh pair of blobs.
  */
 async function pacedHolders (n: { a: Node, h2: Node, h3: Node, f: Node }, size: number, work: string, log: (line: string) => void): Promise<{ single: number, multi: number }> {
-  const env = { MYCEL_TEST_SERVE_DELAY_MS: String(PACE_MS) }
-  await n.a.start(['--log-level', 'warn'], 20_000, env)
-  await Promise.all([n.h2, n.h3].map(async h => await h.start(['--log-level', 'warn'], 20_000, env)))
+  const capped = ['--log-level', 'warn', '--max-upload-rate', PACED_RATE]
+  await n.a.start(capped)
+  await Promise.all([n.h2, n.h3].map(async h => await h.start(capped)))
   await n.f.start(['--log-level', 'warn'])
   await connected(n.f, 3)
   const pair = { one: `${ONLY_A}paced`, three: 'bench/all/paced' }
@@ -237,7 +237,7 @@ async function pacedHolders (n: { a: Node, h2: Node, h3: Node, f: Node }, size: 
   }, 120_000, 200)
   const single = size / 1e6 / (await timeFetch(n.f, pair.one) / 1000)
   const multi = size / 1e6 / (await timeFetch(n.f, pair.three) / 1000)
-  log(`paced holders (${PACE_MS} ms per chunk), ${size / MiB} MiB: one holder ${single.toFixed(0)} MB/s, three holders ${multi.toFixed(0)} MB/s`)
+  log(`holders capped at ${PACED_RATE}B/s, ${size / MiB} MiB: one holder ${single.toFixed(0)} MB/s, three holders ${multi.toFixed(0)} MB/s`)
   return { single, multi }
 }
 

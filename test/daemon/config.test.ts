@@ -32,4 +32,15 @@ describe('config', () => {
     await writeFile(join(dir, 'config.json'), '{oops')
     await expect(readConfigFile(dir)).rejects.toThrow(/not valid JSON/)
   })
+
+  it('takes an upload cap of 0 (none) or at least 1 MB/s', async () => {
+    expect(DEFAULT_CONFIG.maxUploadBytesPerSec).toBe(0)
+    await writeFile(join(dir, 'config.json'), '{"maxUploadBytesPerSec": 50000000}')
+    expect((await readConfigFile(dir)).maxUploadBytesPerSec).toBe(50_000_000)
+    for (const bad of ['500', '-1', '"50M"', '1500000.5']) {
+      await writeFile(join(dir, 'config.json'), `{"maxUploadBytesPerSec": ${bad}}`)
+      await expect(readConfigFile(dir)).rejects.toThrow(/maxUploadBytesPerSec/)
+    }
+    expect(() => mergeConfig({}, { maxUploadBytesPerSec: 999 })).toThrow(/maxUploadBytesPerSec/)
+  })
 })
