@@ -177,11 +177,13 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
 
     // 1 GiB A → F, between two runs of the plain stream (the machine's load drifts; their mean is the baseline).
     await randomFile(join(work, 'big'), big)
-    const publishCliRss = await publish(a, join(work, 'big'), 'bench/big')
+    // Under ONLY_A, so that h2 and h3, restarted for the paced phase, do not mirror it meanwhile.
+    const bigKey = `${ONLY_A}big`
+    const publishCliRss = await publish(a, join(work, 'big'), bigKey)
     const before = await streamBaseline(big)
     log(`plain stream 1 GiB (before): ${before.mbps.toFixed(0)} MB/s (peak RSS ${before.rssMiB} MiB)`)
-    const blobMs = await timeFetch(f, 'bench/big')
-    const fetchCli = await runSampled([MAIN, 'fetch', 'bench/big', '-o', join(work, 'big.out'), '--dir', f.dir, '--json'])
+    const blobMs = await timeFetch(f, bigKey)
+    const fetchCli = await runSampled([MAIN, 'fetch', bigKey, '-o', join(work, 'big.out'), '--dir', f.dir, '--json'])
     if (fetchCli.code !== 0) throw new Error('CLI fetch of the big blob failed')
     const daemonRss = Math.max(peakRssMiB(a.proc?.pid as number), peakRssMiB(f.proc?.pid as number))
     log(`blob 1 GiB: ${(big / 1e6 / (blobMs / 1000)).toFixed(0)} MB/s; peak RSS daemons ${daemonRss} MiB, publish CLI ${publishCliRss}, fetch CLI ${fetchCli.rssMiB}`)
