@@ -6,7 +6,7 @@
 //   BlobService ── BlobServer (inbound streams; isAllowed gate)
 //       │ ├─ BlobRefs (digest → live keys; orphans for GC) ◄── applied() from the core's observer
 //       │ ├─ HolderDiscovery (batched have queries, cache)
-//       │ ├─ FetchJob per digest being fetched (shared by every caller waiting on it)
+//       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
 //       │ └─ Mirror (eager policy: bounded concurrency, backoff)
 //       └── BlobStore (blobs/sha256), ManifestStore (blobs/manifests), PartialBlob (blobs/partial)
 
@@ -21,9 +21,10 @@ import { cidOf, digestText, type BlobStore } from '../blob-store.js'
 import type { Logger } from '../log.js'
 import { PeerChannel } from './client.js'
 import { BLOB_PROTOCOL, MAX_BLOB_STREAMS, MAX_PEERS_ASKED, QUERY_TIMEOUT_MS } from './constants.js'
-import { HolderDiscovery, type HolderAnswer } from './discovery.js'
-import { FetchJob, type FetchProgress } from './fetcher.js'
-import { buildManifest, decodeManifest, encodeManifest, ManifestStore, sha256, type Manifest } from './manifest.js'
+import { HolderDiscovery } from './discovery.js'
+import { Downloads } from './downloads.js'
+import type { FetchProgress } from './fetcher.js'
+import { buildManifest, decodeManifest, encodeManifest, ManifestStore, type Manifest } from './manifest.js'
 import { Mirror } from './mirror.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
@@ -66,9 +67,6 @@ export interface BlobServiceEvents {
 /** Blob transfers with one peer, as `mycel status` shows them. */
 export interface PeerTransfers { pending: number, active: number, failed: number }
 
-/** Peers whose failed fetch rounds are remembered (members, not the world). */
-const FAILED_PEERS_MAX = 1024
-
 /** What a fetch is about: from a key, a digest or a CID. */
 export interface BlobTarget {
   key?: string
@@ -92,21 +90,9 @@ export interface BlobStatus {
   transfer?: FetchProgress
 }
 
-interface Running {
-  promise: Promise<void>
-  job?: FetchJob
-  deadlineMs: number
-  holders: string[]
-  /** A round is taking chunks now (a job runs); false while finding holders or waiting to retry. */
-  taking?: boolean
-}
-
 const SHA2_256_CODE = 0x12
 const GC_SWEEP_MS_MIN = 100
 const GC_SWEEP_MS_MAX = 60_000
-const RECENT_FETCHES = 64
-const RETRY_MS_MIN = 200
-const RETRY_MS_MAX = 2_000
 
 export class BlobService {
   /** Membership gate for both directions; the federation layer replaces it. Default: allow. */
@@ -118,13 +104,8 @@ export class BlobService {
   private readonly server: BlobServer
   private readonly discovery: HolderDiscovery
   private readonly mirror: Mirror
-  private readonly running = new Map<string, Running>()
-  /** Fetch rounds that failed while a peer was among the holders, per peer (bounded). */
-  private readonly failedWith = new Map<string, number>()
-  /** Progress of the last finished fetches, for status after the fact (bounded). */
-  private readonly recent = new Map<string, FetchProgress>()
+  private readonly downloads: Downloads
   private gcTimer: NodeJS.Timeout | undefined
-  private stopped = false
 
   constructor (init: BlobServiceInit, components: BlobServiceComponents) {
     this.init = init
@@ -141,11 +122,21 @@ export class BlobService {
     })
     if (init.maxUploadBytesPerSec !== undefined && init.maxUploadBytesPerSec > 0) log.info('blob uploads capped', { bytesPerSec: init.maxUploadBytesPerSec })
     this.discovery = new HolderDiscovery(async peer => await this.open(peer))
+    this.downloads = new Downloads({
+      blobs: components.blobs,
+      manifests: this.manifests,
+      refs: this.refs,
+      discovery: this.discovery,
+      candidates: target => this.candidates(target),
+      open: async (peer, processing) => await this.open(peer, processing),
+      log,
+      events: components.events
+    })
     this.mirror = new Mirror({
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.fetch(targetOf(ref), Date.now() + 5 * 60_000)
+        await this.downloads.fetch(targetOf(ref), Date.now() + 5 * 60_000)
       },
       wanted: hex => { const ref = this.refs.get(hex); return ref !== undefined && this.init.policy.modeOfKeys(ref.keys) === 'eager' },
       log
@@ -169,16 +160,14 @@ export class BlobService {
   }
 
   async stop (): Promise<void> {
-    this.stopped = true
     clearInterval(this.gcTimer)
     this.mirror.stop()
-    for (const r of this.running.values()) r.job?.abort('daemon stopping')
-    await Promise.allSettled([...this.running.values()].map(async r => await r.promise))
+    await this.downloads.stop()
     await this.c.libp2p.unhandle(BLOB_PROTOCOL).catch(() => {})
   }
 
   get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number> } {
-    return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.running.size, mirror: this.mirror.stats }
+    return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats }
   }
 
   /** The core's observer: a new winner of a key. Never waits on bytes. */
@@ -229,11 +218,11 @@ export class BlobService {
 
   async status (target: BlobTarget): Promise<BlobStatus> {
     const hex = hexOf(target.digest)
-    const run = this.running.get(hex)
+    const run = this.downloads.view(hex)
     const complete = await this.c.blobs.has(target.digest)
-    const progress = run?.job?.progress ?? this.recent.get(hex)
+    const progress = run.progress
     const partialExists = await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).then(names => names.includes(hex), () => false)
-    const holders = new Set<string>([...(this.discovery.cached(target.digest)?.holders ?? []), ...(run?.holders ?? [])])
+    const holders = new Set<string>([...(this.discovery.cached(target.digest)?.holders ?? []), ...run.holders])
     if (complete) holders.add(this.c.replica.id)
     return {
       key: target.key,
@@ -243,7 +232,7 @@ export class BlobService {
       local: complete ? 'complete' : partialExists ? 'partial' : 'absent',
       bytesHave: complete ? target.size : progress?.bytesHave ?? 0,
       holders: [...holders],
-      fetching: run !== undefined,
+      fetching: run.running,
       transfer: progress
     }
   }
@@ -255,7 +244,7 @@ export class BlobService {
    */
   async ensureLocal (target: BlobTarget, waitMs: number): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    const fetching = this.fetch(target, Date.now() + waitMs)
+    const fetching = this.downloads.fetch(target, Date.now() + waitMs)
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([fetching, new Promise<void>((_resolve, reject) => {
@@ -277,137 +266,15 @@ export class BlobService {
   async afterServe (target: BlobTarget): Promise<void> {
     const ref = this.refs.get(hexOf(target.digest))
     if (ref === undefined || ref.authors.has(this.c.replica.id)) return
-    if (this.init.policy.modeOfKeys(ref.keys) !== 'none' || this.running.has(hexOf(target.digest))) return
+    if (this.init.policy.modeOfKeys(ref.keys) !== 'none' || this.downloads.isRunning(hexOf(target.digest))) return
     await this.c.blobs.remove(target.digest)
   }
 
   pathOf (digest: Uint8Array): string { return this.c.blobs.pathOf(digest) }
 
-  /**
-   * Transfers with one peer: active = fetches now taking chunks from it;
-   * pending = fetches that know it holds the blob but have not started
-   * taking chunks (finding holders, fetching the manifest, waiting to retry);
-   * failed = fetch rounds that failed while it was a holder.
-   */
+  /** Fetches with one peer, as `mycel status` shows them (downloads.ts). */
   transfersWith (peer: string): PeerTransfers {
-    let active = 0
-    let pending = 0
-    for (const run of this.running.values()) {
-      if (!run.holders.includes(peer)) continue
-      if (run.taking === true) active++
-      else pending++
-    }
-    return { pending, active, failed: this.failedWith.get(peer) ?? 0 }
-  }
-
-  private noteFailedRound (holders: string[]): void {
-    for (const peer of holders) {
-      if (!this.failedWith.has(peer) && this.failedWith.size >= FAILED_PEERS_MAX) continue
-      this.failedWith.set(peer, (this.failedWith.get(peer) ?? 0) + 1)
-    }
-  }
-
-  /** Joins the running fetch of this digest or starts one that retries until deadlineMs. */
-  private async fetch (target: BlobTarget, deadlineMs: number): Promise<void> {
-    const hex = hexOf(target.digest)
-    let run = this.running.get(hex)
-    if (run !== undefined) {
-      run.deadlineMs = Math.max(run.deadlineMs, deadlineMs)
-      return await run.promise
-    }
-    run = { promise: Promise.resolve(), deadlineMs, holders: [] }
-    const r = run
-    run.promise = this.fetchUntil(target, r).finally(() => {
-      this.running.delete(hex)
-      if (r.job !== undefined) this.rememberProgress(hex, r.job.progress)
-    })
-    this.running.set(hex, run)
-    return await run.promise
-  }
-
-  private async fetchUntil (target: BlobTarget, run: Running): Promise<void> {
-    let delayMs = RETRY_MS_MIN
-    const startedMs = Date.now()
-    for (;;) {
-      try {
-        await this.fetchOnce(target, run)
-        this.refs.noteStored(hexOf(target.digest), Date.now())
-        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, Date.now() - startedMs)
-        return
-      } catch (err) {
-        this.noteFailedRound(run.holders)
-        run.taking = false // between rounds: pending, not active
-        if (this.stopped || Date.now() + delayMs >= run.deadlineMs) {
-          this.c.events?.failed?.(target, Date.now() - startedMs)
-          throw err
-        }
-        this.c.log.debug('blob fetch round failed; retrying', { digest: digestText(target.digest), err: String(err) })
-      }
-      await new Promise(resolve => setTimeout(resolve, delayMs))
-      delayMs = Math.min(RETRY_MS_MAX, delayMs * 2)
-    }
-  }
-
-  private async fetchOnce (target: BlobTarget, run: Running): Promise<void> {
-    if (await this.c.blobs.has(target.digest)) return
-    // Start on the first holder to answer; the others join the job as their answers come.
-    const holders: string[] = []
-    let job: FetchJob | undefined
-    let firstHolder = (): void => {}
-    const first = new Promise<void>(resolve => { firstHolder = resolve })
-    const finding = this.discovery.find(target.digest, this.candidates(target), peer => {
-      holders.push(peer)
-      job?.addHolder(peer)
-      firstHolder()
-    })
-    run.holders = holders
-    await Promise.race([first, finding])
-    if (holders.length === 0) {
-      const answer: HolderAnswer = await finding
-      throw new MycelError('UNAVAILABLE', `none of the ${answer.asked.length} members asked holds it`)
-    }
-    finding.catch(() => {}) // the job goes on with the holders it has
-    const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
-    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.open(peer, processing) })
-    run.job = job
-    run.taking = true
-    await job.run([...holders])
-  }
-
-  /** The local manifest, or the first holder's whose bytes hash to the put's manifest field. */
-  private async fetchManifest (target: BlobTarget, holders: string[]): Promise<Manifest> {
-    const check = (bytes: Uint8Array): Manifest | undefined => {
-      if (target.manifest !== undefined && !Buffer.from(sha256(bytes)).equals(Buffer.from(target.manifest))) return undefined
-      const m = decodeManifest(bytes)
-      return Buffer.from(m.digest).equals(Buffer.from(target.digest)) && m.size === target.size ? m : undefined
-    }
-    const local = await this.manifests.get(target.digest)
-    const mine = local === undefined ? undefined : check(local)
-    if (mine !== undefined) return mine
-    for (const peer of holders) {
-      try {
-        const channel = await this.open(peer)
-        const bytes = await channel.manifest(target.digest).finally(() => { channel.close() })
-        const m = bytes === undefined ? undefined : check(bytes)
-        if (m !== undefined && bytes !== undefined) {
-          await this.manifests.put(target.digest, bytes)
-          return m
-        }
-      } catch (err) {
-        this.c.log.debug('manifest request failed', { remote: peer, err: String(err) })
-      }
-    }
-    throw new MycelError('UNAVAILABLE', 'no holder sent a manifest matching the put event')
-  }
-
-  private rememberProgress (hex: string, progress: FetchProgress): void {
-    for (const [peer, h] of Object.entries(progress.holders)) {
-      if (h.badChunks > 0) this.c.events?.badChunks?.(peer, h.badChunks)
-      if (h.badChunks > 0) this.c.log.warn('holder sent chunks that did not match the manifest', { remote: peer, digest: `sha256:${hex}`, badChunks: h.badChunks })
-    }
-    this.recent.delete(hex)
-    this.recent.set(hex, progress)
-    if (this.recent.size > RECENT_FETCHES) this.recent.delete(this.recent.keys().next().value as string)
+    return this.downloads.transfersWith(peer)
   }
 
   private candidates (target: BlobTarget): string[] {
@@ -425,7 +292,7 @@ export class BlobService {
   /** Deletes blobs (and their manifests and partial downloads) unreferenced for a whole grace period. */
   private async collect (): Promise<void> {
     for (const hex of this.refs.takeExpired(Date.now(), this.init.graceMs)) {
-      if (this.running.has(hex)) continue
+      if (this.downloads.isRunning(hex)) continue
       const digest = Uint8Array.from(Buffer.from(hex, 'hex'))
       if (digest.byteLength !== 32) continue
       await this.c.blobs.remove(digest)
