@@ -71,6 +71,8 @@ export interface DaemonComponents {
   log: Logger
   /** The store failed: the process must stop (the daemon has already begun stopping). */
   onFatal: (err: Error) => void
+  /** This node served `bytes` of blob chunks to a member (the process's heap-growth governor listens). */
+  onBlobServed?: (bytes: number) => void
 }
 
 export interface ReadyInfo {
@@ -114,6 +116,7 @@ export class Daemon {
   private readonly init: DaemonInit
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
+  private readonly onBlobServed: ((bytes: number) => void) | undefined
   private store: LevelStore | undefined
   private queue: CommitQueue | undefined
   private mesh: Mesh | undefined
@@ -133,6 +136,7 @@ export class Daemon {
     this.init = init
     this.log = components.log
     this.onFatal = components.onFatal
+    this.onBlobServed = components.onBlobServed
   }
 
   async start (): Promise<ReadyInfo> {
@@ -216,7 +220,7 @@ export class Daemon {
         },
         failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
         badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
-        served: bytes => { vis.countBytes('blob', 'out', bytes) }
+        served: bytes => { vis.countBytes('blob', 'out', bytes); this.onBlobServed?.(bytes) }
       }
     })
     blobService.isAllowed = peer => gate.isAllowed(peer)

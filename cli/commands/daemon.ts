@@ -47,9 +47,12 @@ With --join the node presents the token to a member before it is ready. Exit cod
     let fatal: Error | undefined
     let wake: () => void = () => {}
     const stopped = new Promise<void>(resolve => { wake = resolve })
+    // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
+    const heapGrowth = heapGrowthGovernor()
     const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
-      onFatal: err => { fatal = err; wake() }
+      onFatal: err => { fatal = err; wake() },
+      onBlobServed: () => { heapGrowth.served() }
     })
     let signals = 0
     const onSignal = (signal: string): void => {
@@ -75,8 +78,6 @@ With --join the node presents the token to a member before it is ready. Exit cod
       log.error('unhandled promise rejection (a bug; the daemon keeps running)', { count: unhandled, err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) })
     }
     process.on('unhandledRejection', onUnhandled)
-    // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
-    const heapGrowth = heapGrowthGovernor()
     heapGrowth.start()
     try {
       let ready: ReadyInfo

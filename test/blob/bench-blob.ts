@@ -185,8 +185,9 @@ export async function benchBlob (options: { bigBytes?: number, multiBytes?: numb
     const blobMs = await timeFetch(f, bigKey)
     const fetchCli = await runSampled([MAIN, 'fetch', bigKey, '-o', join(work, 'big.out'), '--dir', f.dir, '--json'])
     if (fetchCli.code !== 0) throw new Error('CLI fetch of the big blob failed')
-    const daemonRss = Math.max(peakRssMiB(a.proc?.pid as number), peakRssMiB(f.proc?.pid as number))
-    log(`blob 1 GiB: ${(big / 1e6 / (blobMs / 1000)).toFixed(0)} MB/s; peak RSS daemons ${daemonRss} MiB, publish CLI ${publishCliRss}, fetch CLI ${fetchCli.rssMiB}`)
+    const rss = { a: peakRssMiB(a.proc?.pid as number), f: peakRssMiB(f.proc?.pid as number) }
+    const daemonRss = Math.max(rss.a, rss.f)
+    log(`blob 1 GiB: ${(big / 1e6 / (blobMs / 1000)).toFixed(0)} MB/s; peak RSS daemons A ${rss.a} MiB, F ${rss.f} MiB, publish CLI ${publishCliRss}, fetch CLI ${fetchCli.rssMiB}`)
     await Promise.all(nodes.map(async n => { await n.stop() }))
     const after = await streamBaseline(big)
     log(`plain stream 1 GiB (after): ${after.mbps.toFixed(0)} MB/s (peak RSS ${after.rssMiB} MiB)`)
