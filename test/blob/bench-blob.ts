@@ -36,7 +36,7 @@ const PAIRS = 3
 /** Paced phase: each holder's upload cap (mycel daemon --max-upload-rate), an uplink's worth. */
 const PACED_RATE = '40M'
 
-function peakRssMiB (pid: number): number {
+export function peakRssMiB (pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m === null ? 0 : Math.round(Number(m[1]) / 1024)
@@ -45,7 +45,7 @@ function peakRssMiB (pid: number): number {
   }
 }
 
-async function randomFile (path: string, size: number): Promise<void> {
+export async function randomFile (path: string, size: number): Promise<void> {
   const out = createWriteStream(path)
   for (let done = 0; done < size; done += 4 * MiB) {
     if (!out.write(randomBytes(Math.min(4 * MiB, size - done)))) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
@@ -65,7 +65,7 @@ async function runSampled (args: string[]): Promise<{ code: number | null, stdou
   return { code, stdout, rssMiB: rss }
 }
 
-async function token (node: Node): Promise<string> {
+export async function token (node: Node): Promise<string> {
   return (await readFile(join(node.dir, 'api.token'), 'utf8')).trim()
 }
 

@@ -8,12 +8,12 @@
 // Extra node flags for both daemons: MYCEL_BENCH_NODE_ARGS (e.g. "--heap-growing-percent=0" to see V8's
 // own growing factor; the daemon then leaves the factor alone).
 
-import { randomBytes } from 'node:crypto'
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli, Node, until } from '../integration/harness.js'
+import { peakRssMiB, randomFile, token } from './bench-blob.js'
 
 const MiB = 1024 * 1024
 /** Clock ticks per second of /proc's utime and stime (USER_HZ; 100 on Linux). */
@@ -47,11 +47,6 @@ function report (name: string, pid: number, before: Ticks, after: Ticks): string
   return `${name}: ${total.toFixed(2)} CPU-s = main ${main.toFixed(2)} + ${others.map(r => r.s.toFixed(2)).join(' + ') || '0'} (other threads, largest first)`
 }
 
-function peakRssMiB (pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m === null ? 0 : Math.round(Number(m[1]) / 1024)
-}
-
 async function main (): Promise<void> {
   const size = Number(process.argv[2] ?? 1024) * MiB
   const work = await mkdtemp(join(tmpdir(), 'mycel-blob-cpu-'))
@@ -63,11 +58,7 @@ async function main (): Promise<void> {
     await f.start(['--join', await a.invite({ uses: 1 }), '--log-level', 'warn'], 20_000, env)
     await until('F connected to A', async () => (await f.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length >= 1, 30_000)
     const file = join(work, 'blob')
-    const out = createWriteStream(file)
-    for (let done = 0; done < size; done += 4 * MiB) {
-      if (!out.write(randomBytes(Math.min(4 * MiB, size - done)))) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
-    }
-    await new Promise<void>(resolve => { out.end(() => { resolve() }) })
+    await randomFile(file, size)
     const published = await cli(['publish', file, 'cpu/blob', '--dir', a.dir, '--json'])
     if (published.code !== 0) throw new Error(`publish failed: ${published.stderr}`)
 
@@ -86,9 +77,9 @@ async function main (): Promise<void> {
     const gc0 = structuredClone(gc)
     const after = { a: new Map(before.a), f: new Map(before.f) } as { a: Ticks, f: Ticks }
     const sampler = setInterval(() => { threadTicks(pids.a, after.a); threadTicks(pids.f, after.f) }, 50)
-    const token = (await readFile(join(f.dir, 'api.token'), 'utf8')).trim()
+    const authorization = `Bearer ${await token(f)}`
     const t0 = performance.now()
-    const res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent('cpu/blob')}/content?wait=240`, { headers: { authorization: `Bearer ${token}` } })
+    const res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent('cpu/blob')}/content?wait=240`, { headers: { authorization } })
     const ms = performance.now() - t0
     await res.body?.cancel()
     clearInterval(sampler)
