@@ -112,15 +112,16 @@ export class BlobService {
     this.c = components
     this.manifests = new ManifestStore(components.blobs.rootDir)
     const log = components.log
+    const uploadCap = init.maxUploadBytesPerSec ?? 0
+    if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, serveDelayMs: init.serveDelayMs }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
-      rate: init.maxUploadBytesPerSec !== undefined && init.maxUploadBytesPerSec > 0 ? new UploadRate(init.maxUploadBytesPerSec, REAL_TIME) : undefined,
+      rate: uploadCap > 0 ? new UploadRate(uploadCap, REAL_TIME) : undefined,
       blobs: components.blobs,
       manifests: this.manifests,
       isAllowed: peer => this.isAllowed(peer),
       log: (level, msg, fields) => { log[level](msg, fields) }
     })
-    if (init.maxUploadBytesPerSec !== undefined && init.maxUploadBytesPerSec > 0) log.info('blob uploads capped', { bytesPerSec: init.maxUploadBytesPerSec })
     this.discovery = new HolderDiscovery(async peer => await this.open(peer))
     this.downloads = new Downloads({
       blobs: components.blobs,
