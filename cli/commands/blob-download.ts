@@ -38,10 +38,30 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   }
   const hash = createHash('sha256')
   let size = 0
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    hash.update(chunk)
-    size += chunk.length
-    if (!sink.write(chunk)) await new Promise(resolve => sink.once('drain', resolve))
+  // A sink that fails (a full disk, say) ends the download with its error, not a crash. The listener
+  // stays for the sink's life: an error after the last write must not go unheard either.
+  let sinkError: Error | undefined
+  let onSinkError: (err: Error) => void = () => {}
+  const sinkFailed = (err: Error): void => { sinkError ??= err; onSinkError(err) }
+  sink.on('error', sinkFailed)
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (sinkError !== undefined) break
+      hash.update(chunk)
+      size += chunk.length
+      if (!sink.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          onSinkError = reject
+          sink.once('drain', () => { onSinkError = () => {}; resolve() })
+        })
+      }
+    }
+  } catch (err) {
+    if (sinkError === undefined) throw err
+  }
+  if (sinkError !== undefined) {
+    res.destroy()
+    throw new MycelError('INTERNAL', `could not write the bytes: ${(sinkError as NodeJS.ErrnoException).code ?? sinkError.message}`)
   }
   const digest = `sha256:${hash.digest('hex')}`
   if (digest !== status.digest) throw new MycelError('INTERNAL', `received bytes hash to ${digest}, not ${status.digest}`)

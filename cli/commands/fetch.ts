@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { MycelError } from '../../protocol/errors.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'
+import { openOutput } from './output-file.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const fetch: Command = {
@@ -13,12 +10,13 @@ export const fetch: Command = {
   summary: 'write the bytes of KEY (or sha256:HEX, or a CID) to a file, fetching them from holders if need be',
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
-    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write (default: the key's last segment in the current directory; - for stdout)" },
+    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)" },
     wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
   },
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
 be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.
-The file appears only once complete and verified (written beside it, then renamed).`,
+The file appears only once complete and verified (written beside it, then renamed); -o DIR writes
+DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place.`,
   async run (ctx) {
     const ref = ctx.positionals[0] as string
     const waitS = parseWaitFlag(ctx.options.wait)
@@ -29,17 +27,14 @@ The file appears only once complete and verified (written beside it, then rename
       await downloadBlob(api, ctx, ref, waitS, process.stdout, false)
       return EXIT.OK
     }
-    const path = resolve(out ?? defaultName(ref))
-    const tmp = join(dirname(path), `.${basename(path)}.mycel-${randomBytes(4).toString('hex')}`)
-    const file = createWriteStream(tmp, { flags: 'wx' })
+    const output = await openOutput(out, () => defaultName(ref))
+    const path = output.path
     let got
     try {
-      got = await downloadBlob(api, ctx, ref, waitS, file, ctx.isTTY && !wantsJson(ctx))
-      await new Promise<void>((resolve, reject) => { file.end((err?: Error | null) => { if (err != null) reject(err); else resolve() }) })
-      await rename(tmp, path)
+      got = await downloadBlob(api, ctx, ref, waitS, output.stream, ctx.isTTY && !wantsJson(ctx))
+      await output.commit()
     } catch (err) {
-      file.destroy()
-      await rm(tmp, { force: true })
+      await output.abandon()
       throw err
     }
     const { status, size, holders } = got

@@ -17,6 +17,7 @@ import { MycelError } from '../../protocol/errors.js'
 import { SYSTEM_KEY_PREFIX } from '../../protocol/event.js'
 import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
 import { MAX_LIST_ENTRIES } from '../limits.js'
+import { readsAsContentRef } from '../blob/service.js'
 import { sendError, sendJson } from './errors.js'
 import type { NodeApi } from './types.js'
 import { inviteRequestOf, readToken } from '../federation-api.js'
@@ -48,6 +49,8 @@ export async function route (api: NodeApi, req: IncomingMessage, res: ServerResp
       return sendJson(res, 200, entry)
     }
     if (method === 'PUT') {
+      // Checked only for new puts: a key of that shape written by an older node can still be read and deleted.
+      if (readsAsContentRef(key)) throw MycelError.usage(`key ${key} reads as a digest or CID, so fetch could not find it by name; choose another key`)
       const props = parseProps(url.searchParams.getAll('prop'))
       return sendJson(res, 201, await api.publish(key, props, req))
     }

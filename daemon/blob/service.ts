@@ -310,12 +310,21 @@ function targetOf (ref: BlobRef): BlobTarget {
   return { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors] }
 }
 
+const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/
+/** What is read as a CID (base32, as `publish` prints them), valid or not. */
+const CID_REF = /^b[a-z2-7]{50,}$/
+
 /** `sha256:<64 hex>` or a CIDv1 raw/sha2-256 → digest; anything else is a key (undefined). */
 export function parseDigestRef (ref: string): Uint8Array | undefined {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(ref)
+  const m = DIGEST_REF.exec(ref)
   if (m !== null) return Uint8Array.from(Buffer.from(m[1] as string, 'hex'))
-  if (/^b[a-z2-7]{50,}$/.test(ref)) return cidDigest(ref)
+  if (CID_REF.test(ref)) return cidDigest(ref)
   return undefined
+}
+
+/** True if `ref` is read as a digest or a CID, never as a key: a key of that shape could not be fetched by its name. */
+export function readsAsContentRef (ref: string): boolean {
+  return DIGEST_REF.test(ref) || CID_REF.test(ref)
 }
 
 function cidDigest (text: string): Uint8Array {

@@ -4,7 +4,7 @@
 // killed; exit codes 3 and 4; collection of unreferenced blobs.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli, Node, until } from '../integration/harness.js'
@@ -77,6 +77,35 @@ describe('blob transfer', () => {
     expect(`sha256:${execFileSync('sha256sum', [out]).toString().split(' ')[0]}`).toBe(first.digest)
     const s = await status(c, first.digest)
     expect(s.transfer?.holders[b.ready?.peerId as string]?.chunks).toBe(Math.ceil(first.bytes.length / CHUNK))
+  })
+
+  it('fetch -o: a missing directory is a usage error; a directory gets the default name; a named pipe is written in place', async () => {
+    const missing = await cli(['fetch', 'art/one.bin', '-o', join(c.dir, 'no', 'such', 'dir', 'f'), '--dir', c.dir, '--json'])
+    expect(missing.code).toBe(2)
+    expect(JSON.parse(missing.stdout).error.message).toContain('ENOENT')
+    const into = join(c.dir, 'into')
+    await mkdir(into)
+    expect((await cli(['fetch', 'art/one.bin', '-o', into, '--dir', c.dir])).code).toBe(0)
+    expect(await readdir(into)).toEqual(['one.bin'])
+    expect(Buffer.compare(await readFile(join(into, 'one.bin')), first.bytes)).toBe(0)
+    // Renaming a temp file over a pipe or device would replace it with a regular file.
+    const fifo = join(c.dir, 'pipe')
+    execFileSync('mkfifo', [fifo])
+    const [res, piped] = await Promise.all([cli(['fetch', 'art/one.bin', '-o', fifo, '--dir', c.dir]), readFile(fifo)])
+    expect(res.code).toBe(0)
+    expect(Buffer.compare(piped, first.bytes)).toBe(0)
+    expect((await stat(fifo)).isFIFO()).toBe(true)
+    expect((await readdir(c.dir)).filter(n => n.includes('.mycel-'))).toEqual([])
+  })
+
+  it('publish refuses a key that reads as a digest or a CID (fetch would take it as one)', async () => {
+    const { path } = await blobFile(c, 1000, 'small.bin')
+    for (const key of [first.digest, 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku']) {
+      const res = await cli(['publish', path, key, '--dir', c.dir, '--json'])
+      expect(res.code).toBe(2)
+      expect(JSON.parse(res.stdout).error.message).toContain('reads as a digest or CID')
+    }
+    expect((await cli(['publish', path, 'sha256:not-a-digest', '--dir', c.dir])).code).toBe(0)
   })
 
   it('exit 4 names the digest and holders when no holder is reachable; exit 3 for an unknown key', async () => {

@@ -1,0 +1,57 @@
+// Where `mycel fetch` writes. A regular file appears only once complete and
+// verified: the bytes go to a temp file beside it, which is renamed over it at
+// the end, so a failed or interrupted fetch never leaves a truncated file
+// under the name a script waits for. Something that is not a regular file
+// (/dev/stdout, a named pipe) is written in place: renaming over it would
+// replace the device with a file. A directory gets the default name inside it.
+
+import { randomBytes } from 'node:crypto'
+import type { WriteStream } from 'node:fs'
+import { open, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { MycelError } from '../../protocol/errors.js'
+
+export interface OutputFile {
+  /** The absolute path the bytes end up under. */
+  path: string
+  stream: WriteStream
+  /** Flushes and closes the stream, then puts the file in place. */
+  commit: () => Promise<void>
+  /** Closes the stream and removes what was written (a temp file only, never an existing file). */
+  abandon: () => Promise<void>
+}
+
+/**
+ * Opens the output before anything is asked of the daemon, so a path that cannot be written is a
+ * usage error at once, not a failure after a long wait for the bytes. `defaultName` is the key's
+ * last segment (or the digest); it is only called when needed.
+ */
+export async function openOutput (out: string | undefined, defaultName: () => string): Promise<OutputFile> {
+  let path = resolve(out ?? defaultName())
+  const existing = await stat(path).catch(() => undefined)
+  if (existing?.isDirectory() === true) path = join(path, defaultName())
+  else if (existing !== undefined && !existing.isFile()) return await inPlace(path)
+  const tmp = join(dirname(path), `.${basename(path)}.mycel-${randomBytes(4).toString('hex')}`)
+  const stream = (await openOrExplain(tmp, 'wx', path)).createWriteStream()
+  return {
+    path,
+    stream,
+    commit: async () => { await end(stream); await rename(tmp, path) },
+    abandon: async () => { stream.destroy(); await rm(tmp, { force: true }) }
+  }
+}
+
+async function inPlace (path: string): Promise<OutputFile> {
+  const stream = (await openOrExplain(path, 'w', path)).createWriteStream()
+  return { path, stream, commit: async () => { await end(stream) }, abandon: async () => { stream.destroy() } }
+}
+
+async function openOrExplain (file: string, flags: string, path: string): Promise<Awaited<ReturnType<typeof open>>> {
+  return await open(file, flags).catch((err: NodeJS.ErrnoException) => {
+    throw MycelError.usage(`cannot write ${path}: ${err.code ?? String(err)}`)
+  })
+}
+
+async function end (stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve, reject) => { stream.end((err?: Error | null) => { if (err != null) reject(err); else resolve() }) })
+}
