@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { AddressGossip } from '../../daemon/address-gossip.js'
 import { Logger } from '../../daemon/log.js'
+import { MycelError } from '../../protocol/errors.js'
 import type { Event, EventBody } from '../../protocol/event.js'
 
 const ev = (author: string, body: EventBody): Event => ({ v: 1, author, seq: 1, stamp: 1n, body, sig: new Uint8Array(), signed: new Uint8Array(), bytes: new Uint8Array(), id: new Uint8Array() })
@@ -31,5 +32,20 @@ describe('AddressGossip', () => {
     listen = ['/ip4/127.0.0.1/tcp/2/p2p/me']
     gossip.announce()
     expect(written).toHaveLength(2)
+  })
+
+  it('a node not yet admitted does not warn that it cannot announce (it will once its grant arrives); other failures warn', () => {
+    const lines: string[] = []
+    let failure: Error = new MycelError('PERMISSION_DENIED', 'me is not a member at that stamp')
+    const gossip = new AddressGossip('me', {
+      replica: { get: () => undefined, write: () => { throw failure } },
+      mesh: { addPeer: () => {}, listenAddrs: () => ['/ip4/127.0.0.1/tcp/1'] },
+      log: new Logger({ level: 'debug', write: line => { lines.push(line) } })
+    })
+    gossip.announce()
+    expect(lines.map(l => JSON.parse(l).level)).toEqual(['debug'])
+    failure = new MycelError('INTERNAL', 'store closed')
+    gossip.announce()
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ level: 'warn', msg: 'could not announce our addresses' })
   })
 })
