@@ -1,3 +1,4 @@
+import { parseStamp, wallOf } from '../../protocol/hlc.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { MemberInfo } from '../../daemon/federation-ops.js'
@@ -7,7 +8,7 @@ export const members: Command = {
   name: 'members',
   summary: 'list the federation\'s members, their roles and who invited them',
   options: {},
-  details: 'As this node knows them (membership replicates like any event). Revoked members are listed with role "revoked". --json prints [{ peerId, role, invitedBy, since, revoked }].',
+  details: 'As this node knows them (membership replicates like any event). Revoked members are listed with role "revoked". --json prints [{ peerId, role, invitedBy, since, revoked }] (since: the grant\'s HLC stamp; shown as UTC time here).',
   async run (ctx) {
     const list = await (await client(ctx)).call<MemberInfo[]>('GET', '/v1/members')
     if (wantsJson(ctx)) {
@@ -15,8 +16,17 @@ export const members: Command = {
       return EXIT.OK
     }
     for (const m of list) {
-      ctx.out.write(`${m.peerId}  ${(m.revoked ? 'revoked' : m.role ?? '-').padEnd(7)}  invited by ${m.invitedBy ?? '-'}  since ${m.since}\n`)
+      const origin = m.invitedBy === m.peerId ? 'founded the federation' : `invited by ${m.invitedBy ?? '-'}  since ${sinceText(m.since)}`
+      ctx.out.write(`${m.peerId}  ${(m.revoked ? 'revoked' : m.role ?? '-').padEnd(7)}  ${origin}\n`)
     }
     return EXIT.OK
   }
+}
+
+/** A grant's stamp as a person reads it: its wall-clock part as UTC (the founder's grant is at stamp 0). */
+function sinceText (since: string): string {
+  const stamp = parseStamp(since)
+  if (stamp === undefined) return since
+  const wall = wallOf(stamp)
+  return wall === 0 ? 'the founding' : new Date(wall).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }

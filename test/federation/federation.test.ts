@@ -58,6 +58,10 @@ describe('federation', () => {
     const out = await cli(['members', '--dir', b.dir, '--json'])
     expect(out.code).toBe(0)
     expect(JSON.parse(out.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ peerId: b.ready?.peerId, role: 'writer', invitedBy: a.ready?.peerId, revoked: false })]))
+    // For people: the founder as such, the others with their inviter and the grant's time in UTC.
+    const text = (await cli(['members', '--dir', b.dir])).stdout.split('\n')
+    expect(text.find(l => l.startsWith(a.ready?.peerId as string))).toMatch(/admin\s+founded the federation$/)
+    expect(text.find(l => l.startsWith(b.ready?.peerId as string))).toMatch(new RegExp(`writer\\s+invited by ${a.ready?.peerId as string}  since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
   })
 
   it('an expired token is refused (exit 5, "expired") by the joiner and by the member', async () => {
