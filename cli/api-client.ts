@@ -20,6 +20,8 @@ export interface RequestOptions {
   query?: Array<[string, string]>
   /** A file streamed as the request body. */
   uploadFile?: string
+  /** Called as the upload is read from disk: bytes so far, and the file's size. */
+  onUpload?: (sent: number, total: number) => void
   /** A small text body (e.g. an invite token: kept out of the URL, so out of logs). */
   body?: string
 }
@@ -56,9 +58,11 @@ export class ApiClient {
     const url = new URL(path, this.url)
     for (const [k, v] of options.query ?? []) url.searchParams.append(k, v)
     const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` }
+    let uploadSize = 0
     if (options.uploadFile !== undefined) {
+      uploadSize = (await statFile(options.uploadFile)).size
       headers['content-type'] = 'application/octet-stream'
-      headers['content-length'] = (await statFile(options.uploadFile)).size
+      headers['content-length'] = uploadSize
     } else if (options.body !== undefined) {
       headers['content-type'] = 'text/plain; charset=utf-8'
       headers['content-length'] = Buffer.byteLength(options.body)
@@ -89,6 +93,11 @@ export class ApiClient {
       else {
         const file = createReadStream(options.uploadFile)
         file.on('error', err => req.destroy(err))
+        const onUpload = options.onUpload
+        if (onUpload !== undefined) {
+          let sent = 0
+          file.on('data', chunk => { sent += chunk.length; onUpload(sent, uploadSize) })
+        }
         file.pipe(req)
       }
     })

@@ -1,7 +1,8 @@
 // What `mycel fetch` and `mycel cat` share: look the blob up, stream its bytes
 // from the local daemon (which fetches them from holders first if need be),
 // hashing as they pass so the CLI itself checks the digest, and a progress
-// line on a terminal while the daemon is still fetching.
+// line on a terminal while the daemon is still fetching, then while the bytes
+// are written out.
 
 import { createHash } from 'node:crypto'
 import type { Writable } from 'node:stream'
@@ -10,8 +11,7 @@ import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../command.js'
 import type { BlobStatus } from '../../daemon/blob/service.js'
 import { DEFAULT_FETCH_WAIT_S } from '../../daemon/blob/constants.js'
-
-const PROGRESS_EVERY_MS = 250
+import { PROGRESS_EVERY_MS, ProgressLine, transferText } from '../progress-line.js'
 
 export function blobPath (ref: string): string {
   return `/v1/blobs/${encodeURIComponent(ref)}`
@@ -36,6 +36,9 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   } finally {
     stopProgress()
   }
+  // Then the copy from the daemon's store to the output, a second long step for a big blob.
+  const copying = progress ? new ProgressLine(ctx.err) : undefined
+  const copyStarted = Date.now()
   const hash = createHash('sha256')
   let size = 0
   // A sink that fails (a full disk, say) ends the download with its error, not a crash. The listener
@@ -49,6 +52,7 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
       if (sinkError !== undefined) break
       hash.update(chunk)
       size += chunk.length
+      copying?.draw(`${transferText(size, status.size, (Date.now() - copyStarted) / 1000)}  writing `)
       if (!sink.write(chunk)) {
         await new Promise<void>((resolve, reject) => {
           onSinkError = reject
@@ -58,6 +62,8 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
     }
   } catch (err) {
     if (sinkError === undefined) throw err
+  } finally {
+    copying?.clear()
   }
   if (sinkError !== undefined) {
     res.destroy()
@@ -69,27 +75,21 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   return { status, size, holders }
 }
 
-/** A `\r`-rewritten line on stderr: bytes here, rate, holders. Returns its stop function. */
+/** A progress line on stderr while the daemon fetches: bytes here, rate, holders. Returns its stop function. */
 function showProgress (api: ApiClient, ctx: CommandContext, ref: string): () => void {
   const started = Date.now()
-  let last = ''
+  const line = new ProgressLine(ctx.err)
+  let stopped = false
   const timer = setInterval(() => {
     api.call<BlobStatus>('GET', blobPath(ref)).then(s => {
-      const secs = Math.max(0.001, (Date.now() - started) / 1000)
-      const have = s.bytesHave
-      const pct = s.size === 0 ? 100 : Math.floor((have / s.size) * 100)
-      const width = 24
-      const bar = '#'.repeat(Math.floor((pct / 100) * width)).padEnd(width, '.')
-      last = `\r[${bar}] ${pct}%  ${mib(have)}/${mib(s.size)} MiB  ${(have / secs / 1e6).toFixed(1)} MB/s  ${s.holders.length} holder${s.holders.length === 1 ? '' : 's'} `
-      ctx.err.write(last)
+      if (stopped) return // an answer that arrives after the bytes must not redraw the erased line
+      const n = s.holders.length
+      line.draw(`${transferText(s.bytesHave, s.size, (Date.now() - started) / 1000)}  ${n} holder${n === 1 ? '' : 's'} `, true)
     }, () => {})
   }, PROGRESS_EVERY_MS)
   return () => {
+    stopped = true
     clearInterval(timer)
-    if (last !== '') ctx.err.write('\r' + ' '.repeat(last.length) + '\r')
+    line.clear()
   }
-}
-
-function mib (n: number): string {
-  return (n / 1024 / 1024).toFixed(1)
 }

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { PublishResult } from '../../daemon/api/types.js'
+import { ProgressLine, transferText } from '../progress-line.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { parseDuration, parseReplicas, waitReplicas } from '../wait-replicas.js'
 
@@ -16,17 +17,27 @@ export const publish: Command = {
     'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members (or all) hold verified bytes; exit 4 on timeout' },
     timeout: { type: 'string', value: 'DURATION', description: 'how long --wait-replicas waits, e.g. 60s, 2m', default: '60s' }
   },
-  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.',
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nOn a terminal a progress line (bytes, rate) is drawn on stderr while the file streams to the daemon.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
     const wait = ctx.options['wait-replicas'] === undefined ? undefined : parseReplicas(ctx.options['wait-replicas'] as string)
     const timeoutMs = parseDuration((ctx.options.timeout as string | undefined) ?? '60s')
     const api = await client(ctx)
-    const result = await api.call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
-      query: props.map(p => ['prop', p]),
-      uploadFile: file
-    })
+    const started = Date.now()
+    const line = ctx.isTTY && !wantsJson(ctx) ? new ProgressLine(ctx.err) : undefined
+    let result: PublishResult
+    try {
+      result = await api.call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
+        query: props.map(p => ['prop', p]),
+        uploadFile: file,
+        onUpload: line === undefined
+          ? undefined
+          : (sent, total) => { line.draw(`${transferText(sent, total, (Date.now() - started) / 1000)}  to the daemon `, sent === total) }
+      })
+    } finally {
+      line?.clear()
+    }
     if (wait !== undefined) await waitReplicas(api, key, result.digest, wait, timeoutMs)
     if (wantsJson(ctx)) printJson(ctx, result)
     else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n`)
