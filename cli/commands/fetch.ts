@@ -1,5 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
+import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'
 import { openOutput } from './output-file.js'
@@ -29,6 +30,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     }
     const output = await openOutput(out, () => defaultName(ref))
     const path = output.path
+    const stopWatching = onInterrupt(ctx.err, output.abandonSync, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
     let got
     try {
       got = await downloadBlob(api, ctx, ref, waitS, output.stream, ctx.isTTY && !wantsJson(ctx))
@@ -36,6 +38,8 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     } catch (err) {
       await output.abandon()
       throw err
+    } finally {
+      stopWatching()
     }
     const { status, size, holders } = got
     const ms = Date.now() - started

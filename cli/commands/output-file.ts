@@ -6,7 +6,7 @@
 // replace the device with a file. A directory gets the default name inside it.
 
 import { randomBytes } from 'node:crypto'
-import type { WriteStream } from 'node:fs'
+import { rmSync, type WriteStream } from 'node:fs'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { MycelError } from '../../protocol/errors.js'
@@ -19,6 +19,8 @@ export interface OutputFile {
   commit: () => Promise<void>
   /** Closes the stream and removes what was written (a temp file only, never an existing file). */
   abandon: () => Promise<void>
+  /** The same, at once: for a process about to exit on a signal. */
+  abandonSync: () => void
 }
 
 /**
@@ -37,13 +39,14 @@ export async function openOutput (out: string | undefined, defaultName: () => st
     path,
     stream,
     commit: async () => { await end(stream); await rename(tmp, path) },
-    abandon: async () => { stream.destroy(); await rm(tmp, { force: true }) }
+    abandon: async () => { stream.destroy(); await rm(tmp, { force: true }) },
+    abandonSync: () => { stream.destroy(); rmSync(tmp, { force: true }) }
   }
 }
 
 async function inPlace (path: string): Promise<OutputFile> {
   const stream = (await openOrExplain(path, 'w', path)).createWriteStream()
-  return { path, stream, commit: async () => { await end(stream) }, abandon: async () => { stream.destroy() } }
+  return { path, stream, commit: async () => { await end(stream) }, abandon: async () => { stream.destroy() }, abandonSync: () => { stream.destroy() } }
 }
 
 async function openOrExplain (file: string, flags: string, path: string): Promise<Awaited<ReturnType<typeof open>>> {

@@ -2,7 +2,7 @@
 // A publishes; B mirrors eagerly; C is on-demand. C fetches while A is offline;
 // a lying holder's chunks are caught; a fetch resumes after the fetcher is
 // killed; exit codes 3 and 4; collection of unreferenced blobs.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -154,7 +154,7 @@ describe('blob transfer', () => {
     await until('C is halfway', async () => (await status(c, 'art/four.bin')).bytesHave >= bytes.length / 2, 20_000, 20)
     await c.kill()
     expect((await fetching).code).not.toBe(0)
-    await c.start()
+    await c.start(['--replicate', 'on-demand'])
     const res = await cli(['fetch', 'art/four.bin', '-o', join(c.dir, 'four.bin'), '--dir', c.dir, '--json', '--wait', '30'])
     expect(res.code).toBe(0)
     expect(Buffer.compare(await readFile(join(c.dir, 'four.bin')), bytes)).toBe(0)
@@ -162,6 +162,21 @@ describe('blob transfer', () => {
     expect(s.transfer?.bytesReceived).toBeGreaterThan(0)
     // At most the progress of one bitmap interval (200 ms ≈ 10 chunks at this holder's pace) is fetched again.
     expect(s.transfer?.bytesReceived).toBeLessThanOrEqual(bytes.length / 2 + CHUNK * 16)
+  })
+
+  it('Ctrl-C during a fetch exits 130 and leaves no file behind; the daemon still gets the bytes', async () => {
+    const { path } = await blobFile(a, 4 * 1024 * 1024, 'five.bin')
+    const pub = JSON.parse((await cli(['publish', path, 'art/five.bin', '--dir', a.dir, '--json'])).stdout) as { digest: string }
+    await until('C has the metadata', async () => (await c.keys()).some(k => k.key === 'art/five.bin'))
+    let child: ChildProcess | undefined
+    const fetching = cli(['fetch', 'art/five.bin', '-o', join(c.dir, 'five.bin'), '--dir', c.dir], process.env, p => { child = p })
+    await until('C is fetching', async () => (await status(c, 'art/five.bin')).bytesHave > 0, 20_000, 20)
+    child?.kill('SIGINT')
+    const res = await fetching
+    expect(res.code).toBe(130)
+    expect(res.stderr).toContain('interrupted: nothing written to')
+    expect((await readdir(c.dir)).filter(n => n.includes('five.bin'))).toEqual([])
+    await until('C has the bytes all the same', async () => await stored(c, pub.digest))
   })
 
   it('a blob whose last key is deleted is collected after the grace period', async () => {

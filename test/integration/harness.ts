@@ -111,9 +111,10 @@ function nodeArgs (env: NodeJS.ProcessEnv): string[] {
   return (env.MYCEL_BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 }
 
-/** Runs the CLI once as a process. */
-export async function cli (args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null, stdout: string, stderr: string }> {
+/** Runs the CLI once as a process; `spawned` gets the process (e.g. to signal it). */
+export async function cli (args: string[], env: NodeJS.ProcessEnv = process.env, spawned?: (proc: ChildProcess) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+  spawned?.(proc)
   let stdout = ''
   let stderr = ''
   proc.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
