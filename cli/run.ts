@@ -81,7 +81,9 @@ function reportError (command: Command, err: unknown, io: RunIo, json: boolean):
     io.out.write(JSON.stringify({ error: { code: code ?? 'INTERNAL', message, ...(details ?? {}) } }) + '\n')
   } else {
     io.err.write(`mycel ${command.name}: ${message}\n`)
-    if (exit === EXIT.USAGE) io.err.write(`\n${usage(command)}`)
+    // The whole usage text was printed for flag errors above; here (a bad value, config file or path)
+    // it would bury the one line that matters.
+    if (exit === EXIT.USAGE) io.err.write(`run 'mycel ${command.name} --help' for its usage\n`)
   }
   return exit
 }

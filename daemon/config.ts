@@ -13,6 +13,7 @@ import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './webhooks.js'
+import { multiaddr } from '@multiformats/multiaddr'
 
 export interface DaemonConfig {
   /** libp2p listen multiaddrs. Default one TCP port on every interface. */
@@ -97,8 +98,12 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
     const bad = (expected: string): MycelError => MycelError.usage(`${where}: "${field}" must be ${expected}`)
     switch (field) {
       case 'listen':
-        if (!Array.isArray(value) || value.length > MAX_LISTEN_ADDRS || !value.every(a => typeof a === 'string' && a.startsWith('/'))) {
+        if (!Array.isArray(value) || value.length > MAX_LISTEN_ADDRS || !value.every(a => typeof a === 'string')) {
           throw bad(`a list of at most ${MAX_LISTEN_ADDRS} multiaddr strings`)
+        }
+        for (const addr of value as string[]) {
+          const why = multiaddrProblem(addr)
+          if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710`)
         }
         out.listen = value as string[]
         break
@@ -175,4 +180,14 @@ function validated (config: DaemonConfig): DaemonConfig {
 
 function isInt (value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+}
+
+/** Why `addr` does not parse as a multiaddr, or undefined if it does. */
+function multiaddrProblem (addr: string): string | undefined {
+  try {
+    multiaddr(addr)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
 }

@@ -11,6 +11,7 @@
 // when either stream ends. Frames received before that wait in the inbox (bounded, stream paused).
 
 import { multiaddr } from '@multiformats/multiaddr'
+import { listenFailureText } from './listen-failure.js'
 import type { Connection, IdentifyResult, Stream } from '@libp2p/interface'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
@@ -102,7 +103,7 @@ class Libp2pMesh implements Mesh, SessionHost {
       this.libp2p.removeEventListener('connection:open', this.onConnectionOpen)
       this.libp2p.removeEventListener('peer:identify', this.onIdentify)
       await this.libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
-      throw new MycelError('UNAVAILABLE', `could not start libp2p on ${this.init.listen.join(', ')}: ${errorText(err)}`, { cause: err })
+      throw new MycelError('UNAVAILABLE', listenFailureText(err, this.init.listen), { cause: err })
     }
     this.running = true
     this.timer = setInterval(() => this.maintain(), this.limits.maintainIntervalMs)

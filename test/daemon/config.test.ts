@@ -29,6 +29,8 @@ describe('config', () => {
     await expect(readConfigFile(dir)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/maxPeers/) })
     await writeFile(join(dir, 'config.json'), '{"colour": "blue"}')
     await expect(readConfigFile(dir)).rejects.toThrow(/unknown setting "colour"/)
+    await writeFile(join(dir, 'config.json'), '{"listen": ["/ip4/999.1.1.1/tcp/1"]}')
+    await expect(readConfigFile(dir)).rejects.toThrow(/listen address "\/ip4\/999.1.1.1\/tcp\/1" is not a multiaddr \(Invalid IPv4/)
     await writeFile(join(dir, 'config.json'), '{oops')
     await expect(readConfigFile(dir)).rejects.toThrow(/not valid JSON/)
   })
