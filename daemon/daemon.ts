@@ -223,7 +223,8 @@ export class Daemon {
         served: bytes => { vis.countBytes('blob', 'out', bytes); this.onBlobServed?.(bytes) }
       }
     })
-    blobService.isAllowed = peer => gate.isAllowed(peer)
+    // The test-only link-fault hook cuts blob streams too, as a real partition would.
+    blobService.isAllowed = peer => gate.isAllowed(peer) && (this.faults?.allows(peer) ?? true)
     vis.setHoldings(new BlobHoldings(blobService, peerId))
     this.blobService = blobService // before start: puts applied while it loads are not missed
     await blobService.start()

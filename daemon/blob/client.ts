@@ -9,15 +9,16 @@
 import type { Stream } from '@libp2p/interface'
 import { MycelError, type ErrorCode } from '../../protocol/errors.js'
 import { CHUNKS_PROCESSING_MAX, MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
-import { allocOwned, decodePayload, encodeControl, readFrames, writeFrame, type Reply } from './wire.js'
+import { allocOwned, decodePayload, encodeControl, readFrames, unpackBits, writeFrame, type Reply } from './wire.js'
 
 type OnChunk = (index: number, data: Uint8Array) => Promise<void>
+export type Holding = 'complete' | 'partial' | 'none'
 /** A spare buffer of exactly `bytes` for the next frame (one the disk side is done with), or undefined. */
 type Reuse = (bytes: number) => Uint8Array | undefined
 
 interface Pending {
   id: number
-  op: 'have' | 'manifest' | 'get'
+  op: 'have' | 'manifest' | 'get' | 'bitmap'
   onChunk?: OnChunk
   reuse?: Reuse
   resolve: (reply: Reply) => void
@@ -67,10 +68,24 @@ export class PeerChannel {
   get failed (): boolean { return this.failure !== undefined }
 
   async have (digests: Uint8Array[]): Promise<boolean[]> {
+    return (await this.holdings(digests)).map(h => h === 'complete')
+  }
+
+  /** Per digest: the whole blob is there, part of it (a download under way), or nothing. */
+  async holdings (digests: Uint8Array[]): Promise<Holding[]> {
     const reply = await this.request('have', { digests })
-    const have = (reply as { have?: unknown }).have
+    const { have, partial } = reply as { have?: unknown, partial?: unknown }
     if (reply.op !== 'have' || !Array.isArray(have) || have.length !== digests.length) throw MycelError.decode('bad have reply')
-    return have.map(h => h === true)
+    const part = Array.isArray(partial) && partial.length === digests.length ? partial : []
+    return have.map((h, i) => h === true ? 'complete' : part[i] === true ? 'partial' : 'none')
+  }
+
+  /** Which chunks of a blob of `n` chunks the peer holds: undefined once it holds them all. */
+  async bitmap (digest: Uint8Array, n: number): Promise<Uint8Array | undefined> {
+    const reply = await this.request('bitmap', { digest })
+    if (reply.op !== 'bitmap') throw MycelError.decode('bad bitmap reply')
+    if (reply.complete === true) return undefined
+    return reply.bits instanceof Uint8Array ? unpackBits(reply.bits, n) : new Uint8Array(n)
   }
 
   async manifest (digest: Uint8Array): Promise<Uint8Array | undefined> {

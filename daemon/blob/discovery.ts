@@ -8,18 +8,20 @@
 // Answers are cached per digest (bounded, short-lived) for the `where` view.
 
 import { MAX_HAVE_DIGESTS, QUERY_TIMEOUT_MS } from './constants.js'
-import type { PeerChannel } from './client.js'
+import type { Holding, PeerChannel } from './client.js'
 import { hexOf } from './refs.js'
 
 const HAVE_BATCH_MS = 5
 const HOLDER_CACHE_ENTRIES = 10_000
 const HOLDER_CACHE_MS = 60_000
 
-interface Ask { digest: Uint8Array, resolve: (has: boolean) => void }
+interface Ask { digest: Uint8Array, resolve: (has: Holding) => void }
 
 export interface HolderAnswer {
   /** Peers that said they hold the complete blob. */
   holders: string[]
+  /** Peers that said they are downloading it and have verified chunks to serve. */
+  partial: string[]
   /** Peers asked (answered no, failed or timed out: the rest). */
   asked: string[]
   atMs: number
@@ -35,20 +37,22 @@ export class HolderDiscovery {
   }
 
   /**
-   * Asks every candidate at once; resolves with those that hold `digest` (within QUERY_TIMEOUT_MS).
-   * `onHolder` is told of each holder as its answer comes, so a fetch can start on the first one
-   * instead of waiting for the slowest member to answer.
+   * Asks every candidate at once; resolves with those that hold `digest`, whole or in part (within
+   * QUERY_TIMEOUT_MS). `onHolder` is told of each as its answer comes, so a fetch can start on the
+   * first one instead of waiting for the slowest member to answer.
    */
-  async find (digest: Uint8Array, candidates: string[], onHolder?: (peer: string) => void): Promise<HolderAnswer> {
+  async find (digest: Uint8Array, candidates: string[], onHolder?: (peer: string, partial: boolean) => void): Promise<HolderAnswer> {
     // Holders in the order their answers came: the quickest to answer is asked for the most chunks
     // (a fetch gives its first holder all its lanes and every later one a single lane to begin with).
     const holders: string[] = []
+    const partial: string[] = []
     await Promise.all(candidates.map(async peer => {
-      if (!await this.ask(peer, digest)) return
-      holders.push(peer)
-      onHolder?.(peer)
+      const holding = await this.ask(peer, digest)
+      if (holding === 'none') return
+      ;(holding === 'complete' ? holders : partial).push(peer)
+      onHolder?.(peer, holding === 'partial')
     }))
-    const answer = { holders, asked: candidates, atMs: Date.now() }
+    const answer = { holders, partial, asked: candidates, atMs: Date.now() }
     this.remember(hexOf(digest), answer)
     return answer
   }
@@ -65,8 +69,8 @@ export class HolderDiscovery {
     if (a !== undefined && !a.holders.includes(peer)) a.holders.push(peer)
   }
 
-  private async ask (peer: string, digest: Uint8Array): Promise<boolean> {
-    return await new Promise<boolean>(resolve => {
+  private async ask (peer: string, digest: Uint8Array): Promise<Holding> {
+    return await new Promise<Holding>(resolve => {
       let batch = this.batches.get(peer)
       if (batch === undefined) {
         batch = []
@@ -82,7 +86,7 @@ export class HolderDiscovery {
     const batch = this.batches.get(peer)
     if (batch === undefined) return
     this.batches.delete(peer)
-    this.query(peer, batch).catch(() => { for (const a of batch) a.resolve(false) })
+    this.query(peer, batch).catch(() => { for (const a of batch) a.resolve('none') })
   }
 
   private async query (peer: string, batch: Ask[]): Promise<void> {
@@ -92,14 +96,14 @@ export class HolderDiscovery {
         (async () => {
           const channel = await this.open(peer)
           try {
-            return await channel.have(batch.map(a => a.digest))
+            return await channel.holdings(batch.map(a => a.digest))
           } finally {
             channel.close()
           }
         })(),
-        new Promise<boolean[]>(resolve => { timer = setTimeout(() => { resolve(batch.map(() => false)) }, QUERY_TIMEOUT_MS) })
+        new Promise<Holding[]>(resolve => { timer = setTimeout(() => { resolve(batch.map(() => 'none')) }, QUERY_TIMEOUT_MS) })
       ])
-      batch.forEach((a, i) => { a.resolve(answer[i] === true) })
+      batch.forEach((a, i) => { a.resolve(answer[i] ?? 'none') })
     } finally {
       clearTimeout(timer)
     }

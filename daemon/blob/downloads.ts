@@ -10,6 +10,7 @@ import type { Logger } from '../log.js'
 import type { PeerChannel } from './client.js'
 import type { HolderAnswer, HolderDiscovery } from './discovery.js'
 import { FetchJob, type FetchProgress } from './fetcher.js'
+import type { PartialBlob } from './partial.js'
 import { decodeManifest, sha256, type Manifest, type ManifestStore } from './manifest.js'
 import { hexOf, type BlobRefs } from './refs.js'
 import type { BlobServiceEvents, BlobTarget, PeerTransfers } from './service.js'
@@ -20,6 +21,11 @@ const FAILED_PEERS_MAX = 1024
 const RECENT_FETCHES = 64
 const RETRY_MS_MIN = 200
 const RETRY_MS_MAX = 2_000
+/**
+ * While a fetch runs, the members not yet among its holders are asked again this often: one that has
+ * since started (or finished) downloading the same blob can serve what it has verified.
+ */
+const REDISCOVER_MS = 2_000
 
 interface Running {
   promise: Promise<void>
@@ -56,6 +62,11 @@ export class Downloads {
   get size (): number { return this.running.size }
 
   isRunning (hex: string): boolean { return this.running.has(hex) }
+
+  /** The file of the running fetch of `hex`, whose verified chunks may be served to other members. */
+  partialOf (hex: string): PartialBlob | undefined {
+    return this.running.get(hex)?.job?.file
+  }
 
   /** Holders serving the running fetch of `hex` and its progress, else the last finished one's. */
   view (hex: string): { running: boolean, holders: string[], progress?: FetchProgress } {
@@ -138,16 +149,20 @@ export class Downloads {
 
   private async fetchOnce (target: BlobTarget, run: Running): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    // Start on the first holder to answer; the others join the job as their answers come.
+    // Start on the first holder to answer (whole or partial); the others join the job as their answers come.
     const holders: string[] = []
+    const partial = new Set<string>()
     let job: FetchJob | undefined
     let firstHolder = (): void => {}
     const first = new Promise<void>(resolve => { firstHolder = resolve })
-    const finding = this.c.discovery.find(target.digest, this.c.candidates(target), peer => {
-      holders.push(peer)
-      job?.addHolder(peer)
+    const onHolder = (peer: string, isPartial: boolean): void => {
+      if (!holders.includes(peer)) holders.push(peer)
+      if (isPartial) partial.add(peer)
+      else partial.delete(peer)
+      job?.addHolder(peer, isPartial)
       firstHolder()
-    })
+    }
+    const finding = this.c.discovery.find(target.digest, this.c.candidates(target), onHolder)
     run.holders = holders
     await Promise.race([first, finding])
     if (holders.length === 0) {
@@ -159,7 +174,16 @@ export class Downloads {
     job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing) })
     run.job = job
     run.taking = true
-    await job.run([...holders])
+    const rediscover = setInterval(() => {
+      const others = this.c.candidates(target).filter(p => !holders.includes(p))
+      if (others.length > 0) this.c.discovery.find(target.digest, others, onHolder).catch(() => {})
+    }, REDISCOVER_MS)
+    rediscover.unref()
+    try {
+      await job.run(holders.filter(p => !partial.has(p)), [...partial])
+    } finally {
+      clearInterval(rediscover)
+    }
   }
 
   /** The local manifest, or the first holder's whose bytes hash to the put's manifest field. */

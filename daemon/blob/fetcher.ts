@@ -8,6 +8,11 @@
 //         rest with the holders that answer ranges fastest), so three holders cost the fetcher
 //         little more than one.
 //
+// A holder may have only part of the blob (it is downloading it too): it is
+// asked only for chunks its bitmap shows, and its bitmap is asked again while
+// it has nothing we lack, so a fetch takes what a nearer or faster site has
+// already verified instead of waiting for the origin.
+//
 // Lanes take the next missing range from a shared cursor, so a fast holder
 // takes more ranges and a slow one fewer; a holder that fails (stream error,
 // stall, too many bad chunks) drops out and its unfinished chunks go back to
@@ -19,7 +24,7 @@
 // into the blob store. If all holders drop out first, run() throws UNAVAILABLE
 // and the partial file stays for the next attempt.
 
-import { MycelError } from '../../protocol/errors.js'
+import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from '../blob-store.js'
 import type { PeerChannel } from './client.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
@@ -36,6 +41,25 @@ const MIN_RANGES_PER_HOLDER = 2
 /** A holder must answer ranges this much faster than another to take one of its slots (hysteresis). */
 const OUTPACE_FACTOR = 1.25
 
+/** A partial holder with nothing we lack is asked for its bitmap again after this long. */
+const BITMAP_REFRESH_MS = 250
+
+/**
+ * Ranges a partial holder may refuse (chunk not there after all: its download restarted) before it is
+ * dropped; each refusal costs a bitmap request, so a holder whose bitmap lies cannot keep us busy.
+ */
+const MAX_REFUSED_RANGES = 8
+
+/** What a partial holder has: one byte per chunk, 1 if verified there. */
+interface Availability {
+  have: Uint8Array
+  askedMs: number
+  /** Ask again before the next take: it had nothing we lacked, or refused a range. */
+  stale: boolean
+  refused: number
+  refreshing?: Promise<void>
+}
+
 const MISSING = 0
 const IN_FLIGHT = 1
 const HAVE = 2
@@ -44,6 +68,8 @@ export interface HolderStats {
   chunks: number
   bytes: number
   badChunks: number
+  /** Of `chunks`, those it sent while it held only part of the blob (it was downloading it too). */
+  partialChunks?: number
   failed?: string
 }
 
@@ -77,8 +103,13 @@ export class FetchJob {
   readonly progress: FetchProgress
   private readonly c: FetchJobComponents
   private partial: PartialBlob | undefined
-  /** Holders added before run() opened the partial file. */
-  private readonly early = new Set<string>()
+  /** Holders added before run() opened the partial file, and whether each had only part of the blob. */
+  private readonly early = new Map<string, boolean>()
+  /** Holders with only part of the blob, and which part. */
+  private readonly avail = new Map<string, Availability>()
+  private ended = (): void => {}
+  /** Resolves when run() ends: idle lanes of partial holders wait on it. */
+  private readonly endedPromise = new Promise<void>(resolve => { this.ended = resolve })
   private state = new Uint8Array(0)
   private cursor = 0
   private readonly workers = new Map<string, Promise<void>>()
@@ -110,8 +141,16 @@ export class FetchJob {
     this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, endgameChunks: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
   }
 
-  /** Downloads from `holders` (more may be added while it runs); resolves once the blob is in the store. */
-  async run (holders: string[]): Promise<void> {
+  /** The download's file while it runs (a server may serve its verified chunks), else undefined. */
+  get file (): PartialBlob | undefined {
+    return this.done ? undefined : this.partial
+  }
+
+  /**
+   * Downloads from `holders` and `partialHolders` (those with part of the blob); more may be added while
+   * it runs. Resolves once the blob is in the store.
+   */
+  async run (holders: string[], partialHolders: string[] = []): Promise<void> {
     const partial = await PartialBlob.open(this.c.blobs.rootDir, this.manifest)
     this.partial = partial
     this.state = Uint8Array.from(partial.have, h => h === 1 ? HAVE : MISSING)
@@ -120,7 +159,11 @@ export class FetchJob {
     this.stolen = new Uint8Array(this.state.length)
     this.progress.bytesHave = partial.bytesHave
     try {
-      for (const peer of new Set([...holders, ...this.early])) this.addHolder(peer)
+      // In the order they answered (the first takes the first ranges); whole holders before partial ones.
+      const all = new Map<string, boolean>(holders.map(p => [p, false]))
+      for (const [peer, part] of this.early) all.set(peer, (all.get(peer) ?? true) && part)
+      for (const peer of partialHolders) if (!all.has(peer)) all.set(peer, true)
+      for (const [peer, part] of all) this.addHolder(peer, part)
       while (!partial.complete) {
         if (this.workers.size === 0) {
           throw new MycelError('UNAVAILABLE', `no holder could supply the rest of the blob (${partial.chunksHave}/${partial.have.length} chunks here)`, { details: { holders: Object.keys(this.progress.holders) } })
@@ -136,16 +179,23 @@ export class FetchJob {
       await partial.discard()
     } finally {
       this.done = true
+      this.ended()
       this.notify()
       for (const ch of this.channels) ch.close()
       await partial.close().catch(() => {})
     }
   }
 
-  /** A holder learned of while running (a have answer, a retry round); before run() opened the partial, it waits for it. */
-  addHolder (peer: string): void {
-    if (this.partial === undefined) { this.early.add(peer); return }
+  /**
+   * A holder learned of while running (a have answer, a retry round); before run() opened the partial,
+   * it waits for it. `partial`: it has only part of the blob. A partial holder later found complete is
+   * asked for anything from then on.
+   */
+  addHolder (peer: string, partial = false): void {
+    if (this.partial === undefined) { this.early.set(peer, (this.early.get(peer) ?? true) && partial); return }
+    if (!partial) this.avail.delete(peer)
     if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
+    if (partial) this.avail.set(peer, { have: new Uint8Array(this.state.length), askedMs: 0, stale: true, refused: 0 })
     this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
     const worker = this.work(peer).finally(() => { this.workers.delete(peer) })
     this.workers.set(peer, worker)
@@ -181,6 +231,8 @@ export class FetchJob {
   private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
+      const avail = this.avail.get(peer)
+      if (avail?.stale === true && Date.now() - avail.askedMs >= BITMAP_REFRESH_MS) await this.refreshAvailability(peer, channel, avail)
       const mine = this.rangesOf.get(peer) ?? 0
       if (mine >= MIN_RANGES_PER_HOLDER && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
         // The job's ranges in flight are all out (each holder keeps MIN_RANGES_PER_HOLDER): several
@@ -197,7 +249,14 @@ export class FetchJob {
         // Everything left is in flight elsewhere: wait in case some of it comes back, or lingers
         // long enough to be asked of us too (end game).
         if (this.done || (this.partial as PartialBlob).complete) return
-        await this.changed(this.endgameAfterMs / 2)
+        const partialHolder = this.avail.get(peer)
+        if (partialHolder === undefined) {
+          await this.changed(this.endgameAfterMs / 2)
+        } else {
+          // What it lacks only a new bitmap can bring: not woken by every chunk written here.
+          partialHolder.stale = true
+          await Promise.race([this.endedPromise, new Promise(resolve => { setTimeout(resolve, BITMAP_REFRESH_MS).unref() })])
+        }
         continue
       }
       const [from, to] = range
@@ -210,6 +269,12 @@ export class FetchJob {
         await channel.get(this.manifest.digest, from, to, async (i, data) => {
           await this.receive(peer, stats, i, data, from, to, received)
         }, bytes => partial.spareBuffer(bytes))
+      } catch (err) {
+        // A partial holder without a chunk its bitmap showed (its download started over): ask anew.
+        const a = this.avail.get(peer)
+        if (a === undefined || !isMycelError(err, 'NOT_FOUND') || ++a.refused > MAX_REFUSED_RANGES) throw err
+        a.stale = true
+        a.askedMs = 0
       } finally {
         // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
         for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
@@ -252,10 +317,27 @@ export class FetchJob {
       return
     }
     this.state[i] = HAVE
+    if (this.avail.has(peer)) stats.partialChunks = (stats.partialChunks ?? 0) + 1
     stats.chunks++
     stats.bytes += bytes
     this.progress.bytesHave += bytes
     this.notify()
+  }
+
+  /** Asks a partial holder which chunks it has now (one request at a time per holder, whatever its lanes). */
+  private async refreshAvailability (peer: string, channel: PeerChannel, a: Availability): Promise<void> {
+    a.refreshing ??= (async () => {
+      try {
+        const have = await channel.bitmap(this.manifest.digest, this.state.length)
+        if (have === undefined) this.avail.delete(peer) // it has all of it now
+        else a.have = have
+        a.stale = false
+      } finally {
+        a.askedMs = Date.now()
+        a.refreshing = undefined
+      }
+    })()
+    await a.refreshing
   }
 
   /** Chunks per ms of each holder's ranges (a moving average): how the fetch tells the fastest holders. */
@@ -296,23 +378,30 @@ export class FetchJob {
     return Math.max(1, Math.min(this.rangeChunks, Math.floor(IN_FLIGHT_BYTES / (ranges * this.manifest.chunkSize))))
   }
 
-  /** The next run of up to rangeSize() missing chunks, marked in flight to `peer`. */
+  /**
+   * The next run of up to rangeSize() missing chunks (that `peer` has, if it has only part), marked in
+   * flight to it. Every chunk before the cursor is here or in flight; a partial holder's run may start
+   * past it, and then leaves it where it is.
+   */
   private take (peer: string): [number, number] | undefined {
     if (this.done) return undefined
     const n = this.state.length
     while (this.cursor < n && this.state[this.cursor] !== MISSING) this.cursor++
-    if (this.cursor >= n) return undefined
-    const from = this.cursor
+    const has = this.avail.get(peer)?.have
+    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined || has[i] === 1)
+    let from = this.cursor
+    while (from < n && !wanted(from)) from++
+    if (from >= n) return undefined
     let to = from
     const now = Date.now()
     const size = this.rangeSize()
-    while (to < n && to - from < size && this.state[to] === MISSING) {
+    while (to < n && to - from < size && wanted(to)) {
       this.state[to] = IN_FLIGHT
       this.owner[to] = peer
       this.since[to] = now
       to++
     }
-    this.cursor = to
+    if (from === this.cursor) this.cursor = to
     return [from, to]
   }
 
@@ -325,7 +414,8 @@ export class FetchJob {
     if (this.done) return undefined
     const n = this.state.length
     const old = Date.now() - this.endgameAfterMs
-    const stealable = (i: number): boolean => this.state[i] === IN_FLIGHT && this.owner[i] !== peer && this.stolen[i] === 0 && (this.since[i] as number) <= old
+    const has = this.avail.get(peer)?.have
+    const stealable = (i: number): boolean => this.state[i] === IN_FLIGHT && this.owner[i] !== peer && this.stolen[i] === 0 && (this.since[i] as number) <= old && (has === undefined || has[i] === 1)
     let from = 0
     while (from < n && !stealable(from)) from++
     if (from >= n) return undefined

@@ -2,8 +2,9 @@
 // requests on streams other members open, one request at a time per stream,
 // reading each chunk from disk straight into its frame and waiting on the
 // stream's write buffer before reading the next. Memory per stream: one chunk
-// plus the write buffer's high-water mark. Only complete, verified blobs are
-// served. A failing stream is aborted and counted; it never throws upward.
+// plus the write buffer's high-water mark. Complete blobs are served, and so
+// are the verified chunks of a blob this node is downloading (see wire.ts). A
+// failing stream is aborted and counted; it never throws upward.
 
 import type { Connection, Stream } from '@libp2p/interface'
 import { open as openFile, type FileHandle } from 'node:fs/promises'
@@ -11,7 +12,7 @@ import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from '../blob-store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, writeFrame, type Request } from './wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, readFrames, writeFrame, type Request } from './wire.js'
 
 export interface BlobServerComponents {
   /** Told of the bytes of every chunk served (metrics). */
@@ -20,6 +21,8 @@ export interface BlobServerComponents {
   rate?: { take: (bytes: number) => Promise<void> }
   blobs: BlobStore
   manifests: ManifestStore
+  /** A download under way here (its file and which chunks are verified in it), by digest hex. */
+  partials?: (hex: string) => PartialView | undefined
   /** Membership gate: streams from peers it refuses are aborted unread. */
   isAllowed: (peer: string) => boolean
   log: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
@@ -32,10 +35,20 @@ export interface BlobServerInit {
   serveDelayMs?: number
 }
 
+/** What the server needs of a PartialBlob: chunk i may be served once `have[i] === 1` (written and verified). */
+export interface PartialView {
+  readonly manifest: Manifest
+  readonly have: Uint8Array
+  readonly path: string
+  readonly chunksHave: number
+}
+
 interface OpenBlob {
   hex?: string
   manifest?: Manifest
   file?: FileHandle
+  /** Set when the file is a download under way here: only the chunks it has verified are served. */
+  view?: PartialView
   /** Chunk frames sent per request id, until the client acks that request (see wire.ts `ack`). */
   sent: Map<number, Uint8Array[]>
   /** Frames the client has acked: read the next chunks into these instead of fresh buffers. */
@@ -103,37 +116,61 @@ export class BlobServer {
     switch (req.op) {
       case 'have': {
         const have = await Promise.all(req.digests.map(async d => await this.c.blobs.has(d)))
-        return await send({ op: 'have', id: req.id, have })
+        const partial = req.digests.map((d, i) => have[i] !== true && (this.partialOf(d)?.chunksHave ?? 0) > 0)
+        return await send(partial.includes(true) ? { op: 'have', id: req.id, have, partial } : { op: 'have', id: req.id, have })
       }
       case 'manifest': {
-        const bytes = await this.c.blobs.has(req.digest) ? await this.c.manifests.get(req.digest) : undefined
+        const held = await this.c.blobs.has(req.digest) || this.partialOf(req.digest) !== undefined
+        const bytes = held ? await this.c.manifests.get(req.digest) : undefined
         return await send(bytes === undefined ? { op: 'manifest', id: req.id } : { op: 'manifest', id: req.id, bytes })
+      }
+      case 'bitmap': {
+        if (await this.c.blobs.has(req.digest)) return await send({ op: 'bitmap', id: req.id, complete: true })
+        const view = this.partialOf(req.digest)
+        return await send(view === undefined ? { op: 'bitmap', id: req.id } : { op: 'bitmap', id: req.id, bits: packBits(view.have) })
       }
       case 'get': {
         if (req.ack !== undefined) release(open, req.ack)
         const hex = Buffer.from(req.digest).toString('hex')
-        if (open.hex !== hex) {
+        // A partial's download may have ended and another begun (a new file at the same path): reopen.
+        const reopen = open.view !== undefined && this.partialOf(req.digest) !== undefined && this.partialOf(req.digest) !== open.view
+        if (open.hex !== hex || reopen) {
           await open.file?.close().catch(() => {})
-          Object.assign(open, { hex: undefined, manifest: undefined, file: undefined })
+          Object.assign(open, { hex: undefined, manifest: undefined, file: undefined, view: undefined })
           open.sent.clear()
           open.spare.length = 0
-          const manifest = await this.manifestOf(req.digest)
-          if (manifest === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
-          // An open file outlives a later delete (collection), so a fetch under way completes.
-          Object.assign(open, { hex, manifest, file: await openFile(this.c.blobs.pathOf(req.digest), 'r') })
+          const source = await this.sourceOf(req.digest)
+          if (source === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
+          // An open file outlives a later delete (collection, or a download's file renamed into the
+          // store), so a fetch under way completes.
+          Object.assign(open, { hex, manifest: source.manifest, view: source.view, file: await openFile(source.path, 'r') })
         }
         const manifest = open.manifest as Manifest
         if (req.to > chunkCount(manifest.size, manifest.chunkSize)) return await send({ op: 'error', id: req.id, code: 'USAGE', message: 'chunk range past the end' })
+        const view = open.view
+        if (view !== undefined) {
+          for (let i = req.from; i < req.to; i++) {
+            if (view.have[i] !== 1) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: `chunk ${i} not here yet` })
+          }
+        }
         await this.sendChunks(stream, req.id, open, manifest, req.from, req.to)
         return await send({ op: 'end', id: req.id })
       }
     }
   }
 
-  private async manifestOf (digest: Uint8Array): Promise<Manifest | undefined> {
-    if (!await this.c.blobs.has(digest)) return undefined
-    const bytes = await this.c.manifests.get(digest)
-    return bytes === undefined ? undefined : decodeManifest(bytes)
+  private partialOf (digest: Uint8Array): PartialView | undefined {
+    return this.c.partials?.(Buffer.from(digest).toString('hex'))
+  }
+
+  /** The complete blob, else a download of it under way here. */
+  private async sourceOf (digest: Uint8Array): Promise<{ manifest: Manifest, path: string, view?: PartialView } | undefined> {
+    if (await this.c.blobs.has(digest)) {
+      const bytes = await this.c.manifests.get(digest)
+      return bytes === undefined ? undefined : { manifest: decodeManifest(bytes), path: this.c.blobs.pathOf(digest) }
+    }
+    const view = this.partialOf(digest)
+    return view === undefined ? undefined : { manifest: view.manifest, path: view.path, view }
   }
 
   /**

@@ -119,6 +119,8 @@ export class BlobService {
       rate: uploadCap > 0 ? new UploadRate(uploadCap, REAL_TIME) : undefined,
       blobs: components.blobs,
       manifests: this.manifests,
+      // Downloads under way here serve what they have verified (wire.ts).
+      partials: hex => this.downloads.partialOf(hex),
       isAllowed: peer => this.isAllowed(peer),
       log: (level, msg, fields) => { log[level](msg, fields) }
     })

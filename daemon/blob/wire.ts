@@ -8,9 +8,15 @@
 //
 // A client sends requests on a stream it opened; the server answers them in
 // order, one at a time: `have` → one `have` reply; `manifest` → one `manifest`
-// reply; `get` (chunks from..to-1) → the chunks in order, then `end` (or an
-// `error`). Several requests may be in flight on one stream; the client bounds
-// them, which is what bounds memory on both sides.
+// reply; `bitmap` → one `bitmap` reply; `get` (chunks from..to-1) → the chunks
+// in order, then `end` (or an `error`). Several requests may be in flight on
+// one stream; the client bounds them, which is what bounds memory on both sides.
+//
+// A member still downloading a blob serves the chunks it has verified: its
+// `have` reply marks the blob `partial`, `bitmap` says which chunks are there,
+// and a `get` for a chunk it lacks is answered `error` NOT_FOUND. A client
+// asks `bitmap` only of members that said `partial`, so an older server never
+// sees the request.
 
 import type { Stream } from '@libp2p/interface'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -26,10 +32,14 @@ export type Request =
    * those chunk buffers. Optional: a server that ignores it, or a client that omits it, loses nothing.
    */
   | { op: 'get', id: number, digest: Uint8Array, from: number, to: number, ack?: number }
+  | { op: 'bitmap', id: number, digest: Uint8Array }
 
 export type Reply =
-  | { op: 'have', id: number, have: boolean[] }
+  /** `partial[i]`: not complete here, but a download of it is under way with verified chunks (absent: none is). */
+  | { op: 'have', id: number, have: boolean[], partial?: boolean[] }
   | { op: 'manifest', id: number, bytes?: Uint8Array }
+  /** The chunks held, one bit each, chunk i in byte i >> 3 at bit i & 7; `complete` instead once all are. Neither: none. */
+  | { op: 'bitmap', id: number, complete?: boolean, bits?: Uint8Array }
   | { op: 'end', id: number }
   | { op: 'error', id: number, code: string, message: string }
 
@@ -98,6 +108,7 @@ export function checkRequest (msg: Request | Reply | ChunkFrame, maxDigests: num
       if (Array.isArray(r.digests) && r.digests.length <= maxDigests && r.digests.every(isDigest)) return r
       break
     case 'manifest':
+    case 'bitmap':
       if (isDigest(r.digest)) return r
       break
     case 'get':
@@ -190,4 +201,19 @@ export async function writeFrame (stream: Stream, frame: Uint8Array, highWater: 
       signal?.addEventListener('abort', done)
     })
   }
+}
+
+/** One bit per chunk held (`have[i] === 1`), as `bitmap` replies carry them. */
+export function packBits (have: Uint8Array): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(have.length / 8))
+  for (let i = 0; i < have.length; i++) if (have[i] === 1) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7))
+  return bits
+}
+
+/** The reverse of packBits for `n` chunks: one byte per chunk, 1 if held. DECODE_FAILED if the length is off. */
+export function unpackBits (bits: Uint8Array, n: number): Uint8Array {
+  if (bits.byteLength !== Math.ceil(n / 8)) throw MycelError.decode(`bitmap of ${bits.byteLength} bytes for ${n} chunks`)
+  const have = new Uint8Array(n)
+  for (let i = 0; i < n; i++) have[i] = ((bits[i >> 3] as number) >> (i & 7)) & 1
+  return have
 }

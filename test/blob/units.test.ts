@@ -14,7 +14,8 @@ import { PartialBlob } from '../../daemon/blob/partial.js'
 import { ReplicationPolicy } from '../../daemon/blob/policy.js'
 import { BlobRefs } from '../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../daemon/blob/service.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl, readFrames, type Request } from '../../daemon/blob/wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, readFrames, unpackBits, type Request } from '../../daemon/blob/wire.js'
+import { MycelError } from '../../protocol/errors.js'
 import { FrameDecoder } from '../../daemon/net/frame.js'
 import { cidOf } from '../../daemon/blob-store.js'
 import type { Event } from '../../protocol/event.js'
@@ -80,6 +81,16 @@ describe('blob layer units', () => {
     expect(() => checkRequest({ op: 'get', id: 5, digest: manifest.digest, from: 0, to: 2, ack: 'x' } as unknown as Request, 10)).toThrow(/bad blob request/)
     expect(() => checkRequest({ op: 'have', id: 1, digests: Array(11).fill(manifest.digest) }, 10)).toThrow(/bad blob request/)
     expect(() => decodePayload(new Uint8Array([9]))).toThrow(/unknown/)
+    expect(checkRequest({ op: 'bitmap', id: 2, digest: manifest.digest }, 10)).toMatchObject({ op: 'bitmap' })
+    expect(() => checkRequest({ op: 'bitmap', id: 2, digest: new Uint8Array(3) }, 10)).toThrow(/bad blob request/)
+  })
+
+  it('wire: a bitmap packs one bit per chunk and unpacks to the same; a wrong length is refused', () => {
+    const have = Uint8Array.from({ length: 19 }, (_, i) => i % 3 === 0 ? 1 : 0)
+    const bits = packBits(have)
+    expect(bits.byteLength).toBe(3)
+    expect(unpackBits(bits, 19)).toEqual(have)
+    expect(() => unpackBits(bits, 25)).toThrow(/bitmap of 3 bytes for 25 chunks/)
   })
 
   it('wire: readFrames reassembles frames split anywhere, each in a buffer of its own; caps and truncation refused', async () => {
@@ -262,6 +273,59 @@ describe('blob layer units', () => {
     expect(job.progress.endgameChunks).toBeGreaterThan(0)
     expect(job.progress.holders.fast?.chunks).toBe(11)
     expect(job.progress.duplicates).toBe(0) // the slow copies never arrived
+  })
+
+  it('scheduler: a partial holder is asked only for chunks its bitmap shows, asked again as it gains more; a refused range is no failure', async () => {
+    const partHas = new Uint8Array(manifest.chunks.length)
+    partHas.fill(1, 0, 4)
+    let bitmaps = 0
+    let refuse = true
+    const outside: number[] = []
+    const channel = (peer: string): PeerChannel => {
+      const ch = fakeChannel(peer, async (_d, from, to, onChunk) => {
+        if (peer === 'part' && refuse) { refuse = false; throw new MycelError('NOT_FOUND', 'chunk not here yet') }
+        for (let i = from; i < to; i++) {
+          if (peer === 'part' && partHas[i] !== 1) outside.push(i)
+          await new Promise(resolve => setTimeout(resolve, peer === 'whole' ? 30 : 1))
+          await onChunk(i, Uint8Array.from(chunk(i)))
+        }
+      })
+      return Object.assign(ch, {
+        bitmap: async () => {
+          if (++bitmaps === 3) partHas.fill(1, 0, 8) // it got further meanwhile
+          return Uint8Array.from(partHas)
+        }
+      })
+    }
+    // The whole holder answers later and is slow, so the partial one takes what it has first.
+    const open = async (peer: string): Promise<PeerChannel> => {
+      if (peer === 'whole') await new Promise(resolve => setTimeout(resolve, 100))
+      return channel(peer)
+    }
+    const job = new FetchJob(manifest, { blobs: store, open }, { endgameAfterMs: 60_000 })
+    await job.run(['whole'], ['part'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(outside).toEqual([])
+    expect(bitmaps).toBeGreaterThanOrEqual(2) // the first, and again after the refusal
+    const part = job.progress.holders.part
+    expect(part?.failed).toBeUndefined()
+    expect(part?.partialChunks).toBe(part?.chunks)
+    expect(part?.chunks).toBeGreaterThanOrEqual(4)
+    expect((part?.chunks ?? 0) + (job.progress.holders.whole?.chunks ?? 0)).toBe(manifest.chunks.length)
+    expect(job.progress.duplicates).toBe(0)
+  })
+
+  it('scheduler: a partial holder found complete (its bitmap says so) is asked for anything', async () => {
+    let bitmaps = 0
+    const ch = fakeChannel('p', async (_d, from, to, onChunk) => {
+      for (let i = from; i < to; i++) await onChunk(i, Uint8Array.from(chunk(i)))
+    })
+    const job = new FetchJob(manifest, { blobs: store, open: async () => Object.assign(ch, { bitmap: async () => { bitmaps++; return undefined } }) })
+    await job.run([], ['p'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(bitmaps).toBe(1)
+    expect(job.progress.holders.p?.chunks).toBe(manifest.chunks.length)
+    expect(job.progress.holders.p?.partialChunks).toBeUndefined()
   })
 
   it('scheduler: with no usable holder the job fails UNAVAILABLE and keeps its partial file', async () => {

@@ -1,0 +1,62 @@
+// A member still downloading a blob serves the chunks it has verified. C is cut off from the origin A
+// (the test-only link-fault hook), so everything C gets comes through B, which is itself fetching
+// from a slow A: C's fetch finishes shortly after B's, taking chunks as B verifies them.
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cli, Node, until } from '../integration/harness.js'
+
+const CHUNK = 64 * 1024
+const config = { blobChunkBytes: CHUNK }
+
+interface Status { local: string, bytesHave: number, transfer?: { holders: Record<string, { chunks: number, partialChunks?: number }> } }
+
+describe('partial holders serve what they have verified', () => {
+  const nodes: Node[] = []
+  let a: Node, b: Node, c: Node
+  let cutFile: string
+
+  const status = async (node: Node, ref: string): Promise<Status> =>
+    (await node.api<Status>('GET', `/v1/blobs/${encodeURIComponent(ref)}`)).body
+  const peersOf = async (node: Node): Promise<string[]> =>
+    (await node.api<{ peers: Array<{ peerId: string }> }>('GET', '/v1/status')).body.peers.map(p => p.peerId)
+
+  beforeAll(async () => {
+    a = await Node.create(config); b = await Node.create(config); c = await Node.create(config)
+    nodes.push(a, b, c)
+    cutFile = join(c.dir, 'cut-links')
+    await writeFile(cutFile, '')
+    await a.start([], 20_000, { MYCEL_TEST_SERVE_DELAY_MS: '60' }) // about 1 MB/s per stream
+    const token = await a.invite({ uses: 2 })
+    await b.start(['--join', token, '--replicate', 'on-demand'])
+    await c.start(['--join', token, '--replicate', 'on-demand'], 20_000, { MYCEL_TEST_LINK_FAULTS: cutFile })
+    await until('C connected to B', async () => (await peersOf(c)).includes(b.ready?.peerId as string))
+    await writeFile(cutFile, `${a.ready?.peerId as string}\n`)
+    await until('C cut off from A', async () => !(await peersOf(c)).includes(a.ready?.peerId as string))
+  })
+  afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy() })) })
+
+  it('C, cut off from A, gets every chunk from B while B is still downloading it', async () => {
+    const bytes = randomBytes(32 * CHUNK)
+    const path = join(a.dir, 'swarm.bin')
+    await writeFile(path, bytes)
+    expect((await cli(['publish', path, 'art/swarm.bin', '--dir', a.dir])).code).toBe(0)
+    await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === 'art/swarm.bin'))
+
+    const bFetch = cli(['fetch', 'art/swarm.bin', '-o', join(b.dir, 'swarm.bin'), '--dir', b.dir, '--wait', '60'])
+    await until('B has a few chunks', async () => (await status(b, 'art/swarm.bin')).bytesHave >= 4 * CHUNK, 20_000, 20)
+    expect((await status(b, 'art/swarm.bin')).local).toBe('partial')
+
+    const res = await cli(['fetch', 'art/swarm.bin', '-o', join(c.dir, 'swarm.bin'), '--dir', c.dir, '--json', '--wait', '60'])
+    expect(res.code).toBe(0)
+    expect(Buffer.compare(await readFile(join(c.dir, 'swarm.bin')), bytes)).toBe(0)
+    const holders = (await status(c, 'art/swarm.bin')).transfer?.holders ?? {}
+    expect(Object.keys(holders)).toEqual([b.ready?.peerId])
+    const fromB = holders[b.ready?.peerId as string]
+    expect(fromB?.chunks).toBe(32)
+    // B needs about 2 s for the blob and C asked when B had 4 chunks: most came while B was partial.
+    expect(fromB?.partialChunks).toBeGreaterThanOrEqual(16)
+    expect((await bFetch).code).toBe(0)
+  })
+})
