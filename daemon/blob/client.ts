@@ -13,6 +13,7 @@ import { allocOwned, decodePayload, encodeControl, readFrames, unpackBits, write
 
 type OnChunk = (index: number, data: Uint8Array) => Promise<void>
 export type Holding = 'complete' | 'partial' | 'none'
+export interface ChunkBitmap { have: Uint8Array, coming: Uint8Array }
 /** A spare buffer of exactly `bytes` for the next frame (one the disk side is done with), or undefined. */
 type Reuse = (bytes: number) => Uint8Array | undefined
 
@@ -80,12 +81,18 @@ export class PeerChannel {
     return have.map((h, i) => h === true ? 'complete' : part[i] === true ? 'partial' : 'none')
   }
 
-  /** Which chunks of a blob of `n` chunks the peer holds: undefined once it holds them all. */
-  async bitmap (digest: Uint8Array, n: number): Promise<Uint8Array | undefined> {
+  /**
+   * Which chunks of a blob of `n` chunks the peer holds (one byte each, 1 = held) and which it is
+   * fetching; undefined once it holds them all.
+   */
+  async bitmap (digest: Uint8Array, n: number): Promise<ChunkBitmap | undefined> {
     const reply = await this.request('bitmap', { digest })
     if (reply.op !== 'bitmap') throw MycelError.decode('bad bitmap reply')
     if (reply.complete === true) return undefined
-    return reply.bits instanceof Uint8Array ? unpackBits(reply.bits, n) : new Uint8Array(n)
+    return {
+      have: reply.bits instanceof Uint8Array ? unpackBits(reply.bits, n) : new Uint8Array(n),
+      coming: reply.coming instanceof Uint8Array ? unpackBits(reply.coming, n) : new Uint8Array(n)
+    }
   }
 
   async manifest (digest: Uint8Array): Promise<Uint8Array | undefined> {

@@ -4,13 +4,14 @@
 // retried with backoff (0.2–2 s) until the latest deadline any caller gave. It also remembers, bounded,
 // the progress of recent fetches and the failed rounds per peer, for `mycel status`.
 
+import { createHash } from 'node:crypto'
 import { MycelError } from '../../protocol/errors.js'
 import { digestText, type BlobStore } from '../blob-store.js'
 import type { Logger } from '../log.js'
 import type { PeerChannel } from './client.js'
 import type { HolderAnswer, HolderDiscovery } from './discovery.js'
 import { FetchJob, type FetchProgress } from './fetcher.js'
-import type { PartialBlob } from './partial.js'
+import type { PartialView } from './server.js'
 import { decodeManifest, sha256, type Manifest, type ManifestStore } from './manifest.js'
 import { hexOf, type BlobRefs } from './refs.js'
 import type { BlobServiceEvents, BlobTarget, PeerTransfers } from './service.js'
@@ -25,10 +26,12 @@ const RETRY_MS_MAX = 2_000
  * While a fetch runs, the members not yet among its holders are asked again this often: one that has
  * since started (or finished) downloading the same blob can serve what it has verified.
  */
-const REDISCOVER_MS = 2_000
+const REDISCOVER_MS = 1_000
 
 interface Running {
   promise: Promise<void>
+  /** A background copy (the mirror): its chunks are taken in an order of this node's own (take-order.ts). */
+  spread: boolean
   job?: FetchJob
   deadlineMs: number
   holders: string[]
@@ -47,6 +50,17 @@ export interface DownloadsComponents {
   open: (peer: string, processing?: Set<Promise<void>>) => Promise<PeerChannel>
   log: Logger
   events?: BlobServiceEvents
+  /** This node's peer id: where a spread fetch starts is derived from it. */
+  selfId?: string
+}
+
+export interface FetchOptions {
+  /**
+   * A background copy nobody waits on (the mirror): take chunks in an order of this node's own
+   * (take-order.ts), so sites mirroring a blob at once ask the origin for different chunks and trade
+   * the rest among themselves. A fetch someone waits on goes in chunk order.
+   */
+  spread?: boolean
 }
 
 export class Downloads {
@@ -63,9 +77,9 @@ export class Downloads {
 
   isRunning (hex: string): boolean { return this.running.has(hex) }
 
-  /** The file of the running fetch of `hex`, whose verified chunks may be served to other members. */
-  partialOf (hex: string): PartialBlob | undefined {
-    return this.running.get(hex)?.job?.file
+  /** The running fetch of `hex` as the blob server sees it: its verified chunks may be served. */
+  partialOf (hex: string): PartialView | undefined {
+    return this.running.get(hex)?.job?.view
   }
 
   /** Holders serving the running fetch of `hex` and its progress, else the last finished one's. */
@@ -107,14 +121,14 @@ export class Downloads {
 
 
   /** Joins the running fetch of this digest or starts one that retries until deadlineMs. */
-  async fetch (target: BlobTarget, deadlineMs: number): Promise<void> {
+  async fetch (target: BlobTarget, deadlineMs: number, options: FetchOptions = {}): Promise<void> {
     const hex = hexOf(target.digest)
     let run = this.running.get(hex)
     if (run !== undefined) {
       run.deadlineMs = Math.max(run.deadlineMs, deadlineMs)
       return await run.promise
     }
-    run = { promise: Promise.resolve(), deadlineMs, holders: [] }
+    run = { promise: Promise.resolve(), deadlineMs, holders: [], spread: options.spread === true }
     const r = run
     run.promise = this.fetchUntil(target, r).finally(() => {
       this.running.delete(hex)
@@ -171,7 +185,8 @@ export class Downloads {
     }
     finding.catch(() => {}) // the job goes on with the holders it has
     const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
-    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing) })
+    const shuffleSeed = run.spread ? this.spreadSeed(target.digest) : undefined
+    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing) }, { shuffleSeed })
     run.job = job
     run.taking = true
     const rediscover = setInterval(() => {
@@ -184,6 +199,11 @@ export class Downloads {
     } finally {
       clearInterval(rediscover)
     }
+  }
+
+  /** The seed of a spread fetch's chunk order: a hash of this node's id and the digest. */
+  private spreadSeed (digest: Uint8Array): number {
+    return createHash('sha256').update(this.c.selfId ?? '').update(digest).digest().readUInt32BE(0)
   }
 
   /** The local manifest, or the first holder's whose bytes hash to the put's manifest field. */

@@ -27,8 +27,10 @@
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from '../blob-store.js'
 import type { PeerChannel } from './client.js'
+import type { PartialView } from './server.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
+import { TakeOrder } from './take-order.js'
 import type { Manifest } from './manifest.js'
 
 /**
@@ -43,6 +45,8 @@ const OUTPACE_FACTOR = 1.25
 
 /** A partial holder with nothing we lack is asked for its bitmap again after this long. */
 const BITMAP_REFRESH_MS = 250
+/** ...and any partial holder at least this often: what it is fetching changes as it goes. */
+const BITMAP_MAX_AGE_MS = 1_000
 
 /**
  * Ranges a partial holder may refuse (chunk not there after all: its download restarted) before it is
@@ -50,9 +54,10 @@ const BITMAP_REFRESH_MS = 250
  */
 const MAX_REFUSED_RANGES = 8
 
-/** What a partial holder has: one byte per chunk, 1 if verified there. */
+/** What a partial holder has (one byte per chunk, 1 if verified there) and is fetching. */
 interface Availability {
   have: Uint8Array
+  coming: Uint8Array
   askedMs: number
   /** Ask again before the next take: it had nothing we lacked, or refused a range. */
   stale: boolean
@@ -90,6 +95,8 @@ export interface FetchProgress {
 export interface FetchJobInit {
   /** A chunk in flight this long to one holder may also be asked of an idle one. Default ENDGAME_AFTER_MS. */
   endgameAfterMs?: number
+  /** Take blocks of chunks in an order shuffled by this seed instead of in chunk order (take-order.ts). */
+  shuffleSeed?: number
 }
 
 export interface FetchJobComponents {
@@ -111,7 +118,11 @@ export class FetchJob {
   /** Resolves when run() ends: idle lanes of partial holders wait on it. */
   private readonly endedPromise = new Promise<void>(resolve => { this.ended = resolve })
   private state = new Uint8Array(0)
+  /** A position in the take order: every chunk before it in that order is here or in flight. */
   private cursor = 0
+  private order = new TakeOrder(0)
+  /** What `view` returns: one object for the whole run (the server tells downloads apart by it). */
+  private served: PartialView | undefined
   private readonly workers = new Map<string, Promise<void>>()
   private readonly channels = new Set<PeerChannel>()
   /** Chunks received and not yet verified and written, from every holder (bounded by CHUNKS_PROCESSING_MAX). */
@@ -127,6 +138,7 @@ export class FetchJob {
   private readonly rangeChunks: number
   private readonly lanes: number
   private readonly endgameAfterMs: number
+  private readonly shuffleSeed: number | undefined
   /** Per chunk: the holder it was asked of, since when (ms), and whether a second holder was asked. */
   private owner: Array<string | undefined> = []
   private since = new Float64Array(0)
@@ -135,15 +147,16 @@ export class FetchJob {
   constructor (manifest: Manifest, components: FetchJobComponents, init: FetchJobInit = {}) {
     this.manifest = manifest
     this.endgameAfterMs = init.endgameAfterMs ?? ENDGAME_AFTER_MS
+    this.shuffleSeed = init.shuffleSeed
     this.rangeChunks = Math.min(RANGE_CHUNKS_MAX, Math.max(1, Math.floor(RANGE_BYTES / manifest.chunkSize)))
     this.lanes = Math.min(REQUESTS_IN_FLIGHT, Math.max(1, Math.floor(IN_FLIGHT_BYTES / (this.rangeChunks * manifest.chunkSize))))
     this.c = components
     this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, endgameChunks: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
   }
 
-  /** The download's file while it runs (a server may serve its verified chunks), else undefined. */
-  get file (): PartialBlob | undefined {
-    return this.done ? undefined : this.partial
+  /** The download as the blob server sees it while it runs (it serves the verified chunks), else undefined. */
+  get view (): PartialView | undefined {
+    return this.done ? undefined : this.served
   }
 
   /**
@@ -157,6 +170,15 @@ export class FetchJob {
     this.owner = new Array(this.state.length)
     this.since = new Float64Array(this.state.length)
     this.stolen = new Uint8Array(this.state.length)
+    this.order = new TakeOrder(this.state.length, this.shuffleSeed, this.rangeChunks)
+    const state = this.state
+    this.served = {
+      manifest: partial.manifest,
+      have: partial.have,
+      path: partial.path,
+      get chunksHave () { return partial.chunksHave },
+      coming: () => Uint8Array.from(state, s => s === IN_FLIGHT ? 1 : 0)
+    }
     this.progress.bytesHave = partial.bytesHave
     try {
       // In the order they answered (the first takes the first ranges); whole holders before partial ones.
@@ -195,9 +217,13 @@ export class FetchJob {
     if (this.partial === undefined) { this.early.set(peer, (this.early.get(peer) ?? true) && partial); return }
     if (!partial) this.avail.delete(peer)
     if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
-    if (partial) this.avail.set(peer, { have: new Uint8Array(this.state.length), askedMs: 0, stale: true, refused: 0 })
+    if (partial) this.avail.set(peer, { have: new Uint8Array(this.state.length), coming: new Uint8Array(this.state.length), askedMs: 0, stale: true, refused: 0 })
     this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
-    const worker = this.work(peer).finally(() => { this.workers.delete(peer) })
+    const worker = this.work(peer).finally(() => {
+      this.workers.delete(peer)
+      this.avail.delete(peer) // what it has is no longer to be had from it
+      this.notify()
+    })
     this.workers.set(peer, worker)
   }
 
@@ -232,7 +258,9 @@ export class FetchJob {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
       const avail = this.avail.get(peer)
-      if (avail?.stale === true && Date.now() - avail.askedMs >= BITMAP_REFRESH_MS) await this.refreshAvailability(peer, channel, avail)
+      if (avail !== undefined && ((avail.stale && Date.now() - avail.askedMs >= BITMAP_REFRESH_MS) || Date.now() - avail.askedMs >= BITMAP_MAX_AGE_MS)) {
+        await this.refreshAvailability(peer, channel, avail)
+      }
       const mine = this.rangesOf.get(peer) ?? 0
       if (mine >= MIN_RANGES_PER_HOLDER && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
         // The job's ranges in flight are all out (each holder keeps MIN_RANGES_PER_HOLDER): several
@@ -328,9 +356,13 @@ export class FetchJob {
   private async refreshAvailability (peer: string, channel: PeerChannel, a: Availability): Promise<void> {
     a.refreshing ??= (async () => {
       try {
-        const have = await channel.bitmap(this.manifest.digest, this.state.length)
-        if (have === undefined) this.avail.delete(peer) // it has all of it now
-        else a.have = have
+        const bitmap = await channel.bitmap(this.manifest.digest, this.state.length)
+        if (bitmap === undefined) {
+          this.avail.delete(peer) // it has all of it now
+        } else {
+          a.have = bitmap.have
+          a.coming = bitmap.coming
+        }
         a.stale = false
       } finally {
         a.askedMs = Date.now()
@@ -386,12 +418,18 @@ export class FetchJob {
   private take (peer: string): [number, number] | undefined {
     if (this.done) return undefined
     const n = this.state.length
-    while (this.cursor < n && this.state[this.cursor] !== MISSING) this.cursor++
+    while (this.cursor < n && this.state[this.order.at(this.cursor)] !== MISSING) this.cursor++
     const has = this.avail.get(peer)?.have
-    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined || has[i] === 1)
-    let from = this.cursor
-    while (from < n && !wanted(from)) from++
-    if (from >= n) return undefined
+    // A holder with the whole blob is not asked for chunks a partial holder has or is fetching: that
+    // holder sends them (the origin's uplink is often what is scarce). Should it stall, or its fetch of
+    // them fail, the end game asks others once they have lingered.
+    const elsewhere = has === undefined && this.avail.size > 0
+    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined ? !(elsewhere && this.partiallyHeld(i)) : has[i] === 1)
+    let j = this.cursor
+    while (j < n && !wanted(this.order.at(j))) j++
+    if (j >= n) return undefined
+    // A range is contiguous on disk; the cursor moves past it at the next take.
+    const from = this.order.at(j)
     let to = from
     const now = Date.now()
     const size = this.rangeSize()
@@ -401,9 +439,15 @@ export class FetchJob {
       this.since[to] = now
       to++
     }
-    if (from === this.cursor) this.cursor = to
     return [from, to]
   }
+
+  /** True if some partial holder has chunk i, or has asked for it. */
+  private partiallyHeld (i: number): boolean {
+    for (const a of this.avail.values()) if (a.have[i] === 1 || a.coming[i] === 1) return true
+    return false
+  }
+
 
   /**
    * End game: nothing is left to take, but chunks have been in flight to another holder for over
@@ -427,7 +471,8 @@ export class FetchJob {
 
   private giveBack (i: number): void {
     this.state[i] = MISSING
-    if (i < this.cursor) this.cursor = i
+    const j = this.order.positionOf(i)
+    if (j < this.cursor) this.cursor = j
     this.notify()
   }
 }

@@ -41,6 +41,8 @@ export interface PartialView {
   readonly have: Uint8Array
   readonly path: string
   readonly chunksHave: number
+  /** Chunks asked of other holders and not yet verified here (one byte each, 1 = on its way). */
+  coming?: () => Uint8Array
 }
 
 interface OpenBlob {
@@ -127,7 +129,9 @@ export class BlobServer {
       case 'bitmap': {
         if (await this.c.blobs.has(req.digest)) return await send({ op: 'bitmap', id: req.id, complete: true })
         const view = this.partialOf(req.digest)
-        return await send(view === undefined ? { op: 'bitmap', id: req.id } : { op: 'bitmap', id: req.id, bits: packBits(view.have) })
+        if (view === undefined) return await send({ op: 'bitmap', id: req.id })
+        const coming = view.coming?.()
+        return await send(coming === undefined ? { op: 'bitmap', id: req.id, bits: packBits(view.have) } : { op: 'bitmap', id: req.id, bits: packBits(view.have), coming: packBits(coming) })
       }
       case 'get': {
         if (req.ack !== undefined) release(open, req.ack)

@@ -133,13 +133,14 @@ export class BlobService {
       candidates: target => this.candidates(target),
       open: async (peer, processing) => await this.open(peer, processing),
       log,
-      events: components.events
+      events: components.events,
+      selfId: components.replica.id
     })
     this.mirror = new Mirror({
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.downloads.fetch(targetOf(ref), Date.now() + 5 * 60_000)
+        await this.downloads.fetch(targetOf(ref), Date.now() + 5 * 60_000, { spread: true })
       },
       wanted: hex => { const ref = this.refs.get(hex); return ref !== undefined && this.init.policy.modeOfKeys(ref.keys) === 'eager' },
       log

@@ -38,8 +38,12 @@ export type Reply =
   /** `partial[i]`: not complete here, but a download of it is under way with verified chunks (absent: none is). */
   | { op: 'have', id: number, have: boolean[], partial?: boolean[] }
   | { op: 'manifest', id: number, bytes?: Uint8Array }
-  /** The chunks held, one bit each, chunk i in byte i >> 3 at bit i & 7; `complete` instead once all are. Neither: none. */
-  | { op: 'bitmap', id: number, complete?: boolean, bits?: Uint8Array }
+  /**
+   * The chunks held, one bit each, chunk i in byte i >> 3 at bit i & 7; `complete` instead once all are.
+   * Neither: none. `coming`: chunks the holder has asked others for and not yet verified (the same
+   * layout), so a fetcher need not ask the origin for them too.
+   */
+  | { op: 'bitmap', id: number, complete?: boolean, bits?: Uint8Array, coming?: Uint8Array }
   | { op: 'end', id: number }
   | { op: 'error', id: number, code: string, message: string }
 

@@ -11,11 +11,12 @@ import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { blobBench } from './blob.js'
 import { catchupBench } from './catchup.js'
+import { fanoutBench } from './fanout.js'
 import { publishBench } from './publish.js'
 import { skipped, type BenchResult, type Benchmark } from './result.js'
 import { simBench } from './sim.js'
 
-const BENCHMARKS: Benchmark[] = [blobBench, catchupBench, publishBench, simBench]
+const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench]
 
 function usage (message: string): never {
   process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only ${BENCHMARKS.map(b => b.id).join(',')}] [--record]\n`)

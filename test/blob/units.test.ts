@@ -11,6 +11,7 @@ import type { PeerChannel } from '../../daemon/blob/client.js'
 import { FetchJob } from '../../daemon/blob/fetcher.js'
 import { buildManifest, chunkRange, decodeManifest, encodeManifest, type Manifest } from '../../daemon/blob/manifest.js'
 import { PartialBlob } from '../../daemon/blob/partial.js'
+import { TakeOrder } from '../../daemon/blob/take-order.js'
 import { ReplicationPolicy } from '../../daemon/blob/policy.js'
 import { BlobRefs } from '../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../daemon/blob/service.js'
@@ -293,7 +294,7 @@ describe('blob layer units', () => {
       return Object.assign(ch, {
         bitmap: async () => {
           if (++bitmaps === 3) partHas.fill(1, 0, 8) // it got further meanwhile
-          return Uint8Array.from(partHas)
+          return { have: Uint8Array.from(partHas), coming: new Uint8Array(partHas.length) }
         }
       })
     }
@@ -326,6 +327,51 @@ describe('blob layer units', () => {
     expect(bitmaps).toBe(1)
     expect(job.progress.holders.p?.chunks).toBe(manifest.chunks.length)
     expect(job.progress.holders.p?.partialChunks).toBeUndefined()
+  })
+
+  it('take order: chunk order without a seed; with one, whole blocks in an order of the seed\'s, each chunk once', () => {
+    const plain = new TakeOrder(10)
+    expect(Array.from({ length: 10 }, (_, j) => plain.at(j))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    const order = (seed: number): number[] => { const o = new TakeOrder(10, seed, 4); return Array.from({ length: 10 }, (_, j) => o.at(j)) }
+    const a = order(1)
+    expect([...a].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(a).toEqual(order(1)) // the same seed, the same order
+    // Blocks of 4 (the last short) stay whole and in chunk order inside: chunk i comes right after i - 1
+    // unless i starts a block.
+    const o1 = new TakeOrder(10, 1, 4)
+    for (let i = 1; i < 10; i++) if (i % 4 !== 0) expect(o1.positionOf(i)).toBe(o1.positionOf(i - 1) + 1)
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8].map(order).map(String)
+    expect(new Set(seeds).size).toBeGreaterThan(1) // seeds give different orders
+    const o = new TakeOrder(10, 3, 4)
+    for (let i = 0; i < 10; i++) expect(o.at(o.positionOf(i))).toBe(i)
+  })
+
+  it('scheduler: a shuffled order still takes every chunk once, and asks a whole holder only for what no partial holder has or fetches', async () => {
+    const asked = new Map<string, number[]>()
+    const partHas = new Uint8Array(manifest.chunks.length)
+    partHas.fill(1, 0, 5)
+    const coming = new Uint8Array(manifest.chunks.length)
+    coming[9] = 1 // the partial holder is fetching chunk 9: it will have it soon
+    const channel = (peer: string): PeerChannel => Object.assign(fakeChannel(peer, async (_d, from, to, onChunk) => {
+      for (let i = from; i < to; i++) {
+        asked.set(peer, [...(asked.get(peer) ?? []), i])
+        if (peer === 'part' && i === 4) partHas[9] = 1 // ...and now it has
+        await new Promise(resolve => setTimeout(resolve, 2))
+        await onChunk(i, Uint8Array.from(chunk(i)))
+      }
+    }), { bitmap: async () => ({ have: Uint8Array.from(partHas), coming: Uint8Array.from(coming.map((c, i) => c === 1 && partHas[i] !== 1 ? 1 : 0)) }) })
+    // The whole holder opens once the partial one's bitmap is known.
+    const open = async (peer: string): Promise<PeerChannel> => {
+      if (peer === 'whole') await new Promise(resolve => setTimeout(resolve, 50))
+      return channel(peer)
+    }
+    const job = new FetchJob(manifest, { blobs: store, open }, { shuffleSeed: 7, endgameAfterMs: 60_000 })
+    await job.run(['whole'], ['part'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    const all = [...(asked.get('whole') ?? []), ...(asked.get('part') ?? [])]
+    expect(all.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expect((asked.get('whole') ?? []).filter(i => i < 5 || i === 9)).toEqual([])
+    expect(job.progress.duplicates).toBe(0)
   })
 
   it('scheduler: with no usable holder the job fails UNAVAILABLE and keeps its partial file', async () => {
