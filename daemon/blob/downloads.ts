@@ -77,7 +77,10 @@ export class Downloads {
 
   isRunning (hex: string): boolean { return this.running.has(hex) }
 
-  /** The running fetch of `hex` as the blob server sees it: its verified chunks may be served. */
+  /**
+   * The fetch of `hex` as the blob server sees it, its verified chunks to be served: while a round runs,
+   * and between rounds (all holders gone, the file kept for the next) until the fetch gives up.
+   */
   partialOf (hex: string): PartialView | undefined {
     return this.running.get(hex)?.job?.view
   }

@@ -154,9 +154,13 @@ export class FetchJob {
     this.progress = { size: manifest.size, bytesHave: 0, bytesReceived: 0, chunksReceived: 0, duplicates: 0, endgameChunks: 0, badChunks: 0, startedMs: Date.now(), holders: {} }
   }
 
-  /** The download as the blob server sees it while it runs (it serves the verified chunks), else undefined. */
+  /**
+   * The download as the blob server sees it (it serves the verified chunks): while it runs, and after a
+   * round that failed, whose file stays for the next round (so members can still pool what they have
+   * while the origin is away); undefined once the file is gone (in the store, or discarded).
+   */
   get view (): PartialView | undefined {
-    return this.done ? undefined : this.served
+    return this.served
   }
 
   /**
@@ -177,7 +181,7 @@ export class FetchJob {
       have: partial.have,
       path: partial.path,
       get chunksHave () { return partial.chunksHave },
-      coming: () => Uint8Array.from(state, s => s === IN_FLIGHT ? 1 : 0)
+      coming: () => this.done ? new Uint8Array(state.length) : Uint8Array.from(state, s => s === IN_FLIGHT ? 1 : 0)
     }
     this.progress.bytesHave = partial.bytesHave
     try {
@@ -193,11 +197,13 @@ export class FetchJob {
         await Promise.race(this.workers.values())
       }
       if (!await partial.finish()) {
+        this.served = undefined
         await partial.discard()
         throw new MycelError('INTERNAL', 'every chunk verified but the whole digest did not: the manifest does not describe this blob')
       }
       await partial.close()
       await this.c.blobs.adopt(partial.path, this.manifest.digest)
+      this.served = undefined // served from the store from now on
       await partial.discard()
     } finally {
       this.done = true

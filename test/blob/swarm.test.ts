@@ -59,6 +59,27 @@ describe('partial holders serve what they have verified', () => {
     expect(fromB?.partialChunks).toBeGreaterThanOrEqual(16)
     expect((await bFetch).code).toBe(0)
   })
+
+  it('when A goes away mid-fetch, B, waiting for a holder, still serves what it has to C', async () => {
+    const bytes = randomBytes(32 * CHUNK)
+    const path = join(a.dir, 'orphan.bin')
+    await writeFile(path, bytes)
+    expect((await cli(['publish', path, 'art/orphan.bin', '--dir', a.dir])).code).toBe(0)
+    await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === 'art/orphan.bin'))
+    const bFetch = cli(['fetch', 'art/orphan.bin', '-o', join(b.dir, 'orphan.bin'), '--dir', b.dir, '--wait', '60'])
+    await until('B has a few chunks', async () => (await status(b, 'art/orphan.bin')).bytesHave >= 8 * CHUNK, 20_000, 20)
+    await a.kill()
+    // C can get only what B has: its fetch runs out of time (exit 4), with every one of B's chunks.
+    const res = await cli(['fetch', 'art/orphan.bin', '-o', join(c.dir, 'orphan.bin'), '--dir', c.dir, '--json', '--wait', '3'])
+    expect(res.code).toBe(4)
+    const [atB, atC] = [await status(b, 'art/orphan.bin'), await status(c, 'art/orphan.bin')]
+    expect(atB.local).toBe('partial')
+    expect(atB.bytesHave).toBeLessThan(bytes.length)
+    expect(atC.bytesHave).toBe(atB.bytesHave)
+    expect(atC.transfer?.holders[b.ready?.peerId as string]?.partialChunks).toBe(atB.bytesHave / CHUNK)
+    await b.kill() // ends B's fetch, which would wait for A until its deadline
+    await bFetch
+  })
 })
 
 describe('sites mirroring one blob at once trade chunks instead of each taking all of it from the origin', () => {
