@@ -34,7 +34,9 @@ interface Running {
   spread: boolean
   job?: FetchJob
   deadlineMs: number
+  /** Members the fetch takes chunks from: whole holders, and those in `partial` (downloading it too). */
   holders: string[]
+  partial: Set<string>
   /** A round is taking chunks now (a job runs); false while finding holders or waiting to retry. */
   taking?: boolean
 }
@@ -86,9 +88,10 @@ export class Downloads {
   }
 
   /** Holders serving the running fetch of `hex` and its progress, else the last finished one's. */
-  view (hex: string): { running: boolean, holders: string[], progress?: FetchProgress } {
+  view (hex: string): { running: boolean, holders: string[], partialHolders: string[], progress?: FetchProgress } {
     const run = this.running.get(hex)
-    return { running: run !== undefined, holders: run?.holders ?? [], progress: run?.job?.progress ?? this.recent.get(hex) }
+    const partial = run?.partial ?? new Set<string>()
+    return { running: run !== undefined, holders: (run?.holders ?? []).filter(p => !partial.has(p)), partialHolders: [...partial], progress: run?.job?.progress ?? this.recent.get(hex) }
   }
 
   /** Aborts every running fetch and waits for them to settle; none retries after this. */
@@ -131,7 +134,7 @@ export class Downloads {
       run.deadlineMs = Math.max(run.deadlineMs, deadlineMs)
       return await run.promise
     }
-    run = { promise: Promise.resolve(), deadlineMs, holders: [], spread: options.spread === true }
+    run = { promise: Promise.resolve(), deadlineMs, holders: [], partial: new Set(), spread: options.spread === true }
     const r = run
     run.promise = this.fetchUntil(target, r).finally(() => {
       this.running.delete(hex)
@@ -168,7 +171,8 @@ export class Downloads {
     if (await this.c.blobs.has(target.digest)) return
     // Start on the first holder to answer (whole or partial); the others join the job as their answers come.
     const holders: string[] = []
-    const partial = new Set<string>()
+    const partial = run.partial
+    partial.clear()
     let job: FetchJob | undefined
     let firstHolder = (): void => {}
     const first = new Promise<void>(resolve => { firstHolder = resolve })

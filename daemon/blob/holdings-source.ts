@@ -3,8 +3,9 @@
 // Remote holdings come from the blob service's on-demand "which of these do you
 // have" queries (discovery.ts): asked of the put's authors and a bounded set of
 // connected members, only when someone asks `where` or waits for replicas — so
-// the traffic follows the questions, not blobs × members. A member that did not
-// answer "held" stays 'unknown'.
+// the traffic follows the questions, not blobs × members. A member that answered
+// it is downloading the blob is 'fetching' (without progress); one that did not
+// answer "held" or that stays 'unknown'.
 
 import type { Holding, HoldingsSource } from '../visibility/holdings.js'
 import type { BlobService } from './service.js'
@@ -18,6 +19,8 @@ export class BlobHoldings implements HoldingsSource {
     if (target === undefined) return out
     const status = await this.service.locate(target)
     for (const peer of status.holders) if (peer !== this.selfId) out.set(peer, { state: 'held' })
+    // Downloading it, with verified chunks (a have answer's `partial`); how far is not asked.
+    for (const peer of status.partialHolders) if (peer !== this.selfId && !out.has(peer)) out.set(peer, { state: 'fetching' })
     return out
   }
 

@@ -86,6 +86,8 @@ export interface BlobStatus {
   bytesHave: number
   /** Members known to hold it (last answers to have queries, plus holders serving a running fetch). */
   holders: string[]
+  /** Members known to be downloading it, with verified chunks they serve (not in `holders`). */
+  partialHolders: string[]
   fetching: boolean
   transfer?: FetchProgress
 }
@@ -228,6 +230,7 @@ export class BlobService {
     const partialExists = await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).then(names => names.includes(hex), () => false)
     const holders = new Set<string>([...(this.discovery.cached(target.digest)?.holders ?? []), ...run.holders])
     if (complete) holders.add(this.c.replica.id)
+    const partialHolders = [...(this.discovery.cached(target.digest)?.partial ?? []), ...run.partialHolders].filter(p => !holders.has(p))
     return {
       key: target.key,
       digest: digestText(target.digest),
@@ -236,6 +239,7 @@ export class BlobService {
       local: complete ? 'complete' : partialExists ? 'partial' : 'absent',
       bytesHave: complete ? target.size : progress?.bytesHave ?? 0,
       holders: [...holders],
+      partialHolders: [...new Set(partialHolders)],
       fetching: run.running,
       transfer: progress
     }

@@ -47,6 +47,9 @@ describe('partial holders serve what they have verified', () => {
     const bFetch = cli(['fetch', 'art/swarm.bin', '-o', join(b.dir, 'swarm.bin'), '--dir', b.dir, '--wait', '60'])
     await until('B has a few chunks', async () => (await status(b, 'art/swarm.bin')).bytesHave >= 4 * CHUNK, 20_000, 20)
     expect((await status(b, 'art/swarm.bin')).local).toBe('partial')
+    // What C's `where` says of B meanwhile: fetching (its have answer says partial), and no holder.
+    const where = JSON.parse((await cli(['where', 'art/swarm.bin', '--dir', c.dir, '--json'])).stdout) as Array<{ peerId: string, bytes: string }>
+    expect(where.find(m => m.peerId === b.ready?.peerId)?.bytes).toBe('fetching')
 
     const res = await cli(['fetch', 'art/swarm.bin', '-o', join(c.dir, 'swarm.bin'), '--dir', c.dir, '--json', '--wait', '60'])
     expect(res.code).toBe(0)
