@@ -18,7 +18,7 @@ export interface BlobServerComponents {
   /** Told of the bytes of every chunk served (metrics). */
   onServed?: (bytes: number) => void
   /** The node's cap on bytes served (upload-rate.ts): each chunk frame waits for its turn. */
-  rate?: { take: (bytes: number) => Promise<void> }
+  rate?: { take: (bytes: number, dropped?: () => boolean) => Promise<void> }
   blobs: BlobStore
   manifests: ManifestStore
   /** A download under way here (its file and which chunks are verified in it), by digest hex. */
@@ -204,7 +204,7 @@ export class BlobServer {
         const frame: Uint8Array = await (next as Promise<Uint8Array>)
         next = i + 1 < to ? read(i + 1) : undefined
         if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
-        await this.c.rate?.take(frame.byteLength)
+        await this.c.rate?.take(frame.byteLength, () => stream.status !== 'open')
         await writeFrame(stream, frame, SERVE_WRITE_BUFFER_BYTES)
         this.stats.chunksServed++
         const servedBytes = chunkRange(m, i)[1] - chunkRange(m, i)[0]

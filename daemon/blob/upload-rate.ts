@@ -44,9 +44,13 @@ export class UploadRate {
     this.last = c.now()
   }
 
-  /** Resolves when `bytes` may be sent: after every earlier take, and once the rate allows. */
-  async take (bytes: number): Promise<void> {
-    const turn = this.queue.then(async () => { await this.wait(bytes) })
+  /**
+   * Resolves when `bytes` may be sent: after every earlier take, and once the rate allows. If `dropped`
+   * says true when its turn comes (its stream was aborted while it waited), it takes nothing from the
+   * budget and resolves at once: what it would have sent goes to the next waiters.
+   */
+  async take (bytes: number, dropped?: () => boolean): Promise<void> {
+    const turn = this.queue.then(async () => { if (dropped?.() !== true) await this.wait(bytes) })
     this.queue = turn
     await turn
   }

@@ -46,6 +46,18 @@ describe('upload rate', () => {
     expect(time.slept).toEqual([1000]) // but not beyond one second's worth
   })
 
+  it('a waiter dropped before its turn (its stream aborted) takes nothing from the budget', async () => {
+    const time = fakeTime()
+    const rate = new UploadRate(MB, time)
+    await rate.take(MB) // the bucket is empty now
+    let aborted = false
+    const gone = rate.take(MB, () => aborted)
+    const next = rate.take(MB)
+    aborted = true // before its turn: the queue has not reached it yet
+    await Promise.all([gone, next])
+    expect(time.now()).toBe(1000) // one second for `next`, none for `gone`
+  })
+
   it('refuses a cap a 4 MiB chunk could not leave within the stall timeout', () => {
     expect(() => new UploadRate(MIN_UPLOAD_BYTES_PER_SEC - 1, fakeTime())).toThrow(RangeError)
   })
