@@ -30,6 +30,7 @@ import type { PeerChannel } from './client.js'
 import type { PartialView } from './server.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
+import { BITMAP_REFRESH_MS, PartialHolders } from './partial-holders.js'
 import { TakeOrder } from './take-order.js'
 import type { Manifest } from './manifest.js'
 
@@ -42,28 +43,6 @@ const MIN_RANGES_PER_HOLDER = 2
 
 /** A holder must answer ranges this much faster than another to take one of its slots (hysteresis). */
 const OUTPACE_FACTOR = 1.25
-
-/** A partial holder with nothing we lack is asked for its bitmap again after this long. */
-const BITMAP_REFRESH_MS = 250
-/** ...and any partial holder at least this often: what it is fetching changes as it goes. */
-const BITMAP_MAX_AGE_MS = 1_000
-
-/**
- * Ranges a partial holder may refuse (chunk not there after all: its download restarted) before it is
- * dropped; each refusal costs a bitmap request, so a holder whose bitmap lies cannot keep us busy.
- */
-const MAX_REFUSED_RANGES = 8
-
-/** What a partial holder has (one byte per chunk, 1 if verified there) and is fetching. */
-interface Availability {
-  have: Uint8Array
-  coming: Uint8Array
-  askedMs: number
-  /** Ask again before the next take: it had nothing we lacked, or refused a range. */
-  stale: boolean
-  refused: number
-  refreshing?: Promise<void>
-}
 
 const MISSING = 0
 const IN_FLIGHT = 1
@@ -113,7 +92,7 @@ export class FetchJob {
   /** Holders added before run() opened the partial file, and whether each had only part of the blob. */
   private readonly early = new Map<string, boolean>()
   /** Holders with only part of the blob, and which part. */
-  private readonly avail = new Map<string, Availability>()
+  private partials = new PartialHolders(new Uint8Array(0), 0)
   private ended = (): void => {}
   /** Resolves when run() ends: idle lanes of partial holders wait on it. */
   private readonly endedPromise = new Promise<void>(resolve => { this.ended = resolve })
@@ -175,6 +154,7 @@ export class FetchJob {
     this.since = new Float64Array(this.state.length)
     this.stolen = new Uint8Array(this.state.length)
     this.order = new TakeOrder(this.state.length, this.shuffleSeed, this.rangeChunks)
+    this.partials = new PartialHolders(this.manifest.digest, this.state.length)
     const state = this.state
     this.served = {
       manifest: partial.manifest,
@@ -221,13 +201,13 @@ export class FetchJob {
    */
   addHolder (peer: string, partial = false): void {
     if (this.partial === undefined) { this.early.set(peer, (this.early.get(peer) ?? true) && partial); return }
-    if (!partial) this.avail.delete(peer)
+    if (!partial) this.partials.remove(peer)
     if (this.done || this.workers.has(peer) || this.progress.holders[peer]?.failed !== undefined) return
-    if (partial) this.avail.set(peer, { have: new Uint8Array(this.state.length), coming: new Uint8Array(this.state.length), askedMs: 0, stale: true, refused: 0 })
+    if (partial) this.partials.add(peer)
     this.progress.holders[peer] ??= { chunks: 0, bytes: 0, badChunks: 0 }
     const worker = this.work(peer).finally(() => {
       this.workers.delete(peer)
-      this.avail.delete(peer) // what it has is no longer to be had from it
+      this.partials.remove(peer) // what it has is no longer to be had from it
       this.notify()
     })
     this.workers.set(peer, worker)
@@ -263,10 +243,7 @@ export class FetchJob {
   private async lane (peer: string, channel: PeerChannel, stats: HolderStats): Promise<void> {
     for (;;) {
       if (channel.failed || stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed ?? 'channel failed')
-      const avail = this.avail.get(peer)
-      if (avail !== undefined && ((avail.stale && Date.now() - avail.askedMs >= BITMAP_REFRESH_MS) || Date.now() - avail.askedMs >= BITMAP_MAX_AGE_MS)) {
-        await this.refreshAvailability(peer, channel, avail)
-      }
+      await this.partials.refreshIfDue(peer, channel)
       const mine = this.rangesOf.get(peer) ?? 0
       if (mine >= MIN_RANGES_PER_HOLDER && this.rangesOut >= this.lanes && !(this.rangesOut === this.lanes && this.outpaces(peer))) {
         // The job's ranges in flight are all out (each holder keeps MIN_RANGES_PER_HOLDER): several
@@ -283,12 +260,11 @@ export class FetchJob {
         // Everything left is in flight elsewhere: wait in case some of it comes back, or lingers
         // long enough to be asked of us too (end game).
         if (this.done || (this.partial as PartialBlob).complete) return
-        const partialHolder = this.avail.get(peer)
-        if (partialHolder === undefined) {
+        if (!this.partials.has(peer)) {
           await this.changed(this.endgameAfterMs / 2)
         } else {
           // What it lacks only a new bitmap can bring: not woken by every chunk written here.
-          partialHolder.stale = true
+          this.partials.markStale(peer)
           await Promise.race([this.endedPromise, new Promise(resolve => { setTimeout(resolve, BITMAP_REFRESH_MS).unref() })])
         }
         continue
@@ -305,10 +281,7 @@ export class FetchJob {
         }, bytes => partial.spareBuffer(bytes))
       } catch (err) {
         // A partial holder without a chunk its bitmap showed (its download started over): ask anew.
-        const a = this.avail.get(peer)
-        if (a === undefined || !isMycelError(err, 'NOT_FOUND') || ++a.refused > MAX_REFUSED_RANGES) throw err
-        a.stale = true
-        a.askedMs = 0
+        if (!isMycelError(err, 'NOT_FOUND') || !this.partials.refused(peer)) throw err
       } finally {
         // Whatever of the range did not arrive goes back to the pool (unless another holder was asked first).
         for (let i = from; i < to; i++) if (this.state[i] === IN_FLIGHT && this.owner[i] === peer && !received.has(i)) this.giveBack(i)
@@ -351,31 +324,11 @@ export class FetchJob {
       return
     }
     this.state[i] = HAVE
-    if (this.avail.has(peer)) stats.partialChunks = (stats.partialChunks ?? 0) + 1
+    if (this.partials.has(peer)) stats.partialChunks = (stats.partialChunks ?? 0) + 1
     stats.chunks++
     stats.bytes += bytes
     this.progress.bytesHave += bytes
     this.notify()
-  }
-
-  /** Asks a partial holder which chunks it has now (one request at a time per holder, whatever its lanes). */
-  private async refreshAvailability (peer: string, channel: PeerChannel, a: Availability): Promise<void> {
-    a.refreshing ??= (async () => {
-      try {
-        const bitmap = await channel.bitmap(this.manifest.digest, this.state.length)
-        if (bitmap === undefined) {
-          this.avail.delete(peer) // it has all of it now
-        } else {
-          a.have = bitmap.have
-          a.coming = bitmap.coming
-        }
-        a.stale = false
-      } finally {
-        a.askedMs = Date.now()
-        a.refreshing = undefined
-      }
-    })()
-    await a.refreshing
   }
 
   /** Chunks per ms of each holder's ranges (a moving average): how the fetch tells the fastest holders. */
@@ -425,12 +378,12 @@ export class FetchJob {
     if (this.done) return undefined
     const n = this.state.length
     while (this.cursor < n && this.state[this.order.at(this.cursor)] !== MISSING) this.cursor++
-    const has = this.avail.get(peer)?.have
+    const has = this.partials.chunksOf(peer)
     // A holder with the whole blob is not asked for chunks a partial holder has or is fetching: that
     // holder sends them (the origin's uplink is often what is scarce). Should it stall, or its fetch of
     // them fail, the end game asks others once they have lingered.
-    const elsewhere = has === undefined && this.avail.size > 0
-    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined ? !(elsewhere && this.partiallyHeld(i)) : has[i] === 1)
+    const elsewhere = has === undefined && this.partials.size > 0
+    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined ? !(elsewhere && this.partials.covers(i)) : has[i] === 1)
     let j = this.cursor
     while (j < n && !wanted(this.order.at(j))) j++
     if (j >= n) return undefined
@@ -448,13 +401,6 @@ export class FetchJob {
     return [from, to]
   }
 
-  /** True if some partial holder has chunk i, or has asked for it. */
-  private partiallyHeld (i: number): boolean {
-    for (const a of this.avail.values()) if (a.have[i] === 1 || a.coming[i] === 1) return true
-    return false
-  }
-
-
   /**
    * End game: nothing is left to take, but chunks have been in flight to another holder for over
    * endgameAfterMs. Ask `peer` for a run of them too (once per chunk): whichever copy arrives first
@@ -464,7 +410,7 @@ export class FetchJob {
     if (this.done) return undefined
     const n = this.state.length
     const old = Date.now() - this.endgameAfterMs
-    const has = this.avail.get(peer)?.have
+    const has = this.partials.chunksOf(peer)
     const stealable = (i: number): boolean => this.state[i] === IN_FLIGHT && this.owner[i] !== peer && this.stolen[i] === 0 && (this.since[i] as number) <= old && (has === undefined || has[i] === 1)
     let from = 0
     while (from < n && !stealable(from)) from++

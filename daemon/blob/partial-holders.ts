@@ -1,0 +1,96 @@
+// What the holders of part of a blob have, as one fetch knows it: members that
+// are downloading the same blob and serve the chunks they have verified
+// (wire.ts `bitmap`). A fetch asks such a holder only for chunks it has, and
+// does not ask a holder of the whole blob for chunks one of them has or is
+// fetching. Bitmaps are asked again when a holder had nothing we lacked (at
+// most every BITMAP_REFRESH_MS) and in any case every BITMAP_MAX_AGE_MS.
+
+import type { PeerChannel } from './client.js'
+
+/** A partial holder with nothing we lack is asked for its bitmap again after this long. */
+export const BITMAP_REFRESH_MS = 250
+/** ...and any partial holder at least this often: what it is fetching changes as it goes. */
+const BITMAP_MAX_AGE_MS = 1_000
+
+/**
+ * Ranges a partial holder may refuse (chunk not there after all: its download restarted) before it is
+ * dropped; each refusal costs a bitmap request, so a holder whose bitmap lies cannot keep us busy.
+ */
+const MAX_REFUSED_RANGES = 8
+
+/** What a partial holder has (one byte per chunk, 1 if verified there) and is fetching. */
+interface Availability {
+  have: Uint8Array
+  coming: Uint8Array
+  askedMs: number
+  /** Ask again before the next take: it had nothing we lacked, or refused a range. */
+  stale: boolean
+  refused: number
+  refreshing?: Promise<void>
+}
+
+export class PartialHolders {
+  private readonly holders = new Map<string, Availability>()
+
+  constructor (private readonly digest: Uint8Array, private readonly chunks: number) {}
+
+  get size (): number { return this.holders.size }
+
+  has (peer: string): boolean { return this.holders.has(peer) }
+
+  /** A holder of part of the blob; its bitmap is asked before its first range. */
+  add (peer: string): void {
+    this.holders.set(peer, { have: new Uint8Array(this.chunks), coming: new Uint8Array(this.chunks), askedMs: 0, stale: true, refused: 0 })
+  }
+
+  /** It has the whole blob now, or is gone. */
+  remove (peer: string): void { this.holders.delete(peer) }
+
+  /** The chunks `peer` has (one byte each, 1 = there), or undefined if it is not a partial holder. */
+  chunksOf (peer: string): Uint8Array | undefined { return this.holders.get(peer)?.have }
+
+  /** True if some partial holder has chunk i, or has asked for it. */
+  covers (i: number): boolean {
+    for (const a of this.holders.values()) if (a.have[i] === 1 || a.coming[i] === 1) return true
+    return false
+  }
+
+  /** It had nothing we lacked: ask again once BITMAP_REFRESH_MS has passed. */
+  markStale (peer: string): void {
+    const a = this.holders.get(peer)
+    if (a !== undefined) a.stale = true
+  }
+
+  /** It refused a range its bitmap showed: true if that may pass (ask its bitmap again now), false once it has refused too often. */
+  refused (peer: string): boolean {
+    const a = this.holders.get(peer)
+    if (a === undefined || ++a.refused > MAX_REFUSED_RANGES) return false
+    a.stale = true
+    a.askedMs = 0
+    return true
+  }
+
+  /** Asks `peer` for its bitmap if due (one request at a time per holder, whatever its lanes). */
+  async refreshIfDue (peer: string, channel: PeerChannel): Promise<void> {
+    const a = this.holders.get(peer)
+    if (a === undefined) return
+    const age = Date.now() - a.askedMs
+    if (!(a.stale && age >= BITMAP_REFRESH_MS) && age < BITMAP_MAX_AGE_MS) return
+    a.refreshing ??= (async () => {
+      try {
+        const bitmap = await channel.bitmap(this.digest, this.chunks)
+        if (bitmap === undefined) {
+          this.holders.delete(peer) // it has all of it now
+        } else {
+          a.have = bitmap.have
+          a.coming = bitmap.coming
+        }
+        a.stale = false
+      } finally {
+        a.askedMs = Date.now()
+        a.refreshing = undefined
+      }
+    })()
+    await a.refreshing
+  }
+}
