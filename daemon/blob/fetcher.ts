@@ -92,7 +92,7 @@ export class FetchJob {
   /** Holders added before run() opened the partial file, and whether each had only part of the blob. */
   private readonly early = new Map<string, boolean>()
   /** Holders with only part of the blob, and which part. */
-  private partials = new PartialHolders(new Uint8Array(0), 0)
+  private partials = new PartialHolders(new Uint8Array(0), 0, 0)
   private ended = (): void => {}
   /** Resolves when run() ends: idle lanes of partial holders wait on it. */
   private readonly endedPromise = new Promise<void>(resolve => { this.ended = resolve })
@@ -154,7 +154,8 @@ export class FetchJob {
     this.since = new Float64Array(this.state.length)
     this.stolen = new Uint8Array(this.state.length)
     this.order = new TakeOrder(this.state.length, this.shuffleSeed, this.rangeChunks)
-    this.partials = new PartialHolders(this.manifest.digest, this.state.length)
+    // A chunk another site is fetching is left to it as long as a chunk is left with a slow holder.
+    this.partials = new PartialHolders(this.manifest.digest, this.state.length, this.endgameAfterMs)
     const state = this.state
     this.served = {
       manifest: partial.manifest,
@@ -379,18 +380,18 @@ export class FetchJob {
     const n = this.state.length
     while (this.cursor < n && this.state[this.order.at(this.cursor)] !== MISSING) this.cursor++
     const has = this.partials.chunksOf(peer)
-    // A holder with the whole blob is not asked for chunks a partial holder has or is fetching: that
-    // holder sends them (the origin's uplink is often what is scarce). Should it stall, or its fetch of
-    // them fail, the end game asks others once they have lingered.
+    const now = Date.now()
+    // A holder with the whole blob is not asked for chunks a partial holder has or has been fetching
+    // for less than the end game's patience: that holder sends them (the origin's uplink is often what
+    // is scarce). Should it stall on them, the end game asks others once they have lingered.
     const elsewhere = has === undefined && this.partials.size > 0
-    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined ? !(elsewhere && this.partials.covers(i)) : has[i] === 1)
+    const wanted = (i: number): boolean => this.state[i] === MISSING && (has === undefined ? !(elsewhere && this.partials.covers(i, now)) : has[i] === 1)
     let j = this.cursor
     while (j < n && !wanted(this.order.at(j))) j++
     if (j >= n) return undefined
     // A range is contiguous on disk; the cursor moves past it at the next take.
     const from = this.order.at(j)
     let to = from
-    const now = Date.now()
     const size = this.rangeSize()
     while (to < n && to - from < size && wanted(to)) {
       this.state[to] = IN_FLIGHT

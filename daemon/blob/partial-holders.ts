@@ -4,6 +4,9 @@
 // does not ask a holder of the whole blob for chunks one of them has or is
 // fetching. Bitmaps are asked again when a holder had nothing we lacked (at
 // most every BITMAP_REFRESH_MS) and in any case every BITMAP_MAX_AGE_MS.
+// A chunk another holder says it is fetching is left to it only for a while
+// (`trustComingMs`): one on a slow link, or one that says so of everything,
+// cannot hold the fetch up.
 
 import type { PeerChannel } from './client.js'
 
@@ -22,6 +25,8 @@ const MAX_REFUSED_RANGES = 8
 interface Availability {
   have: Uint8Array
   coming: Uint8Array
+  /** Since when (ms) it has said it is fetching chunk i: it is believed for trustComingMs. */
+  comingSince: Float64Array
   askedMs: number
   /** Ask again before the next take: it had nothing we lacked, or refused a range. */
   stale: boolean
@@ -32,7 +37,7 @@ interface Availability {
 export class PartialHolders {
   private readonly holders = new Map<string, Availability>()
 
-  constructor (private readonly digest: Uint8Array, private readonly chunks: number) {}
+  constructor (private readonly digest: Uint8Array, private readonly chunks: number, private readonly trustComingMs: number) {}
 
   get size (): number { return this.holders.size }
 
@@ -40,7 +45,7 @@ export class PartialHolders {
 
   /** A holder of part of the blob; its bitmap is asked before its first range. */
   add (peer: string): void {
-    this.holders.set(peer, { have: new Uint8Array(this.chunks), coming: new Uint8Array(this.chunks), askedMs: 0, stale: true, refused: 0 })
+    this.holders.set(peer, { have: new Uint8Array(this.chunks), coming: new Uint8Array(this.chunks), comingSince: new Float64Array(this.chunks), askedMs: 0, stale: true, refused: 0 })
   }
 
   /** It has the whole blob now, or is gone. */
@@ -49,9 +54,11 @@ export class PartialHolders {
   /** The chunks `peer` has (one byte each, 1 = there), or undefined if it is not a partial holder. */
   chunksOf (peer: string): Uint8Array | undefined { return this.holders.get(peer)?.have }
 
-  /** True if some partial holder has chunk i, or has asked for it. */
-  covers (i: number): boolean {
-    for (const a of this.holders.values()) if (a.have[i] === 1 || a.coming[i] === 1) return true
+  /** True if some partial holder has chunk i, or has been fetching it for less than trustComingMs. */
+  covers (i: number, now = Date.now()): boolean {
+    for (const a of this.holders.values()) {
+      if (a.have[i] === 1 || (a.coming[i] === 1 && now - (a.comingSince[i] as number) < this.trustComingMs)) return true
+    }
     return false
   }
 
@@ -82,6 +89,8 @@ export class PartialHolders {
         if (bitmap === undefined) {
           this.holders.delete(peer) // it has all of it now
         } else {
+          const now = Date.now()
+          for (let i = 0; i < this.chunks; i++) if (bitmap.coming[i] === 1 && a.coming[i] !== 1) a.comingSince[i] = now
           a.have = bitmap.have
           a.coming = bitmap.coming
         }

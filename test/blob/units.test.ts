@@ -374,6 +374,25 @@ describe('blob layer units', () => {
     expect(job.progress.duplicates).toBe(0)
   })
 
+  it('scheduler: a chunk a partial holder says it is fetching, but never gets, comes from a whole holder after the end game\'s patience', async () => {
+    const never = new Uint8Array(manifest.chunks.length).fill(1) // it says it is fetching everything
+    const asked: number[] = []
+    const channel = (peer: string): PeerChannel => Object.assign(fakeChannel(peer, async (_d, from, to, onChunk) => {
+      for (let i = from; i < to; i++) { asked.push(i); await onChunk(i, Uint8Array.from(chunk(i))) }
+    }), { bitmap: async () => ({ have: new Uint8Array(never.length), coming: Uint8Array.from(never) }) })
+    const open = async (peer: string): Promise<PeerChannel> => {
+      if (peer === 'whole') await new Promise(resolve => setTimeout(resolve, 20)) // after the bitmap came
+      return channel(peer)
+    }
+    const job = new FetchJob(manifest, { blobs: store, open }, { endgameAfterMs: 100 })
+    const started = Date.now()
+    await job.run(['whole'], ['stuck'])
+    expect(await store.verify(manifest.digest)).toBe(true)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100) // it waited for the partial holder first
+    expect(job.progress.holders.whole?.chunks).toBe(manifest.chunks.length)
+    expect(asked.sort((x, y) => x - y)).toEqual(Array.from({ length: manifest.chunks.length }, (_, i) => i))
+  })
+
   it('scheduler: with no usable holder the job fails UNAVAILABLE and keeps its partial file', async () => {
     const job = new FetchJob(manifest, { blobs: store, open: async () => { throw new Error('unreachable') } })
     await expect(job.run(['x'])).rejects.toMatchObject({ code: 'UNAVAILABLE' })
