@@ -50,7 +50,7 @@ export const fanoutBench: Benchmark = {
       return [
         result('fanout-origin-copies', fromOrigin / chunks, 'copies', { note: `${note}; 2.0 if each mirror took all from the origin` }),
         result('fanout-both-s', seconds, 's', { note }),
-        result('fanout-one-copy-s', size / RATE_BYTES_PER_S, 's', { note: 'the time the origin needs to send one copy: the floor of fanout-both-s' })
+        result('fanout-one-copy-s', size / RATE_BYTES_PER_S, 's', { note: 'the time the origin needs to send one copy at the cap: what fanout-both-s approaches (the cap lets a one-second burst through first)' })
       ]
     } finally {
       await Promise.all(nodes.map(async n => { await n.destroy() }))
