@@ -5,7 +5,7 @@
 // joiner that only knew its inviter soon knows every member, and the mesh
 // stays whole when the inviter goes away.
 
-import { MycelError } from '../protocol/errors.js'
+import { isMycelError } from '../protocol/errors.js'
 import { addrsKey, type Event } from '../protocol/event.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS } from '../protocol/limits.js'
 import type { ReplicaApi } from '../protocol/replica-api.js'
@@ -55,7 +55,7 @@ export class AddressGossip {
       this.c.replica.write({ kind: 'addrs', key, addrs })
     } catch (err) {
       // A joiner starts before it has seen its own grant; it announces again once it has (gate `changed`).
-      if (err instanceof MycelError && err.code === 'PERMISSION_DENIED') this.c.log.debug('not a member yet: addresses announced once admitted')
+      if (isMycelError(err, 'PERMISSION_DENIED')) this.c.log.debug('not a member yet: addresses announced once admitted')
       else this.c.log.warn('could not announce our addresses', { err })
     }
   }

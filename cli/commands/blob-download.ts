@@ -5,6 +5,7 @@
 // are written out.
 
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { MycelError } from '../../protocol/errors.js'
 import type { ApiClient } from '../api-client.js'
@@ -44,21 +45,14 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   // A sink that fails (a full disk, say) ends the download with its error, not a crash. The listener
   // stays for the sink's life: an error after the last write must not go unheard either.
   let sinkError: Error | undefined
-  let onSinkError: (err: Error) => void = () => {}
-  const sinkFailed = (err: Error): void => { sinkError ??= err; onSinkError(err) }
-  sink.on('error', sinkFailed)
+  sink.on('error', (err: Error) => { sinkError ??= err })
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
       if (sinkError !== undefined) break
       hash.update(chunk)
       size += chunk.length
       copying?.draw(`${transferText(size, status.size, (Date.now() - copyStarted) / 1000)}  writing `)
-      if (!sink.write(chunk)) {
-        await new Promise<void>((resolve, reject) => {
-          onSinkError = reject
-          sink.once('drain', () => { onSinkError = () => {}; resolve() })
-        })
-      }
+      if (!sink.write(chunk)) await once(sink, 'drain') // rejects if the sink fails meanwhile
     }
   } catch (err) {
     if (sinkError === undefined) throw err

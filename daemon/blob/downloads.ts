@@ -52,7 +52,7 @@ export interface DownloadsComponents {
   open: (peer: string, processing?: Set<Promise<void>>) => Promise<PeerChannel>
   log: Logger
   events?: BlobServiceEvents
-  /** This node's peer id: where a spread fetch starts is derived from it. */
+  /** This node's peer id: a spread fetch's chunk order is derived from it (and the digest). */
   selfId?: string
 }
 

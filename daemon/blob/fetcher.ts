@@ -372,8 +372,8 @@ export class FetchJob {
 
   /**
    * The next run of up to rangeSize() missing chunks (that `peer` has, if it has only part), marked in
-   * flight to it. Every chunk before the cursor is here or in flight; a partial holder's run may start
-   * past it, and then leaves it where it is.
+   * flight to it: the first one wanted at or after the cursor in the take order, and those after it on
+   * disk. The cursor only moves over chunks here or in flight, at the start of each take.
    */
   private take (peer: string): [number, number] | undefined {
     if (this.done) return undefined

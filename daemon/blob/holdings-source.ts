@@ -4,8 +4,8 @@
 // have" queries (discovery.ts): asked of the put's authors and a bounded set of
 // connected members, only when someone asks `where` or waits for replicas — so
 // the traffic follows the questions, not blobs × members. A member that answered
-// it is downloading the blob is 'fetching' (without progress); one that did not
-// answer "held" or that stays 'unknown'.
+// it is downloading the blob is 'fetching' (without progress); any other member
+// that did not answer "held" stays 'unknown'.
 
 import type { Holding, HoldingsSource } from '../visibility/holdings.js'
 import type { BlobService } from './service.js'

@@ -131,13 +131,14 @@ export class BlobServer {
         const view = this.partialOf(req.digest)
         if (view === undefined) return await send({ op: 'bitmap', id: req.id })
         const coming = view.coming?.()
-        return await send(coming === undefined ? { op: 'bitmap', id: req.id, bits: packBits(view.have) } : { op: 'bitmap', id: req.id, bits: packBits(view.have), coming: packBits(coming) })
+        return await send({ op: 'bitmap', id: req.id, bits: packBits(view.have), ...(coming === undefined ? {} : { coming: packBits(coming) }) })
       }
       case 'get': {
         if (req.ack !== undefined) release(open, req.ack)
         const hex = Buffer.from(req.digest).toString('hex')
         // A partial's download may have ended and another begun (a new file at the same path): reopen.
-        const reopen = open.view !== undefined && this.partialOf(req.digest) !== undefined && this.partialOf(req.digest) !== open.view
+        const current = open.view === undefined ? undefined : this.partialOf(req.digest)
+        const reopen = current !== undefined && current !== open.view
         if (open.hex !== hex || reopen) {
           await open.file?.close().catch(() => {})
           Object.assign(open, { hex: undefined, manifest: undefined, file: undefined, view: undefined })

@@ -228,9 +228,10 @@ export class BlobService {
     const complete = await this.c.blobs.has(target.digest)
     const progress = run.progress
     const partialExists = await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).then(names => names.includes(hex), () => false)
-    const holders = new Set<string>([...(this.discovery.cached(target.digest)?.holders ?? []), ...run.holders])
+    const known = this.discovery.cached(target.digest)
+    const holders = new Set<string>([...(known?.holders ?? []), ...run.holders])
     if (complete) holders.add(this.c.replica.id)
-    const partialHolders = [...(this.discovery.cached(target.digest)?.partial ?? []), ...run.partialHolders].filter(p => !holders.has(p))
+    const partialHolders = [...(known?.partial ?? []), ...run.partialHolders].filter(p => !holders.has(p))
     return {
       key: target.key,
       digest: digestText(target.digest),

@@ -12,15 +12,18 @@ const config = { blobChunkBytes: CHUNK }
 
 interface Status { local: string, bytesHave: number, transfer?: { holders: Record<string, { chunks: number, partialChunks?: number }> } }
 
+async function status (node: Node, ref: string): Promise<Status> {
+  return (await node.api<Status>('GET', `/v1/blobs/${encodeURIComponent(ref)}`)).body
+}
+
+async function peersOf (node: Node): Promise<string[]> {
+  return (await node.api<{ peers: Array<{ peerId: string }> }>('GET', '/v1/status')).body.peers.map(p => p.peerId)
+}
+
 describe('partial holders serve what they have verified', () => {
   const nodes: Node[] = []
   let a: Node, b: Node, c: Node
   let cutFile: string
-
-  const status = async (node: Node, ref: string): Promise<Status> =>
-    (await node.api<Status>('GET', `/v1/blobs/${encodeURIComponent(ref)}`)).body
-  const peersOf = async (node: Node): Promise<string[]> =>
-    (await node.api<{ peers: Array<{ peerId: string }> }>('GET', '/v1/status')).body.peers.map(p => p.peerId)
 
   beforeAll(async () => {
     a = await Node.create(config); b = await Node.create(config); c = await Node.create(config)
@@ -95,10 +98,7 @@ describe('sites mirroring one blob at once trade chunks instead of each taking a
     await a.start(['--max-upload-rate', '2M']) // the origin's uplink is the bound
     const token = await a.invite({ uses: 2 })
     await Promise.all([b.start(['--join', token]), c.start(['--join', token])])
-    await until('B and C connected to each other', async () => {
-      const peers = (await c.api<{ peers: Array<{ peerId: string }> }>('GET', '/v1/status')).body.peers.map(p => p.peerId)
-      return peers.includes(b.ready?.peerId as string)
-    })
+    await until('B and C connected to each other', async () => (await peersOf(c)).includes(b.ready?.peerId as string))
   })
   afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy() })) })
 
@@ -107,10 +107,9 @@ describe('sites mirroring one blob at once trade chunks instead of each taking a
     const path = join(a.dir, 'fanout.bin')
     await writeFile(path, randomBytes(chunks * CHUNK))
     const pub = JSON.parse((await cli(['publish', path, 'art/fanout.bin', '--dir', a.dir, '--json'])).stdout) as { digest: string }
-    const stored = async (n: Node): Promise<boolean> => (await n.api<{ local: string }>('GET', `/v1/blobs/${pub.digest}`)).body.local === 'complete'
+    const stored = async (n: Node): Promise<boolean> => (await status(n, pub.digest)).local === 'complete'
     await until('B and C mirrored it', async () => await stored(b) && await stored(c), 30_000, 100)
-    const fromA = async (n: Node): Promise<number> =>
-      (await n.api<{ transfer?: { holders: Record<string, { chunks: number }> } }>('GET', `/v1/blobs/${pub.digest}`)).body.transfer?.holders[a.ready?.peerId as string]?.chunks ?? 0
+    const fromA = async (n: Node): Promise<number> => (await status(n, pub.digest)).transfer?.holders[a.ready?.peerId as string]?.chunks ?? 0
     const sent = await fromA(b) + await fromA(c)
     // Each takes blocks in an order of its own, the other's verified chunks from it, and leaves to it
     // what it is fetching: here 160–184 chunks (1.25–1.45 copies); 2.0 copies before, each mirror
