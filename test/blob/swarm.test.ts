@@ -40,15 +40,20 @@ describe('partial holders serve what they have verified', () => {
   })
   afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy() })) })
 
-  it('C, cut off from A, gets every chunk from B while B is still downloading it', async () => {
+  /** A publishes 32 chunks under art/NAME; once C has the metadata, B starts fetching and has `chunks` of them. */
+  async function bPartway (name: string, chunks: number): Promise<{ bytes: Buffer, bFetch: ReturnType<typeof cli> }> {
     const bytes = randomBytes(32 * CHUNK)
-    const path = join(a.dir, 'swarm.bin')
+    const path = join(a.dir, name)
     await writeFile(path, bytes)
-    expect((await cli(['publish', path, 'art/swarm.bin', '--dir', a.dir])).code).toBe(0)
-    await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === 'art/swarm.bin'))
+    expect((await cli(['publish', path, `art/${name}`, '--dir', a.dir])).code).toBe(0)
+    await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === `art/${name}`))
+    const bFetch = cli(['fetch', `art/${name}`, '-o', join(b.dir, name), '--dir', b.dir, '--wait', '60'])
+    await until('B has a few chunks', async () => (await status(b, `art/${name}`)).bytesHave >= chunks * CHUNK, 20_000, 20)
+    return { bytes, bFetch }
+  }
 
-    const bFetch = cli(['fetch', 'art/swarm.bin', '-o', join(b.dir, 'swarm.bin'), '--dir', b.dir, '--wait', '60'])
-    await until('B has a few chunks', async () => (await status(b, 'art/swarm.bin')).bytesHave >= 4 * CHUNK, 20_000, 20)
+  it('C, cut off from A, gets every chunk from B while B is still downloading it', async () => {
+    const { bytes, bFetch } = await bPartway('swarm.bin', 4)
     expect((await status(b, 'art/swarm.bin')).local).toBe('partial')
     // What C's `where` says of B meanwhile: fetching (its have answer says partial), and no holder.
     const where = JSON.parse((await cli(['where', 'art/swarm.bin', '--dir', c.dir, '--json'])).stdout) as Array<{ peerId: string, bytes: string }>
@@ -67,13 +72,7 @@ describe('partial holders serve what they have verified', () => {
   })
 
   it('when A goes away mid-fetch, B, waiting for a holder, still serves what it has to C', async () => {
-    const bytes = randomBytes(32 * CHUNK)
-    const path = join(a.dir, 'orphan.bin')
-    await writeFile(path, bytes)
-    expect((await cli(['publish', path, 'art/orphan.bin', '--dir', a.dir])).code).toBe(0)
-    await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === 'art/orphan.bin'))
-    const bFetch = cli(['fetch', 'art/orphan.bin', '-o', join(b.dir, 'orphan.bin'), '--dir', b.dir, '--wait', '60'])
-    await until('B has a few chunks', async () => (await status(b, 'art/orphan.bin')).bytesHave >= 8 * CHUNK, 20_000, 20)
+    const { bytes, bFetch } = await bPartway('orphan.bin', 8)
     await a.kill()
     // C can get only what B has: its fetch runs out of time (exit 4), with every one of B's chunks.
     const res = await cli(['fetch', 'art/orphan.bin', '-o', join(c.dir, 'orphan.bin'), '--dir', c.dir, '--json', '--wait', '3'])
