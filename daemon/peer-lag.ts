@@ -8,7 +8,7 @@
 // Reports go stale between rounds (one antiEntropyIntervalMs, 1 s by default),
 // so a lag right after a publish can read 1 until the next round.
 
-import { equalBytes } from '../protocol/codec.js'
+import { equalBytes } from '../protocol/bytes.js'
 import type { SyncMessage, VersionVectorEntries } from '../protocol/messages.js'
 import type { PeerLag } from './api/types.js'
 

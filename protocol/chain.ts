@@ -13,7 +13,7 @@
 // where an author restarted without its history: each break costs one check,
 // which is never more than checking every event.
 
-import { equalBytes } from './codec.js'
+import { equalBytes } from './bytes.js'
 import type { Event } from './event.js'
 
 export type SignatureCheck = (e: Event) => boolean

@@ -10,6 +10,8 @@ import * as cbor from '@ipld/dag-cbor'
 import { sha256 } from './sha256.js'
 import { encodeCanonical, isCanonical, type CborValue } from './canonical-cbor.js'
 import { parseEnvelope } from './envelope.js'
+import { utf8Length } from './bytes.js'
+import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str } from './fields.js'
 import { MycelError } from './errors.js'
 import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type MemberBody, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
@@ -255,34 +257,6 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
 
 // ---------------------------------------------------------------- field checks
 
-export function decodeCbor (bytes: Uint8Array, what: string): unknown {
-  try {
-    return cbor.decode(bytes)
-  } catch (err) {
-    throw MycelError.decode(`${what} is not valid DAG-CBOR`, err)
-  }
-}
-
-export function asRecord (v: unknown, what: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) {
-    throw MycelError.decode(`${what} must be a map`)
-  }
-  return v as Record<string, unknown>
-}
-
-export function onlyFields (obj: Record<string, unknown>, allowed: string[], what: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw MycelError.decode(`${what} has unknown field ${JSON.stringify(k.slice(0, 40))}`)
-  }
-}
-
-export function str (v: unknown, what: string, maxBytes: number): string {
-  if (typeof v !== 'string' || v.length === 0) throw MycelError.decode(`${what} must be a non-empty string`)
-  const n = utf8Length(v)
-  if (n > maxBytes) throw MycelError.tooLarge(what, n, maxBytes)
-  return v
-}
-
 function keyField (v: unknown): string {
   const key = str(v, 'key', L.MAX_KEY_BYTES)
   // Control characters make keys unprintable and ambiguous in listings and paths.
@@ -291,36 +265,10 @@ function keyField (v: unknown): string {
   return key
 }
 
-export function int (v: unknown, what: string, min: number, max = L.MAX_SAFE): number {
-  const n = typeof v === 'bigint' && v <= BigInt(L.MAX_SAFE) ? Number(v) : v
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw MycelError.decode(`${what} must be an integer in [${min}, ${max}]`)
-  }
-  return n
-}
-
-function bool (v: unknown, what: string): boolean {
-  if (typeof v !== 'boolean') throw MycelError.decode(`${what} must be a boolean`)
-  return v
-}
-
 function toStamp (v: unknown): bigint {
   const s = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v
   if (!isValidStamp(s)) throw MycelError.decode('stamp must be a 64-bit unsigned integer')
   return s
-}
-
-export function bytesField (v: unknown, what: string, min: number, max: number): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw MycelError.decode(`${what} must be bytes`)
-  if (v.length > max) throw MycelError.tooLarge(what, v.length, max)
-  if (v.length < min) throw MycelError.decode(`${what} must be at least ${min} bytes`)
-  return v
-}
-
-export function list (v: unknown, what: string, max: number): unknown[] {
-  if (!Array.isArray(v)) throw MycelError.decode(`${what} must be a list`)
-  if (v.length > max) throw MycelError.tooLarge(`${what} (entries)`, v.length, max)
-  return v
 }
 
 function propsField (v: unknown): Record<string, string> {
@@ -362,20 +310,3 @@ function eventsField (v: unknown): Event[] {
   return list(v, 'events', L.MAX_EVENTS_PER_MESSAGE).map(b => decodeEvent(b as Uint8Array))
 }
 
-/** UTF-8 length of a string without encoding it (lone surrogates count 3, as TextEncoder writes U+FFFD). */
-export function utf8Length (s: string): number {
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x80) n += 1
-    else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { n += 4; i++ } else n += 3
-  }
-  return n
-}
-
-export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}

@@ -19,7 +19,7 @@
 // estimate is the maximum of the last OFFSET_SAMPLES such samples. No sample
 // until the peer has written something while connected to us: null then.
 
-import { equalBytes } from '../../protocol/codec.js'
+import { equalBytes } from '../../protocol/bytes.js'
 import type { SyncMessage, VersionVectorEntries } from '../../protocol/messages.js'
 import { wallOf } from '../../protocol/hlc.js'
 import { MAX_TRACKED_PEERS, OFFSET_SAMPLES } from './limits.js'

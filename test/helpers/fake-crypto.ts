@@ -3,7 +3,7 @@
 // changed after signing, which is all these tests need; the daemon uses real keys.
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { Signer, Verifier } from '../../protocol/ports.js'
-import { equalBytes } from '../../protocol/codec.js'
+import { equalBytes } from '../../protocol/bytes.js'
 
 const enc = new TextEncoder()
 

@@ -2,7 +2,7 @@ import * as cbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeCanonical, isCanonical, type CborValue } from '../../protocol/canonical-cbor.js'
-import { utf8Length } from '../../protocol/codec.js'
+import { utf8Length } from '../../protocol/bytes.js'
 
 const int = fc.oneof(
   fc.integer({ min: -30, max: 300 }),
