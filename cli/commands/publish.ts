@@ -1,6 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { PublishResult } from '../../daemon/api/types.js'
+import type { PublishResult } from '../../daemon/api/contract.js'
 import { ProgressLine, transferText } from '../progress-line.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { parseDuration, parseReplicas, waitReplicas } from '../wait-replicas.js'

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { StatusInfo } from '../../daemon/api/types.js'
+import type { StatusInfo } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
 

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto'
 import { MycelError } from '../../protocol/errors.js'
-import { digestText, type BlobStore } from '../blob-store.js'
+import { digestText, type BlobStore } from './store.js'
 import type { Logger } from '../log.js'
 import type { PeerChannel } from './client.js'
 import type { HolderAnswer, HolderDiscovery } from './discovery.js'

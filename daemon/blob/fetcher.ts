@@ -25,7 +25,7 @@
 // and the partial file stays for the next attempt.
 
 import { MycelError, isMycelError } from '../../protocol/errors.js'
-import type { BlobStore } from '../blob-store.js'
+import type { BlobStore } from './store.js'
 import type { PeerChannel } from './client.js'
 import type { PartialView } from './server.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'

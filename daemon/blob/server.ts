@@ -9,7 +9,7 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { open as openFile, type FileHandle } from 'node:fs/promises'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
-import type { BlobStore } from '../blob-store.js'
+import type { BlobStore } from './store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
 import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, readFrames, writeFrame, type Request } from './wire.js'

@@ -10,7 +10,7 @@
 
 import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
-import { cidOf, digestText } from '../blob-store.js'
+import { cidOf, digestText } from '../blob/store.js'
 
 export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]

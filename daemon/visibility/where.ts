@@ -8,7 +8,7 @@
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
-import { digestText } from '../blob-store.js'
+import { digestText } from '../blob/store.js'
 import type { HoldingsSource } from './holdings.js'
 import type { SyncTracker } from './peer-sync.js'
 import type { MemberInfo, WhereAnswer, WhereRow } from './types.js'

@@ -3,7 +3,7 @@
 //               choosing it; requests already in flight become "unknown"
 //   restart(i)  the same data dir and the same fixed port, no --join
 //   cut(i, j)   both daemons stop talking to each other: each one's link-fault
-//               file (MYCEL_TEST_LINK_FAULTS, daemon/link-faults.ts) lists the
+//               file (MYCEL_TEST_LINK_FAULTS, daemon/testing/link-faults.ts) lists the
 //               other; written via temp + rename so a daemon never reads half
 //   heal(i, j)  the reverse
 // Node 0 founds the federation; the others join with its invite token.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { AddressGossip } from '../../daemon/address-gossip.js'
+import { AddressGossip } from '../../daemon/federation/address-gossip.js'
 import { Logger } from '../../daemon/log.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event, EventBody } from '../../protocol/event.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiServer, type ApiFile } from '../../daemon/api/server.js'
-import type { Entry, NodeApi } from '../../daemon/api/types.js'
+import type { Entry, NodeApi } from '../../daemon/api/contract.js'
 import { Logger } from '../../daemon/log.js'
 import { MycelError } from '../../protocol/errors.js'
 

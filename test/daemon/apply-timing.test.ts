@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApplyTiming } from '../../daemon/apply-timing.js'
+import { ApplyTiming } from '../../daemon/visibility/apply-timing.js'
 
 describe('ApplyTiming', () => {
   it('reports nothing before the first remote apply, then the count and the first and last times', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CID } from 'multiformats/cid'
-import { BlobStore } from '../../daemon/blob-store.js'
+import { BlobStore } from '../../daemon/blob/store.js'
 
 async function * chunks (parts: Uint8Array[]): AsyncIterable<Uint8Array> { for (const p of parts) yield p }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { settleFederation, type GenesisStore } from '../../daemon/federation.js'
+import { settleFederation, type GenesisStore } from '../../daemon/federation/settle.js'
 import { federationIdOf, signInvite, type Genesis, type SignedInvite } from '../../protocol/invite.js'
 import { fakeSigner } from '../helpers/fake-crypto.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PeerLagTracker } from '../../daemon/peer-lag.js'
+import { PeerLagTracker } from '../../daemon/visibility/peer-lag.js'
 import type { VersionVectorEntries } from '../../protocol/messages.js'
 
 describe('PeerLagTracker', () => {

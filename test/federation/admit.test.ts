@@ -1,9 +1,9 @@
 // The member's verdict on join requests, the invite/revoke operations and the
 // gate, over a real core (Replica with a genesis) and deterministic crypto.
 import { describe, expect, it } from 'vitest'
-import { admit } from '../../daemon/federation-admit.js'
-import { FederationGate } from '../../daemon/federation-gate.js'
-import { FederationOps } from '../../daemon/federation-ops.js'
+import { admit } from '../../daemon/federation/join/admit.js'
+import { FederationGate } from '../../daemon/federation/gate.js'
+import { FederationOps } from '../../daemon/federation/ops.js'
 import { Logger } from '../../daemon/log.js'
 import { signEvent } from '../../protocol/codec.js'
 import { federationIdOf, inviteFromText, signInvite, type Genesis, type SignedInvite } from '../../protocol/invite.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { decodeJoinAnswer, decodeJoinRequest, encodeJoinAnswer, encodeJoinRequest, JOIN_REFUSALS } from '../../daemon/join/wire.js'
-import { JOIN_LIMITS } from '../../daemon/join/limits.js'
+import { decodeJoinAnswer, decodeJoinRequest, encodeJoinAnswer, encodeJoinRequest, JOIN_REFUSALS } from '../../daemon/federation/join/wire.js'
+import { JOIN_LIMITS } from '../../daemon/federation/join/limits.js'
 import { encodeFrame } from '../../daemon/net/frame.js'
 import { MAX_INVITE_BYTES } from '../../protocol/limits.js'
 

@@ -3,7 +3,7 @@
 // hang (each call is timed), whatever the input.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeJoinAnswer, decodeJoinRequest, encodeJoinAnswer, encodeJoinRequest } from '../../daemon/join/wire.js'
+import { decodeJoinAnswer, decodeJoinRequest, encodeJoinAnswer, encodeJoinRequest } from '../../daemon/federation/join/wire.js'
 import { FrameDecoder, encodeFrame } from '../../daemon/net/frame.js'
 import { decodeHello, decodeWelcome, encodeHello, encodeWelcome } from '../../daemon/net/hello.js'
 import { decodeMessage, encodeMessage, signEvent } from '../../protocol/codec.js'

@@ -13,7 +13,7 @@ import { readEvents } from '../../cli/event-stream.js'
 import { Logger } from '../../daemon/log.js'
 import { VisibilityHub } from '../../daemon/visibility/hub.js'
 import { MAX_SUBSCRIBER_BUFFER } from '../../daemon/visibility/limits.js'
-import { visibilityRoute } from '../../daemon/visibility/routes.js'
+import { visibilityRoute } from '../../daemon/api/visibility-routes.js'
 
 function stubHub (): VisibilityHub {
   return new VisibilityHub({ selfId: 'me', webhooks: [] }, {

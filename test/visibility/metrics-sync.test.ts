@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MetricsRegistry } from '../../daemon/metrics.js'
+import { MetricsRegistry } from '../../daemon/visibility/metrics.js'
 import { clockWarning } from '../../daemon/visibility/hub.js'
 import { SyncTracker } from '../../daemon/visibility/peer-sync.js'
 import { makeStamp } from '../../protocol/hlc.js'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EventBus } from '../../daemon/visibility/bus.js'
 import { Logger } from '../../daemon/log.js'
-import { parseWebhooks, Webhooks } from '../../daemon/webhooks.js'
+import { parseWebhooks, Webhooks } from '../../daemon/visibility/webhooks.js'
 import { validateConfig } from '../../daemon/config.js'
 
 function quietLog (lines: string[] = []): Logger {

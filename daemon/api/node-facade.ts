@@ -3,11 +3,11 @@
 // server is built once and keeps this facade.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { MycelError } from '../protocol/errors.js'
-import type { Entry, JoinResult, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './api/types.js'
-import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from './federation-ops.js'
+import { MycelError } from '../../protocol/errors.js'
+import type { Entry, JoinResult, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './contract.js'
+import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
 
-export type { JoinResult } from './api/types.js'
+export type { JoinResult } from './contract.js'
 
 export interface NodeFacadeComponents {
   current: () => Omit<NodeApi, 'join'>

@@ -2,7 +2,7 @@
 // HTTP layer (server.ts, routes.ts) only translates. The CLI reads the same
 // shapes (cli/api-client.ts), so these field names are the --json contract.
 
-import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation-ops.js'
+import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export interface Entry {

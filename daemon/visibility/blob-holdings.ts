@@ -7,8 +7,8 @@
 // it is downloading the blob is 'fetching' (without progress); any other member
 // that did not answer "held" stays 'unknown'.
 
-import type { Holding, HoldingsSource } from '../visibility/holdings.js'
-import type { BlobService } from './service.js'
+import type { Holding, HoldingsSource } from './holdings.js'
+import type { BlobService } from '../blob/service.js'
 
 export class BlobHoldings implements HoldingsSource {
   constructor (private readonly service: BlobService, private readonly selfId: string) {}

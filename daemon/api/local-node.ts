@@ -3,18 +3,18 @@
 // event is durable (CommitQueue.whenDurable); reads come from the core's
 // in-memory state.
 
-import type { Event, PutBody } from '../protocol/event.js'
-import { formatStamp } from '../protocol/hlc.js'
-import { MycelError } from '../protocol/errors.js'
-import type { ReplicaApi } from '../protocol/replica-api.js'
-import type { Entry, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './api/types.js'
-import { cidOf, digestText, type BlobStore } from './blob-store.js'
-import type { FederationOps, InviteRequest, InviteResult, MemberInfo, RevokeResult } from './federation-ops.js'
-import { DURABLE_TIMEOUT_MS } from './limits.js'
-import type { PeerLagTracker } from './peer-lag.js'
-import type { CommitQueue } from './store/commit-queue.js'
-import { routeBlob } from './blob/routes.js'
-import type { BlobService } from './blob/service.js'
+import type { Event, PutBody } from '../../protocol/event.js'
+import { formatStamp } from '../../protocol/hlc.js'
+import { MycelError } from '../../protocol/errors.js'
+import type { ReplicaApi } from '../../protocol/replica-api.js'
+import type { Entry, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './contract.js'
+import { cidOf, digestText, type BlobStore } from '../blob/store.js'
+import type { FederationOps, InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
+import { DURABLE_TIMEOUT_MS } from '../limits.js'
+import type { PeerLagTracker } from '../visibility/peer-lag.js'
+import type { CommitQueue } from '../store/commit-queue.js'
+import { routeBlob } from './blob-routes.js'
+import type { BlobService } from '../blob/service.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** The part of the mesh the API reads. */
@@ -35,7 +35,7 @@ export interface LocalNodeComponents {
   mesh: MeshView
   /** Called after every local write so the core's push goes out promptly. */
   poke: () => void
-  /** Invite, members, revoke, role (federation-ops.ts). */
+  /** Invite, members, revoke, role (federation/ops.ts). */
   federation?: FederationOps
   /** Counters of other parts (join server, membership gate), shown under status.stats. */
   extraStats?: () => Record<string, unknown>

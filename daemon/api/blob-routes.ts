@@ -13,10 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
-import { sendJson } from '../api/errors.js'
+import { sendJson } from './errors.js'
 import { BLOB_CHUNK_BYTES } from '../limits.js'
-import { DEFAULT_FETCH_WAIT_S } from './constants.js'
-import type { BlobService } from './service.js'
+import { DEFAULT_FETCH_WAIT_S } from '../blob/constants.js'
+import type { BlobService } from '../blob/service.js'
 
 const MAX_WAIT_S = 24 * 3600
 

@@ -7,7 +7,7 @@
 // Without the variable nothing here runs.
 
 import { readFile } from 'node:fs/promises'
-import type { Logger } from './log.js'
+import type { Logger } from '../log.js'
 
 /** The environment variable that turns the injector on. */
 export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'

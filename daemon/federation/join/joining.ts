@@ -1,20 +1,20 @@
 // The daemon's wiring of the join protocol, both sides: a member serves
-// /mycel/join/1.0.0 (admission in federation-admit.ts), and a joiner, once
+// /mycel/join/1.0.0 (admission in admit.ts), and a joiner, once
 // admitted, trusts the member that admitted it, dials its inviter and waits
 // (bounded) for its own grant to replicate to it, so that its first publish
 // is not refused.
 
 import { randomBytes } from 'node:crypto'
-import { makeStamp } from '../../protocol/hlc.js'
-import { federationIdOf, type SignedInvite } from '../../protocol/invite.js'
-import type { ReplicaApi } from '../../protocol/replica-api.js'
-import type { Membership } from '../../protocol/membership.js'
-import { admit } from '../federation-admit.js'
-import type { Settled } from '../federation.js'
-import type { FederationGate } from '../federation-gate.js'
-import type { Logger } from '../log.js'
-import type { Mesh } from '../net/mesh.js'
-import { ed25519Verifier } from '../signing.js'
+import { makeStamp } from '../../../protocol/hlc.js'
+import { federationIdOf, type SignedInvite } from '../../../protocol/invite.js'
+import type { ReplicaApi } from '../../../protocol/replica-api.js'
+import type { Membership } from '../../../protocol/membership.js'
+import { admit } from './admit.js'
+import type { Settled } from '../settle.js'
+import type { FederationGate } from '../gate.js'
+import type { Logger } from '../../log.js'
+import type { Mesh } from '../../net/mesh.js'
+import { ed25519Verifier } from '../../signing.js'
 import type { JoinReply } from './client.js'
 import { presentToken } from './joiner.js'
 import { JoinServer } from './server.js'

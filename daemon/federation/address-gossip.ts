@@ -5,11 +5,11 @@
 // joiner that only knew its inviter soon knows every member, and the mesh
 // stays whole when the inviter goes away.
 
-import { isMycelError } from '../protocol/errors.js'
-import { addrsKey, type Event } from '../protocol/event.js'
-import { MAX_ADDR_BYTES, MAX_ADDRS } from '../protocol/limits.js'
-import type { ReplicaApi } from '../protocol/replica-api.js'
-import type { Logger } from './log.js'
+import { isMycelError } from '../../protocol/errors.js'
+import { addrsKey, type Event } from '../../protocol/event.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS } from '../../protocol/limits.js'
+import type { ReplicaApi } from '../../protocol/replica-api.js'
+import type { Logger } from '../log.js'
 
 export interface AddressGossipComponents {
   replica: Pick<ReplicaApi, 'get' | 'write'>

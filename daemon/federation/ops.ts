@@ -4,13 +4,13 @@
 // every other member enforces it when the event arrives.
 
 import { randomBytes } from 'node:crypto'
-import { MycelError } from '../protocol/errors.js'
-import { revokeKey, type Event, type EventBody, type Role } from '../protocol/event.js'
-import { formatStamp, makeStamp } from '../protocol/hlc.js'
-import { hexOf, inviteToText, signInvite } from '../protocol/invite.js'
-import { MAX_ADDR_BYTES, MAX_ADDRS } from '../protocol/limits.js'
-import type { Membership } from '../protocol/membership.js'
-import type { Signer } from '../protocol/ports.js'
+import { MycelError } from '../../protocol/errors.js'
+import { revokeKey, type Event, type EventBody, type Role } from '../../protocol/event.js'
+import { formatStamp, makeStamp } from '../../protocol/hlc.js'
+import { hexOf, inviteToText, signInvite } from '../../protocol/invite.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS } from '../../protocol/limits.js'
+import type { Membership } from '../../protocol/membership.js'
+import type { Signer } from '../../protocol/ports.js'
 
 export interface InviteRequest {
   role?: Role

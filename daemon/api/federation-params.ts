@@ -1,8 +1,8 @@
 // Parsing of the federation routes' query parameters (routes.ts stays a table).
 
-import { MycelError } from '../protocol/errors.js'
-import type { Role } from '../protocol/event.js'
-import type { InviteRequest } from './federation-ops.js'
+import { MycelError } from '../../protocol/errors.js'
+import type { Role } from '../../protocol/event.js'
+import type { InviteRequest } from '../federation/ops.js'
 
 const ROLES: Role[] = ['reader', 'writer', 'admin']
 

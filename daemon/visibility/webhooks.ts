@@ -11,13 +11,13 @@
 //   "webhooks": [{ "url": "https://ci.example/hook", "events": ["available"], "prefix": "builds/" }]
 // `events` defaults to all types, `prefix` to every key.
 
-import { MycelError } from '../protocol/errors.js'
-import type { EventBus, Subscription } from './visibility/bus.js'
-import { isVisEventType, VIS_EVENT_TYPES, type VisEvent, type VisEventType } from './visibility/events.js'
+import { MycelError } from '../../protocol/errors.js'
+import type { EventBus, Subscription } from './bus.js'
+import { isVisEventType, VIS_EVENT_TYPES, type VisEvent, type VisEventType } from './events.js'
 import {
   MAX_WEBHOOKS, WEBHOOK_ATTEMPTS_MAX, WEBHOOK_BACKOFF_MS, WEBHOOK_BACKOFF_MS_MAX, WEBHOOK_QUEUE_MAX, WEBHOOK_TIMEOUT_MS
-} from './visibility/limits.js'
-import type { Logger } from './log.js'
+} from './limits.js'
+import type { Logger } from '../log.js'
 
 export interface WebhookConfig {
   url: string

@@ -5,10 +5,10 @@
 // connection, which the Noise handshake proved.
 
 import * as cbor from '@ipld/dag-cbor'
-import { asRecord, bytesField, decodeCbor, onlyFields, str } from '../../protocol/fields.js'
-import { MycelError } from '../../protocol/errors.js'
-import type { Genesis } from '../../protocol/invite.js'
-import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES } from '../../protocol/limits.js'
+import { asRecord, bytesField, decodeCbor, onlyFields, str } from '../../../protocol/fields.js'
+import { MycelError } from '../../../protocol/errors.js'
+import type { Genesis } from '../../../protocol/invite.js'
+import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES } from '../../../protocol/limits.js'
 
 export const JOIN_VERSION = 1
 

@@ -13,8 +13,8 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { MycelError } from '../protocol/errors.js'
-import { BLOB_CHUNK_BYTES } from './limits.js'
+import { MycelError } from '../../protocol/errors.js'
+import { BLOB_CHUNK_BYTES } from '../limits.js'
 
 export interface BlobInfo {
   /** sha-256 of the bytes. */

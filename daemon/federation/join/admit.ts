@@ -7,14 +7,14 @@
 // will too when it arrives: a token spent at two members at once admits one
 // peer everywhere, whatever this answer said.
 
-import { MycelError, isMycelError } from '../protocol/errors.js'
-import { memberKey, type Role } from '../protocol/event.js'
-import { makeStamp } from '../protocol/hlc.js'
-import { checkInvite, decodeInvite, hexOf, type SignedInvite } from '../protocol/invite.js'
-import { ROLE_RANK, type Membership } from '../protocol/membership.js'
-import type { Verifier } from '../protocol/ports.js'
-import type { ReplicaApi } from '../protocol/replica-api.js'
-import type { JoinAnswer, JoinRefusal } from './join/wire.js'
+import { MycelError, isMycelError } from '../../../protocol/errors.js'
+import { memberKey, type Role } from '../../../protocol/event.js'
+import { makeStamp } from '../../../protocol/hlc.js'
+import { checkInvite, decodeInvite, hexOf, type SignedInvite } from '../../../protocol/invite.js'
+import { ROLE_RANK, type Membership } from '../../../protocol/membership.js'
+import type { Verifier } from '../../../protocol/ports.js'
+import type { ReplicaApi } from '../../../protocol/replica-api.js'
+import type { JoinAnswer, JoinRefusal } from './wire.js'
 
 export interface AdmitComponents {
   replica: Pick<ReplicaApi, 'id' | 'write' | 'lastBatchNumber'> & { members: () => Membership | undefined }

@@ -8,9 +8,9 @@
 // Reports go stale between rounds (one antiEntropyIntervalMs, 1 s by default),
 // so a lag right after a publish can read 1 until the next round.
 
-import { equalBytes } from '../protocol/bytes.js'
-import type { SyncMessage, VersionVectorEntries } from '../protocol/messages.js'
-import type { PeerLag } from './api/types.js'
+import { equalBytes } from '../../protocol/bytes.js'
+import type { SyncMessage, VersionVectorEntries } from '../../protocol/messages.js'
+import type { PeerLag } from '../api/contract.js'
 
 /** Peers tracked at once; beyond, the oldest report is dropped (members are few). */
 const MAX_TRACKED_PEERS = 4096

@@ -2,12 +2,12 @@
 // connection, a few across the node, a deadline on the request, a cap on its
 // size. A malformed request closes the stream and is a strike against the
 // sender (the mesh bans repeat offenders); whether the token admits the
-// sender is decided by `admit` (federation-admit.ts).
+// sender is decided by `admit` (admit.ts).
 
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
-import { isMycelError, MycelError } from '../../protocol/errors.js'
-import type { Logger } from '../log.js'
+import { isMycelError, MycelError } from '../../../protocol/errors.js'
+import type { Logger } from '../../log.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL, type JoinLimits } from './limits.js'
 import { readFrame, writeFrame } from './stream-io.js'
 import { decodeJoinRequest, encodeJoinAnswer, type JoinAnswer } from './wire.js'

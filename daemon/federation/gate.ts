@@ -8,9 +8,9 @@
 // would ever send (forged signatures, forged tokens) into strikes against the
 // peer that sent them, which the mesh turns into growing bans.
 
-import type { Event } from '../protocol/event.js'
-import type { Membership } from '../protocol/membership.js'
-import type { Logger } from './log.js'
+import type { Event } from '../../protocol/event.js'
+import type { Membership } from '../../protocol/membership.js'
+import type { Logger } from '../log.js'
 
 export interface FederationGateComponents {
   members: () => Membership | undefined

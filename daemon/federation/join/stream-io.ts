@@ -4,8 +4,8 @@
 // wait and a bounded buffer.
 
 import type { Stream } from '@libp2p/interface'
-import { MycelError } from '../../protocol/errors.js'
-import { encodeFrame, FrameDecoder } from '../net/frame.js'
+import { MycelError } from '../../../protocol/errors.js'
+import { encodeFrame, FrameDecoder } from '../../net/frame.js'
 
 /** Reads exactly one frame; throws TOO_LARGE / DECODE_FAILED (bad prefix), TIMEOUT or CLOSED. */
 export async function readFrame (stream: Stream, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {

@@ -13,11 +13,11 @@ import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { MycelError } from '../../protocol/errors.js'
-import { parseKey } from '../api/routes.js'
-import { sendJson } from '../api/errors.js'
-import { isVisEventType, VIS_EVENT_TYPES, type VisEventType } from './events.js'
-import type { VisibilityHub } from './hub.js'
-import { MAX_SUBSCRIBER_BUFFER, RECENT_EVENTS } from './limits.js'
+import { parseKey } from './node-routes.js'
+import { sendJson } from './errors.js'
+import { isVisEventType, VIS_EVENT_TYPES, type VisEventType } from '../visibility/events.js'
+import type { VisibilityHub } from '../visibility/hub.js'
+import { MAX_SUBSCRIBER_BUFFER, RECENT_EVENTS } from '../visibility/limits.js'
 
 /** Routes a request if it is one of ours; false ⇒ not ours (the main router goes on). */
 export async function visibilityRoute (hub: VisibilityHub, req: IncomingMessage, res: ServerResponse): Promise<boolean> {

@@ -2,12 +2,12 @@
 // its genesis {founder: own peer id, nonce} names the federation
 // (`federationIdOf`, `fed1…`) and makes the founder its first admin. A joiner
 // takes the genesis from its invite token, but stores it only once a member
-// has admitted it (daemon/join/), so a refused join leaves an empty node. A
+// has admitted it (daemon/federation/join/), so a refused join leaves an empty node. A
 // node never silently switches federation: a token for another one is refused.
 
 import { randomBytes } from 'node:crypto'
-import { MycelError } from '../protocol/errors.js'
-import { federationIdOf, type Genesis, type SignedInvite } from '../protocol/invite.js'
+import { MycelError } from '../../protocol/errors.js'
+import { federationIdOf, type Genesis, type SignedInvite } from '../../protocol/invite.js'
 
 export interface GenesisStore {
   genesis: () => Promise<Genesis | undefined>

@@ -4,7 +4,7 @@
 
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
-import { MycelError } from '../../protocol/errors.js'
+import { MycelError } from '../../../protocol/errors.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL } from './limits.js'
 import { readFrame, writeFrame } from './stream-io.js'
 import { decodeJoinAnswer, encodeJoinRequest, type JoinAnswer } from './wire.js'

@@ -19,8 +19,8 @@ import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } fr
 import { MAX_LIST_ENTRIES } from '../limits.js'
 import { readsAsContentRef } from '../blob/service.js'
 import { sendError, sendJson } from './errors.js'
-import type { NodeApi } from './types.js'
-import { inviteRequestOf, readToken } from '../federation-api.js'
+import type { NodeApi } from './contract.js'
+import { inviteRequestOf, readToken } from './federation-params.js'
 
 export async function route (api: NodeApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')

@@ -1,6 +1,6 @@
 // Every bound of the join protocol, with why it is what it is (STYLE.md point 10).
 
-import { MAX_INVITE_BYTES } from '../../protocol/limits.js'
+import { MAX_INVITE_BYTES } from '../../../protocol/limits.js'
 
 /** The join protocol: the only thing a non-member may speak to a member. */
 export const JOIN_PROTOCOL = '/mycel/join/1.0.0'

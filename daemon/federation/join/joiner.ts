@@ -5,9 +5,9 @@
 // and PERMISSION_DENIED too; no member reachable is UNAVAILABLE (exit 4).
 
 import type { Libp2p } from 'libp2p'
-import { isMycelError, MycelError } from '../../protocol/errors.js'
-import { checkInvite, inviteFromText, type SignedInvite } from '../../protocol/invite.js'
-import type { Verifier } from '../../protocol/ports.js'
+import { isMycelError, MycelError } from '../../../protocol/errors.js'
+import { checkInvite, inviteFromText, type SignedInvite } from '../../../protocol/invite.js'
+import type { Verifier } from '../../../protocol/ports.js'
 import { requestJoin, type JoinReply } from './client.js'
 
 export function parseJoinToken (text: string): SignedInvite {
