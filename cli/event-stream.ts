@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { MycelError, type ErrorCode } from '../protocol/errors.js'
-import type { VisEvent } from '../daemon/visibility/events.js'
+import type { VisEvent } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 
 /** One line of the stream longer than this is refused (events are small; this bounds a bad daemon). */

@@ -4,8 +4,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { PeerLag, StatusInfo } from '../daemon/api/contract.js'
-import type { PeerSync } from '../daemon/visibility/types.js'
+import type { PeerLag, PeerSync, StatusInfo } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 
 export type StatusPeer = PeerLag & Partial<PeerSync>

@@ -6,7 +6,7 @@
 // the deadline, NOT_FOUND (exit 3) if the key does not exist.
 
 import { MycelError } from '../protocol/errors.js'
-import type { WhereAnswer, WhereRow } from '../daemon/visibility/types.js'
+import type { WhereAnswer, WhereRow } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 
 const POLL_MS = 250

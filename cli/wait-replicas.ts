@@ -6,7 +6,7 @@
 // this node counts as holding.
 
 import { MycelError } from '../protocol/errors.js'
-import type { WhereAnswer } from '../daemon/visibility/types.js'
+import type { WhereAnswer } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 
 const POLL_MS = 250

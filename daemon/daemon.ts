@@ -42,7 +42,9 @@ import type { JoinReply } from './federation/join/client.js'
 import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
 import { joinVia, startJoinServer } from './federation/join/joining.js'
 import type { JoinServer } from './federation/join/server.js'
-import { NodeFacade, type JoinResult } from './api/node-facade.js'
+import type { JoinResult } from './api/contract.js'
+import { NodeFacade } from './api/node-facade.js'
+import { localApiRoutes } from './api/routes.js'
 import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createMesh, type Mesh } from './net/mesh.js'
@@ -55,7 +57,6 @@ import { LevelStore } from './store/level-store.js'
 import { Ticker } from './ticker.js'
 import { LinkFaults } from './testing/link-faults.js'
 import { VisibilityHub } from './visibility/hub.js'
-import { StatusPage, visibilityRoute } from './api/visibility-routes.js'
 
 export interface DaemonInit {
   dir: string
@@ -161,17 +162,9 @@ export class Daemon {
       current: () => this.current(),
       join: async (token, via) => await this.switchFederation(base, token, via)
     })
-    const page = new StatusPage()
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      api: facade,
-      log,
-      extra: {
-        publicRoute: async (req, res) => await page.serve(req, res),
-        route: async (req, res) => {
-          if (this.vis === undefined) return false // not ready: fall through to the node's own routes
-          return await visibilityRoute(this.vis, req, res)
-        }
-      }
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.vis }),
+      log
     })
     await api.start()
     this.api = api

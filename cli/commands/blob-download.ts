@@ -10,8 +10,7 @@ import type { Writable } from 'node:stream'
 import { MycelError } from '../../protocol/errors.js'
 import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../command.js'
-import type { BlobStatus } from '../../daemon/blob/service.js'
-import { DEFAULT_FETCH_WAIT_S } from '../../daemon/blob/constants.js'
+import { DEFAULT_FETCH_WAIT_S, type BlobStatus } from '../../daemon/api/contract.js'
 import { PROGRESS_EVERY_MS, ProgressLine, transferText } from '../progress-line.js'
 
 export function blobPath (ref: string): string {

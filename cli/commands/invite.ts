@@ -1,6 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { InviteResult } from '../../daemon/federation/ops.js'
+import type { InviteResult } from '../../daemon/api/contract.js'
 import { MycelError } from '../../protocol/errors.js'
 import { client, printJson, wantsJson } from './shared.js'
 

@@ -1,7 +1,7 @@
 import { parseStamp, wallOf } from '../../protocol/hlc.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { MemberInfo } from '../../daemon/federation/ops.js'
+import type { MemberInfo } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const members: Command = {

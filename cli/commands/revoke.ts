@@ -1,6 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { RevokeResult } from '../../daemon/federation/ops.js'
+import type { RevokeResult } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const revoke: Command = {

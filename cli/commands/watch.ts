@@ -1,7 +1,7 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { readEvents } from '../event-stream.js'
-import type { VisEvent } from '../../daemon/visibility/events.js'
+import type { VisEvent } from '../../daemon/api/contract.js'
 import { MycelError } from '../../protocol/errors.js'
 import { client, wantsJson } from './shared.js'
 

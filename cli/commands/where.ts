@@ -1,6 +1,6 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { WhereAnswer } from '../../daemon/visibility/types.js'
+import type { WhereAnswer } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const where: Command = {

@@ -1,4 +1,4 @@
-// The local API's blob routes (mounted by daemon/api/routes.ts):
+// The local API's blob routes (in the table of routes.ts):
 //   GET /v1/blobs/<ref>                 BlobStatus: local state, bytes here, holders known
 //   GET /v1/blobs/<ref>?locate=1        the same after asking connected members "do you have it"
 //   GET /v1/blobs/<ref>/content?wait=S  the bytes, streamed (fetched from holders first if need be,
@@ -9,14 +9,15 @@
 
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
-import { sendJson } from './errors.js'
-import { BLOB_CHUNK_BYTES } from '../limits.js'
-import { DEFAULT_FETCH_WAIT_S } from '../blob/constants.js'
 import type { BlobService } from '../blob/service.js'
+import { BLOB_CHUNK_BYTES } from '../limits.js'
+import { DEFAULT_FETCH_WAIT_S } from './contract.js'
+import { sendJson } from './errors.js'
+import type { Route, RouteMatch } from './router.js'
 
 const MAX_WAIT_S = 24 * 3600
 
@@ -25,23 +26,32 @@ export interface BlobRouteComponents {
   byKey: (key: string) => Event | undefined
 }
 
-export async function routeBlob (c: BlobRouteComponents, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const rest = url.pathname.slice('/v1/blobs/'.length).split('/')
-  const [encoded, sub] = rest
-  if (req.method !== 'GET' || encoded === undefined || encoded === '' || rest.length > 2 || (sub !== undefined && sub !== 'content')) {
-    throw new MycelError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`)
-  }
-  let ref: string
+/** The blob routes; `parts` is the running node's blob layer (it changes when the node switches federation). */
+export function blobRoutes (parts: () => BlobRouteComponents): Route[] {
+  return [
+    { method: 'GET', path: /^\/v1\/blobs\/([^/]+)$/, auth: 'token', handle: async (_req, res, match) => { await blobStatus(parts(), res, match) } },
+    { method: 'GET', path: /^\/v1\/blobs\/([^/]+)\/content$/, auth: 'token', handle: async (_req, res, match) => { await blobContent(parts(), res, match) } }
+  ]
+}
+
+/** The <ref> of a blob route: a key, `sha256:<hex>` or a CID. */
+function refOf (match: RouteMatch): string {
   try {
-    ref = decodeURIComponent(encoded)
+    return decodeURIComponent(match.groups?.[1] ?? '')
   } catch {
     throw MycelError.usage('blob reference is not valid percent-encoding')
   }
-  const target = await c.service.resolve(ref, c.byKey)
-  if (sub === undefined) {
-    const status = url.searchParams.get('locate') === '1' ? await c.service.locate(target) : await c.service.status(target)
-    return sendJson(res, 200, status)
-  }
+}
+
+async function blobStatus (c: BlobRouteComponents, res: ServerResponse, match: RouteMatch): Promise<void> {
+  const target = await c.service.resolve(refOf(match), c.byKey)
+  const status = match.url.searchParams.get('locate') === '1' ? await c.service.locate(target) : await c.service.status(target)
+  sendJson(res, 200, status)
+}
+
+async function blobContent (c: BlobRouteComponents, res: ServerResponse, match: RouteMatch): Promise<void> {
+  const url = match.url
+  const target = await c.service.resolve(refOf(match), c.byKey)
   const waitS = parseWait(url.searchParams.get('wait'))
   await c.service.ensureLocal(target, waitS * 1000)
   const path = c.service.pathOf(target.digest)

@@ -1,9 +1,19 @@
-// What the local API serves, as plain data. The daemon implements NodeApi; the
-// HTTP layer (server.ts, routes.ts) only translates. The CLI reads the same
-// shapes (cli/api-client.ts), so these field names are the --json contract.
+// The local API's contract: every JSON shape the CLI reads, in one file, so
+// these field names are the --json contract and the CLI imports nothing else
+// of the daemon's to read an answer. Shapes the API layer makes are defined
+// here; shapes the parts below it make (blob status, visibility reports, the
+// federation's lists) are defined where they are made and re-exported here,
+// because api/ sits on top: the parts it calls never import it back.
 
-import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { PeerLag } from '../visibility/types.js'
+
+export type { BlobStatus, FetchProgress, HolderStats } from '../blob/types.js'
+export type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
+export type { VisEvent, VisEventType } from '../visibility/events.js'
+export type { BytesState, PeerLag, PeerSync, SyncMember, Transfers, WhereAnswer, WhereRow } from '../visibility/types.js'
+
+/** Default `wait` of GET /v1/blobs/<ref>/content (and `mycel fetch --wait`): how long to get bytes that are not here, s. */
+export const DEFAULT_FETCH_WAIT_S = 60
 
 export interface Entry {
   key: string
@@ -25,19 +35,6 @@ export interface RemoveResult {
   key: string
   author: string
   stamp: string
-}
-
-export interface PeerLag {
-  peerId: string
-  /**
-   * Events by which this node and the peer differ, as of the peer's last
-   * report (its vv message, or a digest equal to ours): the sum over authors of
-   * |our seq − its seq|. null until the peer has reported. 0 means in sync.
-   */
-  lag: number | null
-  /** Of those, events the peer has and we lack / we have and it lacks. */
-  behind: number | null
-  ahead: number | null
 }
 
 export interface PeerInfo extends PeerLag {
@@ -62,22 +59,6 @@ export interface StatusInfo {
   uptimeMs: number
   /** Counters of the core (and the network, under `net`) for diagnostics; not a stable contract. */
   stats: Record<string, unknown>
-}
-
-export interface NodeApi {
-  status: () => StatusInfo
-  peers: () => PeerInfo[]
-  list: (prefix: string) => Entry[]
-  get: (key: string) => Entry | undefined
-  publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
-  remove: (key: string) => Promise<RemoveResult>
-  invite: (req?: InviteRequest) => InviteResult
-  members: () => MemberInfo[]
-  revoke: (peer: string) => Promise<RevokeResult>
-  /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
-  join: (token: string, via: string[]) => Promise<JoinResult>
-  /** GET /v1/blobs/... (daemon/blob/routes.ts); absent ⇒ those routes answer NOT_FOUND. */
-  blobRoute?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
 }
 
 export interface JoinResult {

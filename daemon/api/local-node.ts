@@ -7,15 +7,15 @@ import type { Event, PutBody } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { ReplicaApi } from '../../protocol/replica-api.js'
-import type { Entry, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './contract.js'
-import { cidOf, digestText, type BlobStore } from '../blob/store.js'
-import type { FederationOps, InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
-import { DURABLE_TIMEOUT_MS } from '../limits.js'
-import type { PeerLagTracker } from '../visibility/peer-lag.js'
-import type { CommitQueue } from '../store/commit-queue.js'
-import { routeBlob } from './blob-routes.js'
 import type { BlobService } from '../blob/service.js'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { cidOf, digestText, type BlobStore } from '../blob/store.js'
+import type { FederationOps } from '../federation/ops.js'
+import { DURABLE_TIMEOUT_MS } from '../limits.js'
+import type { CommitQueue } from '../store/commit-queue.js'
+import type { PeerLagTracker } from '../visibility/peer-lag.js'
+import type { BlobRouteComponents } from './blob-routes.js'
+import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { NodeApi } from './node-routes.js'
 
 /** The part of the mesh the API reads. */
 export interface MeshView {
@@ -28,7 +28,7 @@ export interface MeshView {
 export interface LocalNodeComponents {
   replica: ReplicaApi
   blobs: BlobStore
-  /** The blob layer (manifests at publish, /v1/blobs routes); absent in tests of the metadata path. */
+  /** The blob layer (manifests at publish, the /v1/blobs routes); absent in tests of the metadata path. */
   blobService?: BlobService
   queue: CommitQueue
   lag: PeerLagTracker
@@ -115,10 +115,11 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     return entryOf(event)
   }
 
-  async blobRoute (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** What the blob routes (blob-routes.ts) work on: this node's blob layer and its keys. */
+  blobParts (): BlobRouteComponents {
     const service = this.c.blobService
     if (service === undefined) throw new MycelError('UNAVAILABLE', 'this node runs no blob layer')
-    await routeBlob({ service, byKey: key => this.c.replica.get(key) }, req, res, url)
+    return { service, byKey: key => this.c.replica.get(key) }
   }
 
   async remove (key: string): Promise<RemoveResult> {

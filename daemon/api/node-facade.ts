@@ -2,12 +2,8 @@
 // `mycel join` on a running node replaces (Daemon.switchFederation). The API
 // server is built once and keeps this facade.
 
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { MycelError } from '../../protocol/errors.js'
-import type { Entry, JoinResult, NodeApi, PeerInfo, RemoveResult, StatusInfo } from './contract.js'
-import type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
-
-export type { JoinResult } from './contract.js'
+import type { Entry, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { NodeApi } from './node-routes.js'
 
 export interface NodeFacadeComponents {
   current: () => Omit<NodeApi, 'join'>
@@ -31,9 +27,4 @@ export class NodeFacade implements NodeApi {
   members (): MemberInfo[] { return this.c.current().members() }
   async revoke (peer: string): Promise<RevokeResult> { return await this.c.current().revoke(peer) }
   async join (token: string, via: string[]): Promise<JoinResult> { return await this.c.join(token, via) }
-  async blobRoute (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const node = this.c.current()
-    if (node.blobRoute === undefined) throw new MycelError('NOT_FOUND', 'no blob service')
-    await node.blobRoute(req, res, url)
-  }
 }

@@ -1,62 +1,86 @@
-// The local API's routes, method + path → NodeApi call. All under /v1:
-//   GET    /v1/status                   StatusInfo
-//   GET    /v1/peers                    PeerInfo[]
-//   GET    /v1/keys?prefix=P            Entry[] (live keys, sorted)
-//   GET    /v1/keys/<key>               Entry              (404 NOT_FOUND if not live)
-//   PUT    /v1/keys/<key>?prop=k=v...   body = blob bytes, streamed → PublishResult (after it is durable)
-//   DELETE /v1/keys/<key>               RemoveResult       (tombstone; after it is durable)
-//   POST   /v1/invite?role=R&ttlMs=N&uses=N   InviteResult { token, ... }
-//   GET    /v1/members                  MemberInfo[]
-//   POST   /v1/revoke?peer=P            RevokeResult       (after it is durable)
-//   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
-//   GET    /v1/blobs/<ref>[/content]    blob status / bytes (daemon/blob/routes.ts)
-// <key> is percent-encoded (encodeURIComponent), so keys may contain '/'.
+// The local API's node routes, method + path → NodeApi call (the whole table
+// is routes.ts). <key> is percent-encoded (encodeURIComponent), so keys may
+// contain '/'.
 
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { MycelError } from '../../protocol/errors.js'
 import { SYSTEM_KEY_PREFIX } from '../../protocol/event.js'
 import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
-import { MAX_LIST_ENTRIES } from '../limits.js'
 import { readsAsContentRef } from '../blob/service.js'
-import { sendError, sendJson } from './errors.js'
-import type { NodeApi } from './contract.js'
+import { MAX_LIST_ENTRIES } from '../limits.js'
+import type { Entry, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, PublishResult, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import { sendJson } from './errors.js'
 import { inviteRequestOf, readToken } from './federation-params.js'
+import type { Route } from './router.js'
 
-export async function route (api: NodeApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-  const path = url.pathname
-  const method = req.method ?? 'GET'
+/** What the node routes call: the running node (local-node.ts), through the facade that outlives a federation switch. */
+export interface NodeApi {
+  status: () => StatusInfo
+  peers: () => PeerInfo[]
+  list: (prefix: string) => Entry[]
+  get: (key: string) => Entry | undefined
+  publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
+  remove: (key: string) => Promise<RemoveResult>
+  invite: (req?: InviteRequest) => InviteResult
+  members: () => MemberInfo[]
+  revoke: (peer: string) => Promise<RevokeResult>
+  /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
+  join: (token: string, via: string[]) => Promise<JoinResult>
+}
 
-  if (path === '/v1/status' && method === 'GET') return sendJson(res, 200, api.status())
-  if (path === '/v1/peers' && method === 'GET') return sendJson(res, 200, api.peers())
-  if (path === '/v1/invite' && method === 'POST') return sendJson(res, 200, api.invite(inviteRequestOf(url.searchParams)))
-  if (path === '/v1/members' && method === 'GET') return sendJson(res, 200, api.members())
-  if (path === '/v1/join' && method === 'POST') return sendJson(res, 200, await api.join(await readToken(req), url.searchParams.getAll('via')))
-  if (path === '/v1/revoke' && method === 'POST') return sendJson(res, 200, await api.revoke(url.searchParams.get('peer') ?? ''))
-  if (path === '/v1/keys' && method === 'GET') {
-    const entries = api.list(url.searchParams.get('prefix') ?? '')
-    if (entries.length > MAX_LIST_ENTRIES) {
-      throw new MycelError('TOO_LARGE', `${entries.length} keys match; narrow the prefix (limit ${MAX_LIST_ENTRIES})`)
-    }
-    return sendJson(res, 200, entries)
-  }
-  if (path.startsWith('/v1/blobs/') && api.blobRoute !== undefined) return await api.blobRoute(req, res, url)
-  if (path.startsWith('/v1/keys/')) {
-    const key = parseKey(path.slice('/v1/keys/'.length))
-    if (method === 'GET') {
-      const entry = api.get(key)
-      if (entry === undefined) throw new MycelError('NOT_FOUND', `no key ${key}`)
-      return sendJson(res, 200, entry)
-    }
-    if (method === 'PUT') {
-      // Checked only for new puts: a key of that shape written by an older node can still be read and deleted.
-      if (readsAsContentRef(key)) throw MycelError.usage(`key ${key} reads as a digest or CID, so fetch could not find it by name; choose another key`)
-      const props = parseProps(url.searchParams.getAll('prop'))
-      return sendJson(res, 201, await api.publish(key, props, req))
-    }
-    if (method === 'DELETE') return sendJson(res, 200, await api.remove(key))
-  }
-  sendError(res, 'NOT_FOUND', `no route ${method} ${path}`)
+const KEY_PATH = /^\/v1\/keys\/(.*)$/
+
+export function nodeRoutes (api: NodeApi): Route[] {
+  const key = (groups: RegExpExecArray | null): string => parseKey(groups?.[1] ?? '')
+  return [
+    { method: 'GET', path: '/v1/status', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.status()) } },
+    { method: 'GET', path: '/v1/peers', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.peers()) } },
+    { method: 'POST', path: '/v1/invite', auth: 'token', handle: (_req, res, { url }) => { sendJson(res, 200, api.invite(inviteRequestOf(url.searchParams))) } },
+    { method: 'GET', path: '/v1/members', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.members()) } },
+    {
+      method: 'POST',
+      path: '/v1/join',
+      auth: 'token',
+      handle: async (req, res, { url }) => { sendJson(res, 200, await api.join(await readToken(req), url.searchParams.getAll('via'))) }
+    },
+    { method: 'POST', path: '/v1/revoke', auth: 'token', handle: async (_req, res, { url }) => { sendJson(res, 200, await api.revoke(url.searchParams.get('peer') ?? '')) } },
+    {
+      method: 'GET',
+      path: '/v1/keys',
+      auth: 'token',
+      handle: (_req, res, { url }) => {
+        const entries = api.list(url.searchParams.get('prefix') ?? '')
+        if (entries.length > MAX_LIST_ENTRIES) {
+          throw new MycelError('TOO_LARGE', `${entries.length} keys match; narrow the prefix (limit ${MAX_LIST_ENTRIES})`)
+        }
+        sendJson(res, 200, entries)
+      }
+    },
+    {
+      method: 'GET',
+      path: KEY_PATH,
+      auth: 'token',
+      handle: (_req, res, { groups }) => {
+        const k = key(groups)
+        const entry = api.get(k)
+        if (entry === undefined) throw new MycelError('NOT_FOUND', `no key ${k}`)
+        sendJson(res, 200, entry)
+      }
+    },
+    {
+      method: 'PUT',
+      path: KEY_PATH,
+      auth: 'token',
+      handle: async (req: IncomingMessage, res, { url, groups }) => {
+        const k = key(groups)
+        // Checked only for new puts: a key of that shape written by an older node can still be read and deleted.
+        if (readsAsContentRef(k)) throw MycelError.usage(`key ${k} reads as a digest or CID, so fetch could not find it by name; choose another key`)
+        const props = parseProps(url.searchParams.getAll('prop'))
+        sendJson(res, 201, await api.publish(k, props, req))
+      }
+    },
+    { method: 'DELETE', path: KEY_PATH, auth: 'token', handle: async (_req, res, { groups }) => { sendJson(res, 200, await api.remove(key(groups))) } }
+  ]
 }
 
 export function parseKey (encoded: string): string {

@@ -2,8 +2,9 @@
 // exists (32 random bytes, hex, mode 0600, kept across restarts so scripts can
 // keep it) and, once listening, writes `<dir>/api.json` = { url, pid }
 // (temp file + rename, so a reader never sees half of it). The CLI finds both
-// there. Every request needs `Authorization: Bearer <token>`. A failing
-// request answers a JSON error and never reaches beyond its own response.
+// there. Every request but a public route's (the status page) needs
+// `Authorization: Bearer <token>`; the routes are one table (routes.ts). A
+// failing request answers a JSON error and never reaches beyond its own response.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
@@ -13,8 +14,7 @@ import { join } from 'node:path'
 import type { Logger } from '../log.js'
 import { MAX_API_CONNECTIONS } from '../limits.js'
 import { sendError, sendThrown } from './errors.js'
-import { route } from './node-routes.js'
-import type { NodeApi } from './contract.js'
+import { findRoute, requestUrl, type Route } from './router.js'
 
 export const TOKEN_FILE = 'api.token'
 export const API_FILE = 'api.json'
@@ -27,13 +27,9 @@ export interface ApiServerInit {
 }
 
 export interface ApiServerComponents {
-  api: NodeApi
+  /** The route table (routes.ts localApiRoutes; tests pass a part of it). */
+  routes: readonly Route[]
   log: Logger
-  /** More routes (visibility): `publicRoute` before the token check (the status page), `route` after it; each answers false if not its path. */
-  extra?: {
-    publicRoute: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
-    route: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
-  }
 }
 
 export interface ApiFile { url: string, pid: number }
@@ -83,20 +79,20 @@ export class ApiServer {
   }
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
-    const extra = this.components.extra
-    if (extra === undefined) { this.handleAuthorized(req, res, async () => { await route(this.components.api, req, res) }); return }
-    extra.publicRoute(req, res).then(done => {
-      if (!done) this.handleAuthorized(req, res, async () => { if (!await extra.route(req, res)) await route(this.components.api, req, res) })
-    }, err => { sendThrown(res, err) })
-  }
-
-  private handleAuthorized (req: IncomingMessage, res: ServerResponse, next: () => Promise<void>): void {
-    if (!this.authorized(req)) {
+    const url = requestUrl(req)
+    const method = req.method ?? 'GET'
+    const found = findRoute(this.components.routes, method, url)
+    if (found?.route.auth !== 'public' && !this.authorized(req)) {
       req.resume()
       sendError(res, 'PERMISSION_DENIED', 'missing or wrong API token (see <dir>/api.token)', 401)
       return
     }
-    next().catch(err => {
+    if (found === undefined) {
+      sendError(res, 'NOT_FOUND', `no route ${method} ${url.pathname}`)
+      return
+    }
+    const { route, match } = found
+    Promise.resolve().then(async () => { await route.handle(req, res, match) }).catch(err => {
       this.components.log.debug('api request failed', { method: req.method, url: req.url, err })
       if (!req.complete) {
         // An upload refused midway (too large, disk full): answer, then close the

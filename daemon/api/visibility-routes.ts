@@ -1,8 +1,9 @@
-// The visibility endpoints of the local API (all need the bearer token except
-// the status page itself, which holds no secret and asks for the token):
+// The visibility endpoints of the local API, in the table of routes.ts (all
+// need the bearer token except the status page itself, which holds no secret
+// and asks for the token):
 //   GET /v1/events?prefix=P&type=T[,T]&recent=N   NDJSON stream of VisEvent; N recent first
 //   GET /v1/where/<key>                          WhereAnswer
-//   GET /v1/sync/members                         MemberInfo[] (with connected/self; /v1/members is the federation's list)
+//   GET /v1/sync/members                         SyncMember[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
 //   GET /metrics                                 Prometheus text (format 0.0.4)
 //   GET /  and  GET /ui                          the status page (daemon/ui/status.html)
@@ -13,51 +14,59 @@ import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { MycelError } from '../../protocol/errors.js'
-import { parseKey } from './node-routes.js'
-import { sendJson } from './errors.js'
 import { isVisEventType, VIS_EVENT_TYPES, type VisEventType } from '../visibility/events.js'
 import type { VisibilityHub } from '../visibility/hub.js'
 import { MAX_SUBSCRIBER_BUFFER, RECENT_EVENTS } from '../visibility/limits.js'
+import { sendJson } from './errors.js'
+import { parseKey } from './node-routes.js'
+import type { Route, RouteMatch } from './router.js'
 
-/** Routes a request if it is one of ours; false ⇒ not ours (the main router goes on). */
-export async function visibilityRoute (hub: VisibilityHub, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-  const path = url.pathname
-  if (req.method !== 'GET') return false
-  if (path === '/v1/events') { await streamEvents(hub, url, res); return true }
-  if (path.startsWith('/v1/where/')) { sendJson(res, 200, await hub.where(parseKey(path.slice('/v1/where/'.length)))); return true }
-  if (path === '/v1/sync/members') { sendJson(res, 200, hub.members()); return true }
-  if (path === '/v1/sync') { sendJson(res, 200, hub.peerSync()); return true }
-  if (path === '/metrics') {
-    const text = hub.metrics.render()
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
-    res.end(text)
-    return true
-  }
-  return false
+/** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet). */
+export function visibilityRoutes (hub: () => VisibilityHub | undefined): Route[] {
+  const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch) => Promise<void> | void): Route => ({
+    method: 'GET',
+    path,
+    auth: 'token',
+    handle: async (_req, res, match) => {
+      const h = hub()
+      if (h === undefined) throw new MycelError('NOT_FOUND', `no route GET ${match.url.pathname}`)
+      await answer(h, res, match)
+    }
+  })
+  return [
+    get('/v1/events', async (h, res, { url }) => { await streamEvents(h, url, res) }),
+    get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
+    get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
+    get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
+    get('/metrics', (h, res) => {
+      const text = h.metrics.render()
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+      res.end(text)
+    })
+  ]
 }
 
-/** The status page: public (no token) because it carries no data; it fetches everything with the token it is given. */
-export class StatusPage {
-  private html: string | undefined
-
-  async serve (req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
-    if (req.method !== 'GET' || (path !== '/' && path !== '/ui')) return false
-    this.html ??= await loadPage()
+/** The status page, GET / and GET /ui: public (no token) because it carries no data; it fetches everything with the token it is given. */
+export function statusPageRoutes (): Route[] {
+  let html: string | undefined
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    html ??= await loadPage()
     req.resume()
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(this.html),
+      'content-length': Buffer.byteLength(html),
       'cache-control': 'no-store',
       // Inline script and style only, API calls to this origin only; never framed; the token is never sent as a referrer.
       'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer'
     })
-    res.end(this.html)
-    return true
+    res.end(html)
   }
+  return [
+    { method: 'GET', path: '/', auth: 'public', handle },
+    { method: 'GET', path: '/ui', auth: 'public', handle }
+  ]
 }
 
 /** The page lives in daemon/ui/ (not compiled): next to this module's source, or found from dist/. */

@@ -93,6 +93,3 @@ export const BITMAP_FLUSH_MS = 200
  * that the kernel never holds much of a fetch dirty, large enough that flushes are few (32 per GiB).
  */
 export const PARTIAL_FLUSH_BYTES = 32 * MiB
-
-/** Default `--wait` of fetch: how long a fetch may take to get bytes that are not here. */
-export const DEFAULT_FETCH_WAIT_S = 60

@@ -10,11 +10,10 @@ import { digestText, type BlobStore } from './store.js'
 import type { Logger } from '../log.js'
 import type { PeerChannel } from './client.js'
 import type { HolderAnswer, HolderDiscovery } from './discovery.js'
-import { FetchJob, type FetchProgress } from './fetcher.js'
-import type { PartialView } from './server.js'
+import { FetchJob } from './fetcher.js'
 import { decodeManifest, sha256, type Manifest, type ManifestStore } from './manifest.js'
 import { hexOf, type BlobRefs } from './refs.js'
-import type { BlobServiceEvents, BlobTarget, PeerTransfers } from './service.js'
+import type { BlobServiceEvents, BlobTarget, FetchProgress, PartialView, PeerTransfers } from './types.js'
 
 /** Peers whose failed fetch rounds are remembered (members, not the world). */
 const FAILED_PEERS_MAX = 1024

@@ -27,12 +27,12 @@
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from './store.js'
 import type { PeerChannel } from './client.js'
-import type { PartialView } from './server.js'
 import { ENDGAME_AFTER_MS, IN_FLIGHT_BYTES, MAX_BAD_CHUNKS_PER_HOLDER, RANGE_BYTES, RANGE_CHUNKS_MAX, REQUESTS_IN_FLIGHT } from './constants.js'
 import { PartialBlob } from './partial.js'
 import { BITMAP_REFRESH_MS, PartialHolders } from './partial-holders.js'
 import { TakeOrder } from './take-order.js'
 import type { Manifest } from './manifest.js'
+import type { FetchProgress, HolderStats, PartialView } from './types.js'
 
 /**
  * Ranges every holder may keep out whatever the job's bound: with one, a holder's pipe ran dry
@@ -47,29 +47,6 @@ const OUTPACE_FACTOR = 1.25
 const MISSING = 0
 const IN_FLIGHT = 1
 const HAVE = 2
-
-export interface HolderStats {
-  chunks: number
-  bytes: number
-  badChunks: number
-  /** Of `chunks`, those it sent while it held only part of the blob (it was downloading it too). */
-  partialChunks?: number
-  failed?: string
-}
-
-export interface FetchProgress {
-  size: number
-  bytesHave: number
-  /** Bytes received over the network by this job (duplicates and bad chunks included). */
-  bytesReceived: number
-  chunksReceived: number
-  duplicates: number
-  /** Chunks asked of a second holder because the first was slow (end game). */
-  endgameChunks: number
-  badChunks: number
-  startedMs: number
-  holders: Record<string, HolderStats>
-}
 
 export interface FetchJobInit {
   /** A chunk in flight this long to one holder may also be asked of an idle one. Default ENDGAME_AFTER_MS. */

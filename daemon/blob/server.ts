@@ -12,6 +12,7 @@ import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { BlobStore } from './store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
+import type { PartialView } from './types.js'
 import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, readFrames, writeFrame, type Request } from './wire.js'
 
 export interface BlobServerComponents {
@@ -33,16 +34,6 @@ export interface BlobServerInit {
   corruptChunks?: boolean
   /** Test-only: wait this long before each chunk (env MYCEL_TEST_SERVE_DELAY_MS), to catch a fetch midway. */
   serveDelayMs?: number
-}
-
-/** What the server needs of a PartialBlob: chunk i may be served once `have[i] === 1` (written and verified). */
-export interface PartialView {
-  readonly manifest: Manifest
-  readonly have: Uint8Array
-  readonly path: string
-  readonly chunksHave: number
-  /** Chunks asked of other holders and not yet verified here (one byte each, 1 = on its way). */
-  coming?: () => Uint8Array
 }
 
 interface OpenBlob {

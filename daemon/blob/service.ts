@@ -23,13 +23,13 @@ import { PeerChannel } from './client.js'
 import { BLOB_PROTOCOL, MAX_BLOB_STREAMS, MAX_PEERS_ASKED, QUERY_TIMEOUT_MS } from './constants.js'
 import { HolderDiscovery } from './discovery.js'
 import { Downloads } from './downloads.js'
-import type { FetchProgress } from './fetcher.js'
 import { buildManifest, decodeManifest, encodeManifest, ManifestStore, type Manifest } from './manifest.js'
 import { Mirror } from './mirror.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
 import { BlobServer, type ServerStats } from './server.js'
+import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfers } from './types.js'
 import { REAL_TIME, UploadRate } from './upload-rate.js'
 
 export interface BlobServiceInit {
@@ -51,45 +51,6 @@ export interface BlobServiceComponents {
   log: Logger
   /** Told of finished and failed fetches and of holders that sent bad chunks (visibility, metrics, strikes). */
   events?: BlobServiceEvents
-}
-
-export interface BlobServiceEvents {
-  /** Verified bytes of a blob are now here, fetched in `ms`; `keys` are the live keys that reference it. */
-  stored?: (target: BlobTarget, keys: string[], progress: FetchProgress | undefined, ms: number) => void
-  /** A fetch gave up (its deadline passed). */
-  failed?: (target: BlobTarget, ms: number) => void
-  /** A holder sent chunks that did not match the manifest. */
-  badChunks?: (peer: string, count: number) => void
-  /** This node served `bytes` of chunks to a member. */
-  served?: (bytes: number) => void
-}
-
-/** Blob transfers with one peer, as `mycel status` shows them. */
-export interface PeerTransfers { pending: number, active: number, failed: number }
-
-/** What a fetch is about: from a key, a digest or a CID. */
-export interface BlobTarget {
-  key?: string
-  digest: Uint8Array
-  size: number
-  manifest?: Uint8Array
-  authors: string[]
-}
-
-export interface BlobStatus {
-  key?: string
-  digest: string
-  cid: string
-  size: number
-  /** complete: the bytes are here; partial: a download has some of them; absent: none. */
-  local: 'complete' | 'partial' | 'absent'
-  bytesHave: number
-  /** Members known to hold it (last answers to have queries, plus holders serving a running fetch). */
-  holders: string[]
-  /** Members known to be downloading it, with verified chunks they serve (not in `holders`). */
-  partialHolders: string[]
-  fetching: boolean
-  transfer?: FetchProgress
 }
 
 const SHA2_256_CODE = 0x12

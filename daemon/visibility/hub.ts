@@ -24,7 +24,7 @@ import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
 import { SyncTracker } from './peer-sync.js'
-import type { MemberInfo, PeerSync, WhereAnswer } from './types.js'
+import type { SyncMember, PeerSync, WhereAnswer } from './types.js'
 import { where } from './where.js'
 
 export interface VisibilityInit {
@@ -117,7 +117,7 @@ export class VisibilityHub {
 
   // ---------------------------------------------------------------- reads
 
-  members (): MemberInfo[] {
+  members (): SyncMember[] {
     const mesh = this.c.mesh()
     return listMembers({
       selfId: this.init.selfId,

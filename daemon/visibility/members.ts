@@ -5,7 +5,7 @@
 // address book knows — which includes every member that announced its
 // addresses (address-gossip.ts) — with role null.
 
-import type { MemberInfo } from './types.js'
+import type { SyncMember } from './types.js'
 
 export interface MembershipView {
   list: () => Array<{ peer: string, role?: string, revokedAt?: unknown }>
@@ -18,7 +18,7 @@ export interface MemberSourceComponents {
   knownPeers: () => Array<{ peerId: string }>
 }
 
-export function listMembers (c: MemberSourceComponents, max: number): MemberInfo[] {
+export function listMembers (c: MemberSourceComponents, max: number): SyncMember[] {
   const connected = new Set(c.connectedPeers())
   const roles = new Map<string, string | null>()
   const view = c.membership()
@@ -28,7 +28,7 @@ export function listMembers (c: MemberSourceComponents, max: number): MemberInfo
     for (const p of connected) roles.set(p, null)
     for (const p of c.knownPeers()) roles.set(p.peerId, null)
   }
-  const self: MemberInfo = { peerId: c.selfId, role: roles.get(c.selfId) ?? null, connected: false, self: true }
+  const self: SyncMember = { peerId: c.selfId, role: roles.get(c.selfId) ?? null, connected: false, self: true }
   roles.delete(c.selfId)
   const others = [...roles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([peerId, role]) => ({ peerId, role, connected: connected.has(peerId), self: false }))

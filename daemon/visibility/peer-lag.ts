@@ -10,7 +10,7 @@
 
 import { equalBytes } from '../../protocol/bytes.js'
 import type { SyncMessage, VersionVectorEntries } from '../../protocol/messages.js'
-import type { PeerLag } from '../api/contract.js'
+import type { PeerLag } from './types.js'
 
 /** Peers tracked at once; beyond, the oldest report is dropped (members are few). */
 const MAX_TRACKED_PEERS = 4096

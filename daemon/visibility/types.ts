@@ -1,6 +1,20 @@
-// What the visibility endpoints serve, as plain data; the CLI reads the same
-// shapes, so these field names are the --json contract of `where`, `status`
-// (per-peer sync fields) and `watch` (VisEvent in events.ts).
+// What the visibility parts report, as plain data: per-peer lag and sync state,
+// where a key's bytes are, the sync view of members. The CLI reads them through
+// daemon/api/contract.ts, so these field names are the --json contract of
+// `where`, `status` (per-peer fields) and `watch` (VisEvent in events.ts).
+
+export interface PeerLag {
+  peerId: string
+  /**
+   * Events by which this node and the peer differ, as of the peer's last
+   * report (its vv message, or a digest equal to ours): the sum over authors of
+   * |our seq − its seq|. null until the peer has reported. 0 means in sync.
+   */
+  lag: number | null
+  /** Of those, events the peer has and we lack / we have and it lacks. */
+  behind: number | null
+  ahead: number | null
+}
 
 export type BytesState = 'held' | 'fetching' | 'missing' | 'unknown'
 
@@ -49,7 +63,8 @@ export interface PeerSync {
   transfers: Transfers | null
 }
 
-export interface MemberInfo {
+/** One member's row in `GET /v1/sync/members` (the federation's own list, /v1/members, is federation/ops.ts's MemberInfo). */
+export interface SyncMember {
   peerId: string
   role: string | null
   connected: boolean

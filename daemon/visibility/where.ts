@@ -11,11 +11,11 @@ import { formatStamp } from '../../protocol/hlc.js'
 import { digestText } from '../blob/store.js'
 import type { HoldingsSource } from './holdings.js'
 import type { SyncTracker } from './peer-sync.js'
-import type { MemberInfo, WhereAnswer, WhereRow } from './types.js'
+import type { SyncMember, WhereAnswer, WhereRow } from './types.js'
 
 export interface WhereComponents {
   get: (key: string) => Event | undefined
-  members: () => MemberInfo[]
+  members: () => SyncMember[]
   sync: Pick<SyncTracker, 'coverage'>
   holdings: HoldingsSource
 }

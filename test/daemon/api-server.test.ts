@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiServer, type ApiFile } from '../../daemon/api/server.js'
-import type { Entry, NodeApi } from '../../daemon/api/contract.js'
+import type { Entry } from '../../daemon/api/contract.js'
+import { nodeRoutes, type NodeApi } from '../../daemon/api/node-routes.js'
 import { Logger } from '../../daemon/log.js'
 import { MycelError } from '../../protocol/errors.js'
 
@@ -41,7 +42,7 @@ describe('ApiServer', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mycel-api-'))
-    server = new ApiServer({ dir, port: 0 }, { api: stubApi(uploads), log: new Logger({ write: () => {} }) })
+    server = new ApiServer({ dir, port: 0 }, { routes: nodeRoutes(stubApi(uploads)), log: new Logger({ write: () => {} }) })
     await server.start()
     url = (JSON.parse(await readFile(join(dir, 'api.json'), 'utf8')) as ApiFile).url
     token = (await readFile(join(dir, 'api.token'), 'utf8')).trim()
@@ -100,7 +101,7 @@ describe('ApiServer', () => {
   it('removes api.json on stop and keeps the token for the next start', async () => {
     await server.stop()
     await expect(stat(join(dir, 'api.json'))).rejects.toThrow()
-    server = new ApiServer({ dir, port: 0 }, { api: stubApi(uploads), log: new Logger({ write: () => {} }) })
+    server = new ApiServer({ dir, port: 0 }, { routes: nodeRoutes(stubApi(uploads)), log: new Logger({ write: () => {} }) })
     await server.start()
     expect((await readFile(join(dir, 'api.token'), 'utf8')).trim()).toBe(token)
   })

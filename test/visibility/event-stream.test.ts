@@ -13,7 +13,8 @@ import { readEvents } from '../../cli/event-stream.js'
 import { Logger } from '../../daemon/log.js'
 import { VisibilityHub } from '../../daemon/visibility/hub.js'
 import { MAX_SUBSCRIBER_BUFFER } from '../../daemon/visibility/limits.js'
-import { visibilityRoute } from '../../daemon/api/visibility-routes.js'
+import { findRoute, requestUrl } from '../../daemon/api/router.js'
+import { visibilityRoutes } from '../../daemon/api/visibility-routes.js'
 
 function stubHub (): VisibilityHub {
   return new VisibilityHub({ selfId: 'me', webhooks: [] }, {
@@ -42,7 +43,9 @@ describe('GET /v1/events', () => {
 
   async function serve (hub: VisibilityHub): Promise<string> {
     server = createServer((req, res) => {
-      visibilityRoute(hub, req, res).then(done => { if (!done) res.writeHead(404).end() }, err => { sendThrown(res, err) })
+      const found = findRoute(visibilityRoutes(() => hub), req.method ?? 'GET', requestUrl(req))
+      if (found === undefined) { res.writeHead(404).end(); return }
+      Promise.resolve().then(async () => { await found.route.handle(req, res, found.match) }).catch(err => { sendThrown(res, err) })
     })
     await new Promise<void>(resolve => server?.listen(0, '127.0.0.1', resolve))
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`

@@ -1,0 +1,38 @@
+// Every endpoint of the local API, in one table (router.ts says how it is read):
+//   GET    /  and  /ui                  the status page (public: it carries no data)
+//   GET    /v1/status                   StatusInfo
+//   GET    /v1/peers                    PeerInfo[]
+//   GET    /v1/keys?prefix=P            Entry[] (live keys, sorted)
+//   GET    /v1/keys/<key>               Entry              (404 NOT_FOUND if not live)
+//   PUT    /v1/keys/<key>?prop=k=v...   body = blob bytes, streamed → PublishResult (after it is durable)
+//   DELETE /v1/keys/<key>               RemoveResult       (tombstone; after it is durable)
+//   POST   /v1/invite?role=R&ttlMs=N&uses=N   InviteResult { token, ... }
+//   GET    /v1/members                  MemberInfo[]
+//   POST   /v1/revoke?peer=P            RevokeResult       (after it is durable)
+//   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
+//   GET    /v1/blobs/<ref>[/content]    blob status / bytes (blob-routes.ts)
+//   GET    /v1/events, /v1/where/<key>, /v1/sync, /v1/sync/members, /metrics   (visibility-routes.ts)
+// The shapes are in contract.ts.
+
+import { blobRoutes, type BlobRouteComponents } from './blob-routes.js'
+import { nodeRoutes, type NodeApi } from './node-routes.js'
+import type { Route } from './router.js'
+import { statusPageRoutes, visibilityRoutes } from './visibility-routes.js'
+import type { VisibilityHub } from '../visibility/hub.js'
+
+export interface LocalApiParts {
+  /** The node's operations (a NodeFacade: it outlives a federation switch). */
+  node: NodeApi
+  /** The running federation's blob layer and visibility hub (they change when the node switches federation). */
+  blobs: () => BlobRouteComponents
+  visibility: () => VisibilityHub | undefined
+}
+
+export function localApiRoutes (parts: LocalApiParts): Route[] {
+  return [
+    ...statusPageRoutes(),
+    ...nodeRoutes(parts.node),
+    ...blobRoutes(parts.blobs),
+    ...visibilityRoutes(parts.visibility)
+  ]
+}
