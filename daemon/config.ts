@@ -1,5 +1,5 @@
 // The daemon's settings: defaults, then `<dir>/config.json`, then flags
-// (flags win). The data dir itself comes from --dir, else $MYCEL_DIR, else
+// (flags win; parseDaemonFlags checks the CLI's). The data dir itself comes from --dir, else $MYCEL_DIR, else
 // ~/.mycel. A malformed config file is a USAGE error naming the field, never a
 // silent fallback to defaults.
 
@@ -11,7 +11,7 @@ import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
-import { MIN_UPLOAD_BYTES_PER_SEC } from './blob/upload-rate.js'
+import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
@@ -158,6 +158,26 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
     }
   }
   return out
+}
+
+/** The `mycel daemon` flags that are settings, as the CLI's parser hands them over (strings, unchecked). */
+export interface DaemonFlags {
+  listen?: unknown
+  'log-level'?: unknown
+  replicate?: unknown
+  'max-upload-rate'?: unknown
+}
+
+/** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
+export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
+  const level = flags['log-level']
+  if (level !== undefined && !isLogLevel(level)) throw MycelError.usage(`--log-level must be debug, info, warn or error, not ${String(level)}`)
+  const replicate = flags.replicate
+  if (replicate !== undefined && !isReplicateMode(replicate)) throw MycelError.usage(`--replicate must be eager, on-demand or none, not ${String(replicate)}`)
+  const rateFlag = flags['max-upload-rate']
+  const maxUploadBytesPerSec = rateFlag === undefined ? undefined : parseRate(String(rateFlag))
+  if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */

@@ -3,12 +3,9 @@
 // once the API is up, so scripts can wait for it.
 
 import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
-import { mergeConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js'
-import { isLogLevel, Logger } from '../../daemon/log.js'
-import { isReplicateMode } from '../../daemon/blob/policy.js'
+import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
-import { parseRate } from '../../daemon/blob/upload-rate.js'
-import { MycelError } from '../../protocol/errors.js'
+import { Logger } from '../../daemon/log.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -34,14 +31,7 @@ With --join the node presents the token to a member before it is ready. Exit cod
 4 no member reachable. A data dir that already belongs to another federation is refused (exit 2).`,
   async run (ctx) {
     const dir = dataDir(ctx)
-    const level = ctx.options['log-level']
-    if (level !== undefined && !isLogLevel(level)) throw MycelError.usage(`--log-level must be debug, info, warn or error, not ${String(level)}`)
-    const replicate = ctx.options.replicate
-    if (replicate !== undefined && !isReplicateMode(replicate)) throw MycelError.usage(`--replicate must be eager, on-demand or none, not ${String(replicate)}`)
-    const rateFlag = ctx.options['max-upload-rate']
-    const maxUploadBytesPerSec = rateFlag === undefined ? undefined : parseRate(String(rateFlag))
-    if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
-    const flags: Partial<DaemonConfig> = { listen: ctx.options.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec }
+    const flags = parseDaemonFlags(ctx.options)
     const config = mergeConfig(await readConfigFile(dir), flags)
     const log = new Logger({ level: config.logLevel })
     let fatal: Error | undefined
