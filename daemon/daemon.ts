@@ -1,62 +1,41 @@
-// The daemon: composes the parts and owns their lifecycle.
+// The daemon: one node as a process. It owns what outlives a federation — the data dir, the node's
+// identity, the store, the blob files and the local API — and runs one federation's parts at a time
+// (runtime.ts), built once at start and again when a node alone in its own federation joins another.
 //
-//   LevelStore ◄── CommitQueue ◄── persist ── Replica (protocol/) ── send ──► Mesh (daemon/net/, libp2p)
-//        ▲              │ markDurable ─────────►  ▲   ▲                          │ receive / peerUp / peerDown
-//        │              └ whenDurable ◄── LocalNode (NodeApi) ◄── ApiServer (HTTP on 127.0.0.1) ◄── CLI
-//   loadSnapshot at start                        Ticker (one timer drives replica.tick)
+//   data dir ── identity (net/identity.ts) ── LevelStore (store/) ── BlobStore (blob/store.ts)
+//                                                   │
+//   Runtime (runtime.ts): replica, mesh, blobs, join, visibility of the current federation
+//                                                   ▲ current()
+//   ApiServer (api/, HTTP on 127.0.0.1) ── routes ── NodeFacade (outlives a switch) ◄── CLI
 //
-//   FederationGate: the core's membership → mesh.isAllowed, revalidate on change, strikes for forged events
-//   JoinServer (/mycel/join/1.0.0): members admit token holders; NodeFacade: the API's view of the current node
-//
-// Start order: data dir → identity → store (genesis, snapshot) → blobs →
-// replica → mesh → join server → ticker → join (a joiner is admitted) → API
-// (api.json last: when it exists, the node is ready). `mycel join` on a node
-// alone in its own federation reruns the federation part (runFederation). Stop runs it backwards and waits for queued writes, so a
-// clean stop loses nothing; a crash loses nothing acknowledged either (every
-// acknowledged write was in a fsynced LevelDB batch).
+// Start order: data dir → identity → store (genesis, snapshot) → blobs → the federation's parts
+// (a joiner is admitted there) → API (api.json last: when it exists, the node is ready). Stop runs it
+// backwards (lifecycle.ts) and waits for queued writes, so a clean stop loses nothing; a crash loses
+// nothing acknowledged either (every acknowledged write was in a fsynced LevelDB batch).
 
 import { mkdir } from 'node:fs/promises'
-import { performance } from 'node:perf_hooks'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
-import { isMycelError, MycelError } from '../protocol/errors.js'
-import { Replica } from '../protocol/replica.js'
-import type { Clock, Random } from '../protocol/ports.js'
-import type { SyncMessage } from '../protocol/messages.js'
-import type { ReplicaSnapshot } from '../protocol/replica-api.js'
-import { AddressGossip } from './federation/address-gossip.js'
-import { ApplyTiming } from './visibility/apply-timing.js'
-import { ApiServer } from './api/server.js'
-import { BlobStore } from './blob/store.js'
-import { ReplicationPolicy } from './blob/policy.js'
-import { BlobService } from './blob/service.js'
-import { blobTestSwitches } from './testing/switches.js'
-import { BlobHoldings } from './visibility/blob-holdings.js'
-import type { DaemonConfig } from './config.js'
-import type { Genesis, SignedInvite } from '../protocol/invite.js'
-import { settleFederation, type Settled } from './federation/settle.js'
-import { FederationGate } from './federation/gate.js'
-import { FederationOps } from './federation/ops.js'
-import type { JoinReply } from './federation/join/client.js'
-import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
-import { joinVia, startJoinServer } from './federation/join/joining.js'
-import type { JoinServer } from './federation/join/server.js'
+import { MycelError } from '../protocol/errors.js'
+import type { SignedInvite } from '../protocol/invite.js'
 import type { JoinResult } from './api/contract.js'
+import type { LocalNode } from './api/local-node.js'
 import { NodeFacade } from './api/node-facade.js'
 import { localApiRoutes } from './api/routes.js'
-import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
+import { ApiServer } from './api/server.js'
+import { BlobStore } from './blob/store.js'
+import type { DaemonConfig } from './config.js'
+import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
+import type { JoinReply } from './federation/join/client.js'
+import { settleFederation, type Settled } from './federation/settle.js'
+import { onStop, stopAll, type Part } from './lifecycle.js'
 import type { Logger } from './log.js'
-import { createMesh, type Mesh } from './net/mesh.js'
 import { loadOrCreateIdentity } from './net/identity.js'
-import { LocalNode } from './api/local-node.js'
-import { PeerLagTracker } from './visibility/peer-lag.js'
-import { ed25519Signer, ed25519Verifier } from './signing.js'
-import { CommitQueue } from './store/commit-queue.js'
+import { Runtime } from './runtime.js'
+import { ed25519Verifier } from './signing.js'
 import { LevelStore } from './store/level-store.js'
-import { Ticker } from './ticker.js'
-import { LinkFaults } from './testing/link-faults.js'
-import { VisibilityHub } from './visibility/hub.js'
+import { readTestSwitches, type TestSwitches } from './testing/switches.js'
 
 export interface DaemonInit {
   dir: string
@@ -93,44 +72,19 @@ interface Base {
   blobs: BlobStore
   log: Logger
   startedAtMs: number
+  switches: TestSwitches
 }
-
-interface Running {
-  node: LocalNode
-  mesh: Mesh
-  core: Core
-  federation: Settled
-}
-
-interface Core {
-  replica: Replica
-  queue: CommitQueue
-  ticker: Ticker
-  lag: PeerLagTracker
-  timing: ApplyTiming
-}
-
-const wallClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() }
-const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
 
 export class Daemon {
   private readonly init: DaemonInit
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
   private readonly onBlobServed: ((bytes: number) => void) | undefined
-  private store: LevelStore | undefined
-  private queue: CommitQueue | undefined
-  private mesh: Mesh | undefined
-  private gossip: AddressGossip | undefined
-  private running: Running | undefined
+  /** What has started, in order; stop() runs it backwards. */
+  private readonly parts: Part[] = []
+  private runtime: Runtime | undefined
   private switching = false
   private apiUrl = ''
-  private joinServer: JoinServer | undefined
-  private blobService: BlobService | undefined
-  private ticker: Ticker | undefined
-  private api: ApiServer | undefined
-  private faults: LinkFaults | undefined
-  private vis: VisibilityHub | undefined
   private stopping: Promise<void> | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
@@ -142,6 +96,7 @@ export class Daemon {
 
   async start (): Promise<ReadyInfo> {
     const { dir, config } = this.init
+    const switches = readTestSwitches(process.env)
     const invite: SignedInvite | undefined = this.init.join === undefined ? undefined : parseJoinToken(this.init.join)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const privateKey = await loadOrCreateIdentity(dir)
@@ -150,110 +105,60 @@ export class Daemon {
 
     const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent })
     await store.open()
-    this.store = store
+    this.parts.push(['store', onStop(async () => { await store.close() })])
     const federation = await settleFederation(store, peerId, invite)
     if (invite !== undefined && federation.pending) precheckToken(invite, ed25519Verifier(), Date.now())
     const blobs = new BlobStore({ dir, maxBlobBytes: config.maxBlobBytes })
     await blobs.start()
-    const base: Base = { peerId, privateKey, store, blobs, log, startedAtMs: Date.now() }
-    const running = await this.runFederation(base, federation, invite === undefined ? undefined : { invite })
+    const base: Base = { peerId, privateKey, store, blobs, log, startedAtMs: Date.now(), switches }
+    this.parts.push(['federation', onStop(async () => { await this.runtime?.stop() })])
+    const runtime = await this.startRuntime(base, federation, invite === undefined ? undefined : { invite })
 
     const facade = new NodeFacade({
       current: () => this.current(),
       join: async (token, via) => await this.switchFederation(base, token, via)
     })
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.vis }),
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis }),
       log
     })
     await api.start()
-    this.api = api
+    this.parts.push(['api', api])
+    // Stopped before the API closes its connections: a watcher reads the end of its stream, not a reset.
+    this.parts.push(['event streams', onStop(() => { this.runtime?.vis.endStreams() })])
     this.apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: running.mesh.listenAddrs(), api: api.url, dir }
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir }
     log.info('ready', { ...ready })
     return ready
   }
 
-  /**
-   * Everything that belongs to one federation: the core, its membership gate,
-   * the mesh, the join server, the ticker, the local API's operations. Started
-   * once, and again when a running node that is still alone joins another
-   * federation (`mycel join`).
-   */
-  private async runFederation (base: Base, federation: Settled, join?: { invite: SignedInvite, via?: string[], reply?: JoinReply }): Promise<Running> {
-    const { peerId, privateKey, store, blobs, log } = base
-    const snapshot = await store.loadSnapshot()
-    log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
-    const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
-    const core = this.buildCore(peerId, privateKey, store, snapshot, federation.genesis, gate, log)
-    // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
-    const vis = new VisibilityHub({ selfId: peerId, webhooks: this.init.config.webhooks }, { log, replica: core.replica, mesh: () => this.mesh, blobs })
-    this.vis = vis
-    vis.start()
-    const mesh = await this.startMesh(privateKey, federation.id, core, snapshot, gate, log)
-    // Blob transfer: same membership gate as sync; revoked peers' blob streams end with their sessions.
-    const config = this.init.config
-    const blobService = new BlobService({
-      chunkBytes: config.blobChunkBytes,
-      policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
-      graceMs: config.blobGraceMs,
-      maxUploadBytesPerSec: config.maxUploadBytesPerSec,
-      ...blobTestSwitches(process.env)
+  /** The federation's parts (runtime.ts), started; the API answers through them from then on. */
+  private async startRuntime (base: Base, federation: Settled, join?: { invite: SignedInvite, via?: string[], reply?: JoinReply }): Promise<Runtime> {
+    const runtime = await Runtime.start({
+      dir: this.init.dir,
+      config: this.init.config,
+      version: this.init.version,
+      federation,
+      join: join === undefined ? undefined : { ...join, via: join.via ?? this.init.via },
+      switches: base.switches,
+      startedAtMs: base.startedAtMs
     }, {
-      libp2p: mesh.libp2p,
-      blobs,
-      replica: core.replica,
-      connectedPeers: () => mesh.connectedPeers(),
-      log,
-      events: {
-        stored: (target, keys, progress, ms) => {
-          for (const key of keys) vis.available(key, target.digest, target.size)
-          if (progress !== undefined) vis.countBytes('blob', 'in', progress.bytesReceived)
-          vis.observeFetch(ms / 1000, 'ok')
-        },
-        failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
-        badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
-        served: bytes => { vis.countBytes('blob', 'out', bytes); this.onBlobServed?.(bytes) }
-      }
+      peerId: base.peerId,
+      privateKey: base.privateKey,
+      store: base.store,
+      blobs: base.blobs,
+      log: base.log,
+      apiUrl: () => this.apiUrl,
+      onFatal: err => { this.fatal(err) },
+      onBlobServed: this.onBlobServed
     })
-    // The test-only link-fault hook cuts blob streams too, as a real partition would.
-    blobService.isAllowed = peer => gate.isAllowed(peer) && (this.faults?.allows(peer) ?? true)
-    vis.setHoldings(new BlobHoldings(blobService, peerId))
-    this.blobService = blobService // before start: puts applied while it loads are not missed
-    await blobService.start()
-    this.joinServer = await startJoinServer(mesh, {
-      replica: core.replica,
-      whenDurable: async n => { await core.queue.whenDurable(n) },
-      poke: () => { core.ticker.poke() }
-    }, log)
-    core.ticker.start()
-    this.ticker = core.ticker
-    if (join !== undefined) await joinVia({ mesh, gate, store, log }, join.invite, federation, join.via ?? this.init.via, join.reply)
-
-    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: this.init.dir, version: this.init.version, startedAtMs: base.startedAtMs, apiUrl: () => this.apiUrl }, {
-      ...core,
-      blobs,
-      blobService,
-      mesh,
-      poke: () => { core.ticker.poke() },
-      extraStats: () => ({ join: { ...this.joinServer?.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
-      federation: new FederationOps({
-        selfId: peerId,
-        members: () => core.replica.members(),
-        signer: ed25519Signer(privateKey),
-        nowMs: () => Date.now(),
-        listenAddrs: () => mesh.listenAddrs(),
-        writeDurably: async body => await node.writeDurably(body)
-      })
-    })
-    const running: Running = { node, mesh, core, federation }
-    this.running = running
-    return running
+    this.runtime = runtime
+    return runtime
   }
 
   private current (): LocalNode {
-    if (this.running === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
-    return this.running.node
+    if (this.runtime === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    return this.runtime.node
   }
 
   /**
@@ -267,124 +172,28 @@ export class Daemon {
   private async switchFederation (base: Base, tokenText: string, via: string[]): Promise<JoinResult> {
     if (this.switching) throw new MycelError('UNAVAILABLE', 'a join is already in progress')
     const invite = parseJoinToken(tokenText)
-    const cur = this.running
+    const cur = this.runtime
     if (cur === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
     if (invite.token.federation === cur.federation.id) {
       return { federation: cur.federation.id, role: cur.node.status().role, member: null, switched: false }
     }
-    const m = cur.core.replica.members()
-    const { keys, tombstones } = cur.core.replica.counts()
-    const alone = m !== undefined && m.list().every(e => e.peer === base.peerId) && keys === 0 && tombstones === 0
-    if (!alone) {
+    if (!cur.isAlone()) {
       throw MycelError.usage(`this node already belongs to federation ${cur.federation.id}, with other members or keys; to join another, run \`mycel daemon --join TOKEN\` on an empty --dir`)
     }
     precheckToken(invite, ed25519Verifier(), Date.now())
     this.switching = true
     try {
-      const reply = await presentToken(cur.mesh.libp2p, invite, via)
+      const reply = await presentToken(cur.host, invite, via)
       base.log.info('leaving our own empty federation for the one that admitted us', { from: cur.federation.id, to: invite.token.federation })
-      await this.stopFederation()
+      await cur.stop()
       await base.store.resetReplicaState()
       const next: Settled = { genesis: invite.token.genesis, id: invite.token.federation, founded: false, pending: false }
       await base.store.setGenesis(next.genesis, next.id)
-      await this.runFederation(base, next, { invite, via, reply })
+      await this.startRuntime(base, next, { invite, via, reply })
       return { federation: next.id, role: invite.token.role, member: reply.member, switched: true }
     } finally {
       this.switching = false
     }
-  }
-
-  /** Stops what runFederation started, in reverse, waiting for queued writes. */
-  private async stopFederation (): Promise<void> {
-    await this.vis?.stop()
-    await this.blobService?.stop()
-    this.ticker?.stop()
-    await this.joinServer?.stop()
-    await this.mesh?.stop()
-    await this.queue?.flush()
-  }
-
-  /**
-   * The replica and what drives it: the commit queue between it and the
-   * store, the ticker for its timers, the lag tracker beside it. Built before
-   * the mesh (whose handlers feed it); its sends before the mesh exists are
-   * dropped, which the core tolerates.
-   */
-  private buildCore (peerId: string, privateKey: PrivateKey, store: LevelStore, snapshot: ReplicaSnapshot, genesis: Genesis, gate: FederationGate, log: Logger): Core {
-    const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
-      tick: () => replica.tick(),
-      monoMs: wallClock.monoMs,
-      onError: err => { log.error('replica tick failed', { err }) }
-    })
-    const timing = new ApplyTiming()
-    const queue = new CommitQueue({
-      write: async batches => { await store.write(batches) },
-      markDurable: n => { replica.markDurable(n); ticker.poke() },
-      onFatal: err => { this.fatal(err) }
-    })
-    this.queue = queue
-    const replica: Replica = new Replica({ id: peerId, antiEntropyIntervalMs: this.init.config.antiEntropyIntervalMs, genesis }, {
-      clock: wallClock,
-      random: mathRandom,
-      signer: ed25519Signer(privateKey),
-      verifier: ed25519Verifier(),
-      send: (to, msg) => { this.mesh?.send(to, msg) },
-      persist: batch => { queue.persist(batch) },
-      observer: {
-        applied: (event, _prev, local) => {
-          // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
-          if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
-          if (!local) timing.remote()
-          this.gossip?.learn(event)
-          this.blobService?.applied(event, _prev, local)
-          this.vis?.applied(event, local)
-          gate.noteEvent(event)
-        },
-        removed: event => { gate.noteEvent(event) },
-        rejected: (event, from, reason) => {
-          log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
-          gate.rejected(event, from, reason)
-        }
-      }
-    }, snapshot)
-    const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-    return { replica, queue, ticker, lag, timing }
-  }
-
-  private async startMesh (privateKey: PrivateKey, federation: string, core: Core, snapshot: ReplicaSnapshot, gate: FederationGate, log: Logger): Promise<Mesh> {
-    const { replica, queue, ticker, lag } = core
-    const { config, dir } = this.init
-    // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
-    const faults = LinkFaults.fromEnv(process.env, { log, changed: () => { this.mesh?.revalidate() } })
-    this.faults = faults
-    await faults?.start()
-    const mesh = await createMesh({ privateKey, federation, listen: config.listen, dir, maxPeers: config.maxPeers, log: log.fn() }, {
-      receive: async (from: string, msg: SyncMessage) => {
-        lag.note(from, msg)
-        this.vis?.note(from, msg)
-        replica.receive(from, msg)
-        ticker.poke()
-        // Backpressure: the mesh reads this peer's next frame only once this resolves.
-        if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
-      },
-      peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
-      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) },
-      // Membership first; the test-only link-fault hook (MYCEL_TEST_LINK_FAULTS) can only narrow it.
-      isAllowed: (peer: string) => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
-    })
-    this.mesh = mesh
-    const gossip = new AddressGossip(replica.id, { replica, mesh, log })
-    gate.attach({
-      revalidate: () => { mesh.revalidate() },
-      strike: (peer, why) => { mesh.strike(peer, why) },
-      // A joiner can announce its addresses only once it has seen its own grant.
-      changed: () => { gossip.announce() }
-    })
-    gossip.learnAll(snapshot.events)
-    this.gossip = gossip
-    await mesh.start()
-    gossip.announce()
-    return mesh
   }
 
   private fatal (err: Error): void {
@@ -399,23 +208,7 @@ export class Daemon {
   }
 
   private async doStop (): Promise<void> {
-    const steps: Array<[string, () => Promise<void> | void]> = [
-      ['visibility', async () => { await this.vis?.stop() }],
-      ['api', async () => { await this.api?.stop() }],
-      ['ticker', () => { this.ticker?.stop(); this.faults?.stop() }],
-      ['blobs', async () => { await this.blobService?.stop() }],
-      ['join', async () => { await this.joinServer?.stop() }],
-      ['mesh', async () => { await this.mesh?.stop() }],
-      ['queue', async () => { await this.queue?.flush() }],
-      ['store', async () => { await this.store?.close() }]
-    ]
-    for (const [name, step] of steps) {
-      try {
-        await step()
-      } catch (err) {
-        this.log.warn(`stopping ${name} failed`, { err, code: isMycelError(err) ? err.code : undefined })
-      }
-    }
+    await stopAll(this.parts, this.log)
     this.log.info('stopped')
   }
 }

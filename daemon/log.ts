@@ -11,9 +11,6 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 export type LogFields = Record<string, unknown>
 
-/** The shape daemon/net's MeshInit.log takes, too. */
-export type LogFn = (level: LogLevel, msg: string, fields?: LogFields) => void
-
 export interface LoggerInit {
   /** Lowest level written. Default 'info'. */
   level?: LogLevel
@@ -62,10 +59,15 @@ export class Logger {
     return new Logger({ level: this.level, write: this.write, base: { ...this.base, ...fields }, now: this.now })
   }
 
-  /** As a plain function, for parts that take a LogFn. */
-  fn (): LogFn {
-    return (level, msg, fields) => { this.log(level, msg, fields) }
+  /** A logger that writes nothing (parts built without one, e.g. a mesh in a test). */
+  static silent (): Logger {
+    return new Logger({ level: 'error', write: () => {} })
   }
+}
+
+/** One line for an error in a log field (the network's logs name errors this way). */
+export function errorText (err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
 }
 
 /** Errors become { message, code }; everything else as is. */

@@ -9,7 +9,9 @@
 import type { Stream } from '@libp2p/interface'
 import { MycelError, type ErrorCode } from '../../protocol/errors.js'
 import { CHUNKS_PROCESSING_MAX, MAX_BLOB_FRAME_BYTES, STALL_TIMEOUT_MS } from './constants.js'
-import { allocOwned, decodePayload, encodeControl, readFrames, unpackBits, writeFrame, type Reply } from './wire.js'
+import { allocOwned, readFrames } from '../net/frame.js'
+import { sendFrame } from '../net/stream-io.js'
+import { decodePayload, encodeControl, unpackBits, type Reply } from './wire.js'
 
 type OnChunk = (index: number, data: Uint8Array) => Promise<void>
 export type Holding = 'complete' | 'partial' | 'none'
@@ -136,7 +138,7 @@ export class PeerChannel {
     // handled here, or the rejection would be unhandled and end the process.
     replied.catch(() => {})
     try {
-      await writeFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), MAX_BLOB_FRAME_BYTES)
+      await sendFrame(this.stream, encodeControl({ op, id, ...fields } as unknown as Reply), { highWaterBytes: MAX_BLOB_FRAME_BYTES })
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)))
       throw err

@@ -44,7 +44,7 @@ export const MAX_QUEUED_REQUESTS = 16
 /** Inbound blob streams per connection: one per concurrent fetch, plus short have/manifest queries. */
 export const MAX_BLOB_STREAMS = 16
 
-/** Bytes a serving stream may hold in its write buffer before it waits (see daemon/net/session.ts writable()). */
+/** Bytes a serving stream may hold in its write buffer before it waits (the drain wait of daemon/net/stream-io.ts sendFrame). */
 export const SERVE_WRITE_BUFFER_BYTES = 2 * MiB
 
 /** A holder that sends nothing for this long on a request is dropped from the fetch and its chunks move elsewhere. */

@@ -4,16 +4,19 @@
 // stream's write buffer before reading the next. Memory per stream: one chunk
 // plus the write buffer's high-water mark. Complete blobs are served, and so
 // are the verified chunks of a blob this node is downloading (see wire.ts). A
-// failing stream is aborted and counted; it never throws upward.
+// failing stream is counted and rejects; the host (daemon/net/host.ts) aborts it, and nothing
+// goes beyond that stream.
 
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import { open as openFile, type FileHandle } from 'node:fs/promises'
-import { MycelError, isMycelError } from '../../protocol/errors.js'
+import { isMycelError } from '../../protocol/errors.js'
+import { readFrames } from '../net/frame.js'
+import { sendFrame } from '../net/stream-io.js'
 import type { BlobStore } from './store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
 import type { PartialView } from './types.js'
-import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, readFrames, writeFrame, type Request } from './wire.js'
+import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, type Request } from './wire.js'
 
 export interface BlobServerComponents {
   /** Told of the bytes of every chunk served (metrics). */
@@ -24,9 +27,6 @@ export interface BlobServerComponents {
   manifests: ManifestStore
   /** A download under way here (its file and which chunks are verified in it), by digest hex. */
   partials?: (hex: string) => PartialView | undefined
-  /** Membership gate: streams from peers it refuses are aborted unread. */
-  isAllowed: (peer: string) => boolean
-  log: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
 }
 
 export interface BlobServerInit {
@@ -73,23 +73,21 @@ export class BlobServer {
     this.c = components
   }
 
-  /** The libp2p stream handler. */
-  handle (stream: Stream, connection: Connection): void {
-    const peer = connection.remotePeer.toString()
-    if (!this.c.isAllowed(peer)) {
-      this.stats.refused++
-      stream.abort(new MycelError('PERMISSION_DENIED', 'not a member'))
-      return
-    }
+  /**
+   * The stream handler (the host has already refused non-members, counted in `refused`). A failure
+   * rejects: the host aborts the stream and logs it.
+   */
+  async serve (stream: Stream): Promise<void> {
     this.stats.streams++
-    this.serve(stream).catch(err => {
+    try {
+      await this.serveRequests(stream)
+    } catch (err) {
       if (isMycelError(err, 'DECODE_FAILED') || isMycelError(err, 'TOO_LARGE')) this.stats.badRequests++
-      this.c.log('debug', 'blob stream failed', { remote: peer, error: String(err) })
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-    })
+      throw err
+    }
   }
 
-  private async serve (stream: Stream): Promise<void> {
+  private async serveRequests (stream: Stream): Promise<void> {
     // The blob a stream is reading: its manifest and an open file, kept across its range requests
     // (a fetch sends hundreds to one stream; a stat, a manifest read and an open per request stall it).
     const open: OpenBlob = { sent: new Map(), spare: [] }
@@ -105,7 +103,7 @@ export class BlobServer {
   }
 
   private async answer (stream: Stream, req: Request, open: OpenBlob): Promise<void> {
-    const send = async (msg: Parameters<typeof encodeControl>[0]): Promise<void> => { await writeFrame(stream, encodeControl(msg), SERVE_WRITE_BUFFER_BYTES) }
+    const send = async (msg: Parameters<typeof encodeControl>[0]): Promise<void> => { await sendFrame(stream, encodeControl(msg), { highWaterBytes: SERVE_WRITE_BUFFER_BYTES }) }
     switch (req.op) {
       case 'have': {
         const have = await Promise.all(req.digests.map(async d => await this.c.blobs.has(d)))
@@ -197,7 +195,7 @@ export class BlobServer {
         next = i + 1 < to ? read(i + 1) : undefined
         if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
         await this.c.rate?.take(frame.byteLength, () => stream.status !== 'open')
-        await writeFrame(stream, frame, SERVE_WRITE_BUFFER_BYTES)
+        await sendFrame(stream, frame, { highWaterBytes: SERVE_WRITE_BUFFER_BYTES })
         this.stats.chunksServed++
         const servedBytes = chunkRange(m, i)[1] - chunkRange(m, i)[0]
         this.stats.bytesServed += servedBytes

@@ -3,7 +3,7 @@
 // live key references, and answers "which members hold digest D, and how far
 // is a local fetch" (locate / status) for the CLI and for later features.
 //
-//   BlobService ── BlobServer (inbound streams; isAllowed gate)
+//   BlobService ── BlobServer (inbound streams, members only: the host's gate)
 //       │ ├─ BlobRefs (digest → live keys; orphans for GC) ◄── applied() from the core's observer
 //       │ ├─ HolderDiscovery (batched have queries, cache)
 //       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
@@ -12,13 +12,13 @@
 
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
 import { cidOf, digestText, type BlobStore } from './store.js'
 import type { Logger } from '../log.js'
+import type { Host } from '../net/host.js'
 import { PeerChannel } from './client.js'
 import { BLOB_PROTOCOL, MAX_BLOB_STREAMS, MAX_PEERS_ASKED, QUERY_TIMEOUT_MS } from './constants.js'
 import { HolderDiscovery } from './discovery.js'
@@ -44,7 +44,8 @@ export interface BlobServiceInit {
 }
 
 export interface BlobServiceComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  /** The libp2p node; its membership gate decides who may fetch from us and whom we fetch from. */
+  host: Pick<Host, 'handle' | 'unhandle' | 'dialProtocol' | 'isAllowed'>
   blobs: BlobStore
   replica: { readonly id: string, live: (prefix?: string) => Event[] }
   connectedPeers: () => string[]
@@ -58,8 +59,6 @@ const GC_SWEEP_MS_MIN = 100
 const GC_SWEEP_MS_MAX = 60_000
 
 export class BlobService {
-  /** Membership gate for both directions; the federation layer replaces it. Default: allow. */
-  isAllowed: (peer: string) => boolean = () => true
   readonly refs = new BlobRefs()
   readonly manifests: ManifestStore
   private readonly init: BlobServiceInit
@@ -69,6 +68,7 @@ export class BlobService {
   private readonly mirror: Mirror
   private readonly downloads: Downloads
   private gcTimer: NodeJS.Timeout | undefined
+  private started = false
 
   constructor (init: BlobServiceInit, components: BlobServiceComponents) {
     this.init = init
@@ -83,9 +83,7 @@ export class BlobService {
       blobs: components.blobs,
       manifests: this.manifests,
       // Downloads under way here serve what they have verified (wire.ts).
-      partials: hex => this.downloads.partialOf(hex),
-      isAllowed: peer => this.isAllowed(peer),
-      log: (level, msg, fields) => { log[level](msg, fields) }
+      partials: hex => this.downloads.partialOf(hex)
     })
     this.discovery = new HolderDiscovery(async peer => await this.open(peer))
     this.downloads = new Downloads({
@@ -112,9 +110,13 @@ export class BlobService {
 
   async start (): Promise<void> {
     await this.manifests.start()
-    await this.c.libp2p.handle(BLOB_PROTOCOL, (stream, connection) => { this.server.handle(stream, connection) }, {
-      maxInboundStreams: MAX_BLOB_STREAMS,
-      maxOutboundStreams: MAX_BLOB_STREAMS
+    this.started = true
+    await this.c.host.handle(BLOB_PROTOCOL, async stream => { await this.server.serve(stream) }, {
+      name: 'blob',
+      maxInbound: MAX_BLOB_STREAMS,
+      maxOutbound: MAX_BLOB_STREAMS,
+      membersOnly: true,
+      onRefused: () => { this.server.stats.refused++ }
     })
     this.refs.load(this.c.replica.live(''))
     const now = Date.now()
@@ -130,15 +132,16 @@ export class BlobService {
     clearInterval(this.gcTimer)
     this.mirror.stop()
     await this.downloads.stop()
-    await this.c.libp2p.unhandle(BLOB_PROTOCOL).catch(() => {})
+    await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
   }
 
   get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number> } {
     return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats }
   }
 
-  /** The core's observer: a new winner of a key. Never waits on bytes. */
+  /** The core's observer: a new winner of a key. Never waits on bytes. Ignored before start(), which loads every live key. */
   applied (event: Event, previous: Event | undefined, local: boolean): void {
+    if (!this.started) return
     this.refs.applied(event, previous, Date.now())
     if (event.body.kind === 'put' && !local) this.mirror.enqueue(hexOf(event.body.digest))
   }
@@ -250,12 +253,12 @@ export class BlobService {
   private candidates (target: BlobTarget): string[] {
     const self = this.c.replica.id
     const peers = new Set([...target.authors, ...this.c.connectedPeers()])
-    return [...peers].filter(p => p !== self && this.isAllowed(p)).slice(0, MAX_PEERS_ASKED)
+    return [...peers].filter(p => p !== self && this.c.host.isAllowed(p)).slice(0, MAX_PEERS_ASKED)
   }
 
   private async open (peer: string, processing?: Set<Promise<void>>): Promise<PeerChannel> {
-    if (!this.isAllowed(peer)) throw new MycelError('PERMISSION_DENIED', `${peer} is not a member`)
-    const stream = await this.c.libp2p.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) })
+    if (!this.c.host.isAllowed(peer)) throw new MycelError('PERMISSION_DENIED', `${peer} is not a member`)
+    const stream = await this.c.host.dialProtocol(peerIdFromString(peer), BLOB_PROTOCOL, { signal: AbortSignal.timeout(QUERY_TIMEOUT_MS) })
     return new PeerChannel({ peer, processing }, stream)
   }
 

@@ -1,6 +1,6 @@
 // The /mycel/blob/1.0.0 wire format. Both directions carry length-prefixed
-// frames (daemon/net/frame.ts: varint length, payload). A payload's first byte
-// says what it is:
+// frames (daemon/net/frame.ts: varint length, payload; written with
+// daemon/net/stream-io.ts sendFrame). A payload's first byte says what it is:
 //   0  control: the rest is a dag-cbor object (Request or Reply below)
 //   1  chunk:   u32 request id, u32 chunk index, then the chunk's bytes
 // Chunks have their own binary layout so a 1 MiB chunk is read from disk
@@ -18,9 +18,9 @@
 // asks `bitmap` only of members that said `partial`, so an older server never
 // sees the request.
 
-import type { Stream } from '@libp2p/interface'
 import * as dagCbor from '@ipld/dag-cbor'
 import { MycelError } from '../../protocol/errors.js'
+import { asRecord, decodeCbor } from '../../protocol/fields.js'
 import { encodeVarint } from '../net/frame.js'
 
 export type Request =
@@ -91,16 +91,9 @@ export function decodePayload (payload: Uint8Array): Request | Reply | ChunkFram
     return { op: 'chunk', id: view.getUint32(1), index: view.getUint32(5), data: payload.subarray(CHUNK_HEADER_BYTES) }
   }
   if (payload[0] !== KIND_CONTROL) throw MycelError.decode(`unknown blob frame kind ${payload[0]}`)
-  let msg: unknown
-  try {
-    msg = dagCbor.decode(payload.subarray(1))
-  } catch (err) {
-    throw MycelError.decode('blob control frame is not dag-cbor', err)
-  }
-  if (typeof msg !== 'object' || msg === null || typeof (msg as { op?: unknown }).op !== 'string' || !Number.isSafeInteger((msg as { id?: unknown }).id)) {
-    throw MycelError.decode('blob control frame has no op or id')
-  }
-  return msg as Request | Reply
+  const msg = asRecord(decodeCbor(payload.subarray(1), 'blob control frame'), 'blob control frame')
+  if (typeof msg.op !== 'string' || !Number.isSafeInteger(msg.id)) throw MycelError.decode('blob control frame has no op or id')
+  return msg as unknown as Request | Reply
 }
 
 /** Checks a request's fields (a server must not trust their types). */
@@ -120,91 +113,6 @@ export function checkRequest (msg: Request | Reply | ChunkFrame, maxDigests: num
       break
   }
   throw MycelError.decode(`bad blob request ${String((msg as { op?: unknown }).op)}`)
-}
-
-/** Allocates the buffer a frame's payload is assembled in; must be exactly `bytes` long and owned by the reader. */
-export type FrameAlloc = (bytes: number) => Uint8Array
-
-/** A fresh buffer of its own (never a slice of Node's shared pool, so it can be transferred to a worker). */
-export const allocOwned: FrameAlloc = bytes => Buffer.allocUnsafeSlow(bytes)
-
-/** A u32 needs at most 5 varint bytes (the same rule as daemon/net/frame.ts). */
-const MAX_VARINT_BYTES = 5
-
-/**
- * The frames of a stream, each payload checked against the cap before any of it is kept, and each
- * copied once, straight from the transport's pieces, into a buffer of its own (`alloc`): nothing
- * else refers to a payload, so a chunk's buffer can be handed to another thread as it is. Ends when
- * the remote closes.
- */
-export async function * readFrames (stream: AsyncIterable<Uint8Array | Iterable<Uint8Array>>, maxFrameBytes: number, alloc: FrameAlloc = allocOwned): AsyncGenerator<Uint8Array> {
-  let value = 0
-  let shift = 1
-  let headerBytes = 0
-  let payload: Uint8Array | undefined
-  let filled = 0
-  for await (const chunk of stream) {
-    for (const piece of (chunk instanceof Uint8Array ? [chunk] : chunk)) {
-      let off = 0
-      while (off < piece.byteLength) {
-        if (payload === undefined) {
-          const byte = piece[off++] as number
-          headerBytes++
-          value += (byte & 0x7f) * shift
-          if (value > maxFrameBytes) throw MycelError.tooLarge('frame', value, maxFrameBytes)
-          if ((byte & 0x80) !== 0) {
-            if (headerBytes >= MAX_VARINT_BYTES) throw MycelError.decode('frame length prefix longer than 5 bytes')
-            shift *= 128
-            continue
-          }
-          if (headerBytes > 1 && byte === 0) throw MycelError.decode('non-minimal frame length prefix')
-          const length = value
-          value = 0
-          shift = 1
-          headerBytes = 0
-          payload = alloc(length)
-          if (payload.byteLength !== length) throw new Error('assertion failed: frame buffer of the wrong size')
-          filled = 0
-        } else {
-          const n = Math.min(payload.byteLength - filled, piece.byteLength - off)
-          payload.set(piece.subarray(off, off + n), filled)
-          filled += n
-          off += n
-        }
-        if (payload !== undefined && filled === payload.byteLength) {
-          const done = payload
-          payload = undefined
-          yield done
-        }
-      }
-    }
-  }
-  if (payload !== undefined || headerBytes > 0) throw MycelError.decode('blob stream ended inside a frame')
-}
-
-/**
- * Sends a frame and waits while the stream's own write buffer is above
- * `highWater`. After a drain the buffer is re-checked: libp2p fires 'drain' on
- * every stream of a connection when the socket drains (see daemon/net/session.ts).
- */
-export async function writeFrame (stream: Stream, frame: Uint8Array, highWater: number, signal?: AbortSignal): Promise<void> {
-  if (stream.status !== 'open') throw new MycelError('CLOSED', 'blob stream closed')
-  stream.send(frame)
-  while (stream.writableNeedsDrain || stream.writeBufferLength > highWater) {
-    if (stream.status !== 'open' || stream.writeStatus !== 'writable') throw new MycelError('CLOSED', 'blob stream closed while writing')
-    signal?.throwIfAborted()
-    await new Promise<void>(resolve => {
-      const done = (): void => {
-        stream.removeEventListener('drain', done)
-        stream.removeEventListener('close', done)
-        signal?.removeEventListener('abort', done)
-        resolve()
-      }
-      stream.addEventListener('drain', done)
-      stream.addEventListener('close', done)
-      signal?.addEventListener('abort', done)
-    })
-  }
 }
 
 /** One bit per chunk held (`have[i] === 1`), as `bitmap` replies carry them. */

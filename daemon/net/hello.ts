@@ -2,10 +2,12 @@
 // writes a hello as its first frame; the receiver answers on that same stream with a welcome (ok, or a
 // refusal with a reason) and from then on only reads from it. A session is up when both directions
 // have been welcomed. Both are small dag-cbor maps, versioned so a later handshake can be refused
-// cleanly rather than misread.
+// cleanly rather than misread, and decoded with the shared field checks of protocol/fields.ts;
+// unknown fields are ignored (a later version may add some).
 
 import * as cbor from '@ipld/dag-cbor'
 import { MycelError } from '../../protocol/errors.js'
+import { asRecord, bool, decodeCbor } from '../../protocol/fields.js'
 import { HELLO_VERSION } from './limits.js'
 
 export interface Hello {
@@ -26,7 +28,7 @@ export function encodeHello (federation: string): Uint8Array {
 }
 
 export function decodeHello (bytes: Uint8Array): Hello {
-  const value = decodeMap(bytes, 'hello')
+  const value = asRecord(decodeCbor(bytes, 'hello'), 'hello')
   if (typeof value.v !== 'number') throw MycelError.decode('hello without a version')
   if (value.v !== HELLO_VERSION) throw MycelError.version(value.v)
   if (typeof value.federation !== 'string') throw MycelError.decode('hello without a federation')
@@ -38,20 +40,11 @@ export function encodeWelcome (reason?: RefusalReason): Uint8Array {
 }
 
 export function decodeWelcome (bytes: Uint8Array): Welcome {
-  const value = decodeMap(bytes, 'welcome')
-  if (typeof value.v !== 'number' || typeof value.ok !== 'boolean') throw MycelError.decode('malformed welcome')
+  const value = asRecord(decodeCbor(bytes, 'welcome'), 'welcome')
+  if (typeof value.v !== 'number') throw MycelError.decode('malformed welcome')
+  const ok = bool(value.ok, 'welcome ok')
   if (value.v !== HELLO_VERSION) throw MycelError.version(value.v)
+  // Lenient on the reason: a newer peer may refuse for a reason this version does not know.
   const reason = typeof value.reason === 'string' ? value.reason as RefusalReason : undefined
-  return reason === undefined ? { v: value.v, ok: value.ok } : { v: value.v, ok: value.ok, reason }
-}
-
-function decodeMap (bytes: Uint8Array, what: string): Record<string, unknown> {
-  let value: unknown
-  try {
-    value = cbor.decode(bytes)
-  } catch (err) {
-    throw MycelError.decode(`${what} is not dag-cbor`, err)
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw MycelError.decode(`${what} is not a map`)
-  return value as Record<string, unknown>
+  return reason === undefined ? { v: value.v, ok } : { v: value.v, ok, reason }
 }

@@ -1,28 +1,18 @@
 // The mesh's public contract, used by the daemon's composition and by tests. The implementation is
 // mesh.ts; createMesh() builds one.
 
-import type { PrivateKey } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
 import type { SyncMessage } from '../../protocol/messages.js'
 import type { MessageCodec } from './codec.js'
-import type { NetLimits } from './limits.js'
-import type { LogFn } from './log.js'
+import type { HostInit } from './host.js'
 
-export interface MeshInit {
-  privateKey: PrivateKey
+/** The host's settings (used when the mesh makes its own host; see createMesh), and the mesh's own. */
+export interface MeshInit extends HostInit {
   /** Federation id; peers of another federation are refused in the hello. */
   federation: string
-  /** Multiaddrs to listen on, e.g. ['/ip4/127.0.0.1/tcp/0']. */
-  listen: string[]
   /** Data dir; the address book lives at <dir>/peers.json. */
   dir: string
-  /** Bound on sync sessions (and, plus limits.extraConnections, connections). Default 16. */
-  maxPeers?: number
-  log?: LogFn
   /** Frame payload codec. Default: the core's codec. Tests may pass a trivial one. */
   codec?: MessageCodec
-  /** Overrides of limits.ts (tests shorten timeouts and queues). */
-  limits?: Partial<NetLimits>
 }
 
 export interface MeshHandlers {
@@ -31,7 +21,7 @@ export interface MeshHandlers {
   /** A sync session with this peer is established (hellos exchanged both ways). */
   peerUp: (peer: string) => void
   peerDown: (peer: string) => void
-  /** Membership gate; default allow. */
+  /** Membership gate of the host createMesh makes when it is given none; default allow. */
   isAllowed?: (peer: string) => boolean
 }
 
@@ -68,5 +58,4 @@ export interface Mesh {
   listenAddrs: () => string[]
   knownPeers: () => KnownPeer[]
   stats: () => Record<string, number>
-  readonly libp2p: Libp2p
 }

@@ -1,16 +1,13 @@
 // A test-only fault injector for links between real daemons: when the daemon
-// is started with MYCEL_TEST_LINK_FAULTS=<file>, it polls that file and treats
+// is started with MYCEL_TEST_LINK_FAULTS=<file> (read by switches.ts), it polls that file and treats
 // every peer id listed in it (one per line) as cut off — the mesh closes the
 // sessions and connection with it, neither dials it nor accepts it (through the
 // mesh's isAllowed gate and revalidate()). Removing the line heals the link.
-// The chaos harness (test/chaos/) writes these files; see docs/chaos.md.
+// The chaos harness (tools/chaos/) writes these files; see docs/chaos.md.
 // Without the variable nothing here runs.
 
 import { readFile } from 'node:fs/promises'
 import type { Logger } from '../log.js'
-
-/** The environment variable that turns the injector on. */
-export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'
 
 /** How often the control file is read: small next to the harness's fault durations (seconds). */
 const POLL_MS = 50
@@ -35,11 +32,6 @@ export class LinkFaults {
   private last = ''
   private timer: NodeJS.Timeout | undefined
   private reading = false
-
-  static fromEnv (env: NodeJS.ProcessEnv, components: LinkFaultsComponents): LinkFaults | undefined {
-    const file = env[LINK_FAULTS_ENV]
-    return file === undefined || file === '' ? undefined : new LinkFaults({ file }, components)
-  }
 
   constructor (init: LinkFaultsInit, components: LinkFaultsComponents) {
     this.init = init

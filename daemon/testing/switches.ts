@@ -1,16 +1,25 @@
 // Test-only switches, read from the environment so no config file or flag
-// offers them to users: integration tests use them to make a holder lie
-// (flip a byte in every chunk it serves) or serve slowly (to stop a fetcher
-// midway). Unset in production.
+// offers them to users. This is the one reader of MYCEL_TEST_* variables;
+// the daemon calls it once at start and hands each part its switch:
+//   MYCEL_TEST_LINK_FAULTS=<file>    cut links to the peers listed in the file (link-faults.ts; the chaos harness)
+//   MYCEL_TEST_CORRUPT_CHUNKS=1      a holder flips a byte in every blob chunk it serves (a liar)
+//   MYCEL_TEST_SERVE_DELAY_MS=<ms>   a holder waits before each chunk (to stop a fetcher midway), at most 10 s
+// Unset in production: every switch is then off.
 
-export interface BlobTestSwitches {
+export interface TestSwitches {
+  /** The link-fault control file (link-faults.ts). */
+  linkFaultsFile?: string
   corruptChunks?: boolean
   serveDelayMs?: number
 }
 
-export function blobTestSwitches (env: NodeJS.ProcessEnv): BlobTestSwitches {
+export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'
+
+export function readTestSwitches (env: NodeJS.ProcessEnv): TestSwitches {
   const delay = Number(env.MYCEL_TEST_SERVE_DELAY_MS ?? '0')
+  const file = env[LINK_FAULTS_ENV]
   return {
+    linkFaultsFile: file === undefined || file === '' ? undefined : file,
     corruptChunks: env.MYCEL_TEST_CORRUPT_CHUNKS === '1',
     serveDelayMs: Number.isFinite(delay) && delay > 0 ? Math.min(delay, 10_000) : undefined
   }

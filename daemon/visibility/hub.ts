@@ -76,8 +76,13 @@ export class VisibilityHub {
   start (): void { this.webhooks.start() }
 
   async stop (): Promise<void> {
-    this.bus.stop()
+    this.endStreams()
     await this.webhooks.stop()
+  }
+
+  /** Ends every subscriber's stream (watch, the page) cleanly; stop() does it too. */
+  endStreams (): void {
+    this.bus.stop()
   }
 
   // ---------------------------------------------------------------- inputs

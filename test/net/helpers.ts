@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
+import { Logger } from '../../daemon/log.js'
+import { createHost, type Host } from '../../daemon/net/host.js'
 import { loadOrCreateIdentity } from '../../daemon/net/identity.js'
 import { createMesh, type Mesh, type MeshInit, type MessageCodec } from '../../daemon/net/mesh.js'
 
@@ -83,6 +85,8 @@ export const isMessage = (peer: string, body?: string) => (e: Recorded) =>
 
 export interface TestMesh {
   mesh: Mesh
+  /** The mesh's libp2p node (the mesh starts and stops it). */
+  host: Host
   rec: Recorder
   dir: string
 }
@@ -107,7 +111,7 @@ export class Scratch {
   async mesh (options: StartOptions = {}): Promise<TestMesh> {
     const dir = options.dir ?? await this.dir()
     const rec = new Recorder()
-    const mesh = await createMesh({
+    const init: MeshInit = {
       privateKey: options.privateKey ?? await loadOrCreateIdentity(dir),
       federation: options.federation ?? 'fed-test',
       listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
@@ -115,19 +119,20 @@ export class Scratch {
       codec: options.codec ?? testCodec,
       ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
       ...(options.limits !== undefined ? { limits: options.limits } : {}),
-      ...(process.env.MYCEL_NET_LOG !== undefined ? { log: (level, msg, fields) => console.log(level, msg, fields) } : {})
-    }, {
+      ...(process.env.MYCEL_NET_LOG !== undefined ? { log: new Logger({ level: 'debug', write: line => { process.stdout.write(line) } }) } : {})
+    }
+    const host = await createHost(init, { isAllowed: options.isAllowed })
+    const mesh = await createMesh(init, {
       receive: (from, message) => {
         rec.push({ kind: 'message', peer: from, message })
         return options.receive?.(from, message)
       },
       peerUp: peer => rec.push({ kind: 'up', peer }),
-      peerDown: peer => rec.push({ kind: 'down', peer }),
-      ...(options.isAllowed !== undefined ? { isAllowed: options.isAllowed } : {})
-    })
+      peerDown: peer => rec.push({ kind: 'down', peer })
+    }, host)
     await mesh.start()
     this.meshes.push(mesh)
-    return { mesh, rec, dir }
+    return { mesh, host, rec, dir }
   }
 
   async cleanup (): Promise<void> {

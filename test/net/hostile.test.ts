@@ -56,7 +56,7 @@ describe('mesh: malformed and hostile input', () => {
     // (with Noise's early muxer negotiation the dialer may briefly see the connection as open).
     await expect(openSync(raw, aAddr)).rejects.toThrow()
     await until(() => raw?.getConnections().length === 0, 5_000, 'the banned peer\'s redial to be dropped')
-    expect(a.mesh.libp2p.getConnections(raw.peerId).length).toBe(0)
+    expect(a.host.node.getConnections(raw.peerId).length).toBe(0)
 
     // And A still talks to B; the raw peer never counted as a member.
     a.mesh.send(b.mesh.peerId, digest('after the ban'))

@@ -2,12 +2,18 @@
 // read one answer. Addresses are tried in order until one member answers (an
 // answer, ok or not, is final: every member judges a token the same way).
 
-import { multiaddr } from '@multiformats/multiaddr'
-import type { Libp2p } from 'libp2p'
+import type { Stream } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MycelError } from '../../../protocol/errors.js'
+import { encodeFrame } from '../../net/frame.js'
+import { readOneFrame, sendFrame } from '../../net/stream-io.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL } from './limits.js'
-import { readFrame, writeFrame } from './stream-io.js'
 import { decodeJoinAnswer, encodeJoinRequest, type JoinAnswer } from './wire.js'
+
+/** What dials a member: the daemon's host (daemon/net/host.ts), or any libp2p node (tests). */
+export interface JoinDialer {
+  dialProtocol: (target: Multiaddr, protocol: string, options: { signal: AbortSignal }) => Promise<Stream>
+}
 
 export interface JoinAttempt {
   /** Full multiaddrs ending in /p2p/<member>. */
@@ -27,11 +33,11 @@ export interface JoinReply {
  * Throws UNAVAILABLE when no target answered after JOIN_LIMITS.connectRounds
  * passes with backoff; each target's last failure is in the message.
  */
-export async function requestJoin (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAttempt): Promise<JoinReply> {
+export async function requestJoin (dialer: JoinDialer, attempt: JoinAttempt): Promise<JoinReply> {
   let failures: string[] = []
   let delayMs = JOIN_LIMITS.connectRetryMs
   for (let round = 1; ; round++) {
-    const r = await tryTargets(libp2p, attempt)
+    const r = await tryTargets(dialer, attempt)
     if (!Array.isArray(r)) return r
     failures = r
     if (round >= JOIN_LIMITS.connectRounds || attempt.targets.length === 0) break
@@ -42,7 +48,7 @@ export async function requestJoin (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt
 }
 
 /** One pass over the targets: the first answer, or every target's failure. */
-async function tryTargets (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAttempt): Promise<JoinReply | string[]> {
+async function tryTargets (dialer: JoinDialer, attempt: JoinAttempt): Promise<JoinReply | string[]> {
   const timeoutMs = attempt.timeoutMs ?? JOIN_LIMITS.answerTimeoutMs + 5_000
   const failures: string[] = []
   for (const addr of attempt.targets) {
@@ -56,10 +62,10 @@ async function tryTargets (libp2p: Pick<Libp2p, 'dialProtocol'>, attempt: JoinAt
     const member = ma.getComponents().findLast(c => c.name === 'p2p')?.value
     if (member === undefined) { failures.push(`${addr}: no /p2p/ peer id`); continue }
     try {
-      const stream = await libp2p.dialProtocol(ma, JOIN_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
+      const stream = await dialer.dialProtocol(ma, JOIN_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
       try {
-        await writeFrame(stream, encodeJoinRequest(attempt.invite))
-        const answer = decodeJoinAnswer(await readFrame(stream, JOIN_LIMITS.maxAnswerBytes, timeoutMs))
+        await sendFrame(stream, encodeFrame(encodeJoinRequest(attempt.invite)), { highWaterBytes: JOIN_LIMITS.writeBufferBytes, timeoutMs })
+        const answer = decodeJoinAnswer(await readOneFrame(stream, JOIN_LIMITS.maxAnswerBytes, timeoutMs))
         await stream.close().catch(() => {})
         return { answer, member, addr }
       } catch (err) {

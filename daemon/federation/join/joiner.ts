@@ -4,11 +4,10 @@
 // then ask a member to admit us over /mycel/join/1.0.0. A refusal is final
 // and PERMISSION_DENIED too; no member reachable is UNAVAILABLE (exit 4).
 
-import type { Libp2p } from 'libp2p'
 import { isMycelError, MycelError } from '../../../protocol/errors.js'
 import { checkInvite, inviteFromText, type SignedInvite } from '../../../protocol/invite.js'
 import type { Verifier } from '../../../protocol/ports.js'
-import { requestJoin, type JoinReply } from './client.js'
+import { requestJoin, type JoinDialer, type JoinReply } from './client.js'
 
 export function parseJoinToken (text: string): SignedInvite {
   try {
@@ -36,10 +35,10 @@ export function joinTargets (inv: SignedInvite, via: string[] = []): string[] {
   return [...via, ...inv.token.addrs.map(a => `${a}/p2p/${inv.token.inviter}`)]
 }
 
-export async function presentToken (libp2p: Pick<Libp2p, 'dialProtocol'>, inv: SignedInvite, via: string[] = []): Promise<JoinReply> {
+export async function presentToken (dialer: JoinDialer, inv: SignedInvite, via: string[] = []): Promise<JoinReply> {
   let reply: JoinReply
   try {
-    reply = await requestJoin(libp2p, { targets: joinTargets(inv, via), invite: inv.bytes })
+    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), invite: inv.bytes })
   } catch (err) {
     if (isMycelError(err)) throw err
     throw new MycelError('UNAVAILABLE', `join failed: ${String(err)}`, { cause: err })

@@ -13,6 +13,7 @@ import { admit } from './admit.js'
 import type { Settled } from '../settle.js'
 import type { FederationGate } from '../gate.js'
 import type { Logger } from '../../log.js'
+import type { Host } from '../../net/host.js'
 import type { Mesh } from '../../net/mesh.js'
 import { ed25519Verifier } from '../../signing.js'
 import type { JoinReply } from './client.js'
@@ -28,11 +29,11 @@ export interface JoinServerParts {
   poke: () => void
 }
 
-/** Serves /mycel/join/1.0.0 on the mesh's libp2p node. */
-export async function startJoinServer (mesh: Mesh, parts: JoinServerParts, log: Logger): Promise<JoinServer> {
+/** The /mycel/join/1.0.0 server on the daemon's libp2p node (started with the other parts). */
+export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinServerParts, log: Logger): JoinServer {
   const verifier = ed25519Verifier()
-  const server = new JoinServer({}, {
-    libp2p: mesh.libp2p,
+  return new JoinServer({}, {
+    host,
     strike: (peer, why) => { mesh.strike(peer, why) },
     log,
     admit: async (peer, invite) => await admit({
@@ -44,11 +45,10 @@ export async function startJoinServer (mesh: Mesh, parts: JoinServerParts, log: 
       poke: parts.poke
     }, peer, invite)
   })
-  await server.start()
-  return server
 }
 
 export interface JoinParts {
+  host: Host
   mesh: Mesh
   gate: FederationGate
   store: { setGenesis: (g: Settled['genesis'], id: string) => Promise<void> }
@@ -65,7 +65,7 @@ export async function joinVia (p: JoinParts, invite: SignedInvite, federation: S
   const { mesh, gate, log } = p
   let reply = admitted
   if (reply === undefined && federation.pending) {
-    reply = await presentToken(mesh.libp2p, invite, via)
+    reply = await presentToken(p.host, invite, via)
     await p.store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
   }
   if (reply === undefined) {

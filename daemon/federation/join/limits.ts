@@ -10,6 +10,11 @@ export const JOIN_LIMITS = Object.freeze({
   maxRequestBytes: MAX_INVITE_BYTES + 256,
   /** An answer carries a reason or the genesis (~100 bytes) and a short message. */
   maxAnswerBytes: 2048,
+  /**
+   * A join stream carries one frame each way: its writer waits only while more than that is unsent
+   * (sendFrame's drain wait, daemon/net/stream-io.ts), and within the read deadline of its side.
+   */
+  writeBufferBytes: MAX_INVITE_BYTES + 256,
   /** The joiner must send its request within this after opening the stream. */
   requestTimeoutMs: 5_000,
   /**

@@ -4,16 +4,18 @@
 // sender (the mesh bans repeat offenders); whether the token admits the
 // sender is decided by `admit` (admit.ts).
 
-import type { Connection, Stream } from '@libp2p/interface'
-import type { Libp2p } from 'libp2p'
+import type { Stream } from '@libp2p/interface'
 import { isMycelError, MycelError } from '../../../protocol/errors.js'
 import type { Logger } from '../../log.js'
+import { encodeFrame } from '../../net/frame.js'
+import type { Host } from '../../net/host.js'
+import { readOneFrame, sendFrame } from '../../net/stream-io.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL, type JoinLimits } from './limits.js'
-import { readFrame, writeFrame } from './stream-io.js'
 import { decodeJoinRequest, encodeJoinAnswer, type JoinAnswer } from './wire.js'
 
 export interface JoinServerComponents {
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle'>
+  /** The libp2p node; join is open to non-members (it is how they become members). */
+  host: Pick<Host, 'handle' | 'unhandle'>
   /** Decides and, if admitted, writes the grant durably. Must not throw for a refusal. */
   admit: (peer: string, invite: Uint8Array) => Promise<JoinAnswer>
   /** Bad input from this peer (a malformed request). */
@@ -41,19 +43,19 @@ export class JoinServer {
   }
 
   async start (): Promise<void> {
-    await this.c.libp2p.handle(JOIN_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, {
-      maxInboundStreams: this.limits.maxInboundStreamsPerConnection,
-      maxOutboundStreams: 1
+    await this.c.host.handle(JOIN_PROTOCOL, async (stream, peer) => { await this.serve(stream, peer) }, {
+      name: 'join',
+      maxInbound: this.limits.maxInboundStreamsPerConnection,
+      maxOutbound: 1
     })
   }
 
   async stop (): Promise<void> {
-    await this.c.libp2p.unhandle(JOIN_PROTOCOL)
+    await this.c.host.unhandle(JOIN_PROTOCOL)
   }
 
   /** Never rejects: every failure ends this stream only. */
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString()
+  private async serve (stream: Stream, peer: string): Promise<void> {
     this.stats.requests++
     if (this.inFlight >= this.limits.maxConcurrentJoins) {
       this.stats.busy++
@@ -64,7 +66,7 @@ export class JoinServer {
     try {
       let invite: Uint8Array
       try {
-        invite = decodeJoinRequest(await readFrame(stream, this.limits.maxRequestBytes, this.limits.requestTimeoutMs))
+        invite = decodeJoinRequest(await readOneFrame(stream, this.limits.maxRequestBytes, this.limits.requestTimeoutMs))
       } catch (err) {
         this.stats.malformed++
         this.c.log.info('bad join request', { remote: peer, err })
@@ -90,7 +92,7 @@ export class JoinServer {
 
   private async answer (stream: Stream, peer: string, answer: JoinAnswer): Promise<void> {
     try {
-      await writeFrame(stream, encodeJoinAnswer(answer))
+      await sendFrame(stream, encodeFrame(encodeJoinAnswer(answer)), { highWaterBytes: this.limits.writeBufferBytes, timeoutMs: this.limits.requestTimeoutMs })
       await stream.close({ signal: AbortSignal.timeout(this.limits.requestTimeoutMs) })
     } catch (err) {
       this.c.log.debug('could not send the join answer', { remote: peer, err })

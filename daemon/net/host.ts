@@ -1,0 +1,158 @@
+// The daemon's libp2p node, shared by its three protocols: sync (mesh.ts), blob (daemon/blob/) and join
+// (daemon/federation/join/). It is the one place that decides who may speak to us at all:
+//
+//   Host ── libp2p node (libp2p-node.ts: TCP + Noise + yamux; banned peers gated out both ways)
+//     ├─ PeerGuard: strikes and bans (and the mesh's redial pacing)
+//     ├─ isAllowed: the membership gate (the federation's; a test's link faults narrow it)
+//     └─ handle(protocol, handler, { maxInbound, maxOutbound, membersOnly })
+//          every inbound stream: refused unread if `membersOnly` and the gate says no; else the handler
+//          runs, and whatever it throws ends that stream only (logged, stream.abort) — never the daemon.
+//
+// The mesh starts and stops the host (mesh.start registers the sync handler before the node listens);
+// blob and join register theirs while it runs.
+
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { MycelError } from '../../protocol/errors.js'
+import { errorText, Logger } from '../log.js'
+import { createNode, type MeshLibp2p } from './libp2p-node.js'
+import { DEFAULT_LIMITS, type NetLimits } from './limits.js'
+import { listenFailureText } from './listen-failure.js'
+import { PeerGuard } from './peer-guard.js'
+
+export interface HostInit {
+  privateKey: Parameters<typeof createNode>[0]['privateKey']
+  /** Multiaddrs to listen on, e.g. ['/ip4/127.0.0.1/tcp/0']. */
+  listen: string[]
+  /** Bound on sync sessions (and, plus limits.extraConnections, connections). Default 16. */
+  maxPeers?: number
+  /** Overrides of limits.ts (tests shorten timeouts and queues). */
+  limits?: Partial<NetLimits>
+  log?: Logger
+}
+
+export interface HostComponents {
+  /** Membership gate: who may open sync sessions and blob streams. Default allow. */
+  isAllowed?: (peer: string) => boolean
+}
+
+export interface HandleOptions {
+  /** Inbound / outbound streams of this protocol per connection. */
+  maxInbound: number
+  maxOutbound: number
+  /** Abort streams from peers the membership gate refuses before the handler sees them (blob). */
+  membersOnly?: boolean
+  /** Told of each stream refused by the gate (a counter). */
+  onRefused?: (peer: string) => void
+  /** Names the protocol in logs; default the protocol id. */
+  name?: string
+}
+
+/** Handles one inbound stream; a rejection aborts that stream (the host catches it). */
+export type StreamHandler = (stream: Stream, peer: string, connection: Connection) => void | Promise<void>
+
+export async function createHost (init: HostInit, components: HostComponents = {}): Promise<Host> {
+  const limits: NetLimits = { ...DEFAULT_LIMITS, ...init.limits }
+  const guard = new PeerGuard(limits, { now: Date.now, random: Math.random })
+  const maxPeers = init.maxPeers ?? 16
+  const node = await createNode({ privateKey: init.privateKey, listen: init.listen, maxPeers, limits, isBanned: p => guard.isBanned(p) })
+  return new Host({ listen: init.listen, maxPeers, limits, log: init.log ?? Logger.silent() }, { node, guard, isAllowed: components.isAllowed })
+}
+
+export class Host {
+  readonly peerId: string
+  /** The libp2p node itself, for the mesh's connection bookkeeping (events, peer store). */
+  readonly node: MeshLibp2p
+  readonly guard: PeerGuard
+  readonly limits: NetLimits
+  readonly maxPeers: number
+  readonly log: Logger
+  private readonly listen: string[]
+  private readonly gate: ((peer: string) => boolean) | undefined
+  private running = false
+
+  constructor (init: { listen: string[], maxPeers: number, limits: NetLimits, log: Logger }, parts: { node: MeshLibp2p, guard: PeerGuard, isAllowed?: (peer: string) => boolean }) {
+    this.node = parts.node
+    this.guard = parts.guard
+    this.gate = parts.isAllowed
+    this.limits = init.limits
+    this.maxPeers = init.maxPeers
+    this.log = init.log
+    this.listen = init.listen
+    this.peerId = parts.node.peerId.toString()
+  }
+
+  /** Starts listening; UNAVAILABLE naming the address when it cannot. Idempotent. */
+  async start (): Promise<void> {
+    if (this.running) return
+    try {
+      await this.node.start()
+    } catch (err) {
+      throw new MycelError('UNAVAILABLE', listenFailureText(err, this.listen), { cause: err })
+    }
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.node.stop()
+  }
+
+  /** The membership gate; a gate that throws refuses (and is logged). */
+  isAllowed (peer: string): boolean {
+    try {
+      return this.gate?.(peer) ?? true
+    } catch (err) {
+      this.log.error('isAllowed threw; refusing', { peer, error: errorText(err) })
+      return false
+    }
+  }
+
+  async handle (protocol: string, handler: StreamHandler, options: HandleOptions): Promise<void> {
+    const name = options.name ?? protocol
+    await this.node.handle(protocol, (stream, connection) => {
+      const peer = connection.remotePeer.toString()
+      if (options.membersOnly === true && !this.isAllowed(peer)) {
+        options.onRefused?.(peer)
+        stream.abort(new MycelError('PERMISSION_DENIED', 'not a member'))
+        return
+      }
+      Promise.resolve().then(async () => { await handler(stream, peer, connection) }).catch(err => {
+        this.log.debug(`${name} stream failed`, { remote: peer, error: errorText(err) })
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      })
+    }, { maxInboundStreams: options.maxInbound, maxOutboundStreams: options.maxOutbound })
+  }
+
+  async unhandle (protocol: string): Promise<void> {
+    await this.node.unhandle(protocol)
+  }
+
+  /** Connects (or reuses a connection) without opening a stream. */
+  async dial (target: PeerId | Multiaddr | Multiaddr[], options: { signal: AbortSignal }): Promise<Connection> {
+    return await this.node.dial(target, options)
+  }
+
+  /** A new stream of `protocol` to a peer, dialing it first if need be. */
+  async dialProtocol (target: PeerId | Multiaddr | Multiaddr[], protocol: string, options: { signal: AbortSignal }): Promise<Stream> {
+    return await this.node.dialProtocol(target, protocol, options)
+  }
+
+  /** Open connections, to one peer or all. */
+  connections (peer?: PeerId): Connection[] {
+    return this.node.getConnections(peer)
+  }
+
+  async hangUp (peer: PeerId): Promise<void> {
+    await this.node.hangUp(peer)
+  }
+
+  /** The addresses we listen on, each ending in /p2p/<our id>. */
+  listenAddrs (): string[] {
+    const suffix = `/p2p/${this.peerId}`
+    return this.node.getMultiaddrs().map(ma => {
+      const text = ma.toString()
+      return text.endsWith(suffix) ? text : text + suffix
+    })
+  }
+}

@@ -1,0 +1,136 @@
+// The stream a peer opens to us: we read its hello, let the mesh judge it, answer with a welcome, close
+// our writing side, then only read. Frames are decoded on arrival into a bounded inbox and handed to
+// the core one at a time; above the inbox's high-water mark the stream is paused (yamux then stops
+// granting window, so the peer's writer waits) and resumed below half of it. See session-base.ts.
+
+import { MycelError, isMycelError } from '../../protocol/errors.js'
+import type { SyncMessage } from '../../protocol/messages.js'
+import { errorText } from '../log.js'
+import { encodeFrame } from './frame.js'
+import { decodeHello, encodeWelcome } from './hello.js'
+import { SessionBase } from './session-base.js'
+
+export class InboundSession extends SessionBase {
+  readonly kind = 'inbound'
+  accepted = false
+  private inbox: Array<{ message: SyncMessage, bytes: number }> = []
+  private inboxBytes = 0
+  private delivering = false
+
+  get queuedMessages (): number {
+    return this.inbox.length
+  }
+
+  get queuedBytes (): number {
+    return this.inboxBytes
+  }
+
+  start (): void {
+    this.listen()
+  }
+
+  /** Deliver queued frames if the session is up (called by the mesh when it comes up). */
+  kick (): void {
+    if (!this.delivering && !this.done && this.inbox.length > 0 && this.host.isUp(this.peer)) {
+      this.deliverAll().catch(err => this.abort(err))
+    }
+  }
+
+  protected handshaken (): boolean {
+    return this.accepted
+  }
+
+  protected onBytes (): void {
+    if (!this.accepted) {
+      const frame = this.decoder.next()
+      if (frame === undefined) return
+      const hello = decodeHello(frame)
+      this.handshakeDone()
+      const refusal = this.host.judgeHello(this, hello)
+      this.stream.send(encodeFrame(encodeWelcome(refusal)))
+      // Our side of this stream carries only the welcome: close it (the peer's side stays open).
+      this.stream.close({ signal: AbortSignal.timeout(this.host.limits.helloTimeoutMs) }).catch(() => {})
+      if (refusal !== undefined) {
+        // Stop reading: the stream ends when the peer closes its side after reading the refusal; a peer
+        // that never does is cut off after one more hello timeout, so it cannot hold the stream slot.
+        const linger = setTimeout(() => {
+          if (this.stream.status === 'open') this.stream.abort(new MycelError('CLOSED', 'refused session left open'))
+        }, this.host.limits.helloTimeoutMs)
+        this.stream.addEventListener('close', () => clearTimeout(linger), { once: true })
+        this.released()
+        this.done = true
+        this.host.closed(this)
+        return
+      }
+      this.accepted = true
+      this.decoder.maxFrameBytes = this.host.limits.maxFrameBytes
+      this.host.opened(this)
+    }
+    for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
+      this.host.counters.framesIn++
+      let message: SyncMessage
+      try {
+        message = this.host.codec.decode(frame)
+      } catch (err) {
+        this.host.badInput(this.peer, err, 'message')
+        this.abort(err)
+        return
+      }
+      // Decoded on arrival so bad bytes are caught even before the session is up; the frame's size
+      // stands in for the message's memory in the inbox bound.
+      this.inbox.push({ message, bytes: frame.byteLength })
+      this.inboxBytes += frame.byteLength
+    }
+    if (this.overHighWater() && this.stream.readStatus === 'readable') {
+      this.stream.pause()
+      this.host.counters.receivePauses++
+    }
+    this.kick()
+  }
+
+  private overHighWater (): boolean {
+    const limits = this.host.limits
+    return this.inbox.length >= limits.receiveQueueMessages || this.inboxBytes >= limits.receiveQueueBytes
+  }
+
+  private belowLowWater (): boolean {
+    const limits = this.host.limits
+    return this.inbox.length <= limits.receiveQueueMessages / 2 && this.inboxBytes <= limits.receiveQueueBytes / 2
+  }
+
+  /** Hand frames to the core one at a time, waiting when the handler returns a promise. */
+  private async deliverAll (): Promise<void> {
+    this.delivering = true
+    try {
+      while (!this.done && this.inbox.length > 0 && this.host.isUp(this.peer)) {
+        const { message, bytes } = this.inbox.shift() as { message: SyncMessage, bytes: number }
+        this.inboxBytes -= bytes
+        await this.handOver(message)
+        this.maybeResume()
+      }
+    } finally {
+      this.delivering = false
+      this.maybeResume()
+    }
+  }
+
+  private async handOver (message: SyncMessage): Promise<void> {
+    try {
+      const result = this.host.deliver(this.peer, message)
+      if (result !== undefined) await result
+    } catch (err) {
+      // The message was well-formed; a throwing handler is the core's problem, not the stream's.
+      this.host.counters.handlerErrors++
+      this.host.log.error('receive handler threw', { peer: this.peer, type: message.type, error: errorText(err), code: isMycelError(err) ? err.code : undefined })
+    }
+  }
+
+  private maybeResume (): void {
+    if (!this.done && this.stream.readStatus === 'paused' && this.belowLowWater()) this.stream.resume()
+  }
+
+  protected released (): void {
+    this.inbox = []
+    this.inboxBytes = 0
+  }
+}

@@ -1,0 +1,288 @@
+// Everything of one federation, built and started together, stopped together:
+//
+//   LevelStore ◄── CommitQueue ◄── persist ── Replica (protocol/) ── send ──► Mesh (net/, sync sessions)
+//                       │ markDurable ───────►  ▲   ▲                          │ receive / peerUp / peerDown
+//                       └ whenDurable ◄── LocalNode (api/local-node.ts) ◄── the API server (daemon.ts)
+//   Ticker (one timer drives replica.tick)      │   └── observer: AddressGossip, BlobService, VisibilityHub, FederationGate
+//
+//   Host (net/host.ts): the libp2p node of sync, blob and join; its gate is FederationGate.isAllowed
+//     (narrowed by the test-only link faults). BlobService serves and fetches blobs over it, JoinServer
+//     admits token holders; FederationGate revalidates sessions when membership changes.
+//
+// Start order (each part's stop runs backwards, lifecycle.ts): commit queue → visibility → link faults
+// → mesh (and host) → blobs → join server → ticker → the join itself (a joiner presents its token).
+// The daemon (daemon.ts) builds one at start, and a new one when a node alone in its own federation
+// joins another (`mycel join`).
+
+import { performance } from 'node:perf_hooks'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Genesis, SignedInvite } from '../protocol/invite.js'
+import type { SyncMessage } from '../protocol/messages.js'
+import type { Clock, Random } from '../protocol/ports.js'
+import { Replica } from '../protocol/replica.js'
+import type { ReplicaSnapshot } from '../protocol/replica-api.js'
+import { LocalNode } from './api/local-node.js'
+import { ReplicationPolicy } from './blob/policy.js'
+import { BlobService } from './blob/service.js'
+import type { BlobStore } from './blob/store.js'
+import type { DaemonConfig } from './config.js'
+import { AddressGossip } from './federation/address-gossip.js'
+import { FederationGate } from './federation/gate.js'
+import type { JoinReply } from './federation/join/client.js'
+import { joinServer, joinVia } from './federation/join/joining.js'
+import { FederationOps } from './federation/ops.js'
+import type { Settled } from './federation/settle.js'
+import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
+import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
+import type { Logger } from './log.js'
+import { createHost, type Host } from './net/host.js'
+import { createMesh, type Mesh } from './net/mesh.js'
+import { ed25519Signer, ed25519Verifier } from './signing.js'
+import { CommitQueue } from './store/commit-queue.js'
+import type { LevelStore } from './store/level-store.js'
+import { LinkFaults } from './testing/link-faults.js'
+import type { TestSwitches } from './testing/switches.js'
+import { Ticker } from './ticker.js'
+import { ApplyTiming } from './visibility/apply-timing.js'
+import { BlobHoldings } from './visibility/blob-holdings.js'
+import { VisibilityHub } from './visibility/hub.js'
+import { PeerLagTracker } from './visibility/peer-lag.js'
+
+export interface RuntimeInit {
+  dir: string
+  config: DaemonConfig
+  version: string
+  federation: Settled
+  /** A join to carry out once the parts run: `--join` (reply absent), or `mycel join` (already admitted). */
+  join?: { invite: SignedInvite, via?: string[], reply?: JoinReply }
+  switches: TestSwitches
+  startedAtMs: number
+}
+
+/** What outlives a switch of federation: the node's identity, store and blobs, and the daemon's hooks. */
+export interface RuntimeComponents {
+  peerId: string
+  privateKey: PrivateKey
+  store: LevelStore
+  blobs: BlobStore
+  log: Logger
+  apiUrl: () => string
+  /** The store failed: the daemon must stop. */
+  onFatal: (err: Error) => void
+  onBlobServed?: (bytes: number) => void
+}
+
+interface Core {
+  replica: Replica
+  queue: CommitQueue
+  ticker: Ticker
+  lag: PeerLagTracker
+  timing: ApplyTiming
+}
+
+/** Parts the core reaches (its sends, its observer) that are built after it. */
+interface Wired {
+  mesh?: Mesh
+  gossip?: AddressGossip
+  blob?: BlobService
+  vis?: VisibilityHub
+}
+
+const wallClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() }
+const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
+
+export class Runtime {
+  readonly federation: Settled
+  readonly node: LocalNode
+  readonly host: Host
+  readonly replica: Replica
+  readonly blob: BlobService
+  readonly vis: VisibilityHub
+  private readonly parts: Part[]
+  private readonly log: Logger
+  private stopping: Promise<void> | undefined
+
+  private constructor (fields: { federation: Settled, node: LocalNode, host: Host, replica: Replica, blob: BlobService, vis: VisibilityHub, parts: Part[], log: Logger }) {
+    this.federation = fields.federation
+    this.node = fields.node
+    this.host = fields.host
+    this.replica = fields.replica
+    this.blob = fields.blob
+    this.vis = fields.vis
+    this.parts = fields.parts
+    this.log = fields.log
+  }
+
+  /** Builds every part of the federation, then starts them in order (a failure stops those started and rethrows). */
+  static async start (init: RuntimeInit, c: RuntimeComponents): Promise<Runtime> {
+    const { peerId, privateKey, store, blobs, log } = c
+    const { config, federation } = init
+    const snapshot = await store.loadSnapshot()
+    log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
+    const wired: Wired = {}
+    const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
+    const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal })
+    const { replica, queue, ticker, lag } = core
+
+    // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica, mesh: () => wired.mesh, blobs })
+    wired.vis = vis
+    // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
+    const faultsFile = init.switches.linkFaultsFile
+    const faults = faultsFile === undefined ? undefined : new LinkFaults({ file: faultsFile }, { log, changed: () => { wired.mesh?.revalidate() } })
+    // Membership first; the test-only link faults can only narrow it. Sync, blob and join share the host.
+    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log }, {
+      isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
+    })
+    const mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log }, {
+      receive: async (from: string, msg: SyncMessage) => {
+        lag.note(from, msg)
+        vis.note(from, msg)
+        replica.receive(from, msg)
+        ticker.poke()
+        // Backpressure: the mesh reads this peer's next frame only once this resolves.
+        if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
+      },
+      peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
+      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
+    }, host)
+    wired.mesh = mesh
+    const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    gate.attach({
+      revalidate: () => { mesh.revalidate() },
+      strike: (peer, why) => { mesh.strike(peer, why) },
+      // A joiner can announce its addresses only once it has seen its own grant.
+      changed: () => { gossip.announce() }
+    })
+    gossip.learnAll(snapshot.events)
+    wired.gossip = gossip
+
+    const blob = blobService(init, c, { host, replica, mesh, vis })
+    vis.setHoldings(new BlobHoldings(blob, peerId))
+    wired.blob = blob // its applied() listens from its start on; start loads every live key
+    const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
+
+    const parts = await startAll([
+      ['queue', onStop(async () => { await queue.flush() })],
+      ['visibility', vis],
+      ...(faults === undefined ? [] : [['link faults', faults] as const]),
+      ['mesh', { start: async () => { await mesh.start(); gossip.announce() }, stop: async () => { await mesh.stop() } }],
+      ['blobs', blob],
+      ['join server', join],
+      ['ticker', ticker],
+      ['join', onStart(async () => {
+        if (init.join !== undefined) await joinVia({ host, mesh, gate, store, log }, init.join.invite, federation, init.join.via, init.join.reply)
+      })]
+    ], log)
+
+    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
+      ...core,
+      blobs,
+      blobService: blob,
+      mesh,
+      poke: () => { ticker.poke() },
+      extraStats: () => ({ join: { ...join.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
+      federation: new FederationOps({
+        selfId: peerId,
+        members: () => replica.members(),
+        signer: ed25519Signer(privateKey),
+        nowMs: () => Date.now(),
+        listenAddrs: () => mesh.listenAddrs(),
+        writeDurably: async body => await node.writeDurably(body)
+      })
+    })
+    return new Runtime({ federation, node, host, replica, blob, vis, parts, log })
+  }
+
+  /** Stops every part, backwards, waiting for queued writes; idempotent. */
+  async stop (): Promise<void> {
+    this.stopping ??= stopAll(this.parts, this.log)
+    await this.stopping
+  }
+
+  /** Alone in the federation it founded, holding no keys: nothing to lose by leaving it. */
+  isAlone (): boolean {
+    const m = this.replica.members()
+    const { keys, tombstones } = this.replica.counts()
+    return m !== undefined && m.list().every(e => e.peer === this.replica.id) && keys === 0 && tombstones === 0
+  }
+}
+
+/**
+ * The replica and what drives it: the commit queue between it and the store, the ticker for its
+ * timers, the lag tracker beside it. Built before the mesh (whose handlers feed it); its sends before
+ * the mesh exists are dropped, which the core tolerates.
+ */
+function buildCore (
+  init: { peerId: string, privateKey: PrivateKey, genesis: Genesis, antiEntropyIntervalMs: number },
+  c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void }
+): Core {
+  const { store, gate, wired, log } = c
+  const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
+    tick: () => replica.tick(),
+    monoMs: wallClock.monoMs,
+    onError: err => { log.error('replica tick failed', { err }) }
+  })
+  const timing = new ApplyTiming()
+  const queue = new CommitQueue({
+    write: async batches => { await store.write(batches) },
+    markDurable: n => { replica.markDurable(n); ticker.poke() },
+    onFatal: err => { c.onFatal(err) }
+  })
+  const replica: Replica = new Replica({ id: init.peerId, antiEntropyIntervalMs: init.antiEntropyIntervalMs, genesis: init.genesis }, {
+    clock: wallClock,
+    random: mathRandom,
+    signer: ed25519Signer(init.privateKey),
+    verifier: ed25519Verifier(),
+    send: (to, msg) => { wired.mesh?.send(to, msg) },
+    persist: batch => { queue.persist(batch) },
+    observer: {
+      applied: (event, _prev, local) => {
+        // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
+        if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
+        if (!local) timing.remote()
+        wired.gossip?.learn(event)
+        wired.blob?.applied(event, _prev, local)
+        wired.vis?.applied(event, local)
+        gate.noteEvent(event)
+      },
+      removed: event => { gate.noteEvent(event) },
+      rejected: (event, from, reason) => {
+        log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+        gate.rejected(event, from, reason)
+      }
+    }
+  }, c.snapshot)
+  const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
+  return { replica, queue, ticker, lag, timing }
+}
+
+/** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
+function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub }): BlobService {
+  const { config, switches } = init
+  const { mesh, vis } = parts
+  return new BlobService({
+    chunkBytes: config.blobChunkBytes,
+    policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
+    graceMs: config.blobGraceMs,
+    maxUploadBytesPerSec: config.maxUploadBytesPerSec,
+    corruptChunks: switches.corruptChunks,
+    serveDelayMs: switches.serveDelayMs
+  }, {
+    host: parts.host,
+    blobs: c.blobs,
+    replica: parts.replica,
+    connectedPeers: () => mesh.connectedPeers(),
+    log: c.log,
+    events: {
+      stored: (target, keys, progress, ms) => {
+        for (const key of keys) vis.available(key, target.digest, target.size)
+        if (progress !== undefined) vis.countBytes('blob', 'in', progress.bytesReceived)
+        vis.observeFetch(ms / 1000, 'ok')
+      },
+      failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
+      badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
+      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) }
+    }
+  })
+}
