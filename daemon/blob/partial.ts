@@ -8,7 +8,7 @@
 // (hashed on the way in, in chunk order, so there is no second pass), and the
 // file handed to the blob store (rename into place). finish() runs once.
 //
-// The hashing and the file itself belong to a worker thread (chunk-worker.ts):
+// The hashing and the file itself belong to a worker thread (chunk-worker.js):
 // accept() hands it a chunk, which it verifies against the manifest, writes and
 // feeds to the whole-blob hash, so the main thread only receives the stream.
 
@@ -17,7 +17,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { BITMAP_FLUSH_MS, PARTIAL_FLUSH_BYTES } from './constants.js'
-import { CHUNK_WORKER_SOURCE, type ChunkWorkerData, type ChunkWorkerReply } from './chunk-worker.js'
+import type { ChunkWorkerData, ChunkWorkerReply, ChunkWorkerRequest } from './chunk-worker-protocol.js'
 import { chunkCount, chunkRange, type Manifest } from './manifest.js'
 
 /**
@@ -29,7 +29,12 @@ const MAX_HASH_AHEAD_CHUNKS = 4
 /** have[i]: 0 missing, 1 written and verified, 2 being verified and written (persisted bitmaps only trust 1). */
 const WRITING = 2
 
+/** The worker's code: a file of its own next to this one (in the sources, and in dist/ where tsc copies it). */
+const CHUNK_WORKER_URL = new URL('./chunk-worker.js', import.meta.url)
+
 type Pending = { resolve: (r: ChunkWorkerReply) => void, reject: (err: Error) => void }
+/** A request as the caller writes it (call() numbers it). */
+type RequestBody = ChunkWorkerRequest extends infer R ? R extends ChunkWorkerRequest ? Omit<R, 'seq'> : never : never
 
 export interface AcceptOptions {
   /**
@@ -164,7 +169,7 @@ export class PartialBlob {
     const hashes = new Uint8Array(m.chunks.length * 32)
     m.chunks.forEach((h, i) => { hashes.set(h, i * 32) })
     const workerData: ChunkWorkerData = { path: this.path, size: m.size, chunkSize: m.chunkSize, hashes, digest: m.digest, aheadMax: MAX_HASH_AHEAD_CHUNKS, flushEveryBytes: PARTIAL_FLUSH_BYTES }
-    const worker = new Worker(CHUNK_WORKER_SOURCE, { eval: true, workerData })
+    const worker = new Worker(CHUNK_WORKER_URL, { workerData })
     worker.on('message', (reply: ChunkWorkerReply) => {
       const call = this.calls.get(reply.seq)
       if (call === undefined) return
@@ -182,7 +187,7 @@ export class PartialBlob {
     this.worker = worker
   }
 
-  private async call (msg: { op: string, [k: string]: unknown }, transfer: ArrayBuffer[] = []): Promise<ChunkWorkerReply> {
+  private async call (msg: RequestBody, transfer: ArrayBuffer[] = []): Promise<ChunkWorkerReply> {
     const worker = this.worker
     if (worker === undefined) throw new Error('assertion failed: partial blob is closed')
     if (this.failure !== undefined) throw this.failure
