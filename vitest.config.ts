@@ -1,13 +1,25 @@
+// The test suite by kind (test/README.md): `npx vitest run --project unit` runs the fast in-process tests
+// alone (seconds); `npm test` builds (integration tests run the compiled CLI) and runs every project.
 import { defineConfig } from 'vitest/config'
+
+const shared = {
+  exclude: ['dist/**', 'node_modules/**'],
+  // libp2p needs Promise.withResolvers, which Node 20 lacks.
+  setupFiles: ['./daemon/polyfill.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: 'forks' as const
+}
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['dist/**', 'node_modules/**'],
-    // libp2p needs Promise.withResolvers, which Node 20 lacks.
-    setupFiles: ['./daemon/polyfill.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks'
+    ...shared,
+    projects: [
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { ...shared, name: 'compliance', include: ['test/compliance/**/*.test.ts'] } },
+      { test: { ...shared, name: 'sim', include: ['test/sim/**/*.test.ts'] } },
+      { test: { ...shared, name: 'fuzz', include: ['test/fuzz/**/*.test.ts'] } },
+      { test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'] } }
+    ]
   }
 })

@@ -1,3 +1,4 @@
+// The version `mycel --version` and `mycel daemon` report: package.json's, read once.
 import { readFileSync } from 'node:fs'
 
 function readVersion (): string {

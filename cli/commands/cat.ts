@@ -1,3 +1,4 @@
+// `mycel cat`: a blob's bytes to stdout (blob-download.ts fetches them first if need be).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'

@@ -1,3 +1,4 @@
+// `mycel fetch`: a blob's bytes to a file (output-file.ts), fetched from holders if need be.
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { onInterrupt } from '../interrupt.js'

@@ -1,3 +1,4 @@
+// `mycel invite`: asks the daemon to sign an invite token (POST /v1/invite).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { InviteResult } from '../../daemon/api/contract.js'

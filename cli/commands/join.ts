@@ -1,3 +1,4 @@
+// `mycel join`: a running node alone in its own federation joins a token's (POST /v1/join).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { JoinResult } from '../../daemon/api/contract.js'

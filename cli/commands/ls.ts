@@ -1,3 +1,4 @@
+// `mycel ls`: the live keys under a prefix (GET /v1/keys).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { Entry } from '../../daemon/api/contract.js'

@@ -1,3 +1,4 @@
+// `mycel members`: the federation's membership as this node sees it (GET /v1/members).
 import { parseStamp, wallOf } from '../../protocol/hlc.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'

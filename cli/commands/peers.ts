@@ -1,3 +1,4 @@
+// `mycel peers`: known members, connected or not, with their lag (GET /v1/peers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { PeerInfo } from '../../daemon/api/contract.js'

@@ -1,3 +1,4 @@
+// `mycel publish`: streams a file to the daemon under a key (PUT /v1/keys/<key>).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { PublishResult } from '../../daemon/api/contract.js'

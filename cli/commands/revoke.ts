@@ -1,3 +1,4 @@
+// `mycel revoke`: an admin cuts a member off for good (POST /v1/revoke).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { RevokeResult } from '../../daemon/api/contract.js'

@@ -1,3 +1,4 @@
+// `mycel rm`: deletes a key everywhere with a tombstone (DELETE /v1/keys/<key>).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { RemoveResult } from '../../daemon/api/contract.js'

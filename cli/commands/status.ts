@@ -1,3 +1,4 @@
+// `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { StatusInfo } from '../../daemon/api/contract.js'

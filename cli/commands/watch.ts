@@ -1,3 +1,4 @@
+// `mycel watch`: the daemon's event stream, one line per event (event-stream.ts reads it).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { readEvents } from '../event-stream.js'

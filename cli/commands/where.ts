@@ -1,3 +1,4 @@
+// `mycel where`: per member, whether it has a key's metadata and bytes (GET /v1/where/<key>).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { WhereAnswer } from '../../daemon/api/contract.js'

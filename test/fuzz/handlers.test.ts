@@ -23,8 +23,8 @@ import { SYNC_PROTOCOL } from '../../daemon/net/limits.js'
 import { Logger } from '../../daemon/log.js'
 import { encodeMessage } from '../../protocol/codec.js'
 import { inviteFromText } from '../../protocol/invite.js'
-import { putBody, Rogue } from '../federation/rogue.js'
-import { until } from '../integration/harness.js'
+import { putBody, Rogue } from '../helpers/rogue.js'
+import { until } from '../helpers/daemons.js'
 import { concat, hostile } from './mutate.js'
 
 const RUNS = 40

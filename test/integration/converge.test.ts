@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cli, Node, until, view } from './harness.js'
+import { cli, Node, until, view } from '../helpers/daemons.js'
 
 describe('three daemons', () => {
   const nodes: Node[] = []

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { decodeEvent } from '../../protocol/codec.js'
 import { LevelStore } from '../../daemon/store/level-store.js'
-import { cli, Node, until, view } from './harness.js'
+import { cli, Node, until, view } from '../helpers/daemons.js'
 
 /**
  * Publishes `prefix/0..` on `node` with `inFlight` requests at a time until

@@ -3,7 +3,7 @@
 // that is not a multiaddr (2). Real processes, a real port.
 import { createServer, type Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cli, Node } from './harness.js'
+import { cli, Node } from '../helpers/daemons.js'
 
 describe('a daemon that cannot start', () => {
   let running: Node

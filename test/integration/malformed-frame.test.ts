@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeFrame, encodeVarint } from '../../daemon/net/frame.js'
 import { encodeHello } from '../../daemon/net/hello.js'
 import { SYNC_PROTOCOL } from '../../daemon/net/limits.js'
-import { Node, until, view } from './harness.js'
+import { Node, until, view } from '../helpers/daemons.js'
 
 async function client (): Promise<Libp2p> {
   return await createLibp2p({

@@ -1,3 +1,4 @@
+// The simulator's disk without durable images, alone and under a whole cluster.
 import { describe, expect, it } from 'vitest'
 import type { Event } from '../../protocol/event.js'
 import type { PersistBatch } from '../../protocol/replica-api.js'

@@ -1,3 +1,4 @@
+// The simulator's network: delivery, loss, partitions and their shapes.
 import { describe, expect, it } from 'vitest'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { EventQueue } from '../../sim/event-queue.js'

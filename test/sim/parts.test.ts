@@ -1,3 +1,4 @@
+// The simulator's virtual disk (with retained versions) and node clocks.
 import { describe, expect, it } from 'vitest'
 import { encodeMessage } from '../../protocol/codec.js'
 import type { Event } from '../../protocol/event.js'

@@ -1,3 +1,4 @@
+// The simulator's PRNG streams and event queue: determinism and ordering.
 import { describe, expect, it } from 'vitest'
 import { EventQueue } from '../../sim/event-queue.js'
 import { Prng } from '../../sim/prng.js'

@@ -1,0 +1,163 @@
+// Replication visibility against two real daemons: B joins A. watch (both
+// sides), where (metadata from version vectors; bytes held here, unknown
+// elsewhere until the blob layer reports holders), publish --wait-replicas,
+// status's per-peer sync fields, /metrics, and a webhook that needs a retry.
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cli, Node, until } from '../../helpers/daemons.js'
+import { CliProcess, receiver, type Received } from '../../helpers/visibility.js'
+import { ApiClient } from '../../../cli/api-client.js'
+import { waitForBytes } from '../../../cli/wait-bytes.js'
+
+describe('visibility with two daemons', () => {
+  let a: Node, b: Node
+  let hook: { url: string, received: Received[], server: import('node:http').Server }
+  const procs: CliProcess[] = []
+
+  beforeAll(async () => {
+    hook = await receiver([500]) // the first delivery fails: the webhook must retry
+    a = await Node.create({ webhooks: [{ url: `${hook.url}/a`, events: ['published', 'deleted'], prefix: 'hook/' }] })
+    b = await Node.create()
+    await a.start()
+    // B fetches bytes only when asked (blob layer, docs/blobs.md), so "bytes missing at B" stays true.
+    await b.start(['--join', await a.invite(), '--replicate', 'on-demand'])
+    await until('A and B connected', async () => (await a.api<{ peers: unknown[] }>('GET', '/v1/status')).body.peers.length === 1)
+  })
+  afterAll(async () => {
+    for (const p of procs) p.kill()
+    hook.server.close()
+    await Promise.all([a.destroy(), b.destroy()])
+  })
+
+  it('watch streams published here and replicated there; deleted on both', async () => {
+    const wa = new CliProcess(['watch', 'w/', '--json', '--count', '2', '--dir', a.dir])
+    const wb = new CliProcess(['watch', 'w/', '--json', '--count', '2', '--dir', b.dir])
+    procs.push(wa, wb)
+    await Promise.all([wa.waitStderr('watching w/'), wb.waitStderr('watching w/')])
+    expect((await a.publish('other/x', 'not watched')).status).toBe(201)
+    const pub = await a.publish('w/one', 'one')
+    expect(pub.status).toBe(201)
+    await until('B has w/one', async () => (await b.keys()).some(k => k.key === 'w/one'))
+    expect((await cli(['rm', 'w/one', '--dir', b.dir])).code).toBe(0)
+    expect(await wa.exited).toBe(0)
+    expect(await wb.exited).toBe(0)
+    const ea = wa.lines<{ type: string, key: string, digest?: string, author: string }>()
+    const eb = wb.lines<{ type: string, key: string, digest?: string, author: string }>()
+    expect(ea.map(e => `${e.type} ${e.key}`)).toEqual(['published w/one', 'deleted w/one'])
+    expect(eb.map(e => `${e.type} ${e.key}`)).toEqual(['replicated w/one', 'deleted w/one'])
+    expect(ea[0]).toMatchObject({ digest: pub.body.digest, author: a.ready?.peerId })
+    expect(eb[1]).toMatchObject({ author: b.ready?.peerId })
+  })
+
+  it('watch --type filters, and a bad type is a usage error', async () => {
+    const bad = await cli(['watch', '--type', 'nonsense', '--dir', a.dir])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('unknown event type')
+  })
+
+  it('where: metadata per member from version vectors, bytes held here and unknown elsewhere', async () => {
+    const pub = await a.publish('where/k', 'where bytes')
+    await until('B reports coverage of where/k to A', async () => {
+      const out = await cli(['where', 'where/k', '--json', '--dir', a.dir])
+      const rows = JSON.parse(out.stdout) as Array<{ peerId: string, metadata: string | null }>
+      return rows.length === 2 && rows.every(r => r.metadata !== null)
+    })
+    const fromA = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', a.dir])).stdout) as unknown[]
+    const stamp = (await a.api<{ stamp: string }>('GET', '/v1/keys/where%2Fk')).body.stamp
+    expect(fromA).toEqual([
+      { peerId: a.ready?.peerId, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
+      { peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' }
+    ])
+    await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
+    const fromB = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', b.dir])).stdout) as Array<{ peerId: string, bytes: string, metadata: string }>
+    // B has the metadata but not the bytes (B is on-demand).
+    expect(fromB.find(r => r.peerId === b.ready?.peerId)).toMatchObject({ metadata: stamp, bytes: 'missing', self: true })
+    const human = await cli(['where', 'where/k', '--dir', a.dir])
+    expect(human.stdout).toContain(pub.body.digest)
+    expect(human.stdout).toMatch(/MEMBER\s+ROLE\s+METADATA\s+BYTES/)
+    const missing = await cli(['where', 'no/such', '--dir', a.dir])
+    expect(missing.code).toBe(3)
+  })
+
+  it('publish --wait-replicas: 1 returns; all times out with exit 4 naming who is missing', async () => {
+    const file = join(a.dir, 'rel.bin')
+    await writeFile(file, 'release bytes')
+    const one = await cli(['publish', file, 'rel/1', '--wait-replicas', '1', '--dir', a.dir])
+    expect(one.code).toBe(0)
+    const started = Date.now()
+    const all = await cli(['publish', file, 'rel/2', '--wait-replicas', 'all', '--timeout', '1s', '--dir', a.dir])
+    expect(all.code).toBe(4)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+    expect(all.stderr).toContain(`missing: ${b.ready?.peerId as string} (unknown)`)
+    const badN = await cli(['publish', file, 'rel/3', '--wait-replicas', 'zero', '--dir', a.dir])
+    expect(badN.code).toBe(2)
+  })
+
+  it('status: per peer lag in events and time, last sync, clock offset, transfers', async () => {
+    expect((await b.publish('clock/sample', 'pushed while connected')).status).toBe(201)
+    await until('A has a clock sample and a sync with B', async () => {
+      const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<{ clockOffsetMs: number | null, lastSyncAt: string | null, lag: number | null }> }
+      return s.peers[0]?.clockOffsetMs != null && s.peers[0].lastSyncAt !== null && s.peers[0].lag === 0
+    })
+    const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<Record<string, unknown>> }
+    expect(s.peers[0]).toMatchObject({ peerId: b.ready?.peerId, connected: true, lag: 0, lagMs: 0, report: 'direct', clockWarning: null, transfers: { pending: 0, active: 0, failed: 0 } })
+    expect(Math.abs(s.peers[0].clockOffsetMs as number)).toBeLessThan(5000) // same machine, same clock
+    expect(Date.now() - Date.parse(s.peers[0].lastSyncAt as string)).toBeLessThan(30_000)
+    const human = await cli(['status', '--dir', a.dir])
+    expect(human.stdout).toMatch(/lag 0 events, 0\.0 s {3}last sync [\d.]+ s ago {3}clock offset [+-]\d+ ms/)
+    expect(human.stdout).toContain('transfers 0 pending, 0 active, 0 failed')
+  })
+
+  it('GET /metrics: Prometheus text with the token, 401 without', async () => {
+    const res = await fetch(`${a.ready?.api as string}/metrics`)
+    expect(res.status).toBe(401)
+    const text = await a.api<unknown>('GET', '/v1/status').then(async () => await (await fetch(`${a.ready?.api as string}/metrics`, { headers: { authorization: `Bearer ${await token(a)}` } })).text())
+    for (const name of ['mycel_events_applied_total', 'mycel_events_rejected_total', 'mycel_events_held_total', 'mycel_sync_rounds_total', 'mycel_blob_fetch_duration_seconds', 'mycel_peer_lag_events']) {
+      expect(text).toContain(`# TYPE ${name} `)
+    }
+    expect(text).toMatch(/^mycel_net_bytes_total\{direction="in",protocol="sync"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mycel_net_bytes_total\{direction="out",protocol="sync"\} [1-9]\d*$/m)
+    expect(text).toMatch(/^mycel_peers\{state="connected"\} 1$/m)
+    expect(text).toMatch(new RegExp(`^mycel_peer_lag_events\\{peer="${b.ready?.peerId as string}"\\} \\d+$`, 'm'))
+    expect(text).toMatch(/^mycel_visibility_events_total\{type="published"\} [1-9]\d*$/m)
+    expect(Number(/^mycel_events_applied_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0)
+  })
+
+  it('webhook: one POST per matching event, retried after a failure, counted', async () => {
+    await a.publish('hook/a', 'x')
+    await a.publish('nothook/b', 'y')
+    await until('the webhook got hook/a after a retry', () => hook.received.length >= 2)
+    expect(hook.received.map(r => r.path)).toEqual(['/a', '/a'])
+    expect(hook.received[1].body).toMatchObject({ type: 'published', key: 'hook/a', author: a.ready?.peerId })
+    const text = await (await fetch(`${a.ready?.api as string}/metrics`, { headers: { authorization: `Bearer ${await token(a)}` } })).text()
+    expect(text).toContain(`mycel_webhook_deliveries_total{outcome="ok",url="${hook.url}/a"} 1`)
+    expect(text).toContain(`mycel_webhook_deliveries_total{outcome="retry",url="${hook.url}/a"} 1`)
+  })
+
+  it('waitForBytes (for fetch --wait): returns where the bytes are held, times out with progress where they are not', async () => {
+    await a.publish('bytes/k', 'held at A only')
+    await until('B has bytes/k', async () => (await b.keys()).some(k => k.key === 'bytes/k'))
+    const atA = await waitForBytes(await ApiClient.open(a.dir), 'bytes/k', 1000)
+    expect(atA.members.find(m => m.self)).toMatchObject({ bytes: 'held' })
+    const seen: string[] = []
+    await expect(waitForBytes(await ApiClient.open(b.dir), 'bytes/k', 300, row => { seen.push(row.bytes) }))
+      .rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('did not arrive within 300 ms (missing)') })
+    expect(seen).toEqual(['missing'])
+    await expect(waitForBytes(await ApiClient.open(b.dir), 'no/such', 300)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('watch exits 1 when the daemon stops', async () => {
+    const w = new CliProcess(['watch', '--dir', b.dir])
+    procs.push(w)
+    await w.waitStderr('watching all keys')
+    expect(await b.stop()).toBe(0)
+    expect(await w.exited).toBe(1)
+    expect(w.stderr).toContain('the daemon ended the event stream')
+  })
+})
+
+async function token (node: Node): Promise<string> {
+  const { readFile } = await import('node:fs/promises')
+  return (await readFile(join(node.dir, 'api.token'), 'utf8')).trim()
+}

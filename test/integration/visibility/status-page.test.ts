@@ -1,0 +1,70 @@
+// The status page in headless Chromium (Debian's `chromium` driven by
+// playwright-core; the browser cannot be downloaded here, so CI installs it:
+// `apt-get install -y chromium`). The page opens with the token in its URL
+// fragment, shows this node, then a member that joins, then a publish.
+import { access } from 'node:fs/promises'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cli, Node } from '../../helpers/daemons.js'
+
+const CHROMIUM = process.env.MYCEL_CHROMIUM ?? '/usr/bin/chromium'
+
+describe('status page in Chromium', () => {
+  let a: Node
+  let b: Node | undefined
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    try {
+      await access(CHROMIUM)
+    } catch {
+      throw new Error(`the status page test needs Chromium at ${CHROMIUM}: install it with 'apt-get update && apt-get install -y chromium' (or set MYCEL_CHROMIUM)`)
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+      // launch() gives every run a fresh temporary profile (playwright refuses --user-data-dir here).
+    })
+    a = await Node.create()
+    await a.start()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([a?.destroy(), b?.destroy()])
+  })
+
+  it('asks for the token when opened without one, and serves no data without it', async () => {
+    const p = await browser.newPage()
+    await p.goto(`${a.ready?.api as string}/ui`)
+    await p.locator('#login').waitFor({ state: 'visible' })
+    expect(await p.locator('#members tbody tr').count()).toBe(0)
+    await p.close()
+  })
+
+  it('shows this node, then a member that joins, then a publish', async () => {
+    const url = await cli(['status', '--ui', '--dir', a.dir])
+    expect(url.code).toBe(0)
+    expect(url.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ui#token=[0-9a-f]{64}$/)
+    page = await browser.newPage()
+    await page.goto(url.stdout.trim())
+    // The token leaves the address bar at once.
+    expect(page.url()).not.toContain('token')
+    await page.locator(`#members tr[data-peer="${a.ready?.peerId as string}"]`).waitFor()
+    await page.locator('#stream', { hasText: 'live' }).waitFor()
+
+    b = await Node.create()
+    await b.start(['--join', await a.invite()])
+    const row = page.locator(`#members tr[data-peer="${b.ready?.peerId as string}"]`)
+    await row.waitFor({ timeout: 20_000 })
+    await row.locator('td', { hasText: 'yes' }).first().waitFor({ timeout: 20_000 })
+
+    expect((await b.publish('page/artifact', 'shown live')).status).toBe(201)
+    const ev = page.locator('#events tr[data-key="page/artifact"][data-type="replicated"]')
+    await ev.waitFor({ timeout: 20_000 })
+    expect(await ev.textContent()).toContain('page/artifact')
+    expect((await a.publish('page/local', 'here')).status).toBe(201)
+    await page.locator('#events tr[data-key="page/local"][data-type="published"]').waitFor({ timeout: 20_000 })
+  })
+})

@@ -1,0 +1,36 @@
+// Every daemon-facing command has --help, and the usage names the issue's flags.
+import { describe, expect, it } from 'vitest'
+import { run } from '../../../cli/run.js'
+
+async function capture (argv: string[]): Promise<{ code: number, out: string, err: string }> {
+  let out = ''
+  let err = ''
+  const code = await run(argv, { out: { write: t => { out += t } }, err: { write: t => { err += t } }, env: {}, isTTY: false })
+  return { code, out, err }
+}
+
+describe('CLI help', () => {
+  it.each([
+    ['daemon', ['--listen MULTIADDR', '--join TOKEN', '--log-level', '--dir DIR', '--json']],
+    ['invite', ['--json', '--role ROLE', '--ttl DURATION', '--uses N']],
+    ['join', ['TOKEN', '--via MULTIADDR']],
+    ['members', ['--json']],
+    ['revoke', ['PEERID']],
+    ['publish', ['FILE KEY', '--prop k=v', '(repeatable)']],
+    ['ls', ['[PREFIX]']],
+    ['rm', ['KEY']],
+    ['status', ['lag']],
+    ['peers', ['--json']]
+  ])('%s --help', async (name, needles) => {
+    const { code, out } = await capture([name, '--help'])
+    expect(code).toBe(0)
+    expect(out).toMatch(new RegExp(`^usage: mycel ${name}`))
+    for (const n of needles) expect(out).toContain(n)
+  })
+
+  it('an unknown flag is a usage error (exit 2)', async () => {
+    const { code, err } = await capture(['ls', '--bogus'])
+    expect(code).toBe(2)
+    expect(err).toMatch(/bogus/)
+  })
+})

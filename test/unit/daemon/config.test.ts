@@ -1,0 +1,49 @@
+// The daemon's settings: defaults, config.json, flags, and the USAGE errors for bad ones.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { homedir, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_CONFIG, mergeConfig, readConfigFile, resolveDataDir } from '../../../daemon/config.js'
+
+describe('config', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mycel-config-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('resolves the data dir: --dir, then MYCEL_DIR, then ~/.mycel', () => {
+    expect(resolveDataDir('rel/d', { MYCEL_DIR: '/x' })).toBe(resolve('rel/d'))
+    expect(resolveDataDir(undefined, { MYCEL_DIR: '/x' })).toBe('/x')
+    expect(resolveDataDir(undefined, {})).toBe(join(homedir(), '.mycel'))
+  })
+
+  it('layers defaults < file < flags', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ logLevel: 'debug', listen: ['/ip4/127.0.0.1/tcp/1'], maxPeers: 3 }))
+    const file = await readConfigFile(dir)
+    const config = mergeConfig(file, { listen: ['/ip4/127.0.0.1/tcp/2'], logLevel: undefined })
+    expect(config).toEqual({ ...DEFAULT_CONFIG, logLevel: 'debug', listen: ['/ip4/127.0.0.1/tcp/2'], maxPeers: 3 })
+    expect(mergeConfig({}, { listen: [] }).listen).toEqual(DEFAULT_CONFIG.listen)
+  })
+
+  it('a missing file is empty; a bad one is a USAGE error naming the field', async () => {
+    expect(await readConfigFile(dir)).toEqual({})
+    await writeFile(join(dir, 'config.json'), '{"maxPeers": "many"}')
+    await expect(readConfigFile(dir)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/maxPeers/) })
+    await writeFile(join(dir, 'config.json'), '{"colour": "blue"}')
+    await expect(readConfigFile(dir)).rejects.toThrow(/unknown setting "colour"/)
+    await writeFile(join(dir, 'config.json'), '{"listen": ["/ip4/999.1.1.1/tcp/1"]}')
+    await expect(readConfigFile(dir)).rejects.toThrow(/listen address "\/ip4\/999.1.1.1\/tcp\/1" is not a multiaddr \(Invalid IPv4/)
+    await writeFile(join(dir, 'config.json'), '{oops')
+    await expect(readConfigFile(dir)).rejects.toThrow(/not valid JSON/)
+  })
+
+  it('takes an upload cap of 0 (none) or at least 1 MB/s', async () => {
+    expect(DEFAULT_CONFIG.maxUploadBytesPerSec).toBe(0)
+    await writeFile(join(dir, 'config.json'), '{"maxUploadBytesPerSec": 50000000}')
+    expect((await readConfigFile(dir)).maxUploadBytesPerSec).toBe(50_000_000)
+    for (const bad of ['500', '-1', '"50M"', '1500000.5']) {
+      await writeFile(join(dir, 'config.json'), `{"maxUploadBytesPerSec": ${bad}}`)
+      await expect(readConfigFile(dir)).rejects.toThrow(/maxUploadBytesPerSec/)
+    }
+    expect(() => mergeConfig({}, { maxUploadBytesPerSec: 999 })).toThrow(/maxUploadBytesPerSec/)
+  })
+})

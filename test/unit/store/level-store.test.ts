@@ -1,0 +1,136 @@
+// LevelStore: batches on LevelDB reopened into the same snapshot, retained versions, all-or-nothing writes, check().
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { LevelStore } from '../../../daemon/store/level-store.js'
+import type { Event } from '../../../protocol/event.js'
+import type { PersistBatch } from '../../../protocol/replica-api.js'
+import { decodeFake, put } from '../../helpers/fake-events.js'
+
+/** A batch where each put is its key's new winner and each removal just drops an event. */
+function batch (n: number, puts: Event[], remove: Array<[string, number, string]>, vv: Array<[string, number]>, highWater: bigint): PersistBatch {
+  return {
+    n,
+    put: puts,
+    remove: remove.map(([author, seq, key]) => ({ author, seq, key })),
+    winners: puts.map(e => [e.body.key, { author: e.author, seq: e.seq }]),
+    vv,
+    highWater
+  }
+}
+
+describe('LevelStore', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mycel-store-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  const open = async (): Promise<LevelStore> => {
+    const store = new LevelStore({ location: join(dir, 'store') }, { decodeEvent: decodeFake })
+    await store.open()
+    return store
+  }
+
+  it('round-trips batches into a snapshot, superseded winners gone', async () => {
+    const store = await open()
+    const a1 = put('A', 1, 100n, 'x')
+    const b1 = put('B', 1, 200n, 'y')
+    const a2 = put('A', 2, 300n, 'x')
+    await store.write([batch(1, [a1, b1], [], [['A', 1], ['B', 1]], 200n)])
+    await store.write([batch(2, [a2], [['A', 1, 'x']], [['A', 2]], 300n)])
+    await store.close()
+
+    const again = await open()
+    const snap = await again.loadSnapshot()
+    expect(snap.events.map(e => `${e.author}:${e.seq}:${e.body.key}`).sort()).toEqual(['A:2:x', 'B:1:y'])
+    expect(new Map(snap.vv)).toEqual(new Map([['A', 2], ['B', 1]]))
+    expect(snap.highWater).toBe(300n)
+    expect(await again.check()).toEqual({ ok: true, events: 2, indexed: 2, problems: [] })
+    await again.close()
+  })
+
+  it('merges several batches into one write, in order', async () => {
+    const store = await open()
+    await store.write([
+      batch(1, [put('A', 1, 1n, 'k')], [], [['A', 1]], 1n),
+      batch(2, [put('A', 2, 2n, 'k')], [['A', 1, 'k']], [['A', 2]], 2n)
+    ])
+    const snap = await store.loadSnapshot()
+    expect(snap.events.map(e => e.seq)).toEqual([2])
+    expect(await store.check()).toMatchObject({ ok: true, indexed: 1 })
+    await store.close()
+  })
+
+  it('keeps several versions of a key when the core says so; the index names the winner; null drops it', async () => {
+    const store = await open()
+    const older = put('A', 1, 1n, 'k')
+    const newer = put('B', 1, 2n, 'k')
+    await store.write([{ n: 1, put: [older, newer], remove: [], winners: [['k', { author: 'B', seq: 1 }]], vv: [['A', 1], ['B', 1]], highWater: 2n }])
+    expect((await store.loadSnapshot()).events).toHaveLength(2)
+    expect(await store.check()).toMatchObject({ ok: true, events: 2, indexed: 1 })
+    await store.write([{ n: 2, put: [], remove: [{ author: 'A', seq: 1, key: 'k' }, { author: 'B', seq: 1, key: 'k' }], winners: [['k', null]], vv: [], highWater: 2n }])
+    expect(await store.check()).toEqual({ ok: true, events: 0, indexed: 0, problems: [] })
+    await store.close()
+  })
+
+  it('a batch is all-or-nothing: a failing write leaves the previous state', async () => {
+    const store = await open()
+    await store.write([batch(1, [put('A', 1, 1n, 'k')], [], [['A', 1]], 1n)])
+    // An event whose bytes are not bytes makes LevelDB refuse the whole batch,
+    // including the good operations queued before it.
+    const bad = { ...put('A', 2, 2n, 'other'), bytes: undefined as unknown as Uint8Array }
+    await expect(store.write([batch(2, [put('B', 1, 2n, 'b'), bad], [['A', 1, 'k']], [['A', 2], ['B', 1]], 2n)])).rejects.toThrow()
+    const snap = await store.loadSnapshot()
+    expect(snap.events.map(e => `${e.author}:${e.seq}`)).toEqual(['A:1'])
+    expect(snap.vv).toEqual([['A', 1]])
+    expect(snap.highWater).toBe(1n)
+    expect((await store.check()).ok).toBe(true)
+    await store.close()
+  })
+
+  it('check() reports what disagrees', async () => {
+    const store = await open()
+    await store.write([{ n: 1, put: [put('A', 1, 5n, 'k')], remove: [], winners: [['k', { author: 'A', seq: 1 }], ['gone', { author: 'Z', seq: 9 }]], vv: [['A', 0]], highWater: 1n }])
+    const report = await store.check()
+    expect(report.ok).toBe(false)
+    const text = report.problems.join('\n')
+    expect(text).toMatch(/not covered by vv/)
+    expect(text).toMatch(/above the high-water mark/)
+    expect(text).toMatch(/index gone → Z!9, which is not stored/)
+    await store.close()
+  })
+
+  it('keeps the federation id', async () => {
+    const store = await open()
+    expect(await store.federation()).toBeUndefined()
+    await store.setFederation('abcdef0123456789')
+    await store.close()
+    const again = await open()
+    expect(await again.federation()).toBe('abcdef0123456789')
+    await again.close()
+  })
+})
+
+describe('LevelStore with the real codec', () => {
+  it('stores canonical event bytes and decodes them strictly on load', async () => {
+    const { signEvent, decodeEvent } = await import('../../../protocol/codec.js')
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-store-'))
+    try {
+      const signer = { sign: () => new Uint8Array(64).fill(1) }
+      const e = signEvent({ v: 1, author: 'A', seq: 1, stamp: 123n << 16n, body: { kind: 'put', key: 'k', digest: new Uint8Array(32), size: 0, props: { a: 'b' } } }, signer)
+      const store = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
+      await store.open()
+      await store.write([batch(1, [e], [], [['A', 1]], e.stamp)])
+      await store.close()
+      const again = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
+      await again.open()
+      const [loaded] = (await again.loadSnapshot()).events
+      expect(loaded.id).toEqual(e.id)
+      expect(loaded.body).toEqual(e.body)
+      expect((await again.check()).ok).toBe(true)
+      await again.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
