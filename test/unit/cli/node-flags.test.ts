@@ -1,5 +1,5 @@
 // Which commands re-run themselves with node flags (cli/node-flags.ts); the
-// re-run itself, with a real process, is integration/cli/sim-pipe.test.ts.
+// re-run itself, with a real process, is test/integration/cli/sim-pipe.test.ts.
 import { describe, expect, it } from 'vitest'
 import { missingNodeFlags } from '../../../cli/node-flags.js'
 
