@@ -117,10 +117,17 @@ export class Host {
         stream.abort(new MycelError('PERMISSION_DENIED', 'not a member'))
         return
       }
-      Promise.resolve().then(async () => { await handler(stream, peer, connection) }).catch(err => {
+      const fail = (err: unknown): void => {
         this.log.debug(`${name} stream failed`, { remote: peer, error: errorText(err) })
         stream.abort(err instanceof Error ? err : new Error(String(err)))
-      })
+      }
+      // Called at once (not on a later tick): a handler attaches its listeners before any event fires.
+      try {
+        const running = handler(stream, peer, connection)
+        if (running !== undefined) running.catch(fail)
+      } catch (err) {
+        fail(err)
+      }
     }, { maxInboundStreams: options.maxInbound, maxOutboundStreams: options.maxOutbound })
   }
 
