@@ -161,7 +161,7 @@ export function roleField (v: unknown): Role {
 }
 
 function faultKindField (v: unknown): FaultKind {
-  if (v !== 'twin' && v !== 'backdate' && v !== 'order') throw MycelError.decode('proof must be twin, backdate or order')
+  if (v !== 'twin' && v !== 'chain' && v !== 'backdate' && v !== 'order') throw MycelError.decode('proof must be twin, chain, backdate or order')
   return v
 }
 

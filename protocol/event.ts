@@ -62,12 +62,13 @@ export interface RevokeBody {
 }
 
 /** Which contradiction a fault proof shows (faults.ts). */
-export type FaultKind = 'twin' | 'backdate' | 'order'
+export type FaultKind = 'twin' | 'chain' | 'backdate' | 'order'
 
 /**
  * Proof that `peer` signed two statements no honest member signs (two events
- * with one seq; an event stamped below its own earlier acknowledgement; two
- * events whose stamps run against their seqs). Valid by its content alone;
+ * with one seq; an event whose `prev` names another event than the one it
+ * signed at the seq before; an event stamped below its own earlier
+ * acknowledgement; two events whose stamps run against their seqs). Valid by its content alone;
  * `peer` is suspended from the fault's seq on, everywhere.
  */
 export interface FaultBody {

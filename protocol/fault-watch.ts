@@ -1,7 +1,7 @@
 // Watches what arrives for the contradictions faults.ts proves: a second
-// event at a held (author, seq), an event whose stamp runs against its held
-// neighbours', an event stamped at or below its author's signed
-// acknowledgement. Findings wait here until the replica writes them as fault
+// event at a held (author, seq), an event that does not chain to its held
+// neighbour or whose stamp runs against its held neighbours', an event
+// stamped at or below its author's signed acknowledgement. Findings wait here until the replica writes them as fault
 // events (it must be a member to), one per accused member and fault seq.
 
 import type { SignedAck } from './acks.js'
@@ -34,7 +34,7 @@ export class FaultWatch {
   arriving (e: Event, log: AuthorLog, ack: SignedAck | undefined): void {
     for (const n of log.neighbours(e.author, e.seq)) {
       const c = n === undefined ? undefined : contradiction(n, e)
-      if (c !== undefined) this.note({ peer: e.author, proof: c.proof, a: c.a.bytes, b: c.b.bytes, fromSeq: c.b.seq })
+      if (c !== undefined) this.note({ peer: e.author, proof: c.proof, a: c.a.bytes, b: c.b.bytes, fromSeq: c.fromSeq })
     }
     if (ack !== undefined && e.seq > ack.seq && e.stamp <= ack.stamp) this.note({ peer: e.author, proof: 'backdate', a: e.bytes, b: ack.bytes, fromSeq: e.seq })
   }

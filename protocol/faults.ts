@@ -3,6 +3,9 @@
 //
 //   twin      two events with one (author, seq): equivocation. Honest authors
 //             never reuse a seq (own events leave a node only once durable).
+//   chain     an event at seq n and one at n + 1 whose `prev` names another
+//             event: equivocation at n, shown with only one of the twins (the
+//             other may be long collected, or withheld).
 //   order     two events whose stamps run against their seqs. An honest
 //             author's clock only moves forward, so seq order is stamp order.
 //   backdate  an event with a seq above the author's signed acknowledgement
@@ -46,15 +49,20 @@ export function checkFault (body: Pick<FaultBody, 'peer' | 'proof' | 'a' | 'b'>,
     if (a.seq === b.seq && !equalBytes(a.id, b.id)) return { ok: true, fromSeq: a.seq }
     return { ok: false, reason: 'fault proof: not two different events with one seq' }
   }
+  if (body.proof === 'chain') {
+    if (b.seq === a.seq + 1 && b.prev !== undefined && !equalBytes(b.prev, a.id)) return { ok: true, fromSeq: a.seq }
+    return { ok: false, reason: 'fault proof: the second event does not chain to another event at the first one\'s seq' }
+  }
   if (a.seq < b.seq && a.stamp >= b.stamp) return { ok: true, fromSeq: b.seq }
   return { ok: false, reason: 'fault proof: the stamps do not run against the seqs' }
 }
 
-/** The proof two events of one author make, if they make one: twins, or stamps against seqs. */
-export function contradiction (x: Event, y: Event): { proof: FaultKind, a: Event, b: Event } | undefined {
+/** The proof two events of one author make, if they make one: twins, a broken chain, or stamps against seqs. */
+export function contradiction (x: Event, y: Event): { proof: FaultKind, a: Event, b: Event, fromSeq: number } | undefined {
   if (x.author !== y.author || equalBytes(x.id, y.id)) return undefined
-  if (x.seq === y.seq) return { proof: 'twin', a: x, b: y }
+  if (x.seq === y.seq) return { proof: 'twin', a: x, b: y, fromSeq: x.seq }
   const [lo, hi] = x.seq < y.seq ? [x, y] : [y, x]
-  if (lo.stamp >= hi.stamp) return { proof: 'order', a: lo, b: hi }
+  if (hi.seq === lo.seq + 1 && hi.prev !== undefined && !equalBytes(hi.prev, lo.id)) return { proof: 'chain', a: lo, b: hi, fromSeq: lo.seq }
+  if (lo.stamp >= hi.stamp) return { proof: 'order', a: lo, b: hi, fromSeq: hi.seq }
   return undefined
 }

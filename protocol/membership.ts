@@ -21,7 +21,11 @@
 // - Revokes that void each other (each written beyond the other's view) all
 //   stand: a revoked admin that lies about what it had seen can at most take
 //   its revoker down with it, never survive its own revocation.
-// - A fault proof (faults.ts) suspends its member from the fault's seq on.
+// - A fault proof (faults.ts) suspends its member from the fault's seq on. It
+//   is true by its content, so it counts whoever relayed it — even a member
+//   revoked since (only someone ever granted may write one, to bound spam):
+//   otherwise a proof written just before its author's revocation would hold
+//   at the members that saw it first and not at the others.
 //
 // The fold: membership events are put in a causal order (an event after
 // everything its view covers; concurrent ones by (stamp, author, id)) and
@@ -41,7 +45,14 @@ import { settleRevokes } from './revoke-conflicts.js'
 
 export const ROLE_RANK: Record<Role, number> = { reader: 1, writer: 2, admin: 3 }
 
-export type Verdict = { ok: true } | { ok: false, final: boolean, reason: string }
+/**
+ * A refusal is `final` when nothing that can still arrive changes it; `cut`
+ * when it is final because its author's events stop before it (revoked or
+ * suspended) — the only refusal a replica may count as seen: any other says
+ * nothing about the author's real event at that seq, so counting it would let
+ * a member hide its real event behind a bad one (an equivocation no proof shows).
+ */
+export type Verdict = { ok: true } | { ok: false, final: boolean, reason: string, cut?: true }
 
 /** A valid grant: `peer` holds `role` for its events after `after`. */
 interface Grant { role: Role, after: number, by: string, stamp: Stamp }
@@ -59,6 +70,7 @@ interface Fold {
 
 const OK: Verdict = { ok: true }
 const final = (reason: string): Verdict => ({ ok: false, final: true, reason })
+const beyondCut = (author: string, seq: number, cut: Cut): Verdict => ({ ok: false, final: true, cut: true, reason: `${author} was ${cut.kind === 'fault' ? 'suspended' : 'revoked'} before its event ${seq}` })
 const notYet = (reason: string): Verdict => ({ ok: false, final: false, reason })
 /** Passes of the fold before it settles; each adds a cut or a spent grant, so this is never reached honestly. */
 const MAX_PASSES = 64
@@ -163,7 +175,7 @@ export class Membership {
 
   private need (e: Event, role: Role): Verdict {
     const cut = this.fold.cuts.get(e.author)
-    if (cut !== undefined && e.seq > cut.seq) return final(`${e.author} was ${cut.kind === 'fault' ? 'suspended' : 'revoked'} before its event ${e.seq}`)
+    if (cut !== undefined && e.seq > cut.seq) return beyondCut(e.author, e.seq, cut)
     const held = this.roleOf(e.author, e.seq)
     if (held === undefined) return notYet(`${e.author} is not a member for its event ${e.seq}`)
     if (ROLE_RANK[held] < ROLE_RANK[role]) return notYet(`${e.author} is a ${held}; ${e.body.kind} needs ${role}`)
@@ -222,22 +234,27 @@ export class Membership {
     const revokeCandidates: Event[] = []
     const faults: Array<{ peer: string, fromSeq: number, stamp: Stamp }> = []
     const byNonce = new Map<string, Array<{ e: Event, claimHash: string }>>()
+    const granted = new Set<string>([this.genesis.founder])
+    for (const e of order) if (e.body.kind === 'member') granted.add(e.body.peer)
     for (const e of order) {
+      const body = e.body
+      if (body.kind === 'fault') {
+        const check = this.faultCheck(e)
+        const v = !check.ok ? final(check.reason) : granted.has(e.author) ? OK : notYet(`${e.author} was never granted a role`)
+        if (v.ok && check.ok) faults.push({ peer: body.peer, fromSeq: check.fromSeq, stamp: e.stamp })
+        fold.verdicts.set(e, v)
+        continue
+      }
       const cut = cuts.get(e.author)
       if (cut !== undefined && e.seq > cut.seq) {
-        fold.verdicts.set(e, final(`${e.author} was ${cut.kind === 'fault' ? 'suspended' : 'revoked'} before its event ${e.seq}`))
+        fold.verdicts.set(e, beyondCut(e.author, e.seq, cut))
         continue
       }
       const authorRole = roleIn(fold, e.author, e.seq)
-      const body = e.body
       let v: Verdict
       if (body.kind === 'revoke') {
         v = authorRole === 'admin' ? OK : notYet(`${e.author} is not an admin for its event ${e.seq}`)
         if (v.ok) revokeCandidates.push(e)
-      } else if (body.kind === 'fault') {
-        const check = this.faultCheck(e)
-        v = !check.ok ? final(check.reason) : authorRole === undefined ? notYet(`${e.author} is not a member for its event ${e.seq}`) : OK
-        if (v.ok && check.ok) faults.push({ peer: body.peer, fromSeq: check.fromSeq, stamp: e.stamp })
       } else if (body.kind === 'member') {
         v = this.judgeGrant(e, body, authorRole, fold, revokesOf, spent, byNonce)
         if (v.ok) grantsOf(fold, body.peer).push({ role: body.role, after: this.seenOf(e, body.peer), by: e.author, stamp: e.stamp })

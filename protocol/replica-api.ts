@@ -7,6 +7,7 @@ import type { Event, NewEventBody } from './event.js'
 import type { Stamp } from './hlc.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import type { Genesis } from './invite.js'
+import type { Membership } from './membership.js'
 import type { Clock, Random, Signer, Verifier } from './ports.js'
 
 export interface ReplicaInit {
@@ -180,4 +181,6 @@ export interface ReplicaApi {
   /** A connected peer's last reported coverage (from its vv messages) and last sync time (monotonic ms). */
   peerStatus(peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined
   stats(): ReplicaStats
+  /** The federation's membership view, when this replica belongs to one. */
+  members?(): Membership | undefined
 }

@@ -314,7 +314,7 @@ export class Replica implements ReplicaApi {
     if (m.reply && !this.guard.pulling(from, now) && !this.guard.crossed(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
     // Its digest differed from ours (that is why it asked), yet neither lacks anything: we hold different
     // events for the same coverage. Compare per author (reconcile.ts), now and then.
-    if (m.reply && diff.ahead === 0 && diff.behind === 0 && !this.vv.hasPending() && now >= (view.lastFingerprintsMs ?? -Infinity) + L.FINGERPRINT_INTERVAL_MS) {
+    if (m.reply && diff.ahead === 0 && diff.behind === 0 && now >= (view.lastFingerprintsMs ?? -Infinity) + L.FINGERPRINT_INTERVAL_MS) {
       view.lastFingerprintsMs = now
       this.send(from, fingerprintsOf(this.log))
     }
@@ -390,11 +390,11 @@ export class Replica implements ReplicaApi {
     if (!verdict.ok) {
       this.counters.rejected++
       this.c.observer?.rejected?.(e, from, verdict.reason)
-      // A final refusal (author revoked) counts as seen, so nobody offers it again;
-      // otherwise the event stays uncovered and anti-entropy brings it back once it
-      // may be valid. A bad signature is never marked seen: that would let a forger
-      // make us skip the real event with the same (author, seq).
-      if (verdict.final && verdict.reason !== 'bad signature') { this.vv.add(e.author, e.seq, this.changes.vv); return 'refused' }
+      // A refusal because the author's events stop before this one (revoked, suspended) counts as
+      // seen, so nobody offers it again. Any other says nothing about the author's real event at
+      // this seq — a bad signature may be a forger's, a bad grant a member's decoy — so the seq
+      // stays open for the real one (counting it would hide an equivocation where no proof shows).
+      if (!verdict.ok && verdict.cut === true) { this.vv.add(e.author, e.seq, this.changes.vv); return 'refused' }
       return 'rejected'
     }
     this.faults.arriving(e, this.log, this.stability.latest(e.author))
@@ -563,9 +563,17 @@ export class Replica implements ReplicaApi {
 
   private releaseHeld (now: number): void {
     const ready = this.held.release(e => !this.clock.isAhead(e.stamp))
-    for (const { event } of ready) {
+    for (const { event, from } of ready) {
       this.counters.released++
       if (this.vv.has(event.author, event.seq)) continue
+      // Judged again: what arrived while it waited (a revoke, a fault proof) may have voided it.
+      const verdict = this.authorize(event)
+      if (!verdict.ok) {
+        this.counters.rejected++
+        this.c.observer?.rejected?.(event, from, verdict.reason)
+        if (verdict.cut === true) this.vv.add(event.author, event.seq, this.changes.vv)
+        continue
+      }
       if (this.applyRemote(event) === 'new') this.queuePush({ event, ttl: 0 }, now)
     }
     this.nextHeldCheckMs = this.held.size > 0 ? now + L.HELD_RECHECK_MS : undefined
