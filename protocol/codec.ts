@@ -253,6 +253,7 @@ export function encodeMessage (m: SyncMessage): Uint8Array {
     case 'acks': wire = { t: 'acks', a: m.acks.map(a => a.bytes), r: m.reply }; break
     case 'fps': wire = { t: 'fps', f: m.fps }; break
     case 'ids': wire = { t: 'ids', i: m.ids }; break
+    case 'want': wire = { t: 'want', w: m.wants }; break
   }
   const bytes = cbor.encode({ v: 1, ...wire })
   if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
@@ -301,6 +302,17 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
           const t = list(entry, 'id entry', 3)
           if (t.length !== 3) throw MycelError.decode('id entry must be [author, seq, id prefix]')
           return [str(t[0], 'author', L.MAX_AUTHOR_BYTES), int(t[1], 'seq', 1), bytesField(t[2], 'id prefix', 8, 8)]
+        })
+      }
+    }
+    case 'want': {
+      onlyFields(obj, ['v', 't', 'w'], 'want message')
+      return {
+        type: 'want',
+        wants: list(obj.w, 'wants', L.MAX_IDS_PER_MESSAGE).map(entry => {
+          const pair = list(entry, 'want', 2)
+          if (pair.length !== 2) throw MycelError.decode('want must be [author, seq]')
+          return [str(pair[0], 'author', L.MAX_AUTHOR_BYTES), int(pair[1], 'seq', 1)]
         })
       }
     }

@@ -85,4 +85,14 @@ export interface IdsMessage {
   ids: Array<[author: string, seq: number, idPrefix: Uint8Array]>
 }
 
-export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage | FingerprintsMessage | IdsMessage
+/**
+ * Events the sender covers but does not hold, asked of a peer that listed them:
+ * only of members cut off (revoked, suspended), whose events a replica counts as
+ * seen without holding — a fault proof such a member relayed may hide behind one.
+ */
+export interface WantMessage {
+  type: 'want'
+  wants: Array<[author: string, seq: number]>
+}
+
+export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage | FingerprintsMessage | IdsMessage | WantMessage

@@ -23,22 +23,38 @@ export function fingerprintsOf (log: AuthorLog): FingerprintsMessage {
   return { type: 'fps', fps: log.fingerprints() }
 }
 
-/** Our (seq, id prefix) lists for the authors whose fingerprint differs from the peer's, within `budgetBytes`. */
+/**
+ * Our (seq, id prefix) lists for the authors whose fingerprint differs from
+ * the peer's — an author the peer did not list at all differs too — within
+ * `budgetBytes`.
+ */
 export function answerFingerprints (m: FingerprintsMessage, log: AuthorLog, budgetBytes: number, maxEntries: number): IdsMessage | undefined {
+  const theirs = new Map(m.fps)
   const ids: IdsMessage['ids'] = []
   let bytes = 0
-  for (const [author, theirs] of m.fps) {
-    const ours = log.fingerprintOf(author)
-    if (ours === undefined || equalBytes(ours, theirs)) continue
+  const full = (): boolean => bytes + ID_ENTRY_BYTES > budgetBytes || ids.length >= maxEntries
+  for (const [author, ours] of log.fingerprints()) {
+    const fp = theirs.get(author)
+    if (fp !== undefined && equalBytes(ours, fp)) continue
     log.newestFirst(author, e => {
-      if (bytes + ID_ENTRY_BYTES > budgetBytes || ids.length >= maxEntries) return false
+      if (full()) return false
       ids.push([author, e.seq, e.id.subarray(0, 8)])
       bytes += ID_ENTRY_BYTES
       return true
     })
-    if (bytes + ID_ENTRY_BYTES > budgetBytes || ids.length >= maxEntries) break
+    if (full()) break
   }
   return ids.length === 0 ? undefined : { type: 'ids', ids }
+}
+
+/** The listed (author, seq) of members cut before them that we do not hold: what a `want` asks for. */
+export function unheldBeyondCuts (m: IdsMessage, log: AuthorLog, cutOf: (author: string) => number | undefined): Array<[string, number]> {
+  const out: Array<[string, number]> = []
+  for (const [author, seq] of m.ids) {
+    const cut = cutOf(author)
+    if (cut !== undefined && seq > cut && log.get(author, seq) === undefined) out.push([author, seq])
+  }
+  return out
 }
 
 /** The events we hold at the listed (author, seq) under another id than the peer's. */

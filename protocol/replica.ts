@@ -37,7 +37,7 @@ import { MycelError } from './errors.js'
 import { faultKey, isMembershipEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
 import { FaultWatch } from './fault-watch.js'
 import { hexOf } from './invite.js'
-import { answerFingerprints, divergentEvents, fingerprintsOf } from './reconcile.js'
+import { answerFingerprints, divergentEvents, fingerprintsOf, unheldBeyondCuts } from './reconcile.js'
 import { sha256 } from './sha256.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
@@ -254,16 +254,35 @@ export class Replica implements ReplicaApi {
         return
       }
       case 'ids': {
-        const events: Event[] = []
-        let bytes = 0
-        for (const e of divergentEvents(m, this.log)) {
-          if (bytes + e.bytes.length > this.cfg.maxBatchBytes) break
-          events.push(e)
-          bytes += e.bytes.length
+        this.sendBounded(from, divergentEvents(m, this.log))
+        const m2 = this.membership
+        if (m2 !== undefined) {
+          const wants = unheldBeyondCuts(m, this.log, a => m2.cutOf(a)?.seq)
+          if (wants.length > 0) this.send(from, { type: 'want', wants })
         }
-        if (events.length > 0) this.send(from, { type: 'events', events, through: [], more: false })
+        return
+      }
+      case 'want': {
+        const held: Event[] = []
+        for (const [author, seq] of m.wants) {
+          const e = this.log.get(author, seq)
+          if (e !== undefined) held.push(e)
+        }
+        this.sendBounded(from, held)
       }
     }
+  }
+
+  /** Events as one events message (no coverage vouched for), up to the batch budget. */
+  private sendBounded (to: string, candidates: Event[]): void {
+    const events: Event[] = []
+    let bytes = 0
+    for (const e of candidates) {
+      if (bytes + e.bytes.length > this.cfg.maxBatchBytes) break
+      events.push(e)
+      bytes += e.bytes.length
+    }
+    if (events.length > 0) this.send(to, { type: 'events', events, through: [], more: false })
   }
 
   /**
@@ -375,11 +394,17 @@ export class Replica implements ReplicaApi {
   /** Checks and applies one remote event whose authenticity was decided by authenticate(). Never throws on bad input. */
   private ingest (from: string, e: Event, authentic: boolean | undefined): Ingest {
     if (this.known(e)) {
-      this.counters.duplicates++
-      // A different event at a seq we hold is an equivocation — if it is really the author's (one check, rare).
       const held = this.log.get(e.author, e.seq)
-      if (held !== undefined && !equalBytes(held.id, e.id) && (authentic ?? this.signatureValid(e))) this.faults.duplicate(e, this.log)
-      return 'duplicate'
+      // A fault proof we do not hold is looked at even when its (author, seq) is covered: its author
+      // may be cut off, and a refusal of its other event at that seq (counted as seen) must not hide
+      // the proof. (Another event held there makes them twins: the usual path below.)
+      const hiddenProof = e.body.kind === 'fault' && held === undefined
+      if (!hiddenProof) {
+        this.counters.duplicates++
+        // A different event at a seq we hold is an equivocation — if it is really the author's (one check, rare).
+        if (held !== undefined && !equalBytes(held.id, e.id) && (authentic ?? this.signatureValid(e))) this.faults.duplicate(e, this.log)
+        return 'duplicate'
+      }
     }
     let verdict: Verdict
     try {

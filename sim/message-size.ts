@@ -24,6 +24,11 @@ export function messageSize (message: SyncMessage): number {
       for (const [author, fp] of message.fps) n += author.length + fp.length + VV_ENTRY_OVERHEAD_BYTES
       return n
     }
+    case 'want': {
+      let n = MESSAGE_OVERHEAD_BYTES
+      for (const [author] of message.wants) n += author.length + VV_ENTRY_OVERHEAD_BYTES
+      return n
+    }
     case 'ids': {
       let n = MESSAGE_OVERHEAD_BYTES
       for (const [author, , prefix] of message.ids) n += author.length + prefix.length + 2 * VV_ENTRY_OVERHEAD_BYTES
