@@ -22,6 +22,8 @@ class AuthorEntries {
   private sizes: number[] = []
   /** Live events. */
   size = 0
+  /** XOR of the ids of the live events: two replicas holding the same events of this author have the same. */
+  readonly fp = new Uint8Array(32)
   /** The highest seq held, or 0 (kept as a field: anti-entropy asks it for every author a peer lags on). */
   last = 0
 
@@ -33,24 +35,51 @@ class AuthorEntries {
       this.sizes.push(e.bytes.length)
       this.size++
       this.last = e.seq
+      xorInto(this.fp, e.id)
       return
     }
     const i = lowerBound(this.seqs, e.seq)
     if (this.seqs[i] === e.seq) {
-      if (this.events[i] === undefined) { this.events[i] = e; this.sizes[i] = e.bytes.length; this.size++ } // a removed seq came back
+      if (this.events[i] === undefined) { this.events[i] = e; this.sizes[i] = e.bytes.length; this.size++; xorInto(this.fp, e.id) } // a removed seq came back
       return
     }
     this.seqs.splice(i, 0, e.seq)
     this.events.splice(i, 0, e)
     this.sizes.splice(i, 0, e.bytes.length)
     this.size++
+    xorInto(this.fp, e.id)
+  }
+
+  get (seq: number): Event | undefined {
+    const i = lowerBound(this.seqs, seq)
+    return this.seqs[i] === seq ? this.events[i] : undefined
+  }
+
+  /** The nearest live events below and above `seq` (for the stamp-order check of faults.ts). */
+  neighbours (seq: number): [Event | undefined, Event | undefined] {
+    const i = lowerBound(this.seqs, seq)
+    let lo: Event | undefined
+    for (let j = i - 1; j >= 0 && lo === undefined; j--) lo = this.events[j]
+    let hi: Event | undefined
+    for (let j = this.seqs[i] === seq ? i + 1 : i; j < this.events.length && hi === undefined; j++) hi = this.events[j]
+    return [lo, hi]
+  }
+
+  /** Live events, newest first, while `take` returns true. */
+  newestFirst (take: (e: Event) => boolean): void {
+    for (let j = this.events.length - 1; j >= 0; j--) {
+      const e = this.events[j]
+      if (e !== undefined && !take(e)) return
+    }
   }
 
   remove (seq: number): void {
     const i = lowerBound(this.seqs, seq)
-    if (this.seqs[i] !== seq || this.events[i] === undefined) return
+    const gone = this.events[i]
+    if (this.seqs[i] !== seq || gone === undefined) return
     this.events[i] = undefined
     this.size--
+    xorInto(this.fp, gone.id)
     // Keep the last element live, so last() is exact (anti-entropy asks it for every author a peer lags on).
     while (this.events.length > 0 && this.events[this.events.length - 1] === undefined) { this.events.pop(); this.seqs.pop(); this.sizes.pop() }
     this.last = this.seqs.length === 0 ? 0 : this.seqs[this.seqs.length - 1]
@@ -119,6 +148,32 @@ export class AuthorLog {
     this.authors_.get(author)?.forEach(from, through, take)
   }
 
+  /** The live event (author, seq), if held. */
+  get (author: string, seq: number): Event | undefined {
+    return this.authors_.get(author)?.get(seq)
+  }
+
+  /** The nearest live events of `author` below and above `seq`. */
+  neighbours (author: string, seq: number): [Event | undefined, Event | undefined] {
+    return this.authors_.get(author)?.neighbours(seq) ?? [undefined, undefined]
+  }
+
+  /** Per-author fingerprints of what is held (XOR of ids); shared arrays, not to be modified. */
+  fingerprints (): Array<[string, Uint8Array]> {
+    const out: Array<[string, Uint8Array]> = []
+    for (const [a, entries] of this.authors_) out.push([a, entries.fp])
+    return out
+  }
+
+  fingerprintOf (author: string): Uint8Array | undefined {
+    return this.authors_.get(author)?.fp
+  }
+
+  /** Live events of `author`, newest first, while `take` returns true. */
+  newestFirst (author: string, take: (e: Event) => boolean): void {
+    this.authors_.get(author)?.newestFirst(take)
+  }
+
   /** Events of `author` with from < seq ≤ through, ascending. */
   range (author: string, from: number, through: number): Event[] {
     const out: Event[] = []
@@ -136,4 +191,8 @@ function lowerBound (arr: number[], x: number): number {
     else hi = mid
   }
   return lo
+}
+
+function xorInto (acc: Uint8Array, id: Uint8Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] ^= id[i] ?? 0
 }

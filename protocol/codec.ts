@@ -9,11 +9,12 @@
 import * as cbor from '@ipld/dag-cbor'
 import { sha256 } from './sha256.js'
 import { encodeCanonical, isCanonical, type CborValue } from './canonical-cbor.js'
+import { decodeAck } from './acks.js'
 import { parseEnvelope } from './envelope.js'
 import { utf8Length } from './bytes.js'
-import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str } from './fields.js'
+import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str, vvField } from './fields.js'
 import { MycelError } from './errors.js'
-import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type MemberBody, type PutBody, type Role, type UnsignedEvent } from './event.js'
+import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type FaultKind, type MemberBody, type SeenEntries, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
@@ -30,11 +31,13 @@ function bodyToWire (body: EventBody): Record<string, CborValue> {
     }
     case 'delete': return { kind: 'delete', key: body.key }
     case 'member': {
-      const wire: Record<string, CborValue> = { kind: 'member', key: body.key, peer: body.peer, role: body.role }
+      const wire: Record<string, CborValue> = { kind: 'member', key: body.key, peer: body.peer, role: body.role, seen: body.seen }
       if (body.invite !== undefined) wire.invite = body.invite
+      if (body.claim !== undefined) wire.claim = body.claim
       return wire
     }
-    case 'revoke': return { kind: 'revoke', key: body.key, peer: body.peer }
+    case 'revoke': return { kind: 'revoke', key: body.key, peer: body.peer, seen: body.seen }
+    case 'fault': return { kind: 'fault', key: body.key, peer: body.peer, proof: body.proof, a: body.a, b: body.b }
     case 'addrs': return { kind: 'addrs', key: body.key, addrs: body.addrs }
   }
 }
@@ -124,14 +127,26 @@ function decodeBody (raw: unknown): EventBody {
     return body
   }
   if (obj.kind === 'member') {
-    onlyFields(obj, ['kind', 'key', 'peer', 'role', 'invite'], 'member body')
-    const body: MemberBody = { kind: 'member', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES), role: roleField(obj.role) }
+    onlyFields(obj, ['kind', 'key', 'peer', 'role', 'invite', 'claim', 'seen'], 'member body')
+    const body: MemberBody = { kind: 'member', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES), role: roleField(obj.role), seen: seenField(obj.seen) }
     if (obj.invite !== undefined) body.invite = bytesField(obj.invite, 'invite', 1, L.MAX_INVITE_BYTES)
+    if (obj.claim !== undefined) body.claim = bytesField(obj.claim, 'claim', 1, L.MAX_SIG_BYTES)
     return body
   }
   if (obj.kind === 'revoke') {
-    onlyFields(obj, ['kind', 'key', 'peer'], 'revoke body')
-    return { kind: 'revoke', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES) }
+    onlyFields(obj, ['kind', 'key', 'peer', 'seen'], 'revoke body')
+    return { kind: 'revoke', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES), seen: seenField(obj.seen) }
+  }
+  if (obj.kind === 'fault') {
+    onlyFields(obj, ['kind', 'key', 'peer', 'proof', 'a', 'b'], 'fault body')
+    return {
+      kind: 'fault',
+      key: keyField(obj.key),
+      peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES),
+      proof: faultKindField(obj.proof),
+      a: bytesField(obj.a, 'proof a', 1, L.MAX_EVENT_BYTES),
+      b: bytesField(obj.b, 'proof b', 1, L.MAX_EVENT_BYTES)
+    }
   }
   if (obj.kind === 'addrs') {
     onlyFields(obj, ['kind', 'key', 'addrs'], 'addrs body')
@@ -143,6 +158,18 @@ function decodeBody (raw: unknown): EventBody {
 export function roleField (v: unknown): Role {
   if (v !== 'reader' && v !== 'writer' && v !== 'admin') throw MycelError.decode('role must be reader, writer or admin')
   return v
+}
+
+function faultKindField (v: unknown): FaultKind {
+  if (v !== 'twin' && v !== 'chain' && v !== 'backdate' && v !== 'order') throw MycelError.decode('proof must be twin, chain, backdate or order')
+  return v
+}
+
+/** A membership event's view: members with their seq, each member once, sorted (canonical). */
+function seenField (v: unknown): SeenEntries {
+  const out = vvField(v, L.MAX_SEEN_ENTRIES)
+  for (let i = 1; i < out.length; i++) if (!(out[i - 1][0] < out[i][0])) throw MycelError.decode('seen must list each member once, sorted')
+  return out
 }
 
 export function addrsField (v: unknown): string[] {
@@ -167,6 +194,9 @@ function checkKeyShape (e: UnsignedEvent): void {
       return
     case 'revoke':
       if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}revoke/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('revoke key must be mycel:revoke/<peer>/<32 hex>')
+      return
+    case 'fault':
+      if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}fault/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('fault key must be mycel:fault/<peer>/<32 hex>')
       return
     case 'addrs':
       if (b.key !== addrsKey(e.author)) throw MycelError.decode('addrs key must be mycel:addrs/<author>')
@@ -195,8 +225,16 @@ export function validateEvent (e: UnsignedEvent): void {
       str(b.peer, 'peer', L.MAX_AUTHOR_BYTES)
       roleField(b.role)
       if (b.invite !== undefined) bytesField(b.invite, 'invite', 1, L.MAX_INVITE_BYTES)
+      if (b.claim !== undefined) bytesField(b.claim, 'claim', 1, L.MAX_SIG_BYTES)
+      seenField(b.seen)
       break
-    case 'revoke': str(b.peer, 'peer', L.MAX_AUTHOR_BYTES); break
+    case 'revoke': str(b.peer, 'peer', L.MAX_AUTHOR_BYTES); seenField(b.seen); break
+    case 'fault':
+      str(b.peer, 'peer', L.MAX_AUTHOR_BYTES)
+      faultKindField(b.proof)
+      bytesField(b.a, 'proof a', 1, L.MAX_EVENT_BYTES)
+      bytesField(b.b, 'proof b', 1, L.MAX_EVENT_BYTES)
+      break
     case 'addrs': addrsField(b.addrs); break
     default: throw MycelError.decode(`unknown event kind ${String((b as { kind: unknown }).kind)}`)
   }
@@ -212,7 +250,10 @@ export function encodeMessage (m: SyncMessage): Uint8Array {
     case 'vv': wire = { t: 'vv', vv: m.vv, r: m.reply }; break
     case 'events': wire = { t: 'events', e: m.events.map(e => e.bytes), th: m.through, m: m.more }; break
     case 'push': wire = { t: 'push', e: m.events.map(e => e.bytes), ttl: m.ttl }; break
-    case 'acks': wire = { t: 'acks', a: m.acks, r: m.reply }; break
+    case 'acks': wire = { t: 'acks', a: m.acks.map(a => a.bytes), r: m.reply }; break
+    case 'fps': wire = { t: 'fps', f: m.fps }; break
+    case 'ids': wire = { t: 'ids', i: m.ids }; break
+    case 'want': wire = { t: 'want', w: m.wants }; break
   }
   const bytes = cbor.encode({ v: 1, ...wire })
   if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
@@ -240,13 +281,38 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
     case 'acks': {
       onlyFields(obj, ['v', 't', 'a', 'r'], 'acks message')
       const rows = list(obj.a, 'acks', L.MAX_ACK_ROWS)
+      return { type: 'acks', reply: bool(obj.r, 'reply'), acks: rows.map(row => decodeAck(bytesField(row, 'ack', 1, L.MAX_MESSAGE_BYTES))) }
+    }
+    case 'fps': {
+      onlyFields(obj, ['v', 't', 'f'], 'fps message')
       return {
-        type: 'acks',
-        reply: bool(obj.r, 'reply'),
-        acks: rows.map(row => {
-          const pair = list(row, 'ack row', 2)
-          if (pair.length !== 2) throw MycelError.decode('ack row must be [member, vv]')
-          return [str(pair[0], 'member', L.MAX_AUTHOR_BYTES), vvField(pair[1])]
+        type: 'fps',
+        fps: list(obj.f, 'fingerprints', L.MAX_VV_ENTRIES).map(entry => {
+          const pair = list(entry, 'fingerprint', 2)
+          if (pair.length !== 2) throw MycelError.decode('fingerprint must be [author, fp]')
+          return [str(pair[0], 'author', L.MAX_AUTHOR_BYTES), bytesField(pair[1], 'fingerprint', 32, 32)]
+        })
+      }
+    }
+    case 'ids': {
+      onlyFields(obj, ['v', 't', 'i'], 'ids message')
+      return {
+        type: 'ids',
+        ids: list(obj.i, 'ids', L.MAX_IDS_PER_MESSAGE).map(entry => {
+          const t = list(entry, 'id entry', 3)
+          if (t.length !== 3) throw MycelError.decode('id entry must be [author, seq, id prefix]')
+          return [str(t[0], 'author', L.MAX_AUTHOR_BYTES), int(t[1], 'seq', 1), bytesField(t[2], 'id prefix', 8, 8)]
+        })
+      }
+    }
+    case 'want': {
+      onlyFields(obj, ['v', 't', 'w'], 'want message')
+      return {
+        type: 'want',
+        wants: list(obj.w, 'wants', L.MAX_IDS_PER_MESSAGE).map(entry => {
+          const pair = list(entry, 'want', 2)
+          if (pair.length !== 2) throw MycelError.decode('want must be [author, seq]')
+          return [str(pair[0], 'author', L.MAX_AUTHOR_BYTES), int(pair[1], 'seq', 1)]
         })
       }
     }
@@ -287,13 +353,6 @@ function propsField (v: unknown): Record<string, string> {
   return out
 }
 
-function vvField (v: unknown): VersionVectorEntries {
-  return list(v, 'version vector', L.MAX_VV_ENTRIES).map(entry => {
-    const pair = list(entry, 'version vector entry', 2)
-    if (pair.length !== 2) throw MycelError.decode('version vector entry must be [author, seq]')
-    return [str(pair[0], 'author', L.MAX_AUTHOR_BYTES), int(pair[1], 'seq', 0)]
-  })
-}
 
 function throughField (v: unknown): ThroughEntry[] {
   return list(v, 'through', L.MAX_VV_ENTRIES).map(entry => {

@@ -23,23 +23,64 @@ export interface DeleteBody {
 
 export type Role = 'reader' | 'writer' | 'admin'
 
-/** `peer` holds `role` from this event's stamp on (see docs/federation.md). */
+/**
+ * The author's view when it wrote a membership event: for each member, the
+ * highest seq of that member's events it had (its version vector, restricted
+ * to members). Membership is judged by what an author had seen, never by the
+ * stamp it chose (docs/federation.md, "Threat model").
+ */
+export type SeenEntries = Array<[member: string, seq: number]>
+
+/**
+ * `peer` holds `role` for its events after `seen[peer]` (those the author had
+ * not seen when it granted). Written by an admin, or — with `invite` and
+ * `claim` — by any member relaying a token holder's proof of possession.
+ */
 export interface MemberBody {
   kind: 'member'
   /** `mycel:member/<peer>/<grant nonce hex>`: unique, so grants are never superseded. */
   key: string
   peer: string
   role: Role
-  /** The invite token the peer presented, when admitted by token. */
+  /** The invite token's public part (token and inviter signature; never its secret). */
   invite?: Uint8Array
+  /** The joiner's proof of possession: the token's one-time key signed (federation, token nonce, peer). */
+  claim?: Uint8Array
+  seen: SeenEntries
 }
 
-/** `peer` holds no role from this event's stamp on, forever. */
+/**
+ * `peer` holds no role for its events after `seen[peer]`: what the revoker had
+ * of `peer` when it revoked is kept, everything after is void, whatever its stamp.
+ */
 export interface RevokeBody {
   kind: 'revoke'
   /** `mycel:revoke/<peer>/<nonce hex>`: unique, so revocations are never superseded. */
   key: string
   peer: string
+  seen: SeenEntries
+}
+
+/** Which contradiction a fault proof shows (faults.ts). */
+export type FaultKind = 'twin' | 'chain' | 'backdate' | 'order'
+
+/**
+ * Proof that `peer` signed two statements no honest member signs (two events
+ * with one seq; an event whose `prev` names another event than the one it
+ * signed at the seq before; an event stamped below its own earlier
+ * acknowledgement; two events whose stamps run against their seqs). Valid by its content alone;
+ * `peer` is suspended from the fault's seq on, everywhere.
+ */
+export interface FaultBody {
+  kind: 'fault'
+  /** `mycel:fault/<peer>/<nonce hex>`: unique. */
+  key: string
+  peer: string
+  proof: FaultKind
+  /** The first signed statement: an event envelope. */
+  a: Uint8Array
+  /** The second: an event envelope, or a signed acknowledgement (acks.ts) for `backdate`. */
+  b: Uint8Array
 }
 
 /** The author's own listen addresses, so the mesh reconnects without the inviter. */
@@ -50,13 +91,25 @@ export interface AddrsBody {
   addrs: string[]
 }
 
-export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | AddrsBody
+export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody
+
+/** What a driver passes to write(): the core adds a membership event's `seen` itself (its own view). */
+export type NewEventBody = PutBody | DeleteBody | FaultBody | AddrsBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'>
+
+/** Kinds that change who may do what: folded by membership.ts. */
+export type MembershipBody = MemberBody | RevokeBody | FaultBody
+
+export function isMembershipEvent (event: Event): event is Event & { body: MembershipBody } {
+  const k = event.body.kind
+  return k === 'member' || k === 'revoke' || k === 'fault'
+}
 
 /** Keys under this prefix belong to the system kinds; user keys may not use it. */
 export const SYSTEM_KEY_PREFIX = 'mycel:'
 
 export function memberKey (peer: string, grantNonceHex: string): string { return `${SYSTEM_KEY_PREFIX}member/${peer}/${grantNonceHex}` }
 export function revokeKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}revoke/${peer}/${nonceHex}` }
+export function faultKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}fault/${peer}/${nonceHex}` }
 export function addrsKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}addrs/${peer}` }
 
 /** A user-visible artifact event (put or delete). */

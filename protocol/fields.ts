@@ -6,7 +6,8 @@
 import * as cbor from '@ipld/dag-cbor'
 import { utf8Length } from './bytes.js'
 import { MycelError } from './errors.js'
-import { MAX_SAFE } from './limits.js'
+import { MAX_AUTHOR_BYTES, MAX_SAFE, MAX_VV_ENTRIES } from './limits.js'
+import type { VersionVectorEntries } from './messages.js'
 
 export function decodeCbor (bytes: Uint8Array, what: string): unknown {
   try {
@@ -60,4 +61,13 @@ export function list (v: unknown, what: string, max: number): unknown[] {
   if (!Array.isArray(v)) throw MycelError.decode(`${what} must be a list`)
   if (v.length > max) throw MycelError.tooLarge(`${what} (entries)`, v.length, max)
   return v
+}
+
+/** A version vector: [author, seq] pairs. */
+export function vvField (v: unknown, max = MAX_VV_ENTRIES): VersionVectorEntries {
+  return list(v, 'version vector', max).map(entry => {
+    const pair = list(entry, 'version vector entry', 2)
+    if (pair.length !== 2) throw MycelError.decode('version vector entry must be [author, seq]')
+    return [str(pair[0], 'author', MAX_AUTHOR_BYTES), int(pair[1], 'seq', 0)]
+  })
 }

@@ -1,20 +1,25 @@
 // Invite tokens: everything a new node needs to reach and join a federation,
-// signed by the member that issued it. The text form is copy-pasteable:
-// `mycel1` + base64url of the canonical envelope {t: token bytes, g: signature}.
+// signed by the admin that issued it. A token carries the public half of a
+// one-time key; its text form (`mycel2` + base64url) also carries the secret
+// half. Only the public part ever enters the log: a joiner proves it holds the
+// token by signing a *claim* — (federation, token nonce, its own peer id) —
+// with the one-time key, and its grant carries token and claim. Whoever reads
+// a grant learns nothing that admits anyone else: the claim names one peer,
+// and the secret never left the token holder (docs/federation.md, threat model).
 // Checking a token needs no network: the genesis inside proves the federation
 // id, and the signature proves the inviter.
 
 import * as cbor from '@ipld/dag-cbor'
-import { sha256 } from './sha256.js'
 import { base32 } from 'multiformats/bases/base32'
 import { base64url } from 'multiformats/bases/base64'
-import { addrsField, roleField } from './codec.js'
 import { equalBytes } from './bytes.js'
-import { asRecord, bytesField, decodeCbor, int, onlyFields, str } from './fields.js'
+import { addrsField, roleField } from './codec.js'
 import { MycelError } from './errors.js'
 import type { Role } from './event.js'
+import { asRecord, bytesField, decodeCbor, int, onlyFields, str } from './fields.js'
 import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES, MAX_SIG_BYTES } from './limits.js'
-import type { Signer, Verifier } from './ports.js'
+import type { KeyMaker, Signer, Verifier } from './ports.js'
+import { sha256 } from './sha256.js'
 
 /** What makes a federation: its founder (first admin) and a nonce. */
 export interface Genesis {
@@ -28,7 +33,7 @@ export function federationIdOf (g: Genesis): string {
 }
 
 export interface InviteToken {
-  v: 1
+  v: 2
   federation: string
   genesis: Genesis
   inviter: string
@@ -39,6 +44,8 @@ export interface InviteToken {
   uses: number
   /** Names the token; grants made with it are counted per nonce. */
   nonce: Uint8Array
+  /** The id of the token's one-time key: claims are signed with its secret half. */
+  key: string
 }
 
 export interface SignedInvite {
@@ -46,11 +53,16 @@ export interface SignedInvite {
   /** The canonical token bytes the inviter signed. */
   signed: Uint8Array
   sig: Uint8Array
-  /** The envelope: what a member event carries in `invite`. */
+  /** The public envelope {t, g}: what a grant carries in `invite`. Never holds the secret. */
   bytes: Uint8Array
+  /** The one-time key's secret half: present only in the holder's copy (text form). */
+  secret?: Uint8Array
 }
 
-const TEXT_PREFIX = 'mycel1'
+const TEXT_PREFIX = 'mycel2'
+const OLD_TEXT_PREFIX = 'mycel1'
+/** A one-time key's secret: Ed25519 in libp2p's protobuf form is ~68 bytes; allow other schemes. */
+const MAX_SECRET_BYTES = 256
 
 function tokenToWire (t: InviteToken): Record<string, unknown> {
   return {
@@ -62,32 +74,41 @@ function tokenToWire (t: InviteToken): Record<string, unknown> {
     role: t.role,
     expiresMs: t.expiresMs,
     uses: t.uses,
-    nonce: t.nonce
+    nonce: t.nonce,
+    key: t.key
   }
 }
 
-export function signInvite (token: InviteToken, signer: Signer): SignedInvite {
+/** Signs a token; `secret` is the one-time key's secret half, kept for the text form only. */
+export function signInvite (token: InviteToken, signer: Signer, secret?: Uint8Array): SignedInvite {
   const signed = cbor.encode(tokenToWire(token))
   const sig = signer.sign(signed)
   const bytes = cbor.encode({ t: signed, g: sig })
   if (bytes.length > MAX_INVITE_BYTES) throw MycelError.tooLarge('invite token', bytes.length, MAX_INVITE_BYTES)
-  return { token, signed, sig, bytes }
+  return secret === undefined ? { token, signed, sig, bytes } : { token, signed, sig, bytes, secret }
 }
 
-/** Strict decoding; a token that decodes is well-formed, not yet trusted (see checkInvite). */
+/** Strict decoding of the public envelope; a token that decodes is well-formed, not yet trusted (see checkInvite). */
 export function decodeInvite (bytes: Uint8Array): SignedInvite {
   if (bytes.length > MAX_INVITE_BYTES) throw MycelError.tooLarge('invite token', bytes.length, MAX_INVITE_BYTES)
   const outer = asRecord(decodeCbor(bytes, 'invite token'), 'invite token')
   onlyFields(outer, ['t', 'g'], 'invite token')
   const signed = bytesField(outer.t, 'token', 1, MAX_INVITE_BYTES)
   const sig = bytesField(outer.g, 'signature', 1, MAX_SIG_BYTES)
+  const token = decodeToken(signed)
+  if (!equalBytes(cbor.encode({ t: signed, g: sig }), bytes)) throw MycelError.decode('invite token envelope is not canonically encoded')
+  return { token, signed, sig, bytes }
+}
+
+function decodeToken (signed: Uint8Array): InviteToken {
   const o = asRecord(decodeCbor(signed, 'invite token'), 'invite token')
-  if (o.v !== 1) throw MycelError.version(o.v)
-  onlyFields(o, ['v', 'federation', 'genesis', 'inviter', 'addrs', 'role', 'expiresMs', 'uses', 'nonce'], 'invite token')
+  if (o.v === 1) throw MycelError.decode('this invite token is from an older mycel (its secret would travel in the log); ask an admin for a new one')
+  if (o.v !== 2) throw MycelError.version(o.v)
+  onlyFields(o, ['v', 'federation', 'genesis', 'inviter', 'addrs', 'role', 'expiresMs', 'uses', 'nonce', 'key'], 'invite token')
   const g = asRecord(o.genesis, 'genesis')
   onlyFields(g, ['founder', 'nonce'], 'genesis')
   const token: InviteToken = {
-    v: 1,
+    v: 2,
     federation: str(o.federation, 'federation', 64),
     genesis: { founder: str(g.founder, 'founder', MAX_AUTHOR_BYTES), nonce: bytesField(g.nonce, 'genesis nonce', 16, 16) },
     inviter: str(o.inviter, 'inviter', MAX_AUTHOR_BYTES),
@@ -95,11 +116,11 @@ export function decodeInvite (bytes: Uint8Array): SignedInvite {
     role: roleField(o.role),
     expiresMs: int(o.expiresMs, 'expiresMs', 0),
     uses: int(o.uses, 'uses', 1, 1_000_000),
-    nonce: bytesField(o.nonce, 'nonce', 16, 16)
+    nonce: bytesField(o.nonce, 'nonce', 16, 16),
+    key: str(o.key, 'key', MAX_AUTHOR_BYTES)
   }
   if (!equalBytes(cbor.encode(tokenToWire(token)), signed)) throw MycelError.decode('invite token is not canonically encoded')
-  if (!equalBytes(cbor.encode({ t: signed, g: sig }), bytes)) throw MycelError.decode('invite token envelope is not canonically encoded')
-  return { token, signed, sig, bytes }
+  return token
 }
 
 export type InviteProblem = 'bad-signature' | 'wrong-federation' | 'expired'
@@ -120,20 +141,53 @@ export function checkInvite (inv: SignedInvite, verifier: Verifier, opts: { fede
   return undefined
 }
 
-export function inviteToText (inv: SignedInvite): string {
-  return TEXT_PREFIX + base64url.baseEncode(inv.bytes)
+/** The bytes a token holder signs with the one-time key to admit `peer` (and nobody else). */
+export function claimBytes (token: Pick<InviteToken, 'federation' | 'nonce'>, peer: string): Uint8Array {
+  return cbor.encode({ t: 'mycel-claim/1', f: token.federation, n: token.nonce, p: peer })
 }
 
-export function inviteFromText (text: string): SignedInvite {
+/** The holder's claim for `peer`: proof of possession of the token's secret, bound to that one peer. */
+export function makeClaim (inv: SignedInvite, peer: string, keys: KeyMaker): Uint8Array {
+  if (inv.secret === undefined) throw MycelError.usage('this token has no secret part: it is a copy from the log, not a token an admin gave out')
+  return keys.signer(inv.secret).sign(claimBytes(inv.token, peer))
+}
+
+/** Was `claim` made with this token's one-time key, for `peer`? */
+export function checkClaim (inv: SignedInvite, peer: string, claim: Uint8Array, verifier: Verifier): boolean {
+  try { return verifier.verify(inv.token.key, claimBytes(inv.token, peer), claim) } catch { return false }
+}
+
+/** The holder's text form: the public envelope and the secret. */
+export function inviteToText (inv: SignedInvite): string {
+  if (inv.secret === undefined) throw MycelError.usage('only a token with its secret part has a text form')
+  return TEXT_PREFIX + base64url.baseEncode(cbor.encode({ t: inv.signed, g: inv.sig, k: inv.secret }))
+}
+
+/** Parses the holder's text form, and checks the secret belongs to the token's key. */
+export function inviteFromText (text: string, keys?: KeyMaker): SignedInvite {
   const t = text.trim()
+  if (t.startsWith(OLD_TEXT_PREFIX)) throw MycelError.decode('this invite token is from an older mycel (its secret would travel in the log); ask an admin for a new one')
   if (!t.startsWith(TEXT_PREFIX)) throw MycelError.decode(`an invite token starts with ${TEXT_PREFIX}`)
-  let bytes: Uint8Array
+  let raw: Uint8Array
   try {
-    bytes = base64url.baseDecode(t.slice(TEXT_PREFIX.length))
+    raw = base64url.baseDecode(t.slice(TEXT_PREFIX.length))
   } catch (err) {
     throw MycelError.decode('invite token is not valid base64url', err)
   }
-  return decodeInvite(bytes)
+  if (raw.length > MAX_INVITE_BYTES + MAX_SECRET_BYTES + 16) throw MycelError.tooLarge('invite token', raw.length, MAX_INVITE_BYTES + MAX_SECRET_BYTES + 16)
+  const outer = asRecord(decodeCbor(raw, 'invite token'), 'invite token')
+  onlyFields(outer, ['t', 'g', 'k'], 'invite token')
+  const signed = bytesField(outer.t, 'token', 1, MAX_INVITE_BYTES)
+  const sig = bytesField(outer.g, 'signature', 1, MAX_SIG_BYTES)
+  const secret = bytesField(outer.k, 'secret', 1, MAX_SECRET_BYTES)
+  if (!equalBytes(cbor.encode({ t: signed, g: sig, k: secret }), raw)) throw MycelError.decode('invite token is not canonically encoded')
+  const token = decodeToken(signed)
+  if (keys !== undefined) {
+    let id: string
+    try { id = keys.idOf(secret) } catch (err) { throw MycelError.decode('invite token secret is malformed', err) }
+    if (id !== token.key) throw MycelError.decode('invite token secret does not belong to its key (corrupted?)')
+  }
+  return { token, signed, sig, bytes: cbor.encode({ t: signed, g: sig }), secret }
 }
 
 export function hexOf (bytes: Uint8Array): string {

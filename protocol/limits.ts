@@ -29,8 +29,20 @@ export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024
 export const MAX_EVENTS_PER_MESSAGE = 50_000
 /** Version-vector entries in one message: one per author; federations are sites, not millions of peers. */
 export const MAX_VV_ENTRIES = 100_000
+/**
+ * Members listed in one membership event's view (`seen`): a federation is
+ * sites, not crowds; at ~60 bytes an entry this keeps the event under the
+ * 16 KiB event cap with room to spare for the token.
+ */
+export const MAX_SEEN_ENTRIES = 200
 /** Ack-table rows in one acks message. */
 export const MAX_ACK_ROWS = 1024
+/** (author, seq, id prefix) entries in one ids message: ~70 bytes each, well inside a batch. */
+export const MAX_IDS_PER_MESSAGE = 8192
+/** Bytes of ids one reconciliation answer lists (per author, newest first): the rest waits for the next round. */
+export const IDS_BUDGET_BYTES = 256 * 1024
+/** A peer gets our per-author fingerprints at most this often (only while coverage is equal and digests are not). */
+export const FINGERPRINT_INTERVAL_MS = 5000
 /** Hops a push may still travel. */
 export const MAX_PUSH_TTL = 8
 

@@ -1,13 +1,13 @@
-// What a grant or revoke does to events already held. It changes who may have
-// written what: events by a revoked author at or after the revoke's stamp, and
-// grants that lost their authority, are no longer valid. Each removal can in
+// What a grant, revoke or fault does to events already held. It changes who
+// may have written what: events of a revoked or suspended author beyond its
+// cut, and grants that lost their authority, are no longer valid. Each removal can in
 // turn take authority from further grants, so this runs to a fixed point
 // (bounded: a chain of grants is at most as long as the membership's history,
 // and the guard stops a pathological one). The versions the invalid events
 // had superseded are still held (retention), so the right winner comes back.
 
 import type { AuthorLog } from './author-log.js'
-import type { Event } from './event.js'
+import { isMembershipEvent, type Event } from './event.js'
 import type { Membership } from './membership.js'
 
 /** Rounds of knock-on effects followed before giving up (each round is one level of grant chains). */
@@ -28,7 +28,7 @@ export function applyMembershipEvent (e: Event, membership: Membership, log: Aut
     }
     for (const peer of changed) {
       for (const ev of log.range(peer, 0, Number.MAX_SAFE_INTEGER)) {
-        if (ev.body.kind === 'member' || ev.body.kind === 'revoke') continue // judged by the fold above
+        if (isMembershipEvent(ev)) continue // judged by the fold above
         if (!membership.authorize(ev).ok) { discard(ev); removed++ }
       }
     }

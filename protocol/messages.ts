@@ -12,8 +12,15 @@
 // pull-based catch-up with one bounded response in flight.
 // Eager push: a new event goes out in push{events, ttl} to a few peers; a peer
 // that learns something new from a push forwards it while ttl > 0.
-// Tombstone acknowledgements ride on acks{...} (see tombstones.ts).
+// Tombstone acknowledgements ride on acks{...}: rows signed by the member they
+// speak for (acks.ts, tombstones.ts).
+// Equal coverage with unequal digests (two replicas hold different events for
+// one (author, seq): an equivocation nobody relayed) is found by comparing
+// per-author fingerprints{...}, then the (seq, id) lists of the authors that
+// differ, ids{...}; each side then sends the events it holds that the other
+// holds differently, and the receiver holds a proof (faults.ts).
 
+import type { SignedAck } from './acks.js'
 import type { Event } from './event.js'
 
 /** author → highest sequence number covered (see version-vector.ts). */
@@ -56,8 +63,8 @@ export interface PushMessage {
 
 export interface AcksMessage {
   type: 'acks'
-  /** member → that member's version vector as last reported by itself. */
-  acks: Array<[member: string, vv: VersionVectorEntries]>
+  /** Rows, each signed by the member it speaks for: its own and those it relays. */
+  acks: SignedAck[]
   /**
    * Ask for the receiver's table in return. A replica still holding something
    * to collect asks; one that has collected everything answers, so a straggler
@@ -66,4 +73,26 @@ export interface AcksMessage {
   reply: boolean
 }
 
-export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage
+/** XOR of the ids of every event held, per author (author-log.ts): sent when coverage is equal but digests are not. */
+export interface FingerprintsMessage {
+  type: 'fps'
+  fps: Array<[author: string, fp: Uint8Array]>
+}
+
+/** The events held of authors whose fingerprints differed: (author, seq, first 8 bytes of the id). */
+export interface IdsMessage {
+  type: 'ids'
+  ids: Array<[author: string, seq: number, idPrefix: Uint8Array]>
+}
+
+/**
+ * Events the sender covers but does not hold, asked of a peer that listed them:
+ * only of members cut off (revoked, suspended), whose events a replica counts as
+ * seen without holding — a fault proof such a member relayed may hide behind one.
+ */
+export interface WantMessage {
+  type: 'want'
+  wants: Array<[author: string, seq: number]>
+}
+
+export type SyncMessage = DigestMessage | VersionVectorMessage | EventsMessage | PushMessage | AcksMessage | FingerprintsMessage | IdsMessage | WantMessage

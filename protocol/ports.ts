@@ -26,3 +26,16 @@ export interface Signer {
 export interface Verifier {
   verify(author: string, bytes: Uint8Array, sig: Uint8Array): boolean
 }
+
+/**
+ * Makes one-time key pairs (an invite token's key, invite.ts). The daemon's
+ * are Ed25519 with ids in peer-id form, so the Verifier checks them as it
+ * checks authors; the simulator's are its own unforgeable stand-ins.
+ */
+export interface KeyMaker {
+  generate(): { id: string, secret: Uint8Array }
+  /** The id of the key pair a secret belongs to; throws on a malformed secret. */
+  idOf(secret: Uint8Array): string
+  /** Signs with the key pair of `secret`; throws on a malformed secret. */
+  signer(secret: Uint8Array): Signer
+}

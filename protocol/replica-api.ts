@@ -3,10 +3,11 @@
 // received messages, peer up/down, timer ticks) and carries out its outputs
 // (send a message, persist a batch). The core never does I/O itself.
 
-import type { Event, EventBody } from './event.js'
+import type { Event, NewEventBody } from './event.js'
 import type { Stamp } from './hlc.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import type { Genesis } from './invite.js'
+import type { Membership } from './membership.js'
 import type { Clock, Random, Signer, Verifier } from './ports.js'
 
 export interface ReplicaInit {
@@ -46,6 +47,11 @@ export interface ReplicaInit {
    * (lag figures are kept either way).
    */
   keepPeerVersionVectors?: boolean
+  /**
+   * Collect tombstones and superseded versions once stable (acks, O(members²)
+   * in all). Default true; a simulator of a thousand nodes turns it off.
+   */
+  collectStable?: boolean
 }
 
 /** Everything the core writes, to be made durable atomically and in order. */
@@ -128,6 +134,11 @@ export interface ReplicaStats {
   tombstonesCollected: number
   versionsCollected: number
   invalidated: number
+  /** Signed contradictions noticed (faults.ts), and fault events this replica wrote of them. */
+  faultsNoticed: number
+  faultsWritten: number
+  /** Ack rows refused: not signed by the member they speak for. */
+  acksRefused: number
 }
 
 export interface ReplicaApi {
@@ -137,7 +148,7 @@ export interface ReplicaApi {
    * write() calls persist() synchronously before returning: the event's batch
    * is lastBatchNumber(). The write is acknowledged once that batch is durable.
    */
-  write(body: EventBody): Event
+  write(body: NewEventBody): Event
   lastBatchNumber(): number
   /** The driver's acknowledgement that persist batch `n` (and all before it) is durable. */
   markDurable(n: number): void
@@ -170,4 +181,6 @@ export interface ReplicaApi {
   /** A connected peer's last reported coverage (from its vv messages) and last sync time (monotonic ms). */
   peerStatus(peer: string): { vv?: VersionVectorEntries, ahead?: number, behind?: number, lastSyncMs?: number } | undefined
   stats(): ReplicaStats
+  /** The federation's membership view, when this replica belongs to one. */
+  members?(): Membership | undefined
 }

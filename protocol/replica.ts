@@ -19,17 +19,26 @@
 //                 or revoke removes what it invalidates (membership-effects.ts).
 //   CatchUpQueue  (catch-up.ts) peers that came up together get their first
 //                 rounds one at a time.
+//   FaultWatch    (fault-watch.ts) notices signed contradictions — twins,
+//                 stamps against seqs, events stamped below their author's
+//                 signed ack — which a member writes down as fault events
+//                 (faults.ts); reconcile.ts finds twins nobody relayed.
 // Every change to durable state is gathered during one input (a ChangeSet,
 // change-set.ts) and handed to persist() as one batch; own events leave this node only once durable, so a
 // crash can never make this author reuse a sequence number others have seen.
 
+import { signAck, verifyAck, type SignedAck } from './acks.js'
 import { buildResponse, diffVectors } from './anti-entropy.js'
 import { AuthorLog } from './author-log.js'
 import { authenticate } from './chain.js'
 import { signEvent, signingBytes } from './codec.js'
 import { equalBytes } from './bytes.js'
 import { MycelError } from './errors.js'
-import type { Event, EventBody, UnsignedEvent } from './event.js'
+import { faultKey, isMembershipEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
+import { FaultWatch } from './fault-watch.js'
+import { hexOf } from './invite.js'
+import { answerFingerprints, divergentEvents, fingerprintsOf, unheldBeyondCuts } from './reconcile.js'
+import { sha256 } from './sha256.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
 import { applyMembershipEvent } from './membership-effects.js'
@@ -57,7 +66,8 @@ export const REPLICA_DEFAULTS = {
   maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
   maxHeldEvents: 10_000,
   ackEveryRounds: 5,
-  keepPeerVersionVectors: true
+  keepPeerVersionVectors: true,
+  collectStable: true
 }
 
 interface PeerView {
@@ -67,12 +77,15 @@ interface PeerView {
   ahead?: number
   behind?: number
   lastSyncMs?: number
+  /** When we last sent it our fingerprints (reconcile.ts). */
+  lastFingerprintsMs?: number
 }
 
 interface Pending {
   n: number
   vv: VersionVectorEntries
   own: Event[]
+  highWater: bigint
 }
 
 type Ingest = 'new' | 'duplicate' | 'superseded' | 'held' | 'rejected' | 'refused'
@@ -95,6 +108,11 @@ export class Replica implements ReplicaApi {
   /** Id of our own event selfSeq, when we have it: the next write's `prev` (the hash chain, chain.ts). */
   private selfHead: Uint8Array | undefined
   private durableSelfSeq: number
+  /** The HLC high-water mark of the last durable batch: what our signed ack pins (acks.ts). */
+  private durableHighWater: bigint
+  /** Our latest signed ack row, re-signed when what it says changes. */
+  private ownAck: SignedAck | undefined
+  private readonly faults = new FaultWatch()
   private batchN = 0
   private readonly changes = new ChangeSet()
   private nextAntiEntropyMs: number
@@ -107,7 +125,7 @@ export class Replica implements ReplicaApi {
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
-    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0
+    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0
   }
 
   constructor (init: ReplicaInit, components: ReplicaComponents, snapshot?: ReplicaSnapshot) {
@@ -115,7 +133,7 @@ export class Replica implements ReplicaApi {
     this.cfg = { ...REPLICA_DEFAULTS, ...stripUndefined(init) }
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
-    this.stability = new StableCollection(components.members !== undefined || this.membership !== undefined, snapshot?.vv)
+    this.stability = new StableCollection(this.cfg.collectStable && (components.members !== undefined || this.membership !== undefined), snapshot?.vv)
     this.state = new LwwState(this.membership !== undefined)
     this.held = new HeldEvents(this.cfg.maxHeldEvents)
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
@@ -124,7 +142,7 @@ export class Replica implements ReplicaApi {
     let ownMax = this.vv.covered(this.id)
     const restored = snapshot?.events ?? []
     // Membership first: it decides nothing at restore (all was checked before it was stored), but later checks need it.
-    for (const e of restored) if (e.body.kind === 'member' || e.body.kind === 'revoke') this.membership?.commit(e)
+    this.membership?.commitAll(restored.filter(isMembershipEvent))
     for (const e of restored) {
       this.state.apply(e)
       this.stability.note(e.body.key, this.state)
@@ -136,12 +154,14 @@ export class Replica implements ReplicaApi {
     this.selfSeq = ownMax
     this.selfHead = restored.find(e => e.author === this.id && e.seq === ownMax)?.id
     this.durableSelfSeq = ownMax
+    this.durableHighWater = snapshot?.highWater ?? 0n
     this.nextAntiEntropyMs = components.clock.monoMs() + this.jitter(this.cfg.antiEntropyIntervalMs)
   }
 
   // ------------------------------------------------------------ local writes
 
-  write (body: EventBody): Event {
+  write (input: NewEventBody): Event {
+    const body = this.withView(input)
     const unsigned: UnsignedEvent = { v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }
     if (this.selfHead !== undefined) unsigned.prev = this.selfHead
     const event = signEvent(unsigned, this.c.signer)
@@ -164,6 +184,13 @@ export class Replica implements ReplicaApi {
     return event
   }
 
+  /** A membership event carries its author's view (membership.ts): ours, as of now. */
+  private withView (input: NewEventBody): EventBody {
+    if (input.kind !== 'member' && input.kind !== 'revoke') return input
+    const seen = this.membership?.seenFor(a => this.vv.covered(a), input.peer) ?? []
+    return { ...input, seen }
+  }
+
   /** The number of the last batch handed to persist (a write's batch, right after write()). */
   lastBatchNumber (): number {
     return this.batchN
@@ -174,6 +201,7 @@ export class Replica implements ReplicaApi {
     while (this.pending.length > 0 && this.pending[0].n <= n) {
       const p = this.pending.shift() as Pending
       this.stability.durable(p.vv)
+      if (p.highWater > this.durableHighWater) this.durableHighWater = p.highWater
       for (const e of p.own) {
         this.durableSelfSeq = Math.max(this.durableSelfSeq, e.seq)
         this.queuePush({ event: e, ttl: -1 }, now)
@@ -186,6 +214,7 @@ export class Replica implements ReplicaApi {
   receive (from: string, message: SyncMessage): void {
     try {
       this.dispatch(from, message)
+      this.writeFindings()
     } finally {
       this.flush()
     }
@@ -216,9 +245,68 @@ export class Replica implements ReplicaApi {
         return
       }
       case 'acks':
-        for (const [member, row] of m.acks) this.stability.heard(member, row)
-        if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(), reply: false })
+        this.takeAcks(from, m.acks)
+        if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(true), reply: false })
+        return
+      case 'fps': {
+        const ids = answerFingerprints(m, this.log, L.IDS_BUDGET_BYTES, L.MAX_IDS_PER_MESSAGE)
+        if (ids !== undefined) this.send(from, ids)
+        return
+      }
+      case 'ids': {
+        this.sendBounded(from, divergentEvents(m, this.log))
+        const m2 = this.membership
+        if (m2 !== undefined) {
+          const wants = unheldBeyondCuts(m, this.log, a => m2.cutOf(a)?.seq)
+          if (wants.length > 0) this.send(from, { type: 'want', wants })
+        }
+        return
+      }
+      case 'want': {
+        const held: Event[] = []
+        for (const [author, seq] of m.wants) {
+          const e = this.log.get(author, seq)
+          if (e !== undefined) held.push(e)
+        }
+        this.sendBounded(from, held)
+      }
     }
+  }
+
+  /** Events as one events message (no coverage vouched for), up to the batch budget. */
+  private sendBounded (to: string, candidates: Event[]): void {
+    const events: Event[] = []
+    let bytes = 0
+    for (const e of candidates) {
+      if (bytes + e.bytes.length > this.cfg.maxBatchBytes) break
+      events.push(e)
+      bytes += e.bytes.length
+    }
+    if (events.length > 0) this.send(to, { type: 'events', events, through: [], more: false })
+  }
+
+  /**
+   * Signed rows (acks.ts): each checked against the member it speaks for, once
+   * per new row; a forged one is refused and reported (the gate strikes the
+   * sender). A member's newer row may expose an event it backdated.
+   */
+  private takeAcks (from: string, rows: SignedAck[]): void {
+    for (const row of rows) {
+      if (!this.stability.enabled || !this.mayAck(row.member)) continue
+      if (!this.stability.isNews(row)) continue
+      if (!verifyAck(row, this.c.verifier)) {
+        this.counters.acksRefused++
+        this.c.observer?.rejected?.(undefined, from, `forged acknowledgement for ${row.member}`)
+        continue
+      }
+      if (this.stability.heard(row)) this.faults.acked(row, this.log)
+    }
+  }
+
+  /** Rows of members only (a federation's, or the driver's list): anyone else's cannot matter and would only take memory. */
+  private mayAck (member: string): boolean {
+    if (this.membership !== undefined) return this.membership.roleNow(member) !== undefined || this.membership.cutOf(member) !== undefined
+    return this.c.members?.().includes(member) ?? false
   }
 
   /** A peer's coverage: send what it lacks (a bounded response), and ours back if it asked and no guard says otherwise. */
@@ -243,6 +331,12 @@ export class Replica implements ReplicaApi {
     })
     for (const b of batches) this.send(from, b)
     if (m.reply && !this.guard.pulling(from, now) && !this.guard.crossed(from, now)) this.send(from, { type: 'vv', vv: served, reply: false })
+    // Its digest differed from ours (that is why it asked), yet neither lacks anything: we hold different
+    // events for the same coverage. Compare per author (reconcile.ts), now and then.
+    if (m.reply && diff.ahead === 0 && diff.behind === 0 && now >= (view.lastFingerprintsMs ?? -Infinity) + L.FINGERPRINT_INTERVAL_MS) {
+      view.lastFingerprintsMs = now
+      this.send(from, fingerprintsOf(this.log))
+    }
   }
 
   /** Part of a peer's response: ingest, advance coverage over what it vouched for, and pull the rest while it brings news. */
@@ -299,7 +393,19 @@ export class Replica implements ReplicaApi {
 
   /** Checks and applies one remote event whose authenticity was decided by authenticate(). Never throws on bad input. */
   private ingest (from: string, e: Event, authentic: boolean | undefined): Ingest {
-    if (this.known(e)) { this.counters.duplicates++; return 'duplicate' }
+    if (this.known(e)) {
+      const held = this.log.get(e.author, e.seq)
+      // A fault proof we do not hold is looked at even when its (author, seq) is covered: its author
+      // may be cut off, and a refusal of its other event at that seq (counted as seen) must not hide
+      // the proof. (Another event held there makes them twins: the usual path below.)
+      const hiddenProof = e.body.kind === 'fault' && held === undefined
+      if (!hiddenProof) {
+        this.counters.duplicates++
+        // A different event at a seq we hold is an equivocation — if it is really the author's (one check, rare).
+        if (held !== undefined && !equalBytes(held.id, e.id) && (authentic ?? this.signatureValid(e))) this.faults.duplicate(e, this.log)
+        return 'duplicate'
+      }
+    }
     let verdict: Verdict
     try {
       verdict = (authentic ?? this.signatureValid(e)) ? this.authorize(e) : { ok: false, final: true, reason: 'bad signature' }
@@ -309,13 +415,14 @@ export class Replica implements ReplicaApi {
     if (!verdict.ok) {
       this.counters.rejected++
       this.c.observer?.rejected?.(e, from, verdict.reason)
-      // A final refusal (author revoked) counts as seen, so nobody offers it again;
-      // otherwise the event stays uncovered and anti-entropy brings it back once it
-      // may be valid. A bad signature is never marked seen: that would let a forger
-      // make us skip the real event with the same (author, seq).
-      if (verdict.final && verdict.reason !== 'bad signature') { this.vv.add(e.author, e.seq, this.changes.vv); return 'refused' }
+      // A refusal because the author's events stop before this one (revoked, suspended) counts as
+      // seen, so nobody offers it again. Any other says nothing about the author's real event at
+      // this seq — a bad signature may be a forger's, a bad grant a member's decoy — so the seq
+      // stays open for the real one (counting it would hide an equivocation where no proof shows).
+      if (!verdict.ok && verdict.cut === true) { this.vv.add(e.author, e.seq, this.changes.vv); return 'refused' }
       return 'rejected'
     }
+    this.faults.arriving(e, this.log, this.stability.latest(e.author))
     if (this.clock.isAhead(e.stamp)) {
       if (!this.held.hold(e, from)) { this.counters.rejected++; return 'rejected' }
       this.counters.held++
@@ -369,7 +476,7 @@ export class Replica implements ReplicaApi {
 
   /** A grant or revoke: drop what it invalidates (membership-effects.ts). */
   private afterMembershipEvent (e: Event): void {
-    if (this.membership === undefined || (e.body.kind !== 'member' && e.body.kind !== 'revoke')) return
+    if (this.membership === undefined || !isMembershipEvent(e)) return
     this.counters.invalidated += applyMembershipEvent(e, this.membership, this.log, ev => this.discard(ev))
   }
 
@@ -399,6 +506,7 @@ export class Replica implements ReplicaApi {
         this.antiEntropyRound()
         this.nextAntiEntropyMs = now + this.jitter(this.cfg.antiEntropyIntervalMs)
       }
+      this.writeFindings()
     } finally {
       this.flush()
     }
@@ -420,15 +528,54 @@ export class Replica implements ReplicaApi {
     this.rounds++
     this.counters.antiEntropyRounds++
     this.startRound(peer)
-    const members = this.c.members?.() ?? this.membership?.members()
-    if (members !== undefined && this.stability.pending && this.rounds % this.cfg.ackEveryRounds === 0) {
-      this.send(peer, { type: 'acks', acks: this.ackRows(), reply: true })
+    if (!this.stability.enabled || this.rounds % this.cfg.ackEveryRounds !== 0) return
+    const members = this.c.members?.() ?? this.membership?.members() ?? []
+    if (this.stability.pending) {
+      this.send(peer, { type: 'acks', acks: this.ackRows(true), reply: true })
       this.collectStable(members)
+    } else if (this.membership !== undefined) {
+      // Nothing to collect, but our signed row still goes out: it pins our clock, so nothing we
+      // write later can be stamped below it without proving us a backdater (acks.ts).
+      this.send(peer, { type: 'acks', acks: this.ackRows(false), reply: false })
     }
   }
 
-  private ackRows (): Array<[string, VersionVectorEntries]> {
-    return this.stability.rows(this.id, L.MAX_ACK_ROWS)
+  /** Our own signed row (re-signed only when what it says changed), and with `relay` the rows we heard. */
+  private ackRows (relay: boolean): SignedAck[] {
+    const vv = this.stability.durableRow()
+    let own = this.ownAck
+    if (own === undefined || own.vv !== vv || own.seq !== this.durableSelfSeq || own.stamp !== this.durableHighWater) {
+      own = signAck({ member: this.id, seq: this.durableSelfSeq, stamp: this.durableHighWater, vv }, this.c.signer)
+      this.ownAck = own
+      this.stability.heard(own)
+    }
+    return relay ? this.stability.rows(own, L.MAX_ACK_ROWS, this.cfg.maxBatchBytes) : [own]
+  }
+
+  /**
+   * Contradictions FaultWatch noticed become fault events, which every member
+   * checks for itself and which suspend the accused from the fault's seq
+   * (faults.ts). Only a member can write; one that is not just counts them.
+   */
+  private writeFindings (): void {
+    if (!this.faults.pending) return
+    const found = this.faults.take()
+    this.counters.faultsNoticed += found.length
+    const m = this.membership
+    if (m === undefined || m.roleNow(this.id) === undefined) return
+    for (const f of found) {
+      const cut = m.cutOf(f.peer)
+      if (cut?.kind === 'fault' && cut.seq < f.fromSeq) continue // already suspended at or before this fault
+      const joined = new Uint8Array(f.a.length + f.b.length)
+      joined.set(f.a, 0)
+      joined.set(f.b, f.a.length)
+      try {
+        this.write({ kind: 'fault', key: faultKey(f.peer, hexOf(sha256(joined).subarray(0, 16))), peer: f.peer, proof: f.proof, a: f.a, b: f.b })
+        this.counters.faultsWritten++
+      } catch (err) {
+        this.c.observer?.rejected?.(undefined, '', `could not record a fault of ${f.peer}: ${(err as Error).message}`)
+      }
+    }
   }
 
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
@@ -441,9 +588,17 @@ export class Replica implements ReplicaApi {
 
   private releaseHeld (now: number): void {
     const ready = this.held.release(e => !this.clock.isAhead(e.stamp))
-    for (const { event } of ready) {
+    for (const { event, from } of ready) {
       this.counters.released++
       if (this.vv.has(event.author, event.seq)) continue
+      // Judged again: what arrived while it waited (a revoke, a fault proof) may have voided it.
+      const verdict = this.authorize(event)
+      if (!verdict.ok) {
+        this.counters.rejected++
+        this.c.observer?.rejected?.(event, from, verdict.reason)
+        if (verdict.cut === true) this.vv.add(event.author, event.seq, this.changes.vv)
+        continue
+      }
       if (this.applyRemote(event) === 'new') this.queuePush({ event, ttl: 0 }, now)
     }
     this.nextHeldCheckMs = this.held.size > 0 ? now + L.HELD_RECHECK_MS : undefined
@@ -489,7 +644,7 @@ export class Replica implements ReplicaApi {
   private flush (): void {
     if (this.changes.isEmpty()) return
     const { batch, own } = this.changes.take(++this.batchN, this.clock.highWater(), a => this.vv.entry(a), key => this.state.get(key))
-    this.pending.push({ n: batch.n, vv: batch.vv, own })
+    this.pending.push({ n: batch.n, vv: batch.vv, own, highWater: batch.highWater })
     this.c.persist(batch)
   }
 

@@ -1,13 +1,15 @@
 // What a replica keeps so that tombstones and superseded versions can be
 // dropped once every member has stably seen their winner (the rule is in
 // tombstones.ts): the keys worth looking at, our own durable coverage (the row
-// we report in acks) and the rows other members reported.
+// we report in acks) and the rows other members reported — each the latest
+// row signed by its member (acks.ts), checked before it gets here.
 //
 // Only a replica that knows its members ever collects (a members list, or a
 // federation). Without one nobody asks for our durable coverage or for the
 // collectable keys, so neither is kept: an acks reply then shows no coverage,
 // which can only delay someone's collection, never hasten it.
 
+import type { SignedAck } from './acks.js'
 import type { Event } from './event.js'
 import type { VersionVectorEntries } from './messages.js'
 import type { LwwState } from './state.js'
@@ -22,6 +24,8 @@ export class StableCollection {
   /** A sink for durableVV's change sets, which nobody reads (one set, not one per entry). */
   private readonly durableChanged = new Set<string>()
   private readonly acks = new TombstoneCollector()
+  /** The latest signed row per member (highest stamp): relayed as is, and evidence for faults.ts. */
+  private readonly signed = new Map<string, SignedAck>()
 
   constructor (enabled: boolean, durable?: VersionVectorEntries) {
     this.enabled = enabled
@@ -47,15 +51,48 @@ export class StableCollection {
     return this.keys.size > 0
   }
 
-  /** Merges a row heard in an acks message (rows only grow, so relayed rows merge monotonically). */
-  heard (member: string, row: VersionVectorEntries): void {
-    this.acks.record(member, row)
+  /** Our durable coverage: the row we sign and report. */
+  durableRow (): VersionVectorEntries {
+    return this.durableVV.entries()
   }
 
-  /** Our own row (durable coverage, refreshed) and every row heard, at most `limit`. */
-  rows (self: string, limit: number): Array<[string, VersionVectorEntries]> {
-    this.acks.record(self, this.durableVV.entries())
-    return this.acks.rows(limit)
+  /** A verified row heard in an acks message (or our own, freshly signed). Returns whether it was news. */
+  heard (ack: SignedAck): boolean {
+    if (!this.isNews(ack)) return false
+    this.signed.set(ack.member, ack)
+    // Coverage only grows: a member's row is merged by maximum with what it said before.
+    this.acks.record(ack.member, ack.vv)
+    return true
+  }
+
+  /**
+   * Whether a row says more than the one we hold of its member: a later stamp,
+   * or the same stamp and more coverage (coverage can grow with no new stamp
+   * observed, when anti-entropy vouches for superseded events). An honest
+   * member's rows only grow in both, so this follows its own order.
+   */
+  isNews (ack: SignedAck): boolean {
+    const had = this.signed.get(ack.member)
+    return had === undefined || ack.stamp > had.stamp || (ack.stamp === had.stamp && coverage(ack.vv) > coverage(had.vv))
+  }
+
+  /** The latest signed row of `member`, if any was heard. */
+  latest (member: string): SignedAck | undefined {
+    return this.signed.get(member)
+  }
+
+  /** Rows to send: `own` first, then the others heard, at most `limit` rows and about `budgetBytes`. */
+  rows (own: SignedAck | undefined, limit: number, budgetBytes: number): SignedAck[] {
+    const out: SignedAck[] = []
+    let bytes = 0
+    if (own !== undefined) { out.push(own); bytes += own.bytes.length }
+    for (const [member, row] of this.signed) {
+      if (out.length >= limit || bytes + row.bytes.length > budgetBytes) break
+      if (member === own?.member) continue
+      out.push(row)
+      bytes += row.bytes.length
+    }
+    return out
   }
 
   /**
@@ -73,4 +110,10 @@ export class StableCollection {
     for (const w of stable) this.keys.delete(w.body.key)
     return stable
   }
+}
+
+function coverage (vv: VersionVectorEntries): number {
+  let n = 0
+  for (const [, seq] of vv) n += seq
+  return n
 }

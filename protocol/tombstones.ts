@@ -12,8 +12,10 @@
 // Without a membership list (components.members) nothing is collected.
 //
 // Acks travel in acks{...} messages: a member's own row plus the rows it has
-// heard, so they spread epidemically. Rows are whole vectors, O(members²) in
-// all: fine for federations of sites, and sent only while tombstones exist.
+// heard, so they spread epidemically; each row is signed by its member
+// (acks.ts), so nobody can speak for another. Rows are whole vectors,
+// O(members²) in all: fine for federations of sites; relayed only while
+// something waits to be collected.
 
 import type { Event } from './event.js'
 import type { VersionVectorEntries } from './messages.js'
@@ -29,15 +31,6 @@ export class TombstoneCollector {
     for (const [author, seq] of vv) {
       if (seq > (row.get(author) ?? 0)) row.set(author, seq)
     }
-  }
-
-  rows (limit: number): Array<[string, VersionVectorEntries]> {
-    const out: Array<[string, VersionVectorEntries]> = []
-    for (const [member, row] of this.acks) {
-      if (out.length >= limit) break
-      out.push([member, [...row]])
-    }
-    return out
   }
 
   /** The events among `candidates` that every member in `members` has stably acknowledged. */

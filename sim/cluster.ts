@@ -10,7 +10,9 @@
 // (the replicas at both ends were told peerUp) while both ends are alive and
 // no partition or flapping separates them.
 
-import type { DeleteBody, Event, PutBody } from '../protocol/event.js'
+import { isMycelError } from '../protocol/errors.js'
+import { revokeKey, type DeleteBody, type Event, type PutBody, type Role } from '../protocol/event.js'
+import { hexOf } from '../protocol/invite.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaApi, ReplicaInit } from '../protocol/replica-api.js'
@@ -29,7 +31,10 @@ import { Network, type NetworkKnobs } from './network.js'
 import { SimNode, type NodeHooks, type ReplicaFactory } from './node.js'
 import { groupsPartition, type Partition } from './partitions.js'
 import { Prng } from './prng.js'
-import { compareVersion } from './version.js'
+import { compareVersion, type Versioned } from './version.js'
+import { Adversary, ADVERSARY_TICK_MS, type Attack } from './federation/byzantine.js'
+import { SimFederation } from './federation/federation.js'
+import { checkRoles, type Revocation } from './checkers/roles.js'
 
 export interface ClusterInit {
   seed: number
@@ -46,6 +51,12 @@ export interface ClusterInit {
   collectTombstones: boolean
   /** Keep each node's durable image so it can crash and restart. Default true; run.ts turns it off for timelines without a crash. */
   durableImages?: boolean
+  /** Run a federation: n0 founds it, the initial nodes are members with these roles, joiners come with tokens. */
+  federation?: {
+    roleOf: (index: number) => Role
+    /** Byzantine members and their attacks. */
+    byzantine?: Array<{ node: number, attacks: Attack[] }>
+  }
 }
 
 export interface ClusterComponents {
@@ -89,6 +100,17 @@ export class Cluster {
   private readonly pushSizes = new SharedArraySizes()
   /** What every node, including later joiners, is built with. */
   private readonly hooks: NodeHooks
+  /** The federation (genesis, crypto, admissions), unless an open mesh. */
+  readonly federation: SimFederation | undefined
+  /** Byzantine members by node index. */
+  readonly adversaries = new Map<number, Adversary>()
+  /** Grants written for joiners (token and claim): the log any member can read. */
+  readonly tokenGrants: Event[] = []
+  /** Revocations written, with the revoking event (its view decides the cut). */
+  readonly revocations: Revocation[] = []
+  /** Per key, the highest version a Byzantine member ever had applied anywhere (what its writes may have superseded). */
+  readonly byzantineTop = new Map<string, Versioned>()
+  private adversaryActive = true
 
   constructor (init: ClusterInit, components: ClusterComponents = {}) {
     this.init = init
@@ -103,11 +125,13 @@ export class Cluster {
       deliver: (from, to, message) => { const sender = this.nodes[from]; if (sender !== undefined) this.nodes[to]?.deliver(sender.id, message) }
     })
     const createReplica = components.createReplica ?? defaultFactory
+    const fed = init.federation === undefined ? undefined : new SimFederation(init.seed, init.nodes, init.federation.roleOf)
+    this.federation = fed
     const hooks: NodeHooks = {
       queue: this.queue,
       durableImages: init.durableImages ?? true,
       createReplica,
-      replicaInit: init.replica,
+      replicaInit: fed === undefined ? init.replica : { ...init.replica, genesis: fed.genesis, collectStable: init.collectTombstones },
       randomFor: (n: SimNode) => Prng.derive(init.seed, `replica:${n.id}:${n.incarnation}`),
       send: (from: SimNode, to: string, message: SyncMessage) => this.send(from, to, message),
       fsyncDelayMs: () => this.fsync.range(init.fsyncMs[0], init.fsyncMs[1]),
@@ -117,14 +141,63 @@ export class Cluster {
       held: () => { this.held++ },
       acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),
       lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r),
-      diskNames: { keys: new Interner(), authors: new Interner() }
+      diskNames: { keys: new Interner(), authors: new Interner() },
+      ...(fed === undefined
+        ? {}
+        : {
+            signerFor: (id: string) => fed.crypto.signerFor(id),
+            verifier: fed.crypto.verifier,
+            // Joiners (index ≥ the initial count) start empty and come in by token.
+            initialImage: (n: SimNode) => (n.index < init.nodes ? fed.image : undefined),
+            outgoing: (from: SimNode, to: string, m: SyncMessage) => {
+              const adv = this.adversaries.get(from.index)
+              return adv === undefined ? m : adv.outgoing(to, m)
+            }
+          })
     }
     for (let i = 0; i < init.nodes; i++) this.addNode(new SimNode(i, hooks))
     this.buildTopology()
     this.updateMembers()
+    for (const b of init.federation?.byzantine ?? []) this.addAdversary(b.node, b.attacks)
     for (const n of this.nodes) n.start()
     this.refreshLinks(this.nodes)
     this.hooks = hooks
+    if (this.adversaries.size > 0) this.adversaryLoop()
+  }
+
+  /** Byzantine members act on their own until the liveness phase begins (stopAdversaries). */
+  private addAdversary (index: number, attacks: Attack[]): void {
+    const node = this.node(index)
+    const fed = this.federation as SimFederation
+    this.adversaries.set(index, new Adversary({
+      id: node.id,
+      signer: node.signer,
+      random: Prng.derive(this.init.seed, `adversary:${node.id}`),
+      attacks: new Set(attacks),
+      replica: () => (node.status === 'up' ? node.replica : undefined),
+      peers: () => node.neighbours.filter(j => node.connected.has(j)).map(j => this.node(j).id),
+      send: (to, m) => { if (node.status === 'up') this.send(node, to, m) },
+      tokenGrants: () => this.tokenGrants,
+      members: () => [...fed.admitted.keys()],
+      wallMs: () => node.clock.nowMs()
+    }))
+  }
+
+  private adversaryLoop (): void {
+    this.queue.at(this.now() + ADVERSARY_TICK_MS, () => {
+      if (!this.adversaryActive) return
+      for (const a of this.adversaries.values()) a.tick()
+      this.adversaryLoop()
+    })
+  }
+
+  /** The liveness phase: Byzantine members stop acting on their own (what they send is still theirs to filter). */
+  stopAdversaries (): void {
+    this.adversaryActive = false
+  }
+
+  isByzantine (index: number): boolean {
+    return this.adversaries.has(index)
   }
 
   now (): number { return this.queue.now() }
@@ -145,7 +218,16 @@ export class Cluster {
     const node = this.nodes[i]
     if (node === undefined || node.status !== 'up') return undefined
     const now = this.now()
-    const { event, batch } = node.write(body)
+    let written: { event: Event, batch: number }
+    try {
+      written = node.write(body)
+    } catch (err) {
+      // A reader, a revoked member, a joiner not yet admitted: its own core refuses, as the daemon's would.
+      if (isMycelError(err, 'PERMISSION_DENIED')) return undefined
+      throw err
+    }
+    const { event, batch } = written
+    this.adversaries.get(i)?.wrote(event)
     this.keys.add(body.key)
     const newest = this.history.raiseTop(body.key, event)
     const record = this.history.issue({
@@ -226,7 +308,12 @@ export class Cluster {
     this.refreshLinks(this.nodes)
   }
 
-  /** A new, empty node joins, linked to random live members. Returns its index. */
+  /**
+   * A new, empty node joins, linked to random live members. In a federation
+   * it holds a token from n0 and presents its claim to the first member it is
+   * linked to that is up and accepts it, which writes its grant (the daemon's
+   * join protocol, without the stream). Returns its index.
+   */
   join (): number {
     const node = new SimNode(this.nodes.length, this.hooks)
     const members = this.nodes.filter(n => n.status !== 'left').map(n => n.index)
@@ -236,7 +323,40 @@ export class Cluster {
     this.updateMembers()
     node.start()
     this.refreshLinks([node])
+    const fed = this.federation
+    if (fed !== undefined) {
+      const { invite, claim } = fed.invite('n0', node.id, this.node(0).clock.nowMs())
+      for (const j of links) {
+        const m = this.node(j)
+        if (m.status !== 'up' || this.adversaries.has(j)) continue
+        try {
+          const { event } = m.write({ kind: 'member', key: fed.grantKey(node.id), peer: node.id, role: 'writer', invite, claim })
+          fed.admitted.set(node.id, { role: 'writer', initial: false })
+          this.tokenGrants.push(event)
+          break
+        } catch (err) {
+          if (!isMycelError(err, 'PERMISSION_DENIED')) throw err
+        }
+      }
+    }
     return node.index
+  }
+
+  /** An admin that is up (n0, else n1) revokes node i. */
+  revoke (i: number): boolean {
+    const target = this.node(i)
+    for (const a of [0, 1]) {
+      const admin = this.nodes[a]
+      if (admin === undefined || admin.status !== 'up') continue
+      try {
+        const { event } = admin.write({ kind: 'revoke', key: revokeKey(target.id, hexOf(Prng.derive(this.init.seed, `revoke:${this.revocations.length}`).bytes(16))), peer: target.id })
+        this.revocations.push({ target: target.id, event })
+        return true
+      } catch (err) {
+        if (!isMycelError(err, 'PERMISSION_DENIED')) throw err
+      }
+    }
+    return false
   }
 
   leave (i: number): void {
@@ -248,16 +368,16 @@ export class Cluster {
 
   // ------------------------------------------------------------ convergence
 
-  /** True when every live node has the same digest and nothing is held back for clock offset. */
+  /** True when every live honest node has the same digest and nothing is held back for clock offset. */
   agreed (): boolean {
     let first: Uint8Array | undefined
     for (const n of this.nodes) {
-      if (n.status !== 'up' || n.replica === undefined) continue
+      if (n.status !== 'up' || n.replica === undefined || this.adversaries.has(n.index)) continue
       const d = n.replica.digest()
       if (first === undefined) { first = d; continue }
       for (let k = 0; k < d.length; k++) if (d[k] !== first[k]) return false
     }
-    for (const n of this.nodes) if (n.status === 'up' && (n.replica?.stats().heldNow ?? 0) > 0) return false
+    for (const n of this.nodes) if (n.status === 'up' && !this.adversaries.has(n.index) && (n.replica?.stats().heldNow ?? 0) > 0) return false
     return true
   }
 
@@ -281,7 +401,7 @@ export class Cluster {
 
   /** Digest histogram of the live nodes (for the convergence chart). */
   sample (): Sample {
-    const live = this.nodes.filter(n => n.status === 'up' && n.replica !== undefined)
+    const live = this.nodes.filter(n => n.status === 'up' && n.replica !== undefined && !this.adversaries.has(n.index))
     const digests = new Uint8Array(live.length * DIGEST_BYTES)
     live.forEach((n, i) => digests.set((n.replica as ReplicaApi).digest(), i * DIGEST_BYTES))
     return { atMs: this.now(), live: live.length, digests, backlog: this.history.backlog() }
@@ -289,25 +409,47 @@ export class Cluster {
 
   // ------------------------------------------------------------ checks
 
+  /** The live nodes the checkers judge: in a federation, the honest ones (a Byzantine member's own state is its business). */
   views (): NodeView[] {
-    return this.liveNodes().map(n => {
+    return this.liveNodes().filter(n => !this.adversaries.has(n.index)).map(n => {
       const r = n.replica
       if (r === undefined) throw new Error(`assertion failed: live node ${n.id} has no replica`)
-      return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key) }
+      return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key), members: () => r.members?.() }
     })
   }
 
   /** Every safety invariant on the current state. Call after settle(). */
   check (): Violation[] {
     const views = this.views()
-    const writes = this.history.writes
+    const writes = this.promisedWrites(views)
     return [
       ...checkConvergence(views, [...this.keys]),
       ...capped(checkLostWrites(writes, views), MAX_VIOLATIONS_PER_CHECK),
       ...capped(checkResurrection(writes, views), MAX_VIOLATIONS_PER_CHECK),
-      ...capped(checkIntegrity(this.history, [...this.keys], views), MAX_VIOLATIONS_PER_CHECK),
+      ...(this.federation === undefined ? [] : capped(checkRoles(views, [...this.keys], this.federation.admitted, this.revocations), MAX_VIOLATIONS_PER_CHECK)),
+      ...capped(checkIntegrity(this.history, [...this.keys], views, new Set([...this.adversaries.keys()].map(i => this.node(i).id))), MAX_VIOLATIONS_PER_CHECK),
       ...this.offsetMonitor.report()
     ]
+  }
+
+  /**
+   * The acknowledged writes the federation promised to keep: not a Byzantine
+   * member's, not a revoked member's beyond its cut (void by design), and not
+   * one a Byzantine member's write superseded (a writer may overwrite; if its
+   * write is voided later, what it superseded may already be collected).
+   */
+  private promisedWrites (views: NodeView[]): WriteRecord[] {
+    const all = this.history.writes
+    if (this.federation === undefined) return all
+    const m = views[0]?.members?.()
+    const byzantine = new Set([...this.adversaries.keys()].map(i => this.node(i).id))
+    return all.filter(w => {
+      if (byzantine.has(w.author)) return false
+      const cut = m?.cutOf(w.author)
+      if (cut !== undefined && w.seq > cut.seq) return false
+      const top = this.byzantineTop.get(w.key)
+      return top === undefined || compareVersion(top, w) < 0
+    })
   }
 
   // ------------------------------------------------------------ wiring
@@ -327,9 +469,17 @@ export class Cluster {
 
   private applied (node: SimNode, event: Event, local: boolean): void {
     const now = this.now()
+    if (this.adversaries.size > 0) this.noteByzantine(event)
     this.offsetMonitor.applied(node.id, event, local, node.clock.nowMs(), now)
     // Local writes are recorded by write() once the history has their record.
     if (!local) this.history.observe(node.index, event.body.key, event, now)
+  }
+
+  private noteByzantine (event: Event): void {
+    const author = this.byId.get(event.author)
+    if (author === undefined || !this.adversaries.has(author.index) || (event.body.kind !== 'put' && event.body.kind !== 'delete')) return
+    const top = this.byzantineTop.get(event.body.key)
+    if (top === undefined || compareVersion(event, top) > 0) this.byzantineTop.set(event.body.key, event)
   }
 
   private addNode (node: SimNode): void {

@@ -14,6 +14,7 @@ import type { Event } from '../protocol/event.js'
 import type { Stamp } from '../protocol/hlc.js'
 import type { PersistBatch, ReplicaSnapshot } from '../protocol/replica-api.js'
 import { Interner } from './interner.js'
+import type { NodeDisk } from './imageless-disk.js'
 
 /** The key and author numbers a disk shares with the other disks of its run. */
 export interface DiskNames {
@@ -21,7 +22,7 @@ export interface DiskNames {
   authors: Interner
 }
 
-export class VirtualDisk {
+export class VirtualDisk implements NodeDisk {
   private readonly names: DiskNames
   /**
    * key number → the version of that key held, the versions when there are
@@ -57,6 +58,19 @@ export class VirtualDisk {
   write (batch: PersistBatch): void {
     this.pending.push(batch)
     this.pendingOps.push(this.encode(batch))
+  }
+
+  /** Starts out holding `image` durably (batch 0: the replica numbers its own from 1). */
+  seed (image: ReplicaSnapshot): void {
+    this.write({
+      n: 0,
+      put: image.events,
+      remove: [],
+      winners: image.events.map(e => [e.body.key, { author: e.author, seq: e.seq }]),
+      vv: image.vv,
+      highWater: image.highWater
+    })
+    this.flushThrough(0)
   }
 
   /** Makes every pending batch numbered ≤ n durable, in order. Returns the highest batch now durable. */

@@ -14,6 +14,8 @@ export interface NodeDisk {
   crash: () => number
   durableThrough: () => number
   snapshot: () => ReplicaSnapshot
+  /** Starts the disk holding an image (the initial membership), as durable. */
+  seed: (image: ReplicaSnapshot) => void
 }
 
 export class ImagelessDisk implements NodeDisk {
@@ -41,4 +43,6 @@ export class ImagelessDisk implements NodeDisk {
   snapshot (): ReplicaSnapshot {
     throw new Error('assertion failed: a restart in a run that keeps no durable images')
   }
+
+  seed (): void {}
 }

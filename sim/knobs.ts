@@ -6,12 +6,13 @@
 
 import { MycelError } from '../protocol/errors.js'
 import type { ReplicaInit } from '../protocol/replica-api.js'
+import { ATTACKS, type Attack } from './federation/byzantine.js'
 import { formatMs } from './duration.js'
 import { MAX_DURATION_MS, MAX_NODES, MAX_WRITES } from './limits.js'
 import type { NetworkKnobs } from './network.js'
 import type { Partition } from './partitions.js'
 
-export const SCENARIOS = ['steady', 'partition-heal', 'churn', 'clock-skew', 'chaos'] as const
+export const SCENARIOS = ['steady', 'partition-heal', 'churn', 'clock-skew', 'chaos', 'byzantine'] as const
 export type ScenarioName = typeof SCENARIOS[number]
 
 /** What the user chose; everything not given is derived. */
@@ -23,6 +24,12 @@ export interface SimOptions {
   ratePerSec?: number
   latencyMs?: number
   durationMs?: number
+  /** Run without a federation (no genesis, no membership, every author trusted): the pre-federation open mesh. */
+  open?: boolean
+  /** Byzantine members (default: by scenario; 0 in steady). */
+  byzantine?: number
+  /** What they do (default: every attack). */
+  attacks?: Attack[]
 }
 
 export const DEFAULTS = {
@@ -43,6 +50,7 @@ export type Fault =
   | { atMs: number, kind: 'link-down' | 'link-up', a: number, b: number }
   | { atMs: number, kind: 'cut-one-way', from: number[], to: number[] }
   | { atMs: number, kind: 'cut-clear' }
+  | { atMs: number, kind: 'revoke', node: number }
 
 export interface Knobs {
   seed: number
@@ -61,6 +69,10 @@ export interface Knobs {
   replica: Required<Pick<ReplicaInit, 'maxClockOffsetMs' | 'antiEntropyIntervalMs' | 'pushDelayMs' | 'pushFanout'>>
   collectTombstones: boolean
   maxJoins: number
+  /** Genesis, signed membership, joins by token, revocations (default); false: an open mesh. */
+  federation: boolean
+  /** Byzantine members and what each does. */
+  byzantine: Array<{ node: number, attacks: Attack[] }>
   faults: Fault[]
 }
 
@@ -84,13 +96,20 @@ export function resolveOptions (o: SimOptions): Required<SimOptions> {
   if (!(latencyMs >= 0 && latencyMs <= 60_000)) throw MycelError.usage('--latency must be in [0, 60s]')
   const scenario = o.scenario ?? DEFAULTS.scenario
   if (!SCENARIOS.includes(scenario)) throw MycelError.usage(`unknown scenario '${String(scenario)}' (one of ${SCENARIOS.join(', ')})`)
-  return { seed: o.seed, nodes, scenario, writes, ratePerSec, durationMs, latencyMs }
+  const open = o.open ?? false
+  const byzantine = o.byzantine ?? -1
+  if (!Number.isInteger(byzantine) || byzantine < -1 || (byzantine > 0 && byzantine > Math.max(0, nodes - 2))) throw MycelError.usage(`--byzantine must be an integer in [0, ${Math.max(0, nodes - 2)}] (neither of the two admins n0, n1)`)
+  if (open && byzantine > 0) throw MycelError.usage('--byzantine needs a federation (leave out --open)')
+  const attacks = o.attacks ?? [...ATTACKS]
+  for (const a of attacks) if (!ATTACKS.includes(a)) throw MycelError.usage(`unknown attack '${String(a)}' (any of ${ATTACKS.join(', ')})`)
+  return { seed: o.seed, nodes, scenario, writes, ratePerSec, durationMs, latencyMs, open, byzantine, attacks }
 }
 
 /** The command line that reruns these options exactly. */
 export function replayCommand (o: Required<SimOptions>): string {
   const rate = Number.isInteger(o.ratePerSec) ? String(o.ratePerSec) : o.ratePerSec.toFixed(3)
-  return `mycel sim --seed ${o.seed} --scenario ${o.scenario} --nodes ${o.nodes} --writes ${o.writes} --rate ${rate} --latency ${o.latencyMs}ms --duration ${o.durationMs}ms`
+  const fed = o.open ? ' --open' : `${o.byzantine >= 0 ? ` --byzantine ${o.byzantine}` : ''}${o.attacks.length < ATTACKS.length ? ` --attacks ${o.attacks.join(',')}` : ''}`
+  return `mycel sim --seed ${o.seed} --scenario ${o.scenario} --nodes ${o.nodes} --writes ${o.writes} --rate ${rate} --latency ${o.latencyMs}ms --duration ${o.durationMs}ms${fed}`
 }
 
 export function describeFault (f: Fault): string {
@@ -106,6 +125,7 @@ export function describeFault (f: Fault): string {
     case 'link-down': case 'link-up': return `${t}${f.kind} n${f.a}-n${f.b}`
     case 'cut-one-way': return `${t}one-way cut ${list(f.from)} -> ${list(f.to)}`
     case 'leave': return `${t}leave n${f.node} (stops taking writes; departs once a peer's version vector covers it)`
+    case 'revoke': return `${t}revoke n${f.node} (by an admin that is up)`
     default: return `${t}${f.kind} n${f.node}`
   }
 }
@@ -127,6 +147,7 @@ export function describeKnobs (k: Knobs, maxFaultLines = 40): string[] {
     `workload   ${k.writes} writes at ${round(k.ratePerSec)}/s over ${formatMs(k.durationMs)}; ${k.keys} keys; ${pct(k.deleteRatio)} deletes`,
     `network    latency ${formatMs(n.latencyMs)} ${n.latencyDist} ±${pct(n.jitter)} (links ±${pct(n.linkSpread)}); loss ${pct(n.lossRate)}; dup ${pct(n.duplicateRate)}; reorder ${pct(n.reorderRate)}; capacity ${n.capacityBytesPerSec === 0 ? 'unlimited' : `${Math.round(n.capacityBytesPerSec / 1024)} KiB/s`}`,
     `disk       fsync ${k.fsyncMs[0]}-${k.fsyncMs[1]}ms`,
+    `federation ${k.federation ? `genesis n0; admins n0${k.nodes > 2 ? ', n1' : ''}; byzantine ${k.byzantine.length === 0 ? 'none' : k.byzantine.map(b => `n${b.node} (${b.attacks.join(', ')})`).join('; ')}` : 'none (open mesh: every author trusted)'}`,
     `replica    maxClockOffset ${formatMs(k.replica.maxClockOffsetMs)}; antiEntropy every ${formatMs(k.replica.antiEntropyIntervalMs)}; push delay ${k.replica.pushDelayMs}ms, fanout ${k.replica.pushFanout}; tombstone collection ${k.collectTombstones ? 'on' : 'off'}`,
     `faults     ${k.faults.length === 0 ? 'none' : `${k.faults.length}:`}`
   ]

@@ -16,7 +16,22 @@ export function messageSize (message: SyncMessage): number {
     case 'push': return MESSAGE_OVERHEAD_BYTES + eventsSize(message.events)
     case 'acks': {
       let n = MESSAGE_OVERHEAD_BYTES
-      for (const [member, vv] of message.acks) n += member.length + VV_ENTRY_OVERHEAD_BYTES + vvSize(vv)
+      for (const a of message.acks) n += a.bytes.length + VV_ENTRY_OVERHEAD_BYTES
+      return n
+    }
+    case 'fps': {
+      let n = MESSAGE_OVERHEAD_BYTES
+      for (const [author, fp] of message.fps) n += author.length + fp.length + VV_ENTRY_OVERHEAD_BYTES
+      return n
+    }
+    case 'want': {
+      let n = MESSAGE_OVERHEAD_BYTES
+      for (const [author] of message.wants) n += author.length + VV_ENTRY_OVERHEAD_BYTES
+      return n
+    }
+    case 'ids': {
+      let n = MESSAGE_OVERHEAD_BYTES
+      for (const [author, , prefix] of message.ids) n += author.length + prefix.length + 2 * VV_ENTRY_OVERHEAD_BYTES
       return n
     }
     default: return MESSAGE_OVERHEAD_BYTES

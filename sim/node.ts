@@ -13,7 +13,7 @@
 // written before it started, so a busy node costs one queue entry per fsync,
 // not one per batch.
 
-import type { Event, EventBody } from '../protocol/event.js'
+import type { Event, NewEventBody } from '../protocol/event.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import type { Random, Signer, Verifier } from '../protocol/ports.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
@@ -47,12 +47,19 @@ export interface NodeHooks {
   lost: (node: SimNode, record: WriteRecord) => void
   /** The run's shared key and author numbering for the virtual disks (default: each disk its own). */
   diskNames?: DiskNames
+  /** This node's signer and the run's verifier (a federation: sim/federation/crypto.ts). Default: trust every author. */
+  signerFor?: (id: string) => Signer
+  verifier?: Verifier
+  /** What a node of the initial membership starts from (its disk holds it too, for restarts). */
+  initialImage?: (node: SimNode) => ReplicaSnapshot | undefined
+  /** What a node really sends instead of `message` (a Byzantine member's lies); undefined drops it. */
+  outgoing?: (from: SimNode, to: string, message: SyncMessage) => SyncMessage | undefined
 }
 
-/** The simulator trusts every author: real signatures cost ~50 µs each and prove nothing about replication. */
+/** An open mesh trusts every author: real signatures cost ~50 µs each and prove nothing about replication. */
 const FAKE_SIG = new Uint8Array(64)
-const signer: Signer = { sign: () => FAKE_SIG }
-const verifier: Verifier = { verify: () => true }
+const trustingSigner: Signer = { sign: () => FAKE_SIG }
+const trustingVerifier: Verifier = { verify: () => true }
 
 interface PendingWrite {
   record: WriteRecord
@@ -87,7 +94,14 @@ export class SimNode {
     this.hooks = hooks
     this.clock = new NodeClock(() => hooks.queue.now())
     this.disk = hooks.durableImages ? new VirtualDisk(hooks.diskNames) : new ImagelessDisk()
+    this.image = hooks.initialImage?.(this)
+    if (this.image !== undefined) this.disk.seed(this.image)
+    this.signer = hooks.signerFor?.(this.id) ?? trustingSigner
   }
+
+  /** What this node started from (the initial membership), if anything. */
+  private readonly image: ReplicaSnapshot | undefined
+  readonly signer: Signer
 
   /** Builds the replica from the durable image (empty on first start). */
   start (): void {
@@ -96,9 +110,13 @@ export class SimNode {
     const components: ReplicaComponents = {
       clock: this.clock,
       random: h.randomFor(this),
-      signer,
-      verifier,
-      send: (to, message) => { if (this.incarnation === incarnation) h.send(this, to, message) },
+      signer: this.signer,
+      verifier: h.verifier ?? trustingVerifier,
+      send: (to, message) => {
+        if (this.incarnation !== incarnation) return
+        const out = h.outgoing === undefined ? message : h.outgoing(this, to, message)
+        if (out !== undefined) h.send(this, to, out)
+      },
       persist: batch => {
         if (this.incarnation !== incarnation) return
         this.disk.write(batch)
@@ -112,7 +130,7 @@ export class SimNode {
         held: event => h.held(this, event)
       }
     }
-    const snapshot = this.incarnation === 1 ? undefined : this.disk.snapshot()
+    const snapshot = this.incarnation === 1 ? this.image : this.disk.snapshot()
     this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, snapshot)
     this.status = 'up'
     this.kick()
@@ -156,7 +174,7 @@ export class SimNode {
   }
 
   /** A local write from a client of this node. Only for a node that is up. */
-  write (body: EventBody): { event: Event, batch: number } {
+  write (body: NewEventBody): { event: Event, batch: number } {
     const r = this.replica
     if (r === undefined || this.status !== 'up') throw new Error(`assertion failed: write to ${this.id} while ${this.status}`)
     const event = r.write(body)

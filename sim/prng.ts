@@ -89,6 +89,13 @@ export class Prng implements Random {
     return idx.slice(0, take)
   }
 
+  /** n random bytes. */
+  bytes (n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    for (let i = 0; i < n; i++) out[i] = this.int(256)
+    return out
+  }
+
   /** An independent stream for `label`, fixed by this stream's seed alone. */
   static derive (seed: number, label: string): Prng {
     return new Prng(hashSeed(seed, label))

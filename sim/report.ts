@@ -49,6 +49,9 @@ export interface SimReport {
     crashes: number
     joins: number
     leaves: number
+    revokes: number
+    /** Per Byzantine member: what it tried, and whether the honest members hold a fault proof of it. */
+    byzantine: Record<string, Record<string, number | boolean>>
     simSteps: number
     /** ReplicaStats summed over the live nodes. */
     core: Record<string, number>

@@ -14,6 +14,7 @@ import { CHART_SAMPLES, EPOCH_MS, MAX_VISIBILITY_MARKS } from './limits.js'
 import { Prng } from './prng.js'
 import { quantile, type SimReport } from './report.js'
 import { Workload } from './workload.js'
+import { initialRole } from './federation/federation.js'
 
 /** Samples kept before thinning; the chart shows CHART_SAMPLES of them. */
 const MAX_SAMPLES = CHART_SAMPLES * 8
@@ -52,6 +53,7 @@ export class Run {
   private safety = true
   private joins = 0
   private leaves = 0
+  private revokes = 0
 
   constructor (k: Knobs, components: ClusterComponents) {
     this.k = k
@@ -64,7 +66,8 @@ export class Run {
       replica: k.replica,
       collectTombstones: k.collectTombstones,
       durableImages: k.faults.some(f => f.kind === 'crash'),
-      trackEvery: Math.ceil(k.nodes * k.writes / MAX_VISIBILITY_MARKS)
+      trackEvery: Math.ceil(k.nodes * k.writes / MAX_VISIBILITY_MARKS),
+      federation: k.federation ? { roleOf: initialRole, byzantine: k.byzantine } : undefined
     }, components)
     this.workload = new Workload(this.cluster, k, Prng.derive(k.seed, 'workload'), n => this.canWrite(n))
     this.sampleEveryMs = Math.max(20, Math.round(k.durationMs / CHART_SAMPLES))
@@ -104,7 +107,8 @@ export class Run {
       case 'link-down': c.setLinkDown(f.a, f.b, true); return
       case 'link-up': c.setLinkDown(f.a, f.b, false); return
       case 'cut-one-way': c.cutOneWay(f.from, f.to); return
-      case 'cut-clear': c.network.clearOneWayCuts()
+      case 'cut-clear': c.network.clearOneWayCuts(); return
+      case 'revoke': if (c.revoke(f.node)) this.revokes++
     }
   }
 
@@ -132,6 +136,7 @@ export class Run {
     const c = this.cluster
     this.safety = false
     this.leaving.clear()
+    c.stopAdversaries()
     c.network.knobs = { ...c.network.knobs, lossRate: 0, duplicateRate: 0 }
     c.heal()
     const bound = this.k.replica.maxClockOffsetMs
@@ -212,6 +217,8 @@ export class Run {
         crashes: c.nodes.reduce((s, x) => s + x.crashes, 0),
         joins: this.joins,
         leaves: this.leaves,
+        revokes: this.revokes,
+        byzantine: Object.fromEntries([...c.adversaries].map(([i, a]) => [`n${i}`, { ...a.tried, suspended: c.liveNodes().some(n => !c.isByzantine(n.index) && n.replica?.members?.()?.cutOf(`n${i}`)?.kind === 'fault') }])),
         simSteps: c.queue.steps(),
         core: coreTotals(c)
       },

@@ -8,12 +8,20 @@
 //   churn           crashes with restarts, pauses, joins and a leave; slow fsync
 //   clock-skew      skewed, drifting and jumping clocks, one beyond the bound
 //   chaos           all of the above at once, plus duplication, reordering,
-//                   capacity limits, flapping links and one-way cuts
+//                   capacity limits, flapping links and one-way cuts; a
+//                   Byzantine member and revocations
+//   byzantine       a fifth of the members Byzantine (every attack of
+//                   federation/byzantine.ts), revocations, a join, a partition
+//
+// Every scenario runs a federation (genesis, signed membership, joins by
+// token) unless --open asks for the open mesh.
 
 import type { Fault, Knobs, ScenarioName, SimOptions } from './knobs.js'
 import { calmNetwork, type NetworkKnobs } from './network.js'
 import { PARTITION_SHAPES, planPartition } from './partitions.js'
 import { Prng } from './prng.js'
+import type { Attack } from './federation/byzantine.js'
+import { initialRole } from './federation/federation.js'
 
 /** Tombstone acks are O(members²) per round in the core; beyond this many nodes collection is left off. */
 const TOMBSTONE_COLLECTION_MAX_NODES = 64
@@ -38,15 +46,29 @@ export function buildKnobs (o: Required<SimOptions>): Knobs {
     replica: { maxClockOffsetMs: 60_000, antiEntropyIntervalMs: 1000, pushDelayMs: 10, pushFanout: 32 },
     collectTombstones: o.nodes <= TOMBSTONE_COLLECTION_MAX_NODES,
     maxJoins: 0,
+    federation: !o.open,
+    byzantine: [],
     faults: []
   }
   const plan = new Planner(k, r)
   PLANS[o.scenario](k, r, plan)
+  if (o.byzantine >= 0) plan.byzantine(o.byzantine, o.attacks)
+  else if (k.federation) plan.byzantine(BYZANTINE_BY_SCENARIO[o.scenario](k.nodes), o.attacks)
   k.faults.sort((a, b) => a.atMs - b.atMs)
   return k
 }
 
 type Plan = (k: Knobs, r: Prng, p: Planner) => void
+
+/** Byzantine members a scenario has unless --byzantine says otherwise (never the admins n0, n1). */
+const BYZANTINE_BY_SCENARIO: Record<ScenarioName, (nodes: number) => number> = {
+  steady: () => 0,
+  'partition-heal': () => 0,
+  churn: () => 0,
+  'clock-skew': () => 0,
+  chaos: n => (n >= 4 ? 1 : 0),
+  byzantine: n => Math.min(Math.max(0, n - 2), Math.max(1, Math.round(n / 5)))
+}
 
 const PLANS: Record<ScenarioName, Plan> = {
   steady: () => {},
@@ -62,6 +84,7 @@ const PLANS: Record<ScenarioName, Plan> = {
     p.pauses(Math.max(1, Math.min(20, Math.round(k.nodes * 0.1))))
     p.joins(1 + r.int(2))
     if (k.nodes >= 4) p.leaves(1)
+    if (k.federation && k.nodes >= 4) p.revokes(1)
   },
   'clock-skew': (k, r, p) => {
     k.replica.maxClockOffsetMs = SKEW_SCENARIO_OFFSET_MS
@@ -83,6 +106,16 @@ const PLANS: Record<ScenarioName, Plan> = {
     p.clocks(r.chance(0.5))
     if (r.chance(0.5)) p.joins(1)
     if (k.nodes >= 5 && r.chance(0.5)) p.leaves(1)
+    if (k.federation && k.nodes >= 5) p.revokes(r.int(2))
+  },
+  byzantine: (k, r, p) => {
+    k.network.lossRate = r.pick([0, 0.01])
+    k.network.duplicateRate = r.pick([0, 0.02])
+    k.network.reorderRate = r.pick([0, 0.1])
+    p.partitions(1 + r.int(2))
+    p.crashes(Math.max(1, Math.round(k.nodes * 0.1)))
+    if (r.chance(0.5)) p.joins(1)
+    if (k.nodes >= 4) p.revokes(1 + r.int(2))
   }
 }
 
@@ -155,6 +188,24 @@ class Planner {
       if (n === undefined) continue
       this.add({ atMs: at, kind: 'pause', node: n })
       this.add({ atMs: back, kind: 'resume', node: n })
+    }
+  }
+
+  /** Byzantine members, chosen among the non-admins (n2 and up). */
+  byzantine (count: number, attacks: Attack[]): void {
+    if (!this.k.federation || count <= 0 || this.k.nodes < 3) return
+    // Writers first (a writer's lies reach further than a reader's), then readers.
+    const order = this.r.sample(this.k.nodes - 2, this.k.nodes - 2).map(i => i + 2)
+    const chosen = [...order.filter(i => initialRole(i) === 'writer'), ...order.filter(i => initialRole(i) !== 'writer')].slice(0, count).sort((a, b) => a - b)
+    this.k.byzantine = chosen.map(node => ({ node, attacks: [...attacks] }))
+  }
+
+  /** An admin that is up revokes a member (never n0 or n1, the admins). */
+  revokes (count: number): void {
+    if (this.k.nodes < 4) return
+    for (let i = 0; i < count; i++) {
+      const at = Math.round(this.r.range(0.2, 0.8) * this.d)
+      this.add({ atMs: at, kind: 'revoke', node: 2 + this.r.int(this.k.nodes - 2) })
     }
   }
 

@@ -15,6 +15,7 @@ import { reportText } from '../../sim/report-text.js'
 import { runKnobs } from '../../sim/run.js'
 import { buildKnobs } from '../../sim/scenarios.js'
 import { runSweep } from '../../sim/sweep.js'
+import { ATTACKS, type Attack } from '../../sim/federation/byzantine.js'
 
 export const simCommand: Command = {
   name: 'sim',
@@ -29,7 +30,10 @@ export const simCommand: Command = {
     latency: { type: 'string', value: 'DURATION', description: 'mean one-way link latency (default 50ms)' },
     duration: { type: 'string', value: 'DURATION', description: 'length of the fault phase (default 10s, or writes ÷ rate)' },
     report: { type: 'string', value: 'FILE', description: 'write the convergence chart to FILE (.svg, or .html with the summary)' },
-    sweep: { type: 'string', value: 'COUNT', description: 'run seeds 1..COUNT (from --seed if given) and list the failing ones' }
+    sweep: { type: 'string', value: 'COUNT', description: 'run seeds 1..COUNT (from --seed if given) and list the failing ones' },
+    open: { type: 'boolean', description: 'an open mesh: no genesis, no membership, every author trusted (default: a federation)' },
+    byzantine: { type: 'string', value: 'N', description: 'Byzantine members among n2.. (default: by scenario; 1 in chaos, a fifth in byzantine)' },
+    attacks: { type: 'string', value: 'LIST', description: `what they do, comma-separated: ${ATTACKS.join(', ')} (default: all)` }
   },
   details: `
 Runs the real replication core (protocol/) on virtual nodes with virtual time and one seeded PRNG:
@@ -47,7 +51,10 @@ async function run (ctx: CommandContext): Promise<number> {
     writes: intOption(o.writes, '--writes'),
     ratePerSec: numberOption(o.rate, '--rate'),
     latencyMs: o.latency === undefined ? undefined : parseDurationMs(String(o.latency), '--latency'),
-    durationMs: o.duration === undefined ? undefined : parseDurationMs(String(o.duration), '--duration')
+    durationMs: o.duration === undefined ? undefined : parseDurationMs(String(o.duration), '--duration'),
+    open: o.open === true ? true : undefined,
+    byzantine: intOption(o.byzantine, '--byzantine'),
+    attacks: typeof o.attacks === 'string' ? o.attacks.split(',').map(a => a.trim()).filter(a => a !== '') as Attack[] : undefined
   }
   const json = o.json === true
   if (o.sweep !== undefined) return sweep(ctx, options, intOption(o.sweep, '--sweep') ?? 0, intOption(o.seed, '--seed') ?? 1, json)

@@ -87,7 +87,7 @@ export class SyncTracker {
         break
       }
       case 'acks':
-        for (const [member, vv] of message.acks) {
+        for (const { member, vv } of message.acks) {
           if (member !== this.c.selfId) this.raise(member, vv, member === from ? 'direct' : 'relayed', now)
         }
         break

@@ -4,8 +4,9 @@
 // be shown, by a test with a doctored history, to catch the bug it is for.
 
 import type { Event } from '../../protocol/event.js'
+import type { Membership } from '../../protocol/membership.js'
 
-export type CheckName = 'convergence' | 'lost-write' | 'resurrection' | 'offset-bound' | 'integrity' | 'crash'
+export type CheckName = 'convergence' | 'lost-write' | 'resurrection' | 'offset-bound' | 'integrity' | 'roles' | 'crash'
 
 export interface Violation {
   check: CheckName
@@ -22,6 +23,8 @@ export interface NodeView {
   /** Hex of replica.digest(). */
   digest: string
   get(key: string): Event | undefined
+  /** Its membership view (a federation only). */
+  members?(): Membership | undefined
 }
 
 /** Groups nodes by digest and keeps one per group: nodes with equal digests hold the same winners. */

@@ -2,7 +2,7 @@
 // a message pool the test delivers in any order, with loss and duplication.
 // Persistence is immediate (every batch durable at once). The simulator
 // (sim/) is the full-featured version of this.
-import type { Event, EventBody } from '../../protocol/event.js'
+import type { Event, NewEventBody } from '../../protocol/event.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { Replica } from '../../protocol/replica.js'
 import type { ReplicaInit } from '../../protocol/replica-api.js'
@@ -55,7 +55,7 @@ export class MemCluster {
     for (const a of this.replicas) for (const b of this.replicas) if (a !== b) a.peerUp(b.id)
   }
 
-  async write (i: number, body: EventBody): Promise<Event> {
+  async write (i: number, body: NewEventBody): Promise<Event> {
     const e = this.replicas[i].write(body)
     await Promise.resolve() // let the durability microtask run
     this.acked.push(e)

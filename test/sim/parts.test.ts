@@ -100,7 +100,9 @@ describe('message size accounting', () => {
     settle(c)
     c.runFor(8000) // tombstone acks ride every fifth anti-entropy round
     const types = new Set(sent.map(m => m.type))
-    expect([...types].sort()).toEqual(['acks', 'digest', 'events', 'push', 'vv'])
+    for (const t of ['acks', 'digest', 'events', 'push', 'vv']) expect(types).toContain(t)
+    // Tombstones collected on one node before another make digests differ at equal coverage: reconciliation (fps, ids) runs.
+    for (const t of types) expect(['acks', 'digest', 'events', 'push', 'vv', 'fps', 'ids']).toContain(t)
     const estimate = sent.reduce((s, m) => s + messageSize(m), 0)
     const real = sent.reduce((s, m) => s + encodeMessage(m).length, 0)
     expect(Math.abs(estimate - real) / real).toBeLessThan(0.15)

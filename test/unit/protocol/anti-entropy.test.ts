@@ -1,6 +1,9 @@
 // Anti-entropy batches and version vectors.
 import { describe, expect, it } from 'vitest'
+import { signAck } from '../../../protocol/acks.js'
 import { encodeMessage } from '../../../protocol/codec.js'
+import { makeStamp } from '../../../protocol/hlc.js'
+import { fakeSigner } from '../../helpers/fake-crypto.js'
 import { buildResponse } from '../../../protocol/anti-entropy.js'
 import { AuthorLog } from '../../../protocol/author-log.js'
 import type { Event, EventBody } from '../../../protocol/event.js'
@@ -95,7 +98,7 @@ describe('VersionVector entries (rebuilt only where marks moved)', () => {
 })
 
 describe('AuthorLog.lastSeq', () => {
-  const ev = (author: string, seq: number): Event => ({ author, seq, bytes: new Uint8Array(10) } as unknown as Event)
+  const ev = (author: string, seq: number): Event => ({ author, seq, bytes: new Uint8Array(10), id: new Uint8Array(32).fill(seq) } as unknown as Event)
 
   it('is the highest seq held, exact after removals at the top, and 0 once an author has nothing left', () => {
     const log = new AuthorLog()
@@ -149,11 +152,11 @@ describe('regressions found by the simulator', () => {
     await c.write(0, put('x'))
     await c.converge()
     c.pool.length = 0
-    c.replicas[1].receive('n0', { type: 'acks', acks: [['n0', [['n0', 1]]]], reply: true })
+    c.replicas[1].receive('n0', { type: 'acks', acks: [signAck({ member: 'n0', seq: 1, stamp: makeStamp(c.now, 5), vv: [['n0', 1]] }, fakeSigner('n0'))], reply: true })
     const answer = c.pool.find(m => m.message.type === 'acks')
     expect(answer?.to).toBe('n0')
     expect(answer?.message).toMatchObject({ type: 'acks', reply: false })
-    const rows = answer?.message.type === 'acks' ? answer.message.acks.map(([m]) => m).sort() : []
+    const rows = answer?.message.type === 'acks' ? answer.message.acks.map(r => r.member).sort() : []
     expect(rows).toEqual(['n0', 'n1'])
   })
 })

@@ -2,11 +2,13 @@
 import * as cbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { signAck } from '../../../protocol/acks.js'
 import { decodeEvent, decodeMessage, encodeMessage, signEvent } from '../../../protocol/codec.js'
 import { isMycelError, MycelError } from '../../../protocol/errors.js'
 import type { EventBody } from '../../../protocol/event.js'
 import { makeStamp } from '../../../protocol/hlc.js'
 import { MAX_EVENT_BYTES, MAX_KEY_BYTES, MAX_MESSAGE_BYTES } from '../../../protocol/limits.js'
+import type { SyncMessage } from '../../../protocol/messages.js'
 import { fakeSigner } from '../../helpers/fake-crypto.js'
 
 const digest = new Uint8Array(32).fill(7)
@@ -106,8 +108,10 @@ describe('message codec', () => {
       { type: 'vv' as const, vv: [['alice', 3], ['bob', 0]] as Array<[string, number]>, reply: true },
       { type: 'events' as const, events: [e], through: [['alice', 0, 1]] as Array<[string, number, number]>, more: false },
       { type: 'push' as const, events: [e], ttl: 2 },
-      { type: 'acks' as const, acks: [['alice', [['alice', 1]]]] as Array<[string, Array<[string, number]>]>, reply: true }
-    ]
+      { type: 'acks' as const, acks: [signAck({ member: 'alice', seq: 1, stamp: 7n, vv: [['alice', 1]] }, fakeSigner('alice'))], reply: true },
+      { type: 'fps' as const, fps: [['alice', new Uint8Array(32).fill(3)]] as Array<[string, Uint8Array]> },
+      { type: 'ids' as const, ids: [['alice', 4, new Uint8Array(8).fill(1)]] as Array<[string, number, Uint8Array]> }
+    ] as SyncMessage[]
     for (const m of msgs) {
       const back = decodeMessage(encodeMessage(m))
       expect(encodeMessage(back)).toEqual(encodeMessage(m))

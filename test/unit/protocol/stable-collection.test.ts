@@ -1,5 +1,6 @@
 // StableCollection: tombstones and superseded versions collected once every member has them.
 import { describe, expect, it } from 'vitest'
+import { signAck } from '../../../protocol/acks.js'
 import { signEvent } from '../../../protocol/codec.js'
 import type { Event, EventBody } from '../../../protocol/event.js'
 import { makeStamp } from '../../../protocol/hlc.js'
@@ -23,7 +24,8 @@ describe('StableCollection', () => {
     sc.note('k', state)
     sc.durable([['a', 2]])
     expect(sc.pending).toBe(false)
-    expect(sc.rows('self', 10)).toEqual([['self', []]])
+    expect(sc.durableRow()).toEqual([])
+    expect(sc.rows(undefined, 10, 1 << 20)).toEqual([])
   })
 
   it('gives a tombstone winner back once every member has it durably, and forgets its key', () => {
@@ -35,12 +37,16 @@ describe('StableCollection', () => {
     expect(sc.pending).toBe(true)
     const own = new VersionVector([['a', 2], ['b', 0]])
     sc.durable([['a', 2]])
-    expect(sc.rows('a', 10)).toEqual([['a', [['a', 2]]]])
+    expect(sc.durableRow()).toEqual([['a', 2]])
+    const row = (member: string, stamp: number, vv: Array<[string, number]>): ReturnType<typeof signAck> => signAck({ member, seq: 0, stamp: makeStamp(stamp, 0), vv }, fakeSigner(member))
+    sc.heard(row('a', 1, sc.durableRow()))
     // b has not acked yet: nothing is stable.
     expect(sc.stable(state, ['a', 'b'], own)).toEqual([])
-    sc.heard('b', [['a', 1]])
+    expect(sc.heard(row('b', 5, [['a', 1]]))).toBe(true)
     expect(sc.stable(state, ['a', 'b'], own)).toEqual([]) // b's row does not cover the tombstone
-    sc.heard('b', [['a', 2]])
+    expect(sc.heard(row('b', 4, [['a', 2]]))).toBe(false) // older than what we hold of b
+    expect(sc.heard(row('b', 5, [['a', 2]]))).toBe(true) // same stamp, more coverage: news
+    expect(sc.rows(undefined, 10, 1 << 20).map(r => r.member)).toEqual(['a', 'b'])
     expect(sc.stable(state, ['a', 'b'], own).map(e => e.seq)).toEqual([2])
     expect(sc.pending).toBe(false)
   })
