@@ -37,6 +37,7 @@ import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createHost, type Host } from './net/host.js'
 import { createMesh, type Mesh } from './net/mesh.js'
+import { ed25519InviteKeys } from './federation/invite-keys.js'
 import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { CommitQueue } from './store/commit-queue.js'
 import type { LevelStore } from './store/level-store.js'
@@ -188,7 +189,8 @@ export class Runtime {
         signer: ed25519Signer(privateKey),
         nowMs: () => Date.now(),
         listenAddrs: () => mesh.listenAddrs(),
-        writeDurably: async body => await node.writeDurably(body)
+        writeDurably: async body => await node.writeDurably(body),
+        keys: ed25519InviteKeys
       })
     })
     return new Runtime({ federation, node, host, replica, blob, vis, parts, log })

@@ -18,7 +18,6 @@ import { MycelError } from './errors.js'
 import { asRecord, decodeCbor, int, onlyFields, str, vvField } from './fields.js'
 import { isValidStamp, type Stamp } from './hlc.js'
 import { MAX_AUTHOR_BYTES, MAX_SIG_BYTES, MAX_VV_ENTRIES } from './limits.js'
-import type { VersionVectorEntries } from './messages.js'
 import type { Signer, Verifier } from './ports.js'
 
 export interface AckRow {
@@ -27,8 +26,8 @@ export interface AckRow {
   seq: number
   /** The HLC high-water mark on its disk when it signed: its later events are stamped above. */
   stamp: Stamp
-  /** Its durable coverage: author → seq. */
-  vv: VersionVectorEntries
+  /** Its durable coverage: author → seq (a version vector's entries). */
+  vv: Array<[author: string, seq: number]>
 }
 
 export interface SignedAck extends AckRow {

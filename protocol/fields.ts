@@ -7,7 +7,6 @@ import * as cbor from '@ipld/dag-cbor'
 import { utf8Length } from './bytes.js'
 import { MycelError } from './errors.js'
 import { MAX_AUTHOR_BYTES, MAX_SAFE, MAX_VV_ENTRIES } from './limits.js'
-import type { VersionVectorEntries } from './messages.js'
 
 export function decodeCbor (bytes: Uint8Array, what: string): unknown {
   try {
@@ -64,7 +63,7 @@ export function list (v: unknown, what: string, max: number): unknown[] {
 }
 
 /** A version vector: [author, seq] pairs. */
-export function vvField (v: unknown, max = MAX_VV_ENTRIES): VersionVectorEntries {
+export function vvField (v: unknown, max = MAX_VV_ENTRIES): Array<[string, number]> {
   return list(v, 'version vector', max).map(entry => {
     const pair = list(entry, 'version vector entry', 2)
     if (pair.length !== 2) throw MycelError.decode('version vector entry must be [author, seq]')

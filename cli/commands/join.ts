@@ -7,7 +7,7 @@ import { client, printJson, wantsJson } from './shared.js'
 export const join: Command = {
   name: 'join',
   summary: 'make the running node join the federation of an invite token',
-  positionals: [{ name: 'TOKEN', description: 'an invite token (mycel1…, from `mycel invite`)' }],
+  positionals: [{ name: 'TOKEN', description: 'an invite token (mycel2…, from `mycel invite`)' }],
   options: {
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' }
   },

@@ -60,7 +60,7 @@ export class FederationGate {
   isAllowed (peer: string): boolean {
     const m = this.c.members()
     if (m === undefined) return true
-    if (m.revokedAt(peer) !== undefined) return false
+    if (m.cutOf(peer) !== undefined) return false
     return this.bootstrap.has(peer) || m.members().includes(peer)
   }
 

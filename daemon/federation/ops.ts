@@ -5,12 +5,12 @@
 
 import { randomBytes } from 'node:crypto'
 import { MycelError } from '../../protocol/errors.js'
-import { revokeKey, type Event, type EventBody, type Role } from '../../protocol/event.js'
-import { formatStamp, makeStamp } from '../../protocol/hlc.js'
+import { revokeKey, type Event, type NewEventBody, type Role } from '../../protocol/event.js'
+import { formatStamp } from '../../protocol/hlc.js'
 import { hexOf, inviteToText, signInvite } from '../../protocol/invite.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS } from '../../protocol/limits.js'
 import type { Membership } from '../../protocol/membership.js'
-import type { Signer } from '../../protocol/ports.js'
+import type { KeyMaker, Signer } from '../../protocol/ports.js'
 
 export interface InviteRequest {
   role?: Role
@@ -19,7 +19,7 @@ export interface InviteRequest {
 }
 
 export interface InviteResult {
-  /** `mycel1…`: pass to `mycel daemon --join` or `mycel join`. */
+  /** `mycel2…`: pass to `mycel daemon --join` or `mycel join`. */
   token: string
   federation: string
   inviter: string
@@ -37,6 +37,13 @@ export interface MemberInfo {
   /** HLC stamp of the first grant, `<wall ms>.<logical>`. */
   since: string
   revoked: boolean
+  /**
+   * Set when a signed contradiction of this member was proven (docs/federation.md,
+   * fault proofs): its events from `fromSeq` on are void everywhere; role is null.
+   */
+  suspended: { fromSeq: number } | null
+  /** When revoked or suspended: the last of its events that still counts. */
+  lastValidSeq: number | null
 }
 
 export interface RevokeResult {
@@ -57,7 +64,9 @@ export interface FederationOpsComponents {
   nowMs: () => number
   listenAddrs: () => string[]
   /** Writes through the core and resolves once durable. */
-  writeDurably: (body: EventBody) => Promise<Event>
+  writeDurably: (body: NewEventBody) => Promise<Event>
+  /** Makes the one-time key of each token (invite-keys.ts). */
+  keys: KeyMaker
 }
 
 export class FederationOps {
@@ -68,7 +77,7 @@ export class FederationOps {
   }
 
   role (): Role | null {
-    return this.membership().roleAt(this.c.selfId, makeStamp(this.c.nowMs(), 0)) ?? null
+    return this.membership().roleNow(this.c.selfId) ?? null
   }
 
   invite (req: InviteRequest = {}): InviteResult {
@@ -85,8 +94,9 @@ export class FederationOps {
       .slice(0, MAX_ADDRS)
     if (addrs.length === 0) throw new MycelError('UNAVAILABLE', 'this node listens on no address a peer could dial')
     const expiresMs = this.c.nowMs() + ttlMs
+    const key = this.c.keys.generate()
     const signed = signInvite({
-      v: 1,
+      v: 2,
       federation: m.federation,
       genesis: m.genesis,
       inviter: this.c.selfId,
@@ -94,8 +104,9 @@ export class FederationOps {
       role,
       expiresMs,
       uses,
-      nonce: new Uint8Array(randomBytes(16))
-    }, this.c.signer)
+      nonce: new Uint8Array(randomBytes(16)),
+      key: key.id
+    }, this.c.signer, key.secret)
     return { token: inviteToText(signed), federation: m.federation, inviter: this.c.selfId, role, expiresAt: new Date(expiresMs).toISOString(), uses }
   }
 
@@ -105,7 +116,9 @@ export class FederationOps {
       role: e.role ?? null,
       invitedBy: e.invitedBy ?? null,
       since: formatStamp(e.since),
-      revoked: e.revokedAt !== undefined
+      revoked: e.cut?.kind === 'revoke',
+      suspended: e.cut?.kind === 'fault' ? { fromSeq: e.cut.seq + 1 } : null,
+      lastValidSeq: e.cut?.seq ?? null
     })).sort((a, b) => a.since < b.since ? -1 : a.since > b.since ? 1 : 0)
   }
 
@@ -115,7 +128,7 @@ export class FederationOps {
     if (peer === this.c.selfId) throw MycelError.usage('a node cannot revoke itself; ask another admin')
     const entry = m.list().find(e => e.peer === peer)
     if (entry === undefined) throw new MycelError('NOT_FOUND', `${peer} is not a member of this federation`)
-    if (entry.revokedAt !== undefined) return { peerId: peer, stamp: formatStamp(entry.revokedAt) }
+    if (entry.cut?.kind === 'revoke') return { peerId: peer, stamp: formatStamp(entry.cut.stamp) }
     const event = await this.c.writeDurably({ kind: 'revoke', key: revokeKey(peer, hexOf(new Uint8Array(randomBytes(16)))), peer })
     return { peerId: peer, stamp: formatStamp(event.stamp) }
   }

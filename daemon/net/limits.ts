@@ -5,7 +5,8 @@
 import { MAX_MESSAGE_BYTES } from '../../protocol/limits.js'
 
 /** The sync protocol; the version is part of the id so a 2.0.0 can run beside it. */
-export const SYNC_PROTOCOL = '/mycel/sync/1.0.0'
+/** Version 2: membership events carry views, acks are signed rows, fault proofs and reconciliation (docs/federation.md). */
+export const SYNC_PROTOCOL = '/mycel/sync/2.0.0'
 
 /** Version of the hello/welcome handshake carried in the first frame each way. */
 export const HELLO_VERSION = 1

@@ -22,7 +22,7 @@ import { encodeHello } from '../../daemon/net/hello.js'
 import { SYNC_PROTOCOL } from '../../daemon/net/limits.js'
 import { Logger } from '../../daemon/log.js'
 import { encodeMessage } from '../../protocol/codec.js'
-import { inviteFromText } from '../../protocol/invite.js'
+import { inviteFromText, type SignedInvite } from '../../protocol/invite.js'
 import { putBody, Rogue } from '../helpers/rogue.js'
 import { until } from '../helpers/daemons.js'
 import { concat, hostile } from './mutate.js'
@@ -70,6 +70,7 @@ async function throwAt (stream: Stream, chunks: Uint8Array[]): Promise<void> {
 describe('fuzz: protocol handlers of a live daemon', () => {
   let a: Running
   let memberToken: Uint8Array
+  let holderToken: SignedInvite
   let rejections = 0
   const onRejection = (): void => { rejections++ }
 
@@ -77,7 +78,8 @@ describe('fuzz: protocol handlers of a live daemon', () => {
     process.on('unhandledRejection', onRejection)
     a = await startDaemon()
     const inv = await api<{ token: string }>(a, 'POST', '/v1/invite?uses=1000&role=writer')
-    memberToken = inviteFromText(inv.body.token).bytes
+    holderToken = inviteFromText(inv.body.token)
+    memberToken = holderToken.bytes
   })
   afterAll(async () => {
     process.off('unhandledRejection', onRejection)
@@ -88,7 +90,7 @@ describe('fuzz: protocol handlers of a live daemon', () => {
   it('survives hostile join requests, hellos and member frames, then serves a good peer; heap bounded', async () => {
     const addr = a.ready.listen[0]
     const heapBefore = collectedHeap()
-    const joinBases = [encodeFrame(encodeJoinRequest(memberToken)), encodeFrame(encodeJoinRequest(new Uint8Array(40)))]
+    const joinBases = [encodeFrame(encodeJoinRequest({ invite: memberToken, claim: new Uint8Array(64) })), encodeFrame(encodeJoinRequest({ invite: new Uint8Array(40), claim: new Uint8Array(64) }))]
     const helloBases = [encodeFrame(encodeHello(a.ready.federation)), encodeFrame(encodeHello('fed1other'))]
     const seed = Date.now()
     // Printed so a failure can be replayed: fc's own report names the seed too.
@@ -114,7 +116,7 @@ describe('fuzz: protocol handlers of a live daemon', () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 3 }), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 2 }), fc.nat(), async (kind, junk, salt) => {
       const x = await Rogue.create()
       try {
-        expect(await x.join(memberToken, addr)).toMatchObject({ ok: true })
+        expect(await x.join(holderToken, addr)).toMatchObject({ ok: true })
         const { stream, welcome } = await x.session(addr, a.ready.federation)
         expect(welcome.ok).toBe(true)
         const good = encodeMessage({ type: 'push', events: [x.event(putBody(`fuzz/${salt}`))], ttl: 1 })

@@ -2,6 +2,7 @@
 // returns a value or throws a MycelError — never another exception, never a
 // hang (each call is timed), whatever the input.
 import fc from 'fast-check'
+import { signAck } from '../../protocol/acks.js'
 import { describe, expect, it } from 'vitest'
 import { decodeJoinAnswer, decodeJoinRequest, encodeJoinAnswer, encodeJoinRequest } from '../../daemon/federation/join/wire.js'
 import { FrameDecoder, encodeFrame } from '../../daemon/net/frame.js'
@@ -27,14 +28,17 @@ function survives (f: () => unknown): void {
 }
 
 const genesis: Genesis = { founder: 'F', nonce: new Uint8Array(16).fill(3) }
-const token = signInvite({ v: 1, federation: federationIdOf(genesis), genesis, inviter: 'F', addrs: ['/ip4/127.0.0.1/tcp/4710'], role: 'writer', expiresMs: 2e12, uses: 1, nonce: new Uint8Array(16).fill(9) }, fakeSigner('F'))
+const token = signInvite({ v: 2, federation: federationIdOf(genesis), genesis, inviter: 'F', addrs: ['/ip4/127.0.0.1/tcp/4710'], role: 'writer', expiresMs: 2e12, uses: 1, nonce: new Uint8Array(16).fill(9), key: 'key-1' }, fakeSigner('F'), new Uint8Array(16).fill(1))
 const event = signEvent({ v: 1, author: 'A', seq: 1, stamp: 5n << 16n, body: { kind: 'put', key: 'k', digest: new Uint8Array(32), size: 1, props: { a: 'b' } } }, fakeSigner('A'))
-const grant = signEvent({ v: 1, author: 'F', seq: 2, stamp: 6n << 16n, body: { kind: 'member', key: `mycel:member/P/${'0'.repeat(32)}`, peer: 'P', role: 'writer', invite: token.bytes } }, fakeSigner('F'))
+const grant = signEvent({ v: 1, author: 'F', seq: 2, stamp: 6n << 16n, body: { kind: 'member', key: `mycel:member/P/${'0'.repeat(32)}`, peer: 'P', role: 'writer', invite: token.bytes, claim: new Uint8Array(64).fill(2), seen: [['A', 1]] } }, fakeSigner('F'))
 const messages = [
   encodeMessage({ type: 'push', events: [event, grant], ttl: 2 }),
   encodeMessage({ type: 'events', events: [event], through: [['A', 0, 1]], more: false }),
   encodeMessage({ type: 'vv', vv: [['A', 3]], reply: true }),
-  encodeMessage({ type: 'acks', acks: [['A', [['A', 1]]]], reply: false }),
+  encodeMessage({ type: 'acks', acks: [signAck({ member: 'A', seq: 1, stamp: 9n, vv: [['A', 1]] }, fakeSigner('A'))], reply: false }),
+  encodeMessage({ type: 'fps', fps: [['A', new Uint8Array(32).fill(1)]] }),
+  encodeMessage({ type: 'ids', ids: [['A', 1, new Uint8Array(8)]] }),
+  encodeMessage({ type: 'want', wants: [['A', 1]] }),
   encodeMessage({ type: 'digest', digest: new Uint8Array(32) })
 ]
 
@@ -43,7 +47,7 @@ describe('fuzz: parsers of peer input', () => {
     const text = inviteToText(token)
     fc.assert(fc.property(fc.oneof(
       fc.string({ maxLength: 600 }),
-      fc.string({ maxLength: 600 }).map(s => 'mycel1' + s),
+      fc.string({ maxLength: 600 }).map(s => 'mycel2' + s),
       fc.nat({ max: text.length }).chain(i => fc.string({ maxLength: 3 }).map(s => text.slice(0, i) + s + text.slice(i + 1)))
     ), s => {
       survives(() => {
@@ -57,7 +61,7 @@ describe('fuzz: parsers of peer input', () => {
   })
 
   it('join protocol requests and answers', () => {
-    const bases = [encodeJoinRequest(token.bytes), encodeJoinAnswer({ ok: true, genesis }), encodeJoinAnswer({ ok: false, reason: 'spent', message: 'spent' })]
+    const bases = [encodeJoinRequest({ invite: token.bytes, claim: new Uint8Array(64) }), encodeJoinAnswer({ ok: true, genesis }), encodeJoinAnswer({ ok: false, reason: 'spent', message: 'spent' })]
     fc.assert(fc.property(hostile(bases), bytes => {
       survives(() => decodeJoinRequest(bytes))
       survives(() => decodeJoinAnswer(bytes))

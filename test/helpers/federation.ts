@@ -35,7 +35,7 @@ export function tamper (text: string): string {
   const inv = inviteFromText(text)
   const t = cbor.decode(inv.signed) as Record<string, unknown>
   t.role = 'admin'
-  return 'mycel1' + base64url.baseEncode(cbor.encode({ t: cbor.encode(t), g: inv.sig }))
+  return 'mycel2' + base64url.baseEncode(cbor.encode({ t: cbor.encode(t), g: inv.sig, k: inv.secret as Uint8Array }))
 }
 
 export interface StatusView { peerId: string, federation: string, role: string | null, peers: Array<{ peerId: string }>, stats: { rejected: number, net: { bans: number, strikes: number }, join?: Record<string, number>, gate?: Record<string, number> } }

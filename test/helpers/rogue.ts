@@ -18,6 +18,8 @@ import { ed25519Signer } from '../../daemon/signing.js'
 import { encodeMessage, signEvent } from '../../protocol/codec.js'
 import type { Event, EventBody } from '../../protocol/event.js'
 import { makeStamp } from '../../protocol/hlc.js'
+import { makeClaim, type SignedInvite } from '../../protocol/invite.js'
+import { ed25519InviteKeys } from '../../daemon/federation/invite-keys.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 
 export class Rogue {
@@ -53,8 +55,15 @@ export class Rogue {
 
   async stop (): Promise<void> { await this.node.stop() }
 
-  async join (token: Uint8Array, memberAddr: string): Promise<JoinAnswer> {
-    return (await requestJoin(this.node, { targets: [memberAddr], invite: token, timeoutMs: 10_000 })).answer
+  /**
+   * Presents a token: a holder's (its claim made for us with the token's secret), or raw public
+   * bytes with whatever claim we choose (one copied from a grant, say) — what a thief would try.
+   */
+  async join (token: SignedInvite | Uint8Array, memberAddr: string, claim?: Uint8Array): Promise<JoinAnswer> {
+    const request = token instanceof Uint8Array
+      ? { invite: token, claim: claim ?? new Uint8Array(64) }
+      : { invite: token.bytes, claim: claim ?? makeClaim(token, this.peerId, ed25519InviteKeys) }
+    return (await requestJoin(this.node, { targets: [memberAddr], request, timeoutMs: 10_000 })).answer
   }
 
   /** Opens our side of a sync session; resolves with the welcome. */

@@ -1,6 +1,6 @@
 // The one place the harnesses get an invite from a member and turn it into
 // daemon arguments, so the join flow (today's unsigned token; federation's
-// signed `mycel1…` token with a role next) changes with one edit. Used by the
+// signed `mycel2…` token with a role next) changes with one edit. Used by the
 // chaos run and the benchmarks; joiners must be able to publish (writers).
 
 import type { Node } from '../../test/helpers/daemons.js'

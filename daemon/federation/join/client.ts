@@ -8,7 +8,7 @@ import { MycelError } from '../../../protocol/errors.js'
 import { encodeFrame } from '../../net/frame.js'
 import { readOneFrame, sendFrame } from '../../net/stream-io.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL } from './limits.js'
-import { decodeJoinAnswer, encodeJoinRequest, type JoinAnswer } from './wire.js'
+import { decodeJoinAnswer, encodeJoinRequest, type JoinAnswer, type JoinRequest } from './wire.js'
 
 /** What dials a member: the daemon's host (daemon/net/host.ts), or any libp2p node (tests). */
 export interface JoinDialer {
@@ -18,7 +18,7 @@ export interface JoinDialer {
 export interface JoinAttempt {
   /** Full multiaddrs ending in /p2p/<member>. */
   targets: string[]
-  invite: Uint8Array
+  request: JoinRequest
   timeoutMs?: number
 }
 
@@ -64,7 +64,7 @@ async function tryTargets (dialer: JoinDialer, attempt: JoinAttempt): Promise<Jo
     try {
       const stream = await dialer.dialProtocol(ma, JOIN_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
       try {
-        await sendFrame(stream, encodeFrame(encodeJoinRequest(attempt.invite)), { highWaterBytes: JOIN_LIMITS.writeBufferBytes, timeoutMs })
+        await sendFrame(stream, encodeFrame(encodeJoinRequest(attempt.request)), { highWaterBytes: JOIN_LIMITS.writeBufferBytes, timeoutMs })
         const answer = decodeJoinAnswer(await readOneFrame(stream, JOIN_LIMITS.maxAnswerBytes, timeoutMs))
         await stream.close().catch(() => {})
         return { answer, member, addr }

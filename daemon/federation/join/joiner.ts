@@ -5,13 +5,14 @@
 // and PERMISSION_DENIED too; no member reachable is UNAVAILABLE (exit 4).
 
 import { isMycelError, MycelError } from '../../../protocol/errors.js'
-import { checkInvite, inviteFromText, type SignedInvite } from '../../../protocol/invite.js'
+import { checkInvite, inviteFromText, makeClaim, type SignedInvite } from '../../../protocol/invite.js'
 import type { Verifier } from '../../../protocol/ports.js'
+import { ed25519InviteKeys } from '../invite-keys.js'
 import { requestJoin, type JoinDialer, type JoinReply } from './client.js'
 
 export function parseJoinToken (text: string): SignedInvite {
   try {
-    return inviteFromText(text)
+    return inviteFromText(text, ed25519InviteKeys)
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     throw new MycelError('USAGE', `invalid invite token: ${why}`, { cause: err, details: { reason: 'malformed' } })
@@ -35,10 +36,11 @@ export function joinTargets (inv: SignedInvite, via: string[] = []): string[] {
   return [...via, ...inv.token.addrs.map(a => `${a}/p2p/${inv.token.inviter}`)]
 }
 
-export async function presentToken (dialer: JoinDialer, inv: SignedInvite, via: string[] = []): Promise<JoinReply> {
+/** Presents the token's public part and our claim (the secret stays here), for `self` — our peer id. */
+export async function presentToken (dialer: JoinDialer, inv: SignedInvite, self: string, via: string[] = []): Promise<JoinReply> {
   let reply: JoinReply
   try {
-    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), invite: inv.bytes })
+    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), request: { invite: inv.bytes, claim: makeClaim(inv, self, ed25519InviteKeys) } })
   } catch (err) {
     if (isMycelError(err)) throw err
     throw new MycelError('UNAVAILABLE', `join failed: ${String(err)}`, { cause: err })

@@ -5,7 +5,6 @@
 // is not refused.
 
 import { randomBytes } from 'node:crypto'
-import { makeStamp } from '../../../protocol/hlc.js'
 import { federationIdOf, type SignedInvite } from '../../../protocol/invite.js'
 import type { ReplicaApi } from '../../../protocol/replica-api.js'
 import type { Membership } from '../../../protocol/membership.js'
@@ -65,7 +64,7 @@ export async function joinVia (p: JoinParts, invite: SignedInvite, federation: S
   const { mesh, gate, log } = p
   let reply = admitted
   if (reply === undefined && federation.pending) {
-    reply = await presentToken(p.host, invite, via)
+    reply = await presentToken(p.host, invite, p.host.peerId, via)
     await p.store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
   }
   if (reply === undefined) {
@@ -79,7 +78,7 @@ export async function joinVia (p: JoinParts, invite: SignedInvite, federation: S
   await dialInviter(mesh, invite, log)
   const self = mesh.peerId
   const members = gate.members
-  if (!await gate.until(() => members()?.roleAt(self, makeStamp(Date.now(), 0)) !== undefined, JOIN_GRANT_WAIT_MS)) {
+  if (!await gate.until(() => members()?.roleNow(self) !== undefined, JOIN_GRANT_WAIT_MS)) {
     log.warn('admitted, but our grant has not replicated here yet; publishing waits for it', { member: reply.member })
   }
 }

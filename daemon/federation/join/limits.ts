@@ -1,20 +1,21 @@
 // Every bound of the join protocol, with why it is what it is (STYLE.md point 10).
 
-import { MAX_INVITE_BYTES } from '../../../protocol/limits.js'
+import { MAX_INVITE_BYTES, MAX_SIG_BYTES } from '../../../protocol/limits.js'
 
 /** The join protocol: the only thing a non-member may speak to a member. */
-export const JOIN_PROTOCOL = '/mycel/join/1.0.0'
+/** Version 2: the request carries the token's public part and the joiner's claim, never the secret. */
+export const JOIN_PROTOCOL = '/mycel/join/2.0.0'
 
 export const JOIN_LIMITS = Object.freeze({
-  /** A request carries one invite token (≤ MAX_INVITE_BYTES) plus a few bytes of envelope. */
-  maxRequestBytes: MAX_INVITE_BYTES + 256,
+  /** A request carries one invite token (≤ MAX_INVITE_BYTES), a claim (≤ MAX_SIG_BYTES) and a few bytes of envelope. */
+  maxRequestBytes: MAX_INVITE_BYTES + MAX_SIG_BYTES + 256,
   /** An answer carries a reason or the genesis (~100 bytes) and a short message. */
   maxAnswerBytes: 2048,
   /**
    * A join stream carries one frame each way: its writer waits only while more than that is unsent
    * (sendFrame's drain wait, daemon/net/stream-io.ts), and within the read deadline of its side.
    */
-  writeBufferBytes: MAX_INVITE_BYTES + 256,
+  writeBufferBytes: MAX_INVITE_BYTES + MAX_SIG_BYTES + 256,
   /** The joiner must send its request within this after opening the stream. */
   requestTimeoutMs: 5_000,
   /**

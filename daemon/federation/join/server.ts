@@ -11,13 +11,13 @@ import { encodeFrame } from '../../net/frame.js'
 import type { Host } from '../../net/host.js'
 import { readOneFrame, sendFrame } from '../../net/stream-io.js'
 import { JOIN_LIMITS, JOIN_PROTOCOL, type JoinLimits } from './limits.js'
-import { decodeJoinRequest, encodeJoinAnswer, type JoinAnswer } from './wire.js'
+import { decodeJoinRequest, encodeJoinAnswer, type JoinAnswer, type JoinRequest } from './wire.js'
 
 export interface JoinServerComponents {
   /** The libp2p node; join is open to non-members (it is how they become members). */
   host: Pick<Host, 'handle' | 'unhandle'>
   /** Decides and, if admitted, writes the grant durably. Must not throw for a refusal. */
-  admit: (peer: string, invite: Uint8Array) => Promise<JoinAnswer>
+  admit: (peer: string, request: JoinRequest) => Promise<JoinAnswer>
   /** Bad input from this peer (a malformed request). */
   strike: (peer: string, why: string) => void
   log: Logger
@@ -64,9 +64,9 @@ export class JoinServer {
     }
     this.inFlight++
     try {
-      let invite: Uint8Array
+      let request: JoinRequest
       try {
-        invite = decodeJoinRequest(await readOneFrame(stream, this.limits.maxRequestBytes, this.limits.requestTimeoutMs))
+        request = decodeJoinRequest(await readOneFrame(stream, this.limits.maxRequestBytes, this.limits.requestTimeoutMs))
       } catch (err) {
         this.stats.malformed++
         this.c.log.info('bad join request', { remote: peer, err })
@@ -76,7 +76,7 @@ export class JoinServer {
       }
       let answer: JoinAnswer
       try {
-        answer = await this.c.admit(peer, invite)
+        answer = await this.c.admit(peer, request)
       } catch (err) {
         this.c.log.error('join admission failed', { remote: peer, err })
         answer = { ok: false, reason: 'internal', message: 'the member could not record the grant' }

@@ -1,32 +1,41 @@
 // The join protocol's two messages, one frame each way on a fresh stream:
-//   joiner → member  request {v: 1, invite: <signed invite envelope bytes>}
-//   member → joiner  answer  {v: 1, ok: true, founder, nonce} | {v: 1, ok: false, reason, message}
+//   joiner → member  request {v: 2, invite: <the token's public envelope>, claim: <its one-time key's signature>}
+//   member → joiner  answer  {v: 2, ok: true, founder, nonce} | {v: 2, ok: false, reason, message}
 // The joiner's peer id is not in the request: the member takes it from the
-// connection, which the Noise handshake proved.
+// connection, which the Noise handshake proved, and the claim must name that
+// very peer (protocol/invite.ts) — the token's secret never leaves the joiner.
 
 import * as cbor from '@ipld/dag-cbor'
 import { asRecord, bytesField, decodeCbor, onlyFields, str } from '../../../protocol/fields.js'
 import { MycelError } from '../../../protocol/errors.js'
 import type { Genesis } from '../../../protocol/invite.js'
-import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES } from '../../../protocol/limits.js'
+import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES, MAX_SIG_BYTES } from '../../../protocol/limits.js'
 
-export const JOIN_VERSION = 1
+export const JOIN_VERSION = 2
 
 /** Why a join is refused. The first four are what a token can prove by itself (protocol/invite.ts). */
-export const JOIN_REFUSALS = ['malformed', 'bad-signature', 'wrong-federation', 'expired', 'spent', 'not-admin', 'revoked', 'not-member', 'busy', 'internal'] as const
+export const JOIN_REFUSALS = ['malformed', 'bad-signature', 'wrong-federation', 'expired', 'spent', 'not-admin', 'revoked', 'not-member', 'busy', 'internal', 'bad-claim'] as const
 export type JoinRefusal = typeof JOIN_REFUSALS[number]
 
 export type JoinAnswer = { ok: true, genesis: Genesis } | { ok: false, reason: JoinRefusal, message: string }
 
-export function encodeJoinRequest (invite: Uint8Array): Uint8Array {
-  return cbor.encode({ v: JOIN_VERSION, invite })
+export interface JoinRequest {
+  /** The token's public envelope (protocol/invite.ts SignedInvite.bytes). */
+  invite: Uint8Array
+  /** The token's one-time key signing (federation, nonce, the joiner's peer id). */
+  claim: Uint8Array
 }
 
-export function decodeJoinRequest (bytes: Uint8Array): Uint8Array {
+export function encodeJoinRequest (r: JoinRequest): Uint8Array {
+  return cbor.encode({ v: JOIN_VERSION, invite: r.invite, claim: r.claim })
+}
+
+export function decodeJoinRequest (bytes: Uint8Array): JoinRequest {
   const o = asRecord(decodeCbor(bytes, 'join request'), 'join request')
+  if (o.v === 1) throw MycelError.decode('this joiner runs an older mycel (its token secret would travel); upgrade it')
   if (o.v !== JOIN_VERSION) throw MycelError.version(o.v)
-  onlyFields(o, ['v', 'invite'], 'join request')
-  return bytesField(o.invite, 'invite', 1, MAX_INVITE_BYTES)
+  onlyFields(o, ['v', 'invite', 'claim'], 'join request')
+  return { invite: bytesField(o.invite, 'invite', 1, MAX_INVITE_BYTES), claim: bytesField(o.claim, 'claim', 1, MAX_SIG_BYTES) }
 }
 
 export function encodeJoinAnswer (a: JoinAnswer): Uint8Array {

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { AddressGossip } from '../../../daemon/federation/address-gossip.js'
 import { Logger } from '../../../daemon/log.js'
 import { MycelError } from '../../../protocol/errors.js'
-import type { Event, EventBody } from '../../../protocol/event.js'
+import type { Event, EventBody, NewEventBody } from '../../../protocol/event.js'
 
-const ev = (author: string, body: EventBody): Event => ({ v: 1, author, seq: 1, stamp: 1n, body, sig: new Uint8Array(), signed: new Uint8Array(), bytes: new Uint8Array(), id: new Uint8Array() })
+const ev = (author: string, body: NewEventBody): Event => ({ v: 1, author, seq: 1, stamp: 1n, body: body as EventBody, sig: new Uint8Array(), signed: new Uint8Array(), bytes: new Uint8Array(), id: new Uint8Array() })
 
 describe('AddressGossip', () => {
   it('hands other members\' addresses to the mesh and announces ours only when they change', () => {
     const added: Array<[string, string[]]> = []
-    const written: EventBody[] = []
+    const written: NewEventBody[] = []
     let winner: Event | undefined
     let listen = ['/ip4/127.0.0.1/tcp/1/p2p/me']
     const gossip = new AddressGossip('me', {

@@ -6,14 +6,16 @@ import { FederationGate } from '../../../daemon/federation/gate.js'
 import { FederationOps } from '../../../daemon/federation/ops.js'
 import { Logger } from '../../../daemon/log.js'
 import { signEvent } from '../../../protocol/codec.js'
-import { federationIdOf, inviteFromText, signInvite, type Genesis, type SignedInvite } from '../../../protocol/invite.js'
+import { decodeInvite, federationIdOf, inviteFromText, makeClaim, signInvite, type Genesis, type SignedInvite } from '../../../protocol/invite.js'
 import { Replica } from '../../../protocol/replica.js'
-import { fakeSigner, fakeVerifier } from '../../helpers/fake-crypto.js'
+import { fakeKeys, fakeSigner, fakeVerifier } from '../../helpers/fake-crypto.js'
+
+const keys = fakeKeys()
 
 const genesis: Genesis = { founder: 'F', nonce: new Uint8Array(16).fill(1) }
 const silent = new Logger({ level: 'error', write: () => {} })
 
-function founder (now: { t: number }): { replica: Replica, ops: FederationOps, admitPeer: (peer: string, inv: SignedInvite | Uint8Array) => ReturnType<typeof admit> } {
+function founder (now: { t: number }): { replica: Replica, ops: FederationOps, admitPeer: (peer: string, inv: SignedInvite | Uint8Array, claim?: Uint8Array) => ReturnType<typeof admit> } {
   const replica: Replica = new Replica({ id: 'F', genesis }, {
     clock: { nowMs: () => now.t, monoMs: () => now.t },
     random: { float: () => 0.5, int: () => 0 },
@@ -29,16 +31,20 @@ function founder (now: { t: number }): { replica: Replica, ops: FederationOps, a
     signer: fakeSigner('F'),
     nowMs: () => now.t,
     listenAddrs: () => ['/ip4/127.0.0.1/tcp/4710/p2p/F'],
-    writeDurably: async body => replica.write(body)
+    writeDurably: async body => replica.write(body),
+    keys
   })
-  const admitPeer = async (peer: string, inv: SignedInvite | Uint8Array): ReturnType<typeof admit> => await admit({
+  // The joiner's request: the token's public part and its claim for itself (unless a test brings another).
+  const admitPeer = async (peer: string, inv: SignedInvite | Uint8Array, claim?: Uint8Array): ReturnType<typeof admit> => await admit({
     replica,
     verifier: fakeVerifier,
     nowMs: () => now.t,
     whenDurable: async () => {},
     nonce: () => new Uint8Array(16).fill(++nonce),
     poke: () => {}
-  }, peer, inv instanceof Uint8Array ? inv : inv.bytes)
+  }, peer, inv instanceof Uint8Array
+    ? { invite: inv, claim: claim ?? new Uint8Array(64) }
+    : { invite: inv.bytes, claim: claim ?? makeClaim(inv, peer, keys) })
   return { replica, ops, admitPeer }
 }
 
@@ -60,9 +66,9 @@ describe('admission, invite and revoke', () => {
     now.t += 2000
     expect(await admitPeer('P', inv)).toMatchObject({ ok: false, reason: 'expired' })
     const other: Genesis = { founder: 'F', nonce: new Uint8Array(16).fill(2) }
-    const foreign = signInvite({ ...inv.token, federation: federationIdOf(other), genesis: other, expiresMs: now.t + 1e6 }, fakeSigner('F'))
+    const foreign = signInvite({ ...inv.token, federation: federationIdOf(other), genesis: other, expiresMs: now.t + 1e6 }, fakeSigner('F'), inv.secret)
     expect(await admitPeer('P', foreign)).toMatchObject({ ok: false, reason: 'wrong-federation' })
-    const forged = signInvite({ ...inv.token, expiresMs: now.t + 1e6 }, fakeSigner('Mallory'))
+    const forged = signInvite({ ...inv.token, expiresMs: now.t + 1e6 }, fakeSigner('Mallory'), inv.secret)
     expect(await admitPeer('P', forged)).toMatchObject({ ok: false, reason: 'bad-signature' })
     expect(await admitPeer('P', new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false, reason: 'malformed' })
   })
@@ -73,13 +79,13 @@ describe('admission, invite and revoke', () => {
     const adminToken = inviteFromText(ops.invite({ role: 'admin', uses: 2 }).token)
     expect(await admitPeer('A2', adminToken)).toMatchObject({ ok: true })
     // A2 (admin) issues a token; F revokes A2; A2's token no longer admits.
-    const byA2 = signInvite({ ...adminToken.token, inviter: 'A2', role: 'writer', nonce: new Uint8Array(16).fill(7) }, fakeSigner('A2'))
+    const byA2 = signInvite({ ...adminToken.token, inviter: 'A2', role: 'writer', nonce: new Uint8Array(16).fill(7) }, fakeSigner('A2'), adminToken.secret)
     now.t += 10
     await ops.revoke('A2')
     now.t += 10
     expect(await admitPeer('P', byA2)).toMatchObject({ ok: false, reason: 'not-admin' })
     expect(await admitPeer('A2', adminToken)).toMatchObject({ ok: false, reason: 'revoked' })
-    expect(ops.members().find(m => m.peerId === 'A2')).toMatchObject({ role: null, revoked: true, invitedBy: 'F' })
+    expect(ops.members().find(m => m.peerId === 'A2')).toMatchObject({ role: null, revoked: true, invitedBy: 'F', suspended: null, lastValidSeq: 0 })
     await expect(ops.revoke('nobody')).rejects.toMatchObject({ code: 'NOT_FOUND' })
     await expect(ops.revoke('F')).rejects.toMatchObject({ code: 'USAGE' })
     expect(() => ops.invite({ uses: 0 })).toThrow(expect.objectContaining({ code: 'USAGE' }))
@@ -88,10 +94,30 @@ describe('admission, invite and revoke', () => {
     const writerReplica = new Replica({ id: 'W', genesis }, {
       clock: { nowMs: () => now.t, monoMs: () => now.t }, random: { float: () => 0.5, int: () => 0 }, signer: fakeSigner('W'), verifier: fakeVerifier, send: () => {}, persist: () => {}
     })
-    const wOps = new FederationOps({ selfId: 'W', members: () => writerReplica.members(), signer: fakeSigner('W'), nowMs: () => now.t, listenAddrs: () => ['/ip4/1.2.3.4/tcp/1'], writeDurably: async b => writerReplica.write(b) })
+    const wOps = new FederationOps({ selfId: 'W', members: () => writerReplica.members(), signer: fakeSigner('W'), nowMs: () => now.t, listenAddrs: () => ['/ip4/1.2.3.4/tcp/1'], writeDurably: async b => writerReplica.write(b), keys })
     expect(wOps.role()).toBeNull()
     expect(() => wOps.invite()).toThrow(expect.objectContaining({ code: 'PERMISSION_DENIED' }))
     expect(replica.members()?.members().sort()).toEqual(['F'])
+  })
+})
+
+describe('claims: the token\'s secret never travels', () => {
+  it('a claim for another peer, a claim copied from a grant, or a token read from the log admits nobody', async () => {
+    const now = { t: 1_700_000_000_000 }
+    const { replica, ops, admitPeer } = founder(now)
+    const inv = inviteFromText(ops.invite({ role: 'admin', uses: 3 }).token)
+    // The holder's claim names J; presented by anyone else it is refused.
+    const forJ = makeClaim(inv, 'J', keys)
+    expect(await admitPeer('Mallory', inv, forJ)).toMatchObject({ ok: false, reason: 'bad-claim' })
+    expect(await admitPeer('J', inv, forJ)).toMatchObject({ ok: true })
+    // What the log shows: the grant's token (no secret) and J's claim.
+    const grant = replica.members()?.list().find(e => e.peer === 'J')
+    expect(grant).toMatchObject({ role: 'admin' })
+    const fromLog = decodeInvite(inv.bytes)
+    expect(fromLog.secret).toBeUndefined()
+    expect(() => makeClaim(fromLog, 'Mallory', keys)).toThrow(/no secret/)
+    expect(await admitPeer('Mallory', fromLog.bytes, forJ)).toMatchObject({ ok: false, reason: 'bad-claim' })
+    expect(replica.members()?.roleNow('Mallory')).toBeUndefined()
   })
 })
 
@@ -111,7 +137,7 @@ describe('FederationGate', () => {
     const grant = await admitPeer('P', inviteFromText(ops.invite().token))
     expect(grant.ok).toBe(true)
     // What the daemon's observer passes on: any member event schedules one revalidation.
-    gate.noteEvent(signEvent({ v: 1, author: 'F', seq: 50, stamp: 1n, body: { kind: 'member', key: `mycel:member/P/${'0'.repeat(32)}`, peer: 'P', role: 'writer' } }, fakeSigner('F')))
+    gate.noteEvent(signEvent({ v: 1, author: 'F', seq: 50, stamp: 1n, body: { kind: 'member', key: `mycel:member/P/${'0'.repeat(32)}`, peer: 'P', role: 'writer', seen: [] } }, fakeSigner('F')))
     expect(await gate.until(() => revalidations.length > 0, 1000)).toBe(true)
     expect(gate.isAllowed('P')).toBe(true)
     await ops.revoke('P')

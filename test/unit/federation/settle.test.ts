@@ -14,7 +14,7 @@ function memStore (initial?: Genesis): GenesisStore & { g?: Genesis, id?: string
 }
 
 function token (genesis: Genesis): SignedInvite {
-  return signInvite({ v: 1, federation: federationIdOf(genesis), genesis, inviter: genesis.founder, addrs: ['/ip4/127.0.0.1/tcp/1'], role: 'writer', expiresMs: 1e13, uses: 1, nonce: new Uint8Array(16) }, fakeSigner(genesis.founder))
+  return signInvite({ v: 2, federation: federationIdOf(genesis), genesis, inviter: genesis.founder, addrs: ['/ip4/127.0.0.1/tcp/1'], role: 'writer', expiresMs: 1e13, uses: 1, nonce: new Uint8Array(16), key: 'key-test' }, fakeSigner(genesis.founder))
 }
 
 describe('settleFederation', () => {

@@ -1,4 +1,6 @@
 // The metrics registry's text format, and the per-peer sync tracker.
+import { signAck } from '../../../protocol/acks.js'
+import { fakeSigner } from '../../helpers/fake-crypto.js'
 import { describe, expect, it } from 'vitest'
 import { MetricsRegistry } from '../../../daemon/visibility/metrics.js'
 import { clockWarning } from '../../../daemon/visibility/hub.js'
@@ -43,7 +45,7 @@ describe('SyncTracker', () => {
     expect(t.covers('p', 'A', 3)).toBe(false)
     t.note('p', { type: 'events', events: [put('A', 3, 1n << 16n, 'k')], through: [], more: false })
     expect(t.covers('p', 'A', 3)).toBe(true)
-    t.note('p', { type: 'acks', acks: [['q', [['A', 9]]], ['me', [['A', 1]]]], reply: false })
+    t.note('p', { type: 'acks', acks: [signAck({ member: 'q', seq: 0, stamp: 1n, vv: [['A', 9]] }, fakeSigner('q')), signAck({ member: 'me', seq: 0, stamp: 1n, vv: [['A', 1]] }, fakeSigner('me'))], reply: false })
     expect(t.coverage('q')).toMatchObject({ source: 'relayed' })
     expect(t.covers('q', 'A', 9)).toBe(true)
     expect(t.coverage('me')).toBeUndefined()
