@@ -136,6 +136,11 @@ export class Membership {
     return this.fold.cuts.get(peer)
   }
 
+  /** Ever granted (a member now, or revoked or suspended since). */
+  isKnown (peer: string): boolean {
+    return this.fold.grants.has(peer) || this.fold.cuts.has(peer)
+  }
+
   /** Valid grants made with the token of this nonce. */
   usesOf (nonceHex: string): number {
     return this.fold.uses.get(nonceHex) ?? 0

@@ -580,7 +580,8 @@ export class Replica implements ReplicaApi {
 
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
   private collectStable (members: string[]): void {
-    for (const w of this.stability.stable(this.state, members, this.vv)) {
+    const m = this.membership
+    for (const w of this.stability.stable(this.state, members, this.vv, m === undefined ? undefined : a => m.isKnown(a))) {
       for (const old of this.state.superseded(w.body.key)) { this.discard(old); this.counters.versionsCollected++ }
       if (w.body.kind === 'delete') { this.discard(w); this.counters.tombstonesCollected++ }
     }

@@ -33,8 +33,14 @@ export class TombstoneCollector {
     }
   }
 
-  /** The events among `candidates` that every member in `members` has stably acknowledged. */
-  stable (candidates: Iterable<Event>, members: string[], own: VersionVector): Event[] {
+  /**
+   * The events among `candidates` that every member in `members` has stably
+   * acknowledged. With `known`, a member list that may be incomplete (a
+   * federation's, derived from grants still arriving) is trusted only when
+   * every author any member's row mentions is known to it: a joiner that has
+   * heard of the founder alone must not collect on the founder's word.
+   */
+  stable (candidates: Iterable<Event>, members: string[], own: VersionVector, known?: (author: string) => boolean): Event[] {
     if (members.length === 0) return []
     const rows: Array<Map<string, number>> = []
     for (const m of members) {
@@ -42,6 +48,7 @@ export class TombstoneCollector {
       if (row === undefined) return []
       // Condition 2, independent of the tombstone.
       if (own.covered(m) < (row.get(m) ?? 0)) return []
+      if (known !== undefined) for (const author of row.keys()) if (!known(author)) return []
       rows.push(row)
     }
     const out: Event[] = []

@@ -135,7 +135,8 @@ export class Cluster {
       randomFor: (n: SimNode) => Prng.derive(init.seed, `replica:${n.id}:${n.incarnation}`),
       send: (from: SimNode, to: string, message: SyncMessage) => this.send(from, to, message),
       fsyncDelayMs: () => this.fsync.range(init.fsyncMs[0], init.fsyncMs[1]),
-      members: init.collectTombstones ? () => this.memberIds : undefined,
+      // A federation's replicas know their members from its grants and revokes; an open mesh needs the list.
+      members: init.collectTombstones && init.federation === undefined ? () => this.memberIds : undefined,
       peerCount: () => Math.max(0, this.memberIds.length - 1),
       applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
       held: () => { this.held++ },
@@ -349,8 +350,9 @@ export class Cluster {
       const admin = this.nodes[a]
       if (admin === undefined || admin.status !== 'up') continue
       try {
-        const { event } = admin.write({ kind: 'revoke', key: revokeKey(target.id, hexOf(Prng.derive(this.init.seed, `revoke:${this.revocations.length}`).bytes(16))), peer: target.id })
-        this.revocations.push({ target: target.id, event })
+        const { event, batch } = admin.write({ kind: 'revoke', key: revokeKey(target.id, hexOf(Prng.derive(this.init.seed, `revoke:${this.revocations.length}`).bytes(16))), peer: target.id })
+        // Promised only once durable at its author: a crash before that may take it (as it would a publish).
+        this.revocations.push({ target: target.id, event, durable: () => admin.disk.durableThrough() >= batch })
         return true
       } catch (err) {
         if (!isMycelError(err, 'PERMISSION_DENIED')) throw err

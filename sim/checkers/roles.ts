@@ -13,7 +13,8 @@ import { ROLE_RANK } from '../../protocol/membership.js'
 import type { Admission } from '../federation/federation.js'
 import { representatives, type NodeView, type Violation } from './types.js'
 
-export interface Revocation { target: string, event: Event }
+/** A revocation the run wrote; `durable` says whether its author had made it durable (only then is it promised). */
+export interface Revocation { target: string, event: Event, durable: () => boolean }
 
 /** The revoker's view of the revoked member: its events after this seq are void. */
 export function cutOf (r: Revocation): number {
@@ -24,7 +25,7 @@ export function cutOf (r: Revocation): number {
 export function checkRoles (views: NodeView[], keys: string[], admitted: ReadonlyMap<string, Admission>, revocations: readonly Revocation[]): Violation[] {
   const out: Violation[] = []
   const cuts = new Map<string, number>()
-  for (const r of revocations) cuts.set(r.target, Math.min(cuts.get(r.target) ?? Infinity, cutOf(r)))
+  for (const r of revocations) if (r.durable()) cuts.set(r.target, Math.min(cuts.get(r.target) ?? Infinity, cutOf(r)))
   for (const v of representatives(views)) {
     const m = v.members?.()
     if (m === undefined) { out.push({ check: 'roles', node: v.id, message: 'a node of a federation has no membership view' }); continue }

@@ -356,6 +356,38 @@ describe('Replica in a federation', () => {
     expect(c.digestsEqual()).toBe(true)
   })
 
+  it('a joiner that knows only some members does not collect on their word: every author in their acks must be known to it', async () => {
+    const c = new MemCluster(4, 3, { genesis })
+    const [n0, n1, n2, joiner] = c.replicas
+    for (const a of [n0, n1, n2]) for (const b of [n0, n1, n2]) if (a !== b) a.peerUp(b.id)
+    // The three converge among themselves; the joiner hears nothing yet.
+    const settle = async (): Promise<void> => { for (let i = 0; i < 5; i++) { await Promise.resolve(); c.deliver(); c.now += 20; for (const r of [n0, n1, n2]) r.tick() } }
+    const rowOf = (r: typeof n0): ReturnType<typeof signAck> => signAck({ member: r.id, seq: r.versionVector().find(([a]) => a === r.id)?.[1] ?? 0, stamp: makeStamp(c.now, r.versionVector().length), vv: r.versionVector() }, fakeSigner(r.id))
+    const g1 = await c.write(0, { kind: 'member', key: memberKey('n1', hex16(1)), peer: 'n1', role: 'writer' })
+    await settle()
+    const p = await c.write(1, put('k', 1))
+    const t = await c.write(1, { kind: 'delete', key: 'k' })
+    await settle()
+    const oldRowOfN0 = rowOf(n0) // n0 acks n1's tombstone, before it grants n2
+    c.now += 10
+    await c.write(0, { kind: 'member', key: memberKey('n2', hex16(2)), peer: 'n2', role: 'writer' })
+    await c.write(0, { kind: 'member', key: memberKey('n3', hex16(3)), peer: 'n3', role: 'writer' })
+    await settle()
+    await c.write(2, put('j', 1))
+    await settle()
+    c.now += 10
+    const rowOfN1 = rowOf(n1) // n1 has seen n2's write
+    c.pool.length = 0
+    // The joiner has n0's grant of n1 (not yet n2's), n1's put and tombstone, n0's older ack and n1's newer one.
+    joiner.receive('n0', { type: 'events', events: [g1, p, t], through: [], more: false })
+    joiner.receive('n0', { type: 'acks', acks: [oldRowOfN0, rowOfN1], reply: false })
+    expect(joiner.members()?.members().sort()).toEqual(['n0', 'n1'])
+    expect(joiner.get('k')?.body.kind).toBe('delete')
+    joiner.peerUp('n0')
+    for (let i = 0; i < 20; i++) { c.advance(1100); c.pool.length = 0 }
+    expect(joiner.stats().tombstonesCollected).toBe(0) // n2 is in n1's ack but not in its view: it waits
+  })
+
   it('attack 3: acks forged for other members are refused, so a tombstone waits for the member that has not seen it', async () => {
     const c = await federation(4) // n3 is a reader: the forger
     await c.write(1, put('k', 1))
