@@ -5,6 +5,7 @@
 //   applied, remote put       → replicated   (the metadata is here)
 //   applied, delete (either)  → deleted
 //   applied, member / revoke  → member-joined / member-revoked
+//   applied, fault            → member-suspended (a signed contradiction was proven)
 //   blob layer verified bytes → available    (VisibilityHub.available())
 // `addrs` events are plumbing and produce nothing.
 
@@ -12,7 +13,7 @@ import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
 
-export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked'] as const
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]
 
 export interface VisEvent {
@@ -29,9 +30,11 @@ export interface VisEvent {
   digest?: string
   cid?: string
   size?: number
-  /** member-joined / member-revoked: whom it is about, and the role granted. */
+  /** member-joined / member-revoked / member-suspended: whom it is about, and the role granted. */
   peer?: string
   role?: string
+  /** member-suspended: the contradiction proven (twin, chain, backdate, order). */
+  proof?: string
 }
 
 export type VisEventDraft = Omit<VisEvent, 'id' | 'atMs'>
@@ -47,6 +50,7 @@ export function visTypeOf (event: Event, local: boolean): VisEventType | undefin
     case 'delete': return 'deleted'
     case 'member': return 'member-joined'
     case 'revoke': return 'member-revoked'
+    case 'fault': return 'member-suspended'
     default: return undefined
   }
 }
@@ -64,6 +68,8 @@ export function draftFromApplied (event: Event, local: boolean): VisEventDraft |
       return { type: 'member-joined', ...base, peer: body.peer, role: body.role }
     case 'revoke':
       return { type: 'member-revoked', ...base, peer: body.peer }
+    case 'fault':
+      return { type: 'member-suspended', ...base, peer: body.peer, proof: body.proof }
     default:
       return undefined
   }
@@ -73,6 +79,6 @@ export function draftFromApplied (event: Event, local: boolean): VisEventDraft |
 export function matches (event: VisEvent, filter: { prefix?: string, types?: readonly VisEventType[] }): boolean {
   if (filter.types !== undefined && filter.types.length > 0 && !filter.types.includes(event.type)) return false
   if (filter.prefix === undefined || filter.prefix === '') return true
-  if (event.type === 'member-joined' || event.type === 'member-revoked') return true
+  if (event.type === 'member-joined' || event.type === 'member-revoked' || event.type === 'member-suspended') return true
   return event.key.startsWith(filter.prefix)
 }

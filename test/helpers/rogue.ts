@@ -15,7 +15,7 @@ import { encodeFrame, FrameDecoder } from '../../daemon/net/frame.js'
 import { decodeHello, decodeWelcome, encodeHello, encodeWelcome, type Welcome } from '../../daemon/net/hello.js'
 import { SYNC_PROTOCOL } from '../../daemon/net/limits.js'
 import { ed25519Signer } from '../../daemon/signing.js'
-import { encodeMessage, signEvent } from '../../protocol/codec.js'
+import { decodeMessage, encodeMessage, signEvent } from '../../protocol/codec.js'
 import type { Event, EventBody } from '../../protocol/event.js'
 import { makeStamp } from '../../protocol/hlc.js'
 import { makeClaim, type SignedInvite } from '../../protocol/invite.js'
@@ -25,6 +25,8 @@ import type { SyncMessage } from '../../protocol/messages.js'
 export class Rogue {
   /** Sync streams the daemon opened to us (it only does so for a member). */
   inboundSyncStreams = 0
+  /** Every event a member sent us, on any sync stream: what the log shows a member. */
+  readonly heard: Event[] = []
   private seq = 0
 
   private constructor (readonly node: Libp2p, readonly key: PrivateKey) {}
@@ -39,13 +41,13 @@ export class Rogue {
       const decoder = new FrameDecoder(1024 * 1024 * 8)
       let welcomed = false
       stream.addEventListener('message', evt => {
-        if (welcomed) return
         decoder.push(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray())
-        const frame = decoder.next()
-        if (frame === undefined) return
-        decodeHello(frame)
-        welcomed = true
-        stream.send(encodeFrame(encodeWelcome()))
+        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+          if (welcomed) { rogue.note(frame); continue }
+          decodeHello(frame)
+          welcomed = true
+          stream.send(encodeFrame(encodeWelcome()))
+        }
       })
     })
     return rogue
@@ -69,12 +71,16 @@ export class Rogue {
   /** Opens our side of a sync session; resolves with the welcome. */
   async session (memberAddr: string, federation: string): Promise<{ stream: Stream, welcome: Welcome }> {
     const stream = await this.node.dialProtocol(multiaddr(memberAddr), SYNC_PROTOCOL)
-    const decoder = new FrameDecoder(1024)
+    const decoder = new FrameDecoder(1024 * 1024 * 8)
+    let welcomed = false
     const welcome = await new Promise<Welcome>((resolve, reject) => {
       stream.addEventListener('message', evt => {
         decoder.push(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray())
-        const frame = decoder.next()
-        if (frame !== undefined) resolve(decodeWelcome(frame))
+        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+          if (welcomed) { this.note(frame); continue }
+          welcomed = true
+          resolve(decodeWelcome(frame))
+        }
       })
       stream.addEventListener('close', () => { reject(new Error('stream closed before the welcome')) }, { once: true })
       stream.send(encodeFrame(encodeHello(federation)))
@@ -82,9 +88,22 @@ export class Rogue {
     return { stream, welcome }
   }
 
+  /** Asks the member for everything it holds (an empty version vector): it answers with events. */
+  askEverything (stream: Stream): void {
+    this.send(stream, { type: 'vv', vv: [], reply: false })
+  }
+
+  /** A sync frame from a member: keep the events it carries. */
+  private note (frame: Uint8Array): void {
+    try {
+      const m = decodeMessage(frame)
+      if (m.type === 'events' || m.type === 'push') this.heard.push(...m.events)
+    } catch { /* not ours to judge */ }
+  }
+
   /** An event signed with our key but claiming `author` (ourselves by default). */
-  event (body: EventBody, author = this.peerId, seq = ++this.seq): Event {
-    return signEvent({ v: 1, author, seq, stamp: makeStamp(Date.now(), 0), body }, ed25519Signer(this.key))
+  event (body: EventBody, author = this.peerId, seq = ++this.seq, stampMs = Date.now()): Event {
+    return signEvent({ v: 1, author, seq, stamp: makeStamp(stampMs, 0), body }, ed25519Signer(this.key))
   }
 
   send (stream: Stream, message: SyncMessage): void {
