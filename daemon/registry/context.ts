@@ -20,6 +20,8 @@ export interface RegistryLimits {
   maxUploadBytesTotal: number
   /** Idle time after which an upload session is dropped. Default 10 min. */
   uploadIdleMs: number
+  /** Tags or repositories per page when the client gives no `n`. Default 1000, at most MAX_PAGE_SIZE. */
+  pageSize: number
 }
 
 export interface RouteContext {

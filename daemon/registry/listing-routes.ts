@@ -12,14 +12,14 @@ import { listReferrers } from './referrers.js'
 export function getTags (ctx: RouteContext, r: Request, name: string): void {
   ctx.auth.check(r.req, 'reader')
   if (!repoExists(ctx.backend, name)) throw new RegistryError('NAME_UNKNOWN', `repository ${name} is not known to this registry`, { detail: { name } })
-  const page = parsePage(r.url)
+  const page = parsePage(r.url, ctx.limits.pageSize)
   const listing = listTags(ctx.backend, name, page)
   sendJson(r.res, 200, { name, tags: listing.items }, nextLink(r.url.pathname, page, listing))
 }
 
 export function getCatalog (ctx: RouteContext, r: Request): void {
   ctx.auth.check(r.req, 'reader')
-  const page = parsePage(r.url)
+  const page = parsePage(r.url, ctx.limits.pageSize)
   const listing = listRepositories(ctx.backend, page)
   sendJson(r.res, 200, { repositories: listing.items }, nextLink(r.url.pathname, page, listing))
 }

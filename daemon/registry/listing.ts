@@ -16,11 +16,11 @@ import { afterRepo, repoOfKey, repoPrefix, ROOT, tagsPrefix } from './keys.js'
 
 export interface Page { n: number, last?: string }
 
-/** `n` and `last` of a listing request; n is clamped to MAX_PAGE_SIZE (a Link then says more follow). */
-export function parsePage (url: URL): Page {
+/** `n` and `last` of a listing request; without n, `pageSize`; n is clamped to MAX_PAGE_SIZE (a Link then says more follow). */
+export function parsePage (url: URL, pageSize = DEFAULT_PAGE_SIZE): Page {
   const nText = queryOne(url, 'n')
   const last = queryOne(url, 'last')
-  let n = DEFAULT_PAGE_SIZE
+  let n = Math.min(pageSize, MAX_PAGE_SIZE)
   if (nText !== undefined) {
     if (!/^\d{1,9}$/.test(nText)) throw new RegistryError('UNSUPPORTED', `n must be a non-negative integer, not ${JSON.stringify(nText.slice(0, 20))}`, { status: 400 })
     n = Math.min(Number(nText), MAX_PAGE_SIZE)

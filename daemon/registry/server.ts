@@ -15,7 +15,7 @@ import { Auth } from './auth.js'
 import type { RegistryBackend, Role } from './backend.js'
 import { getBlob, deleteBlob } from './blob-routes.js'
 import {
-  DEFAULT_GC_GRACE_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_MAX_BLOB_BYTES, DEFAULT_MAX_UPLOAD_BYTES_TOTAL,
+  DEFAULT_GC_GRACE_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_MAX_BLOB_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_MAX_UPLOAD_BYTES_TOTAL,
   DEFAULT_MAX_UPLOAD_SESSIONS, DEFAULT_UPLOAD_IDLE_MS, MAX_CONNECTIONS
 } from './constants.js'
 import type { RegistryLimits, RegistryLog, RouteContext, Request } from './context.js'
@@ -95,6 +95,7 @@ export class RegistryServer {
       maxUploadSessions: DEFAULT_MAX_UPLOAD_SESSIONS,
       maxUploadBytesTotal: DEFAULT_MAX_UPLOAD_BYTES_TOTAL,
       uploadIdleMs: DEFAULT_UPLOAD_IDLE_MS,
+      pageSize: DEFAULT_PAGE_SIZE,
       ...init.limits
     }
     const uploads = new UploadSessions(
