@@ -9,7 +9,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { isMycelError } from '../../protocol/errors.js'
 import { Auth } from './auth.js'
 import type { RegistryBackend, Role } from './backend.js'
@@ -171,6 +171,12 @@ export class RegistryServer {
 
   private fail (req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = toRegistryError(err)
+    if (res.destroyed || (req.socket as Socket | null)?.destroyed === true) {
+      // The client went away (mid-upload, mid-download): nothing to answer, nothing wrong here.
+      this.ctx.log('debug', 'registry client went away', { method: req.method, url: req.url?.slice(0, 300), err })
+      res.destroy()
+      return
+    }
     if (e.code === 'INTERNAL') this.ctx.log('error', 'registry request failed', { method: req.method, url: req.url?.slice(0, 300), err })
     else this.ctx.log('debug', 'registry request refused', { method: req.method, url: req.url?.slice(0, 300), code: e.code, status: e.status })
     if (res.headersSent) {

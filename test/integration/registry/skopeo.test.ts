@@ -81,7 +81,7 @@ describe('registry with skopeo', () => {
     for (const b of blobs) expect(await readFile(join(out, 'blobs', 'sha256', b.digest.slice(7)))).toEqual(b.bytes)
   })
 
-  it('pulls at a second site that holds none of the bytes, and survives the first one stopping', async () => {
+  it('pulls at a second site that holds none of the bytes, then at a third with the first stopped; a delete at one is gone everywhere', async () => {
     const a = await h.site('a')
     const b = await h.site('b')
     const image = makeImage('amd64', [400_000, 2_000])
@@ -89,19 +89,22 @@ describe('registry with skopeo', () => {
     await skopeoOk(['copy', ...TLS, '--dest-creds', WRITER, `oci:${src}:v1`, `docker://${a.host}/app:v1`], home)
     expect(await b.backend.holds(image.layers[0].digest)).toBe(false)
 
-    // HEAD-only work (inspect of the manifest's metadata through a tag) fetches nothing at b but the manifest and config.
     const out = join(h.dir, 'from-b')
     await skopeoOk(['copy', ...TLS, '--src-creds', READER, `docker://${b.host}/app:v1`, `oci:${out}:v1`], home)
     expect(await layoutDigest(out)).toBe(image.manifest.digest)
     expect(b.backend.fetched).toEqual(expect.arrayContaining([image.manifest.digest, image.config.digest, ...image.layers.map(l => l.digest)]))
 
+    // A stops: its server goes, and its disk stops being a holder.
     await a.server.stop()
-    const c = await h.site('c')
-    // c copies from b's disk (a is gone from the federation's holders only by its server; its disk stands for a stopped daemon's, so drop it)
     h.federation.sites.delete('a')
+    const c = await h.site('c')
     const out2 = join(h.dir, 'from-c')
     await skopeoOk(['copy', ...TLS, '--src-creds', READER, `docker://${c.host}/app:v1`, `oci:${out2}:v1`], home)
     expect(await layoutDigest(out2)).toBe(image.manifest.digest)
+
+    await skopeoOk(['delete', '--tls-verify=false', '--creds', ADMIN, `docker://${c.host}/app:v1`], home)
+    expect(JSON.parse(await skopeoOk(['list-tags', '--tls-verify=false', '--creds', READER, `docker://${b.host}/app`], home)).Tags).toEqual([])
+    expect((await skopeo(['inspect', '--tls-verify=false', '--creds', READER, `docker://${b.host}/app:v1`], home)).code).not.toBe(0)
   })
 
   it('lists tags across pages by following Link', async () => {
