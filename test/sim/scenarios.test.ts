@@ -193,3 +193,26 @@ describe('latency measurement', () => {
     expect(r.msgsPerWrite).toBeLessThan(30)
   })
 })
+
+describe('federation regressions the 10 000-seed sweeps found (docs/sim.md, Findings)', () => {
+  const small = { nodes: 7, writes: 80, durationMs: 3000 }
+  it.each([
+    ['a decoy grant hid the equivocator\'s real event', 'chaos', 1],
+    ['an author held by one side only was never compared (chaos)', 'chaos', 32],
+    ['a fault proof hidden behind a cut-off member\'s other event (byzantine)', 'byzantine', 6103],
+    ['a joiner collected on the founder\'s word (chaos)', 'chaos', 2364],
+    ['a joiner collected on the founder\'s word (chaos)', 'chaos', 3531],
+    ['a revocation lost in its author\'s crash was still expected (churn)', 'churn', 8242]
+  ] as const)('%s, seed %s of %s', (_why, scenario, seed) => {
+    const r = runSim({ seed, scenario, ...small })
+    expect(r.violations).toEqual([])
+  })
+
+  it('a Byzantine writer that equivocates, backdates and replays grants is suspended, and honest members agree', () => {
+    const r = runSim({ seed: 7, scenario: 'byzantine', nodes: 9, writes: 200, durationMs: 5000, byzantine: 2, attacks: ['equivocate', 'backdate', 'replay'] })
+    expect(r.violations).toEqual([])
+    const byz = Object.values(r.detail.byzantine)
+    expect(byz.length).toBe(2)
+    expect(byz.some(b => b.suspended === true)).toBe(true)
+  })
+})
