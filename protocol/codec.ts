@@ -10,6 +10,7 @@ import * as cbor from '@ipld/dag-cbor'
 import { sha256 } from './sha256.js'
 import { encodeCanonical, isCanonical, type CborValue } from './canonical-cbor.js'
 import { decodeAck } from './acks.js'
+import { faultNonce } from './fault-key.js'
 import { parseEnvelope } from './envelope.js'
 import { utf8Length } from './bytes.js'
 import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str, vvField } from './fields.js'
@@ -37,7 +38,7 @@ function bodyToWire (body: EventBody): Record<string, CborValue> {
       return wire
     }
     case 'revoke': return { kind: 'revoke', key: body.key, peer: body.peer, seen: body.seen }
-    case 'fault': return { kind: 'fault', key: body.key, peer: body.peer, proof: body.proof, a: body.a, b: body.b }
+    case 'fault': return { kind: 'fault', key: body.key, peer: body.peer, proof: body.proof, a: body.a, b: body.b, seen: body.seen }
     case 'addrs': return { kind: 'addrs', key: body.key, addrs: body.addrs }
   }
 }
@@ -138,14 +139,15 @@ function decodeBody (raw: unknown): EventBody {
     return { kind: 'revoke', key: keyField(obj.key), peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES), seen: seenField(obj.seen) }
   }
   if (obj.kind === 'fault') {
-    onlyFields(obj, ['kind', 'key', 'peer', 'proof', 'a', 'b'], 'fault body')
+    onlyFields(obj, ['kind', 'key', 'peer', 'proof', 'a', 'b', 'seen'], 'fault body')
     return {
       kind: 'fault',
       key: keyField(obj.key),
       peer: str(obj.peer, 'peer', L.MAX_AUTHOR_BYTES),
       proof: faultKindField(obj.proof),
       a: bytesField(obj.a, 'proof a', 1, L.MAX_EVENT_BYTES),
-      b: bytesField(obj.b, 'proof b', 1, L.MAX_EVENT_BYTES)
+      b: bytesField(obj.b, 'proof b', 1, L.MAX_EVENT_BYTES),
+      seen: seenField(obj.seen)
     }
   }
   if (obj.kind === 'addrs') {
@@ -196,7 +198,7 @@ function checkKeyShape (e: UnsignedEvent): void {
       if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}revoke/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('revoke key must be mycel:revoke/<peer>/<32 hex>')
       return
     case 'fault':
-      if (!b.key.startsWith(`${SYSTEM_KEY_PREFIX}fault/${b.peer}/`) || !/^[0-9a-f]{32}$/.test(b.key.slice(b.key.lastIndexOf('/') + 1))) throw MycelError.decode('fault key must be mycel:fault/<peer>/<32 hex>')
+      if (b.key !== `${SYSTEM_KEY_PREFIX}fault/${b.peer}/${faultNonce(e.author, b.a, b.b)}`) throw MycelError.decode('fault key must be mycel:fault/<peer>/<the author\'s nonce of the proof>')
       return
     case 'addrs':
       if (b.key !== addrsKey(e.author)) throw MycelError.decode('addrs key must be mycel:addrs/<author>')
@@ -234,6 +236,7 @@ export function validateEvent (e: UnsignedEvent): void {
       faultKindField(b.proof)
       bytesField(b.a, 'proof a', 1, L.MAX_EVENT_BYTES)
       bytesField(b.b, 'proof b', 1, L.MAX_EVENT_BYTES)
+      seenField(b.seen)
       break
     case 'addrs': addrsField(b.addrs); break
     default: throw MycelError.decode(`unknown event kind ${String((b as { kind: unknown }).kind)}`)

@@ -68,7 +68,10 @@ export type FaultKind = 'twin' | 'chain' | 'backdate' | 'order'
  * Proof that `peer` signed two statements no honest member signs (two events
  * with one seq; an event whose `prev` names another event than the one it
  * signed at the seq before; an event stamped below its own earlier
- * acknowledgement; two events whose stamps run against their seqs). Valid by its content alone;
+ * acknowledgement; two events whose stamps run against their seqs). Like a
+ * revoke it carries its author's view: `peer`'s events after the fault's seq,
+ * or after what the author had of `peer`, whichever is lower, are void — so
+ * what still counts is something an honest member had, and everyone can reach. Valid by its content alone;
  * `peer` is suspended from the fault's seq on, everywhere.
  */
 export interface FaultBody {
@@ -81,6 +84,7 @@ export interface FaultBody {
   a: Uint8Array
   /** The second: an event envelope, or a signed acknowledgement (acks.ts) for `backdate`. */
   b: Uint8Array
+  seen: SeenEntries
 }
 
 /** The author's own listen addresses, so the mesh reconnects without the inviter. */
@@ -94,7 +98,7 @@ export interface AddrsBody {
 export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody
 
 /** What a driver passes to write(): the core adds a membership event's `seen` itself (its own view). */
-export type NewEventBody = PutBody | DeleteBody | FaultBody | AddrsBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'>
+export type NewEventBody = PutBody | DeleteBody | AddrsBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'> | Omit<FaultBody, 'seen'>
 
 /** Kinds that change who may do what: folded by membership.ts. */
 export type MembershipBody = MemberBody | RevokeBody | FaultBody

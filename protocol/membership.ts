@@ -21,7 +21,9 @@
 // - Revokes that void each other (each written beyond the other's view) all
 //   stand: a revoked admin that lies about what it had seen can at most take
 //   its revoker down with it, never survive its own revocation.
-// - A fault proof (faults.ts) suspends its member from the fault's seq on. It
+// - A fault proof (faults.ts) suspends its member from the fault's seq on (or
+//   from past its author's view of the member, if that is lower: what still
+//   counts is what an honest member had, so everyone can reach it). It
 //   is true by its content, so it counts whoever relayed it — even a member
 //   revoked since (only someone ever granted may write one, to bound spam):
 //   otherwise a proof written just before its author's revocation would hold
@@ -136,6 +138,11 @@ export class Membership {
     return this.fold.cuts.get(peer)
   }
 
+  /** Members revoked or suspended, with the last of their events that counts. */
+  cuts (): Array<[string, number]> {
+    return [...this.fold.cuts].map(([peer, cut]) => [peer, cut.seq])
+  }
+
   /** Ever granted (a member now, or revoked or suspended since). */
   isKnown (peer: string): boolean {
     return this.fold.grants.has(peer) || this.fold.cuts.has(peer)
@@ -217,7 +224,7 @@ export class Membership {
         if (!list.includes(e)) { list.push(e); revokesOf.set(target, list) }
         grew = lowerCut(cuts, target, { seq: this.seenOf(e, target), kind: 'revoke', stamp: e.stamp }) || grew
       }
-      for (const { peer, fromSeq, stamp } of r.faults) grew = lowerCut(cuts, peer, { seq: fromSeq - 1, kind: 'fault', stamp }) || grew
+      for (const { peer, lastSeq, stamp } of r.faults) grew = lowerCut(cuts, peer, { seq: lastSeq, kind: 'fault', stamp }) || grew
       if (!grew) break
     }
     return fold as Fold
@@ -227,7 +234,7 @@ export class Membership {
   private pass (order: Event[], cuts: Map<string, Cut>, spent: Set<Event>, revokesOf: Map<string, Event[]>): {
     fold: Fold
     revokeCandidates: Event[]
-    faults: Array<{ peer: string, fromSeq: number, stamp: Stamp }>
+    faults: Array<{ peer: string, lastSeq: number, stamp: Stamp }>
     overUses: Event[]
   } {
     const fold: Fold = {
@@ -237,7 +244,7 @@ export class Membership {
       uses: new Map()
     }
     const revokeCandidates: Event[] = []
-    const faults: Array<{ peer: string, fromSeq: number, stamp: Stamp }> = []
+    const faults: Array<{ peer: string, lastSeq: number, stamp: Stamp }> = []
     const byNonce = new Map<string, Array<{ e: Event, claimHash: string }>>()
     const granted = new Set<string>([this.genesis.founder])
     for (const e of order) if (e.body.kind === 'member') granted.add(e.body.peer)
@@ -246,7 +253,7 @@ export class Membership {
       if (body.kind === 'fault') {
         const check = this.faultCheck(e)
         const v = !check.ok ? final(check.reason) : granted.has(e.author) ? OK : notYet(`${e.author} was never granted a role`)
-        if (v.ok && check.ok) faults.push({ peer: body.peer, fromSeq: check.fromSeq, stamp: e.stamp })
+        if (v.ok && check.ok) faults.push({ peer: body.peer, lastSeq: Math.min(check.fromSeq - 1, this.seenOf(e, body.peer)), stamp: e.stamp })
         fold.verdicts.set(e, v)
         continue
       }

@@ -36,6 +36,7 @@ import { equalBytes } from './bytes.js'
 import { MycelError } from './errors.js'
 import { faultKey, isMembershipEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
 import { FaultWatch } from './fault-watch.js'
+import { faultNonce } from './fault-key.js'
 import { hexOf } from './invite.js'
 import { answerFingerprints, divergentEvents, fingerprintsOf, unheldBeyondCuts } from './reconcile.js'
 import { sha256 } from './sha256.js'
@@ -186,7 +187,7 @@ export class Replica implements ReplicaApi {
 
   /** A membership event carries its author's view (membership.ts): ours, as of now. */
   private withView (input: NewEventBody): EventBody {
-    if (input.kind !== 'member' && input.kind !== 'revoke') return input
+    if (input.kind !== 'member' && input.kind !== 'revoke' && input.kind !== 'fault') return input
     const seen = this.membership?.seenFor(a => this.vv.covered(a), input.peer) ?? []
     return { ...input, seen }
   }
@@ -566,11 +567,8 @@ export class Replica implements ReplicaApi {
     for (const f of found) {
       const cut = m.cutOf(f.peer)
       if (cut?.kind === 'fault' && cut.seq < f.fromSeq) continue // already suspended at or before this fault
-      const joined = new Uint8Array(f.a.length + f.b.length)
-      joined.set(f.a, 0)
-      joined.set(f.b, f.a.length)
       try {
-        this.write({ kind: 'fault', key: faultKey(f.peer, hexOf(sha256(joined).subarray(0, 16))), peer: f.peer, proof: f.proof, a: f.a, b: f.b })
+        this.write({ kind: 'fault', key: faultKey(f.peer, faultNonce(this.id, f.a, f.b)), peer: f.peer, proof: f.proof, a: f.a, b: f.b })
         this.counters.faultsWritten++
       } catch (err) {
         this.c.observer?.rejected?.(undefined, '', `could not record a fault of ${f.peer}: ${(err as Error).message}`)
@@ -581,7 +579,7 @@ export class Replica implements ReplicaApi {
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
   private collectStable (members: string[]): void {
     const m = this.membership
-    for (const w of this.stability.stable(this.state, members, this.vv, m === undefined ? undefined : a => m.isKnown(a))) {
+    for (const w of this.stability.stable(this.state, members, this.vv, m === undefined ? undefined : a => m.isKnown(a), m?.cuts())) {
       for (const old of this.state.superseded(w.body.key)) { this.discard(old); this.counters.versionsCollected++ }
       if (w.body.kind === 'delete') { this.discard(w); this.counters.tombstonesCollected++ }
     }

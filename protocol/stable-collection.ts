@@ -99,14 +99,14 @@ export class StableCollection {
    * The winners every member has stably seen; their keys are forgotten, and the caller drops the
    * versions they superseded and, for a tombstone, the winner itself.
    */
-  stable (state: LwwState, members: string[], own: VersionVector, known?: (author: string) => boolean): Event[] {
+  stable (state: LwwState, members: string[], own: VersionVector, known?: (author: string) => boolean, cut?: Array<[string, number]>): Event[] {
     const winners: Event[] = []
     for (const key of this.keys) {
       const w = state.get(key)
       if (w === undefined) this.keys.delete(key)
       else winners.push(w)
     }
-    const stable = this.acks.stable(winners, members, own, known)
+    const stable = this.acks.stable(winners, members, own, known, cut)
     for (const w of stable) this.keys.delete(w.body.key)
     return stable
   }

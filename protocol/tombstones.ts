@@ -38,10 +38,16 @@ export class TombstoneCollector {
    * acknowledged. With `known`, a member list that may be incomplete (a
    * federation's, derived from grants still arriving) is trusted only when
    * every author any member's row mentions is known to it: a joiner that has
-   * heard of the founder alone must not collect on the founder's word.
+   * heard of the founder alone must not collect on the founder's word. `cut`
+   * lists members no longer required to ack, with the last of their events
+   * that counts: we must cover those.
    */
-  stable (candidates: Iterable<Event>, members: string[], own: VersionVector, known?: (author: string) => boolean): Event[] {
+  stable (candidates: Iterable<Event>, members: string[], own: VersionVector, known?: (author: string) => boolean, cut: Array<[string, number]> = []): Event[] {
     if (members.length === 0) return []
+    // A member cut off (revoked, suspended) acks no more, but its events up to the cut still count
+    // and could still arrive: hold everything until we cover them (the cut is an honest member's
+    // view of it, so they are reachable), or one of them could land after the tombstone it lost to.
+    for (const [m, seq] of cut) if (own.covered(m) < seq) return []
     const rows: Array<Map<string, number>> = []
     for (const m of members) {
       const row = this.acks.get(m)

@@ -8,6 +8,7 @@ import { faultKey, memberKey, revokeKey, type Event, type EventBody, type NewEve
 import { makeStamp } from '../../../protocol/hlc.js'
 import { checkInvite, decodeInvite, federationIdOf, hexOf, inviteFromText, inviteToText, makeClaim, signInvite, type Genesis, type InviteToken, type SignedInvite } from '../../../protocol/invite.js'
 import { Membership } from '../../../protocol/membership.js'
+import { faultNonce } from '../../../protocol/fault-key.js'
 import { fakeKeys, fakeSigner, fakeVerifier } from '../../helpers/fake-crypto.js'
 import { MemCluster } from '../../helpers/mem-cluster.js'
 
@@ -209,8 +210,9 @@ describe('Membership: authority comes from views, not stamps', () => {
 
 describe('Membership: fault proofs suspend a member from the fault on', () => {
   const base = ev('n0', 1, 1000, grant('w', 'writer', 1))
-  const fault = (author: string, seq: number, body: Omit<Extract<NewEventBody, { kind: 'fault' }>, 'kind' | 'key'>, n = 1): Event =>
-    ev(author, seq, 5000, { kind: 'fault', key: faultKey(body.peer, hex16(n)), ...body })
+  // The author has seen everything of the accused (its view cuts nothing before the fault) unless a test says otherwise.
+  const fault = (author: string, seq: number, body: Omit<Extract<NewEventBody, { kind: 'fault' }>, 'kind' | 'key'>, n = 1, seen: SeenEntries = [[body.peer, 1000]]): Event =>
+    ev(author, seq, 5000, { kind: 'fault', key: faultKey(body.peer, faultNonce(author, body.a, body.b)), ...body, seen })
 
   it('twins: both are void, and so is everything after', () => {
     const one = ev('w', 2, 2000, put('k', 1))
@@ -236,6 +238,20 @@ describe('Membership: fault proofs suspend a member from the fault on', () => {
     const m2 = membership(base)
     m2.commit(fault('n0', 2, { peer: 'w', proof: 'backdate', a: back.bytes, b: ack.bytes }))
     expect(m2.cutOf('w')?.seq).toBe(7)
+  })
+
+  it('cuts at the author\'s view of the accused when that is lower than the fault: what counts is what an honest member had', () => {
+    const m = membership(base)
+    m.commit(fault('n0', 2, { peer: 'w', proof: 'twin', a: ev('w', 9, 2000, put('k', 1)).bytes, b: ev('w', 9, 2000, put('k', 2)).bytes }, 1, [['w', 4]]))
+    expect(m.cutOf('w')).toMatchObject({ seq: 4, kind: 'fault' })
+    expect(m.authorize(ev('w', 5, 1500, put('j')))).toMatchObject({ ok: false, final: true, cut: true })
+  })
+
+  it('a fault event is its author\'s alone: another member cannot write one on its key (and supersede it)', () => {
+    const one = ev('w', 2, 2000, put('k', 1))
+    const two = ev('w', 2, 2000, put('k', 2))
+    const mine = faultKey('w', faultNonce('n0', one.bytes, two.bytes))
+    expect(() => ev('n1', 1, 6000, { kind: 'fault', key: mine, peer: 'w', proof: 'twin', a: one.bytes, b: two.bytes, seen: [] })).toThrow(/fault key/)
   })
 
   it('refuses a proof that proves nothing: a forged signature, the same event twice, honest order', () => {
