@@ -55,15 +55,6 @@ class AuthorEntries {
     return this.seqs[i] === seq ? this.events[i] : undefined
   }
 
-  /** The nearest live events below and above `seq` (for the stamp-order check of faults.ts). */
-  neighbours (seq: number): [Event | undefined, Event | undefined] {
-    const i = lowerBound(this.seqs, seq)
-    let lo: Event | undefined
-    for (let j = i - 1; j >= 0 && lo === undefined; j--) lo = this.events[j]
-    let hi: Event | undefined
-    for (let j = this.seqs[i] === seq ? i + 1 : i; j < this.events.length && hi === undefined; j++) hi = this.events[j]
-    return [lo, hi]
-  }
 
   /** Live events, newest first, while `take` returns true. */
   newestFirst (take: (e: Event) => boolean): void {
@@ -153,10 +144,6 @@ export class AuthorLog {
     return this.authors_.get(author)?.get(seq)
   }
 
-  /** The nearest live events of `author` below and above `seq`. */
-  neighbours (author: string, seq: number): [Event | undefined, Event | undefined] {
-    return this.authors_.get(author)?.neighbours(seq) ?? [undefined, undefined]
-  }
 
   /** Per-author fingerprints of what is held (XOR of ids); shared arrays, not to be modified. */
   fingerprints (): Array<[string, Uint8Array]> {
