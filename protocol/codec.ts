@@ -15,7 +15,7 @@ import { parseEnvelope } from './envelope.js'
 import { utf8Length } from './bytes.js'
 import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str, vvField } from './fields.js'
 import { MycelError } from './errors.js'
-import { addrsKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type FaultKind, type MemberBody, type SeenEntries, type PutBody, type Role, type UnsignedEvent } from './event.js'
+import { addrsKey, siteKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type FaultKind, type MemberBody, type ReplicateMode, type SeenEntries, type PutBody, type Role, type UnsignedEvent } from './event.js'
 import { isValidStamp } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
@@ -40,6 +40,7 @@ function bodyToWire (body: EventBody): Record<string, CborValue> {
     case 'revoke': return { kind: 'revoke', key: body.key, peer: body.peer, seen: body.seen }
     case 'fault': return { kind: 'fault', key: body.key, peer: body.peer, proof: body.proof, a: body.a, b: body.b, seen: body.seen }
     case 'addrs': return { kind: 'addrs', key: body.key, addrs: body.addrs }
+    case 'site': return { kind: 'site', key: body.key, name: body.name, groups: body.groups, policy: { mode: body.policy.mode, prefixes: body.policy.prefixes } }
   }
 }
 
@@ -154,6 +155,25 @@ function decodeBody (raw: unknown): EventBody {
     onlyFields(obj, ['kind', 'key', 'addrs'], 'addrs body')
     return { kind: 'addrs', key: keyField(obj.key), addrs: addrsField(obj.addrs) }
   }
+  if (obj.kind === 'site') {
+    onlyFields(obj, ['kind', 'key', 'name', 'groups', 'policy'], 'site body')
+    const policy = asRecord(obj.policy, 'policy')
+    onlyFields(policy, ['mode', 'prefixes'], 'policy')
+    return {
+      kind: 'site',
+      key: keyField(obj.key),
+      name: siteNameField(obj.name, 'name'),
+      groups: list(obj.groups, 'groups', L.MAX_SITE_GROUPS).map(g => siteNameField(g, 'group')),
+      policy: {
+        mode: modeField(policy.mode),
+        prefixes: list(policy.prefixes, 'policy prefixes', L.MAX_POLICY_PREFIXES).map(entry => {
+          const pair = list(entry, 'policy prefix', 2)
+          if (pair.length !== 2) throw MycelError.decode('policy prefix must be [prefix, mode]')
+          return [str(pair[0], 'prefix', L.MAX_KEY_BYTES), modeField(pair[1])] as [string, ReplicateMode]
+        })
+      }
+    }
+  }
   throw MycelError.decode(`unknown event kind ${JSON.stringify(String(obj.kind)).slice(0, 40)}`)
 }
 
@@ -172,6 +192,20 @@ function seenField (v: unknown): SeenEntries {
   const out = vvField(v, L.MAX_SEEN_ENTRIES)
   for (let i = 1; i < out.length; i++) if (!(out[i - 1][0] < out[i][0])) throw MycelError.decode('seen must list each member once, sorted')
   return out
+}
+
+/** A site name or group: lowercase letters, digits, `-`, `.`, `_`, starting with a letter or digit, ≤ 63 bytes. */
+export const SITE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/
+
+function siteNameField (v: unknown, what: string): string {
+  const s = str(v, what, 63)
+  if (!SITE_NAME.test(s)) throw MycelError.decode(`${what} must be lowercase letters, digits, '-', '.' or '_', starting with a letter or digit (≤ 63)`)
+  return s
+}
+
+function modeField (v: unknown): ReplicateMode {
+  if (v !== 'eager' && v !== 'on-demand' && v !== 'none') throw MycelError.decode('a replication mode is eager, on-demand or none')
+  return v
 }
 
 export function addrsField (v: unknown): string[] {
@@ -202,6 +236,9 @@ function checkKeyShape (e: UnsignedEvent): void {
       return
     case 'addrs':
       if (b.key !== addrsKey(e.author)) throw MycelError.decode('addrs key must be mycel:addrs/<author>')
+      return
+    case 'site':
+      if (b.key !== siteKey(e.author)) throw MycelError.decode('site key must be mycel:site/<author>')
   }
 }
 
@@ -239,6 +276,13 @@ export function validateEvent (e: UnsignedEvent): void {
       seenField(b.seen)
       break
     case 'addrs': addrsField(b.addrs); break
+    case 'site':
+      siteNameField(b.name, 'name')
+      list(b.groups, 'groups', L.MAX_SITE_GROUPS).forEach(g => siteNameField(g, 'group'))
+      modeField(b.policy.mode)
+      for (const [p, m] of b.policy.prefixes) { str(p, 'prefix', L.MAX_KEY_BYTES); modeField(m) }
+      list(b.policy.prefixes, 'policy prefixes', L.MAX_POLICY_PREFIXES)
+      break
     default: throw MycelError.decode(`unknown event kind ${String((b as { kind: unknown }).kind)}`)
   }
   checkKeyShape(e)

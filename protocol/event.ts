@@ -95,10 +95,29 @@ export interface AddrsBody {
   addrs: string[]
 }
 
-export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody
+/** How a site keeps other members' blob bytes (daemon/blob/policy.ts). */
+export type ReplicateMode = 'eager' | 'on-demand' | 'none'
+
+/**
+ * What a site says of itself, signed: its human name (unique in the
+ * federation: site-names.ts settles a clash the same way everywhere), the
+ * groups it is in (for `publish --wait-group`), and its replication policy, so
+ * that every member knows which sites mirror which keys.
+ */
+export interface SiteBody {
+  kind: 'site'
+  /** `mycel:site/<author>`: last writer wins. */
+  key: string
+  name: string
+  groups: string[]
+  /** The default mode and per-prefix modes (longest prefix wins). */
+  policy: { mode: ReplicateMode, prefixes: Array<[prefix: string, mode: ReplicateMode]> }
+}
+
+export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody | SiteBody
 
 /** What a driver passes to write(): the core adds a membership event's `seen` itself (its own view). */
-export type NewEventBody = PutBody | DeleteBody | AddrsBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'> | Omit<FaultBody, 'seen'>
+export type NewEventBody = PutBody | DeleteBody | AddrsBody | SiteBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'> | Omit<FaultBody, 'seen'>
 
 /** Kinds that change who may do what: folded by membership.ts. */
 export type MembershipBody = MemberBody | RevokeBody | FaultBody
@@ -114,6 +133,7 @@ export const SYSTEM_KEY_PREFIX = 'mycel:'
 export function memberKey (peer: string, grantNonceHex: string): string { return `${SYSTEM_KEY_PREFIX}member/${peer}/${grantNonceHex}` }
 export function revokeKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}revoke/${peer}/${nonceHex}` }
 export function faultKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}fault/${peer}/${nonceHex}` }
+export function siteKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}site/${peer}` }
 export function addrsKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}addrs/${peer}` }
 
 /** A user-visible artifact event (put or delete). */

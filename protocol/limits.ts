@@ -35,6 +35,10 @@ export const MAX_VV_ENTRIES = 100_000
  * 16 KiB event cap with room to spare for the token.
  */
 export const MAX_SEEN_ENTRIES = 200
+/** Groups one site names itself into (`publish --wait-group`). */
+export const MAX_SITE_GROUPS = 16
+/** Per-prefix replication modes one site announces (its config's `replicatePrefixes`). */
+export const MAX_POLICY_PREFIXES = 64
 /** Ack-table rows in one acks message. */
 export const MAX_ACK_ROWS = 1024
 /** (author, seq, id prefix) entries in one ids message: ~70 bytes each, well inside a batch. */

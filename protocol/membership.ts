@@ -101,7 +101,7 @@ export class Membership {
         return this.compute(new Set([...this.events, e])).verdicts.get(e) ?? OK
       }
       case 'put': case 'delete': return this.need(e, 'writer')
-      case 'addrs': return this.need(e, 'reader')
+      case 'addrs': case 'site': return this.need(e, 'reader')
     }
   }
 
