@@ -2,7 +2,6 @@
 // real daemons (run.ts). Prints the seed first; exits 1 on a violation, 2 on
 // bad flags. See docs/chaos.md.
 
-import '../../daemon/polyfill.js'
 import { parseArgs } from 'node:util'
 import { MAX_DURATION_MS } from './limits.js'
 import { runChaos, type ChaosReport } from './run.js'
