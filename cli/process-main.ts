@@ -17,5 +17,7 @@ process.exitCode = flags.length > 0
     out: process.stdout,
     err: process.stderr,
     env: process.env,
-    isTTY: process.stdout.isTTY === true
+    isTTY: process.stdout.isTTY === true,
+    errIsTTY: process.stderr.isTTY === true,
+    stdin: process.stdin
   })
