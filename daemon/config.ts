@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
@@ -120,8 +121,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         out.maxPeers = value
         break
       case 'antiEntropyIntervalMs':
-        if (!isInt(value, 10, 3_600_000)) throw bad('an integer number of ms in 10..3600000')
-        out.antiEntropyIntervalMs = value
+        out.antiEntropyIntervalMs = durationField(value, `${where}: "${field}"`, 10, 3_600_000)
         break
       case 'maxBlobBytes':
         if (!isInt(value, 0, Number.MAX_SAFE_INTEGER)) throw bad('a non-negative integer')
@@ -143,8 +143,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         out.blobChunkBytes = value
         break
       case 'blobGraceMs':
-        if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('a non-negative integer number of ms')
-        out.blobGraceMs = value
+        out.blobGraceMs = durationField(value, `${where}: "${field}"`, 0, 365 * 24 * 3_600_000)
         break
       case 'maxUploadBytesPerSec':
         if (!(value === 0 || isInt(value, MIN_UPLOAD_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER))) throw bad(`0 (no cap) or an integer number of bytes per second of at least ${MIN_UPLOAD_BYTES_PER_SEC}`)
@@ -196,6 +195,16 @@ export function mergeConfig (file: Partial<DaemonConfig>, flags: Partial<DaemonC
 function validated (config: DaemonConfig): DaemonConfig {
   validateConfig(config, 'flags')
   return config
+}
+
+/**
+ * A `…Ms` setting: a JSON number is milliseconds (as the name says); a string is a duration of the one
+ * parser (protocol/duration.ts: "10m", "500ms", "30" = 30 s). Either way within [minMs, maxMs].
+ */
+function durationField (value: unknown, what: string, minMs: number, maxMs: number): number {
+  if (typeof value === 'string') return parseDurationInRange(value, what, minMs, maxMs)
+  if (!isInt(value, minMs, maxMs)) throw MycelError.usage(`${what} must be an integer number of ms in ${minMs}..${maxMs}, or a duration string such as "10m"`)
+  return value
 }
 
 function isInt (value: unknown, min: number, max: number): value is number {

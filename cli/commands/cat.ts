@@ -9,7 +9,7 @@ export const cat: Command = {
   summary: 'stream the bytes of KEY (or sha256:HEX, or a CID) to stdout',
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
-    wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
+    wait: { type: 'string', value: 'DURATION', description: 'how long the bytes may take to arrive if they are not here yet, e.g. 90s, 10m (a bare number is seconds; default: 60s)' }
   },
   details: 'Exit codes as for fetch: 3 no such key, 4 bytes not had within --wait, 5 permission denied.',
   async run (ctx) {

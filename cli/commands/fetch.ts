@@ -13,7 +13,7 @@ export const fetch: Command = {
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
     output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)" },
-    wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
+    wait: { type: 'string', value: 'DURATION', description: 'how long the bytes may take to arrive if they are not here yet, e.g. 90s, 10m (a bare number is seconds; default: 60s)' }
   },
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
 be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.

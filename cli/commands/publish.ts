@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js'
 import type { PublishResult } from '../../daemon/api/contract.js'
 import { ProgressLine, transferText } from '../progress-line.js'
 import { client, printJson, wantsJson } from './shared.js'
-import { parseDuration, parseReplicas, waitReplicas } from '../wait-replicas.js'
+import { parseReplicas, parseTimeout, waitReplicas } from '../wait-replicas.js'
 
 export const publish: Command = {
   name: 'publish',
@@ -16,14 +16,14 @@ export const publish: Command = {
   options: {
     prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' },
     'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members (or all) hold verified bytes; exit 4 on timeout' },
-    timeout: { type: 'string', value: 'DURATION', description: 'how long --wait-replicas waits, e.g. 60s, 2m', default: '60s' }
+    timeout: { type: 'string', value: 'DURATION', description: 'how long --wait-replicas waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' }
   },
   details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nOn a terminal a progress line (bytes, rate) is drawn on stderr while the file streams to the daemon.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
     const wait = ctx.options['wait-replicas'] === undefined ? undefined : parseReplicas(ctx.options['wait-replicas'] as string)
-    const timeoutMs = parseDuration((ctx.options.timeout as string | undefined) ?? '60s')
+    const timeoutMs = parseTimeout((ctx.options.timeout as string | undefined) ?? '60s')
     const api = await client(ctx)
     const started = Date.now()
     const line = ctx.isTTY && !wantsJson(ctx) ? new ProgressLine(ctx.err) : undefined

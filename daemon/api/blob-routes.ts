@@ -15,11 +15,10 @@ import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
 import type { BlobService } from '../blob/service.js'
 import { BLOB_CHUNK_BYTES } from '../limits.js'
-import { DEFAULT_FETCH_WAIT_S } from './contract.js'
+import { DEFAULT_FETCH_WAIT_S, MAX_FETCH_WAIT_S } from './contract.js'
+import { parseDurationInRange } from '../../protocol/duration.js'
 import { sendJson } from './errors.js'
 import type { Route, RouteMatch } from './router.js'
-
-const MAX_WAIT_S = 24 * 3600
 
 export interface BlobRouteComponents {
   service: BlobService
@@ -77,9 +76,8 @@ async function blobContent (c: BlobRouteComponents, res: ServerResponse, match: 
   }
 }
 
+/** `wait=`: a duration (protocol/duration.ts; a bare number is seconds), in seconds. */
 function parseWait (text: string | null): number {
   if (text === null || text === '') return DEFAULT_FETCH_WAIT_S
-  const s = Number(text)
-  if (!Number.isFinite(s) || s < 0 || s > MAX_WAIT_S) throw MycelError.usage(`wait must be a number of seconds in 0..${MAX_WAIT_S}`)
-  return s
+  return parseDurationInRange(text, 'wait', 0, MAX_FETCH_WAIT_S * 1000) / 1000
 }
