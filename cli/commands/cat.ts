@@ -1,4 +1,5 @@
-// `mycel cat`: a blob's bytes to stdout (blob-download.ts fetches them first if need be).
+// `mycel cat`: a blob's bytes to stdout (blob-download.ts fetches them first if need be). Quiet, as cat
+// is: no progress line (`fetch -o -` draws one on a terminal's stderr).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'

@@ -5,6 +5,7 @@ import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'
 import { openOutput } from './output-file.js'
+import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const fetch: Command = {
@@ -26,7 +27,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     const started = Date.now()
     const out = ctx.options.output as string | undefined
     if (out === '-') {
-      await downloadBlob(api, ctx, ref, waitS, process.stdout, false)
+      await downloadBlob(api, ctx, ref, waitS, process.stdout, drawsProgress(ctx))
       return EXIT.OK
     }
     const output = await openOutput(out, () => defaultName(ref))
@@ -34,7 +35,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     const stopWatching = onInterrupt(ctx.err, output.abandonSync, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
     let got
     try {
-      got = await downloadBlob(api, ctx, ref, waitS, output.stream, ctx.isTTY && !wantsJson(ctx))
+      got = await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx))
       await output.commit()
     } catch (err) {
       await output.abandon()

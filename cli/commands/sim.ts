@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
+import { drawsProgress } from '../terminal.js'
 import { MycelError } from '../../protocol/errors.js'
 import { parseDurationMs } from '../../protocol/duration.js'
 import { describeKnobs, replayCommand, resolveOptions, SCENARIOS, type ScenarioName, type SimOptions } from '../../sim/knobs.js'
@@ -82,12 +83,12 @@ function sweep (ctx: CommandContext, options: Omit<SimOptions, 'seed'>, count: n
     done++
     if (json) return
     if (!r.ok) ctx.out.write(`seed ${r.seed} FAILED: ${r.violations[0]?.message.split('\n')[0] ?? ''}\n  replay: ${r.replay}\n`)
-    else if (ctx.isTTY && done % 10 === 0) ctx.err.write(`\r${done}/${count}`)
+    else if (drawsProgress(ctx) && done % 10 === 0) ctx.err.write(`\r${done}/${count}`)
   })
   if (json) {
     ctx.out.write(JSON.stringify(result) + '\n')
   } else {
-    if (ctx.isTTY) ctx.err.write('\r')
+    if (drawsProgress(ctx)) ctx.err.write('\r')
     ctx.out.write(result.ok
       ? `all ${count} seeds ok (${result.wallMs} ms)\n`
       : `${result.failed.length} of ${count} seeds failed: ${result.failedSeeds.join(' ')} (${result.wallMs} ms)\n`)
