@@ -23,18 +23,18 @@ import type { Route, RouteMatch } from './router.js'
 
 /** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet). */
 export function visibilityRoutes (hub: () => VisibilityHub | undefined): Route[] {
-  const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch) => Promise<void> | void): Route => ({
+  const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch, req: IncomingMessage) => Promise<void> | void): Route => ({
     method: 'GET',
     path,
     auth: 'token',
-    handle: async (_req, res, match) => {
+    handle: async (req, res, match) => {
       const h = hub()
       if (h === undefined) throw new MycelError('NOT_FOUND', `no route GET ${match.url.pathname}`)
-      await answer(h, res, match)
+      await answer(h, res, match, req)
     }
   })
   return [
-    get('/v1/events', async (h, res, { url }) => { await streamEvents(h, url, res) }),
+    get('/v1/events', async (h, res, { url }, req) => { await streamEvents(h, url, res, req.method === 'HEAD') }),
     get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
     get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
     get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
@@ -82,15 +82,22 @@ async function loadPage (): Promise<string> {
   throw new MycelError('NOT_FOUND', 'the status page (daemon/ui/status.html) is not installed')
 }
 
-async function streamEvents (hub: VisibilityHub, url: URL, res: ServerResponse): Promise<void> {
+async function streamEvents (hub: VisibilityHub, url: URL, res: ServerResponse, headOnly = false): Promise<void> {
   const types = parseTypes(url.searchParams.getAll('type'))
   const prefix = url.searchParams.get('prefix') ?? ''
   const recentText = url.searchParams.get('recent') ?? '0'
   const recent = Number(recentText)
   if (!Number.isInteger(recent) || recent < 0 || recent > RECENT_EVENTS) throw MycelError.usage(`recent must be an integer in 0..${RECENT_EVENTS}`)
+  const headers = { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
+  if (headOnly) {
+    // HEAD: the stream's headers, and no subscription (a stream never ends on its own).
+    res.writeHead(200, headers)
+    res.end()
+    return
+  }
   const sub = hub.bus.subscribe({ prefix, types })
   const backlog = hub.bus.recent(recent, { prefix, types })
-  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  res.writeHead(200, headers)
   res.flushHeaders()
   // The response's 'close' is the connection going away (the request's fires once its empty body is read).
   res.on('close', () => { sub.close() })
