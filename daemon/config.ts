@@ -14,6 +14,7 @@ import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
+import { parseListenAddr } from './api/metrics-server.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
 export interface DaemonConfig {
@@ -41,6 +42,8 @@ export interface DaemonConfig {
   maxUploadBytesPerSec: number
   /** POST a JSON body per event to each (docs/visibility.md). Default none. */
   webhooks: WebhookConfig[]
+  /** Also serve GET /metrics without the token on this HOST:PORT (api/metrics-server.ts). Default none. */
+  metricsListen?: string
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -152,6 +155,11 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)
         break
+      case 'metricsListen':
+        if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "0.0.0.0:9464"')
+        parseListenAddr(value, `${where}: "metricsListen"`)
+        out.metricsListen = value
+        break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)
     }
@@ -165,6 +173,7 @@ export interface DaemonFlags {
   'log-level'?: unknown
   replicate?: unknown
   'max-upload-rate'?: unknown
+  'metrics-listen'?: unknown
 }
 
 /** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
@@ -176,7 +185,9 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   const rateFlag = flags['max-upload-rate']
   const maxUploadBytesPerSec = rateFlag === undefined ? undefined : parseRate(String(rateFlag))
   if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec }
+  const metricsListen = flags['metrics-listen'] as string | undefined
+  if (metricsListen !== undefined) parseListenAddr(metricsListen, '--metrics-listen')
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */

@@ -5,6 +5,7 @@
 import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
+import { processMetrics } from '../../daemon/visibility/process-metrics.js'
 import { Logger } from '../../daemon/log.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -22,11 +23,12 @@ export const daemon: Command = {
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' },
     replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" },
-    'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' }
+    'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' },
+    'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
-blobGraceMs, maxUploadBytesPerSec (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
+blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen (docs/visibility.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
 With --join (or --join-file FILE, or --join - for stdin: then the token is not in ps) the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);
@@ -45,7 +47,8 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
     const node = new Daemon({ dir, config, join, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
-      onBlobServed: () => { heapGrowth.served() }
+      onBlobServed: () => { heapGrowth.served() },
+      processMetrics: processMetrics()
     })
     let signals = 0
     const onSignal = (signal: string): void => {
@@ -105,6 +108,7 @@ function printReady (ctx: CommandContext, ready: ReadyInfo): void {
     `  federation  ${ready.federation}`,
     `  listen      ${ready.listen.join('\n              ')}`,
     `  api         ${ready.api}`,
+    ...(ready.metrics === undefined ? [] : [`  metrics     ${ready.metrics}`]),
     `  data dir    ${ready.dir}`,
     ''
   ].join('\n'))

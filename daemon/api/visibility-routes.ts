@@ -5,7 +5,7 @@
 //   GET /v1/where/<key>                          WhereAnswer
 //   GET /v1/sync/members                         SyncMember[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
-//   GET /metrics                                 Prometheus text (format 0.0.4)
+//   GET /metrics                                 Prometheus text (format 0.0.4; metrics-route.ts)
 //   GET /  and  GET /ui                          the status page (daemon/ui/status.html)
 // A watch stream that falls MAX_SUBSCRIBER_BUFFER events behind is ended with
 // one line {"error":{"code":"UNAVAILABLE",...}}: the reader knows it missed events.
@@ -18,11 +18,12 @@ import { isVisEventType, VIS_EVENT_TYPES, type VisEventType } from '../visibilit
 import type { VisibilityHub } from '../visibility/hub.js'
 import { MAX_SUBSCRIBER_BUFFER, RECENT_EVENTS } from '../visibility/limits.js'
 import { sendJson } from './errors.js'
+import { metricsRoute, type ProcessMetricsText } from './metrics-route.js'
 import { parseKey } from './node-routes.js'
 import type { Route, RouteMatch } from './router.js'
 
-/** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet). */
-export function visibilityRoutes (hub: () => VisibilityHub | undefined): Route[] {
+/** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet); `processText`: process_* and nodejs_* for /metrics. */
+export function visibilityRoutes (hub: () => VisibilityHub | undefined, processText?: ProcessMetricsText): Route[] {
   const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch, req: IncomingMessage) => Promise<void> | void): Route => ({
     method: 'GET',
     path,
@@ -38,11 +39,7 @@ export function visibilityRoutes (hub: () => VisibilityHub | undefined): Route[]
     get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
     get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
     get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
-    get('/metrics', (h, res) => {
-      const text = h.metrics.render()
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
-      res.end(text)
-    })
+    metricsRoute(hub, processText, 'token')
   ]
 }
 
