@@ -11,12 +11,20 @@ export interface OptionSpec {
   value?: string
   description: string
   default?: string | boolean
+  /** The values it takes, when they are a closed set (shell completion offers them). */
+  choices?: readonly string[]
+  /** Its value is a path: 'file' or 'dir' (shell completion offers paths). */
+  path?: 'file' | 'dir'
 }
 
 export interface PositionalSpec {
   name: string
   description: string
   optional?: boolean
+  /** The values it takes, when they are a closed set (shell completion offers them). */
+  choices?: readonly string[]
+  /** It names a file (shell completion offers paths). */
+  path?: 'file' | 'dir'
 }
 
 export interface Writer {
@@ -49,7 +57,7 @@ export interface Command {
 
 /** Flags every command accepts, before or after the command's name (argv.ts). */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  dir: { type: 'string', value: 'DIR', description: 'data directory (default: $MYCEL_DIR or ~/.mycel)' },
+  dir: { type: 'string', value: 'DIR', description: 'data directory (default: $MYCEL_DIR or ~/.mycel)', path: 'dir' },
   json: { type: 'boolean', description: 'machine-readable output' },
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },
   version: { type: 'boolean', short: 'v', description: "print mycel's version" }

@@ -6,7 +6,8 @@ import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
 import { processMetrics } from '../../daemon/visibility/process-metrics.js'
-import { Logger } from '../../daemon/log.js'
+import { LOG_LEVELS, Logger } from '../../daemon/log.js'
+import { REPLICATE_MODES } from '../../daemon/blob/policy.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -19,10 +20,10 @@ export const daemon: Command = {
   options: {
     listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
     join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`); - reads it from stdin' },
-    'join-file': { type: 'string', value: 'FILE', description: 'as --join, with the token read from FILE (so it never shows in ps)' },
+    'join-file': { type: 'string', value: 'FILE', description: 'as --join, with the token read from FILE (so it never shows in ps)', path: 'file' },
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' },
-    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)', choices: LOG_LEVELS },
+    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)", choices: REPLICATE_MODES },
     'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' },
     'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' }
   },

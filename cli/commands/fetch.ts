@@ -13,7 +13,7 @@ export const fetch: Command = {
   summary: 'write the bytes of KEY (or sha256:HEX, or a CID) to a file, fetching them from holders if need be',
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
-    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)" },
+    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)", path: 'file' },
     wait: { type: 'string', value: 'DURATION', description: 'how long the bytes may take to arrive if they are not here yet, e.g. 90s, 10m (a bare number is seconds; default: 60s)' }
   },
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not

@@ -13,7 +13,7 @@ export const invite: Command = {
   name: 'invite',
   summary: 'print a signed token a new node passes to `mycel daemon --join TOKEN` (admins only)',
   options: {
-    role: { type: 'string', value: 'ROLE', description: 'reader (fetch only), writer (publish, delete) or admin (also invite, revoke)', default: 'reader' },
+    role: { type: 'string', value: 'ROLE', description: 'reader (fetch only), writer (publish, delete) or admin (also invite, revoke)', default: 'reader', choices: ['reader', 'writer', 'admin'] },
     ttl: { type: 'string', value: 'DURATION', description: 'how long the token is valid, e.g. 30m, 24h, 7d (a bare number is seconds)', default: '24h' },
     uses: { type: 'string', value: 'N', description: 'how many nodes may join with it', default: '1' }
   },

@@ -11,7 +11,7 @@ export const publish: Command = {
   name: 'publish',
   summary: 'store FILE under KEY and replicate its metadata to every member',
   positionals: [
-    { name: 'FILE', description: 'the file to publish; - reads the bytes from stdin' },
+    { name: 'FILE', description: 'the file to publish; - reads the bytes from stdin', path: 'file' },
     { name: 'KEY', description: 'name in the federation, e.g. builds/app-1.2.tar.gz' }
   ],
   options: {
