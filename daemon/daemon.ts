@@ -127,6 +127,8 @@ export class Daemon {
       current: () => this.current(),
       join: async (token, via) => await this.switchFederation(base, token, via)
     })
+    // Before the API: its api.json, written last, still means "ready".
+    const metrics = await this.startMetricsListener(log)
     const api = new ApiServer({ dir, port: config.apiPort }, {
       routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render }),
       log
@@ -136,7 +138,6 @@ export class Daemon {
     // Stopped before the API closes its connections: a watcher reads the end of its stream, not a reset.
     this.parts.push(['event streams', onStop(() => { this.runtime?.vis.endStreams() })])
     this.apiUrl = api.url
-    const metrics = await this.startMetricsListener(log)
     const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }) }
     log.info('ready', { ...ready })
     return ready
