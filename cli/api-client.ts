@@ -20,8 +20,10 @@ export interface RequestOptions {
   query?: Array<[string, string]>
   /** A file streamed as the request body. */
   uploadFile?: string
-  /** Called as the upload is read from disk: bytes so far, and the file's size. */
-  onUpload?: (sent: number, total: number) => void
+  /** A stream sent as the request body, chunked (its length is not known first): `publish - KEY`. */
+  uploadStream?: NodeJS.ReadableStream
+  /** Called as the upload is read: bytes so far, and the file's size (undefined for a stream). */
+  onUpload?: (sent: number, total: number | undefined) => void
   /** A small text body (e.g. an invite token: kept out of the URL, so out of logs). */
   body?: string
 }
@@ -63,6 +65,8 @@ export class ApiClient {
       uploadSize = (await statFile(options.uploadFile)).size
       headers['content-type'] = 'application/octet-stream'
       headers['content-length'] = uploadSize
+    } else if (options.uploadStream !== undefined) {
+      headers['content-type'] = 'application/octet-stream' // no content-length: Node sends it chunked
     } else if (options.body !== undefined) {
       headers['content-type'] = 'text/plain; charset=utf-8'
       headers['content-length'] = Buffer.byteLength(options.body)
@@ -89,16 +93,17 @@ export class ApiClient {
         else reject(err)
       })
       if (options.body !== undefined) req.end(options.body)
-      else if (options.uploadFile === undefined) req.end()
+      else if (options.uploadFile === undefined && options.uploadStream === undefined) req.end()
       else {
-        const file = createReadStream(options.uploadFile)
-        file.on('error', err => req.destroy(err))
+        const source: NodeJS.ReadableStream = options.uploadStream ?? createReadStream(options.uploadFile as string)
+        const total = options.uploadStream === undefined ? uploadSize : undefined
+        source.on('error', (err: Error) => req.destroy(err))
         const onUpload = options.onUpload
         if (onUpload !== undefined) {
           let sent = 0
-          file.on('data', chunk => { sent += chunk.length; onUpload(sent, uploadSize) })
+          source.on('data', (chunk: Buffer) => { sent += chunk.length; onUpload(sent, total) })
         }
-        file.pipe(req)
+        source.pipe(req)
       }
     })
     let body: unknown

@@ -1,7 +1,7 @@
 // One file per command, its flags as data; usage text is generated from them
 // (npm's base-cmd pattern). Output goes through injected writers so tests can
 // capture it. A command returns its exit code; thrown MycelErrors are mapped
-// to exit codes in exactly one place (main.ts).
+// to exit codes in exactly one place (run.ts).
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -11,12 +11,20 @@ export interface OptionSpec {
   value?: string
   description: string
   default?: string | boolean
+  /** The values it takes, when they are a closed set (shell completion offers them). */
+  choices?: readonly string[]
+  /** Its value is a path: 'file' or 'dir' (shell completion offers paths). */
+  path?: 'file' | 'dir'
 }
 
 export interface PositionalSpec {
   name: string
   description: string
   optional?: boolean
+  /** The values it takes, when they are a closed set (shell completion offers them). */
+  choices?: readonly string[]
+  /** It names a file (shell completion offers paths). */
+  path?: 'file' | 'dir'
 }
 
 export interface Writer {
@@ -29,8 +37,12 @@ export interface CommandContext {
   out: Writer
   err: Writer
   env: NodeJS.ProcessEnv
-  /** True when stdout is a terminal (progress bars, colours). */
+  /** True when stdout is a terminal (what is printed there: a human sentence or only the value). */
   isTTY: boolean
+  /** True when stderr is a terminal: progress lines are drawn there, so they follow this. Default false. */
+  errIsTTY?: boolean
+  /** Where `publish - KEY` and `--join -` read from. Default process.stdin. */
+  stdin?: NodeJS.ReadableStream
 }
 
 export interface Command {
@@ -43,11 +55,12 @@ export interface Command {
   run(ctx: CommandContext): Promise<number>
 }
 
-/** Flags every command accepts. */
+/** Flags every command accepts, before or after the command's name (argv.ts). */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  dir: { type: 'string', value: 'DIR', description: 'data directory (default: $MYCEL_DIR or ~/.mycel)' },
+  dir: { type: 'string', value: 'DIR', description: 'data directory (default: $MYCEL_DIR or ~/.mycel)', path: 'dir' },
   json: { type: 'boolean', description: 'machine-readable output' },
-  help: { type: 'boolean', short: 'h', description: 'show help for this command' }
+  help: { type: 'boolean', short: 'h', description: 'show help for this command' },
+  version: { type: 'boolean', short: 'v', description: "print mycel's version" }
 }
 
 export function usage (command: Command): string {

@@ -7,6 +7,7 @@
 // the flag at start-up only, so the command re-runs itself once with it.
 
 import { spawn } from 'node:child_process'
+import { splitArgv } from './argv.js'
 
 const FLAGS_BY_COMMAND: Record<string, string[]> = {
   sim: ['--max-semi-space-size=64']
@@ -18,7 +19,8 @@ const GUARD = 'MYCEL_NODE_FLAGS_APPLIED'
 /** The flags `argv`'s command wants that this process was not started with (none once re-run). */
 export function missingNodeFlags (argv: string[], execArgv: string[], env: NodeJS.ProcessEnv): string[] {
   if (env[GUARD] === '1') return []
-  const wanted = FLAGS_BY_COMMAND[argv[0] ?? ''] ?? []
+  const command = splitArgv(argv).command ?? ''
+  const wanted = Object.hasOwn(FLAGS_BY_COMMAND, command) ? FLAGS_BY_COMMAND[command] as string[] : []
   return wanted.filter(flag => !execArgv.some(a => a.split('=')[0] === flag.split('=')[0]))
 }
 

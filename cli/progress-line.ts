@@ -30,11 +30,16 @@ export class ProgressLine {
   }
 }
 
-/** `[#####.....] 42%  10.0/24.0 MiB  35.1 MB/s` from bytes done, total and elapsed seconds. */
-export function transferText (done: number, total: number, seconds: number): string {
+/**
+ * `[#####.....] 42%  10.0/24.0 MiB  35.1 MB/s` from bytes done, total and elapsed seconds; with no total
+ * (a publish from stdin), `10.0 MiB  35.1 MB/s`.
+ */
+export function transferText (done: number, total: number | undefined, seconds: number): string {
+  const rate = `${(done / Math.max(0.001, seconds) / 1e6).toFixed(1)} MB/s`
+  if (total === undefined) return `${mib(done)} MiB  ${rate}`
   const pct = total === 0 ? 100 : Math.min(100, Math.floor((done / total) * 100))
   const bar = '#'.repeat(Math.floor((pct / 100) * BAR_WIDTH)).padEnd(BAR_WIDTH, '.')
-  return `[${bar}] ${pct}%  ${mib(done)}/${mib(total)} MiB  ${(done / Math.max(0.001, seconds) / 1e6).toFixed(1)} MB/s`
+  return `[${bar}] ${pct}%  ${mib(done)}/${mib(total)} MiB  ${rate}`
 }
 
 function mib (n: number): string {

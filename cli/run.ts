@@ -1,6 +1,7 @@
 // Parses argv, dispatches to a command, and maps errors to exit codes — the one
 // top-level catch. Kept apart from main.ts so tests can run the CLI in-process.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { splitArgv } from './argv.js'
 import { GLOBAL_OPTIONS, usage, type Command, type Writer } from './command.js'
 import { commands, findCommand } from './commands/index.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -11,43 +12,60 @@ export interface RunIo {
   out: Writer
   err: Writer
   env: NodeJS.ProcessEnv
+  /** stdout is a terminal. */
   isTTY: boolean
+  /** stderr is a terminal (progress lines). Default false. */
+  errIsTTY?: boolean
+  /** Default process.stdin. */
+  stdin?: NodeJS.ReadableStream
 }
+
+type Values = Record<string, string | boolean | string[] | undefined>
 
 export function topLevelHelp (): string {
   const width = Math.max(...commands.map(c => c.name.length), 8)
   return [
     `mycel ${VERSION}: peer-to-peer mesh replication of artifacts`,
     '',
-    'usage: mycel <command> [options]',
+    'usage: mycel [--dir DIR] [--json] <command> [options]',
     '',
     'commands:',
     ...commands.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'global options: --dir DIR, --json, --help, --version',
+    'global options (before or after the command): --dir DIR, --json, --help, --version',
     "Run 'mycel <command> --help' for a command's options."
   ].join('\n') + '\n'
 }
 
 export async function run (argv: string[], io: RunIo): Promise<number> {
-  const [name, ...rest] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out.write(topLevelHelp())
-    return EXIT.OK
+  const split = splitArgv(argv)
+  let globals: Values
+  try {
+    if (split.problem !== undefined) throw new Error(split.problem)
+    globals = parseArgs({ args: split.before, options: GLOBAL_OPTIONS as ParseArgsConfig['options'], strict: true }).values
+  } catch (err) {
+    io.err.write(`mycel: ${(err as Error).message}\n\n${topLevelHelp()}`)
+    return EXIT.USAGE
   }
-  if (name === '--version' || name === '-v' || name === 'version') {
-    io.out.write(`${VERSION}\n`)
-    return EXIT.OK
+  const name = split.command
+  if (name === undefined) {
+    if (globals.version === true) return version(io)
+    // Asked for: help on stdout, success. Not asked for (bare `mycel`): a usage error, as git and docker do.
+    if (globals.help === true) { io.out.write(topLevelHelp()); return EXIT.OK }
+    io.err.write(topLevelHelp())
+    return EXIT.USAGE
   }
+  if (name === 'help') return help(split.rest[0], io)
+  if (name === 'version') return version(io)
   const command = findCommand(name)
   if (command === undefined) {
     io.err.write(`mycel: unknown command '${name}'\n\n${topLevelHelp()}`)
     return EXIT.USAGE
   }
-  let parsed: { values: Record<string, string | boolean | string[] | undefined>, positionals: string[] }
+  let parsed: { values: Values, positionals: string[] }
   try {
     parsed = parseArgs({
-      args: rest,
+      args: split.rest,
       options: { ...command.options, ...GLOBAL_OPTIONS } as ParseArgsConfig['options'],
       allowPositionals: true,
       strict: true
@@ -56,20 +74,44 @@ export async function run (argv: string[], io: RunIo): Promise<number> {
     io.err.write(`mycel ${command.name}: ${(err as Error).message}\n\n${usage(command)}`)
     return EXIT.USAGE
   }
-  if (parsed.values.help === true) {
+  // A global option after the command wins over the same one before it (the later word counts).
+  const values: Values = { ...globals, ...definedOnly(parsed.values) }
+  if (values.help === true) {
     io.out.write(usage(command))
     return EXIT.OK
   }
+  if (values.version === true) return version(io)
   const required = (command.positionals ?? []).filter(p => p.optional !== true).length
   if (parsed.positionals.length < required) {
     io.err.write(`mycel ${command.name}: missing ${command.positionals?.[parsed.positionals.length]?.name ?? 'argument'}\n\n${usage(command)}`)
     return EXIT.USAGE
   }
   try {
-    return await command.run({ options: parsed.values, positionals: parsed.positionals, ...io })
+    return await command.run({ options: values, positionals: parsed.positionals, ...io })
   } catch (err) {
-    return reportError(command, err, io, parsed.values.json === true)
+    return reportError(command, err, io, values.json === true)
   }
+}
+
+function version (io: RunIo): number {
+  io.out.write(`${VERSION}\n`)
+  return EXIT.OK
+}
+
+/** `mycel help [COMMAND]`: asked for, so on stdout. */
+function help (name: string | undefined, io: RunIo): number {
+  if (name === undefined) { io.out.write(topLevelHelp()); return EXIT.OK }
+  const command = findCommand(name)
+  if (command === undefined) {
+    io.err.write(`mycel help: unknown command '${name}'\n\n${topLevelHelp()}`)
+    return EXIT.USAGE
+  }
+  io.out.write(usage(command))
+  return EXIT.OK
+}
+
+function definedOnly (values: Values): Values {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined))
 }
 
 function reportError (command: Command, err: unknown, io: RunIo, json: boolean): number {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PeerLag, PeerSync, StatusInfo } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
+import { warningText } from './terminal.js'
 
 export type StatusPeer = PeerLag & Partial<PeerSync>
 
@@ -21,7 +22,8 @@ function omitLag (p: PeerSync | undefined): Partial<PeerSync> {
   return rest
 }
 
-export function peerSyncLines (peers: StatusPeer[]): string[] {
+/** The per-peer lines of `status`; clock warnings in colour when `colour` (cli/terminal.ts). */
+export function peerSyncLines (peers: StatusPeer[], colour = false): string[] {
   const lines: string[] = []
   for (const p of peers) {
     const ago = p.lastSyncAt == null ? 'never' : `${((Date.now() - Date.parse(p.lastSyncAt)) / 1000).toFixed(1)} s ago`
@@ -30,7 +32,7 @@ export function peerSyncLines (peers: StatusPeer[]): string[] {
     lines.push(`  ${p.peerId}`,
       `      lag ${p.lag ?? '?'} events, ${p.lagMs == null ? '?' : `${(p.lagMs / 1000).toFixed(1)} s`}   last sync ${ago}   clock offset ${offset}`,
       `      transfers ${t == null ? 'unknown' : `${t.pending} pending, ${t.active} active, ${t.failed} failed`}`)
-    if (p.clockWarning != null) lines.push(`      WARNING: ${p.clockWarning}`)
+    if (p.clockWarning != null) lines.push(warningText(`      WARNING: ${p.clockWarning}`, colour))
   }
   return lines
 }

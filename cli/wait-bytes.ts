@@ -1,4 +1,4 @@
-// For `mycel fetch --wait SECONDS` (the fetch command belongs to the blob
+// For `mycel fetch --wait DURATION` (the fetch command belongs to the blob
 // layer): wait until this node holds verified bytes of KEY's current version,
 // reporting progress, instead of failing at once. Reads this node's row of
 // `where` (HoldingsSource.localProgress): held ⇒ done; fetching ⇒ progress;

@@ -5,6 +5,7 @@
 // HoldingsSource (the blob layer); until it reports remote holders, only
 // this node counts as holding.
 
+import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
 import type { WhereAnswer } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
@@ -19,13 +20,9 @@ export function parseReplicas (value: string): number | 'all' {
   return n
 }
 
-/** "60s", "500ms", "2m", or a bare number of seconds. */
-export function parseDuration (value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim())
-  if (m === null) throw MycelError.usage(`--timeout must look like 60s, 500ms or 2m, not ${value}`)
-  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
-  if (ms > MAX_TIMEOUT_MS) throw MycelError.usage(`--timeout is over ${MAX_TIMEOUT_MS / 3600_000} h`)
-  return ms
+/** `--timeout`: a duration (protocol/duration.ts), at most a day. */
+export function parseTimeout (value: string): number {
+  return parseDurationInRange(value, '--timeout', 0, MAX_TIMEOUT_MS)
 }
 
 export async function waitReplicas (api: ApiClient, key: string, digest: string, want: number | 'all', timeoutMs: number): Promise<WhereAnswer> {

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
@@ -13,6 +14,7 @@ import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
+import { parseListenAddr } from './api/metrics-server.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
 export interface DaemonConfig {
@@ -40,6 +42,8 @@ export interface DaemonConfig {
   maxUploadBytesPerSec: number
   /** POST a JSON body per event to each (docs/visibility.md). Default none. */
   webhooks: WebhookConfig[]
+  /** Also serve GET /metrics without the token on this HOST:PORT (api/metrics-server.ts). Default none. */
+  metricsListen?: string
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -120,8 +124,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         out.maxPeers = value
         break
       case 'antiEntropyIntervalMs':
-        if (!isInt(value, 10, 3_600_000)) throw bad('an integer number of ms in 10..3600000')
-        out.antiEntropyIntervalMs = value
+        out.antiEntropyIntervalMs = durationField(value, `${where}: "${field}"`, 10, 3_600_000)
         break
       case 'maxBlobBytes':
         if (!isInt(value, 0, Number.MAX_SAFE_INTEGER)) throw bad('a non-negative integer')
@@ -143,8 +146,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         out.blobChunkBytes = value
         break
       case 'blobGraceMs':
-        if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('a non-negative integer number of ms')
-        out.blobGraceMs = value
+        out.blobGraceMs = durationField(value, `${where}: "${field}"`, 0, 365 * 24 * 3_600_000)
         break
       case 'maxUploadBytesPerSec':
         if (!(value === 0 || isInt(value, MIN_UPLOAD_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER))) throw bad(`0 (no cap) or an integer number of bytes per second of at least ${MIN_UPLOAD_BYTES_PER_SEC}`)
@@ -152,6 +154,11 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         break
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)
+        break
+      case 'metricsListen':
+        if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "0.0.0.0:9464"')
+        parseListenAddr(value, `${where}: "metricsListen"`)
+        out.metricsListen = value
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)
@@ -166,6 +173,7 @@ export interface DaemonFlags {
   'log-level'?: unknown
   replicate?: unknown
   'max-upload-rate'?: unknown
+  'metrics-listen'?: unknown
 }
 
 /** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
@@ -177,7 +185,9 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   const rateFlag = flags['max-upload-rate']
   const maxUploadBytesPerSec = rateFlag === undefined ? undefined : parseRate(String(rateFlag))
   if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec }
+  const metricsListen = flags['metrics-listen'] as string | undefined
+  if (metricsListen !== undefined) parseListenAddr(metricsListen, '--metrics-listen')
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */
@@ -196,6 +206,16 @@ export function mergeConfig (file: Partial<DaemonConfig>, flags: Partial<DaemonC
 function validated (config: DaemonConfig): DaemonConfig {
   validateConfig(config, 'flags')
   return config
+}
+
+/**
+ * A `…Ms` setting: a JSON number is milliseconds (as the name says); a string is a duration of the one
+ * parser (protocol/duration.ts: "10m", "500ms", "30" = 30 s). Either way within [minMs, maxMs].
+ */
+function durationField (value: unknown, what: string, minMs: number, maxMs: number): number {
+  if (typeof value === 'string') return parseDurationInRange(value, what, minMs, maxMs)
+  if (!isInt(value, minMs, maxMs)) throw MycelError.usage(`${what} must be an integer number of ms in ${minMs}..${maxMs}, or a duration string such as "10m"`)
+  return value
 }
 
 function isInt (value: unknown, min: number, max: number): value is number {

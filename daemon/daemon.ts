@@ -22,6 +22,8 @@ import type { SignedInvite } from '../protocol/invite.js'
 import type { JoinResult } from './api/contract.js'
 import type { LocalNode } from './api/local-node.js'
 import { NodeFacade } from './api/node-facade.js'
+import { metricsRoute } from './api/metrics-route.js'
+import { MetricsServer, parseListenAddr } from './api/metrics-server.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
@@ -33,6 +35,7 @@ import { onStop, stopAll, type Part } from './lifecycle.js'
 import type { Logger } from './log.js'
 import { loadOrCreateIdentity } from './net/identity.js'
 import { Runtime } from './runtime.js'
+import type { ProcessMetrics } from './visibility/process-metrics.js'
 import { ed25519Verifier } from './signing.js'
 import { LevelStore } from './store/level-store.js'
 import { readTestSwitches, type TestSwitches } from './testing/switches.js'
@@ -53,6 +56,8 @@ export interface DaemonComponents {
   onFatal: (err: Error) => void
   /** This node served `bytes` of blob chunks to a member (the process's heap-growth governor listens). */
   onBlobServed?: (bytes: number) => void
+  /** The process's process_* and nodejs_* metrics, built by the process that runs the daemon; absent: only mycel_*. */
+  processMetrics?: ProcessMetrics
 }
 
 export interface ReadyInfo {
@@ -62,6 +67,8 @@ export interface ReadyInfo {
   listen: string[]
   api: string
   dir: string
+  /** With `metricsListen`: where /metrics is served without the token. */
+  metrics?: string
 }
 
 /** What outlives a switch of federation: the node's identity, store and blobs. */
@@ -80,6 +87,7 @@ export class Daemon {
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
   private readonly onBlobServed: ((bytes: number) => void) | undefined
+  private readonly processMetrics: ProcessMetrics | undefined
   /** What has started, in order; stop() runs it backwards. */
   private readonly parts: Part[] = []
   private runtime: Runtime | undefined
@@ -92,6 +100,7 @@ export class Daemon {
     this.log = components.log
     this.onFatal = components.onFatal
     this.onBlobServed = components.onBlobServed
+    this.processMetrics = components.processMetrics
   }
 
   async start (): Promise<ReadyInfo> {
@@ -118,8 +127,10 @@ export class Daemon {
       current: () => this.current(),
       join: async (token, via) => await this.switchFederation(base, token, via)
     })
+    // Before the API: its api.json, written last, still means "ready".
+    const metrics = await this.startMetricsListener(log)
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis }),
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render }),
       log
     })
     await api.start()
@@ -127,9 +138,19 @@ export class Daemon {
     // Stopped before the API closes its connections: a watcher reads the end of its stream, not a reset.
     this.parts.push(['event streams', onStop(() => { this.runtime?.vis.endStreams() })])
     this.apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir }
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }) }
     log.info('ready', { ...ready })
     return ready
+  }
+
+  /** With `metricsListen`, /metrics without the token on that address (api/metrics-server.ts); its URL. */
+  private async startMetricsListener (log: Logger): Promise<string | undefined> {
+    const listen = this.init.config.metricsListen
+    if (listen === undefined) return undefined
+    const server = new MetricsServer(parseListenAddr(listen, 'metricsListen'), { route: metricsRoute(() => this.runtime?.vis, this.processMetrics?.render, 'public'), log })
+    await server.start()
+    this.parts.push(['metrics listener', server])
+    return server.url
   }
 
   /** The federation's parts (runtime.ts), started; the API answers through them from then on. */

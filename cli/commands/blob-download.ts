@@ -10,18 +10,18 @@ import type { Writable } from 'node:stream'
 import { MycelError } from '../../protocol/errors.js'
 import type { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../command.js'
-import { DEFAULT_FETCH_WAIT_S, type BlobStatus } from '../../daemon/api/contract.js'
+import { DEFAULT_FETCH_WAIT_S, MAX_FETCH_WAIT_S, type BlobStatus } from '../../daemon/api/contract.js'
+import { parseDurationInRange } from '../../protocol/duration.js'
 import { PROGRESS_EVERY_MS, ProgressLine, transferText } from '../progress-line.js'
 
 export function blobPath (ref: string): string {
   return `/v1/blobs/${encodeURIComponent(ref)}`
 }
 
+/** `--wait` in seconds (what the API's `wait=` takes): any duration, e.g. 90, 90s, 2m; 0 = do not wait. */
 export function parseWaitFlag (value: unknown): number {
   if (value === undefined) return DEFAULT_FETCH_WAIT_S
-  const s = Number(value)
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(s) || s < 0) throw MycelError.usage(`--wait must be a number of seconds, not ${String(value)}`)
-  return s
+  return parseDurationInRange(String(value), '--wait', 0, MAX_FETCH_WAIT_S * 1000) / 1000
 }
 
 export interface Downloaded { status: BlobStatus, size: number, holders: string[] }

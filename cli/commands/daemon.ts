@@ -5,10 +5,13 @@
 import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
-import { Logger } from '../../daemon/log.js'
+import { processMetrics } from '../../daemon/visibility/process-metrics.js'
+import { LOG_LEVELS, Logger } from '../../daemon/log.js'
+import { REPLICATE_MODES } from '../../daemon/blob/policy.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
+import { readJoinToken } from '../join-token.js'
 import { dataDir } from './shared.js'
 
 export const daemon: Command = {
@@ -16,33 +19,37 @@ export const daemon: Command = {
   summary: 'run a node in the foreground (founds a federation on an empty data dir)',
   options: {
     listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
-    join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`)' },
+    join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`); - reads it from stdin' },
+    'join-file': { type: 'string', value: 'FILE', description: 'as --join, with the token read from FILE (so it never shows in ps)', path: 'file' },
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)' },
-    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)" },
-    'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' }
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)', choices: LOG_LEVELS },
+    replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)", choices: REPLICATE_MODES },
+    'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' },
+    'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
-blobGraceMs, maxUploadBytesPerSec (docs/blobs.md). The local API listens on 127.0.0.1; its URL is written to
+blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen (docs/visibility.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
-With --join the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
+With --join (or --join-file FILE, or --join - for stdin: then the token is not in ps) the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);
 4 no member reachable. A data dir that already belongs to another federation is refused (exit 2).`,
   async run (ctx) {
     const dir = dataDir(ctx)
     const flags = parseDaemonFlags(ctx.options)
     const config = mergeConfig(await readConfigFile(dir), flags)
+    const join = await readJoinToken({ join: ctx.options.join as string | undefined, joinFile: ctx.options['join-file'] as string | undefined }, ctx.stdin ?? process.stdin)
     const log = new Logger({ level: config.logLevel })
     let fatal: Error | undefined
     let wake: () => void = () => {}
     const stopped = new Promise<void>(resolve => { wake = resolve })
     // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
     const heapGrowth = heapGrowthGovernor()
-    const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, via: ctx.options.via as string[] | undefined, version: VERSION }, {
+    const node = new Daemon({ dir, config, join, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
-      onBlobServed: () => { heapGrowth.served() }
+      onBlobServed: () => { heapGrowth.served() },
+      processMetrics: processMetrics()
     })
     let signals = 0
     const onSignal = (signal: string): void => {
@@ -102,6 +109,7 @@ function printReady (ctx: CommandContext, ready: ReadyInfo): void {
     `  federation  ${ready.federation}`,
     `  listen      ${ready.listen.join('\n              ')}`,
     `  api         ${ready.api}`,
+    ...(ready.metrics === undefined ? [] : [`  metrics     ${ready.metrics}`]),
     `  data dir    ${ready.dir}`,
     ''
   ].join('\n'))

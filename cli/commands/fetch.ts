@@ -5,6 +5,7 @@ import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
 import { downloadBlob, parseWaitFlag } from './blob-download.js'
 import { openOutput } from './output-file.js'
+import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const fetch: Command = {
@@ -12,8 +13,8 @@ export const fetch: Command = {
   summary: 'write the bytes of KEY (or sha256:HEX, or a CID) to a file, fetching them from holders if need be',
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
-    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)" },
-    wait: { type: 'string', value: 'SECONDS', description: 'how long the bytes may take to arrive if they are not here yet (default: 60)' }
+    output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)", path: 'file' },
+    wait: { type: 'string', value: 'DURATION', description: 'how long the bytes may take to arrive if they are not here yet, e.g. 90s, 10m (a bare number is seconds; default: 60s)' }
   },
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
 be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.
@@ -26,7 +27,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     const started = Date.now()
     const out = ctx.options.output as string | undefined
     if (out === '-') {
-      await downloadBlob(api, ctx, ref, waitS, process.stdout, false)
+      await downloadBlob(api, ctx, ref, waitS, process.stdout, drawsProgress(ctx))
       return EXIT.OK
     }
     const output = await openOutput(out, () => defaultName(ref))
@@ -34,7 +35,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     const stopWatching = onInterrupt(ctx.err, output.abandonSync, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
     let got
     try {
-      got = await downloadBlob(api, ctx, ref, waitS, output.stream, ctx.isTTY && !wantsJson(ctx))
+      got = await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx))
       await output.commit()
     } catch (err) {
       await output.abandon()

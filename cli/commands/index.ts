@@ -1,6 +1,7 @@
-// The command registry. Each command lives in its own file.
+// The command registry. Each command lives in its own file; `completion` is handed the table itself.
 import type { Command } from '../command.js'
 import { cat } from './cat.js'
+import { completionCommand } from './completion.js'
 import { daemon } from './daemon.js'
 import { fetch } from './fetch.js'
 import { invite } from './invite.js'
@@ -33,6 +34,7 @@ export const commands: Command[] = [
   watch,
   simCommand
 ]
+commands.push(completionCommand(() => commands))
 
 export function findCommand (name: string): Command | undefined {
   return commands.find(c => c.name === name)

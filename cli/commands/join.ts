@@ -2,12 +2,13 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { JoinResult } from '../../daemon/api/contract.js'
+import { readJoinToken } from '../join-token.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const join: Command = {
   name: 'join',
   summary: 'make the running node join the federation of an invite token',
-  positionals: [{ name: 'TOKEN', description: 'an invite token (mycel2…, from `mycel invite`)' }],
+  positionals: [{ name: 'TOKEN', description: 'an invite token (mycel2…, from `mycel invite`); - reads it from stdin (not in ps)' }],
   options: {
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' }
   },
@@ -18,7 +19,7 @@ Only a node that is alone in its own federation and holds no keys can switch; ot
 Exit codes: 2 malformed token or a node that cannot switch; 5 refused (expired, spent, wrong-federation,
 bad-signature, not-admin, revoked; the reason is printed); 4 no member reachable.`,
   async run (ctx) {
-    const [token] = ctx.positionals
+    const token = await readJoinToken({ join: ctx.positionals[0] }, ctx.stdin ?? process.stdin) as string
     const via = (ctx.options.via as string[] | undefined) ?? []
     const result = await (await client(ctx)).call<JoinResult>('POST', '/v1/join', { body: token, query: via.map(v => ['via', v]) })
     if (wantsJson(ctx)) printJson(ctx, result)

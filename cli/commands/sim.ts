@@ -6,8 +6,9 @@ import { randomInt } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
+import { drawsProgress } from '../terminal.js'
 import { MycelError } from '../../protocol/errors.js'
-import { parseDurationMs } from '../../sim/duration.js'
+import { parseDurationMs } from '../../protocol/duration.js'
 import { describeKnobs, replayCommand, resolveOptions, SCENARIOS, type ScenarioName, type SimOptions } from '../../sim/knobs.js'
 import { reportJson } from '../../sim/report.js'
 import { reportHtml, reportSvg } from '../../sim/report-svg.js'
@@ -23,13 +24,13 @@ export const simCommand: Command = {
   options: {
     nodes: { type: 'string', value: 'N', description: 'virtual nodes (default 5)' },
     seed: { type: 'string', value: 'S', description: 'seed of every random choice (default: a fresh one, printed first)' },
-    scenario: { type: 'string', value: 'NAME', description: `one of ${SCENARIOS.join(', ')} (default steady)` },
+    scenario: { type: 'string', value: 'NAME', description: `one of ${SCENARIOS.join(', ')} (default steady)`, choices: SCENARIOS },
     writes: { type: 'string', value: 'W', description: 'writes to issue (default: rate × duration)' },
     // No parser defaults here: any two of writes, rate and duration fix the third (sim/knobs.ts).
     rate: { type: 'string', value: 'PER_SEC', description: 'writes per second across the federation (default 100, or writes ÷ duration)' },
     latency: { type: 'string', value: 'DURATION', description: 'mean one-way link latency (default 50ms)' },
     duration: { type: 'string', value: 'DURATION', description: 'length of the fault phase (default 10s, or writes ÷ rate)' },
-    report: { type: 'string', value: 'FILE', description: 'write the convergence chart to FILE (.svg, or .html with the summary)' },
+    report: { type: 'string', value: 'FILE', description: 'write the convergence chart to FILE (.svg, or .html with the summary)', path: 'file' },
     sweep: { type: 'string', value: 'COUNT', description: 'run seeds 1..COUNT (from --seed if given) and list the failing ones' },
     open: { type: 'boolean', description: 'an open mesh: no genesis, no membership, every author trusted (default: a federation)' },
     byzantine: { type: 'string', value: 'N', description: 'Byzantine members among n2.. (default: by scenario; 1 in chaos, a fifth in byzantine)' },
@@ -82,12 +83,12 @@ function sweep (ctx: CommandContext, options: Omit<SimOptions, 'seed'>, count: n
     done++
     if (json) return
     if (!r.ok) ctx.out.write(`seed ${r.seed} FAILED: ${r.violations[0]?.message.split('\n')[0] ?? ''}\n  replay: ${r.replay}\n`)
-    else if (ctx.isTTY && done % 10 === 0) ctx.err.write(`\r${done}/${count}`)
+    else if (drawsProgress(ctx) && done % 10 === 0) ctx.err.write(`\r${done}/${count}`)
   })
   if (json) {
     ctx.out.write(JSON.stringify(result) + '\n')
   } else {
-    if (ctx.isTTY) ctx.err.write('\r')
+    if (drawsProgress(ctx)) ctx.err.write('\r')
     ctx.out.write(result.ok
       ? `all ${count} seeds ok (${result.wallMs} ms)\n`
       : `${result.failed.length} of ${count} seeds failed: ${result.failedSeeds.join(' ')} (${result.wallMs} ms)\n`)

@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js'
 import type { StatusInfo } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
+import { usesColour } from '../terminal.js'
 
 export const status: Command = {
   name: 'status',
@@ -31,7 +32,7 @@ export const status: Command = {
       `listen      ${s.listen.join('\n            ')}`,
       `keys        ${s.keys} (${s.tombstones} tombstones)`,
       `peers       ${s.peers.length} connected`,
-      ...peerSyncLines(s.peers)
+      ...peerSyncLines(s.peers, usesColour(ctx))
     ]
     ctx.out.write(lines.join('\n') + '\n')
     return EXIT.OK

@@ -14,6 +14,8 @@ export type { BytesState, PeerLag, PeerSync, SyncMember, Transfers, WhereAnswer,
 
 /** Default `wait` of GET /v1/blobs/<ref>/content (and `mycel fetch --wait`): how long to get bytes that are not here, s. */
 export const DEFAULT_FETCH_WAIT_S = 60
+/** The longest `wait` a fetch may ask for: a day. */
+export const MAX_FETCH_WAIT_S = 24 * 3600
 
 export interface Entry {
   key: string

@@ -3,7 +3,10 @@
 // needs the bearer token. The server (server.ts) finds the route, checks the
 // token unless the route is public, and runs the handler; a request no route
 // matches is NOT_FOUND, after the token check, so a caller without the token
-// learns nothing about which paths exist.
+// learns nothing about which paths exist. A path that exists under other
+// methods is 405 with `Allow` (allowedMethods), decided here once for every
+// route. HEAD is served by a GET route (Node sends no body for HEAD; a handler
+// that streams checks req.method itself).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -24,18 +27,32 @@ export interface Route {
   handle: (req: IncomingMessage, res: ServerResponse, match: RouteMatch) => Promise<void> | void
 }
 
-/** The first route matching the request's method and path, with its match. */
+/** The first route matching the request's method (HEAD: a GET route) and path, with its match. */
 export function findRoute (routes: readonly Route[], method: string, url: URL): { route: Route, match: RouteMatch } | undefined {
+  const wanted = method === 'HEAD' ? 'GET' : method
   for (const route of routes) {
-    if (route.method !== method) continue
-    if (typeof route.path === 'string') {
-      if (route.path === url.pathname) return { route, match: { url, groups: null } }
-      continue
-    }
-    const groups = route.path.exec(url.pathname)
-    if (groups !== null) return { route, match: { url, groups } }
+    if (route.method !== wanted) continue
+    const groups = matchPath(route, url)
+    if (groups !== undefined) return { route, match: { url, groups } }
   }
   return undefined
+}
+
+/** The methods some route serves at this path, HEAD with GET (the `Allow` of a 405); empty if none. */
+export function allowedMethods (routes: readonly Route[], url: URL): string[] {
+  const methods = new Set<string>()
+  for (const route of routes) {
+    if (matchPath(route, url) === undefined) continue
+    methods.add(route.method)
+    if (route.method === 'GET') methods.add('HEAD')
+  }
+  return [...methods].sort()
+}
+
+/** null: an exact path matched; the RegExp's match; undefined: no match. */
+function matchPath (route: Route, url: URL): RegExpExecArray | null | undefined {
+  if (typeof route.path === 'string') return route.path === url.pathname ? null : undefined
+  return route.path.exec(url.pathname) ?? undefined
 }
 
 /** The path of a request as the routes see it. */

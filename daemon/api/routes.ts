@@ -16,6 +16,7 @@
 
 import { blobRoutes, type BlobRouteComponents } from './blob-routes.js'
 import { nodeRoutes, type NodeApi } from './node-routes.js'
+import type { ProcessMetricsText } from './metrics-route.js'
 import type { Route } from './router.js'
 import { statusPageRoutes, visibilityRoutes } from './visibility-routes.js'
 import type { VisibilityHub } from '../visibility/hub.js'
@@ -26,6 +27,8 @@ export interface LocalApiParts {
   /** The running federation's blob layer and visibility hub (they change when the node switches federation). */
   blobs: () => BlobRouteComponents
   visibility: () => VisibilityHub | undefined
+  /** process_* and nodejs_* for /metrics (visibility/process-metrics.ts); absent: only mycel_*. */
+  processMetrics?: ProcessMetricsText
 }
 
 export function localApiRoutes (parts: LocalApiParts): Route[] {
@@ -33,6 +36,6 @@ export function localApiRoutes (parts: LocalApiParts): Route[] {
     ...statusPageRoutes(),
     ...nodeRoutes(parts.node),
     ...blobRoutes(parts.blobs),
-    ...visibilityRoutes(parts.visibility)
+    ...visibilityRoutes(parts.visibility, parts.processMetrics)
   ]
 }

@@ -3,8 +3,9 @@
 // keep it) and, once listening, writes `<dir>/api.json` = { url, pid }
 // (temp file + rename, so a reader never sees half of it). The CLI finds both
 // there. Every request but a public route's (the status page) needs
-// `Authorization: Bearer <token>`; the routes are one table (routes.ts). A
-// failing request answers a JSON error and never reaches beyond its own response.
+// `Authorization: Bearer <token>` (a 401 says so in `WWW-Authenticate`); the
+// routes are one table (routes.ts; 404 and 405 in router.ts). A failing request
+// answers a JSON error and never reaches beyond its own response.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
@@ -13,8 +14,8 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from '../log.js'
 import { MAX_API_CONNECTIONS } from '../limits.js'
-import { sendError, sendThrown } from './errors.js'
-import { findRoute, requestUrl, type Route } from './router.js'
+import { clientErrorText, sendError, sendThrown } from './errors.js'
+import { allowedMethods, findRoute, requestUrl, type Route } from './router.js'
 
 export const TOKEN_FILE = 'api.token'
 export const API_FILE = 'api.json'
@@ -51,6 +52,12 @@ export class ApiServer {
   async start (): Promise<void> {
     this.token = Buffer.from(await loadOrCreateToken(this.init.dir), 'utf8')
     const server = createServer((req, res) => { this.handle(req, res) })
+    // A request Node cannot parse still gets a JSON error (Node's own answer is plain text).
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return }
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+      socket.end(clientErrorText(tooLarge ? 431 : 400, tooLarge ? 'request headers too large' : `malformed HTTP request (${err.code ?? 'parse error'})`))
+    })
     server.maxConnections = MAX_API_CONNECTIONS
     server.headersTimeout = 10_000
     server.requestTimeout = 0 // uploads of large blobs may take long; connections are bounded instead
@@ -84,11 +91,14 @@ export class ApiServer {
     const found = findRoute(this.components.routes, method, url)
     if (found?.route.auth !== 'public' && !this.authorized(req)) {
       req.resume()
-      sendError(res, 'PERMISSION_DENIED', 'missing or wrong API token (see <dir>/api.token)', 401)
+      sendError(res, 'PERMISSION_DENIED', 'missing or wrong API token (see <dir>/api.token)', 401, undefined, { 'www-authenticate': 'Bearer realm="mycel"' })
       return
     }
     if (found === undefined) {
-      sendError(res, 'NOT_FOUND', `no route ${method} ${url.pathname}`)
+      req.resume()
+      const allow = allowedMethods(this.components.routes, url)
+      if (allow.length > 0) sendError(res, 'USAGE', `method ${method} is not allowed on ${url.pathname}; allowed: ${allow.join(', ')}`, 405, undefined, { allow: allow.join(', ') })
+      else sendError(res, 'NOT_FOUND', `no route ${method} ${url.pathname}`)
       return
     }
     const { route, match } = found

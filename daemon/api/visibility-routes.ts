@@ -5,7 +5,7 @@
 //   GET /v1/where/<key>                          WhereAnswer
 //   GET /v1/sync/members                         SyncMember[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
-//   GET /metrics                                 Prometheus text (format 0.0.4)
+//   GET /metrics                                 Prometheus text (format 0.0.4; metrics-route.ts)
 //   GET /  and  GET /ui                          the status page (daemon/ui/status.html)
 // A watch stream that falls MAX_SUBSCRIBER_BUFFER events behind is ended with
 // one line {"error":{"code":"UNAVAILABLE",...}}: the reader knows it missed events.
@@ -18,31 +18,28 @@ import { isVisEventType, VIS_EVENT_TYPES, type VisEventType } from '../visibilit
 import type { VisibilityHub } from '../visibility/hub.js'
 import { MAX_SUBSCRIBER_BUFFER, RECENT_EVENTS } from '../visibility/limits.js'
 import { sendJson } from './errors.js'
+import { metricsRoute, type ProcessMetricsText } from './metrics-route.js'
 import { parseKey } from './node-routes.js'
 import type { Route, RouteMatch } from './router.js'
 
-/** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet). */
-export function visibilityRoutes (hub: () => VisibilityHub | undefined): Route[] {
-  const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch) => Promise<void> | void): Route => ({
+/** The visibility routes; `hub` is the running node's (absent: these paths are not routes yet); `processText`: process_* and nodejs_* for /metrics. */
+export function visibilityRoutes (hub: () => VisibilityHub | undefined, processText?: ProcessMetricsText): Route[] {
+  const get = (path: string | RegExp, answer: (hub: VisibilityHub, res: ServerResponse, match: RouteMatch, req: IncomingMessage) => Promise<void> | void): Route => ({
     method: 'GET',
     path,
     auth: 'token',
-    handle: async (_req, res, match) => {
+    handle: async (req, res, match) => {
       const h = hub()
       if (h === undefined) throw new MycelError('NOT_FOUND', `no route GET ${match.url.pathname}`)
-      await answer(h, res, match)
+      await answer(h, res, match, req)
     }
   })
   return [
-    get('/v1/events', async (h, res, { url }) => { await streamEvents(h, url, res) }),
+    get('/v1/events', async (h, res, { url }, req) => { await streamEvents(h, url, res, req.method === 'HEAD') }),
     get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
     get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
     get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
-    get('/metrics', (h, res) => {
-      const text = h.metrics.render()
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
-      res.end(text)
-    })
+    metricsRoute(hub, processText, 'token')
   ]
 }
 
@@ -82,15 +79,22 @@ async function loadPage (): Promise<string> {
   throw new MycelError('NOT_FOUND', 'the status page (daemon/ui/status.html) is not installed')
 }
 
-async function streamEvents (hub: VisibilityHub, url: URL, res: ServerResponse): Promise<void> {
+async function streamEvents (hub: VisibilityHub, url: URL, res: ServerResponse, headOnly = false): Promise<void> {
   const types = parseTypes(url.searchParams.getAll('type'))
   const prefix = url.searchParams.get('prefix') ?? ''
   const recentText = url.searchParams.get('recent') ?? '0'
   const recent = Number(recentText)
   if (!Number.isInteger(recent) || recent < 0 || recent > RECENT_EVENTS) throw MycelError.usage(`recent must be an integer in 0..${RECENT_EVENTS}`)
+  const headers = { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
+  if (headOnly) {
+    // HEAD: the stream's headers, and no subscription (a stream never ends on its own).
+    res.writeHead(200, headers)
+    res.end()
+    return
+  }
   const sub = hub.bus.subscribe({ prefix, types })
   const backlog = hub.bus.recent(recent, { prefix, types })
-  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  res.writeHead(200, headers)
   res.flushHeaders()
   // The response's 'close' is the connection going away (the request's fires once its empty body is read).
   res.on('close', () => { sub.close() })

@@ -51,8 +51,8 @@ export interface RevokeResult {
   stamp: string
 }
 
-/** Defaults of `mycel invite`: a writer, valid one day, for one node. */
-export const INVITE_DEFAULTS = { role: 'writer' as Role, ttlMs: 24 * 60 * 60_000, uses: 1 }
+/** Defaults of `mycel invite`: the least privilege (a reader: fetch only), valid one day, for one node. */
+export const INVITE_DEFAULTS = { role: 'reader' as Role, ttlMs: 24 * 60 * 60_000, uses: 1 }
 /** Longest token life: a year; a longer-lived bearer secret is a standing risk. */
 export const MAX_INVITE_TTL_MS = 366 * 24 * 60 * 60_000
 export const MAX_INVITE_USES = 1_000_000

@@ -177,7 +177,8 @@ function defineMetrics (hub: VisibilityHub): void {
   const applied = m.counter('mycel_events_applied_total', 'Events applied by the replication core (became a winner or a retained version).')
   const rejected = m.counter('mycel_events_rejected_total', 'Events refused (bad signature, not authorized, ...).')
   const held = m.counter('mycel_events_held_total', 'Events held back because their stamp was too far ahead.')
-  const heldNow = m.gauge('mycel_events_held', 'Events held back right now.')
+  // Not mycel_events_held: a gauge must not share its stem with the counter mycel_events_held_total.
+  const heldNow = m.gauge('mycel_events_held_now', 'Events held back right now.')
   const rounds = m.counter('mycel_sync_rounds_total', 'Anti-entropy rounds started by this node.')
   const messagesOut = m.counter('mycel_sync_messages_out_total', 'Sync messages sent.')
   const keys = m.gauge('mycel_keys', 'Live keys.')
@@ -189,8 +190,8 @@ function defineMetrics (hub: VisibilityHub): void {
   const visEvents = m.counter('mycel_visibility_events_total', 'Events published on the watch/webhook bus, by type.')
   const subscribers = m.gauge('mycel_event_subscribers', 'Live event subscribers (watch streams, pages, webhooks).')
   const slow = m.counter('mycel_event_subscribers_dropped_total', 'Event subscribers dropped for falling too far behind.')
-  const hooks = m.counter('mycel_webhook_deliveries_total', 'Webhook deliveries by outcome: ok, retry (a failed attempt that will be retried), failed (given up), dropped (queue full).')
-  const hookQueue = m.gauge('mycel_webhook_queue_length', 'Events waiting per webhook.')
+  const hooks = m.counter('mycel_webhook_deliveries_total', 'Webhook deliveries by webhook (its index in the config) and outcome: ok, retry (a failed attempt that will be retried), failed (given up), dropped (queue full).')
+  const hookQueue = m.gauge('mycel_webhook_queue_length', 'Events waiting per webhook (webhook: its index in the config).')
   m.onCollect(() => {
     const s = c.replica.stats()
     applied.set(s.applied); rejected.set(s.rejected); held.set(s.held); heldNow.set(s.heldNow)
@@ -212,10 +213,12 @@ function defineMetrics (hub: VisibilityHub): void {
     for (const [type, n] of hub.bus.counts) visEvents.set(n, { type })
     subscribers.set(hub.bus.subscribers); slow.set(hub.bus.slowDropped)
     hookQueue.reset()
-    for (const w of hub.webhooks.stats()) {
-      hooks.set(w.delivered, { url: w.url, outcome: 'ok' }); hooks.set(w.retries, { url: w.url, outcome: 'retry' })
-      hooks.set(w.failed, { url: w.url, outcome: 'failed' }); hooks.set(w.dropped, { url: w.url, outcome: 'dropped' })
-      hookQueue.set(w.queued, { url: w.url })
-    }
+    // Labelled by position in the config's `webhooks` list, never by URL: a webhook URL often carries a secret.
+    hub.webhooks.stats().forEach((w, i) => {
+      const webhook = String(i)
+      hooks.set(w.delivered, { webhook, outcome: 'ok' }); hooks.set(w.retries, { webhook, outcome: 'retry' })
+      hooks.set(w.failed, { webhook, outcome: 'failed' }); hooks.set(w.dropped, { webhook, outcome: 'dropped' })
+      hookQueue.set(w.queued, { webhook })
+    })
   })
 }

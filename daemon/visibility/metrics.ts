@@ -1,10 +1,12 @@
 // Prometheus metrics for `GET /metrics` on the local API, in the text
-// exposition format 0.0.4. A deliberately small registry instead of the
-// prom-client dependency: the daemon's metrics are mostly mirrors of counters
-// its parts already keep (the core's stats(), the mesh's stats()), read at
-// scrape time by collect hooks, plus one histogram (blob fetch durations) and
-// per-protocol byte counters the blob layer feeds. One registry per daemon
-// (no module state), so two daemons in one process never mix.
+// exposition format 0.0.4: the mycel_* families. A deliberately small registry
+// rather than prom-client's for these: they are mostly mirrors of counters the
+// parts already keep (the core's stats(), the mesh's stats()), read at scrape
+// time by collect hooks, plus one histogram (blob fetch durations) and
+// per-protocol byte counters the blob layer feeds. One registry per daemon's
+// federation (no module state), so two daemons in one process never mix. The
+// process_* and nodejs_* families are prom-client's default collectors
+// (process-metrics.ts), appended by the route (api/metrics-route.ts).
 
 type Labels = Record<string, string>
 

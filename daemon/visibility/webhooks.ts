@@ -71,7 +71,21 @@ export interface WebhooksComponents {
   random?: () => number
 }
 
-interface Hook { config: WebhookConfig, sub: Subscription, stats: WebhookStats, done: Promise<void> }
+interface Hook {
+  config: WebhookConfig
+  /** How logs name it: its index in the config and the URL's origin, never its path, query or user info (often a secret). */
+  name: string
+  sub: Subscription
+  stats: WebhookStats
+  done: Promise<void>
+}
+
+/** `#0 https://ci.example`: enough to tell webhooks apart in a log without writing their secrets there. */
+export function webhookName (index: number, url: string): string {
+  let origin = '?'
+  try { origin = new URL(url).origin } catch {}
+  return `#${index} ${origin}`
+}
 
 export class Webhooks {
   private readonly init: WebhooksInit
@@ -85,10 +99,11 @@ export class Webhooks {
   }
 
   start (): void {
-    for (const config of this.init.hooks) {
+    for (const [i, config] of this.init.hooks.entries()) {
       const sub = this.c.bus.subscribe({ prefix: config.prefix, types: config.events, maxBuffered: this.init.queueMax ?? WEBHOOK_QUEUE_MAX, overflow: 'drop-oldest' })
-      const hook: Hook = { config, sub, stats: { url: config.url, delivered: 0, retries: 0, failed: 0, dropped: 0, queued: 0 }, done: Promise.resolve() }
-      hook.done = this.work(hook).catch(err => { this.c.log.error('webhook worker stopped', { url: config.url, err }) })
+      const name = webhookName(i, config.url)
+      const hook: Hook = { config, name, sub, stats: { url: config.url, delivered: 0, retries: 0, failed: 0, dropped: 0, queued: 0 }, done: Promise.resolve() }
+      hook.done = this.work(hook).catch(err => { this.c.log.error('webhook worker stopped', { webhook: name, err }) })
       this.hooks.push(hook)
     }
   }
@@ -120,11 +135,11 @@ export class Webhooks {
       if (this.stopper.signal.aborted) return
       if (attempt >= attemptsMax) {
         hook.stats.failed++
-        this.c.log.warn('webhook delivery failed; event given up', { url: hook.config.url, type: event.type, key: event.key, id: event.id, attempts: attempt, problem })
+        this.c.log.warn('webhook delivery failed; event given up', { webhook: hook.name, type: event.type, key: event.key, id: event.id, attempts: attempt, problem })
         return
       }
       hook.stats.retries++
-      this.c.log.debug('webhook delivery failed; will retry', { url: hook.config.url, attempt, problem, delayMs })
+      this.c.log.debug('webhook delivery failed; will retry', { webhook: hook.name, attempt, problem, delayMs })
       await this.sleep(delayMs * (0.8 + 0.4 * (this.c.random ?? Math.random)()))
       delayMs = Math.min(delayMs * 2, this.init.backoffMsMax ?? WEBHOOK_BACKOFF_MS_MAX)
     }

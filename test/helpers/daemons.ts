@@ -24,6 +24,8 @@ export class Node {
   listen = '/ip4/127.0.0.1/tcp/0'
   /** Extra environment for the daemon process (e.g. the chaos harness's link-fault file). */
   env: NodeJS.ProcessEnv = {}
+  /** Written to the daemon's stdin at the next start, then closed (e.g. a token for `--join -`); default no stdin. */
+  stdinText: string | undefined
   private logTail = ''
   private token = ''
 
@@ -38,7 +40,9 @@ export class Node {
   get log (): string { return this.logTail }
 
   async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
-    const proc = spawn(process.execPath, [...nodeArgs({ ...process.env, ...this.env, ...env }), MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
+    const proc = spawn(process.execPath, [...nodeArgs({ ...process.env, ...this.env, ...env }), MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: [this.stdinText === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
+    if (this.stdinText !== undefined) proc.stdin?.end(this.stdinText)
+    this.stdinText = undefined
     this.proc = proc
     proc.stderr?.on('data', (chunk: Buffer) => { this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL_CHARS) })
     this.ready = await new Promise<Ready>((resolve, reject) => {
@@ -94,9 +98,9 @@ export class Node {
     return await this.api('PUT', `/v1/keys/${encodeURIComponent(key)}`, content)
   }
 
-  /** A signed invite token (defaults: writer, 24 h, one use). */
+  /** A signed invite token (defaults here: writer — the tests' members publish —, 24 h, one use; the API's default role is reader). */
   async invite (opts: { role?: string, ttlMs?: number, uses?: number } = {}): Promise<string> {
-    const q = new URLSearchParams(Object.entries(opts).map(([k, v]) => [k, String(v)])).toString()
+    const q = new URLSearchParams(Object.entries({ role: 'writer', ...opts }).map(([k, v]) => [k, String(v)])).toString()
     const res = await this.api<{ token?: string, error?: { message: string } }>('POST', `/v1/invite${q === '' ? '' : '?' + q}`)
     if (res.body.token === undefined) throw new Error(`invite failed: ${res.body.error?.message ?? res.status}`)
     return res.body.token

@@ -30,7 +30,7 @@ describe('three daemons', () => {
   it('invite and peers through the CLI', async () => {
     const inv = await cli(['invite', '--dir', a.dir, '--json'])
     expect(inv.code).toBe(0)
-    expect(JSON.parse(inv.stdout)).toMatchObject({ token: expect.stringMatching(/^mycel2[A-Za-z0-9_-]+$/), role: 'writer', uses: 1 })
+    expect(JSON.parse(inv.stdout)).toMatchObject({ token: expect.stringMatching(/^mycel2[A-Za-z0-9_-]+$/), role: 'reader', uses: 1 })
     await until('B sees A and C as connected peers', async () => {
       const out = await cli(['peers', '--dir', b.dir, '--json'])
       const list = JSON.parse(out.stdout) as Array<{ peerId: string, connected: boolean, addrs: string[] }>

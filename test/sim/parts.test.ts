@@ -6,7 +6,8 @@ import type { SyncMessage } from '../../protocol/messages.js'
 import { Replica } from '../../protocol/replica.js'
 import { NodeClock } from '../../sim/clock.js'
 import { VirtualDisk } from '../../sim/disk.js'
-import { formatMs, parseDurationMs } from '../../sim/duration.js'
+import { formatMs } from '../../sim/duration.js'
+import { parseDurationMs } from '../../protocol/duration.js'
 import { resolveOptions } from '../../sim/knobs.js'
 import { EPOCH_MS } from '../../sim/limits.js'
 import { messageSize } from '../../sim/message-size.js'
@@ -65,8 +66,8 @@ describe('durations and options', () => {
     expect(parseDurationMs('20s')).toBe(20_000)
     expect(parseDurationMs('1.5s')).toBe(1500)
     expect(parseDurationMs('2m')).toBe(120_000)
-    expect(parseDurationMs('250')).toBe(250)
-    expect(() => parseDurationMs('soon')).toThrow(/not a duration/)
+    expect(parseDurationMs('250')).toBe(250_000) // bare numbers are seconds, for the simulator's flags too
+    expect(() => parseDurationMs('soon')).toThrow(/must be a duration/)
     expect(formatMs(1500)).toBe('1.50s')
   })
 

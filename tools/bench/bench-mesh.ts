@@ -3,7 +3,6 @@
 // Prints session setup time, then messages/s and MB/s for small (32-byte digest, core codec) and 16 KiB (test codec) messages,
 // sending in bursts sized to the queue so drops stay at zero.
 
-import '../../daemon/polyfill.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -5,7 +5,6 @@
 //   node dist/tools/bench/bench-stream-peer.js send ADDR N [IN]  sends N bytes, prints {"ms","rssMiB"}
 // With IN and OUT it is the file-to-file baseline: the sender reads IN (1 MiB reads into fresh
 // buffers, as the blob server does), the receiver appends to OUT and fsyncs it before its ack.
-import '../../daemon/polyfill.js'
 import { readFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { generateKeyPair } from '@libp2p/crypto/keys'

@@ -5,7 +5,6 @@
 // --json one object whose `results` is a list of { name, value, unit }.
 // --record appends the run (date, machine, command, table) to BENCHMARKS.md.
 
-import '../../daemon/polyfill.js'
 import { appendFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'

@@ -2,8 +2,8 @@
 // real daemons (run.ts). Prints the seed first; exits 1 on a violation, 2 on
 // bad flags. See docs/chaos.md.
 
-import '../../daemon/polyfill.js'
 import { parseArgs } from 'node:util'
+import { parseDurationInRange } from '../../protocol/duration.js'
 import { MAX_DURATION_MS } from './limits.js'
 import { runChaos, type ChaosReport } from './run.js'
 
@@ -14,14 +14,13 @@ function usage (message: string): never {
   process.exit(2)
 }
 
-/** `60s`, `2m`, `1500ms` or a bare number of seconds. */
-export function parseDuration (text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
-  if (m === null) usage(`bad duration ${text} (e.g. 60s, 2m, 1500ms)`)
-  const n = Number(m[1])
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000
-  if (!(ms > 0) || ms > MAX_DURATION_MS) usage(`--duration must be in (0, ${MAX_DURATION_MS / 60_000}m]`)
-  return ms
+/** `--duration`: the one duration parser (a bare number is seconds), in (0, MAX_DURATION_MS]. */
+function parseDuration (text: string): number {
+  try {
+    return parseDurationInRange(text, '--duration', 1, MAX_DURATION_MS)
+  } catch (err) {
+    usage((err as Error).message)
+  }
 }
 
 function text (r: ChaosReport): string {

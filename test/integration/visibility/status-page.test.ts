@@ -1,13 +1,11 @@
-// The status page in headless Chromium (Debian's `chromium` driven by
-// playwright-core; the browser cannot be downloaded here, so CI installs it:
-// `apt-get install -y chromium`). The page opens with the token in its URL
+// The status page in a real headless Chromium driven by playwright-core (which
+// one: helpers/chromium.ts — $MYCEL_CHROMIUM, Debian's, or the one the npm
+// package @sparticuz/chromium ships). The page opens with the token in its URL
 // fragment, shows this node, then a member that joins, then a publish.
-import { access } from 'node:fs/promises'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chooseChromium } from '../../helpers/chromium.js'
 import { cli, Node } from '../../helpers/daemons.js'
-
-const CHROMIUM = process.env.MYCEL_CHROMIUM ?? '/usr/bin/chromium'
 
 describe('status page in Chromium', () => {
   let a: Node
@@ -16,17 +14,13 @@ describe('status page in Chromium', () => {
   let page: Page
 
   beforeAll(async () => {
+    const choice = await chooseChromium()
     try {
-      await access(CHROMIUM)
-    } catch {
-      throw new Error(`the status page test needs Chromium at ${CHROMIUM}: install it with 'apt-get update && apt-get install -y chromium' (or set MYCEL_CHROMIUM)`)
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
       // launch() gives every run a fresh temporary profile (playwright refuses --user-data-dir here).
-    })
+      browser = await chromium.launch({ executablePath: choice.executablePath, headless: true, args: choice.args })
+    } catch (err) {
+      throw new Error(`could not start Chromium from ${choice.source} (${choice.executablePath}); set MYCEL_CHROMIUM to another: ${(err as Error).message}`)
+    }
     a = await Node.create()
     await a.start()
   })

@@ -11,8 +11,10 @@ async function capture (argv: string[]): Promise<{ code: number, out: string, er
 
 describe('CLI help', () => {
   it.each([
-    ['daemon', ['--listen MULTIADDR', '--join TOKEN', '--log-level', '--dir DIR', '--json']],
-    ['invite', ['--json', '--role ROLE', '--ttl DURATION', '--uses N']],
+    ['daemon', ['--listen MULTIADDR', '--join TOKEN', '--join-file FILE', '--metrics-listen ADDR', '--log-level', '--dir DIR', '--json', '--version']],
+    ['invite', ['--json', '--role ROLE', '--ttl DURATION', '--uses N', '(default: reader)']],
+    ['fetch', ['--wait DURATION', 'a bare number is seconds']],
+    ['completion', ['SHELL', 'bash or zsh']],
     ['join', ['TOKEN', '--via MULTIADDR']],
     ['members', ['--json']],
     ['revoke', ['PEERID']],

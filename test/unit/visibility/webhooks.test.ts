@@ -43,6 +43,9 @@ describe('webhooks', () => {
     expect(calls.map(c => (c.body as { key: string }).key)).toEqual(['a', 'a', 'a', 'b', 'b', 'b'])
     expect(hooks.stats()[0]).toMatchObject({ delivered: 1, retries: 4, failed: 1, dropped: 0 })
     expect(lines.some(l => l.includes('webhook delivery failed; event given up') && l.includes('"key":"b"'))).toBe(true)
+    // Logs name a webhook by index and origin: its path (often a secret token) never reaches them.
+    expect(lines.some(l => l.includes('"webhook":"#0 http://h"'))).toBe(true)
+    expect(lines.join('\n')).not.toContain('http://h/1')
     await hooks.stop()
   })
 
