@@ -44,6 +44,12 @@ export interface DaemonConfig {
   webhooks: WebhookConfig[]
   /** Also serve GET /metrics without the token on this HOST:PORT (api/metrics-server.ts). Default none. */
   metricsListen?: string
+  /** Serve the OCI Distribution API (a container registry) on this HOST:PORT (docs/registry.md). Default none: off. */
+  registryListen?: string
+  /** How long a registry blob no live manifest references is kept. Default 1 h. */
+  registryGcGraceMs?: number
+  /** Registry requests without credentials get this role ('reader': anonymous pulls). Default none. */
+  registryAnonymous?: 'reader'
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -160,6 +166,18 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         parseListenAddr(value, `${where}: "metricsListen"`)
         out.metricsListen = value
         break
+      case 'registryListen':
+        if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "0.0.0.0:5000"')
+        parseListenAddr(value, `${where}: "registryListen"`)
+        out.registryListen = value
+        break
+      case 'registryGcGraceMs':
+        out.registryGcGraceMs = durationField(value, `${where}: "${field}"`, 0, 365 * 24 * 3_600_000)
+        break
+      case 'registryAnonymous':
+        if (value !== 'reader') throw bad('"reader" (anonymous pulls), or absent')
+        out.registryAnonymous = value
+        break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)
     }
@@ -174,6 +192,7 @@ export interface DaemonFlags {
   replicate?: unknown
   'max-upload-rate'?: unknown
   'metrics-listen'?: unknown
+  registry?: unknown
 }
 
 /** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
@@ -187,7 +206,9 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   if (rateFlag !== undefined && maxUploadBytesPerSec === undefined) throw MycelError.usage(`--max-upload-rate must be bytes per second such as 50M, 800K or 0, not ${String(rateFlag)}`)
   const metricsListen = flags['metrics-listen'] as string | undefined
   if (metricsListen !== undefined) parseListenAddr(metricsListen, '--metrics-listen')
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen }
+  const registryListen = flags.registry as string | undefined
+  if (registryListen !== undefined) parseListenAddr(registryListen, '--registry')
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */

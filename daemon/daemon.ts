@@ -24,6 +24,7 @@ import type { LocalNode } from './api/local-node.js'
 import { NodeFacade } from './api/node-facade.js'
 import { metricsRoute } from './api/metrics-route.js'
 import { MetricsServer, parseListenAddr } from './api/metrics-server.js'
+import { SiteRegistry } from './registry/site-registry.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
@@ -69,6 +70,8 @@ export interface ReadyInfo {
   dir: string
   /** With `metricsListen`: where /metrics is served without the token. */
   metrics?: string
+  /** With `registryListen`: where the container registry listens (`http://host:port`). */
+  registry?: string
 }
 
 /** What outlives a switch of federation: the node's identity, store and blobs. */
@@ -94,6 +97,7 @@ export class Daemon {
   private switching = false
   private apiUrl = ''
   private stopping: Promise<void> | undefined
+  private registry: SiteRegistry | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
     this.init = init
@@ -129,8 +133,9 @@ export class Daemon {
     })
     // Before the API: its api.json, written last, still means "ready".
     const metrics = await this.startMetricsListener(log)
+    const registry = await this.startRegistry(blobs, log)
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render }),
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render, registry: () => this.registry === undefined ? undefined : { credentials: this.registry.credentials, url: () => this.registry?.url } }),
       log
     })
     await api.start()
@@ -138,7 +143,7 @@ export class Daemon {
     // Stopped before the API closes its connections: a watcher reads the end of its stream, not a reset.
     this.parts.push(['event streams', onStop(() => { this.runtime?.vis.endStreams() })])
     this.apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }) }
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }), ...(registry === undefined ? {} : { registry }) }
     log.info('ready', { ...ready })
     return ready
   }
@@ -151,6 +156,25 @@ export class Daemon {
     await server.start()
     this.parts.push(['metrics listener', server])
     return server.url
+  }
+
+  /** With `registryListen`, this site's container registry (registry/site-registry.ts); its URL. */
+  private async startRegistry (blobs: BlobStore, log: Logger): Promise<string | undefined> {
+    const listen = this.init.config.registryListen
+    if (listen === undefined) return undefined
+    const registry = new SiteRegistry({ dir: this.init.dir, listen, gcGraceMs: this.init.config.registryGcGraceMs, anonymous: this.init.config.registryAnonymous }, {
+      blobs,
+      log,
+      federation: () => {
+        const r = this.runtime
+        if (r === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+        return { get: key => r.replica.get(key), live: prefix => r.replica.live(prefix), blobService: r.blob, writeDurably: async body => await r.node.writeDurably(body) }
+      }
+    })
+    await registry.start()
+    this.registry = registry
+    this.parts.push(['registry', registry])
+    return registry.url
   }
 
   /** The federation's parts (runtime.ts), started; the API answers through them from then on. */

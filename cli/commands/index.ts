@@ -10,6 +10,7 @@ import { ls } from './ls.js'
 import { members } from './members.js'
 import { peers } from './peers.js'
 import { publish } from './publish.js'
+import { registry } from './registry.js'
 import { revoke } from './revoke.js'
 import { rm } from './rm.js'
 import { simCommand } from './sim.js'
@@ -32,6 +33,7 @@ export const commands: Command[] = [
   revoke,
   where,
   watch,
+  registry,
   simCommand
 ]
 commands.push(completionCommand(() => commands))

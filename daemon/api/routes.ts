@@ -12,11 +12,13 @@
 //   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
 //   GET    /v1/blobs/<ref>[/content]    blob status / bytes (blob-routes.ts)
 //   GET    /v1/events, /v1/where/<key>, /v1/sync, /v1/sync/members, /metrics   (visibility-routes.ts)
+//   POST|GET|DELETE /v1/registry/users   the container registry's users (registry-routes.ts)
 // The shapes are in contract.ts.
 
 import { blobRoutes, type BlobRouteComponents } from './blob-routes.js'
 import { nodeRoutes, type NodeApi } from './node-routes.js'
 import type { ProcessMetricsText } from './metrics-route.js'
+import { registryRoutes, type RegistryRouteParts } from './registry-routes.js'
 import type { Route } from './router.js'
 import { statusPageRoutes, visibilityRoutes } from './visibility-routes.js'
 import type { VisibilityHub } from '../visibility/hub.js'
@@ -29,6 +31,8 @@ export interface LocalApiParts {
   visibility: () => VisibilityHub | undefined
   /** process_* and nodejs_* for /metrics (visibility/process-metrics.ts); absent: only mycel_*. */
   processMetrics?: ProcessMetricsText
+  /** The container registry's users, when this site serves one (registry-routes.ts). */
+  registry?: () => RegistryRouteParts | undefined
 }
 
 export function localApiRoutes (parts: LocalApiParts): Route[] {
@@ -36,6 +40,7 @@ export function localApiRoutes (parts: LocalApiParts): Route[] {
     ...statusPageRoutes(),
     ...nodeRoutes(parts.node),
     ...blobRoutes(parts.blobs),
-    ...visibilityRoutes(parts.visibility, parts.processMetrics)
+    ...visibilityRoutes(parts.visibility, parts.processMetrics),
+    ...registryRoutes(parts.registry ?? (() => undefined))
   ]
 }

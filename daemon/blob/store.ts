@@ -113,6 +113,11 @@ export class BlobStore {
     }
   }
 
+  /** A fresh path for a blob being written elsewhere (e.g. a registry upload), to be adopt()ed or removed. */
+  tempPath (): string {
+    return join(this.tmpDir, randomBytes(12).toString('hex'))
+  }
+
   /** The blobs directory root (`<dir>/blobs`), where the blob layer keeps manifests and partial downloads. */
   get rootDir (): string { return this.root }
 
@@ -158,7 +163,7 @@ export class BlobStore {
 }
 
 /** sha-256 of each fixed-size piece of a stream, in one pass with the whole-blob hash. */
-class ChunkHasher {
+export class ChunkHasher {
   private readonly chunkBytes: number
   private hash = createHash('sha256')
   private filled = 0

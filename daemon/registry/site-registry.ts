@@ -1,0 +1,65 @@
+// This site's container registry as one part of the daemon (lifecycle.ts):
+// the credentials file, the backend over the running federation, and the
+// HTTP server on `registryListen`. Off unless asked (docs/registry.md says why).
+
+import type { Event, NewEventBody } from '../../protocol/event.js'
+import type { BlobService } from '../blob/service.js'
+import type { BlobStore } from '../blob/store.js'
+import type { Logger } from '../log.js'
+import { parseListenAddr } from '../api/metrics-server.js'
+import { RegistryCredentials } from './credentials.js'
+import { createRegistryServer, type RegistryServer } from './server.js'
+import { SiteBackend } from './site-backend.js'
+
+/** A pull waits this long for bytes held elsewhere before it answers 503. */
+export const REGISTRY_FETCH_WAIT_MS = 120_000
+
+export interface SiteRegistryInit {
+  dir: string
+  listen: string
+  gcGraceMs?: number
+  anonymous?: 'reader'
+}
+
+/** The running federation's parts the registry uses (they change when the node switches federation). */
+export interface RegistryFederationParts {
+  get: (key: string) => Event | undefined
+  live: (prefix: string) => Event[]
+  blobService: BlobService
+  writeDurably: (body: NewEventBody) => Promise<Event>
+}
+
+export class SiteRegistry {
+  readonly credentials: RegistryCredentials
+  private server: RegistryServer | undefined
+
+  constructor (private readonly init: SiteRegistryInit, private readonly c: { blobs: BlobStore, federation: () => RegistryFederationParts, log: Logger }) {
+    this.credentials = new RegistryCredentials(init.dir)
+  }
+
+  get url (): string | undefined { return this.server?.url }
+
+  async start (): Promise<void> {
+    await this.credentials.load()
+    const backend = new SiteBackend({
+      parts: () => ({ ...this.c.federation(), blobs: this.c.blobs }),
+      credentials: this.credentials,
+      fetchWaitMs: REGISTRY_FETCH_WAIT_MS
+    })
+    const log = this.c.log
+    const server = createRegistryServer({
+      backend,
+      log: (level, msg, fields) => { log[level](msg, { part: 'registry', ...fields }) },
+      ...(this.init.anonymous === undefined ? {} : { anonymous: this.init.anonymous }),
+      ...(this.init.gcGraceMs === undefined ? {} : { gc: { graceMs: this.init.gcGraceMs } })
+    })
+    const addr = parseListenAddr(this.init.listen, 'registryListen')
+    await server.start({ host: addr.host ?? '0.0.0.0', port: addr.port })
+    this.server = server
+  }
+
+  async stop (): Promise<void> {
+    await this.server?.stop()
+    this.server = undefined
+  }
+}
