@@ -14,7 +14,7 @@ import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
-import { parseListenAddr } from './api/metrics-server.js'
+import { parseListenAddr } from './listen-addr.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
 export interface DaemonConfig {

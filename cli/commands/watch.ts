@@ -16,7 +16,7 @@ export const watch: Command = {
     recent: { type: 'string', value: 'N', description: 'first print up to N recent events (at most 200)' }
   },
   details: `Runs until Ctrl-C (or --count events). With --json, one JSON object per line on stdout:
-{ type, id, atMs, key, author?, seq?, stamp?, digest?, cid?, size?, peer?, role?, proof? }. "watching ..." goes
+{ type, id, atMs, key, author?, seq?, stamp?, digest?, cid?, size?, peer?, role?, proof?, image? }. "watching ..." goes
 to stderr once the stream is open. A watcher that falls far behind is dropped by the daemon (exit 4);
 if the daemon stops, watch exits 1.`,
   async run (ctx) {
@@ -60,7 +60,7 @@ function parseCount (value: unknown, name: string): number | undefined {
 
 export function formatEvent (e: VisEvent): string {
   const time = new Date(e.atMs).toISOString().slice(11, 23)
-  const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.key
+  const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.image ?? e.key
   const detail = [
     e.stamp !== undefined ? `stamp ${e.stamp}` : '',
     e.author !== undefined && e.type !== 'member-joined' && e.type !== 'member-revoked' && e.type !== 'member-suspended' ? `by ${e.author.slice(-8)}` : '',

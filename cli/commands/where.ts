@@ -2,6 +2,7 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { WhereAnswer } from '../../daemon/api/contract.js'
+import { imageLabel } from '../../daemon/registry/keys.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const where: Command = {
@@ -20,7 +21,8 @@ key does not exist here.`,
       printJson(ctx, answer.members)
       return EXIT.OK
     }
-    const lines = [`${answer.key}  stamp ${answer.stamp}  ${answer.digest}`, '']
+    const image = imageLabel(answer.key)
+    const lines = [`${image === undefined ? answer.key : `${image} (${answer.key})`}  stamp ${answer.stamp}  ${answer.digest}`, '']
     const rows = answer.members.map(m => [
       m.peerId + (m.self ? ' (this node)' : ''),
       m.role ?? '-',

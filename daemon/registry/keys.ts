@@ -70,3 +70,17 @@ export function repoOfKey (key: string): string | undefined {
 export function afterRepo (repo: string): string {
   return repoPrefix(repo) + '\u{10FFFF}'
 }
+
+/**
+ * How people name what a registry key is about, for `where`, `watch` and the
+ * status page: `team/app:v1` for a tag, `team/app@sha256:…` for a manifest, a
+ * layer or a referrer; undefined for keys outside `oci/`.
+ */
+export function imageLabel (key: string): string | undefined {
+  const m = /^oci\/(.+?)\/_(tags|manifests|blobs|referrers)\/(.+)$/.exec(key)
+  if (m === null) return undefined
+  const [, repo, kind, rest] = m as unknown as [string, string, string, string]
+  if (kind === 'tags') return `${repo}:${rest}`
+  if (kind === 'referrers') return `${repo}@${rest.split('/')[0] ?? rest} (referrer ${rest.split('/')[1] ?? ''})`
+  return `${repo}@${rest}${kind === 'blobs' ? ' (blob)' : ''}`
+}

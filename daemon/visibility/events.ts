@@ -9,6 +9,7 @@
 //   blob layer verified bytes → available    (VisibilityHub.available())
 // `addrs` events are plumbing and produce nothing.
 
+import { imageLabel } from '../registry/keys.js'
 import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
@@ -35,6 +36,8 @@ export interface VisEvent {
   role?: string
   /** member-suspended: the contradiction proven (twin, chain, backdate, order). */
   proof?: string
+  /** A container registry's key, as people name the image: `team/app:v1`, `team/app@sha256:…` (registry/keys.ts). */
+  image?: string
 }
 
 export type VisEventDraft = Omit<VisEvent, 'id' | 'atMs'>
@@ -57,7 +60,8 @@ export function visTypeOf (event: Event, local: boolean): VisEventType | undefin
 
 /** The visibility event for a core `applied` callback, or undefined for plumbing (addrs). */
 export function draftFromApplied (event: Event, local: boolean): VisEventDraft | undefined {
-  const base = { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp) }
+  const image = imageLabel(event.body.key)
+  const base = { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp), ...(image === undefined ? {} : { image }) }
   const body = event.body
   switch (body.kind) {
     case 'put':

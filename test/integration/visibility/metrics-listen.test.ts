@@ -1,7 +1,7 @@
 // `mycel daemon --metrics-listen ADDR`: /metrics without the API token on an address the operator
 // chooses (here 127.0.0.1 with a free port), and nothing else there; the local API still wants the token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseListenAddr } from '../../../daemon/api/metrics-server.js'
+import { parseListenAddr } from '../../../daemon/listen-addr.js'
 import { cli, Node } from '../../helpers/daemons.js'
 
 describe('metrics on their own listener', () => {
