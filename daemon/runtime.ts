@@ -26,7 +26,10 @@ import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
 import type { BlobStore } from './blob/store.js'
 import type { DaemonConfig } from './config.js'
+import { MycelError } from '../protocol/errors.js'
+import type { ReplicateMode } from '../protocol/event.js'
 import { AddressGossip } from './federation/address-gossip.js'
+import { defaultSiteName, SiteDirectory, type OwnSite } from './federation/site-directory.js'
 import { FederationGate } from './federation/gate.js'
 import type { JoinReply } from './federation/join/client.js'
 import { joinServer, joinVia } from './federation/join/joining.js'
@@ -85,6 +88,7 @@ interface Core {
 interface Wired {
   mesh?: Mesh
   gossip?: AddressGossip
+  sites?: SiteDirectory
   blob?: BlobService
   vis?: VisibilityHub
 }
@@ -149,35 +153,42 @@ export class Runtime {
     }, host)
     wired.mesh = mesh
     const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    const sites = new SiteDirectory(replica.id, ownSite(config), { replica, log })
+    sites.learnAll(snapshot.events)
+    const taken = sites.holderOf(ownSite(config).name)
+    if (taken !== undefined && ownSite(config).explicit) throw MycelError.usage(`the site name '${ownSite(config).name}' is taken by member ${taken}; choose another with --name (or config "name")`)
     gate.attach({
       revalidate: () => { mesh.revalidate() },
       strike: (peer, why) => { mesh.strike(peer, why) },
-      // A joiner can announce its addresses only once it has seen its own grant.
-      changed: () => { gossip.announce() }
+      // A joiner can announce its addresses and site record only once it has seen its own grant.
+      changed: () => { gossip.announce(); sites.announce() }
     })
     gossip.learnAll(snapshot.events)
     wired.gossip = gossip
+    wired.sites = sites
 
     const blob = blobService(init, c, { host, replica, mesh, vis })
     vis.setHoldings(new BlobHoldings(blob, peerId))
     wired.blob = blob // its applied() listens from its start on; start loads every live key
-    const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
+    const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() }, nameHolder: name => sites.peerOf(name) }, log)
 
     const parts = await startAll([
       ['queue', onStop(async () => { await queue.flush() })],
       ['visibility', vis],
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
-      ['mesh', { start: async () => { await mesh.start(); gossip.announce() }, stop: async () => { await mesh.stop() } }],
+      ['mesh', { start: async () => { await mesh.start(); gossip.announce(); sites.announce() }, stop: async () => { await mesh.stop() } }],
       ['blobs', blob],
       ['join server', join],
       ['ticker', ticker],
       ['join', onStart(async () => {
-        if (init.join !== undefined) await joinVia({ host, mesh, gate, store, log }, init.join.invite, federation, init.join.via, init.join.reply)
+        if (init.join !== undefined) await joinVia({ host, mesh, gate, store, log, name: config.name }, init.join.invite, federation, init.join.via, init.join.reply)
       })]
     ], log)
 
-    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
+    vis.setNames(peer => sites.nameOf(peer))
+    const node: LocalNode = new LocalNode({ peerId, name: ownSite(config).name, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
       ...core,
+      sites,
       blobs,
       blobService: blob,
       mesh,
@@ -190,7 +201,8 @@ export class Runtime {
         nowMs: () => Date.now(),
         listenAddrs: () => mesh.listenAddrs(),
         writeDurably: async body => await node.writeDurably(body),
-        keys: ed25519InviteKeys
+        keys: ed25519InviteKeys,
+        nameOf: peer => sites.nameOf(peer)
       })
     })
     return new Runtime({ federation, node, host, replica, blob, vis, parts, log })
@@ -244,6 +256,7 @@ function buildCore (
         if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
         if (!local) timing.remote()
         wired.gossip?.learn(event)
+        wired.sites?.learn(event)
         wired.blob?.applied(event, _prev, local)
         wired.vis?.applied(event, local)
         gate.noteEvent(event)
@@ -287,4 +300,10 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
       served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) }
     }
   })
+}
+
+/** What this site says of itself, from the config: its name (default from the host name), groups and policy. */
+export function ownSite (config: DaemonConfig): OwnSite {
+  const prefixes = Object.entries(config.replicatePrefixes).sort((a, b) => b[0].length - a[0].length) as Array<[string, ReplicateMode]>
+  return { name: config.name ?? defaultSiteName(), explicit: config.name !== undefined, groups: config.groups, policy: { mode: config.replicate, prefixes } }
 }

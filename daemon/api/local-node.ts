@@ -37,12 +37,16 @@ export interface LocalNodeComponents {
   poke: () => void
   /** Invite, members, revoke, role (federation/ops.ts). */
   federation?: FederationOps
+  /** Members' site names (federation/site-directory.ts). */
+  sites?: { nameOf: (peerId: string) => string | undefined }
   /** Counters of other parts (join server, membership gate), shown under status.stats. */
   extraStats?: () => Record<string, unknown>
 }
 
 export interface LocalNodeInit {
   peerId: string
+  /** This site's name as configured (until its site record is written). */
+  name: string
   federation: string
   dir: string
   version: string
@@ -76,11 +80,12 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const { keys, tombstones } = this.c.replica.counts()
     return {
       peerId: this.init.peerId,
+      name: this.c.sites?.nameOf(this.init.peerId) ?? this.init.name,
       federation: this.init.federation,
       role: this.c.federation?.role() ?? null,
       listen: this.c.mesh.listenAddrs(),
       api: this.init.apiUrl(),
-      peers: this.c.mesh.connectedPeers().map(p => this.c.lag.lagOf(p)),
+      peers: this.c.mesh.connectedPeers().map(p => this.named(this.c.lag.lagOf(p))),
       keys,
       tombstones,
       digest: Buffer.from(this.c.replica.digest()).toString('hex'),
@@ -95,7 +100,13 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const connected = new Set(this.c.mesh.connectedPeers())
     const known = new Map(this.c.mesh.knownPeers().map(p => [p.peerId, p.addrs]))
     for (const p of connected) if (!known.has(p)) known.set(p, [])
-    return [...known].map(([peerId, addrs]) => ({ ...this.c.lag.lagOf(peerId), connected: connected.has(peerId), addrs }))
+    return [...known].map(([peerId, addrs]) => ({ ...this.named(this.c.lag.lagOf(peerId)), connected: connected.has(peerId), addrs }))
+  }
+
+  /** A peer's row with its site name, when it named itself. */
+  private named<T extends { peerId: string }> (row: T): T & { name?: string } {
+    const name = this.c.sites?.nameOf(row.peerId)
+    return name === undefined ? row : { ...row, name }
   }
 
   list (prefix: string): Entry[] {

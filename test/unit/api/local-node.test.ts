@@ -39,7 +39,7 @@ describe('LocalNode acknowledgements', () => {
     })
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
     const mesh = { listenAddrs: () => ['/ip4/127.0.0.1/tcp/1/p2p/n0'], connectedPeers: () => [], knownPeers: () => [], stats: () => ({}) }
-    const node = new LocalNode({ peerId: 'n0', federation: 'f'.repeat(32), dir, version: '0', startedAtMs: 0, apiUrl: () => 'http://x' }, { replica, blobs, queue, lag, mesh, poke: () => {} })
+    const node = new LocalNode({ peerId: 'n0', name: 'site-a', federation: 'f'.repeat(32), dir, version: '0', startedAtMs: 0, apiUrl: () => 'http://x' }, { replica, blobs, queue, lag, mesh, poke: () => {} })
     return { node, written }
   }
 
