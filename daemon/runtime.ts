@@ -44,6 +44,7 @@ import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
 import type { TestSwitches } from './testing/switches.js'
 import { Ticker } from './ticker.js'
+import { REAL_CLOCK, REAL_TIMERS } from './time.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
@@ -276,6 +277,9 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     replica: parts.replica,
     connectedPeers: () => mesh.connectedPeers(),
     log: c.log,
+    clock: REAL_CLOCK,
+    timers: REAL_TIMERS,
+    random: mathRandom,
     events: {
       stored: (target, keys, progress, ms) => {
         for (const key of keys) vis.available(key, target.digest, target.size)
