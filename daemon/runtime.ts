@@ -42,6 +42,7 @@ import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { CommitQueue } from './store/commit-queue.js'
 import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
+import { beforeChunk } from './testing/serve-gate.js'
 import type { TestSwitches } from './testing/switches.js'
 import { Ticker } from './ticker.js'
 import { REAL_CLOCK, REAL_TIMERS } from './time.js'
@@ -270,7 +271,7 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     graceMs: config.blobGraceMs,
     maxUploadBytesPerSec: config.maxUploadBytesPerSec,
     corruptChunks: switches.corruptChunks,
-    serveDelayMs: switches.serveDelayMs
+    beforeChunk: beforeChunk(switches, REAL_TIMERS)
   }, {
     host: parts.host,
     blobs: c.blobs,

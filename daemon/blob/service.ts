@@ -42,7 +42,7 @@ export interface BlobServiceInit {
   maxUploadBytesPerSec?: number
   /** Test-only switches of the server (see BlobServerInit). */
   corruptChunks?: boolean
-  serveDelayMs?: number
+  beforeChunk?: (i: number) => Promise<void>
 }
 
 export interface BlobServiceComponents {
@@ -85,7 +85,7 @@ export class BlobService {
     const { log, clock, timers } = components
     const uploadCap = init.maxUploadBytesPerSec ?? 0
     if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
-    this.server = new BlobServer({ corruptChunks: init.corruptChunks, serveDelayMs: init.serveDelayMs }, {
+    this.server = new BlobServer({ corruptChunks: init.corruptChunks, beforeChunk: init.beforeChunk }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
       rate: uploadCap > 0 ? new UploadRate(uploadCap, { now: () => timers.monoMs(), sleep: async ms => { await sleep(timers, ms) } }) : undefined,
       blobs: components.blobs,
