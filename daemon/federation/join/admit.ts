@@ -25,8 +25,6 @@ export interface AdmitComponents {
   whenDurable: (n: number) => Promise<void>
   /** 16 random bytes naming the grant. */
   nonce: () => Uint8Array
-  /** After the write, so the core pushes the grant promptly. */
-  poke: () => void
 }
 
 const refuse = (reason: JoinRefusal, message: string): JoinAnswer => ({ ok: false, reason, message })
@@ -60,7 +58,6 @@ export async function admit (c: AdmitComponents, peer: string, request: JoinRequ
     return refuse(/spent/.test(err.message) ? 'spent' : /admin|inviter/.test(err.message) ? 'not-admin' : /claim/.test(err.message) ? 'bad-claim' : 'not-member', err.message)
   }
   const n = c.replica.lastBatchNumber()
-  c.poke()
   try {
     await c.whenDurable(n)
   } catch (err) {

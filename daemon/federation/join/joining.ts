@@ -25,7 +25,6 @@ export const JOIN_GRANT_WAIT_MS = 15_000
 export interface JoinServerParts {
   replica: ReplicaApi & { members: () => Membership | undefined }
   whenDurable: (n: number) => Promise<void>
-  poke: () => void
 }
 
 /** The /mycel/join/1.0.0 server on the daemon's libp2p node (started with the other parts). */
@@ -40,8 +39,7 @@ export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinS
       verifier,
       nowMs: () => Date.now(),
       whenDurable: parts.whenDurable,
-      nonce: () => new Uint8Array(randomBytes(16)),
-      poke: parts.poke
+      nonce: () => new Uint8Array(randomBytes(16))
     }, peer, invite)
   })
 }
