@@ -1,6 +1,6 @@
 // The local API's operations over the running parts: publish and rm write
 // through the core and answer only once the persist batch holding the new
-// event is durable (CommitQueue.whenDurable); reads come from the core's
+// event is durable (DurableWaits.whenDurable); reads come from the core's
 // in-memory state.
 
 import type { Event, PutBody } from '../../protocol/event.js'
@@ -11,7 +11,6 @@ import type { BlobService } from '../blob/service.js'
 import { cidOf, digestText, type BlobStore } from '../blob/store.js'
 import type { FederationOps } from '../federation/ops.js'
 import { DURABLE_TIMEOUT_MS } from '../limits.js'
-import type { CommitQueue } from '../store/commit-queue.js'
 import type { PeerLagTracker } from '../visibility/peer-lag.js'
 import type { BlobRouteComponents } from './blob-routes.js'
 import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
@@ -26,15 +25,15 @@ export interface MeshView {
 }
 
 export interface LocalNodeComponents {
+  /** The replica as its host (protocol/driver.ts) offers it: a write through it is followed by a tick. */
   replica: ReplicaApi
   blobs: BlobStore
   /** The blob layer (manifests at publish, the /v1/blobs routes); absent in tests of the metadata path. */
   blobService?: BlobService
-  queue: CommitQueue
+  /** Resolves once persist batch n is durable; rejects if the store failed. */
+  whenDurable: (n: number) => Promise<void>
   lag: PeerLagTracker
   mesh: MeshView
-  /** Called after every local write so the core's push goes out promptly. */
-  poke: () => void
   /** Invite, members, revoke, role (federation/ops.ts). */
   federation?: FederationOps
   /** Members' site names (federation/site-directory.ts). */
@@ -174,11 +173,10 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const event = this.c.replica.write(body)
     const n = this.c.replica.lastBatchNumber()
     if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
-    this.c.poke()
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
-        this.c.queue.whenDurable(n),
+        this.c.whenDurable(n),
         new Promise((_resolve, reject) => {
           timer = setTimeout(() => { reject(new MycelError('TIMEOUT', `the write was not durable within ${DURABLE_TIMEOUT_MS} ms`)) }, DURABLE_TIMEOUT_MS)
         })

@@ -25,8 +25,6 @@ export interface AdmitComponents {
   whenDurable: (n: number) => Promise<void>
   /** 16 random bytes naming the grant. */
   nonce: () => Uint8Array
-  /** After the write, so the core pushes the grant promptly. */
-  poke: () => void
   /** The member holding a site name, if any (site-directory.ts). */
   nameHolder?: (name: string) => string | undefined
 }
@@ -64,7 +62,6 @@ export async function admit (c: AdmitComponents, peer: string, request: JoinRequ
     return refuse(/spent/.test(err.message) ? 'spent' : /admin|inviter/.test(err.message) ? 'not-admin' : /claim/.test(err.message) ? 'bad-claim' : 'not-member', err.message)
   }
   const n = c.replica.lastBatchNumber()
-  c.poke()
   try {
     await c.whenDurable(n)
   } catch (err) {

@@ -25,7 +25,6 @@ export const JOIN_GRANT_WAIT_MS = 15_000
 export interface JoinServerParts {
   replica: ReplicaApi & { members: () => Membership | undefined }
   whenDurable: (n: number) => Promise<void>
-  poke: () => void
   /** The member holding a site name, if any (site-directory.ts): a joiner may not take it. */
   nameHolder?: (name: string) => string | undefined
 }
@@ -43,7 +42,6 @@ export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinS
       nowMs: () => Date.now(),
       whenDurable: parts.whenDurable,
       nonce: () => new Uint8Array(randomBytes(16)),
-      poke: parts.poke,
       ...(parts.nameHolder === undefined ? {} : { nameHolder: parts.nameHolder })
     }, peer, invite)
   })
