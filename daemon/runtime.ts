@@ -35,6 +35,8 @@ import type { Settled } from './federation/settle.js'
 import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
 import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
+import { OffenderLog } from './log-limit.js'
+import { LoopBudget } from './loop-budget.js'
 import { createHost, type Host } from './net/host.js'
 import { createMesh, type Mesh } from './net/mesh.js'
 import { ed25519InviteKeys } from './federation/invite-keys.js'
@@ -45,8 +47,11 @@ import { LinkFaults } from './testing/link-faults.js'
 import type { TestSwitches } from './testing/switches.js'
 import { Ticker } from './ticker.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
+import { defineAbuseMetrics } from './visibility/abuse-metrics.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
+import { LoopDelay } from './visibility/loop-delay.js'
+import { ShedLedger } from './visibility/shedding.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
 
 export interface RuntimeInit {
@@ -75,6 +80,10 @@ export interface RuntimeComponents {
 
 interface Core {
   replica: Replica
+  /** What was shed at a bound, and whose (status, metrics). */
+  shed: ShedLedger
+  /** Lines peers cause, per offender per interval. */
+  offenders: OffenderLog
   queue: CommitQueue
   ticker: Ticker
   lag: PeerLagTracker
@@ -123,7 +132,10 @@ export class Runtime {
     const wired: Wired = {}
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
     const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal })
-    const { replica, queue, ticker, lag } = core
+    const { replica, queue, ticker, lag, shed, offenders } = core
+    // One budget for every piece of sliced work: a large message decoded (mesh) and taken (core) in slices.
+    const loop = new LoopBudget()
+    const loopDelay = new LoopDelay()
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
     const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica, mesh: () => wired.mesh, blobs })
@@ -135,15 +147,22 @@ export class Runtime {
     const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log }, {
       isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
     })
-    const mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log }, {
+    const mesh: Mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log, loop, offenderLog: offenders }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
         vis.note(from, msg)
-        replica.receive(from, msg)
+        // A large message is taken a slice at a time, the event loop given way between slices; a
+        // peer cut off meanwhile (banned for what the first slices held) loses the rest of it.
+        for (const _ of replica.receiveSteps(from, msg)) {
+          ticker.poke()
+          await loop.pace()
+          if (!mesh.isUp(from) || host.guard.isBanned(from)) break
+        }
         ticker.poke()
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
         if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
       },
+      sendQueueFull: (peer: string) => { shed.note('send-queue', peer) },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
       peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
     }, host)
@@ -163,8 +182,10 @@ export class Runtime {
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
 
+    defineAbuseMetrics(vis.metrics, { shed, loopDelay, offenders })
     const parts = await startAll([
       ['queue', onStop(async () => { await queue.flush() })],
+      ['event-loop monitor', { start: () => { loopDelay.start() }, stop: () => { loopDelay.stop(); offenders.stop() } }],
       ['visibility', vis],
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
       ['mesh', { start: async () => { await mesh.start(); gossip.announce() }, stop: async () => { await mesh.stop() } }],
@@ -182,7 +203,15 @@ export class Runtime {
       blobService: blob,
       mesh,
       poke: () => { ticker.poke() },
-      extraStats: () => ({ join: { ...join.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
+      extraStats: () => ({
+        join: { ...join.stats },
+        gate: { ...gate.stats },
+        remoteApplied: core.timing.snapshot(),
+        shed: shed.snapshot(),
+        logLinesSuppressed: offenders.suppressed,
+        eventLoop: loopDelay.snapshot(),
+        memory: memoryMib()
+      }),
       federation: new FederationOps({
         selfId: peerId,
         members: () => replica.members(),
@@ -226,6 +255,8 @@ function buildCore (
     onError: err => { log.error('replica tick failed', { err }) }
   })
   const timing = new ApplyTiming()
+  const shed = new ShedLedger()
+  const offenders = new OffenderLog(log, { onSuppressed: offender => { shed.note('log-lines', offender) } })
   const queue = new CommitQueue({
     write: async batches => { await store.write(batches) },
     markDurable: n => { replica.markDurable(n); ticker.poke() },
@@ -250,13 +281,30 @@ function buildCore (
       },
       removed: event => { gate.noteEvent(event) },
       rejected: (event, from, reason) => {
-        log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+        if (reason.startsWith('stamped more than')) shed.note('too-far-ahead', from)
+        offenders.warn('event rejected', from, { from, reason, author: event?.author, seq: event?.seq }, reasonKind(reason))
         gate.rejected(event, from, reason)
+      },
+      shed: (event, from) => {
+        shed.note('held-events', from)
+        offenders.warn('held event shed: the hold queue is full and this sender holds the most', from, { from, author: event.author, seq: event.seq })
       }
     }
   }, c.snapshot)
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-  return { replica, queue, ticker, lag, timing }
+  return { replica, queue, ticker, lag, timing, shed, offenders }
+}
+
+/** The process's memory in MiB, as status shows it (rss: what the OS counts; the rest: V8's parts of it). */
+function memoryMib (): Record<string, number> {
+  const m = process.memoryUsage()
+  const mib = (n: number): number => Math.round(n / 1024 / 1024 * 10) / 10
+  return { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) }
+}
+
+/** A refusal's reason without its numbers and peer ids, to tally in a log summary. */
+function reasonKind (reason: string): string {
+  return reason.replace(/12D3Koo\w+/g, 'PEER').replace(/\d+/g, 'N').slice(0, 80)
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
