@@ -14,6 +14,7 @@ import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
 import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULT_LIMITS } from './net/limits.js'
 
 export interface DaemonConfig {
   /** libp2p listen multiaddrs. Default one TCP port on every interface. */
@@ -40,6 +41,11 @@ export interface DaemonConfig {
   maxUploadBytesPerSec: number
   /** POST a JSON body per event to each (docs/visibility.md). Default none. */
   webhooks: WebhookConfig[]
+  /** Inbound connections of peers not (yet) proven members, in all / per remote IP (docs/daemon.md "Limits"). Default 32 / 8. */
+  maxStrangerConnections: number
+  maxStrangerConnectionsPerIp: number
+  /** A stranger's connection is closed unless it proves membership (or is in a join) within this. Default 5 s. */
+  strangerDeadlineMs: number
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -57,7 +63,10 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   blobChunkBytes: DEFAULT_CHUNK_BYTES,
   blobGraceMs: DEFAULT_BLOB_GRACE_MS,
   maxUploadBytesPerSec: 0,
-  webhooks: []
+  webhooks: [],
+  maxStrangerConnections: DEFAULT_LIMITS.maxStrangers,
+  maxStrangerConnectionsPerIp: DEFAULT_LIMITS.maxStrangersPerIp,
+  strangerDeadlineMs: DEFAULT_LIMITS.strangerDeadlineMs
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -152,6 +161,15 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         break
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)
+        break
+      case 'maxStrangerConnections':
+      case 'maxStrangerConnectionsPerIp':
+        if (!isInt(value, 1, 10_000)) throw bad('an integer in 1..10000')
+        out[field] = value
+        break
+      case 'strangerDeadlineMs':
+        if (!isInt(value, 500, 600_000)) throw bad('an integer number of ms in 500..600000')
+        out.strangerDeadlineMs = value
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

@@ -144,8 +144,14 @@ export class Runtime {
     const faultsFile = init.switches.linkFaultsFile
     const faults = faultsFile === undefined ? undefined : new LinkFaults({ file: faultsFile }, { log, changed: () => { wired.mesh?.revalidate() } })
     // Membership first; the test-only link faults can only narrow it. Sync, blob and join share the host.
-    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log }, {
-      isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
+    const strangers = { maxStrangers: config.maxStrangerConnections, maxStrangersPerIp: config.maxStrangerConnectionsPerIp, strangerDeadlineMs: config.strangerDeadlineMs }
+    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log, limits: strangers }, {
+      isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true),
+      strangerShed: (peer, why, ip) => {
+        const offender = peer === '' ? ip : peer
+        shed.note('stranger-connections', offender)
+        offenders.write('info', 'stranger connection closed', offender, { peer: peer === '' ? undefined : peer, ip, why }, why)
+      }
     })
     const mesh: Mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log, loop, offenderLog: offenders }, {
       receive: async (from: string, msg: SyncMessage) => {
@@ -182,7 +188,7 @@ export class Runtime {
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
 
-    defineAbuseMetrics(vis.metrics, { shed, loopDelay, offenders })
+    defineAbuseMetrics(vis.metrics, { shed, loopDelay, offenders, slots: () => ({ ...host.slotStats() }) })
     const parts = await startAll([
       ['queue', onStop(async () => { await queue.flush() })],
       ['event-loop monitor', { start: () => { loopDelay.start() }, stop: () => { loopDelay.stop(); offenders.stop() } }],
@@ -208,6 +214,7 @@ export class Runtime {
         gate: { ...gate.stats },
         remoteApplied: core.timing.snapshot(),
         shed: shed.snapshot(),
+        connections: host.slotStats(),
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
         memory: memoryMib()

@@ -2,26 +2,10 @@
 // never prove membership, then a new site's `daemon --join`. Measures whether the join succeeds and
 // how long the strangers stay connected.
 
-import { noise } from '@chainsafe/libp2p-noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { Node, until } from '../../test/helpers/daemons.js'
+import { idleStranger } from '../../test/helpers/raw-peer.js'
 import type { Figures, Say } from './floods.js'
-
-/** A bare libp2p node that dials and then does nothing (no protocol, no stream). */
-export async function idleStranger (addr: string): Promise<Libp2p> {
-  const node = await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false }
-  })
-  await node.dial(multiaddr(addr))
-  return node
-}
 
 export async function strangers (say: Say, count = 20, watchMs = 15_000): Promise<Figures> {
   const a = await Node.create({ logLevel: 'warn' })
