@@ -13,7 +13,6 @@
 // backwards (lifecycle.ts) and waits for queued writes, so a clean stop loses nothing; a crash loses
 // nothing acknowledged either (every acknowledged write was in a fsynced LevelDB batch).
 
-import { mkdir } from 'node:fs/promises'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
@@ -25,6 +24,7 @@ import { NodeFacade } from './api/node-facade.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
+import { securePrivateDir } from './data-dir.js'
 import type { DaemonConfig } from './config.js'
 import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
 import type { JoinReply } from './federation/join/client.js'
@@ -98,10 +98,12 @@ export class Daemon {
     const { dir, config } = this.init
     const switches = readTestSwitches(process.env)
     const invite: SignedInvite | undefined = this.init.join === undefined ? undefined : parseJoinToken(this.init.join)
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+    // The dir and its secrets private (0700/0600) whatever they were; what was loosened is fixed and said.
+    const tightened = await securePrivateDir(dir)
     const privateKey = await loadOrCreateIdentity(dir)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
     const log = this.log.child({ peer: peerId.slice(-8) })
+    for (const t of tightened) log.warn('made private: it was readable by other users', { path: t.path, mode: t.to, was: t.from })
 
     const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent })
     await store.open()
