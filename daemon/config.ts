@@ -10,6 +10,7 @@ import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
+import { DEFAULT_SCRUB_BYTES_PER_SEC, DEFAULT_SCRUB_INTERVAL_MS, MIN_SCRUB_BYTES_PER_SEC } from './blob/integrity-limits.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
@@ -46,6 +47,10 @@ export interface DaemonConfig {
   maxStrangerConnectionsPerIp: number
   /** A stranger's connection is closed unless it proves membership (or is in a join) within this. Default 5 s. */
   strangerDeadlineMs: number
+  /** Period of the blob scrub (every held blob re-hashed against its manifest); 0 = off. Default 24 h. */
+  blobScrubIntervalMs: number
+  /** Read rate of the blob scrub, bytes per second. Default 20 MB/s. */
+  blobScrubBytesPerSec: number
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -66,7 +71,9 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   webhooks: [],
   maxStrangerConnections: DEFAULT_LIMITS.maxStrangers,
   maxStrangerConnectionsPerIp: DEFAULT_LIMITS.maxStrangersPerIp,
-  strangerDeadlineMs: DEFAULT_LIMITS.strangerDeadlineMs
+  strangerDeadlineMs: DEFAULT_LIMITS.strangerDeadlineMs,
+  blobScrubIntervalMs: DEFAULT_SCRUB_INTERVAL_MS,
+  blobScrubBytesPerSec: DEFAULT_SCRUB_BYTES_PER_SEC
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -170,6 +177,14 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'strangerDeadlineMs':
         if (!isInt(value, 500, 600_000)) throw bad('an integer number of ms in 500..600000')
         out.strangerDeadlineMs = value
+        break
+      case 'blobScrubIntervalMs':
+        if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('0 (off) or a number of ms up to a year')
+        out.blobScrubIntervalMs = value
+        break
+      case 'blobScrubBytesPerSec':
+        if (!isInt(value, MIN_SCRUB_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER)) throw bad(`an integer number of bytes per second of at least ${MIN_SCRUB_BYTES_PER_SEC}`)
+        out.blobScrubBytesPerSec = value
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

@@ -188,7 +188,23 @@ export class Runtime {
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
 
-    defineAbuseMetrics(vis.metrics, { shed, loopDelay, offenders, slots: () => ({ ...host.slotStats() }) })
+    defineAbuseMetrics(vis.metrics, {
+      shed,
+      loopDelay,
+      offenders,
+      slots: () => ({ ...host.slotStats() }),
+      scrub: () => {
+        const { scrub, integrity, server } = blob.stats
+        return {
+          blobs_checked: scrub.blobsChecked,
+          bytes_checked: scrub.bytesChecked,
+          damaged_found: integrity.found,
+          repaired: integrity.repaired,
+          repair_failures: integrity.repairFailures,
+          damaged_chunks_refused: server.damagedChunksRefused
+        }
+      }
+    })
     const parts = await startAll([
       ['queue', onStop(async () => { await queue.flush() })],
       ['event-loop monitor', { start: () => { loopDelay.start() }, stop: () => { loopDelay.stop(); offenders.stop() } }],
@@ -215,6 +231,7 @@ export class Runtime {
         remoteApplied: core.timing.snapshot(),
         shed: shed.snapshot(),
         connections: host.slotStats(),
+        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused },
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
         memory: memoryMib()
@@ -324,7 +341,9 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     graceMs: config.blobGraceMs,
     maxUploadBytesPerSec: config.maxUploadBytesPerSec,
     corruptChunks: switches.corruptChunks,
-    serveDelayMs: switches.serveDelayMs
+    serveDelayMs: switches.serveDelayMs,
+    scrubIntervalMs: config.blobScrubIntervalMs,
+    scrubBytesPerSec: config.blobScrubBytesPerSec
   }, {
     host: parts.host,
     blobs: c.blobs,
