@@ -53,6 +53,8 @@ export interface DaemonComponents {
   onFatal: (err: Error) => void
   /** This node served `bytes` of blob chunks to a member (the process's heap-growth governor listens). */
   onBlobServed?: (bytes: number) => void
+  /** A burst of input was taken (hostile or large): the process may settle its memory (memory-settle.ts). */
+  onBurst?: () => void
 }
 
 export interface ReadyInfo {
@@ -80,6 +82,7 @@ export class Daemon {
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
   private readonly onBlobServed: ((bytes: number) => void) | undefined
+  private readonly onBurst: (() => void) | undefined
   /** What has started, in order; stop() runs it backwards. */
   private readonly parts: Part[] = []
   private runtime: Runtime | undefined
@@ -92,6 +95,7 @@ export class Daemon {
     this.log = components.log
     this.onFatal = components.onFatal
     this.onBlobServed = components.onBlobServed
+    this.onBurst = components.onBurst
   }
 
   async start (): Promise<ReadyInfo> {
@@ -152,7 +156,8 @@ export class Daemon {
       log: base.log,
       apiUrl: () => this.apiUrl,
       onFatal: err => { this.fatal(err) },
-      onBlobServed: this.onBlobServed
+      onBlobServed: this.onBlobServed,
+      onBurst: this.onBurst
     })
     this.runtime = runtime
     return runtime

@@ -76,6 +76,8 @@ export interface RuntimeComponents {
   /** The store failed: the daemon must stop. */
   onFatal: (err: Error) => void
   onBlobServed?: (bytes: number) => void
+  /** A burst of input was taken (shed at a bound, a large message): the process may settle its memory. */
+  onBurst?: () => void
 }
 
 interface Core {
@@ -131,7 +133,7 @@ export class Runtime {
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
     const wired: Wired = {}
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
-    const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal })
+    const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal, onBurst: c.onBurst })
     const { replica, queue, ticker, lag, shed, offenders } = core
     // One budget for every piece of sliced work: a large message decoded (mesh) and taken (core) in slices.
     const loop = new LoopBudget()
@@ -164,6 +166,7 @@ export class Runtime {
           await loop.pace()
           if (!mesh.isUp(from) || host.guard.isBanned(from)) break
         }
+        if (eventBytes(msg) >= LARGE_INPUT_BYTES) c.onBurst?.()
         ticker.poke()
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
         if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
@@ -270,7 +273,7 @@ export class Runtime {
  */
 function buildCore (
   init: { peerId: string, privateKey: PrivateKey, genesis: Genesis, antiEntropyIntervalMs: number },
-  c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void }
+  c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void, onBurst?: () => void }
 ): Core {
   const { store, gate, wired, log } = c
   const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
@@ -279,7 +282,7 @@ function buildCore (
     onError: err => { log.error('replica tick failed', { err }) }
   })
   const timing = new ApplyTiming()
-  const shed = new ShedLedger()
+  const shed = new ShedLedger(c.onBurst)
   const offenders = new OffenderLog(log, { onSuppressed: offender => { shed.note('log-lines', offender) } })
   const queue = new CommitQueue({
     write: async batches => { await store.write(batches) },
@@ -317,6 +320,17 @@ function buildCore (
   }, c.snapshot)
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
   return { replica, queue, ticker, lag, timing, shed, offenders }
+}
+
+/** A message (or a part of a large push) this heavy counts as a burst of input (memory-settle.ts). */
+const LARGE_INPUT_BYTES = 64 * 1024
+
+/** Encoded bytes of a message's events (what a large message weighs). */
+function eventBytes (m: SyncMessage): number {
+  if (m.type !== 'push' && m.type !== 'events') return 0
+  let n = 0
+  for (const e of m.events) n += e.bytes.length
+  return n
 }
 
 /** The process's memory in MiB, as status shows it (rss: what the OS counts; the rest: V8's parts of it). */

@@ -5,6 +5,7 @@
 import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
 import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
 import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
+import { memorySettler } from '../../daemon/memory-settle.js'
 import { Logger } from '../../daemon/log.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -39,10 +40,13 @@ With --join the node presents the token to a member before it is ready. Exit cod
     const stopped = new Promise<void>(resolve => { wake = resolve })
     // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
     const heapGrowth = heapGrowthGovernor()
+    // After a burst of hostile input, hands its garbage back once things are quiet (memory-settle.ts).
+    const settler = memorySettler()
     const node = new Daemon({ dir, config, join: ctx.options.join as string | undefined, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
-      onBlobServed: () => { heapGrowth.served() }
+      onBlobServed: () => { heapGrowth.served() },
+      onBurst: () => { settler?.note() }
     })
     let signals = 0
     const onSignal = (signal: string): void => {
@@ -82,6 +86,7 @@ With --join the node presents the token to a member before it is ready. Exit cod
       await node.stop()
     } finally {
       heapGrowth.stop()
+      settler?.stop()
       process.off('unhandledRejection', onUnhandled)
       process.off('SIGINT', onInt)
       process.off('SIGTERM', onTerm)

@@ -26,7 +26,11 @@ export class ShedLedger {
   private readonly totals = new Map<ShedBound, number>()
   private readonly byPeer = new Map<ShedBound, Map<string, number>>()
 
+  /** `onNote` is told of every note (the daemon settles its memory after a burst: memory-settle.ts). */
+  constructor (private readonly onNote?: () => void) {}
+
   note (bound: ShedBound, offender: string, n = 1): void {
+    this.onNote?.()
     this.totals.set(bound, (this.totals.get(bound) ?? 0) + n)
     if (offender === '') return
     let peers = this.byPeer.get(bound)
