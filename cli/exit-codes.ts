@@ -6,8 +6,9 @@ export const EXIT = {
   FAILURE: 1, // anything else; also "an invariant was violated" for mycel sim
   USAGE: 2,
   NOT_FOUND: 3, // no such key or digest in this federation
-  UNAVAILABLE: 4, // known, but the bytes could not be had in time; or a replica barrier timed out
-  PERMISSION_DENIED: 5
+  UNAVAILABLE: 4, // known, but the bytes could not be had in time
+  PERMISSION_DENIED: 5,
+  PUBLISHED_PARTIAL: 6 // publish: the key is published, but its release barrier timed out (not every site named holds the bytes)
 } as const
 
 export function exitCodeFor (code: ErrorCode | string | undefined): number {

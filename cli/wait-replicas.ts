@@ -1,17 +1,47 @@
-// `publish --wait-replicas N|all [--timeout 60s]`: the publish barrier. After
-// the publish is durable here, poll `where` until N members (or all) hold
-// verified bytes of the published digest; on timeout, UNAVAILABLE (exit 4)
-// naming who is missing. Which members hold bytes comes from the daemon's
-// HoldingsSource (the blob layer); until it reports remote holders, only
-// this node counts as holding.
+// The release barrier of `publish`: `--wait-replicas N|all`, `--wait-sites NAME,...`,
+// `--wait-group GROUP` (repeatable), `--timeout 60s`. After the publish is durable here, `where`
+// is polled until the sites the barrier names hold verified bytes of the published digest.
+//
+// Which sites `all` means: those whose announced policy mirrors the key (eager), plus this node,
+// plus any member that announced no policy (it cannot be told apart from a mirror). An on-demand
+// or `none` site never fetches on its own, so waiting for it could only time out. `--wait-sites`
+// and `--wait-group` name sites outright, whatever their policy: the operator asks for them.
+//
+// A barrier that times out does not undo the publish: the key is published, and the exit code
+// (6, PUBLISHED_PARTIAL) and message say so, with who holds the bytes and who is missing.
 
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
-import type { WhereAnswer } from '../daemon/api/contract.js'
+import type { WhereAnswer, WhereRow } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 
 const POLL_MS = 250
 const MAX_TIMEOUT_MS = 24 * 3600_000
+
+export interface Barrier {
+  /** At least this many members hold the bytes, or every mirroring site ('all'). */
+  replicas?: number | 'all'
+  /** These sites (names, or peer ids) hold the bytes. */
+  sites?: string[]
+  /** Every site in these groups holds the bytes. */
+  groups?: string[]
+}
+
+/** Where a barrier stands: who counts, who holds, who is missing. */
+export interface BarrierState {
+  met: boolean
+  /** Sites the barrier waits for (for a bare N: every member). */
+  required: number
+  holding: BarrierSite[]
+  missing: BarrierSite[]
+}
+
+export interface BarrierSite {
+  peerId: string
+  name: string | null
+  bytes: WhereRow['bytes']
+  progress: number | null
+}
 
 export function parseReplicas (value: string): number | 'all' {
   if (value === 'all') return 'all'
@@ -20,25 +50,94 @@ export function parseReplicas (value: string): number | 'all' {
   return n
 }
 
+/** `--wait-sites a,b`: site names (or peer ids), comma-separated, repeatable. */
+export function parseSites (values: string[]): string[] {
+  const names = values.flatMap(v => v.split(',')).map(v => v.trim()).filter(v => v !== '')
+  if (values.length > 0 && names.length === 0) throw MycelError.usage('--wait-sites needs at least one site name')
+  return names
+}
+
 /** `--timeout`: a duration (protocol/duration.ts), at most a day. */
 export function parseTimeout (value: string): number {
   return parseDurationInRange(value, '--timeout', 0, MAX_TIMEOUT_MS)
 }
 
-export async function waitReplicas (api: ApiClient, key: string, digest: string, want: number | 'all', timeoutMs: number): Promise<WhereAnswer> {
+/**
+ * Checks, before anything is published, that every site and group the barrier names exists (a typo
+ * would otherwise publish and then wait for nobody): USAGE naming what is unknown.
+ */
+export async function checkBarrierNames (api: ApiClient, barrier: Barrier): Promise<void> {
+  if ((barrier.sites?.length ?? 0) === 0 && (barrier.groups?.length ?? 0) === 0) return
+  const members = (await api.call<Array<{ peerId: string, name: string | null, groups: string[], role: string | null }>>('GET', '/v1/members')).filter(m => m.role !== null)
+  for (const site of barrier.sites ?? []) {
+    if (!members.some(m => m.name === site || m.peerId === site)) throw MycelError.usage(`--wait-sites: no member is named ${site} (members: ${members.map(label).join(', ')})`)
+  }
+  for (const group of barrier.groups ?? []) {
+    if (!members.some(m => m.groups.includes(group))) throw MycelError.usage(`--wait-group: no member is in group ${group}`)
+  }
+}
+
+/** The barrier against one `where` answer. A site or group no member has is a usage error. */
+export function judge (barrier: Barrier, answer: WhereAnswer): BarrierState {
+  const rows = answer.members
+  const held = (m: WhereRow): boolean => m.bytes === 'held'
+  const required = new Map<string, WhereRow>()
+  for (const site of barrier.sites ?? []) {
+    const row = rows.find(m => m.name === site || m.peerId === site)
+    if (row === undefined) throw MycelError.usage(`--wait-sites: no member is named ${site} (members: ${rows.map(label).join(', ')})`)
+    required.set(row.peerId, row)
+  }
+  for (const group of barrier.groups ?? []) {
+    const inGroup = rows.filter(m => m.groups.includes(group))
+    if (inGroup.length === 0) throw MycelError.usage(`--wait-group: no member is in group ${group}`)
+    for (const m of inGroup) required.set(m.peerId, m)
+  }
+  if (barrier.replicas === 'all') {
+    for (const m of rows) if (m.self || m.mode === 'eager' || m.mode === null) required.set(m.peerId, m)
+  }
+  const named = [...required.values()]
+  let met = named.every(held)
+  let count = named.length
+  if (typeof barrier.replicas === 'number') {
+    met &&= rows.filter(held).length >= barrier.replicas
+    count = Math.max(count, barrier.replicas)
+  }
+  // For a bare N the missing are every member without the bytes; otherwise the named ones.
+  const pool = named.length > 0 ? named : rows
+  return {
+    met,
+    required: count,
+    holding: pool.filter(held).map(site),
+    missing: pool.filter(m => !held(m)).map(site)
+  }
+}
+
+export function label (m: { peerId: string, name?: string | null }): string {
+  return m.name ?? m.peerId
+}
+
+function site (m: WhereRow): BarrierSite {
+  return { peerId: m.peerId, name: m.name ?? null, bytes: m.bytes, progress: m.progress }
+}
+
+/** One line: who holds it, who is missing and how far along. */
+export function barrierText (state: BarrierState): string {
+  const missing = state.missing.map(m => `${label(m)} (${m.bytes}${m.progress !== null ? ` ${(m.progress * 100).toFixed(0)}%` : ''})`)
+  return `${state.holding.length} of ${state.required} sites hold it` + (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '')
+}
+
+/**
+ * Polls `where` until the barrier is met or the timeout passes, and returns where it stands then
+ * (`met` says which). `progress` is told each state (the live line).
+ */
+export async function waitBarrier (api: ApiClient, key: string, digest: string, barrier: Barrier, timeoutMs: number, progress?: (state: BarrierState) => void): Promise<BarrierState> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const answer = await api.call<WhereAnswer>('GET', `/v1/where/${encodeURIComponent(key)}`)
     if (answer.digest !== digest) throw new MycelError('UNAVAILABLE', `${key} was superseded by another version (${answer.digest}) while waiting`)
-    const holders = answer.members.filter(m => m.bytes === 'held')
-    const need = want === 'all' ? answer.members.length : want
-    if (holders.length >= need) return answer
-    if (Date.now() >= deadline) {
-      const missing = answer.members.filter(m => m.bytes !== 'held')
-      throw new MycelError('UNAVAILABLE',
-        `only ${holders.length} of ${need} members hold verified bytes of ${key} after ${timeoutMs} ms; missing: ${missing.map(m => `${m.peerId} (${m.bytes})`).join(', ')}`,
-        { details: { holders: holders.map(m => m.peerId), missing: missing.map(m => ({ peerId: m.peerId, bytes: m.bytes })) } })
-    }
+    const state = judge(barrier, answer)
+    progress?.(state)
+    if (state.met || Date.now() >= deadline) return state
     await new Promise(resolve => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))))
   }
 }

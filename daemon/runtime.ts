@@ -235,6 +235,10 @@ export class Runtime {
     ], log)
 
     vis.setNames(peer => sites.nameOf(peer))
+    vis.setSitePolicies((peer, key) => {
+      const record = sites.record(peer)
+      return record === undefined ? undefined : { mode: sites.modeOf(peer, key), groups: record.groups }
+    })
     const node: LocalNode = new LocalNode({ peerId, name: ownSite(config).name, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
       replica: driver,
       whenDurable: async n => { await waits.whenDurable(n) },
@@ -262,7 +266,8 @@ export class Runtime {
         listenAddrs: () => mesh.listenAddrs(),
         writeDurably: async body => await node.writeDurably(body),
         keys: ed25519InviteKeys,
-        nameOf: peer => sites.nameOf(peer)
+        nameOf: peer => sites.nameOf(peer),
+        groupsOf: peer => sites.record(peer)?.groups ?? []
       })
     })
     return new Runtime({ federation, node, host, replica, blob, vis, parts, log })

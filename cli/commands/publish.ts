@@ -5,7 +5,7 @@ import type { PublishResult } from '../../daemon/api/contract.js'
 import { ProgressLine, transferText } from '../progress-line.js'
 import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
-import { parseReplicas, parseTimeout, waitReplicas } from '../wait-replicas.js'
+import { barrierText, checkBarrierNames, parseReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
 
 export const publish: Command = {
   name: 'publish',
@@ -16,16 +16,24 @@ export const publish: Command = {
   ],
   options: {
     prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' },
-    'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members (or all) hold verified bytes; exit 4 on timeout' },
-    timeout: { type: 'string', value: 'DURATION', description: 'how long --wait-replicas waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' }
+    'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members hold verified bytes, or all that mirror the key (eager sites); exit 6 on timeout' },
+    'wait-sites': { type: 'string', multiple: true, value: 'NAME,...', description: 'return only once these sites hold verified bytes; exit 6 on timeout' },
+    'wait-group': { type: 'string', multiple: true, value: 'GROUP', description: 'return only once every site in GROUP holds verified bytes; exit 6 on timeout' },
+    timeout: { type: 'string', value: 'DURATION', description: 'how long the --wait-* barrier waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' }
   },
-  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.',
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
-    const wait = ctx.options['wait-replicas'] === undefined ? undefined : parseReplicas(ctx.options['wait-replicas'] as string)
+    const barrier: Barrier = {
+      ...(ctx.options['wait-replicas'] === undefined ? {} : { replicas: parseReplicas(ctx.options['wait-replicas'] as string) }),
+      sites: parseSites((ctx.options['wait-sites'] as string[] | undefined) ?? []),
+      groups: (ctx.options['wait-group'] as string[] | undefined) ?? []
+    }
+    const waits = barrier.replicas !== undefined || (barrier.sites?.length ?? 0) > 0 || (barrier.groups?.length ?? 0) > 0
     const timeoutMs = parseTimeout((ctx.options.timeout as string | undefined) ?? '60s')
     const api = await client(ctx)
+    await checkBarrierNames(api, barrier)
     const started = Date.now()
     const line = drawsProgress(ctx) ? new ProgressLine(ctx.err) : undefined
     const body = file === '-' ? { uploadStream: ctx.stdin ?? process.stdin } : { uploadFile: file }
@@ -41,9 +49,22 @@ export const publish: Command = {
     } finally {
       line?.clear()
     }
-    if (wait !== undefined) await waitReplicas(api, key, result.digest, wait, timeoutMs)
-    if (wantsJson(ctx)) printJson(ctx, result)
-    else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n`)
+    let state: BarrierState | undefined
+    if (waits) {
+      const live = drawsProgress(ctx) ? new ProgressLine(ctx.err) : undefined
+      try {
+        state = await waitBarrier(api, key, result.digest, barrier, timeoutMs, s => { live?.draw(`waiting: ${barrierText(s)} `) })
+      } finally {
+        live?.clear()
+      }
+    }
+    if (wantsJson(ctx)) printJson(ctx, state === undefined ? result : { ...result, barrier: state })
+    else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n` + (state?.met === true ? `  ${barrierText(state)}\n` : ''))
+    if (state !== undefined && !state.met) {
+      // The publish stands; only the barrier fell short (a distinct exit code, so scripts can tell).
+      if (!wantsJson(ctx)) ctx.err.write(`mycel publish: published ${result.key}, but after ${(timeoutMs / 1000).toFixed(1)} s ${barrierText(state)}\n`)
+      return EXIT.PUBLISHED_PARTIAL
+    }
     return EXIT.OK
   }
 }

@@ -46,6 +46,8 @@ export interface MemberInfo {
   lastValidSeq: number | null
   /** Its site name (federation/site-directory.ts), when it named itself; null otherwise. */
   name: string | null
+  /** The site groups it announced (`daemon --group`); [] if none. */
+  groups: string[]
 }
 
 export interface RevokeResult {
@@ -71,6 +73,8 @@ export interface FederationOpsComponents {
   keys: KeyMaker
   /** Members' site names. */
   nameOf?: (peerId: string) => string | undefined
+  /** A member's site groups (federation/site-directory.ts). */
+  groupsOf?: (peerId: string) => string[]
 }
 
 export class FederationOps {
@@ -123,7 +127,8 @@ export class FederationOps {
       revoked: e.cut?.kind === 'revoke',
       suspended: e.cut?.kind === 'fault' ? { fromSeq: e.cut.seq + 1 } : null,
       lastValidSeq: e.cut?.seq ?? null,
-      name: this.c.nameOf?.(e.peer) ?? null
+      name: this.c.nameOf?.(e.peer) ?? null,
+      groups: this.c.groupsOf?.(e.peer) ?? []
     })).sort((a, b) => a.since < b.since ? -1 : a.since > b.since ? 1 : 0)
   }
 

@@ -24,7 +24,7 @@ import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
 import { SyncTracker } from './peer-sync.js'
-import type { SyncMember, PeerSync, WhereAnswer } from './types.js'
+import type { SitePolicyView, SyncMember, PeerSync, WhereAnswer } from './types.js'
 import { where } from './where.js'
 
 export interface VisibilityInit {
@@ -59,6 +59,7 @@ export class VisibilityHub {
   private readonly c: VisibilityComponents
   private holdings: HoldingsSource
   private nameOf: ((peerId: string) => string | undefined) | undefined
+  private siteOf: ((peerId: string, key: string) => SitePolicyView | undefined) | undefined
   private readonly bytes: Metric
   private readonly fetchSeconds: Histogram
   private syncSeen = { in: 0, out: 0 }
@@ -111,6 +112,9 @@ export class VisibilityHub {
   /** Site names (federation/site-directory.ts), for every table and event that shows a member. */
   setNames (nameOf: (peerId: string) => string | undefined): void { this.nameOf = nameOf }
 
+  /** Members' announced policies and groups (federation/site-directory.ts), for `where` and the release barrier. */
+  setSitePolicies (siteOf: (peerId: string, key: string) => SitePolicyView | undefined): void { this.siteOf = siteOf }
+
   /** Blob layer: bytes moved by a protocol ('blob'); the sync protocol's are read from the mesh. */
   countBytes (protocol: string, direction: 'in' | 'out', n: number): void { this.bytes.inc({ protocol, direction }, n) }
 
@@ -138,7 +142,7 @@ export class VisibilityHub {
   }
 
   async where (key: string): Promise<WhereAnswer> {
-    return await where({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, holdings: this.holdings }, key)
+    return await where({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, holdings: this.holdings, siteOf: (peer, k) => this.siteOf?.(peer, k) }, key)
   }
 
   peerSync (): PeerSync[] {

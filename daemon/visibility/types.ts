@@ -35,6 +35,16 @@ export interface WhereRow {
   self: boolean
   /** Where the metadata answer comes from: this node, the member's own report, another member's relay, or nothing (unknown). */
   report: 'self' | 'direct' | 'relayed' | 'none'
+  /** What its announced policy does with this key's bytes (eager | on-demand | none); null if it announced none. */
+  mode: 'eager' | 'on-demand' | 'none' | null
+  /** The site groups it is in (`daemon --group`), [] if none or not announced. */
+  groups: string[]
+}
+
+/** A member's announced policy for one key, and its groups (federation/site-directory.ts). */
+export interface SitePolicyView {
+  mode: 'eager' | 'on-demand' | 'none' | undefined
+  groups: string[]
 }
 
 export interface WhereAnswer {

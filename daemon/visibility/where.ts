@@ -11,13 +11,15 @@ import { formatStamp } from '../../protocol/hlc.js'
 import { digestText } from '../blob/store.js'
 import type { HoldingsSource } from './holdings.js'
 import type { SyncTracker } from './peer-sync.js'
-import type { SyncMember, WhereAnswer, WhereRow } from './types.js'
+import type { SitePolicyView, SyncMember, WhereAnswer, WhereRow } from './types.js'
 
 export interface WhereComponents {
   get: (key: string) => Event | undefined
   members: () => SyncMember[]
   sync: Pick<SyncTracker, 'coverage'>
   holdings: HoldingsSource
+  /** A member's announced policy for a key and its groups (absent: none known). */
+  siteOf?: (peerId: string, key: string) => SitePolicyView | undefined
 }
 
 export async function where (c: WhereComponents, key: string): Promise<WhereAnswer> {
@@ -27,8 +29,10 @@ export async function where (c: WhereComponents, key: string): Promise<WhereAnsw
   const stamp = formatStamp(winner.stamp)
   const [holders, local] = await Promise.all([c.holdings.holdersOf(digest), c.holdings.localProgress(digest)])
   const rows: WhereRow[] = c.members().map(m => {
+    const site = c.siteOf?.(m.peerId, key)
+    const policy = { mode: site?.mode ?? null, groups: site?.groups ?? [] }
     if (m.self) {
-      return { peerId: m.peerId, ...(m.name === undefined ? {} : { name: m.name }), role: m.role, metadata: stamp, bytes: local.state, progress: local.progress ?? null, self: true, report: 'self' }
+      return { peerId: m.peerId, ...(m.name === undefined ? {} : { name: m.name }), role: m.role, metadata: stamp, bytes: local.state, progress: local.progress ?? null, self: true, report: 'self', ...policy }
     }
     const cov = c.sync.coverage(m.peerId)
     const has = cov !== undefined && (cov.vv.get(winner.author) ?? 0) >= winner.seq
@@ -41,7 +45,8 @@ export async function where (c: WhereComponents, key: string): Promise<WhereAnsw
       bytes: holding?.state ?? 'unknown',
       progress: holding?.progress ?? null,
       self: false,
-      report: cov?.source ?? 'none'
+      report: cov?.source ?? 'none',
+      ...policy
     }
   })
   return { key, digest: digestText(digest), author: winner.author, seq: winner.seq, stamp, members: rows }

@@ -68,7 +68,7 @@ describe('visibility with two daemons', () => {
     // Each row names its site (this node's own name at once; B's once its site record has arrived).
     const nameOfA = (await a.api<{ name: string }>('GET', '/v1/status')).body.name
     expect(fromA).toEqual([
-      { peerId: a.ready?.peerId, name: nameOfA, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
+      { peerId: a.ready?.peerId, name: nameOfA, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self', mode: 'eager', groups: [] },
       expect.objectContaining({ peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' })
     ])
     await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
@@ -82,16 +82,23 @@ describe('visibility with two daemons', () => {
     expect(missing.code).toBe(3)
   })
 
-  it('publish --wait-replicas: 1 returns; all times out with exit 4 naming who is missing', async () => {
+  it('publish --wait-replicas: 1 returns; all counts only mirroring sites (B is on-demand); a site that never fetches times the barrier out with exit 6, the key published', async () => {
     const file = join(a.dir, 'rel.bin')
     await writeFile(file, 'release bytes')
     const one = await cli(['publish', file, 'rel/1', '--wait-replicas', '1', '--dir', a.dir])
     expect(one.code).toBe(0)
+    // B announced on-demand: it never fetches by itself, so `all` is A alone.
+    await until('A knows B\'s policy', async () => (await a.api<{ members: Array<{ peerId: string, mode: string | null }> }>('GET', '/v1/where/rel%2F1')).body.members.some(m => m.peerId === b.ready?.peerId && m.mode === 'on-demand'))
+    const all = await cli(['publish', file, 'rel/all', '--wait-replicas', 'all', '--timeout', '30s', '--dir', a.dir])
+    expect(all.code).toBe(0)
+    expect(all.stdout).toContain('1 of 1 sites hold it')
+    const nameOfB = (await b.api<{ name: string }>('GET', '/v1/status')).body.name
     const started = Date.now()
-    const all = await cli(['publish', file, 'rel/2', '--wait-replicas', 'all', '--timeout', '1s', '--dir', a.dir])
-    expect(all.code).toBe(4)
+    const named = await cli(['publish', file, 'rel/2', '--wait-sites', nameOfB, '--timeout', '1s', '--dir', a.dir])
+    expect(named.code).toBe(6)
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
-    expect(all.stderr).toContain(`missing: ${b.ready?.peerId as string} (unknown)`)
+    expect(named.stderr).toContain(`published rel/2, but after 1.0 s 0 of 1 sites hold it; missing: ${nameOfB} (`)
+    expect((await a.keys()).some(k => k.key === 'rel/2')).toBe(true)
     const badN = await cli(['publish', file, 'rel/3', '--wait-replicas', 'zero', '--dir', a.dir])
     expect(badN.code).toBe(2)
   })
