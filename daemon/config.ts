@@ -13,7 +13,7 @@ import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
-import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
+import { parseWebhooks, type WebhookConfig } from './visibility/webhooks/config.js'
 import { parseListenAddr } from './listen-addr.js'
 import { multiaddr } from '@multiformats/multiaddr'
 

@@ -47,6 +47,7 @@ import { Ticker } from './ticker.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
+import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
 
 export interface RuntimeInit {
@@ -126,7 +127,10 @@ export class Runtime {
     const { replica, queue, ticker, lag } = core
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
-    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica, mesh: () => wired.mesh, blobs })
+    // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, {
+      log, replica, mesh: () => wired.mesh, blobs, siteName: siteNameOf(config, peerId), webhookStorage: new LevelDeliveryStorage(store.space('webhooks'))
+    })
     wired.vis = vis
     // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
     const faultsFile = init.switches.linkFaultsFile
@@ -257,6 +261,16 @@ function buildCore (
   }, c.snapshot)
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
   return { replica, queue, ticker, lag, timing }
+}
+
+/**
+ * The site's name in webhook bodies. Until sites are named (issue #20: a name in the signed
+ * membership), the config's `name` if it has one, else the peer id's last 8 characters.
+ */
+function siteNameOf (config: DaemonConfig, peerId: string): () => string {
+  const configured = (config as { name?: unknown }).name
+  const name = typeof configured === 'string' && configured !== '' ? configured : peerId.slice(-8)
+  return () => name
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
