@@ -67,7 +67,9 @@ export class DeliveryWorker {
       const record = queue.head(index)
       if (record === undefined) { await this.sleep(undefined); continue }
       const waitMs = record.nextAtMs - this.c.nowMs()
-      if (waitMs > 0) { await this.sleep(waitMs); continue }
+      // Longer than any delay this webhook schedules: the wall clock went back (the schedule is in wall time, to
+      // outlive the process). Due now rather than stalled for as long as the clock jumped.
+      if (waitMs > 0 && waitMs <= this.init.hook.retryMaxMs) { await this.sleep(waitMs); continue }
       await queue.whenDurable(record)
       if (stopped.aborted || queue.head(index) !== record) continue
       queue.setInFlight(index, record)

@@ -149,6 +149,8 @@ describe('webhooks with a durable queue (real daemon, real receiver)', () => {
     expect(text).toMatch(/^mycel_webhook_queue_full\{webhook="0"\} 0$/m)
     expect(text).toMatch(/^mycel_webhook_pending\{webhook="0"\} 0$/m)
     expect(text).not.toContain('t0ps3cret')
+    // A clean stop with deliveries waiting (webhook #1's) flushes the queue and exits 0.
+    expect(await a.stop()).toBe(0)
   })
 })
 

@@ -44,7 +44,7 @@ function refused (): Error {
   return Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })
 }
 
-function setup (hooks: WebhookConfig[], opts: { storage?: DeliveryStorage, time?: VirtualTime, receiver?: Receiver } = {}): {
+function setup (hooks: WebhookConfig[], opts: { storage?: DeliveryStorage, time?: VirtualTime, receiver?: Receiver, nowMs?: () => number } = {}): {
   bus: EventBus, time: VirtualTime, receiver: Receiver, storage: DeliveryStorage, lines: string[], webhooks: Webhooks
 } {
   const time = opts.time ?? new VirtualTime()
@@ -54,7 +54,7 @@ function setup (hooks: WebhookConfig[], opts: { storage?: DeliveryStorage, time?
   const bus = new EventBus()
   const webhooks = new Webhooks({ hooks, selfId: '12D3KooWSelf' }, {
     bus, log: new Logger({ level: 'debug', write: line => { lines.push(line) } }), siteName: () => 'hub-eu', storage,
-    fetch: receiver.fetch, timers: time, nowMs: time.nowMs, random: () => 0.5
+    fetch: receiver.fetch, timers: time, nowMs: opts.nowMs ?? time.nowMs, random: () => 0.5
   })
   return { bus, time, receiver, storage, lines, webhooks }
 }
@@ -217,6 +217,20 @@ describe('webhooks (durable queue, in virtual time)', () => {
     expect(receiver.bodies()[0]).toEqual({ type: 'ping', atMs: expect.any(Number), site: { peerId: '12D3KooWSelf', name: 'hub-eu' } })
     expect(webhooks.ping().deliveries.map(d => d.webhook)).toEqual([0, 1])
     expect(() => webhooks.ping(2)).toThrow(/no webhook #2/)
+    await webhooks.stop()
+  })
+
+  it('a wall clock set back does not stall a waiting delivery', async () => {
+    const time = new VirtualTime()
+    let skewMs = 0
+    const { bus, receiver, webhooks } = setup([{ url: 'http://h/12', retryInitialMs: 60_000, retryMaxMs: 60_000 }], { time, nowMs: () => time.nowMs() - skewMs })
+    receiver.answer = () => receiver.calls.length === 1 ? 500 : 200
+    await webhooks.start()
+    bus.publish({ type: 'published', key: 'a' })
+    await time.advance(100) // the first attempt failed: the next is due in 60 s of wall time
+    skewMs = 86_400_000 // the wall clock is set back a day
+    await time.until('delivered', () => webhooks.list()[0]?.delivered === 1, 120_000)
+    expect(receiver.calls).toHaveLength(2)
     await webhooks.stop()
   })
 
