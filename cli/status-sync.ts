@@ -29,7 +29,7 @@ export function peerSyncLines (peers: StatusPeer[], colour = false): string[] {
     const ago = p.lastSyncAt == null ? 'never' : `${((Date.now() - Date.parse(p.lastSyncAt)) / 1000).toFixed(1)} s ago`
     const offset = p.clockOffsetMs == null ? '?' : `${p.clockOffsetMs >= 0 ? '+' : ''}${p.clockOffsetMs} ms`
     const t = p.transfers
-    lines.push(`  ${p.peerId}`,
+    lines.push(`  ${p.name === undefined ? p.peerId : `${p.name}  (${p.peerId})`}`,
       `      lag ${p.lag ?? '?'} events, ${p.lagMs == null ? '?' : `${(p.lagMs / 1000).toFixed(1)} s`}   last sync ${ago}   clock offset ${offset}`,
       `      transfers ${t == null ? 'unknown' : `${t.pending} pending, ${t.active} active, ${t.failed} failed`}`)
     if (p.clockWarning != null) lines.push(warningText(`      WARNING: ${p.clockWarning}`, colour))

@@ -15,6 +15,8 @@ import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks/config.js'
 import { parseListenAddr } from './listen-addr.js'
+import { checkSiteName } from './federation/site-directory.js'
+import { MAX_SITE_GROUPS } from '../protocol/limits.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
 export interface DaemonConfig {
@@ -44,6 +46,10 @@ export interface DaemonConfig {
   webhooks: WebhookConfig[]
   /** Also serve GET /metrics without the token on this HOST:PORT (api/metrics-server.ts). Default none. */
   metricsListen?: string
+  /** This site's name, unique in the federation (docs/visibility.md, sites). Default: from the host name. */
+  name?: string
+  /** Groups this site is in (`publish --wait-group`). Default none. */
+  groups: string[]
   /** Serve the OCI Distribution API (a container registry) on this HOST:PORT (docs/registry.md). Default none: off. */
   registryListen?: string
   /** How long a registry blob no live manifest references is kept. Default 1 h. */
@@ -67,7 +73,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   blobChunkBytes: DEFAULT_CHUNK_BYTES,
   blobGraceMs: DEFAULT_BLOB_GRACE_MS,
   maxUploadBytesPerSec: 0,
-  webhooks: []
+  webhooks: [],
+  groups: []
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -166,6 +173,14 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         parseListenAddr(value, `${where}: "metricsListen"`)
         out.metricsListen = value
         break
+      case 'name':
+        if (typeof value !== 'string') throw bad('a site name: lowercase letters, digits, "-", "." or "_"')
+        out.name = checkSiteName(value, `${where}: "name"`)
+        break
+      case 'groups':
+        if (!Array.isArray(value) || value.length > MAX_SITE_GROUPS || !value.every(g => typeof g === 'string')) throw bad(`a list of at most ${MAX_SITE_GROUPS} group names`)
+        out.groups = (value as string[]).map(g => checkSiteName(g, `${where}: a group`))
+        break
       case 'registryListen':
         if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "0.0.0.0:5000"')
         parseListenAddr(value, `${where}: "registryListen"`)
@@ -193,6 +208,8 @@ export interface DaemonFlags {
   'max-upload-rate'?: unknown
   'metrics-listen'?: unknown
   registry?: unknown
+  name?: unknown
+  group?: unknown
 }
 
 /** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
@@ -208,7 +225,11 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   if (metricsListen !== undefined) parseListenAddr(metricsListen, '--metrics-listen')
   const registryListen = flags.registry as string | undefined
   if (registryListen !== undefined) parseListenAddr(registryListen, '--registry')
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen }
+  const name = flags.name === undefined ? undefined : checkSiteName(String(flags.name), '--name')
+  const groupFlags = flags.group as string[] | undefined
+  if (groupFlags !== undefined && groupFlags.length > MAX_SITE_GROUPS) throw MycelError.usage(`at most ${MAX_SITE_GROUPS} --group`)
+  const groups = groupFlags?.map(g => checkSiteName(g, '--group'))
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, name, groups }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */

@@ -1,24 +1,26 @@
 // Everything of one federation, built and started together, stopped together:
 //
-//   LevelStore ◄── CommitQueue ◄── persist ── Replica (protocol/) ── send ──► Mesh (net/, sync sessions)
-//                       │ markDurable ───────►  ▲   ▲                          │ receive / peerUp / peerDown
-//                       └ whenDurable ◄── LocalNode (api/local-node.ts) ◄── the API server (daemon.ts)
-//   Ticker (one timer drives replica.tick)      │   └── observer: AddressGossip, BlobService, VisibilityHub, FederationGate
+//   LevelStore ◄── commit ── ReplicaHost (protocol/driver.ts: group commit, one tick timer) ◄── receive / peerUp / peerDown ── Mesh (net/)
+//       │ durable ──► DurableWaits       │ wraps                                                      ▲ send
+//       │             └ whenDurable ◄────┼── LocalNode (api/local-node.ts) ◄── the API server          │
+//                                        Replica (protocol/) ──────────────────────────────────────────┘
+//                                          └── observer: AddressGossip, BlobService, VisibilityHub, FederationGate
 //
 //   Host (net/host.ts): the libp2p node of sync, blob and join; its gate is FederationGate.isAllowed
 //     (narrowed by the test-only link faults). BlobService serves and fetches blobs over it, JoinServer
 //     admits token holders; FederationGate revalidates sessions when membership changes.
 //
-// Start order (each part's stop runs backwards, lifecycle.ts): commit queue → visibility → link faults
-// → mesh (and host) → blobs → join server → ticker → the join itself (a joiner presents its token).
+// Start order (each part's stop runs backwards, lifecycle.ts): durable waits → visibility → link faults
+// → mesh (and host) → blobs → join server → replica ticks → the join itself (a joiner presents its token).
+// Inputs before the ticks start reach the replica untouched, and are covered by the first tick.
 // The daemon (daemon.ts) builds one at start, and a new one when a node alone in its own federation
 // joins another (`mycel join`).
 
-import { performance } from 'node:perf_hooks'
 import type { PrivateKey } from '@libp2p/interface'
+import { ReplicaHost } from '../protocol/driver.js'
 import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import type { SyncMessage } from '../protocol/messages.js'
-import type { Clock, Random } from '../protocol/ports.js'
+import type { Random } from '../protocol/ports.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { LocalNode } from './api/local-node.js'
@@ -26,24 +28,28 @@ import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
 import type { BlobStore } from './blob/store.js'
 import type { DaemonConfig } from './config.js'
+import { MycelError } from '../protocol/errors.js'
+import type { ReplicateMode } from '../protocol/event.js'
 import { AddressGossip } from './federation/address-gossip.js'
+import { defaultSiteName, SiteDirectory, type OwnSite } from './federation/site-directory.js'
 import { FederationGate } from './federation/gate.js'
 import type { JoinReply } from './federation/join/client.js'
 import { joinServer, joinVia } from './federation/join/joining.js'
 import { FederationOps } from './federation/ops.js'
 import type { Settled } from './federation/settle.js'
 import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
-import { MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
+import { MAX_EVENTS_PER_WRITE, MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
 import { createHost, type Host } from './net/host.js'
 import { createMesh, type Mesh } from './net/mesh.js'
 import { ed25519InviteKeys } from './federation/invite-keys.js'
 import { ed25519Signer, ed25519Verifier } from './signing.js'
-import { CommitQueue } from './store/commit-queue.js'
+import { DurableWaits } from './store/durable-waits.js'
 import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
+import { beforeChunk } from './testing/serve-gate.js'
 import type { TestSwitches } from './testing/switches.js'
-import { Ticker } from './ticker.js'
+import { REAL_CLOCK, REAL_TIMERS } from './time.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
@@ -75,9 +81,11 @@ export interface RuntimeComponents {
 }
 
 interface Core {
+  /** Every input goes through it (it ticks the replica after each, and commits its batches). */
+  driver: ReplicaHost<Replica>
+  /** The replica itself, for reads. */
   replica: Replica
-  queue: CommitQueue
-  ticker: Ticker
+  waits: DurableWaits
   lag: PeerLagTracker
   timing: ApplyTiming
 }
@@ -86,11 +94,11 @@ interface Core {
 interface Wired {
   mesh?: Mesh
   gossip?: AddressGossip
+  sites?: SiteDirectory
   blob?: BlobService
   vis?: VisibilityHub
 }
 
-const wallClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() }
 const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
 
 export class Runtime {
@@ -124,7 +132,7 @@ export class Runtime {
     const wired: Wired = {}
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
     const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal })
-    const { replica, queue, ticker, lag } = core
+    const { driver, replica, waits, lag } = core
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
     // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
@@ -143,49 +151,57 @@ export class Runtime {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
         vis.note(from, msg)
-        replica.receive(from, msg)
-        ticker.poke()
+        driver.receive(from, msg)
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
-        if (queue.backlog > MAX_PERSIST_BACKLOG_EVENTS) await queue.whenDurable(replica.lastBatchNumber())
+        if (driver.backlog > MAX_PERSIST_BACKLOG_EVENTS) await waits.whenDurable(driver.lastBatchNumber())
       },
-      peerUp: (peer: string) => { log.info('peer up', { remote: peer }); replica.peerUp(peer); ticker.poke() },
-      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); replica.peerDown(peer); lag.forget(peer) }
+      peerUp: (peer: string) => { log.info('peer up', { remote: peer }); driver.peerUp(peer) },
+      peerDown: (peer: string) => { log.info('peer down', { remote: peer }); driver.peerDown(peer); lag.forget(peer) }
     }, host)
     wired.mesh = mesh
-    const gossip = new AddressGossip(replica.id, { replica, mesh, log })
+    const gossip = new AddressGossip(replica.id, { replica: driver, mesh, log })
+    const sites = new SiteDirectory(replica.id, ownSite(config), { replica: driver, log })
+    sites.learnAll(snapshot.events)
+    const taken = sites.holderOf(ownSite(config).name)
+    if (taken !== undefined && ownSite(config).explicit) throw MycelError.usage(`the site name '${ownSite(config).name}' is taken by member ${taken}; choose another with --name (or config "name")`)
     gate.attach({
       revalidate: () => { mesh.revalidate() },
       strike: (peer, why) => { mesh.strike(peer, why) },
-      // A joiner can announce its addresses only once it has seen its own grant.
-      changed: () => { gossip.announce() }
+      // A joiner can announce its addresses and site record only once it has seen its own grant.
+      changed: () => { gossip.announce(); sites.announce() }
     })
     gossip.learnAll(snapshot.events)
     wired.gossip = gossip
+    wired.sites = sites
 
     const blob = blobService(init, c, { host, replica, mesh, vis })
     vis.setHoldings(new BlobHoldings(blob, peerId))
     wired.blob = blob // its applied() listens from its start on; start loads every live key
-    const join = joinServer(host, mesh, { replica, whenDurable: async n => { await queue.whenDurable(n) }, poke: () => { ticker.poke() } }, log)
+    const join = joinServer(host, mesh, { replica: driver, whenDurable: async n => { await waits.whenDurable(n) }, nameHolder: name => sites.peerOf(name) }, log)
 
     const parts = await startAll([
-      ['queue', onStop(async () => { await queue.flush() })],
+      // At stop: everything the core persisted is on disk (or the store failed).
+      ['durable waits', onStop(async () => { await waits.whenDurable(driver.lastBatchNumber()).catch(() => {}) })],
       ['visibility', vis],
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
-      ['mesh', { start: async () => { await mesh.start(); gossip.announce() }, stop: async () => { await mesh.stop() } }],
+      ['mesh', { start: async () => { await mesh.start(); gossip.announce(); sites.announce() }, stop: async () => { await mesh.stop() } }],
       ['blobs', blob],
       ['join server', join],
-      ['ticker', ticker],
+      ['replica ticks', { start: () => { driver.start() }, stop: () => { driver.stop() } }],
       ['join', onStart(async () => {
-        if (init.join !== undefined) await joinVia({ host, mesh, gate, store, log }, init.join.invite, federation, init.join.via, init.join.reply)
+        if (init.join !== undefined) await joinVia({ host, mesh, gate, store, log, name: config.name }, init.join.invite, federation, init.join.via, init.join.reply)
       })]
     ], log)
 
-    const node: LocalNode = new LocalNode({ peerId, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
-      ...core,
+    vis.setNames(peer => sites.nameOf(peer))
+    const node: LocalNode = new LocalNode({ peerId, name: ownSite(config).name, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
+      replica: driver,
+      whenDurable: async n => { await waits.whenDurable(n) },
+      lag,
+      sites,
       blobs,
       blobService: blob,
       mesh,
-      poke: () => { ticker.poke() },
       extraStats: () => ({ join: { ...join.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
       federation: new FederationOps({
         selfId: peerId,
@@ -194,7 +210,8 @@ export class Runtime {
         nowMs: () => Date.now(),
         listenAddrs: () => mesh.listenAddrs(),
         writeDurably: async body => await node.writeDurably(body),
-        keys: ed25519InviteKeys
+        keys: ed25519InviteKeys,
+        nameOf: peer => sites.nameOf(peer)
       })
     })
     return new Runtime({ federation, node, host, replica, blob, vis, parts, log })
@@ -215,52 +232,58 @@ export class Runtime {
 }
 
 /**
- * The replica and what drives it: the commit queue between it and the store, the ticker for its
- * timers, the lag tracker beside it. Built before the mesh (whose handlers feed it); its sends before
- * the mesh exists are dropped, which the core tolerates.
+ * The replica and what drives it: the replica host (protocol/driver.ts) that ticks it after every
+ * input and on one timer and group-commits its batches to the store, the waits on durability, the lag
+ * tracker beside it. Built before the mesh (whose handlers feed it); its sends before the mesh exists
+ * are dropped, which the core tolerates.
  */
 function buildCore (
   init: { peerId: string, privateKey: PrivateKey, genesis: Genesis, antiEntropyIntervalMs: number },
   c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void }
 ): Core {
   const { store, gate, wired, log } = c
-  const ticker = new Ticker({ maxDelayMs: TICK_DELAY_MS_MAX }, {
-    tick: () => replica.tick(),
-    monoMs: wallClock.monoMs,
-    onError: err => { log.error('replica tick failed', { err }) }
-  })
   const timing = new ApplyTiming()
-  const queue = new CommitQueue({
-    write: async batches => { await store.write(batches) },
-    markDurable: n => { replica.markDurable(n); ticker.poke() },
-    onFatal: err => { c.onFatal(err) }
-  })
-  const replica: Replica = new Replica({ id: init.peerId, antiEntropyIntervalMs: init.antiEntropyIntervalMs, genesis: init.genesis }, {
-    clock: wallClock,
-    random: mathRandom,
-    signer: ed25519Signer(init.privateKey),
-    verifier: ed25519Verifier(),
-    send: (to, msg) => { wired.mesh?.send(to, msg) },
-    persist: batch => { queue.persist(batch) },
-    observer: {
-      applied: (event, _prev, local) => {
-        // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
-        if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
-        if (!local) timing.remote()
-        wired.gossip?.learn(event)
-        wired.blob?.applied(event, _prev, local)
-        wired.vis?.applied(event, local)
-        gate.noteEvent(event)
-      },
-      removed: event => { gate.noteEvent(event) },
-      rejected: (event, from, reason) => {
-        log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
-        gate.rejected(event, from, reason)
+  const waits = new DurableWaits()
+  const driver: ReplicaHost<Replica> = new ReplicaHost({
+    // A burst of received frames costs one tick, and no tick runs inside a callback of the core.
+    tickAfterInput: 'soon',
+    tickDelayMsMax: TICK_DELAY_MS_MAX,
+    maxEventsPerCommit: MAX_EVENTS_PER_WRITE
+  }, {
+    timers: REAL_TIMERS,
+    store: { commit: (batches, done) => { store.write(batches).then(() => { done() }, err => { done(err as Error) }) } },
+    durable: n => { driver.markDurable(n); waits.durableThrough(n) },
+    failed: err => { c.onFatal(waits.fail(err)) },
+    tickFailed: err => { log.error('replica tick failed', { err }) },
+    replica: persist => new Replica({ id: init.peerId, antiEntropyIntervalMs: init.antiEntropyIntervalMs, genesis: init.genesis }, {
+      clock: REAL_CLOCK,
+      random: mathRandom,
+      signer: ed25519Signer(init.privateKey),
+      verifier: ed25519Verifier(),
+      send: (to, msg) => { wired.mesh?.send(to, msg) },
+      persist,
+      observer: {
+        applied: (event, _prev, local) => {
+          // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
+          if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
+          if (!local) timing.remote()
+          wired.gossip?.learn(event)
+          wired.sites?.learn(event)
+          wired.blob?.applied(event, _prev, local)
+          wired.vis?.applied(event, local)
+          gate.noteEvent(event)
+        },
+        removed: event => { gate.noteEvent(event) },
+        rejected: (event, from, reason) => {
+          log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+          gate.rejected(event, from, reason)
+        }
       }
-    }
-  }, c.snapshot)
+    }, c.snapshot)
+  })
+  const replica = driver.replica
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-  return { replica, queue, ticker, lag, timing }
+  return { driver, replica, waits, lag, timing }
 }
 
 /**
@@ -283,13 +306,16 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     graceMs: config.blobGraceMs,
     maxUploadBytesPerSec: config.maxUploadBytesPerSec,
     corruptChunks: switches.corruptChunks,
-    serveDelayMs: switches.serveDelayMs
+    beforeChunk: beforeChunk(switches, REAL_TIMERS)
   }, {
     host: parts.host,
     blobs: c.blobs,
     replica: parts.replica,
     connectedPeers: () => mesh.connectedPeers(),
     log: c.log,
+    clock: REAL_CLOCK,
+    timers: REAL_TIMERS,
+    random: mathRandom,
     events: {
       stored: (target, keys, progress, ms) => {
         for (const key of keys) vis.available(key, target.digest, target.size)
@@ -301,4 +327,10 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
       served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) }
     }
   })
+}
+
+/** What this site says of itself, from the config: its name (default from the host name), groups and policy. */
+export function ownSite (config: DaemonConfig): OwnSite {
+  const prefixes = Object.entries(config.replicatePrefixes).sort((a, b) => b[0].length - a[0].length) as Array<[string, ReplicateMode]>
+  return { name: config.name ?? defaultSiteName(), explicit: config.name !== undefined, groups: config.groups, policy: { mode: config.replicate, prefixes } }
 }

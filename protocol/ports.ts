@@ -9,6 +9,23 @@ export interface Clock {
   monoMs(): number
 }
 
+/** Stops a timer that has not fired yet; does nothing once it has. */
+export type Cancel = () => void
+
+/**
+ * Timers on the monotonic clock. The daemon's run on Node's timers
+ * (daemon/real-time.ts); the simulator's and the tests' on virtual time, so
+ * whatever takes its timers from here can be run without waiting.
+ */
+export interface Timers {
+  /** Monotonic time (ms), the time `at` is given in. */
+  monoMs(): number
+  /** Runs `fn` once, `delayMs` from now. */
+  after(delayMs: number, fn: () => void): Cancel
+  /** Runs `fn` once at monotonic time `atMs` (soon, if that has passed). */
+  at(atMs: number, fn: () => void): Cancel
+}
+
 /** A source of randomness; the simulator's is seeded, the daemon's is not. */
 export interface Random {
   /** Uniform in [0, 1). */

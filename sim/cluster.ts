@@ -7,8 +7,10 @@
 // Topology: up to FULL_MESH_MAX nodes every pair is linked; beyond, each node
 // links to its ring neighbours and RANDOM_LINKS random others (symmetric), a
 // bounded neighbour set as a real connection manager keeps. A link is "up"
-// (the replicas at both ends were told peerUp) while both ends are alive and
-// no partition or flapping separates them.
+// (the replicas at both ends were told peerUp) while both ends are alive, no
+// partition or flapping separates them, and each end's gate allows the other
+// (allowLink: the daemon's membership gate; the scenarios allow every link).
+// revalidate() applies a changed gate, as the daemon's mesh does.
 
 import { isMycelError } from '../protocol/errors.js'
 import { revokeKey, type DeleteBody, type Event, type PutBody, type Role } from '../protocol/event.js'
@@ -62,6 +64,8 @@ export interface ClusterInit {
 export interface ClusterComponents {
   /** Default: the real core, protocol/replica.ts. Tests of the checkers pass a deliberately broken one. */
   createReplica?: ReplicaFactory
+  /** Does node `self` allow a session with node `peer`? Default: every link (read again at revalidate()). */
+  allowLink?: (self: number, peer: number) => boolean
 }
 
 export interface Sample {
@@ -100,6 +104,7 @@ export class Cluster {
   private readonly pushSizes = new SharedArraySizes()
   /** What every node, including later joiners, is built with. */
   private readonly hooks: NodeHooks
+  private readonly allowLink: (self: number, peer: number) => boolean
   /** The federation (genesis, crypto, admissions), unless an open mesh. */
   readonly federation: SimFederation | undefined
   /** Byzantine members by node index. */
@@ -114,6 +119,7 @@ export class Cluster {
 
   constructor (init: ClusterInit, components: ClusterComponents = {}) {
     this.init = init
+    this.allowLink = components.allowLink ?? (() => true)
     this.topology = Prng.derive(init.seed, 'topology')
     this.fsync = Prng.derive(init.seed, 'fsync')
     this.history = new History(init.nodes + (init.maxJoins ?? 0), init.trackEvery)
@@ -122,7 +128,11 @@ export class Cluster {
       queue: this.queue,
       random: Prng.derive(init.seed, 'network'),
       // The sender's own id string (its hash already computed), not a new one per message.
-      deliver: (from, to, message) => { const sender = this.nodes[from]; if (sender !== undefined) this.nodes[to]?.deliver(sender.id, message) }
+      deliver: (from, to, message) => {
+        const sender = this.nodes[from]
+        // A session the gate closed while the message was on its way carries nothing more.
+        if (sender !== undefined && this.gateAllows(from, to)) this.nodes[to]?.deliver(sender.id, message)
+      }
     })
     const createReplica = components.createReplica ?? defaultFactory
     const fed = init.federation === undefined ? undefined : new SimFederation(init.seed, init.nodes, init.federation.roleOf)
@@ -294,6 +304,9 @@ export class Cluster {
     this.refreshLinks([this.node(a), this.node(b)])
   }
 
+  /** Re-reads the link gate (allowLink): sessions it no longer allows go down at both ends, newly allowed ones come up. */
+  revalidate (): void { this.refreshLinks(this.nodes) }
+
   /** Heals every network fault (partitions, cuts, flapped links). */
   heal (): void {
     this.network.healAll()
@@ -458,7 +471,7 @@ export class Cluster {
 
   private send (from: SimNode, to: string, message: SyncMessage): void {
     const target = this.byId.get(to)
-    if (target === undefined) return
+    if (target === undefined || !this.gateAllows(from.index, target.index)) return
     this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
     this.network.send(from.index, target.index, message, this.sizeOf(from.index, message))
   }
@@ -522,11 +535,16 @@ export class Cluster {
     for (const a of changed) {
       for (const j of a.neighbours) {
         const b = this.node(j)
-        const want = a.alive() && b.alive() && this.network.connected(a.index, b.index)
+        const want = a.alive() && b.alive() && this.network.connected(a.index, b.index) && this.gateAllows(a.index, b.index)
         this.setView(a, b, want)
         this.setView(b, a, want)
       }
     }
+  }
+
+  /** Both ends' gates allow a session between a and b. */
+  private gateAllows (a: number, b: number): boolean {
+    return this.allowLink(a, b) && this.allowLink(b, a)
   }
 
   /** A paused node learns of link changes when it resumes (resume refreshes its links). */

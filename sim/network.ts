@@ -9,7 +9,12 @@
 // Connectivity (peerUp/peerDown) is decided by partitions and flapping only: a
 // one-way cut silently eats packets in one direction while both ends still
 // believe they are connected — the nastiest kind of failure.
+//
+// A message larger than the core's frame cap (MAX_MESSAGE_BYTES) is dropped at
+// the sender, as the daemon's mesh drops it: the transport contract
+// (test/compliance/transport.ts) holds here as it does on libp2p.
 
+import { MAX_MESSAGE_BYTES } from '../protocol/limits.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import type { EventQueue } from './event-queue.js'
 import type { Prng } from './prng.js'
@@ -55,6 +60,8 @@ export interface NetworkCounters {
   lost: number
   cut: number
   duplicated: number
+  /** Dropped at the sender: over the frame cap. */
+  oversize: number
 }
 
 interface Link {
@@ -70,7 +77,7 @@ interface OneWayCut {
 
 export class Network {
   knobs: NetworkKnobs
-  readonly counters: NetworkCounters = { sent: 0, bytes: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0 }
+  readonly counters: NetworkCounters = { sent: 0, bytes: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0, oversize: 0 }
   private readonly components: NetworkComponents
   private readonly links = new Map<number, Link>()
   private partition: Partition | undefined
@@ -87,6 +94,7 @@ export class Network {
     const c = this.counters
     c.sent++
     c.bytes += sizeBytes
+    if (sizeBytes > MAX_MESSAGE_BYTES) { c.oversize++; return }
     if (!this.allows(from, to)) { c.cut++; return }
     const random = this.components.random
     if (random.chance(this.knobs.lossRate)) { c.lost++; return }

@@ -9,20 +9,24 @@
 //           the durable image, as the daemon does from LevelDB
 //   left    departed the federation for good
 //
-// The disk does group commit: one fsync in flight at a time covers every batch
-// written before it started, so a busy node costs one queue entry per fsync,
-// not one per batch.
+// The replica is held through a ReplicaHost (protocol/driver.ts), as the
+// daemon holds its own: it ticks after every input and keeps one tick timer on
+// the event queue, and does group commit — one fsync in flight at a time covers
+// every batch written before it started, so a busy node costs one queue entry
+// per fsync, not one per batch.
 
+import { ReplicaHost, type ReplicaStore } from '../protocol/driver.js'
 import type { Event, NewEventBody } from '../protocol/event.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import type { Random, Signer, Verifier } from '../protocol/ports.js'
-import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
+import type { PersistBatch, ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot } from '../protocol/replica-api.js'
 import { NodeClock } from './clock.js'
 import { VirtualDisk, type DiskNames } from './disk.js'
 import { ImagelessDisk, type NodeDisk } from './imageless-disk.js'
 import type { EventQueue } from './event-queue.js'
 import type { WriteRecord } from './history.js'
 import { PAUSED_INBOX_MAX } from './limits.js'
+import { queueTimers } from './timers.js'
 
 export type ReplicaFactory = (init: ReplicaInit, components: ReplicaComponents, snapshot?: ReplicaSnapshot) => ReplicaApi
 
@@ -71,6 +75,7 @@ export class SimNode {
   readonly id: string
   status: NodeStatus = 'up'
   incarnation = 0
+  /** The replica of this incarnation (reads; inputs go through its host). */
   replica: ReplicaApi | undefined
   readonly disk: NodeDisk
   readonly clock: NodeClock
@@ -80,13 +85,10 @@ export class SimNode {
   readonly connected = new Set<number>()
   crashes = 0
   private readonly hooks: NodeHooks
+  private host: ReplicaHost | undefined
   private inbox: Array<{ from: string, message: SyncMessage }> = []
   private pendingWrites: PendingWrite[] = []
-  private written = 0
-  private fsyncInFlight = false
   private durableNotTold = 0
-  private tickAt = Infinity
-  private tickToken = 0
 
   constructor (index: number, hooks: NodeHooks) {
     this.index = index
@@ -107,7 +109,7 @@ export class SimNode {
   start (): void {
     const incarnation = ++this.incarnation
     const h = this.hooks
-    const components: ReplicaComponents = {
+    const components = (persist: (batch: PersistBatch) => void): ReplicaComponents => ({
       clock: this.clock,
       random: h.randomFor(this),
       signer: this.signer,
@@ -118,10 +120,7 @@ export class SimNode {
         if (out !== undefined) h.send(this, to, out)
       },
       persist: batch => {
-        if (this.incarnation !== incarnation) return
-        this.disk.write(batch)
-        this.written = batch.n
-        if (!this.fsyncInFlight) this.startFsync(incarnation)
+        if (this.incarnation === incarnation) persist(batch)
       },
       members: h.members,
       peerCount: h.peerCount,
@@ -129,11 +128,36 @@ export class SimNode {
         applied: (event, previous, local) => h.applied(this, event, previous, local),
         held: event => h.held(this, event)
       }
-    }
+    })
     const snapshot = this.incarnation === 1 ? this.image : this.disk.snapshot()
-    this.replica = h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components, snapshot)
+    const host = new ReplicaHost({}, {
+      replica: persist => h.createReplica({ keepPeerVersionVectors: false, ...h.replicaInit, id: this.id }, components(persist), snapshot),
+      timers: queueTimers(h.queue),
+      store: this.diskStore(incarnation),
+      durable: n => {
+        if (this.status === 'paused') this.durableNotTold = n
+        else this.tellDurable(n)
+      }
+    })
+    this.host = host
+    this.replica = host.replica
     this.status = 'up'
-    this.kick()
+    host.start()
+  }
+
+  /** The virtual disk as the host's store: a batch is queued on it as it is persisted, and durable one fsync later. */
+  private diskStore (incarnation: number): ReplicaStore {
+    return {
+      stage: batch => { this.disk.write(batch) },
+      commit: (batches, done) => {
+        const through = (batches[batches.length - 1] as PersistBatch).n
+        this.hooks.queue.after(this.hooks.fsyncDelayMs(), () => {
+          if (this.incarnation !== incarnation) return // the process died meanwhile: so did its fsync
+          this.disk.flushThrough(through)
+          done()
+        })
+      }
+    }
   }
 
   crash (): void {
@@ -160,27 +184,27 @@ export class SimNode {
   }
 
   pause (): void {
-    if (this.status === 'up') this.status = 'paused'
+    if (this.status !== 'up') return
+    this.status = 'paused'
+    this.host?.pause()
   }
 
+  /** What arrived meanwhile is received, and a durable batch told, before the one tick of the resumed process. */
   resume (): void {
     if (this.status !== 'paused') return
     this.status = 'up'
     const inbox = this.inbox
     this.inbox = []
-    for (const { from, message } of inbox) this.replica?.receive(from, message)
+    for (const { from, message } of inbox) this.host?.receive(from, message)
     if (this.durableNotTold > 0) this.tellDurable(this.durableNotTold)
-    this.kick()
+    this.host?.start()
   }
 
   /** A local write from a client of this node. Only for a node that is up. */
   write (body: NewEventBody): { event: Event, batch: number } {
-    const r = this.replica
+    const r = this.host
     if (r === undefined || this.status !== 'up') throw new Error(`assertion failed: write to ${this.id} while ${this.status}`)
-    const event = r.write(body)
-    const batch = r.lastBatchNumber()
-    this.kick()
-    return { event, batch }
+    return r.writeInBatch(body)
   }
 
   /** Records a write awaiting durability (after the history has a record of it). */
@@ -195,22 +219,19 @@ export class SimNode {
       if (this.inbox.length < PAUSED_INBOX_MAX) this.inbox.push({ from, message })
       return
     }
-    if (this.status !== 'up' || this.replica === undefined) return
-    this.replica.receive(from, message)
-    this.kick()
+    if (this.status !== 'up') return
+    this.host?.receive(from, message)
   }
 
   peerUp (peer: SimNode): void {
     if (this.connected.has(peer.index)) return
     this.connected.add(peer.index)
-    this.replica?.peerUp(peer.id)
-    this.kick()
+    this.host?.peerUp(peer.id)
   }
 
   peerDown (peer: SimNode): void {
     if (!this.connected.delete(peer.index)) return
-    this.replica?.peerDown(peer.id)
-    this.kick()
+    this.host?.peerDown(peer.id)
   }
 
   /** Alive as far as peers can tell: a paused process still holds its connections. */
@@ -224,34 +245,19 @@ export class SimNode {
 
   private halt (status: NodeStatus): void {
     this.status = status
+    this.host?.stop()
+    this.host = undefined
     this.replica = undefined
     this.incarnation++
     this.inbox = []
-    this.fsyncInFlight = false
     this.durableNotTold = 0
     this.connected.clear()
-    this.tickAt = Infinity
-    this.tickToken++
-  }
-
-  private startFsync (incarnation: number): void {
-    this.fsyncInFlight = true
-    const through = this.written
-    this.hooks.queue.after(this.hooks.fsyncDelayMs(), () => {
-      if (this.incarnation !== incarnation) return
-      this.fsyncInFlight = false
-      this.disk.flushThrough(through)
-      if (this.status === 'paused') this.durableNotTold = through
-      else this.tellDurable(through)
-      if (this.written > through) this.startFsync(incarnation)
-    })
   }
 
   private tellDurable (n: number): void {
     this.durableNotTold = 0
-    this.replica?.markDurable(n)
-    this.ackThrough(n)
-    this.kick()
+    this.ackThrough(n) // before the tick that markDurable runs, as ever (markDurable itself tells nobody anything)
+    this.host?.markDurable(n)
   }
 
   private ackThrough (n: number): void {
@@ -261,25 +267,5 @@ export class SimNode {
       i++
     }
     if (i > 0) this.pendingWrites = this.pendingWrites.slice(i)
-  }
-
-  /** Runs what is due and re-arms the tick timer; called after every input, as the core asks. */
-  private kick (): void {
-    if (this.status !== 'up' || this.replica === undefined) return
-    const next = this.replica.tick()
-    this.scheduleTick(next)
-  }
-
-  private scheduleTick (next: number): void {
-    const q = this.hooks.queue
-    const at = Math.max(next, q.now() + 1)
-    if (at >= this.tickAt) return
-    this.tickAt = at
-    const token = ++this.tickToken
-    q.at(at, () => {
-      if (token !== this.tickToken) return
-      this.tickAt = Infinity
-      this.kick()
-    })
   }
 }

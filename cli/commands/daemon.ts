@@ -26,11 +26,13 @@ export const daemon: Command = {
     replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)", choices: REPLICATE_MODES },
     'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' },
     'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' },
+    name: { type: 'string', value: 'NAME', description: 'this site\'s name, unique in the federation (default: from the host name); shown wherever a peer id was' },
+    group: { type: 'string', multiple: true, value: 'GROUP', description: 'a group this site is in, for publish --wait-group (repeatable)' },
     registry: { type: 'string', value: 'ADDR', description: 'serve a container registry (OCI Distribution API) on HOST:PORT, e.g. 127.0.0.1:5000 (default: off; users: mycel registry login-token)' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
-blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen (docs/visibility.md), registryListen,
+blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen, name, groups (docs/visibility.md), registryListen,
 registryGcGraceMs, registryAnonymous (docs/registry.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
 With --join (or --join-file FILE, or --join - for stdin: then the token is not in ps) the node presents the token to a member before it is ready. Exit codes: 2 malformed token;

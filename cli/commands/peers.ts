@@ -16,7 +16,7 @@ export const peers: Command = {
     }
     if (list.length === 0) ctx.out.write('no known peers\n')
     for (const p of list) {
-      ctx.out.write(`${p.peerId}  ${p.connected ? 'connected' : 'disconnected'}  lag ${p.lag ?? '?'}\n`)
+      ctx.out.write(`${(p.name ?? '-').padEnd(16)}  ${p.peerId}  ${p.connected ? 'connected' : 'disconnected'}  lag ${p.lag ?? '?'}\n`)
       for (const a of p.addrs) ctx.out.write(`    ${a}\n`)
     }
     return EXIT.OK

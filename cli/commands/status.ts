@@ -26,6 +26,7 @@ export const status: Command = {
       return EXIT.OK
     }
     const lines = [
+      `site        ${s.name}`,
       `peer id     ${s.peerId}`,
       `federation  ${s.federation}`,
       `role        ${s.role ?? 'not a member'}`,

@@ -10,7 +10,7 @@ export const where: Command = {
   summary: 'show, for every member, whether it has KEY: metadata (at which stamp) and bytes',
   positionals: [{ name: 'KEY', description: 'the key to locate' }],
   options: {},
-  details: `--json prints a list of { peerId, role, metadata, bytes, progress, self, report }: metadata is the
+  details: `--json prints a list of { peerId, name, role, metadata, bytes, progress, self, report }: metadata is the
 stamp of the key's current version if the member has it, else null; bytes is held, fetching, missing
 or unknown. report says where the metadata answer comes from: self, direct (the member's own report),
 relayed (another member's), none (unknown — metadata null does not mean missing then). Exit 3 if the
@@ -24,7 +24,7 @@ key does not exist here.`,
     const image = imageLabel(answer.key)
     const lines = [`${image === undefined ? answer.key : `${image} (${answer.key})`}  stamp ${answer.stamp}  ${answer.digest}`, '']
     const rows = answer.members.map(m => [
-      m.peerId + (m.self ? ' (this node)' : ''),
+      (m.name ?? m.peerId) + (m.self ? ' (this node)' : ''),
       m.role ?? '-',
       m.metadata !== null ? `yes @ ${m.metadata}` : m.report === 'none' ? 'unknown' : 'no',
       m.bytes + (m.progress !== null ? ` ${(m.progress * 100).toFixed(0)}%` : '')

@@ -47,6 +47,8 @@ export interface PeerInfo extends PeerLag {
 
 export interface StatusInfo {
   peerId: string
+  /** This site's name (federation/site-directory.ts): from --name, the config, or the host name. */
+  name: string
   federation: string
   /** This node's role in the federation now; null when not (yet, or no longer) a member. */
   role: string | null

@@ -1,6 +1,6 @@
 // The local API's operations over the running parts: publish and rm write
 // through the core and answer only once the persist batch holding the new
-// event is durable (CommitQueue.whenDurable); reads come from the core's
+// event is durable (DurableWaits.whenDurable); reads come from the core's
 // in-memory state.
 
 import type { Event, PutBody } from '../../protocol/event.js'
@@ -11,7 +11,6 @@ import type { BlobService } from '../blob/service.js'
 import { cidOf, digestText, type BlobStore } from '../blob/store.js'
 import type { FederationOps } from '../federation/ops.js'
 import { DURABLE_TIMEOUT_MS } from '../limits.js'
-import type { CommitQueue } from '../store/commit-queue.js'
 import type { PeerLagTracker } from '../visibility/peer-lag.js'
 import type { BlobRouteComponents } from './blob-routes.js'
 import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
@@ -26,23 +25,27 @@ export interface MeshView {
 }
 
 export interface LocalNodeComponents {
+  /** The replica as its host (protocol/driver.ts) offers it: a write through it is followed by a tick. */
   replica: ReplicaApi
   blobs: BlobStore
   /** The blob layer (manifests at publish, the /v1/blobs routes); absent in tests of the metadata path. */
   blobService?: BlobService
-  queue: CommitQueue
+  /** Resolves once persist batch n is durable; rejects if the store failed. */
+  whenDurable: (n: number) => Promise<void>
   lag: PeerLagTracker
   mesh: MeshView
-  /** Called after every local write so the core's push goes out promptly. */
-  poke: () => void
   /** Invite, members, revoke, role (federation/ops.ts). */
   federation?: FederationOps
+  /** Members' site names (federation/site-directory.ts). */
+  sites?: { nameOf: (peerId: string) => string | undefined }
   /** Counters of other parts (join server, membership gate), shown under status.stats. */
   extraStats?: () => Record<string, unknown>
 }
 
 export interface LocalNodeInit {
   peerId: string
+  /** This site's name as configured (until its site record is written). */
+  name: string
   federation: string
   dir: string
   version: string
@@ -76,11 +79,12 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const { keys, tombstones } = this.c.replica.counts()
     return {
       peerId: this.init.peerId,
+      name: this.c.sites?.nameOf(this.init.peerId) ?? this.init.name,
       federation: this.init.federation,
       role: this.c.federation?.role() ?? null,
       listen: this.c.mesh.listenAddrs(),
       api: this.init.apiUrl(),
-      peers: this.c.mesh.connectedPeers().map(p => this.c.lag.lagOf(p)),
+      peers: this.c.mesh.connectedPeers().map(p => this.named(this.c.lag.lagOf(p))),
       keys,
       tombstones,
       digest: Buffer.from(this.c.replica.digest()).toString('hex'),
@@ -95,7 +99,13 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const connected = new Set(this.c.mesh.connectedPeers())
     const known = new Map(this.c.mesh.knownPeers().map(p => [p.peerId, p.addrs]))
     for (const p of connected) if (!known.has(p)) known.set(p, [])
-    return [...known].map(([peerId, addrs]) => ({ ...this.c.lag.lagOf(peerId), connected: connected.has(peerId), addrs }))
+    return [...known].map(([peerId, addrs]) => ({ ...this.named(this.c.lag.lagOf(peerId)), connected: connected.has(peerId), addrs }))
+  }
+
+  /** A peer's row with its site name, when it named itself. */
+  private named<T extends { peerId: string }> (row: T): T & { name?: string } {
+    const name = this.c.sites?.nameOf(row.peerId)
+    return name === undefined ? row : { ...row, name }
   }
 
   list (prefix: string): Entry[] {
@@ -163,11 +173,10 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const event = this.c.replica.write(body)
     const n = this.c.replica.lastBatchNumber()
     if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
-    this.c.poke()
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
-        this.c.queue.whenDurable(n),
+        this.c.whenDurable(n),
         new Promise((_resolve, reject) => {
           timer = setTimeout(() => { reject(new MycelError('TIMEOUT', `the write was not durable within ${DURABLE_TIMEOUT_MS} ms`)) }, DURABLE_TIMEOUT_MS)
         })

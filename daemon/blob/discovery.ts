@@ -7,6 +7,7 @@
 // with blobs × members, and nothing is gossiped while nobody fetches.
 // Answers are cached per digest (bounded, short-lived) for the `where` view.
 
+import type { Cancel, Timers } from '../../protocol/ports.js'
 import { MAX_HAVE_DIGESTS, QUERY_TIMEOUT_MS } from './constants.js'
 import type { Holding, PeerChannel } from './client.js'
 import { hexOf } from './refs.js'
@@ -24,16 +25,24 @@ export interface HolderAnswer {
   partial: string[]
   /** Peers asked (answered no, failed or timed out: the rest). */
   asked: string[]
+  /** When the answer was complete (monotonic, the components' timers). */
   atMs: number
 }
 
+export interface HolderDiscoveryComponents {
+  /** Opens a blob channel to a member. */
+  open: (peer: string) => Promise<PeerChannel>
+  /** The batching delay, the query timeout and the cache's age. */
+  timers: Timers
+}
+
 export class HolderDiscovery {
-  private readonly open: (peer: string) => Promise<PeerChannel>
+  private readonly c: HolderDiscoveryComponents
   private readonly batches = new Map<string, Ask[]>()
   private readonly cache = new Map<string, HolderAnswer>()
 
-  constructor (open: (peer: string) => Promise<PeerChannel>) {
-    this.open = open
+  constructor (components: HolderDiscoveryComponents) {
+    this.c = components
   }
 
   /**
@@ -52,7 +61,7 @@ export class HolderDiscovery {
       ;(holding === 'complete' ? holders : partial).push(peer)
       onHolder?.(peer, holding === 'partial')
     }))
-    const answer = { holders, partial, asked: candidates, atMs: Date.now() }
+    const answer = { holders, partial, asked: candidates, atMs: this.c.timers.monoMs() }
     this.remember(hexOf(digest), answer)
     return answer
   }
@@ -60,7 +69,7 @@ export class HolderDiscovery {
   /** The last answer for a digest, if fresh. */
   cached (digest: Uint8Array): HolderAnswer | undefined {
     const a = this.cache.get(hexOf(digest))
-    return a !== undefined && Date.now() - a.atMs < HOLDER_CACHE_MS ? a : undefined
+    return a !== undefined && this.c.timers.monoMs() - a.atMs < HOLDER_CACHE_MS ? a : undefined
   }
 
   /** A peer proved it holds a digest (it served it). */
@@ -75,7 +84,7 @@ export class HolderDiscovery {
       if (batch === undefined) {
         batch = []
         this.batches.set(peer, batch)
-        setTimeout(() => { this.flush(peer) }, HAVE_BATCH_MS)
+        this.c.timers.after(HAVE_BATCH_MS, () => { this.flush(peer) })
       }
       batch.push({ digest, resolve })
       if (batch.length >= MAX_HAVE_DIGESTS) this.flush(peer)
@@ -90,22 +99,22 @@ export class HolderDiscovery {
   }
 
   private async query (peer: string, batch: Ask[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
+    let cancel: Cancel | undefined
     try {
       const answer = await Promise.race([
         (async () => {
-          const channel = await this.open(peer)
+          const channel = await this.c.open(peer)
           try {
             return await channel.holdings(batch.map(a => a.digest))
           } finally {
             channel.close()
           }
         })(),
-        new Promise<Holding[]>(resolve => { timer = setTimeout(() => { resolve(batch.map(() => 'none')) }, QUERY_TIMEOUT_MS) })
+        new Promise<Holding[]>(resolve => { cancel = this.c.timers.after(QUERY_TIMEOUT_MS, () => { resolve(batch.map(() => 'none')) }) })
       ])
       batch.forEach((a, i) => { a.resolve(answer[i] ?? 'none') })
     } finally {
-      clearTimeout(timer)
+      cancel?.()
     }
   }
 

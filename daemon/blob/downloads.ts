@@ -6,8 +6,10 @@
 
 import { createHash } from 'node:crypto'
 import { MycelError } from '../../protocol/errors.js'
+import type { Clock, Timers } from '../../protocol/ports.js'
 import { digestText, type BlobStore } from './store.js'
 import type { Logger } from '../log.js'
+import { every, sleep } from '../time.js'
 import type { PeerChannel } from './client.js'
 import type { HolderAnswer, HolderDiscovery } from './discovery.js'
 import { FetchJob } from './fetcher.js'
@@ -32,6 +34,7 @@ interface Running {
   /** A background copy (the mirror): its chunks are taken in an order of this node's own (take-order.ts). */
   spread: boolean
   job?: FetchJob
+  /** Monotonic (the components' timers). */
   deadlineMs: number
   /** Members the fetch takes chunks from: whole holders, and those in `partial` (downloading it too). */
   holders: string[]
@@ -53,6 +56,10 @@ export interface DownloadsComponents {
   events?: BlobServiceEvents
   /** This node's peer id: a spread fetch's chunk order is derived from it (and the digest). */
   selfId?: string
+  /** Wall-clock times for status (when a blob was stored, when a fetch started). */
+  clock: Pick<Clock, 'nowMs'>
+  /** Retry backoff, rediscovery, deadlines (monotonic), and every fetch job's waits. */
+  timers: Timers
 }
 
 export interface FetchOptions {
@@ -125,7 +132,7 @@ export class Downloads {
   }
 
 
-  /** Joins the running fetch of this digest or starts one that retries until deadlineMs. */
+  /** Joins the running fetch of this digest or starts one that retries until deadlineMs (monotonic, the components' timers). */
   async fetch (target: BlobTarget, deadlineMs: number, options: FetchOptions = {}): Promise<void> {
     const hex = hexOf(target.digest)
     let run = this.running.get(hex)
@@ -144,24 +151,25 @@ export class Downloads {
   }
 
   private async fetchUntil (target: BlobTarget, run: Running): Promise<void> {
+    const { clock, timers } = this.c
     let delayMs = RETRY_MS_MIN
-    const startedMs = Date.now()
+    const startedMs = timers.monoMs()
     for (;;) {
       try {
         await this.fetchOnce(target, run)
-        this.c.refs.noteStored(hexOf(target.digest), Date.now())
-        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.c.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, Date.now() - startedMs)
+        this.c.refs.noteStored(hexOf(target.digest), clock.nowMs())
+        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.c.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, timers.monoMs() - startedMs)
         return
       } catch (err) {
         this.noteFailedRound(run.holders)
         run.taking = false // between rounds: pending, not active
-        if (this.stopped || Date.now() + delayMs >= run.deadlineMs) {
-          this.c.events?.failed?.(target, Date.now() - startedMs)
+        if (this.stopped || timers.monoMs() + delayMs >= run.deadlineMs) {
+          this.c.events?.failed?.(target, timers.monoMs() - startedMs)
           throw err
         }
         this.c.log.debug('blob fetch round failed; retrying', { digest: digestText(target.digest), err: String(err) })
       }
-      await new Promise(resolve => setTimeout(resolve, delayMs))
+      await sleep(timers, delayMs)
       delayMs = Math.min(RETRY_MS_MAX, delayMs * 2)
     }
   }
@@ -192,18 +200,18 @@ export class Downloads {
     finding.catch(() => {}) // the job goes on with the holders it has
     const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
     const shuffleSeed = run.spread ? this.spreadSeed(target.digest) : undefined
-    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing) }, { shuffleSeed })
+    const { clock, timers } = this.c
+    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing), clock, timers }, { shuffleSeed })
     run.job = job
     run.taking = true
-    const rediscover = setInterval(() => {
+    const rediscover = every(timers, REDISCOVER_MS, () => {
       const others = this.c.candidates(target).filter(p => !holders.includes(p))
       if (others.length > 0) this.c.discovery.find(target.digest, others, onHolder).catch(() => {})
-    }, REDISCOVER_MS)
-    rediscover.unref()
+    })
     try {
       await job.run(holders.filter(p => !partial.has(p)), [...partial])
     } finally {
-      clearInterval(rediscover)
+      rediscover()
     }
   }
 

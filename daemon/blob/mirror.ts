@@ -4,6 +4,7 @@
 // MIRROR_ATTEMPTS_MAX times while the policy still wants it. The core never
 // waits on any of this: enqueue() only records a digest.
 
+import type { Cancel, Random, Timers } from '../../protocol/ports.js'
 import type { Logger } from '../log.js'
 import { MAX_MIRROR_QUEUE, MIRROR_ATTEMPTS_MAX, MIRROR_CONCURRENCY, MIRROR_RETRY_MS_MAX, MIRROR_RETRY_MS_MIN } from './constants.js'
 
@@ -13,6 +14,9 @@ export interface MirrorComponents {
   /** Does the policy want these bytes here now? */
   wanted: (hex: string) => boolean
   log: Logger
+  /** The retry delays and their jitter. */
+  timers: Timers
+  random: Random
 }
 
 export class Mirror {
@@ -21,7 +25,7 @@ export class Mirror {
   private readonly queue: string[] = []
   private readonly pending = new Set<string>()
   private readonly attempts = new Map<string, number>()
-  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly retries = new Set<Cancel>()
   private active = 0
   private stopped = false
 
@@ -40,8 +44,8 @@ export class Mirror {
 
   stop (): void {
     this.stopped = true
-    for (const t of this.timers) clearTimeout(t)
-    this.timers.clear()
+    for (const cancel of this.retries) cancel()
+    this.retries.clear()
     this.queue.length = 0
   }
 
@@ -73,12 +77,12 @@ export class Mirror {
       return
     }
     this.attempts.set(hex, n)
-    const delayMs = Math.min(MIRROR_RETRY_MS_MAX, MIRROR_RETRY_MS_MIN * 2 ** (n - 1)) * (0.5 + Math.random() / 2)
-    const timer = setTimeout(() => {
-      this.timers.delete(timer)
+    const delayMs = Math.min(MIRROR_RETRY_MS_MAX, MIRROR_RETRY_MS_MIN * 2 ** (n - 1)) * (0.5 + this.c.random.float() / 2)
+    const cancel = this.c.timers.after(delayMs, () => {
+      this.retries.delete(cancel)
       this.queue.push(hex)
       this.pump()
-    }, delayMs)
-    this.timers.add(timer)
+    })
+    this.retries.add(cancel)
   }
 }

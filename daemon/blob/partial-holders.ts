@@ -7,8 +7,11 @@
 // A chunk another holder says it is fetching is left to it only for a while
 // (`trustComingMs`): one on a slow link, or one that says so of everything,
 // cannot hold the fetch up.
+//
+// Pure: the fetcher asks the bitmaps (fetcher.ts) and hands the answers in,
+// with the monotonic time, so the chunk scheduler's tests run in virtual time.
 
-import type { PeerChannel } from './client.js'
+import type { ChunkBitmap } from './client.js'
 
 /** A partial holder with nothing we lack is asked for its bitmap again after this long. */
 export const BITMAP_REFRESH_MS = 250
@@ -25,19 +28,18 @@ const MAX_REFUSED_RANGES = 8
 interface Availability {
   have: Uint8Array
   coming: Uint8Array
-  /** Since when (ms) it has said it is fetching chunk i: it is believed for trustComingMs. */
+  /** Since when (monotonic ms) it has said it is fetching chunk i: it is believed for trustComingMs. */
   comingSince: Float64Array
   askedMs: number
   /** Ask again before the next take: it had nothing we lacked, or refused a range. */
   stale: boolean
   refused: number
-  refreshing?: Promise<void>
 }
 
 export class PartialHolders {
   private readonly holders = new Map<string, Availability>()
 
-  constructor (private readonly digest: Uint8Array, private readonly chunks: number, private readonly trustComingMs: number) {}
+  constructor (private readonly chunks: number, private readonly trustComingMs: number) {}
 
   get size (): number { return this.holders.size }
 
@@ -45,7 +47,7 @@ export class PartialHolders {
 
   /** A holder of part of the blob; its bitmap is asked before its first range. */
   add (peer: string): void {
-    this.holders.set(peer, { have: new Uint8Array(this.chunks), coming: new Uint8Array(this.chunks), comingSince: new Float64Array(this.chunks), askedMs: 0, stale: true, refused: 0 })
+    this.holders.set(peer, { have: new Uint8Array(this.chunks), coming: new Uint8Array(this.chunks), comingSince: new Float64Array(this.chunks), askedMs: -Infinity, stale: true, refused: 0 })
   }
 
   /** It has the whole blob now, or is gone. */
@@ -55,9 +57,9 @@ export class PartialHolders {
   chunksOf (peer: string): Uint8Array | undefined { return this.holders.get(peer)?.have }
 
   /** True if some partial holder has chunk i, or has been fetching it for less than trustComingMs. */
-  covers (i: number, now = Date.now()): boolean {
+  covers (i: number, nowMs: number): boolean {
     for (const a of this.holders.values()) {
-      if (a.have[i] === 1 || (a.coming[i] === 1 && now - (a.comingSince[i] as number) < this.trustComingMs)) return true
+      if (a.have[i] === 1 || (a.coming[i] === 1 && nowMs - (a.comingSince[i] as number) < this.trustComingMs)) return true
     }
     return false
   }
@@ -73,33 +75,33 @@ export class PartialHolders {
     const a = this.holders.get(peer)
     if (a === undefined || ++a.refused > MAX_REFUSED_RANGES) return false
     a.stale = true
-    a.askedMs = 0
+    a.askedMs = -Infinity
     return true
   }
 
-  /** Asks `peer` for its bitmap if due (one request at a time per holder, whatever its lanes). */
-  async refreshIfDue (peer: string, channel: PeerChannel): Promise<void> {
+  /** True if `peer`'s bitmap should be asked before its next range. */
+  due (peer: string, nowMs: number): boolean {
+    const a = this.holders.get(peer)
+    if (a === undefined) return false
+    const age = nowMs - a.askedMs
+    return (a.stale && age >= BITMAP_REFRESH_MS) || age >= BITMAP_MAX_AGE_MS
+  }
+
+  /** Its bitmap came: what it has and is fetching; undefined if it has all of it now. */
+  answered (peer: string, bitmap: ChunkBitmap | undefined, nowMs: number): void {
     const a = this.holders.get(peer)
     if (a === undefined) return
-    const age = Date.now() - a.askedMs
-    if (!(a.stale && age >= BITMAP_REFRESH_MS) && age < BITMAP_MAX_AGE_MS) return
-    a.refreshing ??= (async () => {
-      try {
-        const bitmap = await channel.bitmap(this.digest, this.chunks)
-        if (bitmap === undefined) {
-          this.holders.delete(peer) // it has all of it now
-        } else {
-          const now = Date.now()
-          for (let i = 0; i < this.chunks; i++) if (bitmap.coming[i] === 1 && a.coming[i] !== 1) a.comingSince[i] = now
-          a.have = bitmap.have
-          a.coming = bitmap.coming
-        }
-        a.stale = false
-      } finally {
-        a.askedMs = Date.now()
-        a.refreshing = undefined
-      }
-    })()
-    await a.refreshing
+    if (bitmap === undefined) { this.holders.delete(peer); return }
+    for (let i = 0; i < this.chunks; i++) if (bitmap.coming[i] === 1 && a.coming[i] !== 1) a.comingSince[i] = nowMs
+    a.have = bitmap.have
+    a.coming = bitmap.coming
+    a.stale = false
+    a.askedMs = nowMs
+  }
+
+  /** Asking its bitmap failed: not asked again before its time (the lane fails meanwhile). */
+  unanswered (peer: string, nowMs: number): void {
+    const a = this.holders.get(peer)
+    if (a !== undefined) a.askedMs = nowMs
   }
 }

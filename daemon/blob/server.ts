@@ -32,8 +32,8 @@ export interface BlobServerComponents {
 export interface BlobServerInit {
   /** Test-only: flip one byte of every chunk served (env MYCEL_TEST_CORRUPT_CHUNKS=1). */
   corruptChunks?: boolean
-  /** Test-only: wait this long before each chunk (env MYCEL_TEST_SERVE_DELAY_MS), to catch a fetch midway. */
-  serveDelayMs?: number
+  /** Test-only: awaited before chunk i is sent (a delay, a gate: daemon/testing/serve-gate.ts). */
+  beforeChunk?: (i: number) => Promise<void>
 }
 
 interface OpenBlob {
@@ -193,7 +193,7 @@ export class BlobServer {
       for (let i = from; i < to; i++) {
         const frame: Uint8Array = await (next as Promise<Uint8Array>)
         next = i + 1 < to ? read(i + 1) : undefined
-        if (this.init.serveDelayMs !== undefined && this.init.serveDelayMs > 0) await new Promise(resolve => setTimeout(resolve, this.init.serveDelayMs))
+        await this.init.beforeChunk?.(i)
         await this.c.rate?.take(frame.byteLength, () => stream.status !== 'open')
         await sendFrame(stream, frame, { highWaterBytes: SERVE_WRITE_BUFFER_BYTES })
         this.stats.chunksServed++

@@ -16,9 +16,11 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
+import type { Cancel, Clock, Random, Timers } from '../../protocol/ports.js'
 import { cidOf, digestText, type BlobStore } from './store.js'
 import type { Logger } from '../log.js'
 import type { Host } from '../net/host.js'
+import { every, sleep } from '../time.js'
 import { PeerChannel } from './client.js'
 import { BLOB_PROTOCOL, MAX_BLOB_STREAMS, MAX_PEERS_ASKED, QUERY_TIMEOUT_MS } from './constants.js'
 import { HolderDiscovery } from './discovery.js'
@@ -30,7 +32,7 @@ import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
 import { BlobServer, type ServerStats } from './server.js'
 import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfers } from './types.js'
-import { REAL_TIME, UploadRate } from './upload-rate.js'
+import { UploadRate } from './upload-rate.js'
 
 export interface BlobServiceInit {
   chunkBytes: number
@@ -40,7 +42,7 @@ export interface BlobServiceInit {
   maxUploadBytesPerSec?: number
   /** Test-only switches of the server (see BlobServerInit). */
   corruptChunks?: boolean
-  serveDelayMs?: number
+  beforeChunk?: (i: number) => Promise<void>
 }
 
 export interface BlobServiceComponents {
@@ -52,6 +54,12 @@ export interface BlobServiceComponents {
   log: Logger
   /** Told of finished and failed fetches and of holders that sent bad chunks (visibility, metrics, strikes). */
   events?: BlobServiceEvents
+  /** Wall-clock times of references (the GC's grace) and of fetches (status). */
+  clock: Clock
+  /** Every wait of the layer: fetch deadlines and backoff, the lanes, discovery, the mirror's retries, the GC sweep, the upload cap. */
+  timers: Timers
+  /** The mirror's retry jitter. */
+  random: Random
 }
 
 const SHA2_256_CODE = 0x12
@@ -67,25 +75,25 @@ export class BlobService {
   private readonly discovery: HolderDiscovery
   private readonly mirror: Mirror
   private readonly downloads: Downloads
-  private gcTimer: NodeJS.Timeout | undefined
+  private stopSweep: Cancel | undefined
   private started = false
 
   constructor (init: BlobServiceInit, components: BlobServiceComponents) {
     this.init = init
     this.c = components
     this.manifests = new ManifestStore(components.blobs.rootDir)
-    const log = components.log
+    const { log, clock, timers } = components
     const uploadCap = init.maxUploadBytesPerSec ?? 0
     if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
-    this.server = new BlobServer({ corruptChunks: init.corruptChunks, serveDelayMs: init.serveDelayMs }, {
+    this.server = new BlobServer({ corruptChunks: init.corruptChunks, beforeChunk: init.beforeChunk }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
-      rate: uploadCap > 0 ? new UploadRate(uploadCap, REAL_TIME) : undefined,
+      rate: uploadCap > 0 ? new UploadRate(uploadCap, { now: () => timers.monoMs(), sleep: async ms => { await sleep(timers, ms) } }) : undefined,
       blobs: components.blobs,
       manifests: this.manifests,
       // Downloads under way here serve what they have verified (wire.ts).
       partials: hex => this.downloads.partialOf(hex)
     })
-    this.discovery = new HolderDiscovery(async peer => await this.open(peer))
+    this.discovery = new HolderDiscovery({ open: async peer => await this.open(peer), timers })
     this.downloads = new Downloads({
       blobs: components.blobs,
       manifests: this.manifests,
@@ -95,16 +103,20 @@ export class BlobService {
       open: async (peer, processing) => await this.open(peer, processing),
       log,
       events: components.events,
-      selfId: components.replica.id
+      selfId: components.replica.id,
+      clock,
+      timers
     })
     this.mirror = new Mirror({
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.downloads.fetch(targetOf(ref), Date.now() + 5 * 60_000, { spread: true })
+        await this.downloads.fetch(targetOf(ref), timers.monoMs() + 5 * 60_000, { spread: true })
       },
       wanted: hex => { const ref = this.refs.get(hex); return ref !== undefined && this.init.policy.modeOfKeys(ref.keys) === 'eager' },
-      log
+      log,
+      timers,
+      random: components.random
     })
   }
 
@@ -119,17 +131,16 @@ export class BlobService {
       onRefused: () => { this.server.stats.refused++ }
     })
     this.refs.load(this.c.replica.live(''))
-    const now = Date.now()
+    const now = this.c.clock.nowMs()
     for (const hex of await this.c.blobs.list()) this.refs.noteStored(hex, now)
     for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap$/, ''), now)
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
-    this.gcTimer = setInterval(() => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) }, sweepMs)
-    this.gcTimer.unref()
+    this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.gcTimer)
+    this.stopSweep?.()
     this.mirror.stop()
     await this.downloads.stop()
     await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
@@ -142,7 +153,7 @@ export class BlobService {
   /** The core's observer: a new winner of a key. Never waits on bytes. Ignored before start(), which loads every live key. */
   applied (event: Event, previous: Event | undefined, local: boolean): void {
     if (!this.started) return
-    this.refs.applied(event, previous, Date.now())
+    this.refs.applied(event, previous, this.c.clock.nowMs())
     if (event.body.kind === 'put' && !local) this.mirror.enqueue(hexOf(event.body.digest))
   }
 
@@ -217,11 +228,11 @@ export class BlobService {
    */
   async ensureLocal (target: BlobTarget, waitMs: number): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    const fetching = this.downloads.fetch(target, Date.now() + waitMs)
-    let timer: NodeJS.Timeout | undefined
+    const fetching = this.downloads.fetch(target, this.c.timers.monoMs() + waitMs)
+    let cancel: Cancel | undefined
     try {
       await Promise.race([fetching, new Promise<void>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new MycelError('UNAVAILABLE', 'timed out')) }, waitMs)
+        cancel = this.c.timers.after(waitMs, () => { reject(new MycelError('UNAVAILABLE', 'timed out')) })
       })])
     } catch (err) {
       const holders = (await this.status(target)).holders
@@ -231,7 +242,7 @@ export class BlobService {
         details: { digest: digestText(target.digest), holders }
       })
     } finally {
-      clearTimeout(timer)
+      cancel?.()
     }
   }
 
@@ -264,7 +275,7 @@ export class BlobService {
 
   /** Deletes blobs (and their manifests and partial downloads) unreferenced for a whole grace period. */
   private async collect (): Promise<void> {
-    for (const hex of this.refs.takeExpired(Date.now(), this.init.graceMs)) {
+    for (const hex of this.refs.takeExpired(this.c.clock.nowMs(), this.init.graceMs)) {
       if (this.downloads.isRunning(hex)) continue
       const digest = Uint8Array.from(Buffer.from(hex, 'hex'))
       if (digest.byteLength !== 32) continue

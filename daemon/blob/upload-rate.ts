@@ -3,7 +3,7 @@
 // site whose uplink is shared with other work sets it so that mirroring and
 // fetches by other sites do not take the whole link. Fetchers do not need to
 // know: a capped holder is simply a slower one, and the fetcher's scheduler
-// already moves work to the faster holders (fetcher.ts).
+// already moves work to the faster holders (chunk-scheduler.ts).
 //
 // A token bucket of one second's worth (at most MAX_BURST_BYTES), refilled
 // continuously; every chunk frame takes its size from it before it is
@@ -23,12 +23,6 @@ export interface UploadRateComponents {
   /** Monotonic milliseconds. */
   now: () => number
   sleep: (ms: number) => Promise<void>
-}
-
-/** Real time; the timer does not hold a stopping daemon open for a waiting chunk. */
-export const REAL_TIME: UploadRateComponents = {
-  now: () => performance.now(),
-  sleep: async ms => { await new Promise<void>(resolve => { setTimeout(resolve, ms).unref() }) }
 }
 
 export class UploadRate {

@@ -44,6 +44,8 @@ export interface MemberInfo {
   suspended: { fromSeq: number } | null
   /** When revoked or suspended: the last of its events that still counts. */
   lastValidSeq: number | null
+  /** Its site name (federation/site-directory.ts), when it named itself; null otherwise. */
+  name: string | null
 }
 
 export interface RevokeResult {
@@ -67,6 +69,8 @@ export interface FederationOpsComponents {
   writeDurably: (body: NewEventBody) => Promise<Event>
   /** Makes the one-time key of each token (invite-keys.ts). */
   keys: KeyMaker
+  /** Members' site names. */
+  nameOf?: (peerId: string) => string | undefined
 }
 
 export class FederationOps {
@@ -118,7 +122,8 @@ export class FederationOps {
       since: formatStamp(e.since),
       revoked: e.cut?.kind === 'revoke',
       suspended: e.cut?.kind === 'fault' ? { fromSeq: e.cut.seq + 1 } : null,
-      lastValidSeq: e.cut?.seq ?? null
+      lastValidSeq: e.cut?.seq ?? null,
+      name: this.c.nameOf?.(e.peer) ?? null
     })).sort((a, b) => a.since < b.since ? -1 : a.since > b.since ? 1 : 0)
   }
 

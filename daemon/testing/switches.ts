@@ -3,7 +3,8 @@
 // the daemon calls it once at start and hands each part its switch:
 //   MYCEL_TEST_LINK_FAULTS=<file>    cut links to the peers listed in the file (link-faults.ts; the chaos harness)
 //   MYCEL_TEST_CORRUPT_CHUNKS=1      a holder flips a byte in every blob chunk it serves (a liar)
-//   MYCEL_TEST_SERVE_DELAY_MS=<ms>   a holder waits before each chunk (to stop a fetcher midway), at most 10 s
+//   MYCEL_TEST_SERVE_DELAY_MS=<ms>   a holder waits before each chunk (to slow a fetcher down), at most 10 s
+//   MYCEL_TEST_SERVE_GATE=<file>     a holder sends chunk i only once the file holds a number above i (serve-gate.ts)
 // Unset in production: every switch is then off.
 
 export interface TestSwitches {
@@ -11,6 +12,8 @@ export interface TestSwitches {
   linkFaultsFile?: string
   corruptChunks?: boolean
   serveDelayMs?: number
+  /** The serve gate's control file (serve-gate.ts). */
+  serveGateFile?: string
 }
 
 export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'
@@ -18,9 +21,11 @@ export const LINK_FAULTS_ENV = 'MYCEL_TEST_LINK_FAULTS'
 export function readTestSwitches (env: NodeJS.ProcessEnv): TestSwitches {
   const delay = Number(env.MYCEL_TEST_SERVE_DELAY_MS ?? '0')
   const file = env[LINK_FAULTS_ENV]
+  const gate = env.MYCEL_TEST_SERVE_GATE
   return {
     linkFaultsFile: file === undefined || file === '' ? undefined : file,
     corruptChunks: env.MYCEL_TEST_CORRUPT_CHUNKS === '1',
-    serveDelayMs: Number.isFinite(delay) && delay > 0 ? Math.min(delay, 10_000) : undefined
+    serveDelayMs: Number.isFinite(delay) && delay > 0 ? Math.min(delay, 10_000) : undefined,
+    serveGateFile: gate === undefined || gate === '' ? undefined : gate
   }
 }

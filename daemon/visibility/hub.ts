@@ -65,6 +65,7 @@ export class VisibilityHub {
   private readonly init: VisibilityInit
   private readonly c: VisibilityComponents
   private holdings: HoldingsSource
+  private nameOf: ((peerId: string) => string | undefined) | undefined
   private readonly bytes: Metric
   private readonly fetchSeconds: Histogram
   private syncSeen = { in: 0, out: 0 }
@@ -122,6 +123,9 @@ export class VisibilityHub {
   /** Blob layer: replaces LocalHoldings with the real source of who holds what. */
   setHoldings (source: HoldingsSource): void { this.holdings = source }
 
+  /** Site names (federation/site-directory.ts), for every table and event that shows a member. */
+  setNames (nameOf: (peerId: string) => string | undefined): void { this.nameOf = nameOf }
+
   /** Blob layer: bytes moved by a protocol ('blob'); the sync protocol's are read from the mesh. */
   countBytes (protocol: string, direction: 'in' | 'out', n: number): void { this.bytes.inc({ protocol, direction }, n) }
 
@@ -143,7 +147,8 @@ export class VisibilityHub {
       selfId: this.init.selfId,
       membership: () => this.c.replica.members?.(),
       connectedPeers: () => mesh?.connectedPeers() ?? [],
-      knownPeers: () => mesh?.knownPeers() ?? []
+      knownPeers: () => mesh?.knownPeers() ?? [],
+      nameOf: peer => this.nameOf?.(peer)
     }, MAX_WHERE_ROWS)
   }
 

@@ -16,6 +16,8 @@ export interface MemberSourceComponents {
   membership: () => MembershipView | undefined
   connectedPeers: () => string[]
   knownPeers: () => Array<{ peerId: string }>
+  /** A member's site name, when it named itself. */
+  nameOf?: (peerId: string) => string | undefined
 }
 
 export function listMembers (c: MemberSourceComponents, max: number): SyncMember[] {
@@ -28,9 +30,10 @@ export function listMembers (c: MemberSourceComponents, max: number): SyncMember
     for (const p of connected) roles.set(p, null)
     for (const p of c.knownPeers()) roles.set(p.peerId, null)
   }
-  const self: SyncMember = { peerId: c.selfId, role: roles.get(c.selfId) ?? null, connected: false, self: true }
+  const named = (peerId: string): { name?: string } => { const name = c.nameOf?.(peerId); return name === undefined ? {} : { name } }
+  const self: SyncMember = { peerId: c.selfId, ...named(c.selfId), role: roles.get(c.selfId) ?? null, connected: false, self: true }
   roles.delete(c.selfId)
   const others = [...roles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([peerId, role]) => ({ peerId, role, connected: connected.has(peerId), self: false }))
+    .map(([peerId, role]) => ({ peerId, ...named(peerId), role, connected: connected.has(peerId), self: false }))
   return [self, ...others].slice(0, max)
 }

@@ -5,6 +5,8 @@
 
 export interface PeerLag {
   peerId: string
+  /** Its site name, when it named itself (federation/site-directory.ts). */
+  name?: string
   /**
    * Events by which this node and the peer differ, as of the peer's last
    * report (its vv message, or a digest equal to ours): the sum over authors of
@@ -21,6 +23,8 @@ export type BytesState = 'held' | 'fetching' | 'missing' | 'unknown'
 /** One member's row in `mycel where KEY --json` (the issue's contract, plus `self` and `report`). */
 export interface WhereRow {
   peerId: string
+  /** Its site name, when it named itself. */
+  name?: string
   /** reader | writer | admin, or null when this node runs without a membership view. */
   role: string | null
   /** The stamp of the key's winner if the member covers it, else null (lacks it, or unknown: see `report`). */
@@ -66,6 +70,8 @@ export interface PeerSync {
 /** One member's row in `GET /v1/sync/members` (the federation's own list, /v1/members, is federation/ops.ts's MemberInfo). */
 export interface SyncMember {
   peerId: string
+  /** Its site name (federation/site-directory.ts), when it named itself. */
+  name?: string
   role: string | null
   connected: boolean
   self: boolean

@@ -28,13 +28,14 @@ export async function where (c: WhereComponents, key: string): Promise<WhereAnsw
   const [holders, local] = await Promise.all([c.holdings.holdersOf(digest), c.holdings.localProgress(digest)])
   const rows: WhereRow[] = c.members().map(m => {
     if (m.self) {
-      return { peerId: m.peerId, role: m.role, metadata: stamp, bytes: local.state, progress: local.progress ?? null, self: true, report: 'self' }
+      return { peerId: m.peerId, ...(m.name === undefined ? {} : { name: m.name }), role: m.role, metadata: stamp, bytes: local.state, progress: local.progress ?? null, self: true, report: 'self' }
     }
     const cov = c.sync.coverage(m.peerId)
     const has = cov !== undefined && (cov.vv.get(winner.author) ?? 0) >= winner.seq
     const holding = holders.get(m.peerId)
     return {
       peerId: m.peerId,
+      ...(m.name === undefined ? {} : { name: m.name }),
       role: m.role,
       metadata: has ? stamp : null,
       bytes: holding?.state ?? 'unknown',

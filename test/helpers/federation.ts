@@ -44,8 +44,10 @@ export async function status (n: Node): Promise<StatusView> {
   return (await n.api<StatusView>('GET', '/v1/status')).body
 }
 
-export async function members (n: Node): Promise<Array<{ peerId: string, role: string | null, invitedBy: string | null, revoked: boolean }>> {
-  return (await n.api<Array<{ peerId: string, role: string | null, invitedBy: string | null, revoked: boolean }>>('GET', '/v1/members')).body
+export interface MemberView { peerId: string, name: string | null, role: string | null, invitedBy: string | null, revoked: boolean }
+
+export async function members (n: Node): Promise<MemberView[]> {
+  return (await n.api<MemberView[]>('GET', '/v1/members')).body
 }
 
 export function addrOf (n: Node): string {

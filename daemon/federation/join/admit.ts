@@ -25,8 +25,8 @@ export interface AdmitComponents {
   whenDurable: (n: number) => Promise<void>
   /** 16 random bytes naming the grant. */
   nonce: () => Uint8Array
-  /** After the write, so the core pushes the grant promptly. */
-  poke: () => void
+  /** The member holding a site name, if any (site-directory.ts). */
+  nameHolder?: (name: string) => string | undefined
 }
 
 const refuse = (reason: JoinRefusal, message: string): JoinAnswer => ({ ok: false, reason, message })
@@ -44,6 +44,8 @@ export async function admit (c: AdmitComponents, peer: string, request: JoinRequ
   const problem = checkInvite(inv, c.verifier, { federation: m.federation, nowMs })
   if (problem !== undefined) return refuse(problem, describe(problem, inv, m.federation))
   if (!checkClaim(inv, peer, request.claim, c.verifier)) return refuse('bad-claim', `the claim is not the token's key signing for ${peer} (a token read from the log, or for another peer)`)
+  const holder = request.name === undefined ? undefined : c.nameHolder?.(request.name)
+  if (holder !== undefined && holder !== peer) return refuse('name-taken', `the site name '${request.name as string}' is taken by member ${holder}; start the new site with another --name`)
   const cut = m.cutOf(peer)
   if (cut !== undefined) return refuse('revoked', `${peer} was ${cut.kind === 'fault' ? 'suspended' : 'revoked'} from this federation`)
   const held = m.roleNow(peer)
@@ -60,7 +62,6 @@ export async function admit (c: AdmitComponents, peer: string, request: JoinRequ
     return refuse(/spent/.test(err.message) ? 'spent' : /admin|inviter/.test(err.message) ? 'not-admin' : /claim/.test(err.message) ? 'bad-claim' : 'not-member', err.message)
   }
   const n = c.replica.lastBatchNumber()
-  c.poke()
   try {
     await c.whenDurable(n)
   } catch (err) {

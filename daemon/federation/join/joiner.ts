@@ -37,10 +37,10 @@ export function joinTargets (inv: SignedInvite, via: string[] = []): string[] {
 }
 
 /** Presents the token's public part and our claim (the secret stays here), for `self` — our peer id. */
-export async function presentToken (dialer: JoinDialer, inv: SignedInvite, self: string, via: string[] = []): Promise<JoinReply> {
+export async function presentToken (dialer: JoinDialer, inv: SignedInvite, self: string, via: string[] = [], name?: string): Promise<JoinReply> {
   let reply: JoinReply
   try {
-    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), request: { invite: inv.bytes, claim: makeClaim(inv, self, ed25519InviteKeys) } })
+    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), request: { invite: inv.bytes, claim: makeClaim(inv, self, ed25519InviteKeys), ...(name === undefined ? {} : { name }) } })
   } catch (err) {
     if (isMycelError(err)) throw err
     throw new MycelError('UNAVAILABLE', `join failed: ${String(err)}`, { cause: err })

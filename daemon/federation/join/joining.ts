@@ -25,10 +25,11 @@ export const JOIN_GRANT_WAIT_MS = 15_000
 export interface JoinServerParts {
   replica: ReplicaApi & { members: () => Membership | undefined }
   whenDurable: (n: number) => Promise<void>
-  poke: () => void
+  /** The member holding a site name, if any (site-directory.ts): a joiner may not take it. */
+  nameHolder?: (name: string) => string | undefined
 }
 
-/** The /mycel/join/1.0.0 server on the daemon's libp2p node (started with the other parts). */
+/** The /mycel/join/2.0.0 server on the daemon's libp2p node (started with the other parts). */
 export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinServerParts, log: Logger): JoinServer {
   const verifier = ed25519Verifier()
   return new JoinServer({}, {
@@ -41,12 +42,14 @@ export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinS
       nowMs: () => Date.now(),
       whenDurable: parts.whenDurable,
       nonce: () => new Uint8Array(randomBytes(16)),
-      poke: parts.poke
+      ...(parts.nameHolder === undefined ? {} : { nameHolder: parts.nameHolder })
     }, peer, invite)
   })
 }
 
 export interface JoinParts {
+  /** The site name we will take (the member refuses one held by another member). */
+  name?: string
   host: Host
   mesh: Mesh
   gate: FederationGate
@@ -64,7 +67,7 @@ export async function joinVia (p: JoinParts, invite: SignedInvite, federation: S
   const { mesh, gate, log } = p
   let reply = admitted
   if (reply === undefined && federation.pending) {
-    reply = await presentToken(p.host, invite, p.host.peerId, via)
+    reply = await presentToken(p.host, invite, p.host.peerId, via, p.name)
     await p.store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
   }
   if (reply === undefined) {

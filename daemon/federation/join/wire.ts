@@ -14,7 +14,7 @@ import { MAX_AUTHOR_BYTES, MAX_INVITE_BYTES, MAX_SIG_BYTES } from '../../../prot
 export const JOIN_VERSION = 2
 
 /** Why a join is refused. The first four are what a token can prove by itself (protocol/invite.ts). */
-export const JOIN_REFUSALS = ['malformed', 'bad-signature', 'wrong-federation', 'expired', 'spent', 'not-admin', 'revoked', 'not-member', 'busy', 'internal', 'bad-claim'] as const
+export const JOIN_REFUSALS = ['malformed', 'bad-signature', 'wrong-federation', 'expired', 'spent', 'not-admin', 'revoked', 'not-member', 'busy', 'internal', 'bad-claim', 'name-taken'] as const
 export type JoinRefusal = typeof JOIN_REFUSALS[number]
 
 export type JoinAnswer = { ok: true, genesis: Genesis } | { ok: false, reason: JoinRefusal, message: string }
@@ -24,18 +24,22 @@ export interface JoinRequest {
   invite: Uint8Array
   /** The token's one-time key signing (federation, nonce, the joiner's peer id). */
   claim: Uint8Array
+  /** The site name the joiner will take: a member refuses a name another member holds (name-taken). */
+  name?: string
 }
 
 export function encodeJoinRequest (r: JoinRequest): Uint8Array {
-  return cbor.encode({ v: JOIN_VERSION, invite: r.invite, claim: r.claim })
+  return cbor.encode({ v: JOIN_VERSION, invite: r.invite, claim: r.claim, ...(r.name === undefined ? {} : { name: r.name }) })
 }
 
 export function decodeJoinRequest (bytes: Uint8Array): JoinRequest {
   const o = asRecord(decodeCbor(bytes, 'join request'), 'join request')
   if (o.v === 1) throw MycelError.decode('this joiner runs an older mycel (its token secret would travel); upgrade it')
   if (o.v !== JOIN_VERSION) throw MycelError.version(o.v)
-  onlyFields(o, ['v', 'invite', 'claim'], 'join request')
-  return { invite: bytesField(o.invite, 'invite', 1, MAX_INVITE_BYTES), claim: bytesField(o.claim, 'claim', 1, MAX_SIG_BYTES) }
+  onlyFields(o, ['v', 'invite', 'claim', 'name'], 'join request')
+  const request: JoinRequest = { invite: bytesField(o.invite, 'invite', 1, MAX_INVITE_BYTES), claim: bytesField(o.claim, 'claim', 1, MAX_SIG_BYTES) }
+  if (o.name !== undefined) request.name = str(o.name, 'name', 63)
+  return request
 }
 
 export function encodeJoinAnswer (a: JoinAnswer): Uint8Array {

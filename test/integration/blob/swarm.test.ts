@@ -1,6 +1,8 @@
 // A member still downloading a blob serves the chunks it has verified. C is cut off from the origin A
 // (the test-only link-fault hook), so everything C gets comes through B, which is itself fetching
-// from a slow A: C's fetch finishes shortly after B's, taking chunks as B verifies them.
+// from A: C's fetch finishes shortly after B's, taking chunks as B verifies them. A serves through
+// the test-only serve gate (daemon/testing/serve-gate.ts), which holds back every chunk from a given
+// index on: B is partway because it cannot be further, not because A happened to be slow enough.
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -24,13 +26,18 @@ describe('partial holders serve what they have verified', () => {
   const nodes: Node[] = []
   let a: Node, b: Node, c: Node
   let cutFile: string
+  let gateFile: string
+  /** A sends only chunks below `n` of any blob from now on (undefined: all of them). */
+  const openGateTo = async (n?: number): Promise<void> => { await writeFile(gateFile, n === undefined ? '' : String(n)) }
 
   beforeAll(async () => {
     a = await Node.create(config); b = await Node.create(config); c = await Node.create(config)
     nodes.push(a, b, c)
     cutFile = join(c.dir, 'cut-links')
     await writeFile(cutFile, '')
-    await a.start([], 20_000, { MYCEL_TEST_SERVE_DELAY_MS: '60' }) // about 1 MB/s per stream
+    gateFile = join(a.dir, 'serve-gate')
+    await openGateTo()
+    await a.start([], 20_000, { MYCEL_TEST_SERVE_GATE: gateFile })
     const token = await a.invite({ uses: 2 })
     await b.start(['--join', token, '--replicate', 'on-demand'])
     await c.start(['--join', token, '--replicate', 'on-demand'], 20_000, { MYCEL_TEST_LINK_FAULTS: cutFile })
@@ -40,15 +47,16 @@ describe('partial holders serve what they have verified', () => {
   })
   afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy() })) })
 
-  /** A publishes 32 chunks under art/NAME; once C has the metadata, B starts fetching and has `chunks` of them. */
+  /** A publishes 32 chunks under art/NAME; once C has the metadata, B starts fetching and gets the first `chunks`, and no more. */
   async function bPartway (name: string, chunks: number): Promise<{ bytes: Buffer, bFetch: ReturnType<typeof cli> }> {
+    await openGateTo(chunks)
     const bytes = randomBytes(32 * CHUNK)
     const path = join(a.dir, name)
     await writeFile(path, bytes)
     expect((await cli(['publish', path, `art/${name}`, '--dir', a.dir])).code).toBe(0)
     await until('C has the metadata (through B)', async () => (await c.keys()).some(k => k.key === `art/${name}`))
     const bFetch = cli(['fetch', `art/${name}`, '-o', join(b.dir, name), '--dir', b.dir, '--wait', '60'])
-    await until('B has a few chunks', async () => (await status(b, `art/${name}`)).bytesHave >= chunks * CHUNK, 20_000, 20)
+    await until('B has the chunks A lets through', async () => (await status(b, `art/${name}`)).bytesHave >= chunks * CHUNK, 20_000, 20)
     return { bytes, bFetch }
   }
 
@@ -59,14 +67,21 @@ describe('partial holders serve what they have verified', () => {
     const where = JSON.parse((await cli(['where', 'art/swarm.bin', '--dir', c.dir, '--json'])).stdout) as Array<{ peerId: string, bytes: string }>
     expect(where.find(m => m.peerId === b.ready?.peerId)?.bytes).toBe('fetching')
 
-    const res = await cli(['fetch', 'art/swarm.bin', '-o', join(c.dir, 'swarm.bin'), '--dir', c.dir, '--json', '--wait', '60'])
+    const cFetch = cli(['fetch', 'art/swarm.bin', '-o', join(c.dir, 'swarm.bin'), '--dir', c.dir, '--json', '--wait', '60'])
+    await until('C has what B has', async () => (await status(c, 'art/swarm.bin')).bytesHave >= 4 * CHUNK, 20_000, 20)
+    // B gets all but the last chunk, and C takes each from B as B verifies it; then A lets the last one through.
+    await openGateTo(31)
+    await until('C has all but the last chunk, from B, still partial', async () => (await status(c, 'art/swarm.bin')).bytesHave >= 31 * CHUNK, 20_000, 20)
+    expect((await status(b, 'art/swarm.bin')).local).toBe('partial')
+    await openGateTo()
+    const res = await cFetch
     expect(res.code).toBe(0)
     expect(Buffer.compare(await readFile(join(c.dir, 'swarm.bin')), bytes)).toBe(0)
     const holders = (await status(c, 'art/swarm.bin')).transfer?.holders ?? {}
     expect(Object.keys(holders)).toEqual([b.ready?.peerId])
     const fromB = holders[b.ready?.peerId as string]
     expect(fromB?.chunks).toBe(32)
-    // B needs about 2 s for the blob and C asked when B had 4 chunks: most came while B was partial.
+    // C asked when B had 4 chunks, and had 31 before B could have the last: most came while B was partial.
     expect(fromB?.partialChunks).toBeGreaterThanOrEqual(16)
     expect((await bFetch).code).toBe(0)
   })
@@ -75,7 +90,7 @@ describe('partial holders serve what they have verified', () => {
     const { bytes, bFetch } = await bPartway('orphan.bin', 8)
     await a.kill()
     // C can get only what B has: its fetch runs out of time (exit 4), with every one of B's chunks.
-    const res = await cli(['fetch', 'art/orphan.bin', '-o', join(c.dir, 'orphan.bin'), '--dir', c.dir, '--json', '--wait', '3'])
+    const res = await cli(['fetch', 'art/orphan.bin', '-o', join(c.dir, 'orphan.bin'), '--dir', c.dir, '--json', '--wait', '5'])
     expect(res.code).toBe(4)
     const [atB, atC] = [await status(b, 'art/orphan.bin'), await status(c, 'art/orphan.bin')]
     expect(atB.local).toBe('partial')

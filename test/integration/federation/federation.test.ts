@@ -60,8 +60,11 @@ describe('federation', () => {
     expect(JSON.parse(out.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ peerId: b.ready?.peerId, role: 'writer', invitedBy: a.ready?.peerId, revoked: false })]))
     // For people: the founder as such, the others with their inviter and the grant's time in UTC.
     const text = (await cli(['members', '--dir', b.dir])).stdout.split('\n')
-    expect(text.find(l => l.startsWith(a.ready?.peerId as string))).toMatch(/admin\s+founded the federation$/)
-    expect(text.find(l => l.startsWith(b.ready?.peerId as string))).toMatch(new RegExp(`writer\\s+invited by ${a.ready?.peerId as string}  since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
+    // Each line: the site's name, its peer id, its role; the inviter by its site name (once B has A's site record).
+    await until('B knows A\'s site name', async () => (await members(b)).find(m => m.peerId === a.ready?.peerId)?.name != null)
+    const nameOfA = (await members(b)).find(m => m.peerId === a.ready?.peerId)?.name as string
+    expect(text.find(l => l.includes(a.ready?.peerId as string))).toMatch(/admin\s+founded the federation$/)
+    expect(text.find(l => l.includes(b.ready?.peerId as string))).toMatch(new RegExp(`writer\\s+invited by ${nameOfA}  since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
   })
 
   it('an expired token is refused (exit 5, "expired") by the joiner and by the member', async () => {

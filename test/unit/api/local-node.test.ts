@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BlobStore } from '../../../daemon/blob/store.js'
 import { LocalNode } from '../../../daemon/api/local-node.js'
 import { PeerLagTracker } from '../../../daemon/visibility/peer-lag.js'
-import { CommitQueue } from '../../../daemon/store/commit-queue.js'
+import { DurableWaits } from '../../../daemon/store/durable-waits.js'
+import { ReplicaHost } from '../../../protocol/driver.js'
 import { Replica } from '../../../protocol/replica.js'
 import type { PersistBatch } from '../../../protocol/replica-api.js'
 import { fakeSigner, fakeVerifier } from '../../helpers/fake-crypto.js'
@@ -24,22 +25,26 @@ describe('LocalNode acknowledgements', () => {
     const blobs = new BlobStore({ dir, maxBlobBytes: 1 << 20 })
     await blobs.start()
     let t = 1_000_000
-    const queue: CommitQueue = new CommitQueue({
-      write: async b => { await write(b); written.push(...b) },
-      markDurable: n => { replica.markDurable(n) },
-      onFatal: () => {}
+    // As the daemon's runtime wires it: the host group-commits to the store, then tells the waits.
+    const waits = new DurableWaits()
+    const host: ReplicaHost<Replica> = new ReplicaHost({ tickAfterInput: 'soon' }, {
+      timers: { monoMs: () => t, after: () => () => {}, at: () => () => {} }, // never started: no tick is needed here
+      store: { commit: (b, done) => { write(b).then(() => { written.push(...b); done() }, err => { done(err as Error) }) } },
+      durable: n => { host.markDurable(n); waits.durableThrough(n) },
+      failed: err => { waits.fail(err) },
+      replica: persist => new Replica({ id: 'n0' }, {
+        clock: { nowMs: () => t++, monoMs: () => t },
+        random: { float: () => 0.5, int: () => 0 },
+        signer: fakeSigner('n0'),
+        verifier: fakeVerifier,
+        send: () => {},
+        persist
+      })
     })
-    const replica: Replica = new Replica({ id: 'n0' }, {
-      clock: { nowMs: () => t++, monoMs: () => t },
-      random: { float: () => 0.5, int: () => 0 },
-      signer: fakeSigner('n0'),
-      verifier: fakeVerifier,
-      send: () => {},
-      persist: b => { queue.persist(b) }
-    })
+    const replica = host.replica
     const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
     const mesh = { listenAddrs: () => ['/ip4/127.0.0.1/tcp/1/p2p/n0'], connectedPeers: () => [], knownPeers: () => [], stats: () => ({}) }
-    const node = new LocalNode({ peerId: 'n0', federation: 'f'.repeat(32), dir, version: '0', startedAtMs: 0, apiUrl: () => 'http://x' }, { replica, blobs, queue, lag, mesh, poke: () => {} })
+    const node = new LocalNode({ peerId: 'n0', name: 'site-a', federation: 'f'.repeat(32), dir, version: '0', startedAtMs: 0, apiUrl: () => 'http://x' }, { replica: host, blobs, whenDurable: async n => { await waits.whenDurable(n) }, lag, mesh })
     return { node, written }
   }
 

@@ -13,7 +13,7 @@ const entry: Entry = { key: 'a/b', digest: 'sha256:00', cid: 'bafk', size: 3, pr
 
 function stubApi (uploads: string[]): NodeApi {
   return {
-    status: () => ({ peerId: 'P', federation: 'F', role: 'admin', listen: [], api: '', peers: [], keys: 1, tombstones: 0, digest: '00', dir: '', version: '0', uptimeMs: 0, stats: {} }),
+    status: () => ({ peerId: 'P', name: 'site-a', federation: 'F', role: 'admin', listen: [], api: '', peers: [], keys: 1, tombstones: 0, digest: '00', dir: '', version: '0', uptimeMs: 0, stats: {} }),
     peers: () => [],
     list: prefix => [entry].filter(e => e.key.startsWith(prefix)),
     get: key => key === entry.key ? entry : undefined,

@@ -40,8 +40,7 @@ function founder (now: { t: number }): { replica: Replica, ops: FederationOps, a
     verifier: fakeVerifier,
     nowMs: () => now.t,
     whenDurable: async () => {},
-    nonce: () => new Uint8Array(16).fill(++nonce),
-    poke: () => {}
+    nonce: () => new Uint8Array(16).fill(++nonce)
   }, peer, inv instanceof Uint8Array
     ? { invite: inv, claim: claim ?? new Uint8Array(64) }
     : { invite: inv.bytes, claim: claim ?? makeClaim(inv, peer, keys) })

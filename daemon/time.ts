@@ -1,0 +1,39 @@
+// The daemon's one implementation of the time ports (protocol/ports.ts): the
+// wall clock, the monotonic clock and Node's timers. Every part that waits or
+// reads the time takes these as components, so tests and the simulator can hand
+// it virtual ones instead. Timers are unref'd: the API server and libp2p keep a
+// daemon alive, a pending timer alone must not hold a stopping one open.
+
+import { performance } from 'node:perf_hooks'
+import type { Cancel, Clock, Timers } from '../protocol/ports.js'
+
+export const REAL_CLOCK: Clock = {
+  nowMs: () => Date.now(),
+  monoMs: () => performance.now()
+}
+
+function after (delayMs: number, fn: () => void): Cancel {
+  const timer = setTimeout(fn, Math.max(0, delayMs))
+  timer.unref()
+  return () => { clearTimeout(timer) }
+}
+
+export const REAL_TIMERS: Timers = {
+  monoMs: () => performance.now(),
+  after,
+  at: (atMs, fn) => after(atMs - performance.now(), fn)
+}
+
+/** Resolves after `ms` on `timers` (a sleep the tests can run in virtual time). */
+export async function sleep (timers: Timers, ms: number): Promise<void> {
+  await new Promise<void>(resolve => { timers.after(ms, resolve) })
+}
+
+/** Runs `fn` every `periodMs` on `timers` until the returned cancel is called. */
+export function every (timers: Timers, periodMs: number, fn: () => void): Cancel {
+  let cancel: Cancel
+  let stopped = false
+  const arm = (): void => { cancel = timers.after(periodMs, () => { if (stopped) return; arm(); fn() }) }
+  arm()
+  return () => { stopped = true; cancel() }
+}
