@@ -136,8 +136,9 @@ export class Runtime {
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
     // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
+    // Their bodies name this site as the site directory settled it (its own record once applied), else as configured.
     const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, {
-      log, replica, mesh: () => wired.mesh, blobs, siteName: siteNameOf(config, peerId), webhookStorage: new LevelDeliveryStorage(store.space('webhooks'))
+      log, replica, mesh: () => wired.mesh, blobs, siteName: () => wired.sites?.nameOf(peerId) ?? ownSite(config).name, webhookStorage: new LevelDeliveryStorage(store.space('webhooks'))
     })
     wired.vis = vis
     // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
@@ -284,16 +285,6 @@ function buildCore (
   const replica = driver.replica
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
   return { driver, replica, waits, lag, timing }
-}
-
-/**
- * The site's name in webhook bodies. Until sites are named (issue #20: a name in the signed
- * membership), the config's `name` if it has one, else the peer id's last 8 characters.
- */
-function siteNameOf (config: DaemonConfig, peerId: string): () => string {
-  const configured = (config as { name?: unknown }).name
-  const name = typeof configured === 'string' && configured !== '' ? configured : peerId.slice(-8)
-  return () => name
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */

@@ -8,7 +8,7 @@ import { PING_TYPE } from './constants.js'
 
 export interface SiteInfo {
   peerId: string
-  /** The site's human name (until sites are named: the config's `name`, else the peer id's last 8 characters). */
+  /** The site's name (federation/site-directory.ts: `daemon --name`, config `name`, or from the host name). */
   name: string
 }
 

@@ -41,6 +41,7 @@ describe('webhooks with a durable queue (real daemon, real receiver)', () => {
     await dead.up()
     await dead.down()
     a = await Node.create({
+      name: 'hub-eu',
       webhooks: [{
         url: `${hook.url}/hook?token=t0ps3cret`,
         events: ['published'],
@@ -70,7 +71,7 @@ describe('webhooks with a durable queue (real daemon, real receiver)', () => {
     expect(d.path).toBe('/hook?token=t0ps3cret')
     expect(verifies(d)).toBe(true)
     expect(d.headers).toMatchObject({ authorization: 'Bearer it-token', 'x-team': 'release', 'content-type': 'application/json' })
-    expect(d.body).toMatchObject({ type: 'ping', site: { peerId: a.ready?.peerId, name: expect.any(String) } })
+    expect(d.body).toMatchObject({ type: 'ping', site: { peerId: a.ready?.peerId, name: 'hub-eu' } })
     await until('the ping is logged delivered', async () => (await json<DeliveryInfo[]>(a, ['webhooks', 'log'])).some(r => r.id === id && r.state === 'delivered'))
   })
 
@@ -103,7 +104,7 @@ describe('webhooks with a durable queue (real daemon, real receiver)', () => {
     const d = hook.received.find(r => r.headers['webhook-id'] === id) as Delivered
     expect(verifies(d)).toBe(true)
     expect(d.headers).toMatchObject({ authorization: 'Bearer it-token', 'x-team': 'release' })
-    expect(d.body).toMatchObject({ type: 'published', key: 'rel/app-1.0', author: a.ready?.peerId, site: { peerId: a.ready?.peerId, name: expect.any(String) } })
+    expect(d.body).toMatchObject({ type: 'published', key: 'rel/app-1.0', author: a.ready?.peerId, site: { peerId: a.ready?.peerId, name: 'hub-eu' } })
     await until('the log says delivered', async () => {
       row = (await json<DeliveryInfo[]>(a, ['webhooks', 'log'])).find(r => r.id === id)
       return row?.state === 'delivered'
