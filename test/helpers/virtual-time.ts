@@ -1,10 +1,11 @@
-// Virtual time for parts that take injected timers and a clock (webhook
-// delivery: daemon/visibility/webhooks/timers.ts). advance(ms) runs every timer
+// Virtual time for parts that take the Timers port (protocol/ports.ts) and a
+// wall clock (webhook delivery: daemon/visibility/webhooks/). Its monotonic and
+// wall clocks move together. advance(ms) runs every timer
 // due within ms in time order, letting the promise chains each one starts
 // settle before the next: a day of retry schedule runs in milliseconds, and
 // the same way every time. Nothing here waits on the wall clock.
 
-import type { Timers } from '../../daemon/visibility/webhooks/timers.js'
+import type { Cancel, Timers } from '../../protocol/ports.js'
 
 interface Timer { id: number, atMs: number, fn: () => void }
 
@@ -20,14 +21,14 @@ export class VirtualTime implements Timers {
 
   readonly nowMs = (): number => this.now
 
-  readonly setTimeout = (fn: () => void, ms: number): unknown => {
-    const timer = { id: this.nextId++, atMs: this.now + Math.max(0, ms), fn }
-    this.timers.push(timer)
-    return timer.id
-  }
+  readonly monoMs = (): number => this.now
 
-  readonly clearTimeout = (handle: unknown): void => {
-    this.timers = this.timers.filter(t => t.id !== handle)
+  readonly after = (delayMs: number, fn: () => void): Cancel => this.at(this.now + Math.max(0, delayMs), fn)
+
+  readonly at = (atMs: number, fn: () => void): Cancel => {
+    const timer = { id: this.nextId++, atMs: Math.max(this.now, atMs), fn }
+    this.timers.push(timer)
+    return () => { this.timers = this.timers.filter(t => t !== timer) }
   }
 
   /** Timers waiting. */

@@ -6,7 +6,7 @@
 // never carry the URL (its path or query may hold a token).
 
 import { standardHeaders } from './signing.js'
-import type { Timers } from './timers.js'
+import { MAX_TIMER_MS, type Timers } from './timers.js'
 
 export interface AttemptRequest {
   url: string
@@ -31,7 +31,7 @@ export type AttemptResult = { ok: true, status: number } | { ok: false, status: 
 
 export async function attempt (req: AttemptRequest, c: AttemptComponents): Promise<AttemptResult> {
   const deadline = new AbortController()
-  const timer = c.timers.setTimeout(() => { deadline.abort() }, req.timeoutMs)
+  const cancel = c.timers.after(Math.min(req.timeoutMs, MAX_TIMER_MS), () => { deadline.abort() })
   try {
     const res = await c.fetch(req.url, {
       method: 'POST',
@@ -51,7 +51,7 @@ export async function attempt (req: AttemptRequest, c: AttemptComponents): Promi
     if (deadline.signal.aborted) return { ok: false, status: null, error: `timeout after ${req.timeoutMs} ms` }
     return { ok: false, status: null, error: problemText(err, req.url) }
   } finally {
-    c.timers.clearTimeout(timer)
+    cancel()
   }
 }
 

@@ -20,7 +20,8 @@ import { DEFAULT_LOG_LIMIT, PING_TYPE } from './constants.js'
 import { DeliveryQueue } from './queue.js'
 import { parseSecret } from './signing.js'
 import { MemoryDeliveryStorage, type DeliveryStorage } from './storage.js'
-import { systemTimers, type Timers } from './timers.js'
+import { REAL_CLOCK, REAL_TIMERS } from '../../time.js'
+import type { Timers } from './timers.js'
 import type { DeliveryInfo, DeliveryRecord, PingResult, WebhookInfo } from './types.js'
 import { DeliveryWorker } from './worker.js'
 
@@ -39,9 +40,9 @@ export interface WebhooksComponents {
   storage?: DeliveryStorage
   /** Default globalThis.fetch. */
   fetch?: typeof fetch
-  /** Default the real ones. */
+  /** Default the real ones (daemon/time.ts: unref'd, so a waiting retry never holds a stopping daemon open). */
   timers?: Timers
-  /** Wall clock (a delivery's schedule outlives the process). Default Date.now. */
+  /** Wall clock (a delivery's schedule outlives the process). Default the real one. */
   nowMs?: () => number
   random?: () => number
   onAttempt?: (index: number, seconds: number, ok: boolean) => void
@@ -69,14 +70,14 @@ export class Webhooks {
   constructor (init: WebhooksInit, components: WebhooksComponents) {
     this.init = init
     this.c = components
-    this.nowMs = components.nowMs ?? Date.now
+    this.nowMs = components.nowMs ?? REAL_CLOCK.nowMs
     const random = components.random ?? Math.random
     const configs = init.hooks.map(resolveWebhook)
     const keys = webhookKeys(init.hooks)
     this.queue = new DeliveryQueue({
       hooks: configs.map((h, i) => ({ key: keys[i] as string, name: webhookName(i, h.url), maxPending: h.maxPending, maxPendingBytes: h.maxPendingBytes }))
     }, { storage: components.storage ?? new MemoryDeliveryStorage(), log: components.log, nowMs: this.nowMs, random, changed: i => { this.hooks[i]?.worker.poke() } })
-    const workerParts = { queue: this.queue, timers: components.timers ?? systemTimers, nowMs: this.nowMs, random, fetch: components.fetch ?? fetch, log: components.log, stopped: this.stopper.signal, onAttempt: components.onAttempt }
+    const workerParts = { queue: this.queue, timers: components.timers ?? REAL_TIMERS, nowMs: this.nowMs, random, fetch: components.fetch ?? fetch, log: components.log, stopped: this.stopper.signal, onAttempt: components.onAttempt }
     this.hooks = configs.map((config, index) => {
       const name = webhookName(index, config.url)
       const key = config.secret === undefined ? undefined : parseSecret(config.secret, `webhook ${name}: secret`)

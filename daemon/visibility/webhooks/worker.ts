@@ -108,11 +108,11 @@ export class DeliveryWorker {
   private async sleep (ms: number | undefined): Promise<void> {
     if (this.c.stopped.aborted) return
     await new Promise<void>(resolve => {
-      const timer = ms === undefined ? undefined : this.c.timers.setTimeout(done, Math.min(ms, MAX_TIMER_MS))
+      const cancel = ms === undefined ? undefined : this.c.timers.after(Math.min(ms, MAX_TIMER_MS), done)
       const signal = this.c.stopped
       const self = this
       function done (): void {
-        if (timer !== undefined) self.c.timers.clearTimeout(timer)
+        cancel?.()
         signal.removeEventListener('abort', done)
         if (self.wake === done) self.wake = undefined
         resolve()
