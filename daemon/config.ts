@@ -11,6 +11,7 @@ import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
+import { DEFAULT_SCRUB_BYTES_PER_SEC, DEFAULT_SCRUB_INTERVAL_MS, MIN_SCRUB_BYTES_PER_SEC } from './blob/integrity-limits.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
 import { parseWebhooks, type WebhookConfig } from './visibility/webhooks/config.js'
@@ -18,6 +19,7 @@ import { parseListenAddr } from './listen-addr.js'
 import { checkSiteName } from './federation/site-directory.js'
 import { MAX_SITE_GROUPS } from '../protocol/limits.js'
 import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULT_LIMITS } from './net/limits.js'
 
 export interface DaemonConfig {
   /** libp2p listen multiaddrs. Default one TCP port on every interface. */
@@ -56,6 +58,15 @@ export interface DaemonConfig {
   registryGcGraceMs?: number
   /** Registry requests without credentials get this role ('reader': anonymous pulls). Default none. */
   registryAnonymous?: 'reader'
+  /** Inbound connections of peers not (yet) proven members, in all / per remote IP (docs/daemon.md "Limits"). Default 32 / 8. */
+  maxStrangerConnections: number
+  maxStrangerConnectionsPerIp: number
+  /** A stranger's connection is closed unless it proves membership (or is in a join) within this. Default 5 s. */
+  strangerDeadlineMs: number
+  /** Period of the blob scrub (every held blob re-hashed against its manifest); 0 = off. Default 24 h. */
+  blobScrubIntervalMs: number
+  /** Read rate of the blob scrub, bytes per second. Default 20 MB/s. */
+  blobScrubBytesPerSec: number
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -74,7 +85,12 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   blobGraceMs: DEFAULT_BLOB_GRACE_MS,
   maxUploadBytesPerSec: 0,
   webhooks: [],
-  groups: []
+  groups: [],
+  maxStrangerConnections: DEFAULT_LIMITS.maxStrangers,
+  maxStrangerConnectionsPerIp: DEFAULT_LIMITS.maxStrangersPerIp,
+  strangerDeadlineMs: DEFAULT_LIMITS.strangerDeadlineMs,
+  blobScrubIntervalMs: DEFAULT_SCRUB_INTERVAL_MS,
+  blobScrubBytesPerSec: DEFAULT_SCRUB_BYTES_PER_SEC
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -192,6 +208,23 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'registryAnonymous':
         if (value !== 'reader') throw bad('"reader" (anonymous pulls), or absent')
         out.registryAnonymous = value
+        break
+      case 'maxStrangerConnections':
+      case 'maxStrangerConnectionsPerIp':
+        if (!isInt(value, 1, 10_000)) throw bad('an integer in 1..10000')
+        out[field] = value
+        break
+      case 'strangerDeadlineMs':
+        if (!isInt(value, 500, 600_000)) throw bad('an integer number of ms in 500..600000')
+        out.strangerDeadlineMs = value
+        break
+      case 'blobScrubIntervalMs':
+        if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('0 (off) or a number of ms up to a year')
+        out.blobScrubIntervalMs = value
+        break
+      case 'blobScrubBytesPerSec':
+        if (!isInt(value, MIN_SCRUB_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER)) throw bad(`an integer number of bytes per second of at least ${MIN_SCRUB_BYTES_PER_SEC}`)
+        out.blobScrubBytesPerSec = value
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

@@ -13,7 +13,6 @@
 // backwards (lifecycle.ts) and waits for queued writes, so a clean stop loses nothing; a crash loses
 // nothing acknowledged either (every acknowledged write was in a fsynced LevelDB batch).
 
-import { mkdir } from 'node:fs/promises'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeEvent } from '../protocol/codec.js'
@@ -29,6 +28,7 @@ import { SiteRegistry } from './registry/site-registry.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
+import { securePrivateDir } from './data-dir.js'
 import type { DaemonConfig } from './config.js'
 import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
 import type { JoinReply } from './federation/join/client.js'
@@ -60,6 +60,8 @@ export interface DaemonComponents {
   onBlobServed?: (bytes: number) => void
   /** The process's process_* and nodejs_* metrics, built by the process that runs the daemon; absent: only mycel_*. */
   processMetrics?: ProcessMetrics
+  /** A burst of input was taken (hostile or large): the process may settle its memory (memory-settle.ts). */
+  onBurst?: () => void
 }
 
 export interface ReadyInfo {
@@ -92,6 +94,7 @@ export class Daemon {
   private readonly onFatal: (err: Error) => void
   private readonly onBlobServed: ((bytes: number) => void) | undefined
   private readonly processMetrics: ProcessMetrics | undefined
+  private readonly onBurst: (() => void) | undefined
   /** What has started, in order; stop() runs it backwards. */
   private readonly parts: Part[] = []
   private runtime: Runtime | undefined
@@ -106,16 +109,19 @@ export class Daemon {
     this.onFatal = components.onFatal
     this.onBlobServed = components.onBlobServed
     this.processMetrics = components.processMetrics
+    this.onBurst = components.onBurst
   }
 
   async start (): Promise<ReadyInfo> {
     const { dir, config } = this.init
     const switches = readTestSwitches(process.env)
     const invite: SignedInvite | undefined = this.init.join === undefined ? undefined : parseJoinToken(this.init.join)
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+    // The dir and its secrets private (0700/0600) whatever they were; what was loosened is fixed and said.
+    const tightened = await securePrivateDir(dir)
     const privateKey = await loadOrCreateIdentity(dir)
     const peerId = peerIdFromPrivateKey(privateKey).toString()
     const log = this.log.child({ peer: peerId.slice(-8) })
+    for (const t of tightened) log.warn('made private: it was readable by other users', { path: t.path, mode: t.to, was: t.from })
 
     const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent })
     await store.open()
@@ -196,7 +202,8 @@ export class Daemon {
       log: base.log,
       apiUrl: () => this.apiUrl,
       onFatal: err => { this.fatal(err) },
-      onBlobServed: this.onBlobServed
+      onBlobServed: this.onBlobServed,
+      onBurst: this.onBurst
     })
     this.runtime = runtime
     return runtime

@@ -36,3 +36,21 @@ export const MAX_LISTEN_ADDRS = 16
  * deliver faster than fsync keeps up: ~50 000 events is ~25 MB at ~500 B each.
  */
 export const MAX_PERSIST_BACKLOG_EVENTS = 50_000
+
+/**
+ * Longest stretch one piece of sliced work (a large sync message decoded and taken by the core a
+ * slice at a time) runs before it gives way to the event loop (loop-budget.ts). With one slice of
+ * the core's at most ~30 ms (protocol/limits.ts RECEIVE_STEP_EVENTS), no input holds the loop much
+ * over 50 ms, well inside the 100 ms an API answer may wait.
+ */
+export const LOOP_SLICE_MS = 20
+
+/**
+ * Lines a peer can cause (a refused event, a bad frame) are written once per offender per interval,
+ * then summarised with counts (log-limit.ts): 10 s keeps an attack visible within seconds while a
+ * flood of 15 000 bad events writes two lines instead of 35 000.
+ */
+export const LOG_LIMIT_INTERVAL_MS = 10_000
+
+/** Offenders tracked at once per kind of line; lines about more are summed under "(others)". */
+export const LOG_LIMIT_MAX_OFFENDERS = 256

@@ -40,6 +40,8 @@ import type { Settled } from './federation/settle.js'
 import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
 import { MAX_EVENTS_PER_WRITE, MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
+import { OffenderLog } from './log-limit.js'
+import { LoopBudget } from './loop-budget.js'
 import { createHost, type Host } from './net/host.js'
 import { createMesh, type Mesh } from './net/mesh.js'
 import { ed25519InviteKeys } from './federation/invite-keys.js'
@@ -51,8 +53,11 @@ import { beforeChunk } from './testing/serve-gate.js'
 import type { TestSwitches } from './testing/switches.js'
 import { REAL_CLOCK, REAL_TIMERS } from './time.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
+import { defineAbuseMetrics } from './visibility/abuse-metrics.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
+import { LoopDelay } from './visibility/loop-delay.js'
+import { ShedLedger } from './visibility/shedding.js'
 import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
 
@@ -78,6 +83,8 @@ export interface RuntimeComponents {
   /** The store failed: the daemon must stop. */
   onFatal: (err: Error) => void
   onBlobServed?: (bytes: number) => void
+  /** A burst of input was taken (shed at a bound, a large message): the process may settle its memory. */
+  onBurst?: () => void
 }
 
 interface Core {
@@ -86,6 +93,10 @@ interface Core {
   /** The replica itself, for reads. */
   replica: Replica
   waits: DurableWaits
+  /** What was shed at a bound, and whose (status, metrics). */
+  shed: ShedLedger
+  /** Lines peers cause, per offender per interval. */
+  offenders: OffenderLog
   lag: PeerLagTracker
   timing: ApplyTiming
 }
@@ -131,8 +142,11 @@ export class Runtime {
     log.info('store opened', { events: snapshot.events.length, authors: snapshot.vv.length, federation: federation.id })
     const wired: Wired = {}
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
-    const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal })
-    const { driver, replica, waits, lag } = core
+    const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal, onBurst: c.onBurst })
+    const { driver, replica, waits, lag, shed, offenders } = core
+    // One budget for every piece of sliced work: a large message decoded (mesh) and taken (core) in slices.
+    const loop = new LoopBudget()
+    const loopDelay = new LoopDelay()
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
     // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
@@ -145,17 +159,30 @@ export class Runtime {
     const faultsFile = init.switches.linkFaultsFile
     const faults = faultsFile === undefined ? undefined : new LinkFaults({ file: faultsFile }, { log, changed: () => { wired.mesh?.revalidate() } })
     // Membership first; the test-only link faults can only narrow it. Sync, blob and join share the host.
-    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log }, {
-      isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true)
+    const strangers = { maxStrangers: config.maxStrangerConnections, maxStrangersPerIp: config.maxStrangerConnectionsPerIp, strangerDeadlineMs: config.strangerDeadlineMs }
+    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log, limits: strangers }, {
+      isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true),
+      strangerShed: (peer, why, ip) => {
+        const offender = peer === '' ? ip : peer
+        shed.note('stranger-connections', offender)
+        offenders.write('info', 'stranger connection closed', offender, { peer: peer === '' ? undefined : peer, ip, why }, why)
+      }
     })
-    const mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log }, {
+    const mesh: Mesh = await createMesh({ privateKey, federation: federation.id, listen: config.listen, dir: init.dir, maxPeers: config.maxPeers, log, loop, offenderLog: offenders }, {
       receive: async (from: string, msg: SyncMessage) => {
         lag.note(from, msg)
         vis.note(from, msg)
-        driver.receive(from, msg)
+        // A large message is taken a slice at a time, the event loop given way between slices; a
+        // peer cut off meanwhile (banned for what the first slices held) loses the rest of it.
+        for (const _ of driver.receiveSteps(from, msg)) {
+          await loop.pace()
+          if (!mesh.isUp(from) || host.guard.isBanned(from)) break
+        }
+        if (eventBytes(msg) >= LARGE_INPUT_BYTES) c.onBurst?.()
         // Backpressure: the mesh reads this peer's next frame only once this resolves.
         if (driver.backlog > MAX_PERSIST_BACKLOG_EVENTS) await waits.whenDurable(driver.lastBatchNumber())
       },
+      sendQueueFull: (peer: string) => { shed.note('send-queue', peer) },
       peerUp: (peer: string) => { log.info('peer up', { remote: peer }); driver.peerUp(peer) },
       peerDown: (peer: string) => { log.info('peer down', { remote: peer }); driver.peerDown(peer); lag.forget(peer) }
     }, host)
@@ -180,9 +207,27 @@ export class Runtime {
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const join = joinServer(host, mesh, { replica: driver, whenDurable: async n => { await waits.whenDurable(n) }, nameHolder: name => sites.peerOf(name) }, log)
 
+    defineAbuseMetrics(vis.metrics, {
+      shed,
+      loopDelay,
+      offenders,
+      slots: () => ({ ...host.slotStats() }),
+      scrub: () => {
+        const { scrub, integrity, server } = blob.stats
+        return {
+          blobs_checked: scrub.blobsChecked,
+          bytes_checked: scrub.bytesChecked,
+          damaged_found: integrity.found,
+          repaired: integrity.repaired,
+          repair_failures: integrity.repairFailures,
+          damaged_chunks_refused: server.damagedChunksRefused
+        }
+      }
+    })
     const parts = await startAll([
       // At stop: everything the core persisted is on disk (or the store failed).
       ['durable waits', onStop(async () => { await waits.whenDurable(driver.lastBatchNumber()).catch(() => {}) })],
+      ['event-loop monitor', { start: () => { loopDelay.start() }, stop: () => { loopDelay.stop(); offenders.stop() } }],
       ['visibility', vis],
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
       ['mesh', { start: async () => { await mesh.start(); gossip.announce(); sites.announce() }, stop: async () => { await mesh.stop() } }],
@@ -203,7 +248,17 @@ export class Runtime {
       blobs,
       blobService: blob,
       mesh,
-      extraStats: () => ({ join: { ...join.stats }, gate: { ...gate.stats }, remoteApplied: core.timing.snapshot() }),
+      extraStats: () => ({
+        join: { ...join.stats },
+        gate: { ...gate.stats },
+        remoteApplied: core.timing.snapshot(),
+        shed: shed.snapshot(),
+        connections: host.slotStats(),
+        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused },
+        logLinesSuppressed: offenders.suppressed,
+        eventLoop: loopDelay.snapshot(),
+        memory: memoryMib()
+      }),
       federation: new FederationOps({
         selfId: peerId,
         members: () => replica.members(),
@@ -240,10 +295,12 @@ export class Runtime {
  */
 function buildCore (
   init: { peerId: string, privateKey: PrivateKey, genesis: Genesis, antiEntropyIntervalMs: number },
-  c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void }
+  c: { store: LevelStore, snapshot: ReplicaSnapshot, gate: FederationGate, wired: Wired, log: Logger, onFatal: (err: Error) => void, onBurst?: () => void }
 ): Core {
   const { store, gate, wired, log } = c
   const timing = new ApplyTiming()
+  const shed = new ShedLedger(c.onBurst)
+  const offenders = new OffenderLog(log, { onSuppressed: offender => { shed.note('log-lines', offender) } })
   const waits = new DurableWaits()
   const driver: ReplicaHost<Replica> = new ReplicaHost({
     // A burst of received frames costs one tick, and no tick runs inside a callback of the core.
@@ -276,15 +333,43 @@ function buildCore (
         },
         removed: event => { gate.noteEvent(event) },
         rejected: (event, from, reason) => {
-          log.warn('event rejected', { from, reason, author: event?.author, seq: event?.seq })
+          if (reason.startsWith('stamped more than')) shed.note('too-far-ahead', from)
+          offenders.warn('event rejected', from, { from, reason, author: event?.author, seq: event?.seq }, reasonKind(reason))
           gate.rejected(event, from, reason)
+        },
+        shed: (event, from) => {
+          shed.note('held-events', from)
+          offenders.warn('held event shed: the hold queue is full and this sender holds the most', from, { from, author: event.author, seq: event.seq })
         }
       }
     }, c.snapshot)
   })
   const replica = driver.replica
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-  return { driver, replica, waits, lag, timing }
+  return { driver, replica, waits, lag, timing, shed, offenders }
+}
+
+/** A message (or a part of a large push) this heavy counts as a burst of input (memory-settle.ts). */
+const LARGE_INPUT_BYTES = 64 * 1024
+
+/** Encoded bytes of a message's events (what a large message weighs). */
+function eventBytes (m: SyncMessage): number {
+  if (m.type !== 'push' && m.type !== 'events') return 0
+  let n = 0
+  for (const e of m.events) n += e.bytes.length
+  return n
+}
+
+/** The process's memory in MiB, as status shows it (rss: what the OS counts; the rest: V8's parts of it). */
+function memoryMib (): Record<string, number> {
+  const m = process.memoryUsage()
+  const mib = (n: number): number => Math.round(n / 1024 / 1024 * 10) / 10
+  return { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) }
+}
+
+/** A refusal's reason without its numbers and peer ids, to tally in a log summary. */
+function reasonKind (reason: string): string {
+  return reason.replace(/12D3Koo\w+/g, 'PEER').replace(/\d+/g, 'N').slice(0, 80)
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
@@ -297,7 +382,9 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     graceMs: config.blobGraceMs,
     maxUploadBytesPerSec: config.maxUploadBytesPerSec,
     corruptChunks: switches.corruptChunks,
-    beforeChunk: beforeChunk(switches, REAL_TIMERS)
+    beforeChunk: beforeChunk(switches, REAL_TIMERS),
+    scrubIntervalMs: config.blobScrubIntervalMs,
+    scrubBytesPerSec: config.blobScrubBytesPerSec
   }, {
     host: parts.host,
     blobs: c.blobs,

@@ -308,6 +308,32 @@ export function encodeMessage (m: SyncMessage): Uint8Array {
 }
 
 export function decodeMessage (bytes: Uint8Array): SyncMessage {
+  const shell = decodeMessageShell(bytes)
+  if (shell.events === undefined) return shell.message
+  return { ...shell.message, events: shell.events.map(decodeEvent) } as SyncMessage
+}
+
+/**
+ * A sync message checked and decoded but for its events, which stay as the byte strings of the
+ * wire (views into `bytes`): the driver decodes them (decodeEvent) in slices, so that one 4 MiB
+ * push of ~15 000 events is not one long stretch of work. `message.events` is empty until then.
+ */
+export interface MessageShell {
+  message: SyncMessage
+  /** Present for events and push messages. */
+  events?: Uint8Array[]
+}
+
+export function decodeMessageShell (bytes: Uint8Array): MessageShell {
+  const m = decodeOuter(bytes)
+  if (m.type !== 'events' && m.type !== 'push') return { message: m }
+  const events = m.events as unknown as unknown[]
+  for (const e of events) if (!(e instanceof Uint8Array)) throw MycelError.decode('event is not bytes')
+  return { message: { ...m, events: [] }, events: events as Uint8Array[] }
+}
+
+/** The message with its events left as they came off the wire (checked as a bounded list only). */
+function decodeOuter (bytes: Uint8Array): SyncMessage {
   if (!(bytes instanceof Uint8Array)) throw MycelError.decode('message is not bytes')
   if (bytes.length > L.MAX_MESSAGE_BYTES) throw MycelError.tooLarge('message', bytes.length, L.MAX_MESSAGE_BYTES)
   const obj = asRecord(decodeCbor(bytes, 'message'), 'message')
@@ -321,10 +347,10 @@ export function decodeMessage (bytes: Uint8Array): SyncMessage {
       return { type: 'vv', vv: vvField(obj.vv), reply: bool(obj.r, 'reply') }
     case 'events':
       onlyFields(obj, ['v', 't', 'e', 'th', 'm'], 'events message')
-      return { type: 'events', events: eventsField(obj.e), through: throughField(obj.th), more: bool(obj.m, 'more') }
+      return { type: 'events', events: rawEventsField(obj.e), through: throughField(obj.th), more: bool(obj.m, 'more') }
     case 'push':
       onlyFields(obj, ['v', 't', 'e', 'ttl'], 'push message')
-      return { type: 'push', events: eventsField(obj.e), ttl: int(obj.ttl, 'ttl', 0, L.MAX_PUSH_TTL) }
+      return { type: 'push', events: rawEventsField(obj.e), ttl: int(obj.ttl, 'ttl', 0, L.MAX_PUSH_TTL) }
     case 'acks': {
       onlyFields(obj, ['v', 't', 'a', 'r'], 'acks message')
       const rows = list(obj.a, 'acks', L.MAX_ACK_ROWS)
@@ -412,7 +438,8 @@ function throughField (v: unknown): ThroughEntry[] {
   })
 }
 
-function eventsField (v: unknown): Event[] {
-  return list(v, 'events', L.MAX_EVENTS_PER_MESSAGE).map(b => decodeEvent(b as Uint8Array))
+/** The events list, its entries not yet decoded (decodeMessageShell's caller decodes them). */
+function rawEventsField (v: unknown): Event[] {
+  return list(v, 'events', L.MAX_EVENTS_PER_MESSAGE) as Event[]
 }
 

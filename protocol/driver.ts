@@ -55,6 +55,9 @@ export interface ReplicaHostComponents<R extends ReplicaApi> {
   tickFailed?: (err: unknown) => void
 }
 
+/** A replica that can take a large message a step at a time (Replica has it). */
+interface SteppedReceive { receiveSteps: (from: string, message: SyncMessage) => Generator<void, void, void> }
+
 export class ReplicaHost<R extends ReplicaApi = ReplicaApi> implements ReplicaApi {
   /** The replica itself, for what is not part of the contract (the daemon's membership gate, counters). */
   readonly replica: R
@@ -121,6 +124,24 @@ export class ReplicaHost<R extends ReplicaApi = ReplicaApi> implements ReplicaAp
 
   receive (from: string, message: SyncMessage): void {
     this.replica.receive(from, message)
+    this.afterInput()
+  }
+
+  /**
+   * receive() a step at a time, if the replica can (Replica.receiveSteps): each step is a complete
+   * input, ticked after like any other, so a driver may give way between steps. Stopping early drops
+   * the rest of the message.
+   */
+  * receiveSteps (from: string, message: SyncMessage): Generator<void, void, void> {
+    const stepper = (this.replica as Partial<SteppedReceive>).receiveSteps
+    if (stepper === undefined) {
+      this.receive(from, message)
+      return
+    }
+    for (const _ of stepper.call(this.replica, from, message)) {
+      this.afterInput()
+      yield
+    }
     this.afterInput()
   }
 

@@ -63,7 +63,36 @@ export const PULL_IDLE_MS = 2000
 export const MAX_CATCH_UP_QUEUE = 1024
 /** Events received ahead of a gap in one author's sequence that are tracked individually. */
 export const MAX_PENDING_SEQS_PER_AUTHOR = 100_000
-/** Queued events awaiting a push flush; beyond, the oldest are left to anti-entropy. */
+/** Queued events awaiting a push flush; beyond, the newest are left to anti-entropy. */
 export const MAX_PUSH_QUEUE = 10_000
+/**
+ * Encoded bytes of the events awaiting a push flush. The queue is emptied every pushDelayMs (10 ms),
+ * so only a few large inputs at once can fill it: 16 full batches. Beyond, the newest are left to
+ * anti-entropy. (The events are shared with the state, but one may be superseded while it waits.)
+ */
+export const MAX_PUSH_QUEUE_BYTES = 16 * DEFAULT_MAX_BATCH_BYTES
 /** How often held (future-stamped) events are re-examined. */
 export const HELD_RECHECK_MS = 1000
+/** Events held back for clock offset at once (held-events.ts); beyond, the heaviest sender gives way. */
+export const MAX_HELD_EVENTS = 10_000
+/**
+ * Encoded bytes of the events held back, all senders together. An honest member whose clock runs
+ * fast writes what a site writes in a minute or two: 8 MiB is ~16 000 events of 500 B. A flood of
+ * 16 KiB events fills it with ~500 and costs ~20 MiB of memory (decoded fields included), not 500.
+ */
+export const MAX_HELD_BYTES = 8 * 1024 * 1024
+/**
+ * An event stamped further ahead of local time than this is refused, not held: it could not apply
+ * for that long, and anti-entropy offers it again (it is not counted as seen). Far above any clock
+ * offset an honest site runs with (the hold bound is 60 s), far below "a year ahead", whose events
+ * would otherwise sit in memory for a year.
+ */
+export const MAX_HOLD_AHEAD_MS = 10 * 60_000
+/**
+ * A step when a driver takes a large push or events message in steps (Replica.receiveSteps): at
+ * most this many events and about this many bytes (a step ends once it holds that much). Signature
+ * checks cost ~50–250 µs an event here (more for large events, whose signed bytes are hashed), so a
+ * step is a few tens of ms of work at worst.
+ */
+export const RECEIVE_STEP_EVENTS = 128
+export const RECEIVE_STEP_BYTES = 256 * 1024

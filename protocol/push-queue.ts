@@ -6,7 +6,7 @@
 // origin's one hop reaches everyone and ttl starts at 0.
 
 import type { Event } from './event.js'
-import { MAX_PUSH_QUEUE } from './limits.js'
+import { MAX_PUSH_QUEUE, MAX_PUSH_QUEUE_BYTES } from './limits.js'
 
 export interface QueuedPush {
   event: Event
@@ -17,6 +17,8 @@ export interface QueuedPush {
 
 export class PushQueue {
   private queue: QueuedPush[] = []
+  private bytes = 0
+  /** Events not queued because the queue was full (left to anti-entropy). */
   dropped = 0
 
   get size (): number {
@@ -24,13 +26,16 @@ export class PushQueue {
   }
 
   add (item: QueuedPush): void {
-    if (this.queue.length >= MAX_PUSH_QUEUE) { this.dropped++; return }
+    const size = item.event.bytes.length
+    if (this.queue.length >= MAX_PUSH_QUEUE || this.bytes + size > MAX_PUSH_QUEUE_BYTES) { this.dropped++; return }
     this.queue.push(item)
+    this.bytes += size
   }
 
   take (): QueuedPush[] {
     const q = this.queue
     this.queue = []
+    this.bytes = 0
     return q
   }
 }

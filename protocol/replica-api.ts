@@ -33,8 +33,12 @@ export interface ReplicaInit {
   pushTtl?: number
   /** Largest encoded size of one events/push message. Default 1 MiB. */
   maxBatchBytes?: number
-  /** Most events held back for clock offset at once; beyond, the newest are dropped (anti-entropy re-delivers). Default 10 000. */
+  /** Most events held back for clock offset at once; beyond, the sender holding the most gives way (held-events.ts; anti-entropy re-delivers). Default 10 000. */
   maxHeldEvents?: number
+  /** Most encoded bytes held back at once, all senders together; same rule. Default 8 MiB. */
+  maxHeldBytes?: number
+  /** Events stamped further ahead than this are refused, not held (offered again later). Default 10 min. */
+  maxHoldAheadMs?: number
   /**
    * The federation's genesis. When given, every event is authorized against
    * the membership (docs/federation.md) and superseded versions are retained
@@ -117,6 +121,8 @@ export interface ReplicaObserver {
   rejected?: (event: Event | undefined, from: string, reason: string) => void
   /** An event was held back because its stamp is too far ahead. */
   held?: (event: Event, from: string) => void
+  /** The hold queue was full: this event of `from`'s (the sender holding the most) was dropped or refused. */
+  shed?: (event: Event, from: string) => void
   /** A held event became invalid (its author was revoked) and was removed; `winner` is the key's winner now. */
   removed?: (event: Event, winner: Event | undefined) => void
 }
@@ -128,6 +134,14 @@ export interface ReplicaStats {
   rejected: number
   held: number
   heldNow: number
+  /** Encoded bytes of the events held now. */
+  heldBytes: number
+  /** Events dropped from, or refused by, the full hold queue (the heaviest sender's). */
+  heldShed: number
+  /** Events refused for a stamp beyond maxHoldAheadMs. */
+  tooFarAhead: number
+  /** Events not pushed on because the push queue was full (left to anti-entropy). */
+  pushesDropped: number
   released: number
   messagesOut: number
   antiEntropyRounds: number

@@ -43,7 +43,7 @@ import { sha256 } from './sha256.js'
 import { HeldEvents } from './held-events.js'
 import { Membership, type Verdict } from './membership.js'
 import { applyMembershipEvent } from './membership-effects.js'
-import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js'
+import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock, wallOf } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import { planPushes } from './push-plan.js'
@@ -65,7 +65,9 @@ export const REPLICA_DEFAULTS = {
   relayFanout: 2,
   pushTtl: 2,
   maxBatchBytes: L.DEFAULT_MAX_BATCH_BYTES,
-  maxHeldEvents: 10_000,
+  maxHeldEvents: L.MAX_HELD_EVENTS,
+  maxHeldBytes: L.MAX_HELD_BYTES,
+  maxHoldAheadMs: L.MAX_HOLD_AHEAD_MS,
   ackEveryRounds: 5,
   keepPeerVersionVectors: true,
   collectStable: true
@@ -90,6 +92,16 @@ interface Pending {
 }
 
 type Ingest = 'new' | 'duplicate' | 'superseded' | 'held' | 'rejected' | 'refused'
+
+/** An events message being taken (takeEvents, or receiveSteps a step at a time). */
+interface TakingEvents {
+  /** Per author, the lowest seq refused or held: coverage stops below it. */
+  refused: Map<string, number>
+  /** The coverage version before the first event was taken. */
+  coverage: number
+  fresh: number
+  known: number
+}
 
 export class Replica implements ReplicaApi {
   readonly id: string
@@ -126,7 +138,7 @@ export class Replica implements ReplicaApi {
   private readonly catchUp: CatchUpQueue
   private peerList: string[] | undefined
   private readonly counters: ReplicaStats = {
-    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0
+    applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, heldBytes: 0, heldShed: 0, tooFarAhead: 0, pushesDropped: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0
   }
 
   constructor (init: ReplicaInit, components: ReplicaComponents, snapshot?: ReplicaSnapshot) {
@@ -136,7 +148,7 @@ export class Replica implements ReplicaApi {
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
     this.stability = new StableCollection(this.cfg.collectStable && (components.members !== undefined || this.membership !== undefined), snapshot?.vv)
     this.state = new LwwState(this.membership !== undefined)
-    this.held = new HeldEvents(this.cfg.maxHeldEvents)
+    this.held = new HeldEvents({ maxEvents: this.cfg.maxHeldEvents, maxBytes: this.cfg.maxHeldBytes })
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
     this.clock = new HybridClock({ now: () => components.clock.nowMs(), maxClockOffsetMs: this.cfg.maxClockOffsetMs, highWater: snapshot?.highWater })
@@ -213,8 +225,46 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ messages in
 
   receive (from: string, message: SyncMessage): void {
+    this.step(() => { this.dispatch(from, message) })
+  }
+
+  /**
+   * receive(), in steps, for a driver that must not spend one long stretch on one message (the
+   * daemon: a peer's 4 MiB push holds ~15 000 events, seconds of signature checks). A step takes at
+   * most `step.events` events and, once it holds `step.bytes` encoded bytes, no more. Each iteration
+   * is one step, as complete as an input of its own (findings written, changes persisted); the driver
+   * may run other inputs between them. A message that fits one step is exactly receive(). A driver
+   * that stops iterating (its peer was cut off) leaves what the steps took taken; of an events
+   * message, the coverage it vouched for (taken at its last step) is then not advanced, which is
+   * always safe: it is asked again.
+   */
+  * receiveSteps (from: string, message: SyncMessage, step = { events: L.RECEIVE_STEP_EVENTS, bytes: L.RECEIVE_STEP_BYTES }): Generator<void, void, void> {
+    const parts = message.type === 'push' || message.type === 'events' ? splitEvents(message.events, step.events, step.bytes) : []
+    if (parts.length <= 1) {
+      this.receive(from, message)
+      return
+    }
+    if (message.type === 'push') {
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0) yield
+        this.step(() => { this.takePush(from, parts[i] as Event[], message.ttl, this.c.clock.monoMs()) })
+      }
+      return
+    }
+    if (message.type !== 'events') return
+    const taking = this.beginEvents()
+    for (const part of parts) {
+      this.step(() => { this.ingestEvents(from, taking, part) })
+      yield
+    }
+    if (!this.peers.has(from)) return // the peer went down meanwhile: nothing to pull from it
+    this.step(() => { this.finishEvents(from, message, taking, this.c.clock.monoMs()) })
+  }
+
+  /** One input's worth of work: findings written and the changes handed to persist, whatever happens. */
+  private step (work: () => void): void {
     try {
-      this.dispatch(from, message)
+      work()
       this.writeFindings()
     } finally {
       this.flush()
@@ -237,14 +287,9 @@ export class Replica implements ReplicaApi {
       case 'events':
         this.takeEvents(from, m, now)
         return
-      case 'push': {
-        const authentic = this.authenticate(m.events)
-        for (let i = 0; i < m.events.length; i++) {
-          const e = m.events[i]
-          if (this.ingest(from, e, authentic[i]) === 'new' && m.ttl > 0) this.queuePush({ event: e, ttl: m.ttl - 1, from }, now)
-        }
+      case 'push':
+        this.takePush(from, m.events, m.ttl, now)
         return
-      }
       case 'acks':
         this.takeAcks(from, m.acks)
         if (m.reply) this.send(from, { type: 'acks', acks: this.ackRows(true), reply: false })
@@ -342,20 +387,31 @@ export class Replica implements ReplicaApi {
 
   /** Part of a peer's response: ingest, advance coverage over what it vouched for, and pull the rest while it brings news. */
   private takeEvents (from: string, m: Extract<SyncMessage, { type: 'events' }>, now: number): void {
-    const refused = new Map<string, number>()
-    const authentic = this.authenticate(m.events)
-    const coverage = this.vv.version
-    let fresh = 0
-    let known = 0
-    for (let i = 0; i < m.events.length; i++) {
-      const e = m.events[i]
+    const taking = this.beginEvents()
+    this.ingestEvents(from, taking, m.events)
+    this.finishEvents(from, m, taking, now)
+  }
+
+  /** What taking one events message gathers over its steps (receiveSteps): one step unless it is large. */
+  private beginEvents (): TakingEvents {
+    return { refused: new Map(), coverage: this.vv.version, fresh: 0, known: 0 }
+  }
+
+  private ingestEvents (from: string, taking: TakingEvents, events: readonly Event[]): void {
+    const authentic = this.authenticate(events)
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
       // Events learned by anti-entropy are not pushed on: anti-entropy is itself
       // epidemic, and re-pushing after a heal would multiply traffic by the fanout.
       const r = this.ingest(from, e, authentic[i])
-      if (r === 'held' || r === 'rejected') refused.set(e.author, Math.min(refused.get(e.author) ?? Infinity, e.seq))
-      else if (r === 'duplicate') known++
-      else fresh++
+      if (r === 'held' || r === 'rejected') taking.refused.set(e.author, Math.min(taking.refused.get(e.author) ?? Infinity, e.seq))
+      else if (r === 'duplicate') taking.known++
+      else taking.fresh++
     }
+  }
+
+  private finishEvents (from: string, m: Extract<SyncMessage, { type: 'events' }>, taking: TakingEvents, now: number): void {
+    const { refused, fresh, known, coverage } = taking
     // Nothing refused or held (the usual case): no caps to look up per entry.
     const capped = refused.size > 0 || this.held.size > 0
     for (const [author, fromSeq, to] of m.through) {
@@ -375,13 +431,27 @@ export class Replica implements ReplicaApi {
     }
   }
 
+  /** A pushed batch: ingest each event, and pass on (ttl permitting) those new here. */
+  private takePush (from: string, events: readonly Event[], ttl: number, now: number): void {
+    const authentic = this.authenticate(events)
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]
+      if (this.ingest(from, e, authentic[i]) === 'new' && ttl > 0) this.queuePush({ event: e, ttl: ttl - 1, from }, now)
+    }
+  }
+
   private known (e: Event): boolean {
     return this.vv.has(e.author, e.seq) || this.held.has(e)
   }
 
   /** Which events of a message are authentic: one signature check per hash-chained run (chain.ts). */
   private authenticate (events: readonly Event[]): Array<boolean | undefined> {
-    return authenticate(events, e => this.known(e), e => this.signatureValid(e))
+    return authenticate(events, e => this.known(e) || this.beyondHorizon(e), e => this.signatureValid(e))
+  }
+
+  /** Stamped beyond maxHoldAheadMs: refused unread (hold()), so not worth a signature check. */
+  private beyondHorizon (e: Event): boolean {
+    return wallOf(e.stamp) > this.clock.physicalMs() + this.cfg.maxHoldAheadMs
   }
 
   private signatureValid (e: Event): boolean {
@@ -407,6 +477,8 @@ export class Replica implements ReplicaApi {
         return 'duplicate'
       }
     }
+    // Refused before its signature is checked: a flood of far-future events costs no verification.
+    if (this.beyondHorizon(e)) return this.refuseBeyondHorizon(e, from)
     let verdict: Verdict
     try {
       verdict = (authentic ?? this.signatureValid(e)) ? this.authorize(e) : { ok: false, final: true, reason: 'bad signature' }
@@ -424,14 +496,39 @@ export class Replica implements ReplicaApi {
       return 'rejected'
     }
     this.faults.arriving(e, this.log, this.stability.latest(e.author))
-    if (this.clock.isAhead(e.stamp)) {
-      if (!this.held.hold(e, from)) { this.counters.rejected++; return 'rejected' }
-      this.counters.held++
-      this.nextHeldCheckMs ??= this.c.clock.monoMs() + L.HELD_RECHECK_MS
-      this.c.observer?.held?.(e, from)
-      return 'held'
-    }
+    if (this.clock.isAhead(e.stamp)) return this.hold(e, from)
     return this.applyRemote(e)
+  }
+
+  /**
+   * An event stamped beyond the offset bound waits in the hold queue (held-events.ts), bounded in
+   * count and bytes. (One stamped beyond maxHoldAheadMs never gets here: it is refused outright, not
+   * final — offered again, it is held once local time comes within reach — so far-future floods cost
+   * no memory at all.)
+   */
+  private hold (e: Event, from: string): Ingest {
+    const r = this.held.hold(e, from)
+    for (const s of r.shed) {
+      this.counters.heldShed++
+      this.c.observer?.shed?.(s.event, s.from)
+    }
+    if (!r.held) {
+      this.counters.rejected++
+      this.counters.heldShed++
+      this.c.observer?.shed?.(e, from)
+      return 'rejected'
+    }
+    this.counters.held++
+    this.nextHeldCheckMs ??= this.c.clock.monoMs() + L.HELD_RECHECK_MS
+    this.c.observer?.held?.(e, from)
+    return 'held'
+  }
+
+  private refuseBeyondHorizon (e: Event, from: string): Ingest {
+    this.counters.rejected++
+    this.counters.tooFarAhead++
+    this.c.observer?.rejected?.(e, from, `stamped more than ${this.cfg.maxHoldAheadMs} ms ahead`)
+    return 'rejected'
   }
 
   private applyRemote (e: Event): Ingest {
@@ -668,7 +765,7 @@ export class Replica implements ReplicaApi {
   }
 
   stats (): ReplicaStats {
-    return { ...this.counters, heldNow: this.held.size }
+    return { ...this.counters, heldNow: this.held.size, heldBytes: this.held.bytes, pushesDropped: this.pushes.dropped }
   }
 
   // ------------------------------------------------------------ helpers
@@ -689,6 +786,24 @@ export class Replica implements ReplicaApi {
   private jitter (ms: number): number {
     return ms * (0.9 + 0.2 * this.c.random.float())
   }
+}
+
+/** Events in consecutive parts of at most `maxEvents` each, a part ending once it holds `maxBytes`. */
+function splitEvents (events: readonly Event[], maxEvents: number, maxBytes: number): Event[][] {
+  const parts: Event[][] = []
+  let part: Event[] = []
+  let bytes = 0
+  for (const e of events) {
+    part.push(e)
+    bytes += e.bytes.length
+    if (part.length >= maxEvents || bytes >= maxBytes) {
+      parts.push(part)
+      part = []
+      bytes = 0
+    }
+  }
+  if (part.length > 0) parts.push(part)
+  return parts
 }
 
 /** A copy of `entries` with `author`'s entry replaced: one new tuple, the others shared. */

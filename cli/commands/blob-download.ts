@@ -54,7 +54,7 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
       if (!sink.write(chunk)) await once(sink, 'drain') // rejects if the sink fails meanwhile
     }
   } catch (err) {
-    if (sinkError === undefined) throw err
+    if (sinkError === undefined) throw cutShort(err, ref, size, status.size)
   } finally {
     copying?.clear()
   }
@@ -66,6 +66,15 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   if (digest !== status.digest) throw new MycelError('INTERNAL', `received bytes hash to ${digest}, not ${status.digest}`)
   const holders = String(res.headers['x-mycel-holders'] ?? '').split(',').filter(h => h !== '')
   return { status, size, holders }
+}
+
+/**
+ * The daemon ended the bytes early. It does so on purpose when a chunk of its copy fails the check
+ * against the blob's manifest (it never sends wrong bytes; it removes the copy and fetches it again),
+ * so say that rather than a bare "aborted".
+ */
+function cutShort (err: unknown, ref: string, got: number, size: number): MycelError {
+  return new MycelError('UNAVAILABLE', `the daemon stopped sending the bytes of ${ref} after ${got} of ${size}: its copy failed the check against the blob's manifest (it is fetching a good copy from holders; try again), or it stopped (${(err as Error).message})`, { cause: err })
 }
 
 /** A progress line on stderr while the daemon fetches: bytes here, rate, holders. Returns its stop function. */

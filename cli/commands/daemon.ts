@@ -8,6 +8,7 @@ import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
 import { processMetrics } from '../../daemon/visibility/process-metrics.js'
 import { LOG_LEVELS, Logger } from '../../daemon/log.js'
 import { REPLICATE_MODES } from '../../daemon/blob/policy.js'
+import { memorySettler } from '../../daemon/memory-settle.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -49,11 +50,14 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
     const stopped = new Promise<void>(resolve => { wake = resolve })
     // Process-wide V8 tuning belongs to the process that runs a daemon, not to the Daemon class (tests run several in one process).
     const heapGrowth = heapGrowthGovernor()
+    // After a burst of hostile input, hands its garbage back once things are quiet (memory-settle.ts).
+    const settler = memorySettler()
     const node = new Daemon({ dir, config, join, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
       onBlobServed: () => { heapGrowth.served() },
-      processMetrics: processMetrics()
+      processMetrics: processMetrics(),
+      onBurst: () => { settler?.note() }
     })
     let signals = 0
     const onSignal = (signal: string): void => {
@@ -93,6 +97,7 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
       await node.stop()
     } finally {
       heapGrowth.stop()
+      settler?.stop()
       process.off('unhandledRejection', onUnhandled)
       process.off('SIGINT', onInt)
       process.off('SIGTERM', onTerm)

@@ -12,15 +12,21 @@
 // (`Cache-Control: public, max-age=31536000, immutable`); a key may be overwritten, so its URL is
 // `no-cache` (kept, but revalidated with the ETag).
 
-import { open, type FileHandle } from 'node:fs/promises'
+// The bytes are checked chunk by chunk against the blob's manifest as they are read (a copy rotted
+// on disk is never served): a damaged first chunk is an UNAVAILABLE before any byte (the copy is
+// removed and fetched again, within S if a holder has it, and then served); a damaged later chunk
+// ends the response short of its content-length, so the client sees an error, not wrong bytes.
+
+import { stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import { MycelError } from '../../protocol/errors.js'
 import type { Event } from '../../protocol/event.js'
+import { isDamaged } from '../blob/chunk-check.js'
 import { readsAsContentRef, type BlobService } from '../blob/service.js'
 import { digestText } from '../blob/store.js'
+import type { BlobTarget } from '../blob/types.js'
+import type { ByteSpan } from '../blob/verified-read.js'
 import { etagOf, noneMatch, parseRange, rangeStillValid } from './byte-range.js'
-import { BLOB_CHUNK_BYTES } from '../limits.js'
 import { DEFAULT_FETCH_WAIT_S, MAX_FETCH_WAIT_S } from './contract.js'
 import { parseDurationInRange } from '../../protocol/duration.js'
 import { sendError, sendJson } from './errors.js'
@@ -71,53 +77,88 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
     return
   }
   const waitS = parseWait(url.searchParams.get('wait'))
+  const deadlineMs = Date.now() + waitS * 1000
   await c.service.ensureLocal(target, waitS * 1000)
-  // Opened before the headers go out: a blob collected meanwhile is a clean error, and an open file outlives a later unlink.
-  const file = await open(c.service.pathOf(target.digest)).catch(err => {
+  // The size first (a Range is checked against it before any header goes out).
+  const size = await stat(c.service.pathOf(target.digest)).then(st => st.size, err => {
     throw new MycelError('UNAVAILABLE', `the blob vanished before it could be sent: ${String(err)}`)
   })
-  let streaming = false
+  const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
+  if (range === 'unsatisfiable') {
+    sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
+    return
+  }
+  const span: ByteSpan = { start: range?.start ?? 0, end: range?.end ?? size - 1 }
+  let opened = req.method === 'HEAD' || size === 0 ? undefined : await firstChunk(c.service, target, span)
+  if (opened === 'damaged') {
+    // The damaged copy is gone and being fetched again: wait for it within what is left of `wait`.
+    await c.service.ensureLocal(target, Math.max(0, deadlineMs - Date.now()))
+    opened = await firstChunk(c.service, target, span)
+    if (opened === 'damaged') throw new MycelError('UNAVAILABLE', `the copy of ${digestText(target.digest)} here is damaged again; not served`)
+  }
+  const status = await c.service.status(target)
+  res.writeHead(range === undefined ? 200 : 206, {
+    'content-type': 'application/octet-stream',
+    'content-length': Math.max(0, span.end - span.start + 1),
+    ...(range === undefined ? {} : { 'content-range': `bytes ${span.start}-${span.end}/${size}` }),
+    'accept-ranges': 'bytes',
+    etag,
+    'cache-control': cacheControl,
+    'x-mycel-digest': status.digest,
+    'x-mycel-cid': status.cid,
+    'x-mycel-holders': status.holders.join(',')
+  })
+  if (opened === undefined) {
+    res.end()
+    await c.service.afterServe(target).catch(() => {})
+    return
+  }
+  const { first, rest } = opened
   try {
-    const { size } = await file.stat()
-    const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
-    if (range === 'unsatisfiable') {
-      sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
-      return
-    }
-    const status = await c.service.status(target)
-    const start = range?.start ?? 0
-    const end = range?.end ?? size - 1
-    res.writeHead(range === undefined ? 200 : 206, {
-      'content-type': 'application/octet-stream',
-      'content-length': Math.max(0, end - start + 1),
-      ...(range === undefined ? {} : { 'content-range': `bytes ${start}-${end}/${size}` }),
-      'accept-ranges': 'bytes',
-      etag,
-      'cache-control': cacheControl,
-      'x-mycel-digest': status.digest,
-      'x-mycel-cid': status.cid,
-      'x-mycel-holders': status.holders.join(',')
-    })
-    if (req.method === 'HEAD' || size === 0) {
-      res.end()
-      return
-    }
-    streaming = true
-    await pipeline(streamOf(file, start, end), res)
+    if (first !== undefined) await write(res, first)
+    for await (const chunk of rest) await write(res, chunk)
+    res.end()
+  } catch (err) {
+    // A damaged chunk midway (or the client gone): the body stops short of content-length, which
+    // every HTTP client reports as an error. Never the wrong bytes.
+    res.destroy(err instanceof Error ? err : new Error(String(err)))
   } finally {
-    if (!streaming) await file.close()
+    await rest.return(undefined).catch(() => {}) // closes the file however the loop ended
     await c.service.afterServe(target).catch(() => {})
   }
-}
-
-/** The bytes start..end of an open blob (the stream closes the file when it ends or fails). */
-function streamOf (file: FileHandle, start: number, end: number): NodeJS.ReadableStream {
-  return file.createReadStream({ start, end, highWaterMark: BLOB_CHUNK_BYTES })
 }
 
 function header (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
   return Array.isArray(value) ? value.join(', ') : value
+}
+
+/**
+ * The stored copy opened and its first chunk read and checked, before any header goes out; 'damaged'
+ * if that chunk does not match (the blob layer has removed the copy and is fetching it again). A blob
+ * collected meanwhile is UNAVAILABLE.
+ */
+async function firstChunk (service: BlobService, target: BlobTarget, span: ByteSpan): Promise<{ size: number, first?: Uint8Array, rest: AsyncGenerator<Uint8Array> } | 'damaged'> {
+  try {
+    const opened = await service.readVerified(target.digest, span)
+    const first = await opened.chunks.next()
+    return { size: opened.size, first: first.done === true ? undefined : first.value, rest: opened.chunks }
+  } catch (err) {
+    if (isDamaged(err)) return 'damaged'
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new MycelError('UNAVAILABLE', `the blob vanished before it could be sent: ${String(err)}`)
+    throw err
+  }
+}
+
+/** Writes one chunk, waiting while the client's socket is full; rejects if the client goes away meanwhile. */
+async function write (res: ServerResponse, chunk: Uint8Array): Promise<void> {
+  if (res.write(chunk)) return
+  await new Promise<void>((resolve, reject) => {
+    const drained = (): void => { res.off('close', closed); resolve() }
+    const closed = (): void => { res.off('drain', drained); reject(new MycelError('CLOSED', 'the client went away')) }
+    res.once('drain', drained)
+    res.once('close', closed)
+  })
 }
 
 /** `wait=`: a duration (protocol/duration.ts; a bare number is seconds), in seconds. */

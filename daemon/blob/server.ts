@@ -1,7 +1,11 @@
 // The serving side of /mycel/blob/1.0.0: answers have / manifest / get
 // requests on streams other members open, one request at a time per stream,
 // reading each chunk from disk straight into its frame and waiting on the
-// stream's write buffer before reading the next. Memory per stream: one chunk
+// stream's write buffer before reading the next. Every chunk read is checked
+// against its manifest hash before it is sent (chunk-check.ts, on the thread
+// pool, overlapped with the send of the one before): a chunk rotted on disk
+// is never sent — the request is answered `error` UNAVAILABLE and the blob
+// layer is told (integrity.ts). Memory per stream: one chunk
 // plus the write buffer's high-water mark. Complete blobs are served, and so
 // are the verified chunks of a blob this node is downloading (see wire.ts). A
 // failing stream is counted and rejects; the host (daemon/net/host.ts) aborts it, and nothing
@@ -12,6 +16,7 @@ import { open as openFile, type FileHandle } from 'node:fs/promises'
 import { isMycelError } from '../../protocol/errors.js'
 import { readFrames } from '../net/frame.js'
 import { sendFrame } from '../net/stream-io.js'
+import { chunkIntact, damagedChunk, isDamaged } from './chunk-check.js'
 import type { BlobStore } from './store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
@@ -27,6 +32,8 @@ export interface BlobServerComponents {
   manifests: ManifestStore
   /** A download under way here (its file and which chunks are verified in it), by digest hex. */
   partials?: (hex: string) => PartialView | undefined
+  /** A chunk read to be served did not match its manifest (`partial`: it was a download's file). */
+  onDamaged?: (digest: Uint8Array, chunk: number, partial: boolean) => void
 }
 
 export interface BlobServerInit {
@@ -61,10 +68,12 @@ export interface ServerStats {
   chunksServed: number
   bytesServed: number
   badRequests: number
+  /** Chunks read to be served that did not match their manifest: refused, never sent. */
+  damagedChunksRefused: number
 }
 
 export class BlobServer {
-  readonly stats: ServerStats = { streams: 0, refused: 0, chunksServed: 0, bytesServed: 0, badRequests: 0 }
+  readonly stats: ServerStats = { streams: 0, refused: 0, chunksServed: 0, bytesServed: 0, badRequests: 0, damagedChunksRefused: 0 }
   private readonly c: BlobServerComponents
   private readonly init: BlobServerInit
 
@@ -147,7 +156,15 @@ export class BlobServer {
             if (view.have[i] !== 1) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: `chunk ${i} not here yet` })
           }
         }
-        await this.sendChunks(stream, req.id, open, manifest, req.from, req.to)
+        try {
+          await this.sendChunks(stream, req.id, open, manifest, req.from, req.to)
+        } catch (err) {
+          if (!isDamaged(err)) throw err
+          // Rotted on disk: refused, never sent. The fetcher drops us as a holder of it and asks others.
+          this.stats.damagedChunksRefused++
+          this.c.onDamaged?.(req.digest, Number(err.details?.chunk), view !== undefined)
+          return await send({ op: 'error', id: req.id, code: 'UNAVAILABLE', message: err.message })
+        }
         return await send({ op: 'end', id: req.id })
       }
     }
@@ -184,6 +201,8 @@ export class BlobServer {
       const { frame, data } = allocChunkFrame(id, i, end - start, reuse)
       sent.push(frame)
       await readFully(file, data, end - start, start)
+      if (!await chunkIntact(data.subarray(0, end - start), m.chunks[i] as Uint8Array)) throw damagedChunk(m.digest, i)
+      // The test switch corrupts in transit, after the check: the fetcher's own check must catch it.
       if (this.init.corruptChunks === true && data.byteLength > 0) data[0] ^= 0xff
       return frame
     }

@@ -7,7 +7,8 @@
 //       │ ├─ BlobRefs (digest → live keys; orphans for GC) ◄── applied() from the core's observer
 //       │ ├─ HolderDiscovery (batched have queries, cache)
 //       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
-//       │ └─ Mirror (eager policy: bounded concurrency, backoff)
+//       │ ├─ Mirror (eager policy: bounded concurrency, backoff)
+//       │ └─ BlobIntegrity (a copy found damaged: removed, fetched again) ◄── BlobScrub (periodic re-hash), the server, the API
 //       └── BlobStore (blobs/sha256), ManifestStore (blobs/manifests), PartialBlob (blobs/partial)
 
 import { readdir, rm } from 'node:fs/promises'
@@ -23,6 +24,8 @@ import type { Host } from '../net/host.js'
 import { every, sleep } from '../time.js'
 import { PeerChannel } from './client.js'
 import { BLOB_PROTOCOL, MAX_BLOB_STREAMS, MAX_PEERS_ASKED, QUERY_TIMEOUT_MS } from './constants.js'
+import { isDamaged } from './chunk-check.js'
+import { DEFAULT_SCRUB_BYTES_PER_SEC, DEFAULT_SCRUB_INTERVAL_MS } from './integrity-limits.js'
 import { HolderDiscovery } from './discovery.js'
 import { Downloads } from './downloads.js'
 import { buildManifest, decodeManifest, encodeManifest, ManifestStore, type Manifest } from './manifest.js'
@@ -30,9 +33,12 @@ import { Mirror } from './mirror.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
+import { BlobIntegrity, type IntegrityStats } from './integrity.js'
+import { BlobScrub, type ScrubStats } from './scrub.js'
 import { BlobServer, type ServerStats } from './server.js'
 import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfers } from './types.js'
 import { UploadRate } from './upload-rate.js'
+import { openVerified, type ByteSpan } from './verified-read.js'
 
 export interface BlobServiceInit {
   chunkBytes: number
@@ -43,6 +49,9 @@ export interface BlobServiceInit {
   /** Test-only switches of the server (see BlobServerInit). */
   corruptChunks?: boolean
   beforeChunk?: (i: number) => Promise<void>
+  /** The scrub (scrub.ts): period (0 = off) and read rate. Defaults in integrity-limits.ts. */
+  scrubIntervalMs?: number
+  scrubBytesPerSec?: number
 }
 
 export interface BlobServiceComponents {
@@ -69,6 +78,9 @@ const GC_SWEEP_MS_MAX = 60_000
 export class BlobService {
   readonly refs = new BlobRefs()
   readonly manifests: ManifestStore
+  /** Damaged copies found (by the server, the API, the scrub): removed and fetched again. */
+  readonly integrity: BlobIntegrity
+  private readonly scrub: BlobScrub
   private readonly init: BlobServiceInit
   private readonly c: BlobServiceComponents
   private readonly server: BlobServer
@@ -91,8 +103,21 @@ export class BlobService {
       blobs: components.blobs,
       manifests: this.manifests,
       // Downloads under way here serve what they have verified (wire.ts).
-      partials: hex => this.downloads.partialOf(hex)
+      partials: hex => this.downloads.partialOf(hex),
+      // A complete copy rotted on disk: replaced. (A download's file is the download's business: it
+      // checks the whole digest at its end.)
+      onDamaged: (digest, chunk, partial) => { if (!partial) this.integrity.report(digest, chunk, 'served') }
     })
+    this.integrity = new BlobIntegrity({
+      blobs: components.blobs,
+      refOf: hex => this.refs.get(hex),
+      fetch: async (target, waitMs) => { await this.ensureLocal(target, waitMs) },
+      log
+    })
+    this.scrub = new BlobScrub({
+      intervalMs: init.scrubIntervalMs ?? DEFAULT_SCRUB_INTERVAL_MS,
+      bytesPerSec: init.scrubBytesPerSec ?? DEFAULT_SCRUB_BYTES_PER_SEC
+    }, { blobs: components.blobs, manifests: this.manifests, integrity: this.integrity, log, timers })
     this.discovery = new HolderDiscovery({ open: async peer => await this.open(peer), timers })
     this.downloads = new Downloads({
       blobs: components.blobs,
@@ -137,17 +162,49 @@ export class BlobService {
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
+    this.scrub.start()
   }
 
   async stop (): Promise<void> {
+    this.integrity.stop()
+    await this.scrub.stop()
     this.stopSweep?.()
     this.mirror.stop()
     await this.downloads.stop()
     await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
   }
 
-  get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number> } {
-    return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats }
+  get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number>, integrity: IntegrityStats, scrub: ScrubStats } {
+    return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats, integrity: this.integrity.stats, scrub: this.scrub.stats }
+  }
+
+  /** One scrub pass now (tests; the scrub runs its own passes every scrubIntervalMs). */
+  async scrubNow (): Promise<void> {
+    await this.scrub.pass()
+  }
+
+  /**
+   * The stored bytes of a blob for the local API, each chunk checked against the manifest as it is
+   * read (verified-read.ts). A damaged chunk is reported here (the copy is removed and fetched again)
+   * and thrown, never handed on.
+   */
+  async readVerified (digest: Uint8Array, span?: ByteSpan): Promise<{ size: number, chunks: AsyncGenerator<Uint8Array> }> {
+    const opened = await openVerified({ blobs: this.c.blobs, manifests: this.manifests }, digest, span).catch(err => { throw this.noted(digest, err) })
+    const noted = (err: unknown): unknown => this.noted(digest, err)
+    async function * guarded (): AsyncGenerator<Uint8Array> {
+      try {
+        yield * opened.chunks
+      } catch (err) {
+        throw noted(err)
+      }
+    }
+    return { size: opened.size, chunks: guarded() }
+  }
+
+  /** A damaged-chunk error is reported to the integrity keeper on its way up. */
+  private noted (digest: Uint8Array, err: unknown): unknown {
+    if (isDamaged(err)) this.integrity.report(digest, Number(err.details?.chunk), 'api')
+    return err
   }
 
   /** The core's observer: a new winner of a key. Never waits on bytes. Ignored before start(), which loads every live key. */
@@ -237,7 +294,8 @@ export class BlobService {
     } catch (err) {
       const holders = (await this.status(target)).holders
       const why = err instanceof MycelError && err.message !== 'timed out' ? `: ${err.message}` : ''
-      throw new MycelError('UNAVAILABLE', `the bytes of ${digestText(target.digest)} are not here and could not be had within ${Math.round(waitMs / 1000)} s${why}; holders known: ${holders.length === 0 ? 'none' : holders.join(', ')}`, {
+      const damage = this.integrity.describe(target.digest)
+      throw new MycelError('UNAVAILABLE', `the bytes of ${digestText(target.digest)} are not here and could not be had within ${Math.round(waitMs / 1000)} s${why}${damage === undefined ? '' : ` (${damage})`}; holders known: ${holders.length === 0 ? 'none' : holders.join(', ')}`, {
         cause: err,
         details: { digest: digestText(target.digest), holders }
       })

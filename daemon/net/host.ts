@@ -3,10 +3,13 @@
 //
 //   Host ── libp2p node (libp2p-node.ts: TCP + Noise + yamux; banned peers gated out both ways)
 //     ├─ PeerGuard: strikes and bans (and the mesh's redial pacing)
+//     ├─ ConnectionSlots (slots.ts): inbound strangers bounded per IP and in all, closed unless they
+//     │    prove membership (or are in a join) within a few seconds; members always have room
 //     ├─ isAllowed: the membership gate (the federation's; a test's link faults narrow it)
-//     └─ handle(protocol, handler, { maxInbound, maxOutbound, membersOnly })
+//     └─ handle(protocol, handler, { maxInbound, maxOutbound, membersOnly, holdsSlot })
 //          every inbound stream: refused unread if `membersOnly` and the gate says no; else the handler
 //          runs, and whatever it throws ends that stream only (logged, stream.abort) — never the daemon.
+//          With `holdsSlot` (join), a stranger's connection keeps its slot while the handler runs.
 //
 // The mesh starts and stops the host (mesh.start registers the sync handler before the node listens);
 // blob and join register theirs while it runs.
@@ -19,6 +22,7 @@ import { createNode, type MeshLibp2p } from './libp2p-node.js'
 import { DEFAULT_LIMITS, type NetLimits } from './limits.js'
 import { listenFailureText } from './listen-failure.js'
 import { PeerGuard } from './peer-guard.js'
+import { ConnectionSlots, type SlotStats } from './slots.js'
 
 export interface HostInit {
   privateKey: Parameters<typeof createNode>[0]['privateKey']
@@ -34,6 +38,8 @@ export interface HostInit {
 export interface HostComponents {
   /** Membership gate: who may open sync sessions and blob streams. Default allow. */
   isAllowed?: (peer: string) => boolean
+  /** Told of every stranger's connection closed or refused (the shed ledger). */
+  strangerShed?: (peer: string, why: 'deadline' | 'evicted' | 'refused', ip: string) => void
 }
 
 export interface HandleOptions {
@@ -46,6 +52,8 @@ export interface HandleOptions {
   onRefused?: (peer: string) => void
   /** Names the protocol in logs; default the protocol id. */
   name?: string
+  /** While the handler runs, a stranger's connection keeps its slot (a join in progress: slots.ts). */
+  holdsSlot?: boolean
 }
 
 /** Handles one inbound stream; a rejection aborts that stream (the host catches it). */
@@ -55,8 +63,15 @@ export async function createHost (init: HostInit, components: HostComponents = {
   const limits: NetLimits = { ...DEFAULT_LIMITS, ...init.limits }
   const guard = new PeerGuard(limits, { now: Date.now, random: Math.random })
   const maxPeers = init.maxPeers ?? 16
-  const node = await createNode({ privateKey: init.privateKey, listen: init.listen, maxPeers, limits, isBanned: p => guard.isBanned(p) })
-  return new Host({ listen: init.listen, maxPeers, limits, log: init.log ?? Logger.silent() }, { node, guard, isAllowed: components.isAllowed })
+  let host: Host | undefined
+  const slots = new ConnectionSlots(limits, {
+    isMember: peer => host?.isAllowed(peer) ?? false,
+    now: () => performance.now(),
+    shed: components.strangerShed
+  })
+  const node = await createNode({ privateKey: init.privateKey, listen: init.listen, maxPeers, limits, isBanned: p => guard.isBanned(p), slots })
+  host = new Host({ listen: init.listen, maxPeers, limits, log: init.log ?? Logger.silent() }, { node, guard, slots, isAllowed: components.isAllowed })
+  return host
 }
 
 export class Host {
@@ -64,6 +79,7 @@ export class Host {
   /** The libp2p node itself, for the mesh's connection bookkeeping (events, peer store). */
   readonly node: MeshLibp2p
   readonly guard: PeerGuard
+  readonly slots: ConnectionSlots | undefined
   readonly limits: NetLimits
   readonly maxPeers: number
   readonly log: Logger
@@ -71,9 +87,10 @@ export class Host {
   private readonly gate: ((peer: string) => boolean) | undefined
   private running = false
 
-  constructor (init: { listen: string[], maxPeers: number, limits: NetLimits, log: Logger }, parts: { node: MeshLibp2p, guard: PeerGuard, isAllowed?: (peer: string) => boolean }) {
+  constructor (init: { listen: string[], maxPeers: number, limits: NetLimits, log: Logger }, parts: { node: MeshLibp2p, guard: PeerGuard, slots?: ConnectionSlots, isAllowed?: (peer: string) => boolean }) {
     this.node = parts.node
     this.guard = parts.guard
+    this.slots = parts.slots
     this.gate = parts.isAllowed
     this.limits = init.limits
     this.maxPeers = init.maxPeers
@@ -91,11 +108,18 @@ export class Host {
       throw new MycelError('UNAVAILABLE', listenFailureText(err, this.listen), { cause: err })
     }
     this.running = true
+    this.slots?.start()
   }
 
   async stop (): Promise<void> {
     this.running = false
+    this.slots?.stop()
     await this.node.stop()
+  }
+
+  /** Inbound connections by kind, and strangers closed or refused (slots.ts). */
+  slotStats (): SlotStats | undefined {
+    return this.slots?.stats
   }
 
   /** The membership gate; a gate that throws refuses (and is logged). */
@@ -121,11 +145,14 @@ export class Host {
         this.log.debug(`${name} stream failed`, { remote: peer, error: errorText(err) })
         stream.abort(err instanceof Error ? err : new Error(String(err)))
       }
+      const release = options.holdsSlot === true && connection.direction === 'inbound' ? this.slots?.holdForJoin(connection) : undefined
       // Called at once (not on a later tick): a handler attaches its listeners before any event fires.
       try {
         const running = handler(stream, peer, connection)
-        if (running !== undefined) running.catch(fail)
+        if (running !== undefined) running.catch(fail).finally(() => { release?.() })
+        else release?.()
       } catch (err) {
+        release?.()
         fail(err)
       }
     }, { maxInboundStreams: options.maxInbound, maxOutboundStreams: options.maxOutbound })

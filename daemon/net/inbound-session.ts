@@ -1,7 +1,9 @@
 // The stream a peer opens to us: we read its hello, let the mesh judge it, answer with a welcome, close
-// our writing side, then only read. Frames are decoded on arrival into a bounded inbox and handed to
-// the core one at a time; above the inbox's high-water mark the stream is paused (yamux then stops
-// granting window, so the peer's writer waits) and resumed below half of it. See session-base.ts.
+// our writing side, then only read. Frames go into a bounded inbox, their envelope decoded on arrival
+// (bad bytes are caught at once); they are handed to the core one at a time, a large message's
+// events decoded a slice at a time with the event loop given way between slices (codec.ts
+// decodeSteps, SessionHost.pace). Above the inbox's high-water mark the stream is paused (yamux then
+// stops granting window, so the peer's writer waits) and resumed below half of it. See session-base.ts.
 
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
@@ -10,10 +12,17 @@ import { encodeFrame } from './frame.js'
 import { decodeHello, encodeWelcome } from './hello.js'
 import { SessionBase } from './session-base.js'
 
+/** A frame in the inbox: decoded, or its envelope decoded and the rest to do in steps (codec.ts). */
+interface Inboxed {
+  message?: SyncMessage
+  steps?: Generator<SyncMessage | undefined, SyncMessage | undefined, void>
+  bytes: number
+}
+
 export class InboundSession extends SessionBase {
   readonly kind = 'inbound'
   accepted = false
-  private inbox: Array<{ message: SyncMessage, bytes: number }> = []
+  private inbox: Inboxed[] = []
   private inboxBytes = 0
   private delivering = false
 
@@ -68,17 +77,16 @@ export class InboundSession extends SessionBase {
     }
     for (let frame = this.decoder.next(); frame !== undefined; frame = this.decoder.next()) {
       this.host.counters.framesIn++
-      let message: SyncMessage
+      let entry: Inboxed
       try {
-        message = this.host.codec.decode(frame)
+        entry = this.decodeEnvelope(frame)
       } catch (err) {
         this.host.badInput(this.peer, err, 'message')
         this.abort(err)
         return
       }
-      // Decoded on arrival so bad bytes are caught even before the session is up; the frame's size
-      // stands in for the message's memory in the inbox bound.
-      this.inbox.push({ message, bytes: frame.byteLength })
+      // The frame's size stands in for the message's memory in the inbox bound.
+      this.inbox.push(entry)
       this.inboxBytes += frame.byteLength
     }
     if (this.overHighWater() && this.stream.readStatus === 'readable') {
@@ -86,6 +94,42 @@ export class InboundSession extends SessionBase {
       this.host.counters.receivePauses++
     }
     this.kick()
+  }
+
+  /** Decoded on arrival so bad bytes are caught even before the session is up: all of it, or its envelope. */
+  private decodeEnvelope (frame: Uint8Array): Inboxed {
+    const codec = this.host.codec
+    if (codec.decodeSteps === undefined) return { message: codec.decode(frame), bytes: frame.byteLength }
+    const steps = codec.decodeSteps(frame, () => this.host.due())
+    const first = steps.next()
+    if (first.done === true) return { message: first.value, bytes: frame.byteLength }
+    return { steps, bytes: frame.byteLength }
+  }
+
+  /**
+   * Hands one inbox entry to the core: at once if decoded, else decoding the rest a stretch at a time
+   * (the event loop given way between stretches), a push in parts as they are decoded. Bad bytes
+   * midway strike the peer and abort the stream; parts handed on before stay taken.
+   */
+  private async handOverEntry (entry: Inboxed): Promise<void> {
+    if (entry.steps === undefined) {
+      if (entry.message !== undefined) await this.handOver(entry.message)
+      return
+    }
+    for (;;) {
+      await this.host.pace()
+      if (this.done || !this.host.isUp(this.peer)) return
+      let r: IteratorResult<SyncMessage | undefined, SyncMessage | undefined>
+      try {
+        r = entry.steps.next()
+      } catch (err) {
+        this.host.badInput(this.peer, err, 'message')
+        this.abort(err)
+        return
+      }
+      if (r.value !== undefined) await this.handOver(r.value)
+      if (r.done === true) return
+    }
   }
 
   private overHighWater (): boolean {
@@ -103,10 +147,12 @@ export class InboundSession extends SessionBase {
     this.delivering = true
     try {
       while (!this.done && this.inbox.length > 0 && this.host.isUp(this.peer)) {
-        const { message, bytes } = this.inbox.shift() as { message: SyncMessage, bytes: number }
-        this.inboxBytes -= bytes
-        await this.handOver(message)
+        const entry = this.inbox.shift() as Inboxed
+        this.inboxBytes -= entry.bytes
+        await this.handOverEntry(entry)
         this.maybeResume()
+        // Messages handed over one after another never wait on I/O: give way now and then.
+        await this.host.pace()
       }
     } finally {
       this.delivering = false

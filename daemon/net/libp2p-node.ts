@@ -1,6 +1,7 @@
 // Builds the libp2p node the mesh runs on: TCP + Noise + yamux, identify and ping, the connection
-// bounds, and a gater that keeps banned peers out both ways. Not started here: the mesh registers its
-// protocol handler first.
+// bounds, and a gater that keeps banned peers out both ways and hands inbound connections to mycel's
+// own accounting of who may hold one (slots.ts). Not started here: the mesh registers its protocol
+// handler first.
 
 import { noise } from '@chainsafe/libp2p-noise'
 import { identify } from '@libp2p/identify'
@@ -9,7 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { MultiaddrConnection, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { NetLimits } from './limits.js'
 
@@ -23,6 +24,11 @@ export interface NodeInit {
   limits: NetLimits
   /** Consulted on every dial and every inbound connection once the peer id is known. */
   isBanned: (peer: string) => boolean
+  /** mycel's accounting of inbound connections (slots.ts): told of each, and may refuse one. */
+  slots?: {
+    denyInbound: (maConn: MultiaddrConnection) => boolean
+    encrypted: (peer: string, maConn: MultiaddrConnection) => void
+  }
 }
 
 export async function createNode (init: NodeInit): Promise<MeshLibp2p> {
@@ -44,7 +50,11 @@ export async function createNode (init: NodeInit): Promise<MeshLibp2p> {
     // 10 s and aborted when a ping fails, so a silently dead peer's sessions end and get redialed.
     services: { identify: identify(), ping: ping() },
     connectionManager: {
-      maxConnections: init.maxPeers + limits.extraConnections,
+      // Strangers are bounded by mycel's own accounting (slots.ts) at maxStrangers, so members' share
+      // (maxPeers + extraConnections) is always free; libp2p's cap is the sum of both.
+      maxConnections: init.maxPeers + limits.extraConnections + limits.maxStrangers,
+      maxIncomingPendingConnections: limits.maxStrangers,
+      inboundUpgradeTimeout: limits.strangerDeadlineMs,
       dialTimeout: limits.dialTimeoutMs,
       inboundConnectionThreshold: limits.inboundConnectionsPerSecond,
       // The mesh redials members itself, with its own backoff; libp2p's KEEP_ALIVE redial stays off.
@@ -52,7 +62,12 @@ export async function createNode (init: NodeInit): Promise<MeshLibp2p> {
     },
     connectionGater: {
       denyDialPeer: denyBanned,
-      denyInboundEncryptedConnection: denyBanned,
+      denyInboundConnection: maConn => init.slots?.denyInbound(maConn) ?? false,
+      denyInboundEncryptedConnection: (peerId, maConn) => {
+        if (denyBanned(peerId)) return true
+        init.slots?.encrypted(peerId.toString(), maConn)
+        return false
+      },
       denyOutboundEncryptedConnection: denyBanned
     }
   })

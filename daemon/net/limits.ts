@@ -69,10 +69,26 @@ export interface NetLimits {
    */
   maxInboundStreams: number
   maxOutboundStreams: number
-  /** Connections beyond maxPeers for joins and handshakes in progress before libp2p prunes. */
+  /** Connections of members beyond maxPeers (a member refused 'full' stays connected a while; blob fetches). */
   extraConnections: number
   /** libp2p's per-host inbound connection rate; raised because several nodes may share one host. */
   inboundConnectionsPerSecond: number
+  /**
+   * Inbound connections of peers that have not proven membership (slots.ts), in all and per remote
+   * IP. libp2p's maxConnections is maxPeers + extraConnections + maxStrangers, so strangers can never
+   * take members' connections. 32 in all lets a few joins run beside dozens of idle probes; 8 per IP
+   * lets a NAT of sites join at once while one host cannot take a quarter of all the slots.
+   */
+  maxStrangers: number
+  maxStrangersPerIp: number
+  /**
+   * A stranger must prove membership within this (become a member through a join, or be in one) or is
+   * closed. Also libp2p's inbound upgrade timeout: a connection still in its Noise handshake after
+   * this is dropped. 5 s is the join request's own deadline, and ample on any link a site uses.
+   */
+  strangerDeadlineMs: number
+  /** A stranger may be evicted for a newcomer once it has been connected this long without starting a join. */
+  strangerGraceMs: number
   /** Redial backoff for known peers that are down: base doubles per failure up to max, ±50% jitter. */
   redialBaseMs: number
   redialMaxMs: number
@@ -108,6 +124,10 @@ export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
   maxOutboundStreams: 4,
   extraConnections: 8,
   inboundConnectionsPerSecond: 50,
+  maxStrangers: 32,
+  maxStrangersPerIp: 8,
+  strangerDeadlineMs: 5_000,
+  strangerGraceMs: 1_000,
   redialBaseMs: 250,
   redialMaxMs: 60_000,
   maintainIntervalMs: 250,

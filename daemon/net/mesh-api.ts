@@ -2,6 +2,8 @@
 // mesh.ts; createMesh() builds one.
 
 import type { SyncMessage } from '../../protocol/messages.js'
+import type { LoopBudget } from '../loop-budget.js'
+import type { OffenderLog } from '../log-limit.js'
 import type { MessageCodec } from './codec.js'
 import type { HostInit } from './host.js'
 
@@ -13,6 +15,10 @@ export interface MeshInit extends HostInit {
   dir: string
   /** Frame payload codec. Default: the core's codec. Tests may pass a trivial one. */
   codec?: MessageCodec
+  /** Paces sliced work against the event loop (shared with the daemon's core driver). Default a new one. */
+  loop?: LoopBudget
+  /** Lines peers cause, per offender per interval. Default one of the mesh's own, on `log`. */
+  offenderLog?: OffenderLog
 }
 
 export interface MeshHandlers {
@@ -21,6 +27,8 @@ export interface MeshHandlers {
   /** A sync session with this peer is established (hellos exchanged both ways). */
   peerUp: (peer: string) => void
   peerDown: (peer: string) => void
+  /** A message to this peer was dropped: its send queue is full (the peer takes too little, too slowly). */
+  sendQueueFull?: (peer: string) => void
   /** Membership gate of the host createMesh makes when it is given none; default allow. */
   isAllowed?: (peer: string) => boolean
 }
@@ -55,6 +63,8 @@ export interface Mesh {
   /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
   waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
   connectedPeers: () => string[]
+  /** Whether a sync session with the peer is up (cheap; checked between slices of a large message). */
+  isUp: (peer: string) => boolean
   listenAddrs: () => string[]
   knownPeers: () => KnownPeer[]
   stats: () => Record<string, number>

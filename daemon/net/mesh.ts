@@ -13,7 +13,9 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
+import { LoopBudget } from '../loop-budget.js'
 import { errorText, Logger } from '../log.js'
+import { OffenderLog } from '../log-limit.js'
 import { coreCodec, type MessageCodec } from './codec.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './frame.js'
@@ -56,6 +58,8 @@ class Libp2pMesh implements Mesh, SessionHost {
   readonly counters: Counters = newCounters()
   readonly codec: MessageCodec
   readonly log: Logger
+  private readonly offenders: OffenderLog
+  private readonly loop: LoopBudget
   private readonly init: MeshInit
   private readonly handlers: MeshHandlers
   private readonly host: Host
@@ -72,6 +76,8 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.peerId = host.peerId
     this.codec = init.codec ?? coreCodec
     this.log = init.log ?? host.log
+    this.offenders = init.offenderLog ?? new OffenderLog(this.log)
+    this.loop = init.loop ?? new LoopBudget()
     this.dialer = new Dialer({ dir: init.dir }, host, this.counters, {
       running: () => this.running,
       connectedPeers: () => this.connectedPeers(),
@@ -120,6 +126,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     }
     await Promise.allSettled(closing)
     await this.host.stop()
+    if (this.init.offenderLog === undefined) this.offenders.stop()
     this.peers.clear()
     this.upWaiters.failAll(new MycelError('CLOSED', 'mesh stopped'))
     await this.dialer.flush()
@@ -147,7 +154,10 @@ class Libp2pMesh implements Mesh, SessionHost {
       this.log.warn('message over the frame cap dropped', { peer: to, type: message.type, bytes: payload.byteLength })
       return
     }
-    if (!outbound.enqueue(encodeFrame(payload))) this.counters.dropsQueueFull++
+    if (!outbound.enqueue(encodeFrame(payload))) {
+      this.counters.dropsQueueFull++
+      this.handlers.sendQueueFull?.(to)
+    }
   }
 
   addPeer (peerId: string, addrs: string[]): void {
@@ -173,10 +183,7 @@ class Libp2pMesh implements Mesh, SessionHost {
   }
 
   strike (peer: string, why: string): void {
-    this.counters.strikes++
-    this.log.warn('bad input from peer', { peer, where: 'above the mesh', error: why })
-    const banMs = this.host.guard.strike(peer)
-    if (banMs > 0) this.ban(peer, banMs)
+    this.penalise(peer, 'above the mesh', why)
   }
 
   async waitForPeer (peerId: string, timeoutMs: number): Promise<void> {
@@ -221,7 +228,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     const peer = session.peer
     const refuse = (reason: RefusalReason, counter: 'refusedFederation' | 'refusedOther'): RefusalReason => {
       this.counters[counter]++
-      this.log.info('sync session refused', { peer, reason, federation: hello.federation })
+      this.offenders.write('info', 'sync session refused', peer, { peer, reason, federation: hello.federation }, reason)
       return reason
     }
     if (!this.running) return refuse('full', 'refusedOther')
@@ -270,8 +277,29 @@ class Libp2pMesh implements Mesh, SessionHost {
     else if (isMycelError(err, 'TIMEOUT')) { /* counted as helloTimeouts by the session */ }
     else if (where === 'hello') this.counters.badHellos++
     else this.counters.decodeFailures++
+    this.penalise(peer, where, errorText(err))
+  }
+
+  async pace (): Promise<void> {
+    await this.loop.pace()
+  }
+
+  due (): boolean {
+    return this.loop.due()
+  }
+
+  /**
+   * A strike, and a ban at the limit. A peer already banned is on its way out (its connection is
+   * being closed): what it still sends is counted, not struck again (no doubling the ban per event of
+   * one bad message) and not logged line by line.
+   */
+  private penalise (peer: string, where: string, why: string): void {
+    if (this.host.guard.isBanned(peer)) {
+      this.counters.strikesWhileBanned++
+      return
+    }
     this.counters.strikes++
-    this.log.warn('bad input from peer', { peer, where, error: errorText(err) })
+    this.offenders.warn('bad input from peer', peer, { peer, where, error: why }, why.slice(0, 80))
     const banMs = this.host.guard.strike(peer)
     if (banMs > 0) this.ban(peer, banMs)
   }

@@ -39,6 +39,10 @@ export interface SessionHost {
   closed: (session: SessionBase) => void
   isUp: (peer: string) => boolean
   deliver: (peer: string, message: SyncMessage) => void | Promise<void>
+  /** Gives way to the event loop if the current run has been long (daemon/loop-budget.ts). */
+  pace: () => Promise<void>
+  /** Whether the current run has been long: time to stop a step and pace(). */
+  due: () => boolean
 }
 
 export function bytesOf (evt: StreamMessageEvent): Uint8Array {

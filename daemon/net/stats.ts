@@ -27,6 +27,8 @@ export function newCounters () {
     dialFailures: 0,
     outboundOpenFailures: 0,
     strikes: 0,
+    /** Bad input from a peer already banned (its connection is going): counted, not struck again. */
+    strikesWhileBanned: 0,
     bans: 0,
     sessionsUp: 0,
     sessionsDown: 0,

@@ -91,7 +91,7 @@ function recordingReplica (id: string, c: ReplicaComponents, log: (e: Recorded) 
     highWater: () => 0n,
     connectedPeers: () => [],
     peerStatus: () => undefined,
-    stats: () => ({ applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0 })
+    stats: () => ({ applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0, heldBytes: 0, heldShed: 0, tooFarAhead: 0, pushesDropped: 0 })
   }
 }
 

@@ -19,6 +19,27 @@ export async function rawNode (): Promise<Libp2p> {
   })
 }
 
+/**
+ * A stranger that dials `addr` and then does nothing: no protocol, no stream, no ping monitor of its
+ * own (what issue #17's idle strangers were). Rejects if the daemon refuses the connection.
+ */
+export async function idleStranger (addr: string): Promise<Libp2p> {
+  const node = await createLibp2p({
+    addresses: { listen: [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionMonitor: { enabled: false }
+  })
+  try {
+    await node.dial(multiaddr(addr))
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+  return node
+}
+
 export async function openSync (node: Libp2p, addr: string): Promise<Stream> {
   return await node.dialProtocol(multiaddr(addr), SYNC_PROTOCOL)
 }

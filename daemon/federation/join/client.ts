@@ -35,14 +35,14 @@ export interface JoinReply {
  */
 export async function requestJoin (dialer: JoinDialer, attempt: JoinAttempt): Promise<JoinReply> {
   let failures: string[] = []
-  let delayMs = JOIN_LIMITS.connectRetryMs
+  let delayMs: number = JOIN_LIMITS.connectRetryMs
   for (let round = 1; ; round++) {
     const r = await tryTargets(dialer, attempt)
     if (!Array.isArray(r)) return r
     failures = r
     if (round >= JOIN_LIMITS.connectRounds || attempt.targets.length === 0) break
     await new Promise(resolve => setTimeout(resolve, delayMs))
-    delayMs *= 2
+    delayMs = Math.min(delayMs * 2, JOIN_LIMITS.connectRetryMaxMs)
   }
   throw new MycelError('UNAVAILABLE', `no member answered the join request (${failures.join('; ') || 'no addresses'})`)
 }

@@ -29,11 +29,14 @@ export const JOIN_LIMITS = Object.freeze({
   maxConcurrentJoins: 8,
   /**
    * Passes over the token's addresses when no member answered at all (connection refused or reset,
-   * e.g. by a member's per-host inbound connection rate limit): transient on real networks.
+   * e.g. by a member's per-host inbound connection rate limit, or its stranger slots all taken by
+   * probes that reconnect as fast as they are dropped): transient on real networks, so a join keeps
+   * trying for about half a minute before it gives up.
    */
-  connectRounds: 4,
-  /** Pause before the second pass; doubled for each further one (0.5 + 1 + 2 s ≈ 3.5 s in all). */
-  connectRetryMs: 500
+  connectRounds: 8,
+  /** Pause before the second pass; doubled for each further one up to connectRetryMaxMs (0.5 + 1 + 2 + 4 + 4 × 5 s ≈ 28 s in all). */
+  connectRetryMs: 500,
+  connectRetryMaxMs: 5_000
 })
 
 export type JoinLimits = typeof JOIN_LIMITS

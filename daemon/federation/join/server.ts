@@ -46,7 +46,9 @@ export class JoinServer {
     await this.c.host.handle(JOIN_PROTOCOL, async (stream, peer) => { await this.serve(stream, peer) }, {
       name: 'join',
       maxInbound: this.limits.maxInboundStreamsPerConnection,
-      maxOutbound: 1
+      maxOutbound: 1,
+      // A token holder is a stranger until admitted: its connection keeps its slot while it joins.
+      holdsSlot: true
     })
   }
 

@@ -65,9 +65,11 @@ describe('visibility with two daemons', () => {
     })
     const fromA = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', a.dir])).stdout) as unknown[]
     const stamp = (await a.api<{ stamp: string }>('GET', '/v1/keys/where%2Fk')).body.stamp
+    // Each row names its site (this node's own name at once; B's once its site record has arrived).
+    const nameOfA = (await a.api<{ name: string }>('GET', '/v1/status')).body.name
     expect(fromA).toEqual([
-      { peerId: a.ready?.peerId, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
-      { peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' }
+      { peerId: a.ready?.peerId, name: nameOfA, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self' },
+      expect.objectContaining({ peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' })
     ])
     await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
     const fromB = JSON.parse((await cli(['where', 'where/k', '--json', '--dir', b.dir])).stdout) as Array<{ peerId: string, bytes: string, metadata: string }>

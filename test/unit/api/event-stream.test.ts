@@ -23,7 +23,7 @@ function stubHub (): VisibilityHub {
       get: () => undefined,
       versionVector: () => [],
       digest: () => new Uint8Array(),
-      stats: () => ({ applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0 }),
+      stats: () => ({ applied: 0, duplicates: 0, superseded: 0, rejected: 0, held: 0, heldNow: 0, heldBytes: 0, heldShed: 0, tooFarAhead: 0, pushesDropped: 0, released: 0, messagesOut: 0, antiEntropyRounds: 0, tombstonesCollected: 0, versionsCollected: 0, invalidated: 0, faultsNoticed: 0, faultsWritten: 0, acksRefused: 0 }),
       counts: () => ({ keys: 0, tombstones: 0 }),
       peerStatus: () => undefined
     },
