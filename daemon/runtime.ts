@@ -152,7 +152,9 @@ export class Runtime {
     // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
     // Their bodies name this site as the site directory settled it (its own record once applied), else as configured.
     const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, {
-      log, replica, mesh: () => wired.mesh, blobs, siteName: () => wired.sites?.nameOf(peerId) ?? ownSite(config).name, webhookStorage: new LevelDeliveryStorage(store.space('webhooks'))
+      log, replica, mesh: () => wired.mesh, blobs, siteName: () => wired.sites?.nameOf(peerId) ?? ownSite(config).name, webhookStorage: new LevelDeliveryStorage(store.space('webhooks')),
+      // A full webhook queue is shed like the peers' queues (status stats.shed, mycel_shed_total); no peer is its offender.
+      onWebhookDropped: (_index, n) => { shed.note('webhook-queue', '', n) }
     })
     wired.vis = vis
     // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.

@@ -55,6 +55,8 @@ export interface VisibilityComponents {
   siteName?: () => string
   /** Where webhook deliveries are kept (the daemon's store). Default in memory: they do not survive a restart. */
   webhookStorage?: DeliveryStorage
+  /** Webhook deliveries dropped from a full queue (the daemon's shed ledger). */
+  onWebhookDropped?: (index: number, n: number) => void
 }
 
 export class VisibilityHub {
@@ -80,7 +82,8 @@ export class VisibilityHub {
       log: components.log,
       siteName: components.siteName ?? (() => init.selfId.slice(-8)),
       storage: components.webhookStorage,
-      onAttempt: hookMetrics.observeAttempt
+      onAttempt: hookMetrics.observeAttempt,
+      onDropped: components.onWebhookDropped
     })
     this.metrics.onCollect(() => { hookMetrics.collect(this.webhooks.stats()) })
     this.holdings = new LocalHoldings(components.blobs)

@@ -38,6 +38,8 @@ export interface DeliveryQueueComponents {
   random: () => number
   /** Webhook `index`'s queue changed (a new delivery, one due now): its worker looks again. */
   changed: (index: number) => void
+  /** `n` waiting deliveries of webhook `index` were dropped from its full queue (the daemon's shed ledger). */
+  dropped?: (index: number, n: number) => void
 }
 
 /** Counted since start, per webhook. */
@@ -253,6 +255,7 @@ export class DeliveryQueue {
     if (dropped === 0) return ops
     q.full = true
     q.counters.dropped += dropped
+    this.c.dropped?.(index, dropped)
     q.dropsUnlogged += dropped
     const now = this.c.nowMs()
     if (now - q.lastDropLogMs >= DROP_LOG_INTERVAL_MS) {

@@ -46,6 +46,8 @@ export interface WebhooksComponents {
   nowMs?: () => number
   random?: () => number
   onAttempt?: (index: number, seconds: number, ok: boolean) => void
+  /** Waiting deliveries dropped from a full queue (the daemon notes them in its shed ledger, bound `webhook-queue`). */
+  onDropped?: (index: number, n: number) => void
 }
 
 /** Per webhook, for metrics (index = position in the list). */
@@ -76,7 +78,7 @@ export class Webhooks {
     const keys = webhookKeys(init.hooks)
     this.queue = new DeliveryQueue({
       hooks: configs.map((h, i) => ({ key: keys[i] as string, name: webhookName(i, h.url), maxPending: h.maxPending, maxPendingBytes: h.maxPendingBytes }))
-    }, { storage: components.storage ?? new MemoryDeliveryStorage(), log: components.log, nowMs: this.nowMs, random, changed: i => { this.hooks[i]?.worker.poke() } })
+    }, { storage: components.storage ?? new MemoryDeliveryStorage(), log: components.log, nowMs: this.nowMs, random, changed: i => { this.hooks[i]?.worker.poke() }, dropped: components.onDropped })
     const workerParts = { queue: this.queue, timers: components.timers ?? REAL_TIMERS, nowMs: this.nowMs, random, fetch: components.fetch ?? fetch, log: components.log, stopped: this.stopper.signal, onAttempt: components.onAttempt }
     this.hooks = configs.map((config, index) => {
       const name = webhookName(index, config.url)

@@ -137,7 +137,12 @@ describe('webhooks with a durable queue (real daemon, real receiver)', () => {
     const text = await cli(['status', '--dir', a.dir])
     expect(text.stdout).toMatch(/#1 http:\/\/127\.0\.0\.1:\d+ {2}1 pending/)
     expect(text.stdout).toContain('WARNING: queue full (1 deliveries')
-    expect(await metrics(a)).toMatch(/^mycel_webhook_queue_full\{webhook="1"\} 1$/m)
+    const text2 = await metrics(a)
+    expect(text2).toMatch(/^mycel_webhook_queue_full\{webhook="1"\} 1$/m)
+    // Shed like every full queue (issue #17): status stats.shed and mycel_shed_total.
+    expect(text2).toMatch(/^mycel_shed_total\{bound="webhook-queue"\} 1$/m)
+    const shed = (await json<{ stats: { shed: Record<string, { total: number }> } }>(a, ['status'])).stats.shed
+    expect(shed['webhook-queue']).toMatchObject({ total: 1, offenders: [] })
     const log = await json<DeliveryInfo[]>(a, ['webhooks', 'log', '--webhook', '1'])
     // The oldest waiting one is dropped; one whose POST is in flight never is (then the newer goes).
     expect(log.map(r => r.state).sort()).toEqual(['dropped', 'pending'])

@@ -45,18 +45,20 @@ function refused (): Error {
 }
 
 function setup (hooks: WebhookConfig[], opts: { storage?: DeliveryStorage, time?: VirtualTime, receiver?: Receiver, nowMs?: () => number } = {}): {
-  bus: EventBus, time: VirtualTime, receiver: Receiver, storage: DeliveryStorage, lines: string[], webhooks: Webhooks
+  bus: EventBus, time: VirtualTime, receiver: Receiver, storage: DeliveryStorage, lines: string[], webhooks: Webhooks, shed: number[]
 } {
   const time = opts.time ?? new VirtualTime()
   const receiver = opts.receiver ?? new Receiver(time)
   const storage = opts.storage ?? new MemoryDeliveryStorage()
   const lines: string[] = []
+  const shed: number[] = []
   const bus = new EventBus()
   const webhooks = new Webhooks({ hooks, selfId: '12D3KooWSelf' }, {
     bus, log: new Logger({ level: 'debug', write: line => { lines.push(line) } }), siteName: () => 'hub-eu', storage,
-    fetch: receiver.fetch, timers: time, nowMs: opts.nowMs ?? time.nowMs, random: () => 0.5
+    fetch: receiver.fetch, timers: time, nowMs: opts.nowMs ?? time.nowMs, random: () => 0.5,
+    onDropped: (index, n) => { for (let i = 0; i < n; i++) shed.push(index) }
   })
-  return { bus, time, receiver, storage, lines, webhooks }
+  return { bus, time, receiver, storage, lines, webhooks, shed }
 }
 
 describe('webhooks (durable queue, in virtual time)', () => {
@@ -184,7 +186,7 @@ describe('webhooks (durable queue, in virtual time)', () => {
   })
 
   it('is bounded in count and bytes: the oldest waiting deliveries are dropped, counted, kept as dropped; `full` says so', async () => {
-    const { bus, time, receiver, lines, webhooks } = setup([{ url: 'http://h/6', maxPending: 3 }, { url: 'http://h/7', maxPendingBytes: 1024 }])
+    const { bus, time, receiver, lines, webhooks, shed } = setup([{ url: 'http://h/6', maxPending: 3 }, { url: 'http://h/7', maxPendingBytes: 1024 }])
     receiver.answer = () => 'hang'
     await webhooks.start()
     bus.publish({ type: 'published', key: 'k0' })
@@ -201,6 +203,8 @@ describe('webhooks (durable queue, in virtual time)', () => {
     expect(keys.filter(k => k.endsWith('pending'))).toEqual(['k9 pending', 'k8 pending', 'k0 pending'])
     expect(keys.filter(k => k.endsWith('dropped'))).toEqual(['k7 dropped', 'k6 dropped', 'k5 dropped', 'k4 dropped', 'k3 dropped', 'k2 dropped', 'k1 dropped'])
     expect(lines.filter(l => l.includes('webhook queue full')).length).toBe(2) // once per webhook, not per drop
+    expect(shed.filter(i => i === 0)).toHaveLength(7) // told to the daemon's shed ledger
+    expect(shed.filter(i => i === 1)).toHaveLength(byBytes?.dropped ?? -1)
     receiver.answer = () => 200
     await time.until('drained', () => webhooks.list()[0]?.pending === 0)
     expect(webhooks.list()[0]).toMatchObject({ full: false, delivered: 3 })
