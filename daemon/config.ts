@@ -14,7 +14,7 @@ import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_
 import { DEFAULT_SCRUB_BYTES_PER_SEC, DEFAULT_SCRUB_INTERVAL_MS, MIN_SCRUB_BYTES_PER_SEC } from './blob/integrity-limits.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
-import { parseWebhooks, type WebhookConfig } from './visibility/webhooks.js'
+import { parseWebhooks, type WebhookConfig } from './visibility/webhooks/config.js'
 import { parseListenAddr } from './listen-addr.js'
 import { checkSiteName } from './federation/site-directory.js'
 import { MAX_SITE_GROUPS } from '../protocol/limits.js'

@@ -58,6 +58,7 @@ import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
 import { LoopDelay } from './visibility/loop-delay.js'
 import { ShedLedger } from './visibility/shedding.js'
+import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
 
 export interface RuntimeInit {
@@ -148,7 +149,13 @@ export class Runtime {
     const loopDelay = new LoopDelay()
 
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
-    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, { log, replica, mesh: () => wired.mesh, blobs })
+    // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
+    // Their bodies name this site as the site directory settled it (its own record once applied), else as configured.
+    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, {
+      log, replica, mesh: () => wired.mesh, blobs, siteName: () => wired.sites?.nameOf(peerId) ?? ownSite(config).name, webhookStorage: new LevelDeliveryStorage(store.space('webhooks')),
+      // A full webhook queue is shed like the peers' queues (status stats.shed, mycel_shed_total); no peer is its offender.
+      onWebhookDropped: (_index, n) => { shed.note('webhook-queue', '', n) }
+    })
     wired.vis = vis
     // Test hook (off unless MYCEL_TEST_LINK_FAULTS is set): the chaos harness cuts links through it.
     const faultsFile = init.switches.linkFaultsFile

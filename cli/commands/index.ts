@@ -16,6 +16,7 @@ import { rm } from './rm.js'
 import { simCommand } from './sim.js'
 import { status } from './status.js'
 import { watch } from './watch.js'
+import { webhooks } from './webhooks.js'
 import { where } from './where.js'
 
 export const commands: Command[] = [
@@ -33,6 +34,7 @@ export const commands: Command[] = [
   revoke,
   where,
   watch,
+  webhooks,
   registry,
   simCommand
 ]

@@ -1,10 +1,10 @@
 // `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { StatusInfo } from '../../daemon/api/contract.js'
+import type { StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
-import { usesColour } from '../terminal.js'
+import { usesColour, warningText } from '../terminal.js'
 
 export const status: Command = {
   name: 'status',
@@ -12,7 +12,7 @@ export const status: Command = {
   options: {
     ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
   },
-  details: "A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
+  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
     const api = await client(ctx)
     if (ctx.options.ui === true) {
@@ -20,8 +20,9 @@ export const status: Command = {
       return EXIT.OK
     }
     const s = await withPeerSync(api, await api.call<StatusInfo>('GET', '/v1/status'))
+    const hooks = await api.call<WebhookInfo[]>('GET', '/v1/webhooks')
     if (wantsJson(ctx)) {
-      printJson(ctx, s)
+      printJson(ctx, { ...s, webhooks: hooks })
       return EXIT.OK
     }
     const lines = [
@@ -33,9 +34,22 @@ export const status: Command = {
       `listen      ${s.listen.join('\n            ')}`,
       `keys        ${s.keys} (${s.tombstones} tombstones)`,
       `peers       ${s.peers.length} connected`,
-      ...peerSyncLines(s.peers, usesColour(ctx))
+      ...peerSyncLines(s.peers, usesColour(ctx)),
+      ...webhookLines(hooks, usesColour(ctx))
     ]
     ctx.out.write(lines.join('\n') + '\n')
     return EXIT.OK
   }
+}
+
+/** One line per webhook with something waiting; a full queue is a warning (its oldest deliveries are being dropped). */
+function webhookLines (hooks: WebhookInfo[], colour: boolean): string[] {
+  if (hooks.length === 0) return []
+  const lines = [`webhooks    ${hooks.length} (${hooks.reduce((n, w) => n + w.pending, 0)} deliveries pending; mycel webhooks)`]
+  for (const w of hooks) {
+    if (w.pending === 0 && !w.full) continue
+    lines.push(`  #${w.index} ${w.origin}  ${w.pending} pending (${w.pendingBytes} B)${w.oldestPendingAt === null ? '' : ` since ${w.oldestPendingAt}`}`)
+    if (w.full) lines.push('      ' + warningText(`WARNING: queue full (${w.maxPending} deliveries / ${w.maxPendingBytes} B): the oldest are dropped (${w.dropped} so far)`, colour))
+  }
+  return lines
 }

@@ -12,6 +12,7 @@
 //   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
 //   GET    /v1/blobs/<ref>[/content]    blob status / bytes (blob-routes.ts)
 //   GET    /v1/events, /v1/where/<key>, /v1/sync, /v1/sync/members, /metrics   (visibility-routes.ts)
+//   GET /v1/webhooks, GET /v1/webhooks/log, POST /v1/webhooks/ping|redeliver   (webhook-routes.ts)
 //   POST|GET|DELETE /v1/registry/users   the container registry's users (registry-routes.ts)
 // The shapes are in contract.ts.
 
@@ -21,6 +22,7 @@ import type { ProcessMetricsText } from './metrics-route.js'
 import { registryRoutes, type RegistryRouteParts } from './registry-routes.js'
 import type { Route } from './router.js'
 import { statusPageRoutes, visibilityRoutes } from './visibility-routes.js'
+import { webhookRoutes } from './webhook-routes.js'
 import type { VisibilityHub } from '../visibility/hub.js'
 
 export interface LocalApiParts {
@@ -41,6 +43,7 @@ export function localApiRoutes (parts: LocalApiParts): Route[] {
     ...nodeRoutes(parts.node),
     ...blobRoutes(parts.blobs),
     ...visibilityRoutes(parts.visibility, parts.processMetrics),
+    ...webhookRoutes(parts.visibility),
     ...registryRoutes(parts.registry ?? (() => undefined))
   ]
 }

@@ -9,6 +9,8 @@
 //   meta!federation              → this node's federation id
 //   meta!genesis                 → the federation's genesis, JSON {founder, nonce: hex}
 //   meta!format                  → layout version ("1")
+//   !<name>!…                    → a part's own key space (space(name)): webhook deliveries
+//                                  (visibility/webhooks/level-storage.ts); never read here
 //
 // Consistency: the core hands over everything that changes together in one
 // PersistBatch — events to store and to delete, and the new winner of every
@@ -42,6 +44,13 @@ export interface LevelStoreInit {
   location: string
   /** fsync every write (default true): a write is acknowledged only once on disk. */
   sync?: boolean
+}
+
+/** A key space of the store (space()): utf8 keys and values; what its users need of an abstract-level sublevel. */
+export interface KeySpace {
+  iterator: (options: { gt: string, lt: string }) => AsyncIterable<[string, string]>
+  get: (key: string) => Promise<string | undefined>
+  batch: (ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }>, options: { sync: boolean }) => Promise<void>
 }
 
 export interface ConsistencyReport {
@@ -87,6 +96,16 @@ export class LevelStore {
 
   async close (): Promise<void> {
     await this.db.close()
+  }
+
+  /**
+   * A key space of its own in this database (an abstract-level sublevel, utf8 values), for a part
+   * that keeps records beside the replica's: one store to open, lock, back up and fsync. Its keys
+   * (`!<name>!…`) sort apart from the replica's, which loadSnapshot, check and resetReplicaState
+   * alone read and clear.
+   */
+  space (name: string): KeySpace {
+    return this.db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
   }
 
   /**

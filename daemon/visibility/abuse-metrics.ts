@@ -18,7 +18,7 @@ export interface AbuseSources {
 }
 
 export function defineAbuseMetrics (m: MetricsRegistry, s: AbuseSources): void {
-  const shed = m.counter('mycel_shed_total', 'Items dropped or refused because a bound was hit, by bound (held-events, too-far-ahead, send-queue, stranger-connections, log-lines).')
+  const shed = m.counter('mycel_shed_total', 'Items dropped or refused because a bound was hit, by bound (held-events, too-far-ahead, send-queue, stranger-connections, log-lines, webhook-queue).')
   const shedBy = m.gauge('mycel_shed_offender_total', 'Items shed at a bound, by bound and offending peer (the offenders tracked: the heaviest 64 per bound).')
   const delay = m.gauge('mycel_event_loop_delay_seconds', 'Event-loop delay over the last one to two minutes, by quantile (0.5, 0.99, 1 = max).')
   const suppressed = m.counter('mycel_log_lines_suppressed_total', 'Log lines about an offender counted into a summary line instead of written.')

@@ -1,7 +1,7 @@
 // The visibility side of a daemon, composed in one place:
 //
 //   core observer ── applied ──► VisibilityHub ── publish ──► EventBus ──► GET /v1/events (watch, page)
-//   blob layer ──── available ─┘      │                         └────────► Webhooks (POST, retries)
+//   blob layer ──── available ─┘      │                         └────────► Webhooks (durable queue, signed POSTs; webhooks/)
 //   mesh receive ── note ──────► SyncTracker (coverage, lag, clock offset)
 //                                     │
 //   where / members / sync / metrics ◄┘  + HoldingsSource (blob layer; LocalHoldings until then)
@@ -17,7 +17,10 @@ import type { ReplicaStats } from '../../protocol/replica-api.js'
 import { digestText, cidOf } from '../blob/store.js'
 import type { Logger } from '../log.js'
 import { MetricsRegistry, type Histogram, type Metric, FETCH_SECONDS_BUCKETS } from './metrics.js'
-import { Webhooks, type WebhookConfig } from './webhooks.js'
+import type { WebhookConfig } from './webhooks/config.js'
+import { webhookMetrics } from './webhooks/metrics.js'
+import type { DeliveryStorage } from './webhooks/storage.js'
+import { Webhooks } from './webhooks/webhooks.js'
 import { EventBus } from './bus.js'
 import { draftFromApplied, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
@@ -48,6 +51,12 @@ export interface VisibilityComponents {
   }
   mesh: () => { connectedPeers: () => string[], knownPeers: () => Array<{ peerId: string }>, stats: () => Record<string, number> } | undefined
   blobs: { has: (digest: Uint8Array) => Promise<boolean> }
+  /** The site's name in every webhook body. Default the peer id's last 8 characters. */
+  siteName?: () => string
+  /** Where webhook deliveries are kept (the daemon's store). Default in memory: they do not survive a restart. */
+  webhookStorage?: DeliveryStorage
+  /** Webhook deliveries dropped from a full queue (the daemon's shed ledger). */
+  onWebhookDropped?: (index: number, n: number) => void
 }
 
 export class VisibilityHub {
@@ -68,14 +77,23 @@ export class VisibilityHub {
     this.init = init
     this.c = components
     this.sync = new SyncTracker({ selfId: init.selfId, ourVv: () => components.replica.versionVector(), ourDigest: () => components.replica.digest(), nowMs: Date.now })
-    this.webhooks = new Webhooks({ hooks: init.webhooks }, { bus: this.bus, log: components.log })
+    const hookMetrics = webhookMetrics(this.metrics)
+    this.webhooks = new Webhooks({ hooks: init.webhooks, selfId: init.selfId }, {
+      bus: this.bus,
+      log: components.log,
+      siteName: components.siteName ?? (() => init.selfId.slice(-8)),
+      storage: components.webhookStorage,
+      onAttempt: hookMetrics.observeAttempt,
+      onDropped: components.onWebhookDropped
+    })
+    this.metrics.onCollect(() => { hookMetrics.collect(this.webhooks.stats()) })
     this.holdings = new LocalHoldings(components.blobs)
     this.bytes = this.metrics.counter('mycel_net_bytes_total', 'Bytes sent and received, by protocol (sync, blob) and direction (in, out).')
     this.fetchSeconds = this.metrics.histogram('mycel_blob_fetch_duration_seconds', 'Duration of blob fetches, by outcome (ok, failed).', FETCH_SECONDS_BUCKETS)
     defineMetrics(this)
   }
 
-  start (): void { this.webhooks.start() }
+  async start (): Promise<void> { await this.webhooks.start() }
 
   async stop (): Promise<void> {
     this.endStreams()
@@ -199,8 +217,6 @@ function defineMetrics (hub: VisibilityHub): void {
   const visEvents = m.counter('mycel_visibility_events_total', 'Events published on the watch/webhook bus, by type.')
   const subscribers = m.gauge('mycel_event_subscribers', 'Live event subscribers (watch streams, pages, webhooks).')
   const slow = m.counter('mycel_event_subscribers_dropped_total', 'Event subscribers dropped for falling too far behind.')
-  const hooks = m.counter('mycel_webhook_deliveries_total', 'Webhook deliveries by webhook (its index in the config) and outcome: ok, retry (a failed attempt that will be retried), failed (given up), dropped (queue full).')
-  const hookQueue = m.gauge('mycel_webhook_queue_length', 'Events waiting per webhook (webhook: its index in the config).')
   m.onCollect(() => {
     const s = c.replica.stats()
     applied.set(s.applied); rejected.set(s.rejected); held.set(s.held); heldNow.set(s.heldNow)
@@ -221,13 +237,5 @@ function defineMetrics (hub: VisibilityHub): void {
     }
     for (const [type, n] of hub.bus.counts) visEvents.set(n, { type })
     subscribers.set(hub.bus.subscribers); slow.set(hub.bus.slowDropped)
-    hookQueue.reset()
-    // Labelled by position in the config's `webhooks` list, never by URL: a webhook URL often carries a secret.
-    hub.webhooks.stats().forEach((w, i) => {
-      const webhook = String(i)
-      hooks.set(w.delivered, { webhook, outcome: 'ok' }); hooks.set(w.retries, { webhook, outcome: 'retry' })
-      hooks.set(w.failed, { webhook, outcome: 'failed' }); hooks.set(w.dropped, { webhook, outcome: 'dropped' })
-      hookQueue.set(w.queued, { webhook })
-    })
   })
 }

@@ -11,6 +11,7 @@ export type ShedBound =
   | 'send-queue' // a peer too slow to take our messages: dropped from its queue (anti-entropy repairs)
   | 'stranger-connections' // connections of peers that had not proven membership, closed
   | 'log-lines' // log lines about an offender, counted instead of written
+  | 'webhook-queue' // a webhook's delivery queue was full (its receiver down or slow): its oldest waiting deliveries dropped
 
 /** Offenders tracked per bound; past it, the one with the least is forgotten for the newcomer. */
 const MAX_OFFENDERS_PER_BOUND = 64

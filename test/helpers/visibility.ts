@@ -1,7 +1,8 @@
 // Shared by the visibility tests: a long-running CLI process (watch) whose
-// output can be awaited, and a tiny local HTTP receiver for webhooks.
+// output can be awaited, and tiny local HTTP receivers for webhooks: one that
+// answers from a script, and one that can go down and come back on its port.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { MAIN, until } from './daemons.js'
 
@@ -45,4 +46,43 @@ export async function receiver (statuses: number[] = []): Promise<{ url: string,
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server }
+}
+
+export interface Delivered { path: string, headers: IncomingHttpHeaders, raw: string, body: Record<string, unknown> }
+
+/**
+ * A webhook receiver that can be taken down (its port closed: a connection is refused) and brought
+ * back on the same port, answering 200 to everything while up.
+ */
+export class HookReceiver {
+  readonly received: Delivered[] = []
+  private server: Server | undefined
+  private portNumber = 0
+
+  get url (): string { return `http://127.0.0.1:${this.portNumber}` }
+
+  async up (): Promise<void> {
+    const server = createServer((req, res) => {
+      let raw = ''
+      req.on('data', (c: Buffer) => { raw += c.toString() })
+      req.on('end', () => {
+        this.received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) as Record<string, unknown> })
+        res.writeHead(200).end()
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.portNumber, '127.0.0.1', () => { server.off('error', reject); resolve() })
+    })
+    this.portNumber = (server.address() as AddressInfo).port
+    this.server = server
+  }
+
+  async down (): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (server === undefined) return
+    server.closeAllConnections()
+    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+  }
 }

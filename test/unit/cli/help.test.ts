@@ -22,7 +22,8 @@ describe('CLI help', () => {
     ['ls', ['[PREFIX]']],
     ['rm', ['KEY']],
     ['status', ['lag']],
-    ['peers', ['--json']]
+    ['peers', ['--json']],
+    ['webhooks', ['[ACTION] [ID]', 'list (default), log, ping, or redeliver', '--webhook N', '--limit N', '--json']]
   ])('%s --help', async (name, needles) => {
     const { code, out } = await capture([name, '--help'])
     expect(code).toBe(0)
