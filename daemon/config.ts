@@ -65,6 +65,12 @@ export interface DaemonConfig {
   strangerDeadlineMs: number
   /** Period of the blob scrub (every held blob re-hashed against its manifest); 0 = off. Default 24 h. */
   blobScrubIntervalMs: number
+  /** A site disconnected this long is down (site-down; docs/visibility.md "Sites"). Default 3 s. */
+  siteDownAfterMs?: number
+  /** A site lacking events held here for this long is behind (site-behind). Default 60 s. */
+  siteBehindMs?: number
+  /** A site lacking this many events held here is behind (site-behind). Default 1000. */
+  siteBehindEvents?: number
   /** Read rate of the blob scrub, bytes per second. Default 20 MB/s. */
   blobScrubBytesPerSec: number
 }
@@ -213,6 +219,14 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'maxStrangerConnectionsPerIp':
         if (!isInt(value, 1, 10_000)) throw bad('an integer in 1..10000')
         out[field] = value
+        break
+      case 'siteDownAfterMs':
+      case 'siteBehindMs':
+        out[field] = durationField(value, `${where}: "${field}"`, 500, 7 * 24 * 3_600_000)
+        break
+      case 'siteBehindEvents':
+        if (!isInt(value, 1, 1_000_000_000)) throw bad('an integer of at least 1')
+        out.siteBehindEvents = value
         break
       case 'strangerDeadlineMs':
         if (!isInt(value, 500, 600_000)) throw bad('an integer number of ms in 500..600000')

@@ -151,7 +151,15 @@ export class Runtime {
     // Visibility (watch, webhooks, where, metrics, the page) belongs to this federation's replica.
     // Webhook deliveries are kept in the store's own key space, so they outlive a restart (and a federation switch).
     // Their bodies name this site as the site directory settled it (its own record once applied), else as configured.
-    const vis = new VisibilityHub({ selfId: peerId, webhooks: config.webhooks }, {
+    const vis = new VisibilityHub({
+      selfId: peerId,
+      webhooks: config.webhooks,
+      siteHealth: {
+        ...(config.siteDownAfterMs === undefined ? {} : { downAfterMs: config.siteDownAfterMs }),
+        ...(config.siteBehindMs === undefined ? {} : { behindMs: config.siteBehindMs }),
+        ...(config.siteBehindEvents === undefined ? {} : { behindEvents: config.siteBehindEvents })
+      }
+    }, {
       log, replica, mesh: () => wired.mesh, blobs, siteName: () => wired.sites?.nameOf(peerId) ?? ownSite(config).name, webhookStorage: new LevelDeliveryStorage(store.space('webhooks')),
       // A full webhook queue is shed like the peers' queues (status stats.shed, mycel_shed_total); no peer is its offender.
       onWebhookDropped: (_index, n) => { shed.note('webhook-queue', '', n) }
@@ -397,6 +405,12 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     blobs: c.blobs,
     replica: parts.replica,
     connectedPeers: () => mesh.connectedPeers(),
+    describeHolder: peer => {
+      const site = vis.health.view().find(v => v.peerId === peer)
+      // The session as it is now (health's own state waits out a debounce before it says down).
+      const state = mesh.connectedPeers().includes(peer) ? 'connected' : site?.state === 'unreachable' ? 'unreachable' : 'not connected'
+      return { name: site?.name ?? null, state }
+    },
     log: c.log,
     clock: REAL_CLOCK,
     timers: REAL_TIMERS,

@@ -9,6 +9,7 @@ import { join } from './join.js'
 import { ls } from './ls.js'
 import { members } from './members.js'
 import { peers } from './peers.js'
+import { sites } from './sites.js'
 import { publish } from './publish.js'
 import { registry } from './registry.js'
 import { revoke } from './revoke.js'
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   rm,
   status,
   peers,
+  sites,
   members,
   revoke,
   where,

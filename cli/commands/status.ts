@@ -1,7 +1,8 @@
 // `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
+import type { SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
+import { ago } from './sites.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
 import { usesColour, warningText } from '../terminal.js'
@@ -12,7 +13,7 @@ export const status: Command = {
   options: {
     ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
   },
-  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
+  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
     const api = await client(ctx)
     if (ctx.options.ui === true) {
@@ -21,8 +22,9 @@ export const status: Command = {
     }
     const s = await withPeerSync(api, await api.call<StatusInfo>('GET', '/v1/status'))
     const hooks = await api.call<WebhookInfo[]>('GET', '/v1/webhooks')
+    const sites = await api.call<SiteRow[]>('GET', '/v1/sites')
     if (wantsJson(ctx)) {
-      printJson(ctx, { ...s, webhooks: hooks })
+      printJson(ctx, { ...s, webhooks: hooks, sites })
       return EXIT.OK
     }
     const lines = [
@@ -35,11 +37,22 @@ export const status: Command = {
       `keys        ${s.keys} (${s.tombstones} tombstones)`,
       `peers       ${s.peers.length} connected`,
       ...peerSyncLines(s.peers, usesColour(ctx)),
+      ...downLines(sites, usesColour(ctx)),
       ...webhookLines(hooks, usesColour(ctx))
     ]
     ctx.out.write(lines.join('\n') + '\n')
     return EXIT.OK
   }
+}
+
+/** Members that are not connected: a down site must not vanish from status (`mycel sites` has them all). */
+function downLines (sites: SiteRow[], colour: boolean): string[] {
+  const now = Date.now()
+  const down = sites.filter(x => !x.self && x.state !== 'connected')
+  if (down.length === 0) return []
+  return [`sites       ${down.length} not connected (mycel sites)`, ...down.map(x => '  ' + warningText(
+    `${x.name ?? x.peerId} ${x.state === 'unreachable' ? `unreachable for ${ago(now - (x.sinceMs ?? now))}` : 'not seen since this node started'}` +
+    (x.lag === null ? ', lag unknown' : `, lacks ${x.lag.ahead} events`), colour))]
 }
 
 /** One line per webhook with something waiting; a full queue is a warning (its oldest deliveries are being dropped). */

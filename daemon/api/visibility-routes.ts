@@ -5,6 +5,7 @@
 //   GET /v1/where/<key>                          WhereAnswer
 //   GET /v1/sync/members                         SyncMember[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
+//   GET /v1/sites                                SiteRow[] (every member's health as this node sees it)
 //   GET /metrics                                 Prometheus text (format 0.0.4; metrics-route.ts)
 //   GET /  and  GET /ui                          the status page (daemon/ui/status.html)
 // A watch stream that falls MAX_SUBSCRIBER_BUFFER events behind is ended with
@@ -39,6 +40,7 @@ export function visibilityRoutes (hub: () => VisibilityHub | undefined, processT
     get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
     get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
     get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
+    get('/v1/sites', (h, res) => { sendJson(res, 200, h.sites()) }),
     metricsRoute(hub, processText, 'token')
   ]
 }

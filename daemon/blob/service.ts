@@ -60,6 +60,8 @@ export interface BlobServiceComponents {
   blobs: BlobStore
   replica: { readonly id: string, live: (prefix?: string) => Event[] }
   connectedPeers: () => string[]
+  /** A holder as a person reads it in an error: its site name and whether it is online (site-health.ts). */
+  describeHolder?: (peerId: string) => { name: string | null, state: string }
   log: Logger
   /** Told of finished and failed fetches and of holders that sent bad chunks (visibility, metrics, strikes). */
   events?: BlobServiceEvents
@@ -295,9 +297,19 @@ export class BlobService {
       const holders = (await this.status(target)).holders
       const why = err instanceof MycelError && err.message !== 'timed out' ? `: ${err.message}` : ''
       const damage = this.integrity.describe(target.digest)
-      throw new MycelError('UNAVAILABLE', `the bytes of ${digestText(target.digest)} are not here and could not be had within ${Math.round(waitMs / 1000)} s${why}${damage === undefined ? '' : ` (${damage})`}; holders known: ${holders.length === 0 ? 'none' : holders.join(', ')}`, {
+      // Each holder by name and state: "the publisher is offline" is the usual answer a person needs.
+      // The publishers keep what they published: with no holder known, they are where the bytes should be.
+      const publishers = target.authors.filter(a => a !== this.c.replica.id && !holders.includes(a))
+      const describe = (peerId: string): { peerId: string, name: string | null, state: string } =>
+        ({ peerId, ...(this.c.describeHolder?.(peerId) ?? { name: null, state: this.c.connectedPeers().includes(peerId) ? 'connected' : 'not connected' }) })
+      const text = (h: { peerId: string, name: string | null, state: string }): string =>
+        `${h.name ?? h.peerId} (${h.state === 'connected' ? 'online' : h.state === 'unreachable' || h.state === 'not connected' ? 'offline' : h.state})`
+      const states = holders.map(describe)
+      const publisherStates = publishers.map(describe)
+      throw new MycelError('UNAVAILABLE', `the bytes of ${digestText(target.digest)} are not here and could not be had within ${Math.round(waitMs / 1000)} s${why}${damage === undefined ? '' : ` (${damage})`}; holders known: ${holders.length === 0 ? 'none' : states.map(text).join(', ')}` +
+        (publisherStates.length === 0 ? '' : `; published by ${publisherStates.map(text).join(', ')}`), {
         cause: err,
-        details: { digest: digestText(target.digest), holders }
+        details: { digest: digestText(target.digest), holders, holderStates: states, publishers: publisherStates }
       })
     } finally {
       cancel?.()

@@ -89,7 +89,12 @@ export interface NetLimits {
   strangerDeadlineMs: number
   /** A stranger may be evicted for a newcomer once it has been connected this long without starting a join. */
   strangerGraceMs: number
-  /** Redial backoff for known peers that are down: base doubles per failure up to max, ±50% jitter. */
+  /**
+   * Redial backoff for known peers that are down: base doubles per failure up to max, ±50% jitter.
+   * The cap is low (1.5 s, so at most ~2.25 s between attempts) so that a restarted site is back within
+   * about 2 s whichever side dials; a failed dial to a down site costs one TCP attempt, and at most
+   * maxPeers of them run at once.
+   */
   redialBaseMs: number
   redialMaxMs: number
   /** How often the mesh checks which known peers need dialing. */
@@ -129,7 +134,7 @@ export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
   strangerDeadlineMs: 5_000,
   strangerGraceMs: 1_000,
   redialBaseMs: 250,
-  redialMaxMs: 60_000,
+  redialMaxMs: 1_500,
   maintainIntervalMs: 250,
   maxStrikes: 3,
   strikeWindowMs: 60_000,

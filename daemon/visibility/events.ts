@@ -7,6 +7,7 @@
 //   applied, member / revoke  → member-joined / member-revoked
 //   applied, fault            → member-suspended (a signed contradiction was proven)
 //   blob layer verified bytes → available    (VisibilityHub.available())
+//   site health (site-health.ts) → site-down, site-up, site-behind (key mycel:site/<peer>)
 // `addrs` events are plumbing and produce nothing.
 
 import { imageLabel } from '../registry/keys.js'
@@ -14,7 +15,7 @@ import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
 
-export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended'] as const
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]
 
 export interface VisEvent {
@@ -36,6 +37,15 @@ export interface VisEvent {
   role?: string
   /** member-suspended: the contradiction proven (twin, chain, backdate, order). */
   proof?: string
+  /** site-*: the site name of `peer`, when it named itself. */
+  peerName?: string
+  /** site-down: when it was last connected (ms since the epoch). */
+  lastSeenMs?: number
+  /** site-up: how long it was down (ms). */
+  downForMs?: number
+  /** site-behind: events it lacks of those held here, and how long it has lacked the oldest (ms). */
+  lag?: number
+  lagMs?: number
   /** A container registry's key, as people name the image: `team/app:v1`, `team/app@sha256:…` (registry/keys.ts). */
   image?: string
 }

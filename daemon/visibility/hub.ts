@@ -27,14 +27,21 @@ import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
 import { SyncTracker } from './peer-sync.js'
-import type { SitePolicyView, SyncMember, PeerSync, WhereAnswer } from './types.js'
+import type { SitePolicyView, SiteRow, SyncMember, PeerSync, WhereAnswer } from './types.js'
 import { where } from './where.js'
+import { DEFAULT_SITE_HEALTH, SiteHealth, type SiteHealthSettings } from './site-health.js'
+import { defineSiteMetrics } from './site-metrics.js'
+
+/** How often site health is checked (site-down within downAfterMs + this). */
+const HEALTH_CHECK_MS = 1_000
 
 export interface VisibilityInit {
   selfId: string
   webhooks: WebhookConfig[]
   /** The core's bound on remote stamps (clock warnings near it). Default the core's default. */
   maxClockOffsetMs?: number
+  /** When a site counts as down or behind (site-health.ts). Default DEFAULT_SITE_HEALTH. */
+  siteHealth?: Partial<SiteHealthSettings>
 }
 
 /** The parts of the running node the hub reads; functions, so the mesh may come later than the hub. */
@@ -64,6 +71,7 @@ export class VisibilityHub {
   readonly sync: SyncTracker
   readonly metrics = new MetricsRegistry()
   readonly webhooks: Webhooks
+  readonly health: SiteHealth
   private readonly init: VisibilityInit
   private readonly c: VisibilityComponents
   private holdings: HoldingsSource
@@ -72,6 +80,7 @@ export class VisibilityHub {
   private readonly bytes: Metric
   private readonly fetchSeconds: Histogram
   private syncSeen = { in: 0, out: 0 }
+  private healthTimer: ReturnType<typeof setInterval> | undefined
 
   constructor (init: VisibilityInit, components: VisibilityComponents) {
     this.init = init
@@ -90,12 +99,25 @@ export class VisibilityHub {
     this.holdings = new LocalHoldings(components.blobs)
     this.bytes = this.metrics.counter('mycel_net_bytes_total', 'Bytes sent and received, by protocol (sync, blob) and direction (in, out).')
     this.fetchSeconds = this.metrics.histogram('mycel_blob_fetch_duration_seconds', 'Duration of blob fetches, by outcome (ok, failed).', FETCH_SECONDS_BUCKETS)
+    this.health = new SiteHealth({ ...DEFAULT_SITE_HEALTH, ...init.siteHealth }, {
+      members: () => this.members(),
+      lagOf: peer => this.sync.lagOf(peer),
+      reportAtMs: peer => this.sync.coverage(peer)?.reportAtMs,
+      nowMs: Date.now,
+      emit: draft => { this.bus.publish(draft) }
+    })
     defineMetrics(this)
+    defineSiteMetrics(this.metrics, () => this.health.view())
   }
 
-  async start (): Promise<void> { await this.webhooks.start() }
+  async start (): Promise<void> {
+    await this.webhooks.start()
+    this.healthTimer = setInterval(() => { this.health.check() }, HEALTH_CHECK_MS)
+    this.healthTimer.unref()
+  }
 
   async stop (): Promise<void> {
+    clearInterval(this.healthTimer)
     this.endStreams()
     await this.webhooks.stop()
   }
@@ -157,6 +179,15 @@ export class VisibilityHub {
       knownPeers: () => mesh?.knownPeers() ?? [],
       nameOf: peer => this.nameOf?.(peer)
     }, MAX_WHERE_ROWS)
+  }
+
+  /** Every member's health with its announced groups and default mode (`mycel sites`). */
+  sites (): SiteRow[] {
+    const roles = new Map(this.members().map(m => [m.peerId, m.role]))
+    return this.health.view().map(v => {
+      const site = this.siteOf?.(v.peerId, '')
+      return { ...v, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [] }
+    })
   }
 
   async where (key: string): Promise<WhereAnswer> {

@@ -86,3 +86,32 @@ export interface SyncMember {
   connected: boolean
   self: boolean
 }
+
+export type SiteState = 'connected' | 'unreachable' | 'never-seen'
+
+export interface SiteLag { lag: number, behind: number, ahead: number, lagMs: number }
+
+/** One site's health (`mycel sites --json` rows add the site record's fields). */
+export interface SiteHealthView {
+  peerId: string
+  name: string | null
+  self: boolean
+  state: SiteState
+  /** When the state began (ms since the epoch): for `unreachable`, when it was last connected. */
+  sinceMs: number | null
+  /** When it was last connected (ms since the epoch); null if never during this run. */
+  lastSeenMs: number | null
+  /** Events by which it and this node differ, and how long it has lacked the oldest; null until it reported. */
+  lag: SiteLag | null
+  behind: boolean
+  /** How old its last report is (ms); null without one. */
+  reportAgeMs: number | null
+}
+
+/** One row of `mycel sites --json` (GET /v1/sites): a member's health as this node sees it, with its site record. */
+export interface SiteRow extends SiteHealthView {
+  role: string | null
+  /** Its announced default replication mode; null if it announced none. */
+  mode: 'eager' | 'on-demand' | 'none' | null
+  groups: string[]
+}

@@ -115,9 +115,12 @@ describe('blob transfer', () => {
     await b.stop()
     const res = await cli(['fetch', 'art/two.bin', '-o', join(c.dir, 'two.bin'), '--dir', c.dir, '--json', '--wait', '1'])
     expect(res.code).toBe(4)
-    const err = JSON.parse(res.stdout) as { error: { code: string, message: string, digest: string, holders: string[] } }
+    const err = JSON.parse(res.stdout) as { error: { code: string, message: string, digest: string, holders: string[], publishers: Array<{ peerId: string, state: string }> } }
     expect(err.error).toMatchObject({ code: 'UNAVAILABLE', digest: pub.digest, holders: [] })
     expect(err.error.message).toContain(pub.digest)
+    // It says where the bytes should be and that that site is offline.
+    expect(err.error.publishers).toEqual([expect.objectContaining({ peerId: b.ready?.peerId, state: expect.stringMatching(/unreachable|not connected/) })])
+    expect(err.error.message).toMatch(/published by \S+ \(offline\)/)
     const missing = await cli(['fetch', 'no/such/key', '--dir', c.dir, '--json'])
     expect(missing.code).toBe(3)
     const catMissing = await cli(['cat', `sha256:${'ab'.repeat(32)}`, '--dir', c.dir])

@@ -1,0 +1,55 @@
+// `mycel sites`: every member's health as this node sees it (GET /v1/sites): connected, unreachable
+// since when, or never seen; its true lag (from its last report, also while it is down); its
+// announced policy and groups. The table a person reads; --json for scripts.
+import type { Command } from '../command.js'
+import { EXIT } from '../exit-codes.js'
+import type { SiteRow } from '../../daemon/api/contract.js'
+import { client, printJson, wantsJson } from './shared.js'
+
+export const sites: Command = {
+  name: 'sites',
+  summary: 'list every site: connected or down since when, lag, policy and groups',
+  options: {},
+  details: `As this node sees them. A site is unreachable once it has been disconnected for 3 s (config
+siteDownAfterMs); behind once it lacks events held here for 60 s or 1000 of them (siteBehindMs,
+siteBehindEvents); the events site-down, site-up and site-behind go to watch and webhooks.
+--json prints [{ peerId, name, self, role, state, sinceMs, lastSeenMs, lag, behind, reportAgeMs, mode,
+groups }]: state is connected | unreachable | never-seen (not connected since this daemon started);
+lag is { lag, behind, ahead, lagMs } from the site's last report (null until it reported; ahead:
+events it lacks of ours).`,
+  async run (ctx) {
+    const list = await (await client(ctx)).call<SiteRow[]>('GET', '/v1/sites')
+    if (wantsJson(ctx)) {
+      printJson(ctx, list)
+      return EXIT.OK
+    }
+    const now = Date.now()
+    const rows = list.map(s => [
+      (s.name ?? s.peerId.slice(-12)) + (s.self ? ' (this node)' : ''),
+      stateText(s, now),
+      s.self ? '-' : s.lag === null ? 'unknown' : s.lag.ahead === 0 ? 'in sync' : `${s.lag.ahead} events, ${ago(s.lag.lagMs)}${s.behind ? ' (behind)' : ''}`,
+      s.mode ?? '-',
+      s.groups.join(',') || '-',
+      s.role ?? '-'
+    ])
+    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE']
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
+    for (const r of [header, ...rows]) ctx.out.write(r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n')
+    return EXIT.OK
+  }
+}
+
+function stateText (s: SiteRow, now: number): string {
+  if (s.self || s.state === 'connected') return 'connected'
+  if (s.state === 'never-seen') return 'never seen'
+  return `unreachable for ${ago(now - (s.sinceMs ?? now))}`
+}
+
+/** A duration as a person reads it: 850 ms, 12 s, 4 min, 3 h, 2 d. */
+export function ago (ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`
+  if (ms < 172_800_000) return `${Math.round(ms / 3_600_000)} h`
+  return `${Math.round(ms / 86_400_000)} d`
+}
