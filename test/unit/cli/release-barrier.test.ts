@@ -1,0 +1,47 @@
+// The release barrier's judgement (cli/wait-replicas.ts) on `where` answers: who `all` waits for in a
+// mixed federation, --wait-sites and --wait-group, N, and the live line's text.
+import { describe, expect, it } from 'vitest'
+import type { WhereAnswer, WhereRow } from '../../../daemon/api/contract.js'
+import { barrierText, judge } from '../../../cli/wait-replicas.js'
+
+function row (name: string, over: Partial<WhereRow>): WhereRow {
+  return { peerId: `id-${name}`, name, role: 'writer', metadata: '1.0', bytes: 'missing', progress: null, self: false, report: 'direct', mode: 'eager', groups: [], ...over }
+}
+
+function answer (rows: WhereRow[]): WhereAnswer {
+  return { key: 'rel/1', digest: 'sha256:00', author: 'id-hub', seq: 1, stamp: '1.0', members: rows }
+}
+
+const federation = answer([
+  row('hub', { self: true, bytes: 'held', report: 'self' }),
+  row('edge-eager', { groups: ['edge'], bytes: 'fetching', progress: 0.4 }),
+  row('edge-lazy', { groups: ['edge'], mode: 'on-demand' }),
+  row('edge-none', { groups: ['edge'], mode: 'none', bytes: 'unknown' }),
+  row('old', { mode: null, bytes: 'held' })
+])
+
+describe('the release barrier', () => {
+  it('all waits for this node, the sites that mirror the key, and members that announced no policy', () => {
+    const s = judge({ replicas: 'all' }, federation)
+    expect(s.required).toBe(3)
+    expect(s.met).toBe(false)
+    expect(s.holding.map(x => x.name)).toEqual(['hub', 'old'])
+    expect(s.missing.map(x => x.name)).toEqual(['edge-eager'])
+    expect(barrierText(s)).toBe('2 of 3 sites hold it; missing: edge-eager (fetching 40%)')
+  })
+
+  it('a group and named sites are waited for whatever their policy; all conditions must hold', () => {
+    const s = judge({ groups: ['edge'], sites: ['hub'] }, federation)
+    expect(s.required).toBe(4)
+    expect(s.missing.map(x => x.name)).toEqual(['edge-eager', 'edge-lazy', 'edge-none'])
+    const met = judge({ sites: ['hub', 'old'] }, federation)
+    expect(met).toMatchObject({ met: true, required: 2, missing: [] })
+  })
+
+  it('N counts holders anywhere; unknown sites and groups are usage errors', () => {
+    expect(judge({ replicas: 2 }, federation).met).toBe(true)
+    expect(judge({ replicas: 3 }, federation)).toMatchObject({ met: false, required: 3 })
+    expect(() => judge({ sites: ['nowhere'] }, federation)).toThrow(/no member is named nowhere/)
+    expect(() => judge({ groups: ['mars'] }, federation)).toThrow(/no member is in group mars/)
+  })
+})
