@@ -4,8 +4,7 @@
 // silent fallback to defaults.
 
 import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
 import { isLogLevel, type LogLevel } from './log.js'
@@ -105,11 +104,7 @@ export const CONFIG_FILE = 'config.json'
 const MAX_REPLICATE_PREFIXES = 256
 
 /** --dir, else $MYCEL_DIR, else ~/.mycel; always absolute. */
-export function resolveDataDir (flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (flag !== undefined && flag !== '') return resolve(flag)
-  if (env.MYCEL_DIR !== undefined && env.MYCEL_DIR !== '') return resolve(env.MYCEL_DIR)
-  return join(homedir(), '.mycel')
-}
+export { resolveDataDir } from './data-dir-path.js'
 
 /** Reads `<dir>/config.json` (absent ⇒ {}), validated field by field. */
 export async function readConfigFile (dir: string): Promise<Partial<DaemonConfig>> {

@@ -2,13 +2,11 @@
 // to stderr as JSON lines; stdout gets one "ready" report (JSON with --json)
 // once the API is up, so scripts can wait for it.
 
-import { Daemon, type ReadyInfo } from '../../daemon/daemon.js'
-import { mergeConfig, parseDaemonFlags, readConfigFile } from '../../daemon/config.js'
-import { heapGrowthGovernor } from '../../daemon/heap-growth.js'
-import { processMetrics } from '../../daemon/visibility/process-metrics.js'
+// The daemon itself (libp2p, LevelDB, prom-client: most of a second to load) is imported only when
+// this command runs, so every other command starts without it (issue #22, cli-start-ms).
+import type { ReadyInfo } from '../../daemon/daemon.js'
 import { LOG_LEVELS, Logger } from '../../daemon/log.js'
 import { REPLICATE_MODES } from '../../daemon/blob/policy.js'
-import { memorySettler } from '../../daemon/memory-settle.js'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { VERSION } from '../version.js'
@@ -40,6 +38,13 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);
 4 no member reachable. A data dir that already belongs to another federation is refused (exit 2).`,
   async run (ctx) {
+    const [{ Daemon }, { mergeConfig, parseDaemonFlags, readConfigFile }, { heapGrowthGovernor }, { processMetrics }, { memorySettler }] = await Promise.all([
+      import('../../daemon/daemon.js'),
+      import('../../daemon/config.js'),
+      import('../../daemon/heap-growth.js'),
+      import('../../daemon/visibility/process-metrics.js'),
+      import('../../daemon/memory-settle.js')
+    ])
     const dir = dataDir(ctx)
     const flags = parseDaemonFlags(ctx.options)
     const config = mergeConfig(await readConfigFile(dir), flags)

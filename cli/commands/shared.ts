@@ -1,5 +1,5 @@
 // Small helpers the API-backed commands share.
-import { resolveDataDir } from '../../daemon/config.js'
+import { resolveDataDir } from '../../daemon/data-dir-path.js'
 import { ApiClient } from '../api-client.js'
 import type { CommandContext } from '../command.js'
 
