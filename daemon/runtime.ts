@@ -271,7 +271,8 @@ export class Runtime {
         blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused },
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
-        memory: memoryMib()
+        memory: memoryMib(),
+        disk: blob.disk.snapshot()
       }),
       federation: new FederationOps({
         selfId: peerId,
