@@ -191,6 +191,9 @@ export class BlobService {
     return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats, integrity: this.integrity.stats, scrub: this.scrub.stats }
   }
 
+  /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
+  get missing (): number { return this.mirror.waiting }
+
   /** One scrub pass now (tests; the scrub runs its own passes every scrubIntervalMs). */
   async scrubNow (): Promise<void> {
     await this.scrub.pass()
