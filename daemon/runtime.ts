@@ -60,6 +60,9 @@ import { LoopDelay } from './visibility/loop-delay.js'
 import { ShedLedger } from './visibility/shedding.js'
 import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
+import { holdingsSummary, SUMMARY_EVERY_MS } from './visibility/reports/holdings-summary.js'
+import { MAX_REPORT_SITES, type ReportHoldings } from './visibility/reports/report.js'
+import { ReportGossip } from './visibility/reports/report-gossip.js'
 
 export interface RuntimeInit {
   dir: string
@@ -215,6 +218,8 @@ export class Runtime {
     const blob = blobService(init, c, { host, replica, mesh, vis })
     vis.setHoldings(new BlobHoldings(blob, peerId))
     wired.blob = blob // its applied() listens from its start on; start loads every live key
+    const reports = siteReports({ peerId, privateKey, config, blobs, blob, vis, mesh, host, replica, sites, log })
+    vis.setReports(() => reports.all())
     const join = joinServer(host, mesh, { replica: driver, whenDurable: async n => { await waits.whenDurable(n) }, nameHolder: name => sites.peerOf(name) }, log)
 
     defineAbuseMetrics(vis.metrics, {
@@ -242,6 +247,7 @@ export class Runtime {
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
       ['mesh', { start: async () => { await mesh.start(); gossip.announce(); sites.announce() }, stop: async () => { await mesh.stop() } }],
       ['blobs', blob],
+      ['site reports', reports],
       ['join server', join],
       ['replica ticks', { start: () => { driver.start() }, stop: () => { driver.stop() } }],
       ['join', onStart(async () => {
@@ -386,6 +392,41 @@ function memoryMib (): Record<string, number> {
 /** A refusal's reason without its numbers and peer ids, to tally in a log summary. */
 function reasonKind (reason: string): string {
   return reason.replace(/12D3Koo\w+/g, 'PEER').replace(/\d+/g, 'N').slice(0, 80)
+}
+
+/**
+ * Site reports (visibility/reports/): what this site sees and holds, signed and gossiped to every member,
+ * so any node shows every site's state with the age of its report. The holdings part is summarised at
+ * most every SUMMARY_EVERY_MS (one pass over the referenced blobs).
+ */
+function siteReports (p: { peerId: string, privateKey: PrivateKey, config: DaemonConfig, blobs: BlobStore, blob: BlobService, vis: VisibilityHub, mesh: Mesh, host: Host, replica: Replica, sites: SiteDirectory, log: Logger }): ReportGossip {
+  const policy = new ReplicationPolicy(p.config.replicate, p.config.replicatePrefixes)
+  let holdings: ReportHoldings | null = null
+  let summarisedAt = -Infinity
+  let summarising = false
+  const summarise = (): void => {
+    if (summarising || performance.now() - summarisedAt < SUMMARY_EVERY_MS) return
+    summarising = true
+    holdingsSummary({ refs: () => p.blob.refs.all(), stored: async () => await p.blobs.list(), modeOf: keys => policy.modeOfKeys(keys) })
+      .then(h => { holdings = h; summarisedAt = performance.now() }, err => { p.log.debug('holdings summary failed', { err }) })
+      .finally(() => { summarising = false })
+  }
+  return new ReportGossip({
+    selfId: p.peerId,
+    host: p.host,
+    signer: ed25519Signer(p.privateKey),
+    verifier: ed25519Verifier(),
+    own: () => {
+      summarise()
+      const views = p.vis.health.view().filter(v => !v.self).slice(0, MAX_REPORT_SITES)
+      return { v: 1, author: p.peerId, name: p.sites.nameOf(p.peerId) ?? ownSite(p.config).name, sites: views.map(v => ({ peer: v.peerId, state: v.state, lag: v.lag?.ahead ?? null })), holdings }
+    },
+    isMember: peer => p.replica.members()?.roleNow(peer) !== undefined,
+    connectedPeers: () => p.mesh.connectedPeers(),
+    strike: (peer, why) => { p.mesh.strike(peer, why) },
+    nowMs: Date.now,
+    log: p.log
+  })
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */

@@ -13,10 +13,14 @@ export const sites: Command = {
   details: `As this node sees them. A site is unreachable once it has been disconnected for 3 s (config
 siteDownAfterMs); behind once it lacks events held here for 60 s or 1000 of them (siteBehindMs,
 siteBehindEvents); the events site-down, site-up and site-behind go to watch and webhooks.
+Every site also gossips a signed report of itself (what it sees, holds and lacks), so each row shows
+the site's own report (LACKS: keys its policy says it should mirror but it lacks) and what the other
+sites see of it, each with its age — also for a site this node cannot reach.
 --json prints [{ peerId, name, self, role, state, sinceMs, lastSeenMs, lag, behind, reportAgeMs, mode,
-groups }]: state is connected | unreachable | never-seen (not connected since this daemon started);
-lag is { lag, behind, ahead, lagMs } from the site's last report (null until it reported; ahead:
-events it lacks of ours).`,
+groups, report, seenBy }]: state is connected | unreachable | never-seen (not connected since this
+daemon started); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
+reported; ahead: events it lacks of ours); report is { ageMs, holdings: { heldBlobs, heldBytes,
+missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }].`,
   async run (ctx) {
     const list = await (await client(ctx)).call<SiteRow[]>('GET', '/v1/sites')
     if (wantsJson(ctx)) {
@@ -30,13 +34,39 @@ events it lacks of ours).`,
       s.self ? '-' : s.lag === null ? 'unknown' : s.lag.ahead === 0 ? 'in sync' : `${s.lag.ahead} events, ${ago(s.lag.lagMs)}${s.behind ? ' (behind)' : ''}`,
       s.mode ?? '-',
       s.groups.join(',') || '-',
-      s.role ?? '-'
+      s.role ?? '-',
+      missingText(s),
+      othersText(s)
     ])
-    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE']
+    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE', 'LACKS (OWN REPORT)', 'OTHERS SEE IT']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
     for (const r of [header, ...rows]) ctx.out.write(r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n')
     return EXIT.OK
   }
+}
+
+/** From the site's own report: what its policy says it should hold but lacks, and the report's age. */
+function missingText (s: SiteRow): string {
+  const h = s.report?.holdings
+  if (s.report === null || h === undefined || h === null) return '-'
+  const lacks = h.missingKeys === 0 ? 'nothing' : `${h.missingKeys} keys, ${bytesText(h.missingBytes)}`
+  return `${lacks} (${ago(s.report.ageMs)} ago)`
+}
+
+/** The other sites' reports of this one: how many see it connected. */
+function othersText (s: SiteRow): string {
+  if (s.seenBy.length === 0) return '-'
+  const up = s.seenBy.filter(v => v.state === 'connected').length
+  return `${up} of ${s.seenBy.length} connected`
+}
+
+/** Bytes as a person reads them: 512 B, 3.2 KiB, 41.0 MiB, 1.5 GiB. */
+export function bytesText (n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i] as string}`
 }
 
 function stateText (s: SiteRow, now: number): string {

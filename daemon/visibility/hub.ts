@@ -31,6 +31,7 @@ import type { SitePolicyView, SiteRow, SyncMember, PeerSync, WhereAnswer } from 
 import { where } from './where.js'
 import { DEFAULT_SITE_HEALTH, SiteHealth, type SiteHealthSettings } from './site-health.js'
 import { defineSiteMetrics } from './site-metrics.js'
+import type { SiteReport } from './reports/report.js'
 
 /** How often site health is checked (site-down within downAfterMs + this). */
 const HEALTH_CHECK_MS = 1_000
@@ -77,6 +78,7 @@ export class VisibilityHub {
   private holdings: HoldingsSource
   private nameOf: ((peerId: string) => string | undefined) | undefined
   private siteOf: ((peerId: string, key: string) => SitePolicyView | undefined) | undefined
+  private reports: (() => SiteReport[]) | undefined
   private readonly bytes: Metric
   private readonly fetchSeconds: Histogram
   private syncSeen = { in: 0, out: 0 }
@@ -181,12 +183,20 @@ export class VisibilityHub {
     }, MAX_WHERE_ROWS)
   }
 
-  /** Every member's health with its announced groups and default mode (`mycel sites`). */
+  /** Members' site reports, gossiped (reports/report-gossip.ts). */
+  setReports (reports: () => SiteReport[]): void { this.reports = reports }
+
+  /**
+   * Every member's health as this node sees it, with its announced groups and default mode, its own
+   * latest report (what it holds and lacks) and what the other sites' reports say of it (`mycel sites`).
+   */
   sites (): SiteRow[] {
     const roles = new Map(this.members().map(m => [m.peerId, m.role]))
+    const reports = this.reports?.() ?? []
+    const now = Date.now()
     return this.health.view().map(v => {
       const site = this.siteOf?.(v.peerId, '')
-      return { ...v, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [] }
+      return { ...v, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [], ...reported(v.peerId, reports, now) }
     })
   }
 
@@ -218,6 +228,19 @@ export class VisibilityHub {
 
   /** The parts the metrics collect hook reads. */
   sources (): { c: VisibilityComponents, hub: VisibilityHub } { return { c: this.c, hub: this } }
+}
+
+/** What a site's own report says of it, and what the other sites' reports say of it. */
+function reported (peer: string, reports: SiteReport[], now: number): Pick<SiteRow, 'report' | 'seenBy'> {
+  const own = reports.find(r => r.author === peer)
+  const seenBy = reports.filter(r => r.author !== peer).flatMap(r => {
+    const view = r.sites.find(s => s.peer === peer)
+    return view === undefined ? [] : [{ by: r.author, byName: r.name, state: view.state, lag: view.lag, ageMs: Math.max(0, now - r.atMs) }]
+  })
+  return {
+    report: own === undefined ? null : { ageMs: Math.max(0, now - own.atMs), holdings: own.holdings, connected: own.sites.filter(s => s.state === 'connected').length, of: own.sites.length },
+    seenBy
+  }
 }
 
 export function clockWarning (offsetMs: number | null, boundMs: number): string | null {

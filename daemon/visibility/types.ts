@@ -120,4 +120,15 @@ export interface SiteRow extends SiteHealthView {
   /** Its announced default replication mode; null if it announced none. */
   mode: 'eager' | 'on-demand' | 'none' | null
   groups: string[]
+  /** The site's own latest report (gossiped, signed): its age, what it holds and lacks, whom it sees; null until one arrived. */
+  report: {
+    ageMs: number
+    /** null until the site has summarised its holdings (within 30 s of its start). */
+    holdings: { heldBlobs: number, heldBytes: number, missingKeys: number, missingBytes: number } | null
+    /** Members it has a session with, of those it lists. */
+    connected: number
+    of: number
+  } | null
+  /** What the other sites' latest reports say of this one (this node's own view is the row itself). */
+  seenBy: Array<{ by: string, byName: string, state: SiteState, lag: number | null, ageMs: number }>
 }

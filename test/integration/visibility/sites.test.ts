@@ -55,13 +55,20 @@ describe('sites: names, health and alerts across a hub and three edges', () => {
       ['edge-none', 'connected', 'none', 'edge', false],
       ['hub', 'connected', 'eager', '', false]
     ])
+    // Every site's own report has reached the eager edge, with what it holds and lacks.
+    await until('every site\'s report reached edge-eager, holdings summarised', async () => (await sitesOf(eager)).every(r => r.report?.holdings != null), 60_000)
+    for (const r of await sitesOf(eager)) {
+      expect(r.report?.ageMs).toBeLessThan(60_000)
+      expect(r.report?.holdings?.missingKeys).toBe(0)
+      if (!r.self) expect(r.seenBy.map(v => v.state)).toContain('connected')
+    }
     const text = await cli(['sites', '--dir', hub.dir])
     expect(text.stdout).toMatch(/SITE\s+STATE\s+LAG\s+POLICY\s+GROUPS\s+ROLE/)
     expect(text.stdout).toMatch(/edge-none\s+connected\s+in sync\s+none\s+edge\s+writer/)
   })
 
   it('a killed edge is down within 10 s on every other site: sites (with its true lag), watch, /metrics, and a webhook delivered once the receiver is back', async () => {
-    for (const n of [hub, eager]) {
+    for (const n of [hub, eager, lazy]) {
       const w = new CliProcess(['watch', '--type', 'site-down,site-up', '--json', '--dir', n.dir])
       watches.push(w)
       await w.waitStderr('watching')
@@ -70,19 +77,24 @@ describe('sites: names, health and alerts across a hub and three edges', () => {
     const killedAt = Date.now()
     await none.kill()
     for (let i = 0; i < 5; i++) expect((await hub.publish(`while-down/${i}`, `v${i}`)).status).toBe(201)
-    for (const n of [hub, eager, lazy]) {
-      await until(`${n === hub ? 'hub' : n === eager ? 'edge-eager' : 'edge-lazy'} sees edge-none down`, async () =>
-        (await sitesOf(n)).find(r => r.name === 'edge-none')?.state === 'unreachable', DOWN_WITHIN_MS)
-    }
-    const downMs = Date.now() - killedAt
-    console.log(`edge-none killed: unreachable on all three other sites after ${downMs} ms`)
+    // When each site decided edge-none was down: the event's own time, not when this test got to look.
+    await until('every other site raised site-down', () => watches.every(w => w.lines<{ type: string }>().some(e => e.type === 'site-down')), 60_000)
+    const downAt = watches.map(w => w.lines<{ type: string, atMs: number }>().find(e => e.type === 'site-down')?.atMs ?? Infinity)
+    const downMs = Math.max(...downAt) - killedAt
+    console.log(`edge-none killed: site-down on all three other sites after ${downMs} ms (${downAt.map(t => t - killedAt).join(', ')})`)
     expect(downMs).toBeLessThanOrEqual(DOWN_WITHIN_MS)
+    for (const n of [hub, eager, lazy]) expect((await sitesOf(n)).find(r => r.name === 'edge-none')?.state).toBe('unreachable')
     // Its true lag, from its last report: it lacks at least the five writes made since.
     await until('the hub counts what edge-none lacks', async () => ((await sitesOf(hub)).find(r => r.name === 'edge-none')?.lag?.ahead ?? 0) >= 5)
     const row = (await sitesOf(hub)).find(r => r.name === 'edge-none') as SiteRow
     expect(row).toMatchObject({ state: 'unreachable', self: false })
     expect(row.sinceMs).not.toBeNull()
     expect(row.lastSeenMs).not.toBeNull()
+    // The federation-wide view: edge-lazy also shows what the hub's and edge-eager's reports say of edge-none.
+    await until('edge-lazy hears from the others that edge-none is down', async () => {
+      const seen = (await sitesOf(lazy)).find(r => r.name === 'edge-none')?.seenBy ?? []
+      return ['hub', 'edge-eager'].every(by => seen.some(v => v.byName === by && v.state === 'unreachable'))
+    }, 30_000)
     const status = await cli(['status', '--dir', hub.dir])
     expect(status.stdout).toMatch(/edge-none unreachable for \d+ (ms|s), lacks \d+ events/)
     for (const w of watches) {
