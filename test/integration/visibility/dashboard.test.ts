@@ -2,7 +2,7 @@
 // real daemons: a hub and two edges, eager and none. Healthy: every site by name, connected (green),
 // with its policy and groups, and a transfer in flight shown on the sending side (the hub serves the
 // eager edge, slowed by the test switch MYCEL_TEST_SERVE_DELAY_MS). Degraded: the none edge is killed
-// and shown unreachable in red, with a site-down event. A screenshot of each is written to
+// and shown unreachable in red, with a site-down event, its true lag, and the sites' reports agreeing; every site's own report gives its disk and what it lacks. A screenshot of each is written to
 // $MYCEL_SCREENSHOT_DIR (default <tmp>/mycel-dashboard), printed in the output. The DOM is checked
 // for the names and states, and for what the page must never show: a raw HLC stamp, a raw byte count.
 // Every wait is on an observed state.
@@ -77,7 +77,7 @@ describe('the status page as a dashboard of a hub and two edges', () => {
   it('healthy: every site by name, green, with policy and groups; a transfer in flight on the sending side', async () => {
     const url = await cli(['status', '--ui', '--dir', hub.dir])
     expect(url.code).toBe(0)
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } })
+    page = await browser.newPage({ viewport: { width: 1600, height: 800 } })
     await page.goto(url.stdout.trim())
     for (const name of ['hub', 'edge-eager', 'edge-none']) {
       await page.locator(`#sites tr[data-site="${name}"][data-state="connected"]`).waitFor({ timeout: UI_WAIT_MS })
@@ -86,7 +86,7 @@ describe('the status page as a dashboard of a hub and two edges', () => {
 
     // The receiving side's page too: the eager edge's own dashboard.
     const eagerUrl = await cli(['status', '--ui', '--dir', eager.dir])
-    const eagerPage = await browser.newPage({ viewport: { width: 1400, height: 600 } })
+    const eagerPage = await browser.newPage({ viewport: { width: 1600, height: 600 } })
     await eagerPage.goto(eagerUrl.stdout.trim())
     await eagerPage.locator('#sites tr[data-site="hub"][data-state="connected"]').waitFor({ timeout: UI_WAIT_MS })
 
@@ -137,6 +137,10 @@ describe('the status page as a dashboard of a hub and two edges', () => {
     // Written while it is down: its true lag, from its last report, grows (never a fake 0).
     expect((await hub.publish('dash/while-down', 'later')).status).toBe(201)
     await down.locator('td', { hasText: /^1 event, \d+ (ms|s)$/ }).waitFor({ timeout: UI_WAIT_MS })
+    // The federation-wide view, from the sites' gossiped reports: the eager edge says it holds the blob,
+    // and every report on edge-none (the hub's own and the eager edge's) says it is down.
+    await page.locator('#sites tr[data-site="edge-eager"] td', { hasText: /^3\.00 MiB$/ }).waitFor({ timeout: 60_000 })
+    await down.locator('td', { hasText: /^0 of 2 see it up$/ }).waitFor({ timeout: 30_000 }) // the hub's own report and the eager edge's
     const shot = join(SHOTS, 'degraded.png')
     await page.screenshot({ path: shot, fullPage: true })
     console.log(`dashboard screenshot (degraded): ${shot}`)
