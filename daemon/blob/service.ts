@@ -41,6 +41,7 @@ import { DiskUsage } from './disk-usage.js'
 import { TrafficLedger } from './peer-traffic.js'
 import { UploadRate } from './upload-rate.js'
 import { openVerified, type ByteSpan } from './verified-read.js'
+import { readWhileFetching } from './streaming-read.js'
 
 export interface BlobServiceInit {
   chunkBytes: number
@@ -292,6 +293,20 @@ export class BlobService {
       fetching: run.running,
       transfer: progress
     }
+  }
+
+  /**
+   * The bytes of `span` as they become verified here: from the stored copy if it is here, else from the
+   * download as it goes (streaming-read.ts), starting (or joining) the fetch, which may take up to waitMs.
+   */
+  stream (target: BlobTarget, waitMs: number, span: ByteSpan): AsyncGenerator<Uint8Array> {
+    return readWhileFetching({
+      has: async digest => await this.c.blobs.has(digest),
+      readStored: async (digest, part) => await this.readVerified(digest, part),
+      fetch: async t => { await this.ensureLocal(t, waitMs) },
+      partialOf: hex => this.downloads.partialOf(hex),
+      timers: this.c.timers
+    }, target, span)
   }
 
   /**

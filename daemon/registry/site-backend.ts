@@ -20,7 +20,7 @@ export interface SiteParts {
   get: (key: string) => Event | undefined
   live: (prefix: string) => Event[]
   blobs: BlobStore
-  blobService: Pick<BlobService, 'recordManifest' | 'resolve' | 'ensureLocal' | 'chunkBytes'>
+  blobService: Pick<BlobService, 'recordManifest' | 'resolve' | 'ensureLocal' | 'chunkBytes' | 'stream'>
   writeDurably: (body: NewEventBody) => Promise<Event>
 }
 
@@ -63,7 +63,11 @@ export class SiteBackend implements RegistryBackend {
   async openBlob (digest: string, range?: { start: number, end: number }): Promise<{ size: number, stream: AsyncIterable<Uint8Array> }> {
     const p = this.c.parts()
     const target = await p.blobService.resolve(digest, key => p.get(key))
-    await p.blobService.ensureLocal(target, this.c.fetchWaitMs)
+    if (!await p.blobs.has(target.digest)) {
+      // Not here yet: stream it as the fetch verifies it, chunk by chunk (a pull need not wait for the whole blob).
+      const span = { start: range?.start ?? 0, end: (range?.end ?? target.size) - 1 }
+      return { size: target.size, stream: p.blobService.stream(target, this.c.fetchWaitMs, span) }
+    }
     const path = p.blobs.pathOf(target.digest)
     const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, ...(range === undefined ? {} : { start: range.start, end: range.end - 1 }) })
     return { size: target.size, stream: stream as AsyncIterable<Uint8Array> }

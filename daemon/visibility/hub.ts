@@ -284,10 +284,13 @@ function defineMetrics (hub: VisibilityHub): void {
     peers.set(mesh?.knownPeers().length ?? 0, { state: 'known' })
     peers.set(hub.members().length, { state: 'members' })
     lag.reset(); lagSeconds.reset(); offset.reset()
+    const names = new Map(hub.members().map(m => [m.peerId, m.name]))
     for (const p of hub.peerSync()) {
-      if (p.lag !== null) lag.set(p.lag, { peer: p.peerId })
-      if (p.lagMs !== null) lagSeconds.set(p.lagMs / 1000, { peer: p.peerId })
-      if (p.clockOffsetMs !== null) offset.set(p.clockOffsetMs / 1000, { peer: p.peerId })
+      // By peer id (stable) and site name (what people read); the name is the id until the site named itself.
+      const labels = { peer: p.peerId, site: names.get(p.peerId) ?? p.peerId }
+      if (p.lag !== null) lag.set(p.lag, labels)
+      if (p.lagMs !== null) lagSeconds.set(p.lagMs / 1000, labels)
+      if (p.clockOffsetMs !== null) offset.set(p.clockOffsetMs / 1000, labels)
     }
     for (const [type, n] of hub.bus.counts) visEvents.set(n, { type })
     subscribers.set(hub.bus.subscribers); slow.set(hub.bus.slowDropped)

@@ -128,7 +128,7 @@ describe('visibility with two daemons', () => {
     expect(text).toMatch(/^mycel_net_bytes_total\{direction="in",protocol="sync"\} [1-9]\d*$/m)
     expect(text).toMatch(/^mycel_net_bytes_total\{direction="out",protocol="sync"\} [1-9]\d*$/m)
     expect(text).toMatch(/^mycel_peers\{state="connected"\} 1$/m)
-    expect(text).toMatch(new RegExp(`^mycel_peer_lag_events\\{peer="${b.ready?.peerId as string}"\\} \\d+$`, 'm'))
+    expect(text).toMatch(new RegExp(`^mycel_peer_lag_events\\{peer="${b.ready?.peerId as string}",site="[^"]+"\\} \\d+$`, 'm'))
     expect(text).toMatch(/^mycel_visibility_events_total\{type="published"\} [1-9]\d*$/m)
     expect(Number(/^mycel_events_applied_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0)
   })
