@@ -274,10 +274,11 @@ export class Runtime {
         remoteApplied: core.timing.snapshot(),
         shed: shed.snapshot(),
         connections: host.slotStats(),
-        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused },
+        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused, missing: blob.missing },
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
-        memory: memoryMib()
+        memory: memoryMib(),
+        disk: blob.disk.snapshot()
       }),
       federation: new FederationOps({
         selfId: peerId,

@@ -93,3 +93,9 @@ export const BITMAP_FLUSH_MS = 200
  * that the kernel never holds much of a fetch dirty, large enough that flushes are few (32 per GiB).
  */
 export const PARTIAL_FLUSH_BYTES = 32 * MiB
+
+/** Peers whose blob traffic is counted (peer-traffic.ts): a federation's members, with room; past it a new peer's traffic goes uncounted. */
+export const MAX_TRAFFIC_PEERS = 1024
+
+/** The blob directory's disk use is measured (a walk of <dir>/blobs) at most this often, and only while someone reads it. */
+export const DISK_USAGE_MAX_AGE_MS = 10_000

@@ -60,6 +60,8 @@ export interface DownloadsComponents {
   clock: Pick<Clock, 'nowMs'>
   /** Retry backoff, rediscovery, deadlines (monotonic), and every fetch job's waits. */
   timers: Timers
+  /** Chunk bytes received per holder (peer-traffic.ts). */
+  onReceived?: (peer: string, bytes: number) => void
 }
 
 export interface FetchOptions {
@@ -201,7 +203,7 @@ export class Downloads {
     const manifest = await this.fetchManifest(target, holders) // live: later holders are tried too
     const shuffleSeed = run.spread ? this.spreadSeed(target.digest) : undefined
     const { clock, timers } = this.c
-    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing), clock, timers }, { shuffleSeed })
+    job = new FetchJob(manifest, { blobs: this.c.blobs, open: async (peer, processing) => await this.c.open(peer, processing), clock, timers, onReceived: this.c.onReceived }, { shuffleSeed })
     run.job = job
     run.taking = true
     const rediscover = every(timers, REDISCOVER_MS, () => {

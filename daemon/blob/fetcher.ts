@@ -43,6 +43,8 @@ export interface FetchJobComponents {
   clock: Pick<Clock, 'nowMs'>
   /** The lanes' waits and the scheduler's notion of now. */
   timers: Timers
+  /** Told of every chunk's bytes as they arrive, by holder (peer-traffic.ts). */
+  onReceived?: (peer: string, bytes: number) => void
 }
 
 export class FetchJob {
@@ -240,6 +242,7 @@ export class FetchJob {
     if (stats.failed !== undefined) throw new MycelError('UNAVAILABLE', stats.failed)
     this.progress.bytesReceived += data.byteLength
     this.progress.chunksReceived++
+    this.c.onReceived?.(peer, data.byteLength)
     const partial = this.partial as PartialBlob
     if (i < from || i >= to || received.has(i)) throw new MycelError('DECODE_FAILED', `${peer} sent chunk ${i} outside ${from}..${to - 1}`)
     received.add(i)

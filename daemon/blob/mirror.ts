@@ -33,6 +33,9 @@ export class Mirror {
     this.c = components
   }
 
+  /** Blobs the policy wants here and the mirror has not stored yet: queued, being fetched, or waiting to retry. */
+  get waiting (): number { return this.pending.size }
+
   enqueue (hex: string): void {
     if (this.stopped || this.pending.has(hex) || !this.c.wanted(hex)) return
     if (this.pending.size >= MAX_MIRROR_QUEUE) { this.stats.dropped++; return }

@@ -20,6 +20,7 @@ import { chunkIntact, damagedChunk, isDamaged } from './chunk-check.js'
 import type { BlobStore } from './store.js'
 import { MAX_HAVE_DIGESTS, MAX_QUEUED_REQUESTS, MAX_REQUEST_FRAME_BYTES, SERVE_WRITE_BUFFER_BYTES } from './constants.js'
 import { chunkCount, chunkRange, decodeManifest, readFully, type Manifest, type ManifestStore } from './manifest.js'
+import type { TrafficLedger } from './peer-traffic.js'
 import type { PartialView } from './types.js'
 import { allocChunkFrame, checkRequest, decodePayload, encodeControl, packBits, type Request } from './wire.js'
 
@@ -34,6 +35,8 @@ export interface BlobServerComponents {
   partials?: (hex: string) => PartialView | undefined
   /** A chunk read to be served did not match its manifest (`partial`: it was a download's file). */
   onDamaged?: (digest: Uint8Array, chunk: number, partial: boolean) => void
+  /** Chunks sent per peer and its streams being served (peer-traffic.ts), for the status page. */
+  traffic?: TrafficLedger
 }
 
 export interface BlobServerInit {
@@ -53,6 +56,9 @@ interface OpenBlob {
   sent: Map<number, Uint8Array[]>
   /** Frames the client has acked: read the next chunks into these instead of fresh buffers. */
   spare: Uint8Array[]
+  /** The member this stream serves (unknown: counted nowhere), and whether it has asked for chunks. */
+  peer?: string
+  serving?: boolean
 }
 
 /**
@@ -86,20 +92,20 @@ export class BlobServer {
    * The stream handler (the host has already refused non-members, counted in `refused`). A failure
    * rejects: the host aborts the stream and logs it.
    */
-  async serve (stream: Stream): Promise<void> {
+  async serve (stream: Stream, peer?: string): Promise<void> {
     this.stats.streams++
     try {
-      await this.serveRequests(stream)
+      await this.serveRequests(stream, peer)
     } catch (err) {
       if (isMycelError(err, 'DECODE_FAILED') || isMycelError(err, 'TOO_LARGE')) this.stats.badRequests++
       throw err
     }
   }
 
-  private async serveRequests (stream: Stream): Promise<void> {
+  private async serveRequests (stream: Stream, peer?: string): Promise<void> {
     // The blob a stream is reading: its manifest and an open file, kept across its range requests
     // (a fetch sends hundreds to one stream; a stat, a manifest read and an open per request stall it).
-    const open: OpenBlob = { sent: new Map(), spare: [] }
+    const open: OpenBlob = { sent: new Map(), spare: [], peer }
     try {
       for await (const payload of readFrames(stream, MAX_REQUEST_FRAME_BYTES)) {
         const req = checkRequest(decodePayload(payload), MAX_HAVE_DIGESTS)
@@ -107,6 +113,7 @@ export class BlobServer {
       }
     } finally {
       await open.file?.close().catch(() => {})
+      if (open.serving === true && peer !== undefined) this.c.traffic?.servingEnded(peer)
     }
     await stream.close().catch(() => {})
   }
@@ -133,6 +140,11 @@ export class BlobServer {
       }
       case 'get': {
         if (req.ack !== undefined) release(open, req.ack)
+        // A stream that asks for chunks is a transfer in flight to its peer until it ends (a fetch keeps its stream).
+        if (open.serving !== true && open.peer !== undefined) {
+          open.serving = true
+          this.c.traffic?.servingStarted(open.peer)
+        }
         const hex = Buffer.from(req.digest).toString('hex')
         // A partial's download may have ended and another begun (a new file at the same path): reopen.
         const current = open.view === undefined ? undefined : this.partialOf(req.digest)
@@ -218,6 +230,7 @@ export class BlobServer {
         this.stats.chunksServed++
         const servedBytes = chunkRange(m, i)[1] - chunkRange(m, i)[0]
         this.stats.bytesServed += servedBytes
+        if (open.peer !== undefined) this.c.traffic?.sent(open.peer, servedBytes)
         this.c.onServed?.(servedBytes)
       }
     } finally {

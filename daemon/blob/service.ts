@@ -36,7 +36,9 @@ import { BlobRefs, hexOf, type BlobRef } from './refs.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
 import { BlobScrub, type ScrubStats } from './scrub.js'
 import { BlobServer, type ServerStats } from './server.js'
-import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfers } from './types.js'
+import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfersBothWays } from './types.js'
+import { DiskUsage } from './disk-usage.js'
+import { TrafficLedger } from './peer-traffic.js'
 import { UploadRate } from './upload-rate.js'
 import { openVerified, type ByteSpan } from './verified-read.js'
 import { readWhileFetching } from './streaming-read.js'
@@ -81,6 +83,10 @@ const GC_SWEEP_MS_MAX = 60_000
 export class BlobService {
   readonly refs = new BlobRefs()
   readonly manifests: ManifestStore
+  /** Chunk bytes both ways and streams served, per peer (the status page's transfers). */
+  readonly traffic = new TrafficLedger()
+  /** This node's disk use under <dir>/blobs (status stats.disk). */
+  readonly disk: DiskUsage
   /** Damaged copies found (by the server, the API, the scrub): removed and fetched again. */
   readonly integrity: BlobIntegrity
   private readonly scrub: BlobScrub
@@ -97,11 +103,13 @@ export class BlobService {
     this.init = init
     this.c = components
     this.manifests = new ManifestStore(components.blobs.rootDir)
+    this.disk = new DiskUsage(components.blobs.rootDir, { nowMs: () => components.clock.nowMs(), log: components.log })
     const { log, clock, timers } = components
     const uploadCap = init.maxUploadBytesPerSec ?? 0
     if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, beforeChunk: init.beforeChunk }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
+      traffic: this.traffic,
       rate: uploadCap > 0 ? new UploadRate(uploadCap, { now: () => timers.monoMs(), sleep: async ms => { await sleep(timers, ms) } }) : undefined,
       blobs: components.blobs,
       manifests: this.manifests,
@@ -133,7 +141,8 @@ export class BlobService {
       events: components.events,
       selfId: components.replica.id,
       clock,
-      timers
+      timers,
+      onReceived: (peer, bytes) => { this.traffic.received(peer, bytes) }
     })
     this.mirror = new Mirror({
       fetch: async hex => {
@@ -151,7 +160,7 @@ export class BlobService {
   async start (): Promise<void> {
     await this.manifests.start()
     this.started = true
-    await this.c.host.handle(BLOB_PROTOCOL, async stream => { await this.server.serve(stream) }, {
+    await this.c.host.handle(BLOB_PROTOCOL, async (stream, peer) => { await this.server.serve(stream, peer) }, {
       name: 'blob',
       maxInbound: MAX_BLOB_STREAMS,
       maxOutbound: MAX_BLOB_STREAMS,
@@ -166,6 +175,8 @@ export class BlobService {
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
     this.scrub.start()
+    this.disk.snapshot() // a first measurement, so the first status read has one
+
   }
 
   async stop (): Promise<void> {
@@ -180,6 +191,9 @@ export class BlobService {
   get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number>, integrity: IntegrityStats, scrub: ScrubStats } {
     return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats, integrity: this.integrity.stats, scrub: this.scrub.stats }
   }
+
+  /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
+  get missing (): number { return this.mirror.waiting }
 
   /** One scrub pass now (tests; the scrub runs its own passes every scrubIntervalMs). */
   async scrubNow (): Promise<void> {
@@ -341,9 +355,9 @@ export class BlobService {
 
   pathOf (digest: Uint8Array): string { return this.c.blobs.pathOf(digest) }
 
-  /** Fetches with one peer, as `mycel status` shows them (downloads.ts). */
-  transfersWith (peer: string): PeerTransfers {
-    return this.downloads.transfersWith(peer)
+  /** Fetches from one peer (downloads.ts), and the chunk traffic both ways with it (peer-traffic.ts). */
+  transfersWith (peer: string): PeerTransfersBothWays {
+    return { ...this.downloads.transfersWith(peer), ...this.traffic.of(peer) }
   }
 
   private candidates (target: BlobTarget): string[] {

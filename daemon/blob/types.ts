@@ -41,8 +41,17 @@ export interface BlobServiceEvents {
   served?: (bytes: number) => void
 }
 
-/** Blob transfers with one peer, as `mycel status` shows them. */
+/** Blob transfers with one peer, as `mycel status` shows them: fetches from it (downloads.ts). */
 export interface PeerTransfers { pending: number, active: number, failed: number }
+
+/** Those, and the traffic both ways (peer-traffic.ts): what GET /v1/sync's `transfers` carries. */
+export interface PeerTransfersBothWays extends PeerTransfers {
+  /** Its blob streams this node is serving chunks on now: transfers in flight to it. */
+  serving: number
+  /** Chunk bytes received from it / sent to it since the daemon started (rates: the difference of two readings). */
+  bytesIn: number
+  bytesOut: number
+}
 
 /** What a fetch is about: from a key, a digest or a CID. */
 export interface BlobTarget {

@@ -8,6 +8,7 @@
 // that did not answer "held" stays 'unknown'.
 
 import type { Holding, HoldingsSource } from './holdings.js'
+import type { Transfers } from './types.js'
 import type { BlobService } from '../blob/service.js'
 
 export class BlobHoldings implements HoldingsSource {
@@ -24,7 +25,7 @@ export class BlobHoldings implements HoldingsSource {
     return out
   }
 
-  transfersWith (peer: string): { pending: number, active: number, failed: number } {
+  transfersWith (peer: string): Transfers {
     return this.service.transfersWith(peer)
   }
 

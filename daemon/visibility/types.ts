@@ -56,7 +56,13 @@ export interface WhereAnswer {
   members: WhereRow[]
 }
 
-export interface Transfers { pending: number, active: number, failed: number }
+/**
+ * Blob transfers with one peer. From it: `active` fetches taking chunks from it now, `pending` ones
+ * that know it holds the blob but are not taking chunks yet, `failed` rounds. To it: `serving`, its
+ * blob streams this node is sending chunks on. `bytesIn` / `bytesOut`: chunk bytes received from it
+ * and sent to it since the daemon started (a rate is the difference of two readings over their interval).
+ */
+export interface Transfers { pending: number, active: number, failed: number, serving: number, bytesIn: number, bytesOut: number }
 
 /** Per-peer sync state for `mycel status` (merged into its peers rows) and the status page. */
 export interface PeerSync {
