@@ -1,7 +1,7 @@
 // `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
+import type { MemberInfo, SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
 import { ago } from './sites.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
@@ -13,7 +13,7 @@ export const status: Command = {
   options: {
     ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
   },
-  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
+  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`); members suspended by a fault proof as a warning (--json: `suspended` [{ peerId, name, fromSeq }]). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
     const api = await client(ctx)
     if (ctx.options.ui === true) {
@@ -23,8 +23,11 @@ export const status: Command = {
     const s = await withPeerSync(api, await api.call<StatusInfo>('GET', '/v1/status'))
     const hooks = await api.call<WebhookInfo[]>('GET', '/v1/webhooks')
     const sites = await api.call<SiteRow[]>('GET', '/v1/sites')
+    // Members a fault proof suspended (docs/federation.md): an operator must not miss one.
+    const suspended = (await api.call<MemberInfo[]>('GET', '/v1/members')).filter(m => m.suspended !== null)
+      .map(m => ({ peerId: m.peerId, name: m.name, fromSeq: (m.suspended as { fromSeq: number }).fromSeq }))
     if (wantsJson(ctx)) {
-      printJson(ctx, { ...s, webhooks: hooks, sites })
+      printJson(ctx, { ...s, webhooks: hooks, sites, suspended })
       return EXIT.OK
     }
     const lines = [
@@ -38,6 +41,7 @@ export const status: Command = {
       `peers       ${s.peers.length} connected`,
       ...peerSyncLines(s.peers, usesColour(ctx)),
       ...downLines(sites, usesColour(ctx)),
+      ...suspended.map(m => warningText(`suspended   ${m.name ?? m.peerId}: signed a contradiction at its event ${m.fromSeq}; its events from there on are void (mycel members)`, usesColour(ctx))),
       ...webhookLines(hooks, usesColour(ctx))
     ]
     ctx.out.write(lines.join('\n') + '\n')

@@ -8,7 +8,7 @@ import { memberKey, type Event, type MemberBody } from '../../../protocol/event.
 import { makeStamp, wallOf } from '../../../protocol/hlc.js'
 import { decodeInvite, inviteFromText } from '../../../protocol/invite.js'
 import { ed25519Signer } from '../../../daemon/signing.js'
-import { Node, until } from '../../helpers/daemons.js'
+import { cli, Node, until } from '../../helpers/daemons.js'
 import { addrOf, members, status } from '../../helpers/federation.js'
 import { putBody, Rogue } from '../../helpers/rogue.js'
 
@@ -141,6 +141,11 @@ describe('insiders stay within their role', () => {
     }
     const seen = await firstEvent(a, 'member-suspended')
     expect(seen).toMatchObject({ type: 'member-suspended', peer: liar.peerId })
+    // status says so too, for people and for scripts.
+    const text = await cli(['status', '--dir', a.dir])
+    expect(text.stdout).toContain(`signed a contradiction at its event ${one.seq}`)
+    const json = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { suspended: Array<{ peerId: string, fromSeq: number }> }
+    expect(json.suspended).toEqual([expect.objectContaining({ peerId: liar.peerId, fromSeq: one.seq })])
   }, 60_000)
 
   it('attack 5: a revoked member\'s write stamped before its revocation, relayed by another writer, is refused everywhere', async () => {
