@@ -17,8 +17,8 @@ Every site also gossips a signed report of itself (what it sees, holds and lacks
 the site's own report (LACKS: keys its policy says it should mirror but it lacks) and what the other
 sites see of it, each with its age — also for a site this node cannot reach.
 --json prints [{ peerId, name, self, role, state, sinceMs, lastSeenMs, lag, behind, reportAgeMs, mode,
-groups, report, seenBy }]: state is connected | unreachable | never-seen (not connected since this
-daemon started); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
+groups, report, seenBy }]: state is connected | unreachable | never-seen (no session with it ever, as
+far as this node knows; peers.json remembers across restarts); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
 reported; ahead: events it lacks of ours); report is { ageMs, holdings: { heldBlobs, heldBytes,
 missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }].`,
   async run (ctx) {

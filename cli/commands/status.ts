@@ -55,7 +55,7 @@ function downLines (sites: SiteRow[], colour: boolean): string[] {
   const down = sites.filter(x => !x.self && x.state !== 'connected')
   if (down.length === 0) return []
   return [`sites       ${down.length} not connected (mycel sites)`, ...down.map(x => '  ' + warningText(
-    `${x.name ?? x.peerId} ${x.state === 'unreachable' ? `unreachable for ${ago(now - (x.sinceMs ?? now))}` : 'not seen since this node started'}` +
+    `${x.name ?? x.peerId} ${x.state === 'unreachable' ? `unreachable for ${ago(now - (x.sinceMs ?? now))}` : 'never connected'}` +
     (x.lag === null ? ', lag unknown' : `, lacks ${x.lag.ahead} events`), colour))]
 }
 

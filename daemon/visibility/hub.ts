@@ -57,7 +57,7 @@ export interface VisibilityComponents {
     peerStatus: (peer: string) => { lastSyncMs?: number } | undefined
     members?: () => MembershipView | undefined
   }
-  mesh: () => { connectedPeers: () => string[], knownPeers: () => Array<{ peerId: string }>, stats: () => Record<string, number> } | undefined
+  mesh: () => { connectedPeers: () => string[], knownPeers: () => Array<{ peerId: string, lastSeenMs?: number }>, stats: () => Record<string, number> } | undefined
   blobs: { has: (digest: Uint8Array) => Promise<boolean> }
   /** The site's name in every webhook body. Default the peer id's last 8 characters. */
   siteName?: () => string
@@ -105,6 +105,7 @@ export class VisibilityHub {
       members: () => this.members(),
       lagOf: peer => this.sync.lagOf(peer),
       reportAtMs: peer => this.sync.coverage(peer)?.reportAtMs,
+      rememberedSeenMs: peer => this.c.mesh()?.knownPeers().find(k => k.peerId === peer)?.lastSeenMs,
       nowMs: Date.now,
       emit: draft => { this.bus.publish(draft) }
     })

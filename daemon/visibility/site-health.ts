@@ -3,8 +3,10 @@
 // the facts from the parts that hold them (the mesh's sessions, the sync tracker's version vectors);
 // `check()` runs once a second from the hub.
 //
-// States: `connected` (a sync session is up), `unreachable` (it was connected during this run and has
-// not been for `downAfterMs`), `never-seen` (not connected at any time during this run). The debounce
+// States: `connected` (a sync session is up), `unreachable` (it was connected — during this run, or
+// before it as the address book remembers — and has not been for `downAfterMs`), `never-seen` (no
+// session with it ever, as far as this node knows). Only a site that goes down while this node watches
+// raises site-down (and later site-up): a restart does not announce every site that is slow to connect. The debounce
 // keeps a session that is re-established at once (a restart of the connection, not of the site) from
 // flapping down and up. A site is `behind` while it lacks events we have held for `behindMs` or more,
 // or `behindEvents` or more of them; lag is read from its last report (its own, or relayed by another
@@ -32,6 +34,8 @@ export interface SiteHealthComponents {
   lagOf: (peer: string) => SiteLag | undefined
   /** When its last report (version vector) arrived, ms on nowMs's clock; undefined: none. */
   reportAtMs: (peer: string) => number | undefined
+  /** When a session with it last came up, as remembered across restarts (the address book, peers.json). */
+  rememberedSeenMs?: (peer: string) => number | undefined
   nowMs: () => number
   emit: (draft: VisEventDraft) => void
 }
@@ -41,6 +45,10 @@ interface Track {
   sinceMs: number
   lastSeenMs: number | null
   behind: boolean
+  /** When this node first looked at it (a remembered site is called down only downAfterMs later). */
+  firstCheckMs: number
+  /** site-down was said for the current `unreachable` (a site found down at start raises no site-up). */
+  announced: boolean
 }
 
 export class SiteHealth {
@@ -80,19 +88,26 @@ export class SiteHealth {
   private step (m: SyncMember, now: number): void {
     let t = this.tracks.get(m.peerId)
     if (t === undefined) {
-      t = { state: m.connected ? 'connected' : 'never-seen', sinceMs: now, lastSeenMs: m.connected ? now : null, behind: false }
+      const remembered = m.connected ? now : this.c.rememberedSeenMs?.(m.peerId) ?? null
+      t = { state: m.connected ? 'connected' : 'never-seen', sinceMs: now, lastSeenMs: remembered, behind: false, firstCheckMs: now, announced: false }
       this.tracks.set(m.peerId, t)
     }
     const site = { key: siteKey(m.peerId), peer: m.peerId, ...(m.name === undefined ? {} : { peerName: m.name }) }
     if (m.connected) {
       t.lastSeenMs = now
-      if (t.state === 'unreachable') this.c.emit({ type: 'site-up', ...site, downForMs: now - t.sinceMs })
-      if (t.state !== 'connected') { t.state = 'connected'; t.sinceMs = now }
+      if (t.state === 'unreachable' && t.announced) this.c.emit({ type: 'site-up', ...site, downForMs: now - t.sinceMs })
+      if (t.state !== 'connected') { t.state = 'connected'; t.sinceMs = now; t.announced = false }
     } else if (t.state === 'connected' && now - (t.lastSeenMs ?? now) >= this.settings.downAfterMs) {
       // Gone since the last check that saw it (within a check's period of when it really went).
       t.state = 'unreachable'
       t.sinceMs = t.lastSeenMs ?? now
+      t.announced = true
       this.c.emit({ type: 'site-down', ...site, lastSeenMs: t.sinceMs })
+    } else if (t.state === 'never-seen' && t.lastSeenMs !== null && now - t.firstCheckMs >= this.settings.downAfterMs) {
+      // Seen before this daemon started (peers.json) and not reachable since: down, but nothing to
+      // announce — it did not go down while we watched, and a restart must not raise a storm of alerts.
+      t.state = 'unreachable'
+      t.sinceMs = t.lastSeenMs
     }
     const lag = this.c.lagOf(m.peerId)
     // Behind: it lacks events we hold (`ahead`, from our side), many of them or for long.

@@ -105,7 +105,7 @@ export interface SiteHealthView {
   state: SiteState
   /** When the state began (ms since the epoch): for `unreachable`, when it was last connected. */
   sinceMs: number | null
-  /** When it was last connected (ms since the epoch); null if never during this run. */
+  /** When it was last connected (ms since the epoch; from peers.json for a site not seen since a restart); null if never. */
   lastSeenMs: number | null
   /** Events by which it and this node differ, and how long it has lacked the oldest; null until it reported. */
   lag: SiteLag | null

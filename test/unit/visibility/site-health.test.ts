@@ -7,6 +7,7 @@ import type { SyncMember } from '../../../daemon/visibility/types.js'
 
 function harness () {
   let now = 1_000_000
+  let remembered: number | undefined
   const connected = new Set<string>()
   const lags = new Map<string, SiteLag>()
   const events: VisEventDraft[] = []
@@ -19,10 +20,11 @@ function harness () {
     members,
     lagOf: p => lags.get(p),
     reportAtMs: p => lags.has(p) ? now - 500 : undefined,
+    rememberedSeenMs: p => p === 'p2' ? remembered : undefined,
     nowMs: () => now,
     emit: d => { events.push(d) }
   })
-  return { health, connected, lags, events, left, advance: (ms: number) => { now += ms; health.check() }, now: () => now }
+  return { health, connected, lags, events, left, remember: (ms: number) => { remembered = ms }, advance: (ms: number) => { now += ms; health.check() }, now: () => now }
 }
 
 describe('SiteHealth', () => {
@@ -49,7 +51,20 @@ describe('SiteHealth', () => {
     expect(h.events[1]).toEqual({ type: 'site-up', key: 'mycel:site/p1', peer: 'p1', peerName: 'edge-p1', downForMs: h.now() - lastSeen })
   })
 
-  it('a site never connected during this run raises nothing and shows as never-seen', () => {
+  it('a site remembered from before a restart (peers.json) and not reachable is shown down after the debounce, with nothing announced; when it comes, no site-up', () => {
+    const h = harness()
+    h.remember(400_000)
+    h.advance(0)
+    expect(h.health.view().find(s => s.peerId === 'p2')).toMatchObject({ state: 'never-seen', lastSeenMs: 400_000 })
+    h.advance(3_000)
+    expect(h.health.view().find(s => s.peerId === 'p2')).toMatchObject({ state: 'unreachable', sinceMs: 400_000, lastSeenMs: 400_000 })
+    h.connected.add('p2')
+    h.advance(1_000)
+    expect(h.health.view().find(s => s.peerId === 'p2')?.state).toBe('connected')
+    expect(h.events).toEqual([])
+  })
+
+  it('a site never connected, as far as this node knows, raises nothing and shows as never-seen', () => {
     const h = harness()
     h.advance(0)
     h.advance(60_000)
