@@ -433,9 +433,10 @@ function siteReports (p: { peerId: string, privateKey: PrivateKey, config: Daemo
 function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub }): BlobService {
   const { config, switches } = init
   const { mesh, vis } = parts
+  const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
   return new BlobService({
     chunkBytes: config.blobChunkBytes,
-    policy: new ReplicationPolicy(config.replicate, config.replicatePrefixes),
+    policy,
     graceMs: config.blobGraceMs,
     maxUploadBytesPerSec: config.maxUploadBytesPerSec,
     corruptChunks: switches.corruptChunks,
@@ -459,7 +460,7 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     random: mathRandom,
     events: {
       stored: (target, keys, progress, ms) => {
-        for (const key of keys) vis.available(key, target.digest, target.size)
+        for (const key of keys) vis.available(key, target.digest, target.size, policy.modeOf(key) !== 'none')
         if (progress !== undefined) vis.countBytes('blob', 'in', progress.bytesReceived)
         vis.observeFetch(ms / 1000, 'ok')
       },

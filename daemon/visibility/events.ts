@@ -37,6 +37,8 @@ export interface VisEvent {
   role?: string
   /** member-suspended: the contradiction proven (twin, chain, backdate, order). */
   proof?: string
+  /** available: false when this site's policy for the key is `none` — the bytes were fetched to serve a fetch here and are not kept (absent: kept). */
+  kept?: boolean
   /** site-*: the site name of `peer`, when it named itself. */
   peerName?: string
   /** site-down: when it was last connected (ms since the epoch). */

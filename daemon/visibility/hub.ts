@@ -140,8 +140,8 @@ export class VisibilityHub {
   }
 
   /** Blob layer: verified bytes of `digest`, published under `key`, are now here. */
-  available (key: string, digest: Uint8Array, size: number): VisEvent {
-    return this.bus.publish({ type: 'available', key, digest: digestText(digest), cid: cidOf(digest), size })
+  available (key: string, digest: Uint8Array, size: number, kept = true): VisEvent {
+    return this.bus.publish({ type: 'available', key, digest: digestText(digest), cid: cidOf(digest), size, ...(kept ? {} : { kept: false }) })
   }
 
   /** Every message received from a peer, before the core sees it. */

@@ -135,4 +135,13 @@ describe('sites: names, health and alerts across a hub and three edges', () => {
     await until('watch shows site-up', () => watches.every(w => w.lines<{ type: string }>().some(e => e.type === 'site-up')))
     expect(watches[0]?.lines<{ type: string, downForMs: number }>().find(e => e.type === 'site-up')?.downForMs).toBeGreaterThan(0)
   })
+
+  it('a fetch at the `none` edge says its bytes are not kept there (available, kept: false)', async () => {
+    const w = new CliProcess(['watch', 'rel/', '--type', 'available', '--json', '--count', '1', '--dir', none.dir])
+    watches.push(w)
+    await w.waitStderr('watching')
+    expect((await cli(['fetch', 'rel/1', '-o', join(none.dir, 'rel1.bin'), '--dir', none.dir])).code).toBe(0)
+    expect(await w.exited).toBe(0)
+    expect(w.lines()[0]).toMatchObject({ type: 'available', key: 'rel/1', kept: false })
+  })
 })
