@@ -278,7 +278,8 @@ export class Runtime {
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
         memory: memoryMib(),
-        disk: blob.disk.snapshot()
+        disk: blob.disk.snapshot(),
+        reports: { ...reports.stats }
       }),
       federation: new FederationOps({
         selfId: peerId,
