@@ -40,6 +40,12 @@ interface Damage {
   chunk: number
   where: string
   atMs: number
+  /**
+   * The damaged copy's removal. A repair waits for it: the scrub retries pending repairs at the end of
+   * its pass, which can come before the removal is done, and a repair that saw the damaged file still
+   * there took it for repaired (and the copy was then gone for good).
+   */
+  removed: Promise<void>
   repairing?: Promise<void>
 }
 
@@ -59,11 +65,11 @@ export class BlobIntegrity {
     if (this.damaged.has(hex) || this.stopped) return
     this.stats.found++
     if (this.damaged.size >= MAX_DAMAGED_TRACKED) this.damaged.delete(this.damaged.keys().next().value as string)
-    this.damaged.set(hex, { chunk, where, atMs: (this.c.now ?? Date.now)() })
+    const removed = this.c.blobs.remove(digest)
+    this.damaged.set(hex, { chunk, where, atMs: (this.c.now ?? Date.now)(), removed })
     this.stats.pending = this.damaged.size
     this.c.log.warn('blob copy damaged on disk: removed, fetching it again from holders', { digest: digestText(digest), chunk, where })
-    this.c.blobs.remove(digest)
-      .then(() => { this.repair(hex) }, err => { this.c.log.error('could not remove a damaged blob copy', { digest: digestText(digest), err }) })
+    removed.then(() => { this.repair(hex) }, err => { this.c.log.error('could not remove a damaged blob copy', { digest: digestText(digest), err }) })
   }
 
   /** Why a blob is not here, if it was found damaged and is not repaired yet (for error messages). */
@@ -97,7 +103,7 @@ export class BlobIntegrity {
       return
     }
     const target: BlobTarget = { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors] }
-    d.repairing = this.c.fetch(target, BLOB_REPAIR_WAIT_MS).then(() => {
+    d.repairing = d.removed.then(async () => { await this.c.fetch(target, BLOB_REPAIR_WAIT_MS) }).then(() => {
       this.stats.repaired++
       this.forget(hex)
       this.c.log.info('damaged blob copy repaired from holders', { digest: digestText(ref.digest) })

@@ -65,7 +65,7 @@ describe('npm pack → npm install -g → mycel daemon', () => {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/)
       const html = await page.text()
       expect(html).toContain('<title>')
-      expect(html).toContain('id="members"')
+      expect(html).toContain('id="sites"')
     } finally {
       daemon.kill('SIGTERM')
       await new Promise(resolve => daemon.once('exit', resolve))

@@ -97,4 +97,28 @@ describe('BlobIntegrity', () => {
     await integrity.settled()
     expect(integrity.stats).toMatchObject({ repaired: 1, pending: 0 })
   })
+
+  it('a repair retried before the damaged copy is removed waits for the removal (the scrub retries at the end of its pass)', async () => {
+    const digest = new Uint8Array(32).fill(4)
+    let present = true // the damaged file, until its removal completes
+    let finishRemoval = (): void => {}
+    const fetchedWhile: boolean[] = []
+    const integrity = new BlobIntegrity({
+      blobs: { remove: async () => { await new Promise<void>(resolve => { finishRemoval = resolve }); present = false } },
+      refOf: () => ref(digest),
+      // As ensureLocal: a copy still on disk counts as here.
+      fetch: async () => { fetchedWhile.push(present) },
+      log: Logger.silent()
+    })
+    integrity.report(digest, 2, 'scrub')
+    integrity.retryPending() // the pass ends while the removal is still under way
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(fetchedWhile).toEqual([]) // nothing fetched (or taken for repaired) yet
+    expect(integrity.stats.repaired).toBe(0)
+    finishRemoval()
+    await new Promise(resolve => setTimeout(resolve, 10))
+    await integrity.settled()
+    expect(fetchedWhile).toEqual([false]) // fetched once, after the damaged copy was gone
+    expect(integrity.stats).toMatchObject({ repaired: 1, pending: 0 })
+  })
 })
