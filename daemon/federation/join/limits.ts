@@ -30,11 +30,12 @@ export const JOIN_LIMITS = Object.freeze({
   /**
    * Passes over the token's addresses when no member answered at all (connection refused or reset,
    * e.g. by a member's per-host inbound connection rate limit, or its stranger slots all taken by
-   * probes that reconnect as fast as they are dropped): transient on real networks, so a join keeps
-   * trying for about half a minute before it gives up.
+   * probes that reconnect as fast as they are dropped — from the joiner's own IP, only slots freed
+   * at random let it in): transient on real networks, so a join keeps trying for about 50 s before it
+   * gives up.
    */
-  connectRounds: 8,
-  /** Pause before the second pass; doubled for each further one up to connectRetryMaxMs (0.5 + 1 + 2 + 4 + 4 × 5 s ≈ 28 s in all). */
+  connectRounds: 12,
+  /** Pause before the second pass; doubled for each further one up to connectRetryMaxMs (0.5 + 1 + 2 + 4 + 8 × 5 s ≈ 48 s in all). */
   connectRetryMs: 500,
   connectRetryMaxMs: 5_000
 })
