@@ -107,17 +107,21 @@ describe('abuse: floods from a member', () => {
     const b = await Node.create()
     cleanup.push(async () => { await b.destroy() })
     await b.start(['--join', await a.invite()])
-    expect(await sendAll(stream, messages)).toBe(true)
-    await until('A took the whole flood in', async () => {
-      const s = (await status(a)).stats
-      return s.held + s.heldShed >= 10_000
+    // A may also cut the flooder's session midway (once on a loaded machine the stream closed before
+    // the last frame): then what arrived must still be bounded, and honest writes must still flow.
+    const delivered = await sendAll(stream, messages)
+    await until('A took the whole flood in, or cut the flooder off', async () => {
+      const s = await status(a)
+      return s.stats.held + s.stats.heldShed >= 10_000 || (!delivered && !s.peers.some(p => p.peerId === rogue.peerId))
     }, 120_000, 250)
     const s = (await status(a)).stats
     const peak = await peakRssMib(a)
-    console.log(`5-min-ahead flood: peak RSS ${peak.toFixed(1)} MiB; held ${s.heldNow} (${s.heldBytes} bytes), shed ${s.heldShed}`)
+    console.log(`5-min-ahead flood${delivered ? '' : ' (the session was cut before the last frame)'}: peak RSS ${peak.toFixed(1)} MiB; held ${s.heldNow} (${s.heldBytes} bytes), shed ${s.heldShed}`)
     expect(s.heldBytes).toBeLessThanOrEqual(8 * 1024 * 1024)
-    expect(s.heldShed).toBeGreaterThan(0)
-    expect(s.shed['held-events']?.offenders[0]?.peer).toBe(rogue.peerId)
+    if (delivered) {
+      expect(s.heldShed).toBeGreaterThan(0)
+      expect(s.shed['held-events']?.offenders[0]?.peer).toBe(rogue.peerId)
+    }
     expect(peak).toBeLessThan(FLOOD_RSS_BOUND_MIB)
     expect((await b.publish('honest/after-flood', 'still here')).status).toBe(201)
     await until('A has B\'s write', async () => (await a.keys()).some(k => k.key === 'honest/after-flood'))
