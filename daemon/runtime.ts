@@ -426,6 +426,7 @@ function siteReports (p: { peerId: string, privateKey: PrivateKey, config: Daemo
     connectedPeers: () => p.mesh.connectedPeers(),
     strike: (peer, why) => { p.mesh.strike(peer, why) },
     nowMs: Date.now,
+    timers: REAL_TIMERS,
     log: p.log
   })
 }

@@ -10,7 +10,8 @@
 
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Signer, Verifier } from '../../../protocol/ports.js'
+import type { Cancel, Signer, Timers, Verifier } from '../../../protocol/ports.js'
+import { every } from '../../time.js'
 import { errorText, type Logger } from '../../log.js'
 import { encodeFrame } from '../../net/frame.js'
 import type { Host } from '../../net/host.js'
@@ -37,7 +38,10 @@ export interface ReportGossipComponents {
   isMember: (peer: string) => boolean
   connectedPeers: () => string[]
   strike: (peer: string, why: string) => void
+  /** Wall-clock ms: a report's atMs, compared across sites. */
   nowMs: () => number
+  /** The rounds' timer (daemon/time.ts's, or a test's). */
+  timers: Timers
   log: Logger
 }
 
@@ -46,7 +50,7 @@ export class ReportGossip {
   /** Per connected peer: the atMs of each author's report last sent to it. */
   private readonly sent = new Map<string, Map<string, number>>()
   private lastOwn = ''
-  private timer: ReturnType<typeof setInterval> | undefined
+  private stopRounds: Cancel | undefined
   private sending = false
   readonly stats = { received: 0, refused: 0, sent: 0 }
 
@@ -55,12 +59,11 @@ export class ReportGossip {
   async start (): Promise<void> {
     await this.c.host.handle(REPORT_PROTOCOL, async (stream, peer) => { await this.receive(stream, peer) }, { membersOnly: true, maxInbound: 2, maxOutbound: 2, name: 'report' })
     this.round()
-    this.timer = setInterval(() => { this.round() }, REPORT_CHECK_MS)
-    this.timer.unref()
+    this.stopRounds = every(this.c.timers, REPORT_CHECK_MS, () => { this.round() })
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.timer)
+    this.stopRounds?.()
     await this.c.host.unhandle(REPORT_PROTOCOL).catch(() => {})
   }
 
