@@ -365,7 +365,9 @@ export class Cluster {
       try {
         const { event, batch } = admin.write({ kind: 'revoke', key: revokeKey(target.id, hexOf(Prng.derive(this.init.seed, `revoke:${this.revocations.length}`).bytes(16))), peer: target.id })
         // Promised only once durable at its author: a crash before that may take it (as it would a publish).
-        this.revocations.push({ target: target.id, event, durable: () => admin.disk.durableThrough() >= batch })
+        let durable = false
+        admin.whenDurable(batch, () => { durable = true })
+        this.revocations.push({ target: target.id, event, durable: () => durable })
         return true
       } catch (err) {
         if (!isMycelError(err, 'PERMISSION_DENIED')) throw err

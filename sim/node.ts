@@ -65,8 +65,10 @@ const FAKE_SIG = new Uint8Array(64)
 const trustingSigner: Signer = { sign: () => FAKE_SIG }
 const trustingVerifier: Verifier = { verify: () => true }
 
+/** A write awaiting durability: a client's (its history record), or the run's own (a revocation: told when durable). */
 interface PendingWrite {
-  record: WriteRecord
+  record?: WriteRecord
+  durable?: () => void
   batch: number
 }
 
@@ -89,6 +91,13 @@ export class SimNode {
   private inbox: Array<{ from: string, message: SyncMessage }> = []
   private pendingWrites: PendingWrite[] = []
   private durableNotTold = 0
+  /**
+   * The last batch of this incarnation made durable. Not the disk's own
+   * number: a restarted replica numbers its batches from 1 again, and until
+   * its first fsync the disk still reports the last life's, which would ack a
+   * fresh write before it was durable (a lost "acknowledged" write that never was).
+   */
+  private durableThisLife = 0
 
   constructor (index: number, hooks: NodeHooks) {
     this.index = index
@@ -108,6 +117,7 @@ export class SimNode {
   /** Builds the replica from the durable image (empty on first start). */
   start (): void {
     const incarnation = ++this.incarnation
+    this.durableThisLife = 0
     const h = this.hooks
     const components = (persist: (batch: PersistBatch) => void): ReplicaComponents => ({
       clock: this.clock,
@@ -154,6 +164,7 @@ export class SimNode {
         this.hooks.queue.after(this.hooks.fsyncDelayMs(), () => {
           if (this.incarnation !== incarnation) return // the process died meanwhile: so did its fsync
           this.disk.flushThrough(through)
+          this.durableThisLife = Math.max(this.durableThisLife, through)
           done()
         })
       }
@@ -163,11 +174,11 @@ export class SimNode {
   crash (): void {
     if (this.status === 'down' || this.status === 'left') return
     this.crashes++
-    const durable = this.disk.durableThrough()
+    const durable = this.durableThisLife
     this.disk.crash()
     for (const p of this.pendingWrites) {
       // Durable but not yet acknowledged (the ack died with the process): it exists, it just was never promised.
-      if (p.batch > durable) this.hooks.lost(this, p.record)
+      if (p.batch > durable && p.record !== undefined) this.hooks.lost(this, p.record)
     }
     this.pendingWrites = []
     this.halt('down')
@@ -209,9 +220,23 @@ export class SimNode {
 
   /** Records a write awaiting durability (after the history has a record of it). */
   awaitAck (record: WriteRecord, batch: number): void {
-    this.pendingWrites.push({ record, batch })
+    this.awaitDurable({ record, batch })
+  }
+
+  /**
+   * Calls `fn` once batch `batch` is durable in this incarnation; never if the
+   * process dies first. (Asking the disk later is no answer: a restarted
+   * replica numbers its batches afresh, so a lost batch's number is soon covered.)
+   */
+  whenDurable (batch: number, fn: () => void): void {
+    this.awaitDurable({ durable: fn, batch })
+  }
+
+  private awaitDurable (p: PendingWrite): void {
+    const batch = p.batch
+    this.pendingWrites.push(p)
     // The fsync may already have covered it (same tick); acks flow on the next markDurable otherwise.
-    if (batch <= this.disk.durableThrough() && this.durableNotTold === 0) this.ackThrough(batch)
+    if (batch <= this.durableThisLife && this.durableNotTold === 0) this.ackThrough(batch)
   }
 
   deliver (from: string, message: SyncMessage): void {
@@ -263,7 +288,9 @@ export class SimNode {
   private ackThrough (n: number): void {
     let i = 0
     while (i < this.pendingWrites.length && (this.pendingWrites[i] as PendingWrite).batch <= n) {
-      this.hooks.acked(this, (this.pendingWrites[i] as PendingWrite).record)
+      const p = this.pendingWrites[i] as PendingWrite
+      if (p.record !== undefined) this.hooks.acked(this, p.record)
+      p.durable?.()
       i++
     }
     if (i > 0) this.pendingWrites = this.pendingWrites.slice(i)

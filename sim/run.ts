@@ -113,9 +113,11 @@ export class Run {
   }
 
   /**
-   * A graceful leave: the node takes no more writes and departs once some live
-   * peer's version vector covers its whole own sequence — what `mycel leave`
-   * should wait for. (Before the core relayed events held above a gap, "some
+   * A graceful leave: the node takes no more writes and departs once the
+   * version vectors of f+1 live peers cover its whole own sequence, f being
+   * the run's Byzantine members — what `mycel leave` should wait for (with
+   * one holder, a withholding member could be the only copy: seed 38195 of
+   * the 9-node chaos sweep lost a leaver's acknowledged writes that way). (Before the core relayed events held above a gap, "some
    * peer holds each of my writes" was not enough: sweep seed 139.)
    */
   private leaveWhenSafe (n: number): void {
@@ -124,7 +126,9 @@ export class Run {
       if (!this.safety || !this.leaving.has(n)) return
       const node = c.node(n)
       const own = node.replica?.versionVector().find(([a]) => a === node.id)?.[1] ?? 0
-      const covered = c.liveNodes().some(p => p !== node && (p.replica?.versionVector().find(([a]) => a === node.id)?.[1] ?? 0) >= own)
+      // Held by more peers than there are Byzantine members: a withholder among them cannot be the only copy.
+      const holders = c.liveNodes().filter(p => p !== node && (p.replica?.versionVector().find(([a]) => a === node.id)?.[1] ?? 0) >= own).length
+      const covered = holders > this.k.byzantine.length
       if (node.status !== 'up' || node.pendingWriteCount() > 0 || !covered) { this.leaveWhenSafe(n); return }
       c.leave(n)
       this.leaves++
