@@ -279,6 +279,8 @@ export class BlobService {
     const partialExists = await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).then(names => names.includes(hex), () => false)
     const known = this.discovery.cached(target.digest)
     const holders = new Set<string>([...(known?.holders ?? []), ...run.holders])
+    // A peer that served this fetch good chunks held them, whether or not the holder cache still says so.
+    for (const [peer, h] of Object.entries(progress?.holders ?? {})) if (h.chunks > 0 && h.badChunks === 0 && (h.partialChunks ?? 0) === 0) holders.add(peer)
     if (complete) holders.add(this.c.replica.id)
     const partialHolders = [...(known?.partial ?? []), ...run.partialHolders].filter(p => !holders.has(p))
     return {
