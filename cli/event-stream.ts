@@ -5,7 +5,7 @@
 // fell behind) becomes a thrown MycelError.
 
 import { readFile } from 'node:fs/promises'
-import { request } from 'node:http'
+import { http } from './builtins.js'
 import { join } from 'node:path'
 import { MycelError, type ErrorCode } from '../protocol/errors.js'
 import type { VisEvent } from '../daemon/api/contract.js'
@@ -28,7 +28,7 @@ export async function readEvents (client: ApiClient, options: StreamOptions): Pr
   const url = new URL('/v1/events', client.url)
   for (const [k, v] of options.query) url.searchParams.append(k, v)
   return await new Promise<'stopped' | 'ended'>((resolve, reject) => {
-    const req = request(url, { headers: { authorization: `Bearer ${token}` } }, res => {
+    const req = http.request(url, { headers: { authorization: `Bearer ${token}` } }, res => {
       if ((res.statusCode ?? 0) >= 400) {
         let text = ''
         res.on('data', (c: Buffer) => { text += c.toString() })

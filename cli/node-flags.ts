@@ -6,7 +6,7 @@
 // 500-node partition-heal run from 33 s to 28 s here (docs/sim.md). V8 reads
 // the flag at start-up only, so the command re-runs itself once with it.
 
-import { spawn } from 'node:child_process'
+import { childProcess } from './builtins.js'
 import { splitArgv } from './argv.js'
 
 const FLAGS_BY_COMMAND: Record<string, string[]> = {
@@ -26,7 +26,7 @@ export function missingNodeFlags (argv: string[], execArgv: string[], env: NodeJ
 
 /** Runs this same command in a child node with the flags added; resolves to its exit code (re-raising a fatal signal). */
 export async function rerunWithFlags (flags: string[], script: string, argv: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...flags, script, ...argv], { stdio: 'inherit', env: { ...process.env, [GUARD]: '1' } })
+  const child = childProcess().spawn(process.execPath, [...process.execArgv, ...flags, script, ...argv], { stdio: 'inherit', env: { ...process.env, [GUARD]: '1' } })
   return await new Promise<number>((resolve, reject) => {
     child.once('error', reject)
     child.once('exit', (code, signal) => {

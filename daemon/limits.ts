@@ -54,3 +54,6 @@ export const LOG_LIMIT_INTERVAL_MS = 10_000
 
 /** Offenders tracked at once per kind of line; lines about more are summed under "(others)". */
 export const LOG_LIMIT_MAX_OFFENDERS = 256
+
+/** The longest an invite token may live (`mycel invite --ttl`): a year and a day. Here, not in federation/ops.ts, so the CLI checks it without loading the federation's code. */
+export const MAX_INVITE_TTL_MS = 366 * 24 * 60 * 60_000

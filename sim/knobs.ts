@@ -6,7 +6,7 @@
 
 import { MycelError } from '../protocol/errors.js'
 import type { ReplicaInit } from '../protocol/replica-api.js'
-import { ATTACKS, type Attack } from './federation/byzantine.js'
+import { ATTACKS, type Attack } from './federation/attacks.js'
 import { formatMs } from './duration.js'
 import { MAX_DURATION_MS, MAX_NODES, MAX_WRITES } from './limits.js'
 import type { NetworkKnobs } from './network.js'

@@ -4,7 +4,7 @@
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { InviteResult } from '../../daemon/api/contract.js'
-import { MAX_INVITE_TTL_MS } from '../../daemon/federation/ops.js'
+import { MAX_INVITE_TTL_MS } from '../../daemon/limits.js'
 import { parseDurationInRange } from '../../protocol/duration.js'
 import { MycelError } from '../../protocol/errors.js'
 import { client, printJson, wantsJson } from './shared.js'

@@ -5,7 +5,7 @@
 // (/dev/stdout, a named pipe) is written in place: renaming over it would
 // replace the device with a file. A directory gets the default name inside it.
 
-import { randomBytes } from 'node:crypto'
+import { crypto } from '../builtins.js'
 import { rmSync, type WriteStream } from 'node:fs'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -33,7 +33,7 @@ export async function openOutput (out: string | undefined, defaultName: () => st
   const existing = await stat(path).catch(() => undefined)
   if (existing?.isDirectory() === true) path = join(path, defaultName())
   else if (existing !== undefined && !existing.isFile()) return await inPlace(path)
-  const tmp = join(dirname(path), `.${basename(path)}.mycel-${randomBytes(4).toString('hex')}`)
+  const tmp = join(dirname(path), `.${basename(path)}.mycel-${crypto.randomBytes(4).toString('hex')}`)
   const stream = (await openOrExplain(tmp, 'wx', path)).createWriteStream()
   return {
     path,

@@ -2,7 +2,7 @@
 // check its invariants. Exit 0 when every invariant holds, 1 when one is
 // violated (for a sweep: when any seed violates one), 2 for bad usage.
 
-import { randomInt } from 'node:crypto'
+import { crypto } from '../builtins.js'
 import { writeFile } from 'node:fs/promises'
 import type { Command, CommandContext } from '../command.js'
 import { EXIT } from '../exit-codes.js'
@@ -10,13 +10,7 @@ import { drawsProgress } from '../terminal.js'
 import { MycelError } from '../../protocol/errors.js'
 import { parseDurationMs } from '../../protocol/duration.js'
 import { describeKnobs, replayCommand, resolveOptions, SCENARIOS, type ScenarioName, type SimOptions } from '../../sim/knobs.js'
-import { reportJson } from '../../sim/report.js'
-import { reportHtml, reportSvg } from '../../sim/report-svg.js'
-import { reportText } from '../../sim/report-text.js'
-import { runKnobs } from '../../sim/run.js'
-import { buildKnobs } from '../../sim/scenarios.js'
-import { runSweep } from '../../sim/sweep.js'
-import { ATTACKS, type Attack } from '../../sim/federation/byzantine.js'
+import { ATTACKS, type Attack } from '../../sim/federation/attacks.js'
 
 export const simCommand: Command = {
   name: 'sim',
@@ -58,9 +52,13 @@ async function run (ctx: CommandContext): Promise<number> {
     attacks: typeof o.attacks === 'string' ? o.attacks.split(',').map(a => a.trim()).filter(a => a !== '') as Attack[] : undefined
   }
   const json = o.json === true
-  if (o.sweep !== undefined) return sweep(ctx, options, intOption(o.sweep, '--sweep') ?? 0, intOption(o.seed, '--seed') ?? 1, json)
+  if (o.sweep !== undefined) return await sweep(ctx, options, intOption(o.sweep, '--sweep') ?? 0, intOption(o.seed, '--seed') ?? 1, json)
 
-  const resolved = resolveOptions({ ...options, seed: intOption(o.seed, '--seed') ?? randomInt(1, 2 ** 31) })
+  const resolved = resolveOptions({ ...options, seed: intOption(o.seed, '--seed') ?? crypto.randomInt(1, 2 ** 31) })
+  // The simulator and its reports load only when a run needs them: `mycel --help` and every other command start faster.
+  const [{ buildKnobs }, { runKnobs }, { reportText }, { reportJson }, { reportHtml, reportSvg }] = await Promise.all([
+    import('../../sim/scenarios.js'), import('../../sim/run.js'), import('../../sim/report-text.js'), import('../../sim/report.js'), import('../../sim/report-svg.js')
+  ])
   const knobs = buildKnobs(resolved)
   // Seed and knobs go out before the run, so even a run that never ends can be replayed.
   if (!json) ctx.out.write(describeKnobs(knobs).join('\n') + '\n')
@@ -76,7 +74,8 @@ async function run (ctx: CommandContext): Promise<number> {
   return report.ok ? EXIT.OK : EXIT.FAILURE
 }
 
-function sweep (ctx: CommandContext, options: Omit<SimOptions, 'seed'>, count: number, first: number, json: boolean): number {
+async function sweep (ctx: CommandContext, options: Omit<SimOptions, 'seed'>, count: number, first: number, json: boolean): Promise<number> {
+  const { runSweep } = await import('../../sim/sweep.js')
   if (!json) ctx.out.write(`sweep: seeds ${first}..${first + count - 1}, scenario ${options.scenario ?? 'steady'}\n`)
   let done = 0
   const result = runSweep(options, count, first, r => {

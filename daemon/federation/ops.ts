@@ -9,6 +9,7 @@ import { revokeKey, type Event, type NewEventBody, type Role } from '../../proto
 import { formatStamp } from '../../protocol/hlc.js'
 import { hexOf, inviteToText, signInvite } from '../../protocol/invite.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS } from '../../protocol/limits.js'
+import { MAX_INVITE_TTL_MS } from '../limits.js'
 import type { Membership } from '../../protocol/membership.js'
 import type { KeyMaker, Signer } from '../../protocol/ports.js'
 
@@ -58,7 +59,6 @@ export interface RevokeResult {
 /** Defaults of `mycel invite`: the least privilege (a reader: fetch only), valid one day, for one node. */
 export const INVITE_DEFAULTS = { role: 'reader' as Role, ttlMs: 24 * 60 * 60_000, uses: 1 }
 /** Longest token life: a year; a longer-lived bearer secret is a standing risk. */
-export const MAX_INVITE_TTL_MS = 366 * 24 * 60 * 60_000
 export const MAX_INVITE_USES = 1_000_000
 
 export interface FederationOpsComponents {

@@ -24,8 +24,8 @@ import type { ReplicaApi } from '../../protocol/replica-api.js'
 import type { Signer } from '../../protocol/ports.js'
 import type { Prng } from '../prng.js'
 
-export const ATTACKS = ['equivocate', 'backdate', 'replay', 'forge-acks', 'withhold', 'flood'] as const
-export type Attack = typeof ATTACKS[number]
+import { ATTACKS, type Attack } from './attacks.js'
+export { ATTACKS, type Attack }
 
 /** How often an adversary acts on its own (virtual ms). */
 export const ADVERSARY_TICK_MS = 700
