@@ -3,7 +3,8 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
-import { downloadBlob, parseWaitFlag } from './blob-download.js'
+import { downloadBlob, parseWaitFlag, type Downloaded } from './blob-download.js'
+import { copyHeld, heldFile } from './held-copy.js'
 import { openOutput } from './output-file.js'
 import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
@@ -19,7 +20,10 @@ export const fetch: Command = {
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
 be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.
 The file appears only once complete and verified (written beside it, then renamed); -o DIR writes
-DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place.`,
+DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place. Bytes the daemon
+already holds are copied from its file in the kernel (a reflink or copy_file_range) and hashed here
+(--json: "via": "copy"); otherwise they come through its API ("via": "api"). The file is fsynced
+before the command exits.`,
   async run (ctx) {
     const ref = ctx.positionals[0] as string
     const waitS = parseWaitFlag(ctx.options.wait)
@@ -30,12 +34,25 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
       await downloadBlob(api, ctx, ref, waitS, process.stdout, drawsProgress(ctx))
       return EXIT.OK
     }
-    const output = await openOutput(out, () => defaultName(ref))
+    let output = await openOutput(out, () => defaultName(ref))
     const path = output.path
-    const stopWatching = onInterrupt(ctx.err, output.abandonSync, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
-    let got
+    const stopWatching = onInterrupt(ctx.err, () => { output.abandonSync() }, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
+    let got: Downloaded | undefined
+    let via: 'copy' | 'api' = 'api'
     try {
-      got = await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx))
+      // Bytes already here: a copy in the kernel from the daemon's file (held-copy.ts), else over the API.
+      const held = output.copyFrom === undefined ? undefined : await heldFile(api, ref)
+      if (held !== undefined) {
+        try {
+          got = await copyHeld(held, output)
+          via = 'copy'
+        } catch (err) {
+          ctx.err.write(`mycel fetch: could not copy the daemon's file (${(err as Error).message}); streaming the bytes instead\n`)
+          await output.abandon()
+          output = await openOutput(path, () => defaultName(ref))
+        }
+      }
+      got ??= await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx))
       await output.commit()
     } catch (err) {
       await output.abandon()
@@ -45,7 +62,7 @@ DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in plac
     }
     const { status, size, holders } = got
     const ms = Date.now() - started
-    if (wantsJson(ctx)) printJson(ctx, { key: status.key ?? null, digest: status.digest, cid: status.cid, size, path, holders, ms })
+    if (wantsJson(ctx)) printJson(ctx, { key: status.key ?? null, digest: status.digest, cid: status.cid, size, path, holders, ms, via })
     else ctx.out.write(`fetched ${status.key ?? status.digest} → ${path}\n  digest ${status.digest}\n  size   ${size}\n  ${ms} ms\n`)
     return EXIT.OK
   }

@@ -6,8 +6,8 @@
 // replace the device with a file. A directory gets the default name inside it.
 
 import { crypto } from '../builtins.js'
-import { rmSync, type WriteStream } from 'node:fs'
-import { open, rename, rm, stat } from 'node:fs/promises'
+import { constants, rmSync, type WriteStream } from 'node:fs'
+import { copyFile, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { MycelError } from '../../protocol/errors.js'
 
@@ -15,7 +15,13 @@ export interface OutputFile {
   /** The absolute path the bytes end up under. */
   path: string
   stream: WriteStream
-  /** Flushes and closes the stream, then puts the file in place. */
+  /**
+   * For a regular file only: instead of writing the stream, copy `source` into the temp file in the
+   * kernel (a reflink where the file system has them, else copy_file_range: no bytes through this
+   * process) and return the temp file's path, for the caller to check before commit().
+   */
+  copyFrom?: (source: string) => Promise<string>
+  /** Flushes and closes the stream (or takes the copy), makes the bytes durable, then puts the file in place. */
   commit: () => Promise<void>
   /** Closes the stream and removes what was written (a temp file only, never an existing file). */
   abandon: () => Promise<void>
@@ -35,10 +41,22 @@ export async function openOutput (out: string | undefined, defaultName: () => st
   else if (existing !== undefined && !existing.isFile()) return await inPlace(path)
   const tmp = join(dirname(path), `.${basename(path)}.mycel-${crypto.randomBytes(4).toString('hex')}`)
   const stream = (await openOrExplain(tmp, 'wx', path)).createWriteStream()
+  let copied = false
   return {
     path,
     stream,
-    commit: async () => { await end(stream); await rename(tmp, path) },
+    copyFrom: async (source: string) => {
+      await end(stream) // empty, and closed: the copy replaces it
+      await copyFile(source, tmp, constants.COPYFILE_FICLONE)
+      copied = true
+      return tmp
+    },
+    commit: async () => {
+      if (!copied) await end(stream)
+      await durable(tmp)
+      await rename(tmp, path)
+      await durable(dirname(path)) // the rename itself
+    },
     abandon: async () => { stream.destroy(); await rm(tmp, { force: true }) },
     abandonSync: () => { stream.destroy(); rmSync(tmp, { force: true }) }
   }
@@ -53,6 +71,12 @@ async function openOrExplain (file: string, flags: string, path: string): Promis
   return await open(file, flags).catch((err: NodeJS.ErrnoException) => {
     throw MycelError.usage(`cannot write ${path}: ${err.code ?? String(err)}`)
   })
+}
+
+/** fsync: a fetch that said it was done must not lose the file to a crash of the machine a moment later. */
+async function durable (path: string): Promise<void> {
+  const handle = await open(path, 'r')
+  try { await handle.sync() } finally { await handle.close() }
 }
 
 async function end (stream: WriteStream): Promise<void> {

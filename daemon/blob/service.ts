@@ -293,7 +293,8 @@ export class BlobService {
       holders: [...holders],
       partialHolders: [...new Set(partialHolders)],
       fetching: run.running,
-      transfer: progress
+      transfer: progress,
+      ...(complete ? { path: this.c.blobs.pathOf(target.digest) } : {})
     }
   }
 

@@ -76,6 +76,11 @@ export interface BlobStatus {
   partialHolders: string[]
   fetching: boolean
   transfer?: FetchProgress
+  /**
+   * The file of the complete copy here (when `local` is complete): a CLI on this machine copies it
+   * in the kernel instead of through HTTP (`mycel fetch`), and checks the digest of what it copied.
+   */
+  path?: string
 }
 
 /** What the server needs of a PartialBlob: chunk i may be served once `have[i] === 1` (written and verified). */

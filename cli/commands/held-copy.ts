@@ -1,0 +1,37 @@
+// `mycel fetch -o FILE` of bytes the daemon already holds (issue #22, fetch-local): the CLI and the
+// daemon share the machine, so the file is copied in the kernel from the daemon's verified copy — a
+// reflink where the file system has them (btrfs, XFS: no bytes copied at all), else copy_file_range
+// (ext4: the page cache copies, nothing passes through this process) — instead of being read by the
+// daemon, sent over local HTTP and written here. The CLI still hashes what it copied, so a copy rotted
+// on disk is caught as it would be over HTTP. It is used only when it can work: a regular output file,
+// a complete copy here, and the daemon's file readable by this user (the data dir is private, so a
+// daemon run as another user is streamed over HTTP as before). Any failure falls back to HTTP.
+
+import { createReadStream } from 'node:fs'
+import { crypto } from '../builtins.js'
+import type { ApiClient } from '../api-client.js'
+import type { BlobStatus } from '../../daemon/api/contract.js'
+import { MycelError } from '../../protocol/errors.js'
+import { blobPath, type Downloaded } from './blob-download.js'
+import type { OutputFile } from './output-file.js'
+
+/** The daemon's status of `ref` when it holds the bytes complete in a file this process may copy; else undefined. */
+export async function heldFile (api: ApiClient, ref: string): Promise<(BlobStatus & { path: string }) | undefined> {
+  const status = await api.call<BlobStatus>('GET', blobPath(ref))
+  return status.local === 'complete' && typeof status.path === 'string' ? status as BlobStatus & { path: string } : undefined
+}
+
+/** Copies the held file into `output`'s temp file and checks its digest; throws (and the caller streams instead) if either fails. */
+export async function copyHeld (held: BlobStatus & { path: string }, output: OutputFile): Promise<Downloaded> {
+  if (output.copyFrom === undefined) throw new Error('the output is not a regular file')
+  const copy = await output.copyFrom(held.path)
+  const hash = crypto.createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(copy, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk)
+    size += chunk.length
+  }
+  const digest = `sha256:${hash.digest('hex')}`
+  if (size !== held.size || digest !== held.digest) throw new MycelError('INTERNAL', `the daemon's copy hashes to ${digest} (${size} bytes), not ${held.digest}`)
+  return { status: held, size, holders: held.holders }
+}
