@@ -14,8 +14,9 @@ import { fanoutBench } from './fanout.js'
 import { publishBench } from './publish.js'
 import { skipped, type BenchResult, type Benchmark } from './result.js'
 import { simBench } from './sim.js'
+import { userPathBench } from './user-path.js'
 
-const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench]
+const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench]
 
 function usage (message: string): never {
   process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only ${BENCHMARKS.map(b => b.id).join(',')}] [--record]\n`)

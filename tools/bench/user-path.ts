@@ -1,0 +1,107 @@
+// 7. What the user runs (issue #22), each whole command timed from spawn to exit against the plain
+// tool a user would use instead, in the same run, as a ratio:
+//   cli-start-ms           `mycel --version`, `mycel status`, `mycel ls` against a running daemon
+//                          (median of 11 each; the worst of the three is the figure), beside `node -e 0`
+//   fetch-local-1gib       `mycel fetch KEY -o FILE` of bytes the daemon holds (kernel copy + the CLI's
+//                          hash + fsync) ÷ `cp` of the same file (page cache warm for both; median of 3),
+//                          and ÷ `cp` + `sync` (the fetch's file is durable when it exits; cp's is not)
+//   publish-e2e-1gib       `mycel publish FILE KEY` ÷ (`cp` + `sync` + `sha256sum` of the file)
+// Quick: 256 MiB files.
+
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { open, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { MAIN } from '../../test/helpers/daemons.js'
+import { startNode } from './procs.js'
+import { MIB, result, type Benchmark } from './result.js'
+
+const START_RUNS = 11
+const COPY_RUNS = 3
+
+/** Wall ms of one process from spawn to exit; throws if it fails. */
+function timed (file: string, args: string[]): number {
+  const t = performance.now()
+  const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MIB })
+  const ms = performance.now() - t
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr.toString().slice(0, 500)}`)
+  return ms
+}
+
+function median (xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[s.length >> 1] as number
+}
+
+async function writeRandomFile (path: string, bytes: number): Promise<void> {
+  const f = await open(path, 'w')
+  try {
+    const block = randomBytes(4 * MIB)
+    for (let done = 0; done < bytes; done += block.length) await f.write(block, 0, Math.min(block.length, bytes - done))
+  } finally {
+    await f.close()
+  }
+}
+
+export const userPathBench: Benchmark = {
+  id: 'user',
+  title: 'what the user runs: CLI start, fetch of held bytes, publish, against plain tools',
+  names: ['cli-start-ms', 'cli-start-version-ms', 'cli-start-status-ms', 'cli-start-ls-ms', 'node-start-ms', 'fetch-local-1gib-ratio', 'fetch-local-1gib-sync-ratio', 'fetch-local-1gib-s', 'publish-e2e-1gib-ratio', 'publish-e2e-1gib-s'],
+  async run (ctx) {
+    const size = ctx.quick ? 256 * MIB : 1024 * MIB
+    const node = await startNode()
+    try {
+      const node0 = median(Array.from({ length: START_RUNS }, () => timed(process.execPath, ['-e', '0'])))
+      const starts: Record<string, number> = {}
+      for (const [name, args] of [['version', ['--version']], ['status', ['status', '--dir', node.dir]], ['ls', ['ls', '--dir', node.dir]]] as const) {
+        starts[name] = median(Array.from({ length: START_RUNS }, () => timed(process.execPath, [MAIN, ...args])))
+      }
+      ctx.say(`start: node -e 0 ${node0.toFixed(0)} ms; --version ${starts.version?.toFixed(0)}, status ${starts.status?.toFixed(0)}, ls ${starts.ls?.toFixed(0)} ms`)
+
+      const src = join(node.dir, 'artifact.bin')
+      await writeRandomFile(src, size)
+      const sizeText = `${size / MIB} MiB`
+      // publish: the plain way to have a durable, checked copy of the file
+      const pubs: number[] = []
+      const plains: number[] = []
+      for (let i = 0; i < COPY_RUNS; i++) {
+        const copy = join(node.dir, `plain-${i}.bin`)
+        plains.push(timed('cp', [src, copy]) + timed('sync', []) + timed('sha256sum', [copy]))
+        await rm(copy)
+        // a new key each time, same bytes: the daemon stores them again only if it dropped them
+        pubs.push(timed(process.execPath, [MAIN, 'publish', src, `bench/user-${i}`, '--dir', node.dir]))
+      }
+      ctx.say(`publish ${sizeText}: ${median(pubs).toFixed(0)} ms; cp + sync + sha256sum ${median(plains).toFixed(0)} ms`)
+
+      const fetches: number[] = []
+      const cps: number[] = []
+      const cpSyncs: number[] = []
+      for (let i = 0; i < COPY_RUNS; i++) {
+        const out = join(node.dir, `fetched-${i}.bin`)
+        const cpOut = join(node.dir, `cp-${i}.bin`)
+        timed('sync', []) // each starts with nothing dirty
+        fetches.push(timed(process.execPath, [MAIN, 'fetch', 'bench/user-0', '-o', out, '--dir', node.dir]))
+        timed('sync', [])
+        cps.push(timed('cp', [src, cpOut]))
+        cpSyncs.push((cps[cps.length - 1] as number) + timed('sync', []))
+        await rm(out); await rm(cpOut)
+      }
+      ctx.say(`fetch of held ${sizeText}: ${median(fetches).toFixed(0)} ms; cp ${median(cps).toFixed(0)} ms; cp + sync ${median(cpSyncs).toFixed(0)} ms`)
+      const label = ctx.quick ? '256mib' : '1gib'
+      return [
+        result('cli-start-ms', Math.max(starts.version as number, starts.status as number, starts.ls as number), 'ms', { target: '<= 120', note: `the slowest of --version, status, ls; medians of ${START_RUNS}` }),
+        result('cli-start-version-ms', starts.version as number, 'ms'),
+        result('cli-start-status-ms', starts.status as number, 'ms'),
+        result('cli-start-ls-ms', starts.ls as number, 'ms'),
+        result('node-start-ms', node0, 'ms', { note: 'node -e 0, the floor' }),
+        result(`fetch-local-${label}-ratio`, median(fetches) / median(cps), '× cp', { target: '<= 1.2', note: `${sizeText}; kernel copy, the CLI's sha-256 of the copy and fsync, against a plain cp (no hash, no fsync); medians of ${COPY_RUNS}` }),
+        result(`fetch-local-${label}-sync-ratio`, median(fetches) / median(cpSyncs), '× (cp+sync)', { note: 'the same against a cp made as durable (the fetch fsyncs its file)' }),
+        result(`fetch-local-${label}-s`, median(fetches) / 1000, 's'),
+        result(`publish-e2e-${label}-ratio`, median(pubs) / median(plains), '× (cp+sync+sha256sum)', { target: '<= 1.5', note: `${sizeText} through the local API; medians of ${COPY_RUNS}` }),
+        result(`publish-e2e-${label}-s`, median(pubs) / 1000, 's')
+      ]
+    } finally {
+      await node.destroy()
+    }
+  }
+}
