@@ -5,6 +5,8 @@ import type { PublishResult } from '../../daemon/api/contract.js'
 import { ProgressLine, transferText } from '../progress-line.js'
 import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
+import { stageFile } from './stage-file.js'
+import { MycelError } from '../../protocol/errors.js'
 import { barrierText, checkBarrierNames, parseReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
 
 export const publish: Command = {
@@ -19,9 +21,10 @@ export const publish: Command = {
     'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members hold verified bytes, or all that mirror the key (eager sites); exit 6 on timeout' },
     'wait-sites': { type: 'string', multiple: true, value: 'NAME,...', description: 'return only once these sites hold verified bytes; exit 6 on timeout' },
     'wait-group': { type: 'string', multiple: true, value: 'GROUP', description: 'return only once every site in GROUP holds verified bytes; exit 6 on timeout' },
-    timeout: { type: 'string', value: 'DURATION', description: 'how long the --wait-* barrier waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' }
+    timeout: { type: 'string', value: 'DURATION', description: 'how long the --wait-* barrier waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' },
+    link: { type: 'boolean', description: 'hard-link FILE into the store instead of copying it (same file system; do not change FILE afterwards)' }
   },
-  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\nOn the daemon\'s machine FILE is copied into its data dir in the kernel (a reflink or copy_file_range)\nand taken from there, not streamed (--json: "via": "copy"); --link hard-links it instead ("link");\nelsewhere, or for a pipe, the bytes are uploaded ("upload").\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
@@ -36,19 +39,27 @@ export const publish: Command = {
     await checkBarrierNames(api, barrier)
     const started = Date.now()
     const line = drawsProgress(ctx) ? new ProgressLine(ctx.err) : undefined
-    const body = file === '-' ? { uploadStream: ctx.stdin ?? process.stdin } : { uploadFile: file }
+    const linkIt = ctx.options.link === true
+    if (linkIt && file === '-') throw MycelError.usage('--link needs a file, not - (stdin)')
+    // On the daemon's machine: the file goes into its data dir in the kernel (stage-file.ts), not through HTTP.
+    const staged = file === '-' ? undefined : await stageFile(api.dir, file, linkIt)
+    const body = staged !== undefined ? {} : file === '-' ? { uploadStream: ctx.stdin ?? process.stdin } : { uploadFile: file }
     let result: PublishResult
     try {
       result = await api.call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
-        query: props.map(p => ['prop', p]),
+        query: [...props.map(p => ['prop', p] as [string, string]), ...(staged === undefined ? [] : [['staged', staged.name] as [string, string]])],
         ...body,
-        onUpload: line === undefined
+        onUpload: line === undefined || staged !== undefined
           ? undefined
           : (sent, total) => { line.draw(`${transferText(sent, total, (Date.now() - started) / 1000)}  to the daemon `, sent === total) }
       })
+    } catch (err) {
+      await staged?.drop() // refused before the daemon took it (a reader, a bad key): nothing left behind
+      throw err
     } finally {
       line?.clear()
     }
+    const via = staged?.via ?? 'upload'
     let state: BarrierState | undefined
     if (waits) {
       const live = drawsProgress(ctx) ? new ProgressLine(ctx.err) : undefined
@@ -58,7 +69,7 @@ export const publish: Command = {
         live?.clear()
       }
     }
-    if (wantsJson(ctx)) printJson(ctx, state === undefined ? result : { ...result, barrier: state })
+    if (wantsJson(ctx)) printJson(ctx, state === undefined ? { ...result, via } : { ...result, via, barrier: state })
     else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n` + (state?.met === true ? `  ${barrierText(state)}\n` : ''))
     if (state !== undefined && !state.met) {
       // The publish stands; only the barrier fell short (a distinct exit code, so scripts can tell).

@@ -125,6 +125,15 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     return entryOf(event)
   }
 
+  /** A publish of a file the CLI staged in the blob store's tmp dir (BlobStore.putStaged), instead of a body. */
+  async publishStaged (key: string, props: Record<string, string>, staged: string): Promise<Entry> {
+    this.needWriter()
+    const blob = await this.c.blobs.putStaged(staged, this.c.blobService?.chunkBytes)
+    const manifest = await this.c.blobService?.recordManifest(blob)
+    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
+    return entryOf(event)
+  }
+
   /** What the blob routes (blob-routes.ts) work on: this node's blob layer and its keys. */
   blobParts (): BlobRouteComponents {
     const service = this.c.blobService

@@ -22,6 +22,7 @@ export class NodeFacade implements NodeApi {
   list (prefix: string): Entry[] { return this.c.current().list(prefix) }
   get (key: string): Entry | undefined { return this.c.current().get(key) }
   async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> { return await this.c.current().publish(key, props, body) }
+  async publishStaged (key: string, props: Record<string, string>, staged: string): Promise<Entry> { return await this.c.current().publishStaged(key, props, staged) }
   async remove (key: string): Promise<RemoveResult> { return await this.c.current().remove(key) }
   invite (req?: InviteRequest): InviteResult { return this.c.current().invite(req) }
   members (): MemberInfo[] { return this.c.current().members() }

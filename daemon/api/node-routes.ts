@@ -20,6 +20,8 @@ export interface NodeApi {
   list: (prefix: string) => Entry[]
   get: (key: string) => Entry | undefined
   publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
+  /** The same for a file the CLI staged in the data dir (`?staged=NAME`): no bytes through HTTP. */
+  publishStaged: (key: string, props: Record<string, string>, staged: string) => Promise<PublishResult>
   remove: (key: string) => Promise<RemoveResult>
   invite: (req?: InviteRequest) => InviteResult
   members: () => MemberInfo[]
@@ -76,7 +78,8 @@ export function nodeRoutes (api: NodeApi): Route[] {
         // Checked only for new puts: a key of that shape written by an older node can still be read and deleted.
         if (readsAsContentRef(k)) throw MycelError.usage(`key ${k} reads as a digest or CID, so fetch could not find it by name; choose another key`)
         const props = parseProps(url.searchParams.getAll('prop'))
-        sendJson(res, 201, await api.publish(k, props, req))
+        const staged = url.searchParams.get('staged')
+        sendJson(res, 201, staged === null ? await api.publish(k, props, req) : await api.publishStaged(k, props, staged))
       }
     },
     { method: 'DELETE', path: KEY_PATH, auth: 'token', handle: async (_req, res, { groups }) => { sendJson(res, 200, await api.remove(key(groups))) } }

@@ -1,5 +1,6 @@
 // Content-addressed blob files in `<dir>/blobs`:
 //   blobs/tmp/<random>        an upload in progress (removed on start: a crash leaves only garbage here)
+//   blobs/tmp/staged-<hex>    a file the CLI on this machine put there for a publish (putStaged)
 //   blobs/sha256/<hex>        a complete blob, named by the sha-256 of its bytes
 // A blob is streamed through sha-256 into a temp file, fsynced, renamed into
 // place and the directory fsynced, so after a crash a name in sha256/ always
@@ -7,7 +8,7 @@
 
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -34,6 +35,9 @@ export interface BlobStoreInit {
   /** Largest blob accepted. */
   maxBlobBytes: number
 }
+
+/** What a file the CLI stages in blobs/tmp for the daemon to take is called (putStaged). */
+export const STAGED_NAME = /^staged-[0-9a-f]{24}$/
 
 export function digestText (digest: Uint8Array): string {
   return `sha256:${Buffer.from(digest).toString('hex')}`
@@ -113,6 +117,46 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Takes a file the CLI on this machine staged in `blobs/tmp/<name>` (`mycel publish`: a copy made in
+   * the kernel, or with --link a hard link to the user's file) as a publish: hashed as it is read,
+   * fsynced, renamed into place. Only names of STAGED_NAME's shape, and only a regular file (never a
+   * symlink: the daemon reads nothing outside its data dir on the API's word). The staged file is gone
+   * afterwards, stored or removed; a blob already stored is kept as it is.
+   */
+  async putStaged (name: string, chunkBytes?: number): Promise<BlobInfo> {
+    if (!STAGED_NAME.test(name)) throw MycelError.usage(`a staged file is named staged-<24 hex digits>, not ${JSON.stringify(name)}`)
+    const path = join(this.tmpDir, name)
+    const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+      throw MycelError.usage(`no staged file ${name} in ${this.tmpDir} (${err.code ?? String(err)}; a restart of the daemon clears them)`)
+    })
+    try {
+      if (!st.isFile()) throw MycelError.usage(`the staged ${name} is not a regular file`)
+      if (st.size > this.maxBlobBytes) throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
+      const hash = createHash('sha256')
+      const chunker = chunkBytes === undefined ? undefined : new ChunkHasher(chunkBytes)
+      let size = 0
+      for await (const chunk of createReadStream(path, { highWaterMark: BLOB_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+        size += chunk.byteLength
+        hash.update(chunk)
+        chunker?.update(chunk)
+      }
+      if (size !== st.size) throw MycelError.usage(`the staged ${name} changed while it was read (${st.size} bytes, then ${size}): publish it again once it is written`)
+      const digest = new Uint8Array(hash.digest())
+      if (await this.has(digest)) {
+        await rm(path, { force: true })
+      } else {
+        await this.syncFile(path)
+        await rename(path, this.pathOf(digest))
+        await this.syncDir(this.finalDir)
+      }
+      return { digest, digestText: digestText(digest), cid: cidOf(digest), size, ...(chunker === undefined ? {} : { chunks: chunker.finish() }) }
+    } catch (err) {
+      await rm(path, { force: true })
+      throw err
+    }
+  }
+
   /** A fresh path for a blob being written elsewhere (e.g. a registry upload), to be adopt()ed or removed. */
   tempPath (): string {
     return join(this.tmpDir, randomBytes(12).toString('hex'))
@@ -150,6 +194,15 @@ export class BlobStore {
   /** Hex digests of the stored blobs (for tests and tooling; reads the directory). */
   async list (): Promise<string[]> {
     return await readdir(this.finalDir)
+  }
+
+  private async syncFile (path: string): Promise<void> {
+    const file = await open(path, 'r')
+    try {
+      await file.sync()
+    } finally {
+      await file.close()
+    }
   }
 
   private async syncDir (path: string): Promise<void> {

@@ -26,6 +26,7 @@ function stubApi (uploads: string[]): NodeApi {
       uploads.push(text)
       return { ...entry, key, props }
     },
+    publishStaged: async (key, props, staged) => { uploads.push(`staged:${staged}`); return { ...entry, key, props } },
     remove: async key => { throw new MycelError('NOT_FOUND', `no key ${key}`) },
     invite: () => ({ token: 'T', federation: 'F', inviter: 'P', role: 'writer', expiresAt: '', uses: 1 }),
     members: () => [],
