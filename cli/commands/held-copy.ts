@@ -2,12 +2,13 @@
 // daemon share the machine, so the file is copied in the kernel from the daemon's verified copy — a
 // reflink where the file system has them (btrfs, XFS: no bytes copied at all), else copy_file_range
 // (ext4: the page cache copies, nothing passes through this process) — instead of being read by the
-// daemon, sent over local HTTP and written here. The CLI still hashes what it copied, so a copy rotted
-// on disk is caught as it would be over HTTP. It is used only when it can work: a regular output file,
+// daemon, sent over local HTTP and written here. The CLI still hashes the bytes it copies, so a copy
+// rotted on disk is caught as it would be over HTTP. It is used only when it can work: a regular output file,
 // a complete copy here, and the daemon's file readable by this user (the data dir is private, so a
 // daemon run as another user is streamed over HTTP as before). Any failure falls back to HTTP.
 
 import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { crypto } from '../builtins.js'
 import type { ApiClient } from '../api-client.js'
 import type { BlobStatus } from '../../daemon/api/contract.js'
@@ -21,16 +22,30 @@ export async function heldFile (api: ApiClient, ref: string): Promise<(BlobStatu
   return status.local === 'complete' && typeof status.path === 'string' ? status as BlobStatus & { path: string } : undefined
 }
 
-/** Copies the held file into `output`'s temp file and checks its digest; throws (and the caller streams instead) if either fails. */
+/**
+ * Copies the held file into `output`'s temp file and checks its digest; throws (and the caller streams
+ * instead) if either fails. The copy (in libuv's thread pool and the kernel) and the hash (here) read
+ * the same file at once, from the same page cache: on two cores the command takes about the longer of
+ * the two, not their sum. The stored file does not change under them (blobs are written once and
+ * renamed into place), so the bytes hashed are the bytes copied.
+ */
 export async function copyHeld (held: BlobStatus & { path: string }, output: OutputFile): Promise<Downloaded> {
-  if (output.copyFrom === undefined) throw new Error('the output is not a regular file')
-  const copy = await output.copyFrom(held.path)
+  const copyFrom = output.copyFrom
+  if (copyFrom === undefined) throw new Error('the output is not a regular file')
   const hash = crypto.createHash('sha256')
   let size = 0
-  for await (const chunk of createReadStream(copy, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk)
-    size += chunk.length
-  }
+  const hashing = (async () => {
+    for await (const chunk of createReadStream(held.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk)
+      size += chunk.length
+    }
+  })()
+  const before = await stat(held.path)
+  await Promise.all([copyFrom(held.path), hashing])
+  // A damaged copy is removed and fetched again by the daemon: if that happened meanwhile, the copy and
+  // the hash may have read two different files. Then stream instead.
+  const after = await stat(held.path)
+  if (after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) throw new Error("the daemon's file was replaced while it was copied")
   const digest = `sha256:${hash.digest('hex')}`
   if (size !== held.size || digest !== held.digest) throw new MycelError('INTERNAL', `the daemon's copy hashes to ${digest} (${size} bytes), not ${held.digest}`)
   return { status: held, size, holders: held.holders }
