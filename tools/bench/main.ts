@@ -15,6 +15,7 @@ import { publishBench } from './publish.js'
 import { skipped, type BenchResult, type Benchmark } from './result.js'
 import { simBench } from './sim.js'
 import { userPathBench } from './user-path.js'
+import { regressionWarnings } from './regressions.js'
 
 const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench]
 
@@ -55,6 +56,8 @@ for (const r of results) {
   const met = meets(r, results)
   if (met !== undefined) r.met = met
 }
+// Before recording: this run against the last one on record.
+if (!quick) for (const line of await regressionWarnings(results)) say(line)
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}`
 const table = tableOf(results)
