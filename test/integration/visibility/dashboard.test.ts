@@ -44,6 +44,18 @@ async function expectNoRawNumbers (page: Page): Promise<void> {
   expect(text).not.toMatch(/\b\d{5,}\b/) // a raw byte count (or any bare count) over 9999
 }
 
+/**
+ * The colour of a site's state dot, read in one turn of the page's own JavaScript: the table is redrawn
+ * every few seconds, and an element found by one call and read by the next may be a detached one by then
+ * (its computed colour is '' — seen once on a loaded machine).
+ */
+async function dotColor (page: Page, site: string): Promise<string> {
+  return await page.evaluate(s => {
+    const dot = document.querySelector(`#sites tr[data-site="${s}"] .dot`)
+    return dot === null ? 'no dot' : getComputedStyle(dot).backgroundColor
+  }, site)
+}
+
 /** [name, data-state] of every row of the sites table, sorted. */
 async function siteStates (page: Page): Promise<string[][]> {
   const rows = await page.locator('#sites tbody tr').evaluateAll(trs => trs.map(tr => [(tr as HTMLElement).dataset.site ?? '', (tr as HTMLElement).dataset.state ?? '']))
@@ -113,7 +125,7 @@ describe('the status page as a dashboard of a hub and two edges', () => {
     const noneRow = page.locator('#sites tr[data-site="edge-none"]')
     expect(await noneRow.textContent()).toMatch(/connected.*none.*edge.*writer/)
     expect(await page.locator('#sites tr[data-site="hub"]').textContent()).toContain('(this node)')
-    expect(await page.locator('#sites tr[data-site="edge-eager"] .dot').evaluate(e => getComputedStyle(e).backgroundColor)).toBe('rgb(42, 157, 58)')
+    await expect.poll(async () => await dotColor(page, 'edge-eager'), { timeout: UI_WAIT_MS }).toBe('rgb(42, 157, 58)')
     await expectNoRawNumbers(page)
 
     // Both ways in the API the page reads: the hub counts what it sent, the edge what it received.
@@ -132,7 +144,7 @@ describe('the status page as a dashboard of a hub and two edges', () => {
     await down.waitFor({ timeout: UI_WAIT_MS })
     await page.locator('#events tr[data-type="site-down"][data-site="edge-none"]').waitFor({ timeout: UI_WAIT_MS })
     expect(await down.locator('td.state').textContent()).toMatch(/^unreachable for \d+ (ms|s)$/)
-    expect(await down.locator('.dot').evaluate(e => getComputedStyle(e).backgroundColor)).toBe('rgb(221, 34, 34)')
+    await expect.poll(async () => await dotColor(page, 'edge-none'), { timeout: UI_WAIT_MS }).toBe('rgb(221, 34, 34)')
     expect(await down.locator('td').nth(3).textContent()).toMatch(/^seen \d+ (ms|s) ago$/)
     // Written while it is down: its true lag, from its last report, grows (never a fake 0).
     expect((await hub.publish('dash/while-down', 'later')).status).toBe(201)
