@@ -6,23 +6,36 @@
 //                          hash + fsync) ÷ `cp` of the same file (page cache warm for both; median of 3),
 //                          and ÷ `cp` + `sync` (the fetch's file is durable when it exits; cp's is not)
 //   publish-e2e-1gib       `mycel publish FILE KEY` ÷ (`cp` + `sync` + `sha256sum` of the file)
+//   fetch-e2e-1gib         the whole `mycel fetch KEY -o FILE` on a fresh on-demand member, A the one
+//                          holder ÷ (a plain HTTP download of the file, node:http → curl -o, + sha256sum)
 //   publish-to-visible     a 1 KiB publish at A until B's event stream reports it replicated, p50 and
 //                          p99 over 1 000 publishes one after another; three daemons on loopback
 // Quick: 256 MiB files.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { open, rm } from 'node:fs/promises'
+import { open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MAIN } from '../../test/helpers/daemons.js'
-import { readFile } from 'node:fs/promises'
-import { request } from 'node:http'
-import { joinNode, startNode } from './procs.js'
-import type { Node } from '../../test/helpers/daemons.js'
+import { createServer, request } from 'node:http'
+import { joinNode, startNode, until } from './procs.js'
+import { MAIN, type Node } from '../../test/helpers/daemons.js'
 import { MIB, result, type Benchmark } from './result.js'
 
 const START_RUNS = 11
 const COPY_RUNS = 3
+
+/** The same without blocking this process's event loop (when it serves the bytes itself). */
+async function timedAsync (file: string, args: string[]): Promise<number> {
+  const t = performance.now()
+  const proc = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  proc.stderr.on('data', (c: Buffer) => { err += c.toString() })
+  const code = await new Promise<number | null>(resolve => proc.once('exit', resolve))
+  if (code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${String(code)}: ${err.slice(0, 500)}`)
+  return performance.now() - t
+}
 
 /** Wall ms of one process from spawn to exit; throws if it fails. */
 function timed (file: string, args: string[]): number {
@@ -96,7 +109,7 @@ function quantile (sorted: number[], p: number): number {
 export const userPathBench: Benchmark = {
   id: 'user',
   title: 'what the user runs: CLI start, fetch of held bytes, publish, against plain tools',
-  names: ['cli-start-ms', 'cli-start-version-ms', 'cli-start-status-ms', 'cli-start-ls-ms', 'node-start-ms', 'fetch-local-1gib-ratio', 'fetch-local-1gib-sync-ratio', 'fetch-local-1gib-s', 'publish-e2e-1gib-ratio', 'publish-e2e-1gib-s', 'publish-to-visible-p50-ms', 'publish-to-visible-p99-ms'],
+  names: ['cli-start-ms', 'cli-start-version-ms', 'cli-start-status-ms', 'cli-start-ls-ms', 'node-start-ms', 'fetch-local-1gib-ratio', 'fetch-local-1gib-sync-ratio', 'fetch-local-1gib-s', 'publish-e2e-1gib-ratio', 'publish-e2e-1gib-s', 'fetch-e2e-1gib-ratio', 'fetch-e2e-1gib-s', 'publish-to-visible-p50-ms', 'publish-to-visible-p99-ms'],
   async run (ctx) {
     const size = ctx.quick ? 256 * MIB : 1024 * MIB
     const node = await startNode()
@@ -139,6 +152,30 @@ export const userPathBench: Benchmark = {
       ctx.say(`fetch of held ${sizeText}: ${median(fetches).toFixed(0)} ms; cp ${median(cps).toFixed(0)} ms; cp + sync ${median(cpSyncs).toFixed(0)} ms`)
       const label = ctx.quick ? '256mib' : '1gib'
 
+      // fetch-e2e: the whole `mycel fetch` on a fresh on-demand member, A the one holder, against a plain
+      // HTTP download of the same file on the same machine (node:http → curl -o) and sha256sum of it.
+      const fresh = (await joinNode(node, { replicate: 'on-demand' })).node
+      let e2e: number, plainHttp: number
+      try {
+        await until('the fresh member has the key', async () => (await fresh.keys()).some(k => k.key === 'bench/user-0'), 60_000)
+        const out = join(fresh.dir, 'e2e.bin')
+        e2e = timed(process.execPath, [MAIN, 'fetch', 'bench/user-0', '-o', out, '--dir', fresh.dir, '--wait', '10m'])
+        await rm(out)
+        const server = createServer((_req, res) => { res.writeHead(200, { 'content-length': size }); createReadStream(src).pipe(res) })
+        await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+        try {
+          const port = (server.address() as AddressInfo).port
+          const plain = join(fresh.dir, 'plain.bin')
+          plainHttp = await timedAsync('curl', ['-sS', '-o', plain, `http://127.0.0.1:${port}/`]) + timed('sha256sum', [plain])
+          await rm(plain)
+        } finally {
+          server.close()
+        }
+      } finally {
+        await fresh.destroy()
+      }
+      ctx.say(`fetch e2e of ${sizeText} on a fresh on-demand member: ${e2e.toFixed(0)} ms; HTTP download + sha256sum ${plainHttp.toFixed(0)} ms`)
+
       // publish-to-visible: three daemons; a 1 KiB publish at A until B's event stream says replicated
       const count = ctx.quick ? 200 : VISIBLE_PUBLISHES
       const { node: b } = await joinNode(node)
@@ -164,6 +201,8 @@ export const userPathBench: Benchmark = {
       lags.sort((x, y) => x - y)
       ctx.say(`publish → visible at B: p50 ${quantile(lags, 0.5).toFixed(1)} ms, p99 ${quantile(lags, 0.99).toFixed(1)} ms over ${count}`)
       return [
+        result(`fetch-e2e-${label}-ratio`, e2e / plainHttp, '× (HTTP download + sha256sum)', { target: '<= 1.5', note: `${sizeText}: the whole mycel fetch -o on a fresh on-demand member (CLI start to exit, verified, fsynced), one holder, one run; against node:http → curl -o, then sha256sum` }),
+        result(`fetch-e2e-${label}-s`, e2e / 1000, 's'),
         result('publish-to-visible-p50-ms', quantile(lags, 0.5), 'ms', { target: '<= 50', note: `${count} × 1 KiB published one after another at A, until B's event stream says replicated; three daemons` }),
         result('publish-to-visible-p99-ms', quantile(lags, 0.99), 'ms', { target: '<= 250' }),
         result('cli-start-ms', Math.max(starts.version as number, starts.status as number, starts.ls as number), 'ms', { target: '<= 120', note: `the slowest of --version, status, ls; medians of ${START_RUNS}` }),
