@@ -11,7 +11,12 @@ import { warningText } from './terminal.js'
 export type StatusPeer = PeerLag & Partial<PeerSync>
 
 export async function withPeerSync (api: ApiClient, status: StatusInfo): Promise<StatusInfo & { peers: StatusPeer[] }> {
-  const sync = new Map((await api.call<PeerSync[]>('GET', '/v1/sync')).map(p => [p.peerId, p]))
+  return mergePeerSync(status, await api.call<PeerSync[]>('GET', '/v1/sync'))
+}
+
+/** The same with /v1/sync already fetched (`status` asks for both at once). */
+export function mergePeerSync (status: StatusInfo, rows: PeerSync[]): StatusInfo & { peers: StatusPeer[] } {
+  const sync = new Map(rows.map(p => [p.peerId, p]))
   return { ...status, peers: status.peers.map(p => ({ ...p, ...omitLag(sync.get(p.peerId)) })) }
 }
 

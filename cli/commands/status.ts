@@ -1,10 +1,10 @@
 // `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { MemberInfo, SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
+import type { MemberInfo, PeerSync, SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
 import { ago } from './sites.js'
 import { client, printJson, wantsJson } from './shared.js'
-import { peerSyncLines, statusPageUrl, withPeerSync } from '../status-sync.js'
+import { peerSyncLines, statusPageUrl, mergePeerSync } from '../status-sync.js'
 import { usesColour, warningText } from '../terminal.js'
 
 export const status: Command = {
@@ -20,11 +20,17 @@ export const status: Command = {
       ctx.out.write(await statusPageUrl(api) + '\n')
       return EXIT.OK
     }
-    const s = await withPeerSync(api, await api.call<StatusInfo>('GET', '/v1/status'))
-    const hooks = await api.call<WebhookInfo[]>('GET', '/v1/webhooks')
-    const sites = await api.call<SiteRow[]>('GET', '/v1/sites')
+    // Five questions at once, not one after another: they are independent, and each is a round trip (#22).
+    const [status, sync, hooks, sites, members] = await Promise.all([
+      api.call<StatusInfo>('GET', '/v1/status'),
+      api.call<PeerSync[]>('GET', '/v1/sync'),
+      api.call<WebhookInfo[]>('GET', '/v1/webhooks'),
+      api.call<SiteRow[]>('GET', '/v1/sites'),
+      api.call<MemberInfo[]>('GET', '/v1/members')
+    ])
+    const s = mergePeerSync(status, sync)
     // Members a fault proof suspended (docs/federation.md): an operator must not miss one.
-    const suspended = (await api.call<MemberInfo[]>('GET', '/v1/members')).filter(m => m.suspended !== null)
+    const suspended = members.filter(m => m.suspended !== null)
       .map(m => ({ peerId: m.peerId, name: m.name, fromSeq: (m.suspended as { fromSeq: number }).fromSeq }))
     if (wantsJson(ctx)) {
       printJson(ctx, { ...s, webhooks: hooks, sites, suspended })
