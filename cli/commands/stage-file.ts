@@ -12,6 +12,7 @@ import { constants } from 'node:fs'
 import { join } from 'node:path'
 import { crypto } from '../builtins.js'
 import { MycelError } from '../../protocol/errors.js'
+import { PROGRESS_EVERY_MS } from '../progress-line.js'
 
 export interface Staged {
   /** The name the daemon takes it by (STAGED_NAME in daemon/blob/store.ts). */
@@ -26,7 +27,7 @@ export interface Staged {
  * regular file, another user's daemon, no blob dir): then the bytes are uploaded. With --link a failure
  * to link is an error that says why (a hard link needs one file system).
  */
-export async function stageFile (dataDir: string, file: string, linkIt: boolean): Promise<Staged | undefined> {
+export async function stageFile (dataDir: string, file: string, linkIt: boolean, onProgress?: (copied: number, total: number) => void): Promise<Staged | undefined> {
   const st = await stat(file).catch(() => undefined)
   if (st?.isFile() !== true) {
     if (linkIt) throw MycelError.usage(`--link needs a regular file; ${file} is ${st === undefined ? 'not there' : 'not one'}`)
@@ -35,10 +36,17 @@ export async function stageFile (dataDir: string, file: string, linkIt: boolean)
   const name = `staged-${crypto.randomBytes(12).toString('hex')}`
   const dest = join(dataDir, 'blobs', 'tmp', name)
   const drop = async (): Promise<void> => { await rm(dest, { force: true }) }
+  // The copy is one call; its progress is the staged file's size, looked at now and then.
+  const watch = onProgress === undefined || linkIt
+    ? undefined
+    : setInterval(() => { stat(dest).then(s => { onProgress(s.size, st.size) }, () => {}) }, PROGRESS_EVERY_MS)
   try {
     if (linkIt) await link(file, dest)
     else await copyFile(file, dest, constants.COPYFILE_FICLONE)
+    clearInterval(watch)
+    onProgress?.(st.size, st.size)
   } catch (err) {
+    clearInterval(watch)
     await drop()
     if (!linkIt) return undefined
     const code = (err as NodeJS.ErrnoException).code

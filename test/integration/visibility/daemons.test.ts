@@ -105,9 +105,12 @@ describe('visibility with two daemons', () => {
 
   it('status: per peer lag in events and time, last sync, clock offset, transfers', async () => {
     expect((await b.publish('clock/sample', 'pushed while connected')).status).toBe(201)
-    await until('A has a clock sample and a sync with B', async () => {
-      const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<{ clockOffsetMs: number | null, lastSyncAt: string | null, lag: number | null }> }
-      return s.peers[0]?.clockOffsetMs != null && s.peers[0].lastSyncAt !== null && s.peers[0].lag === 0
+    // ... and has mirrored the sample's bytes from B: until then a fetch from B is pending or active (seen
+    // once on a loaded machine: the metadata was in sync while the blob's fetch still waited its turn).
+    await until('A has a clock sample, a sync with B, and no transfer with it under way', async () => {
+      const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<{ clockOffsetMs: number | null, lastSyncAt: string | null, lag: number | null, transfers?: { pending: number, active: number } }> }
+      const p = s.peers[0]
+      return p?.clockOffsetMs != null && p.lastSyncAt !== null && p.lag === 0 && p.transfers?.pending === 0 && p.transfers.active === 0
     })
     const s = JSON.parse((await cli(['status', '--json', '--dir', a.dir])).stdout) as { peers: Array<Record<string, unknown>> }
     expect(s.peers[0]).toMatchObject({ peerId: b.ready?.peerId, connected: true, lag: 0, lagMs: 0, report: 'direct', clockWarning: null, transfers: { pending: 0, active: 0, failed: 0 } })
