@@ -85,18 +85,12 @@ export class BlobStore {
   async put (source: AsyncIterable<Uint8Array>, chunkBytes?: number): Promise<BlobInfo> {
     const tmp = join(this.tmpDir, randomBytes(12).toString('hex'))
     const file = await open(tmp, 'wx', 0o644)
-    const hash = createHash('sha256')
-    const chunker = chunkBytes === undefined ? undefined : new ChunkHasher(chunkBytes)
-    let size = 0
+    const hashing = new BlobHashing(chunkBytes)
     let closed = false
     try {
       for await (const chunk of source) {
-        size += chunk.byteLength
-        if (size > this.maxBlobBytes) {
-          throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
-        }
-        hash.update(chunk)
-        chunker?.update(chunk)
+        if (hashing.size + chunk.byteLength > this.maxBlobBytes) throw this.tooLarge()
+        hashing.update(chunk)
         let off = 0
         while (off < chunk.byteLength) {
           const { bytesWritten } = await file.write(chunk, off, chunk.byteLength - off)
@@ -106,10 +100,9 @@ export class BlobStore {
       await file.sync()
       await file.close()
       closed = true
-      const digest = new Uint8Array(hash.digest())
-      await rename(tmp, this.pathOf(digest))
-      await this.syncDir(this.finalDir)
-      return { digest, digestText: digestText(digest), cid: cidOf(digest), size, ...(chunker === undefined ? {} : { chunks: chunker.finish() }) }
+      const info = hashing.finish()
+      await this.adopt(tmp, info.digest)
+      return info
     } catch (err) {
       if (!closed) await file.close().catch(() => {})
       await rm(tmp, { force: true })
@@ -132,25 +125,18 @@ export class BlobStore {
     })
     try {
       if (!st.isFile()) throw MycelError.usage(`the staged ${name} is not a regular file`)
-      if (st.size > this.maxBlobBytes) throw new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
-      const hash = createHash('sha256')
-      const chunker = chunkBytes === undefined ? undefined : new ChunkHasher(chunkBytes)
-      let size = 0
-      for await (const chunk of createReadStream(path, { highWaterMark: BLOB_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
-        size += chunk.byteLength
-        hash.update(chunk)
-        chunker?.update(chunk)
-      }
-      if (size !== st.size) throw MycelError.usage(`the staged ${name} changed while it was read (${st.size} bytes, then ${size}): publish it again once it is written`)
-      const digest = new Uint8Array(hash.digest())
-      if (await this.has(digest)) {
+      if (st.size > this.maxBlobBytes) throw this.tooLarge()
+      const hashing = new BlobHashing(chunkBytes)
+      for await (const chunk of createReadStream(path, { highWaterMark: BLOB_CHUNK_BYTES }) as AsyncIterable<Buffer>) hashing.update(chunk)
+      if (hashing.size !== st.size) throw MycelError.usage(`the staged ${name} changed while it was read (${st.size} bytes, then ${hashing.size}): publish it again once it is written`)
+      const info = hashing.finish()
+      if (await this.has(info.digest)) {
         await rm(path, { force: true })
       } else {
-        await this.syncFile(path)
-        await rename(path, this.pathOf(digest))
-        await this.syncDir(this.finalDir)
+        await this.fsync(path)
+        await this.adopt(path, info.digest)
       }
-      return { digest, digestText: digestText(digest), cid: cidOf(digest), size, ...(chunker === undefined ? {} : { chunks: chunker.finish() }) }
+      return info
     } catch (err) {
       await rm(path, { force: true })
       throw err
@@ -171,7 +157,7 @@ export class BlobStore {
    */
   async adopt (path: string, digest: Uint8Array): Promise<void> {
     await rename(path, this.pathOf(digest))
-    await this.syncDir(this.finalDir)
+    await this.fsync(this.finalDir)
   }
 
   /** Deletes a stored blob (absent is fine). */
@@ -196,22 +182,41 @@ export class BlobStore {
     return await readdir(this.finalDir)
   }
 
-  private async syncFile (path: string): Promise<void> {
-    const file = await open(path, 'r')
-    try {
-      await file.sync()
-    } finally {
-      await file.close()
-    }
+  private tooLarge (): MycelError {
+    return new MycelError('TOO_LARGE', `the file is larger than this node's limit of ${this.maxBlobBytes} bytes (config maxBlobBytes)`, { details: { limit: this.maxBlobBytes } })
   }
 
-  private async syncDir (path: string): Promise<void> {
-    const dir = await open(path, 'r')
+  /** fsync of a file or a directory (a directory's, to make a rename in it durable). */
+  private async fsync (path: string): Promise<void> {
+    const handle = await open(path, 'r')
     try {
-      await dir.sync()
+      await handle.sync()
     } finally {
-      await dir.close()
+      await handle.close()
     }
+  }
+}
+
+/** What put() and putStaged() learn in their one read of a blob: its sha-256, chunk hashes if asked for, size. */
+class BlobHashing {
+  size = 0
+  private readonly hash = createHash('sha256')
+  private readonly chunker: ChunkHasher | undefined
+
+  constructor (chunkBytes?: number) {
+    this.chunker = chunkBytes === undefined ? undefined : new ChunkHasher(chunkBytes)
+  }
+
+  update (chunk: Uint8Array): void {
+    this.size += chunk.byteLength
+    this.hash.update(chunk)
+    this.chunker?.update(chunk)
+  }
+
+  /** Once, after the last update. */
+  finish (): BlobInfo {
+    const digest = new Uint8Array(this.hash.digest())
+    return { digest, digestText: digestText(digest), cid: cidOf(digest), size: this.size, ...(this.chunker === undefined ? {} : { chunks: this.chunker.finish() }) }
   }
 }
 
