@@ -26,9 +26,12 @@ export function parseWaitFlag (value: unknown): number {
 
 export interface Downloaded { status: BlobStatus, size: number, holders: string[] }
 
-/** Streams the bytes of `ref` into `sink`; throws NOT_FOUND / UNAVAILABLE (with digest and holders) / INTERNAL on a digest mismatch. */
-export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: string, waitS: number, sink: Writable, progress: boolean): Promise<Downloaded> {
-  const status = await api.call<BlobStatus>('GET', blobPath(ref))
+/**
+ * Streams the bytes of `ref` into `sink`; throws NOT_FOUND / UNAVAILABLE (with digest and holders) / INTERNAL on a
+ * digest mismatch. `known`: the blob's status, when the caller has just asked for it.
+ */
+export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: string, waitS: number, sink: Writable, progress: boolean, known?: BlobStatus): Promise<Downloaded> {
+  const status = known ?? await api.call<BlobStatus>('GET', blobPath(ref))
   const stopProgress = progress && status.local !== 'complete' ? showProgress(api, ctx, ref) : () => {}
   let res
   try {

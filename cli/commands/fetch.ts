@@ -3,7 +3,8 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
-import { downloadBlob, parseWaitFlag, type Downloaded } from './blob-download.js'
+import { blobPath, downloadBlob, parseWaitFlag, type Downloaded } from './blob-download.js'
+import type { BlobStatus } from '../../daemon/api/contract.js'
 import { copyHeld, heldFile } from './held-copy.js'
 import { openOutput } from './output-file.js'
 import { drawsProgress } from '../terminal.js'
@@ -41,7 +42,9 @@ before the command exits.`,
     let via: 'copy' | 'api' = 'api'
     try {
       // Bytes already here: a copy in the kernel from the daemon's file (held-copy.ts), else over the API.
-      const held = output.copyFrom === undefined ? undefined : await heldFile(api, ref)
+      // One status request serves both: the download below takes it rather than asking again.
+      const status = output.copyFrom === undefined ? undefined : await api.call<BlobStatus>('GET', blobPath(ref))
+      const held = status === undefined ? undefined : heldFile(status)
       if (held !== undefined) {
         try {
           got = await copyHeld(held, output)
@@ -52,7 +55,7 @@ before the command exits.`,
           output = await openOutput(path, () => defaultName(ref))
         }
       }
-      got ??= await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx))
+      got ??= await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx), status)
       await output.commit()
     } catch (err) {
       await output.abandon()

@@ -10,15 +10,13 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { crypto } from '../builtins.js'
-import type { ApiClient } from '../api-client.js'
 import type { BlobStatus } from '../../daemon/api/contract.js'
 import { MycelError } from '../../protocol/errors.js'
-import { blobPath, type Downloaded } from './blob-download.js'
+import type { Downloaded } from './blob-download.js'
 import type { OutputFile } from './output-file.js'
 
-/** The daemon's status of `ref` when it holds the bytes complete in a file this process may copy; else undefined. */
-export async function heldFile (api: ApiClient, ref: string): Promise<(BlobStatus & { path: string }) | undefined> {
-  const status = await api.call<BlobStatus>('GET', blobPath(ref))
+/** The daemon's status, narrowed to a complete copy in a file this process may copy; else undefined. */
+export function heldFile (status: BlobStatus): (BlobStatus & { path: string }) | undefined {
   return status.local === 'complete' && typeof status.path === 'string' ? status as BlobStatus & { path: string } : undefined
 }
 
