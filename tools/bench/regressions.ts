@@ -10,18 +10,23 @@ export const REGRESSION_FRACTION = 0.15
 /** Names compared: whole commands and user-visible latencies. */
 const WATCHED = /^(cli-start-.*ms|fetch-local-.*|fetch-e2e-.*|publish-e2e-.*|publish-to-visible-.*)$/
 
-/** name → value of the last recorded table in `markdown` (the last `## …` section holding a results table). */
-export function lastRecorded (markdown: string): Map<string, number> {
-  const sections = markdown.split(/\n## /)
-  for (let i = sections.length - 1; i >= 0; i--) {
+/** The results tables of `markdown`'s `## …` sections, newest (last) first; sections without one are skipped. */
+function recordedTables (markdown: string): Array<Map<string, number>> {
+  const tables: Array<Map<string, number>> = []
+  for (const section of markdown.split(/\n## /)) {
     const rows = new Map<string, number>()
-    for (const line of (sections[i] as string).split('\n')) {
+    for (const line of section.split('\n')) {
       const m = /^\| ([a-z0-9-]+) \| (-?[0-9.e+]+) \|/.exec(line)
       if (m !== null) rows.set(m[1] as string, Number(m[2]))
     }
-    if (rows.size > 0) return rows
+    if (rows.size > 0) tables.push(rows)
   }
-  return new Map()
+  return tables.reverse()
+}
+
+/** name → value of the last recorded table in `markdown`. */
+export function lastRecorded (markdown: string): Map<string, number> {
+  return recordedTables(markdown)[0] ?? new Map()
 }
 
 /** Warning lines for watched figures more than 15 % above their last recorded value. */
@@ -39,19 +44,12 @@ export function regressions (results: BenchResult[], recorded: Map<string, numbe
 }
 
 export async function regressionWarnings (results: BenchResult[], file = 'BENCHMARKS.md'): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch(() => '')
-  return regressions(results, lastRecordedWith(text, results))
-}
-
-/** The last recorded value of each result's name, looking back past sections that lack it (a run with --only). */
-function lastRecordedWith (markdown: string, results: BenchResult[]): Map<string, number> {
-  const out = new Map<string, number>()
-  const sections = markdown.split(/\n## /).reverse()
+  const tables = recordedTables(await readFile(file, 'utf8').catch(() => ''))
+  // Each name's value in the newest run that has it (a run with --only records some names only).
+  const recorded = new Map<string, number>()
   for (const r of results) {
-    for (const section of sections) {
-      const v = lastRecorded('\n## ' + section).get(r.name)
-      if (v !== undefined) { out.set(r.name, v); break }
-    }
+    const v = tables.find(t => t.has(r.name))?.get(r.name)
+    if (v !== undefined) recorded.set(r.name, v)
   }
-  return out
+  return regressions(results, recorded)
 }
