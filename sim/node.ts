@@ -65,11 +65,12 @@ const FAKE_SIG = new Uint8Array(64)
 const trustingSigner: Signer = { sign: () => FAKE_SIG }
 const trustingVerifier: Verifier = { verify: () => true }
 
-/** A write awaiting durability: a client's (its history record), or the run's own (a revocation: told when durable). */
+/** A write awaiting durability: a client's (acked or lost in the history), or the run's own (a revocation: told when durable). */
 interface PendingWrite {
-  record?: WriteRecord
-  durable?: () => void
   batch: number
+  durable: () => void
+  /** Called if the process dies before the batch is durable. */
+  lost?: () => void
 }
 
 export class SimNode {
@@ -178,7 +179,7 @@ export class SimNode {
     this.disk.crash()
     for (const p of this.pendingWrites) {
       // Durable but not yet acknowledged (the ack died with the process): it exists, it just was never promised.
-      if (p.batch > durable && p.record !== undefined) this.hooks.lost(this, p.record)
+      if (p.batch > durable) p.lost?.()
     }
     this.pendingWrites = []
     this.halt('down')
@@ -220,7 +221,7 @@ export class SimNode {
 
   /** Records a write awaiting durability (after the history has a record of it). */
   awaitAck (record: WriteRecord, batch: number): void {
-    this.awaitDurable({ record, batch })
+    this.awaitDurable({ batch, durable: () => { this.hooks.acked(this, record) }, lost: () => { this.hooks.lost(this, record) } })
   }
 
   /**
@@ -229,7 +230,7 @@ export class SimNode {
    * replica numbers its batches afresh, so a lost batch's number is soon covered.)
    */
   whenDurable (batch: number, fn: () => void): void {
-    this.awaitDurable({ durable: fn, batch })
+    this.awaitDurable({ batch, durable: fn })
   }
 
   private awaitDurable (p: PendingWrite): void {
@@ -287,11 +288,10 @@ export class SimNode {
 
   private ackThrough (n: number): void {
     let i = 0
-    while (i < this.pendingWrites.length && (this.pendingWrites[i] as PendingWrite).batch <= n) {
+    for (; i < this.pendingWrites.length; i++) {
       const p = this.pendingWrites[i] as PendingWrite
-      if (p.record !== undefined) this.hooks.acked(this, p.record)
-      p.durable?.()
-      i++
+      if (p.batch > n) break
+      p.durable()
     }
     if (i > 0) this.pendingWrites = this.pendingWrites.slice(i)
   }
