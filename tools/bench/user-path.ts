@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto'
 import { open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createServer, request } from 'node:http'
+import { percentile } from '../../test/helpers/probes.js'
 import { joinNode, startNode, until } from './procs.js'
 import { MAIN, type Node } from '../../test/helpers/daemons.js'
 import { MIB, result, type Benchmark } from './result.js'
@@ -37,6 +38,8 @@ async function timedAsync (file: string, args: string[]): Promise<number> {
   return performance.now() - t
 }
 
+const median = (xs: number[]): number => percentile(xs, 0.5)
+
 /** Wall ms of one process from spawn to exit; throws if it fails. */
 function timed (file: string, args: string[]): number {
   const t = performance.now()
@@ -44,11 +47,6 @@ function timed (file: string, args: string[]): number {
   const ms = performance.now() - t
   if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr.toString().slice(0, 500)}`)
   return ms
-}
-
-function median (xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b)
-  return s[s.length >> 1] as number
 }
 
 async function writeRandomFile (path: string, bytes: number): Promise<void> {
@@ -101,11 +99,6 @@ async function followReplicated (node: Node): Promise<{ seen: (key: string) => P
   }
 }
 
-/** p-th quantile (0..1) of sorted xs. */
-function quantile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
-}
-
 export const userPathBench: Benchmark = {
   id: 'user',
   title: 'what the user runs: CLI start, fetch of held bytes, publish, against plain tools',
@@ -134,7 +127,9 @@ export const userPathBench: Benchmark = {
         // a new key each time, same bytes: the daemon stores them again only if it dropped them
         pubs.push(timed(process.execPath, [MAIN, 'publish', src, `bench/user-${i}`, '--dir', node.dir]))
       }
-      ctx.say(`publish ${sizeText}: ${median(pubs).toFixed(0)} ms; cp + sync + sha256sum ${median(plains).toFixed(0)} ms`)
+      const pub = median(pubs)
+      const plain = median(plains)
+      ctx.say(`publish ${sizeText}: ${pub.toFixed(0)} ms; cp + sync + sha256sum ${plain.toFixed(0)} ms`)
 
       const fetches: number[] = []
       const cps: number[] = []
@@ -149,7 +144,8 @@ export const userPathBench: Benchmark = {
         cpSyncs.push((cps[cps.length - 1] as number) + timed('sync', []))
         await rm(out); await rm(cpOut)
       }
-      ctx.say(`fetch of held ${sizeText}: ${median(fetches).toFixed(0)} ms; cp ${median(cps).toFixed(0)} ms; cp + sync ${median(cpSyncs).toFixed(0)} ms`)
+      const [fetched, cp, cpSync] = [median(fetches), median(cps), median(cpSyncs)]
+      ctx.say(`fetch of held ${sizeText}: ${fetched.toFixed(0)} ms; cp ${cp.toFixed(0)} ms; cp + sync ${cpSync.toFixed(0)} ms`)
       const label = ctx.quick ? '256mib' : '1gib'
 
       // fetch-e2e: the whole `mycel fetch` on a fresh on-demand member, A the one holder, against a plain
@@ -165,9 +161,9 @@ export const userPathBench: Benchmark = {
         await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
         try {
           const port = (server.address() as AddressInfo).port
-          const plain = join(fresh.dir, 'plain.bin')
-          plainHttp = await timedAsync('curl', ['-sS', '-o', plain, `http://127.0.0.1:${port}/`]) + timed('sha256sum', [plain])
-          await rm(plain)
+          const downloaded = join(fresh.dir, 'plain.bin')
+          plainHttp = await timedAsync('curl', ['-sS', '-o', downloaded, `http://127.0.0.1:${port}/`]) + timed('sha256sum', [downloaded])
+          await rm(downloaded)
         } finally {
           server.close()
         }
@@ -198,23 +194,23 @@ export const userPathBench: Benchmark = {
       } finally {
         await Promise.all([b.destroy(), c.destroy()])
       }
-      lags.sort((x, y) => x - y)
-      ctx.say(`publish → visible at B: p50 ${quantile(lags, 0.5).toFixed(1)} ms, p99 ${quantile(lags, 0.99).toFixed(1)} ms over ${count}`)
+      const [p50, p99] = [percentile(lags, 0.5), percentile(lags, 0.99)]
+      ctx.say(`publish → visible at B: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms over ${count}`)
       return [
         result(`fetch-e2e-${label}-ratio`, e2e / plainHttp, '× (HTTP download + sha256sum)', { target: '<= 1.5', note: `${sizeText}: the whole mycel fetch -o on a fresh on-demand member (CLI start to exit, verified, fsynced), one holder, one run; against node:http → curl -o, then sha256sum` }),
         result(`fetch-e2e-${label}-s`, e2e / 1000, 's'),
-        result('publish-to-visible-p50-ms', quantile(lags, 0.5), 'ms', { target: '<= 50', note: `${count} × 1 KiB published one after another at A, until B's event stream says replicated; three daemons` }),
-        result('publish-to-visible-p99-ms', quantile(lags, 0.99), 'ms', { target: '<= 250' }),
+        result('publish-to-visible-p50-ms', p50, 'ms', { target: '<= 50', note: `${count} × 1 KiB published one after another at A, until B's event stream says replicated; three daemons` }),
+        result('publish-to-visible-p99-ms', p99, 'ms', { target: '<= 250' }),
         result('cli-start-ms', Math.max(starts.version as number, starts.status as number, starts.ls as number), 'ms', { target: '<= 120', note: `the slowest of --version, status, ls; medians of ${START_RUNS}` }),
         result('cli-start-version-ms', starts.version as number, 'ms'),
         result('cli-start-status-ms', starts.status as number, 'ms'),
         result('cli-start-ls-ms', starts.ls as number, 'ms'),
         result('node-start-ms', node0, 'ms', { note: 'node -e 0, the floor' }),
-        result(`fetch-local-${label}-ratio`, median(fetches) / median(cps), '× cp', { target: '<= 1.2', note: `${sizeText}; kernel copy, the CLI's sha-256 of the copy and fsync, against a plain cp (no hash, no fsync); medians of ${COPY_RUNS}` }),
-        result(`fetch-local-${label}-sync-ratio`, median(fetches) / median(cpSyncs), '× (cp+sync)', { note: 'the same against a cp made as durable (the fetch fsyncs its file)' }),
-        result(`fetch-local-${label}-s`, median(fetches) / 1000, 's'),
-        result(`publish-e2e-${label}-ratio`, median(pubs) / median(plains), '× (cp+sync+sha256sum)', { target: '<= 1.5', note: `${sizeText}, staged in the data dir by a kernel copy (publish on the daemon's machine); medians of ${COPY_RUNS}` }),
-        result(`publish-e2e-${label}-s`, median(pubs) / 1000, 's')
+        result(`fetch-local-${label}-ratio`, fetched / cp, '× cp', { target: '<= 1.2', note: `${sizeText}; kernel copy, the CLI's sha-256 of the copy and fsync, against a plain cp (no hash, no fsync); medians of ${COPY_RUNS}` }),
+        result(`fetch-local-${label}-sync-ratio`, fetched / cpSync, '× (cp+sync)', { note: 'the same against a cp made as durable (the fetch fsyncs its file)' }),
+        result(`fetch-local-${label}-s`, fetched / 1000, 's'),
+        result(`publish-e2e-${label}-ratio`, pub / plain, '× (cp+sync+sha256sum)', { target: '<= 1.5', note: `${sizeText}, staged in the data dir by a kernel copy (publish on the daemon's machine); medians of ${COPY_RUNS}` }),
+        result(`publish-e2e-${label}-s`, pub / 1000, 's')
       ]
     } finally {
       await node.destroy()
