@@ -42,15 +42,15 @@ export const publish: Command = {
     const linkIt = ctx.options.link === true
     if (linkIt && file === '-') throw MycelError.usage('--link needs a file, not - (stdin)')
     // On the daemon's machine: the file goes into its data dir in the kernel (stage-file.ts), not through HTTP.
-    const drawCopy = line === undefined ? undefined : (done: number, total: number | undefined): void => { line.draw(`${transferText(done, total, (Date.now() - started) / 1000)}  to the daemon `, done === total) }
-    const staged = file === '-' ? undefined : await stageFile(api.dir, file, linkIt, drawCopy).catch((err: unknown) => { line?.clear(); throw err })
+    const drawSent = line === undefined ? undefined : (done: number, total: number | undefined): void => { line.draw(`${transferText(done, total, (Date.now() - started) / 1000)}  to the daemon `, done === total) }
+    const staged = file === '-' ? undefined : await stageFile(api.dir, file, linkIt, drawSent).catch((err: unknown) => { line?.clear(); throw err })
     const body = staged !== undefined ? {} : file === '-' ? { uploadStream: ctx.stdin ?? process.stdin } : { uploadFile: file }
     let result: PublishResult
     try {
       result = await api.call<PublishResult>('PUT', `/v1/keys/${encodeURIComponent(key)}`, {
         query: [...props.map(p => ['prop', p] as [string, string]), ...(staged === undefined ? [] : [['staged', staged.name] as [string, string]])],
         ...body,
-        onUpload: staged !== undefined ? undefined : drawCopy
+        onUpload: staged !== undefined ? undefined : drawSent
       })
     } catch (err) {
       await staged?.drop() // refused before the daemon took it (a reader, a bad key): nothing left behind
