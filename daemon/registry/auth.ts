@@ -24,6 +24,8 @@ export interface AuthInit {
 export interface AuthComponents {
   roleOf: (credential: { user: string, secret: string }) => Role | undefined
   now: () => number
+  /** Reads the credential from an Authorization header. Default parseBasic; the npm registry also takes `Bearer USER:SECRET`. */
+  parse?: (header: string | undefined) => { user: string, secret: string } | undefined
 }
 
 /** `Authorization: Basic base64(user:secret)` → the credential, undefined when absent; malformed is 401. */
@@ -54,8 +56,13 @@ export class Auth {
 
   /** The caller's role if it is at least `need`; else throws 401, 403 or 429. */
   check (req: IncomingMessage, need: Need): Role {
+    return this.identify(req, need).role
+  }
+
+  /** Like check, and who the caller is (undefined when anonymous). */
+  identify (req: IncomingMessage, need: Need): { role: Role, user: string | undefined } {
     const address = req.socket.remoteAddress ?? '?'
-    const credential = parseBasic(req.headers.authorization)
+    const credential = (this.c.parse ?? parseBasic)(req.headers.authorization)
     let role: Role | undefined
     if (credential === undefined) {
       role = this.init.anonymous
@@ -73,7 +80,7 @@ export class Auth {
       if (credential === undefined) throw unauthorized(`${need} access needs credentials`)
       throw RegistryError.denied(`this needs the ${need} role; ${credential.user} is a ${role}`)
     }
-    return role
+    return { role, user: credential?.user }
   }
 
   private refuseIfGuessing (address: string): void {

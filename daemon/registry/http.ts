@@ -9,7 +9,7 @@ import { RegistryError } from './errors.js'
 export const COMMON_HEADERS: Readonly<Record<string, string>> = { 'docker-distribution-api-version': 'registry/2.0' }
 
 /** Reads a whole body of at most `limit` bytes; more is refused as `tooLarge()` before it is all read. */
-export async function readBody (req: IncomingMessage, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
+export async function readBody (req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
   const declared = contentLength(req)
   if (declared !== undefined && declared > limit) throw tooLarge()
   const parts: Buffer[] = []
