@@ -57,6 +57,10 @@ export interface DaemonConfig {
   registryGcGraceMs?: number
   /** Registry requests without credentials get this role ('reader': anonymous pulls). Default none. */
   registryAnonymous?: 'reader'
+  /** Serve the npm registry API on this HOST:PORT (docs/npm.md); a bare PORT listens on 127.0.0.1. Default none: off. */
+  npmListen?: string
+  /** Role of npm requests without a token: "reader" makes installs anonymous. Default none. */
+  npmAnonymous?: 'reader'
   /** Inbound connections of peers not (yet) proven members, in all / per remote IP (docs/daemon.md "Limits"). Default 32 / 8. */
   maxStrangerConnections: number
   maxStrangerConnectionsPerIp: number
@@ -210,6 +214,15 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         if (value !== 'reader') throw bad('"reader" (anonymous pulls), or absent')
         out.registryAnonymous = value
         break
+      case 'npmListen':
+        if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "127.0.0.1:4873"')
+        parseListenAddr(value, `${where}: "npmListen"`)
+        out.npmListen = value
+        break
+      case 'npmAnonymous':
+        if (value !== 'reader') throw bad('"reader" (anonymous installs), or absent')
+        out.npmAnonymous = value
+        break
       case 'maxStrangerConnections':
       case 'maxStrangerConnectionsPerIp':
         if (!isInt(value, 1, 10_000)) throw bad('an integer in 1..10000')
@@ -250,6 +263,7 @@ export interface DaemonFlags {
   'max-upload-rate'?: unknown
   'metrics-listen'?: unknown
   registry?: unknown
+  npm?: unknown
   name?: unknown
   group?: unknown
 }
@@ -267,11 +281,13 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   if (metricsListen !== undefined) parseListenAddr(metricsListen, '--metrics-listen')
   const registryListen = flags.registry as string | undefined
   if (registryListen !== undefined) parseListenAddr(registryListen, '--registry')
+  const npmListen = flags.npm as string | undefined
+  if (npmListen !== undefined) parseListenAddr(npmListen, '--npm')
   const name = flags.name === undefined ? undefined : checkSiteName(String(flags.name), '--name')
   const groupFlags = flags.group as string[] | undefined
   if (groupFlags !== undefined && groupFlags.length > MAX_SITE_GROUPS) throw MycelError.usage(`at most ${MAX_SITE_GROUPS} --group`)
   const groups = groupFlags?.map(g => checkSiteName(g, '--group'))
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, name, groups }
+  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */

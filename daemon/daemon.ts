@@ -24,7 +24,9 @@ import { NodeFacade } from './api/node-facade.js'
 import { metricsRoute } from './api/metrics-route.js'
 import { MetricsServer } from './api/metrics-server.js'
 import { parseListenAddr } from './listen-addr.js'
-import { SiteRegistry } from './registry/site-registry.js'
+import { RegistryCredentials } from './registry/credentials.js'
+import { SiteRegistry, type RegistryFederationParts } from './registry/site-registry.js'
+import { SiteNpm } from './npm/site-npm.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
@@ -75,6 +77,8 @@ export interface ReadyInfo {
   metrics?: string
   /** With `registryListen`: where the container registry listens (`http://host:port`). */
   registry?: string
+  /** With `npmListen`: where the npm registry listens (`http://host:port`). */
+  npm?: string
 }
 
 /** What outlives a switch of federation: the node's identity, store and blobs. */
@@ -102,6 +106,9 @@ export class Daemon {
   private apiUrl = ''
   private stopping: Promise<void> | undefined
   private registry: SiteRegistry | undefined
+  private npm: SiteNpm | undefined
+  /** The users of the container and npm registries, when either is served. */
+  private credentials: RegistryCredentials | undefined
 
   constructor (init: DaemonInit, components: DaemonComponents) {
     this.init = init
@@ -141,8 +148,9 @@ export class Daemon {
     // Before the API: its api.json, written last, still means "ready".
     const metrics = await this.startMetricsListener(log)
     const registry = await this.startRegistry(blobs, log)
+    const npm = await this.startNpm(blobs, log)
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render, registry: () => this.registry === undefined ? undefined : { credentials: this.registry.credentials, url: () => this.registry?.url } }),
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render, registry: () => this.credentials === undefined ? undefined : { credentials: this.credentials, url: () => this.registry?.url, npmUrl: () => this.npm?.url } }),
       log
     })
     await api.start()
@@ -150,7 +158,7 @@ export class Daemon {
     // Stopped before the API closes its connections: a watcher reads the end of its stream, not a reset.
     this.parts.push(['event streams', onStop(() => { this.runtime?.vis.endStreams() })])
     this.apiUrl = api.url
-    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }), ...(registry === undefined ? {} : { registry }) }
+    const ready: ReadyInfo = { peerId, federation: federation.id, founded: federation.founded, listen: runtime.host.listenAddrs(), api: api.url, dir, ...(metrics === undefined ? {} : { metrics }), ...(registry === undefined ? {} : { registry }), ...(npm === undefined ? {} : { npm }) }
     log.info('ready', { ...ready })
     return ready
   }
@@ -172,16 +180,45 @@ export class Daemon {
     const registry = new SiteRegistry({ dir: this.init.dir, listen, gcGraceMs: this.init.config.registryGcGraceMs, anonymous: this.init.config.registryAnonymous }, {
       blobs,
       log,
-      federation: () => {
-        const r = this.runtime
-        if (r === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
-        return { get: key => r.replica.get(key), live: prefix => r.replica.live(prefix), blobService: r.blob, writeDurably: async body => await r.node.writeDurably(body) }
-      }
+      credentials: await this.registryUsers(),
+      federation: () => this.registryParts()
     })
     await registry.start()
     this.registry = registry
     this.parts.push(['registry', registry])
     return registry.url
+  }
+
+  /** With `npmListen`, this site's npm registry (npm/site-npm.ts); its URL. */
+  private async startNpm (blobs: BlobStore, log: Logger): Promise<string | undefined> {
+    const listen = this.init.config.npmListen
+    if (listen === undefined) return undefined
+    const npm = new SiteNpm({ listen, anonymous: this.init.config.npmAnonymous }, {
+      parts: () => ({ ...this.registryParts(), blobs }),
+      credentials: await this.registryUsers(),
+      log
+    })
+    await npm.start()
+    this.npm = npm
+    this.parts.push(['npm registry', npm])
+    return npm.url
+  }
+
+  /** The registries' users (one file for both), loaded on first use. */
+  private async registryUsers (): Promise<RegistryCredentials> {
+    if (this.credentials === undefined) {
+      const credentials = new RegistryCredentials(this.init.dir)
+      await credentials.load()
+      this.credentials = credentials
+    }
+    return this.credentials
+  }
+
+  /** The running federation's parts the registries write and read through (they change when the node joins another). */
+  private registryParts (): RegistryFederationParts {
+    const r = this.runtime
+    if (r === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
+    return { get: key => r.replica.get(key), live: prefix => r.replica.live(prefix), blobService: r.blob, writeDurably: async body => await r.node.writeDurably(body) }
   }
 
   /** The federation's parts (runtime.ts), started; the API answers through them from then on. */

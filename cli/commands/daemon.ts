@@ -27,12 +27,13 @@ export const daemon: Command = {
     'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' },
     name: { type: 'string', value: 'NAME', description: 'this site\'s name, unique in the federation (default: from the host name); shown wherever a peer id was' },
     group: { type: 'string', multiple: true, value: 'GROUP', description: 'a group this site is in, for publish --wait-group (repeatable)' },
-    registry: { type: 'string', value: 'ADDR', description: 'serve a container registry (OCI Distribution API) on HOST:PORT, e.g. 127.0.0.1:5000 (default: off; users: mycel registry login-token)' }
+    registry: { type: 'string', value: 'ADDR', description: 'serve a container registry (OCI Distribution API) on HOST:PORT, e.g. 127.0.0.1:5000 (default: off; users: mycel registry login-token)' },
+    npm: { type: 'string', value: 'ADDR', description: 'serve an npm registry on HOST:PORT, or PORT alone for 127.0.0.1:PORT (default: off; tokens: mycel registry login-token)' }
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
 blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen, name, groups (docs/visibility.md), registryListen,
-registryGcGraceMs, registryAnonymous (docs/registry.md). The local API listens on 127.0.0.1; its URL is written to
+registryGcGraceMs, registryAnonymous (docs/registry.md), npmListen, npmAnonymous (docs/npm.md). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
 With --join (or --join-file FILE, or --join - for stdin: then the token is not in ps) the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);

@@ -13,14 +13,16 @@ import type { Route } from './router.js'
 
 export interface RegistryRouteParts {
   credentials: RegistryCredentials
-  /** `http://host:port` where the registry listens, if it does. */
+  /** `http://host:port` where the container registry listens, if it does. */
   url: () => string | undefined
+  /** `http://host:port` where the npm registry listens, if it does (the same users serve both). */
+  npmUrl?: () => string | undefined
 }
 
 export function registryRoutes (parts: () => RegistryRouteParts | undefined): Route[] {
   const need = (): RegistryRouteParts => {
     const p = parts()
-    if (p === undefined) throw new MycelError('UNAVAILABLE', 'this node is starting')
+    if (p === undefined) throw new MycelError('UNAVAILABLE', 'this site serves no registry: start the daemon with --registry ADDR or --npm ADDR')
     return p
   }
   return [
@@ -33,14 +35,14 @@ export function registryRoutes (parts: () => RegistryRouteParts | undefined): Ro
         const user = url.searchParams.get('user') ?? ''
         const role = (url.searchParams.get('role') ?? 'reader') as Role
         const issued = await p.credentials.issue(user, role, Date.now())
-        sendJson(res, 200, { ...issued, registry: p.url() ?? null })
+        sendJson(res, 200, { ...issued, registry: p.url() ?? null, npm: p.npmUrl?.() ?? null })
       }
     },
     {
       method: 'GET',
       path: '/v1/registry/users',
       auth: 'token',
-      handle: (_req, res) => { const p = need(); sendJson(res, 200, { registry: p.url() ?? null, users: p.credentials.list() }) }
+      handle: (_req, res) => { const p = need(); sendJson(res, 200, { registry: p.url() ?? null, npm: p.npmUrl?.() ?? null, users: p.credentials.list() }) }
     },
     {
       method: 'DELETE',

@@ -1,5 +1,5 @@
 // This site's container registry as one part of the daemon (lifecycle.ts):
-// the credentials file, the backend over the running federation, and the
+// the credentials (shared with the npm registry), the backend over the running federation, and the
 // HTTP server on `registryListen`. Off unless asked (docs/registry.md says why).
 
 import type { Event, NewEventBody } from '../../protocol/event.js'
@@ -7,7 +7,7 @@ import type { BlobService } from '../blob/service.js'
 import type { BlobStore } from '../blob/store.js'
 import type { Logger } from '../log.js'
 import { parseListenAddr } from '../listen-addr.js'
-import { RegistryCredentials } from './credentials.js'
+import type { RegistryCredentials } from './credentials.js'
 import { createRegistryServer, type RegistryServer } from './server.js'
 import { SiteBackend } from './site-backend.js'
 
@@ -33,14 +33,14 @@ export class SiteRegistry {
   readonly credentials: RegistryCredentials
   private server: RegistryServer | undefined
 
-  constructor (private readonly init: SiteRegistryInit, private readonly c: { blobs: BlobStore, federation: () => RegistryFederationParts, log: Logger }) {
-    this.credentials = new RegistryCredentials(init.dir)
+  /** `credentials`: loaded by the caller, shared with the npm registry (the same users serve both). */
+  constructor (private readonly init: SiteRegistryInit, private readonly c: { blobs: BlobStore, federation: () => RegistryFederationParts, credentials: RegistryCredentials, log: Logger }) {
+    this.credentials = c.credentials
   }
 
   get url (): string | undefined { return this.server?.url }
 
   async start (): Promise<void> {
-    await this.credentials.load()
     const backend = new SiteBackend({
       parts: () => ({ ...this.c.federation(), blobs: this.c.blobs }),
       credentials: this.credentials,
