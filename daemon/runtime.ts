@@ -351,7 +351,7 @@ function buildCore (
           wired.gossip?.learn(event)
           wired.sites?.learn(event)
           wired.blob?.applied(event, _prev, local)
-          wired.vis?.applied(event, local)
+          wired.vis?.applied(event, local, _prev)
           gate.noteEvent(event)
         },
         removed: event => { gate.noteEvent(event) },

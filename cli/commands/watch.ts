@@ -60,7 +60,10 @@ function parseCount (value: unknown, name: string): number | undefined {
 
 export function formatEvent (e: VisEvent): string {
   const time = new Date(e.atMs).toISOString().slice(11, 23)
-  const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.image ?? e.key
+  if (e.type === 'conflict') {
+    return `${time}  ${e.type.padEnd(16)}  ${e.package ?? e.key}  lost to ${e.peerName ?? e.author?.slice(-8) ?? '?'}: ${e.digest?.slice(0, 19) ?? '?'} won over ours, ${e.lostDigest?.slice(0, 19) ?? '?'}`
+  }
+  const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.image ?? e.package ?? e.key
   const detail = [
     e.stamp !== undefined ? `stamp ${e.stamp}` : '',
     e.author !== undefined && e.type !== 'member-joined' && e.type !== 'member-revoked' && e.type !== 'member-suspended' ? `by ${e.author.slice(-8)}` : '',

@@ -3,6 +3,7 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import type { WhereAnswer } from '../../daemon/api/contract.js'
 import { imageLabel } from '../../daemon/registry/keys.js'
+import { packageLabel } from '../../daemon/npm/keys.js'
 import { client, printJson, wantsJson } from './shared.js'
 
 export const where: Command = {
@@ -21,7 +22,7 @@ key does not exist here.`,
       printJson(ctx, answer.members)
       return EXIT.OK
     }
-    const image = imageLabel(answer.key)
+    const image = imageLabel(answer.key) ?? packageLabel(answer.key)
     const lines = [`${image === undefined ? answer.key : `${image} (${answer.key})`}  stamp ${answer.stamp}  ${answer.digest}`, '']
     const rows = answer.members.map(m => [
       (m.name ?? m.peerId) + (m.self ? ' (this node)' : ''),

@@ -6,16 +6,20 @@
 //   applied, delete (either)  → deleted
 //   applied, member / revoke  → member-joined / member-revoked
 //   applied, fault            → member-suspended (a signed contradiction was proven)
+//   applied, remote put over this site's own put of an npm version, with other bytes
+//                             → conflict (npm versions are immutable: two sites published
+//                               one version at once, and this site's lost; both digests)
 //   blob layer verified bytes → available    (VisibilityHub.available())
 //   site health (site-health.ts) → site-down, site-up, site-behind (key mycel:site/<peer>)
 // `addrs` events are plumbing and produce nothing.
 
 import { imageLabel } from '../registry/keys.js'
+import { packageLabel, parsePackageKey } from '../npm/keys.js'
 import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
 
-export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind'] as const
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind', 'conflict'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]
 
 export interface VisEvent {
@@ -50,6 +54,10 @@ export interface VisEvent {
   lagMs?: number
   /** A container registry's key, as people name the image: `team/app:v1`, `team/app@sha256:…` (registry/keys.ts). */
   image?: string
+  /** An npm registry's key, as npm users name the package: `@scope/name@1.0.0` (npm/keys.ts). */
+  package?: string
+  /** conflict: the digest this site wrote, which lost to `digest` (written by `author`). */
+  lostDigest?: string
 }
 
 export type VisEventDraft = Omit<VisEvent, 'id' | 'atMs'>
@@ -72,8 +80,7 @@ export function visTypeOf (event: Event, local: boolean): VisEventType | undefin
 
 /** The visibility event for a core `applied` callback, or undefined for plumbing (addrs). */
 export function draftFromApplied (event: Event, local: boolean): VisEventDraft | undefined {
-  const image = imageLabel(event.body.key)
-  const base = { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp), ...(image === undefined ? {} : { image }) }
+  const base = baseOf(event)
   const body = event.body
   switch (body.kind) {
     case 'put':
@@ -89,6 +96,32 @@ export function draftFromApplied (event: Event, local: boolean): VisEventDraft |
     default:
       return undefined
   }
+}
+
+function baseOf (event: Event): Pick<VisEvent, 'key' | 'author' | 'seq' | 'stamp' | 'image' | 'package'> {
+  return { key: event.body.key, author: event.author, seq: event.seq, stamp: formatStamp(event.stamp), ...labelsOf(event.body.key) }
+}
+
+/** How people name the artifact a key holds, when it is an image or an npm package. */
+export function labelsOf (key: string): Pick<VisEvent, 'image' | 'package'> {
+  const image = imageLabel(key)
+  const pkg = packageLabel(key)
+  return { ...(image === undefined ? {} : { image }), ...(pkg === undefined ? {} : { package: pkg }) }
+}
+
+/**
+ * The `conflict` a remote winner makes, when it supersedes this site's own
+ * put of an immutable key (an npm version) with other bytes. An unpublish
+ * (an admin's marker) is no conflict; the same bytes are none either.
+ */
+export function conflictOf (event: Event, previous: Event | undefined, selfId: string): VisEventDraft | undefined {
+  if (previous === undefined || previous.author !== selfId || event.author === selfId) return undefined
+  if (previous.body.kind !== 'put' || event.body.kind !== 'put') return undefined
+  if (parsePackageKey(event.body.key)?.kind !== 'versions' || event.body.props.unpublished !== undefined) return undefined
+  const lost = digestText(previous.body.digest)
+  const won = digestText(event.body.digest)
+  if (lost === won) return undefined
+  return { type: 'conflict', ...baseOf(event), digest: won, cid: cidOf(event.body.digest), size: event.body.size, lostDigest: lost }
 }
 
 /** Does this event pass a watch/webhook filter? Member events have system keys, so a prefix never hides them. */

@@ -22,7 +22,7 @@ import { webhookMetrics } from './webhooks/metrics.js'
 import type { DeliveryStorage } from './webhooks/storage.js'
 import { Webhooks } from './webhooks/webhooks.js'
 import { EventBus } from './bus.js'
-import { draftFromApplied, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
+import { conflictOf, draftFromApplied, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
@@ -132,16 +132,23 @@ export class VisibilityHub {
 
   // ---------------------------------------------------------------- inputs
 
-  /** Core observer: `event` became the winner of its key. */
-  applied (event: Event, local: boolean): void {
+  /** Core observer: `event` became the winner of its key, over `previous`. */
+  applied (event: Event, local: boolean, previous?: Event): void {
     this.sync.held(event.author, event.seq)
     const type = visTypeOf(event, local)
     if (type !== undefined) this.bus.publishLazy(type, () => draftFromApplied(event, local) as VisEventDraft)
+    if (!local && previous !== undefined) {
+      const conflict = conflictOf(event, previous, this.init.selfId)
+      if (conflict !== undefined) {
+        const peerName = this.nameOf?.(event.author)
+        this.bus.publish({ ...conflict, peer: event.author, ...(peerName === undefined ? {} : { peerName }) })
+      }
+    }
   }
 
   /** Blob layer: verified bytes of `digest`, published under `key`, are now here. */
   available (key: string, digest: Uint8Array, size: number, kept = true): VisEvent {
-    return this.bus.publish({ type: 'available', key, digest: digestText(digest), cid: cidOf(digest), size, ...(kept ? {} : { kept: false }) })
+    return this.bus.publish({ type: 'available', key, ...labelsOf(key), digest: digestText(digest), cid: cidOf(digest), size, ...(kept ? {} : { kept: false }) })
   }
 
   /** Every message received from a peer, before the core sees it. */
