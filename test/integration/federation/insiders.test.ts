@@ -9,6 +9,7 @@ import { makeStamp, wallOf } from '../../../protocol/hlc.js'
 import { decodeInvite, inviteFromText } from '../../../protocol/invite.js'
 import { ed25519Signer } from '../../../daemon/signing.js'
 import { cli, Node, until } from '../../helpers/daemons.js'
+import { firstEvent } from '../../helpers/events.js'
 import { addrOf, members, status } from '../../helpers/federation.js'
 import { putBody, Rogue } from '../../helpers/rogue.js'
 
@@ -166,25 +167,3 @@ describe('insiders stay within their role', () => {
     }
   })
 })
-
-/** The first visibility event of `type` the node reports (its recent backlog included). */
-async function firstEvent (n: Node, type: string): Promise<Record<string, unknown>> {
-  const ready = n.ready
-  if (ready === undefined) throw new Error('node not started')
-  const token = (await import('node:fs/promises')).readFile(`${n.dir}/api.token`, 'utf8')
-  const ctl = new AbortController()
-  const res = await fetch(`${ready.api}/v1/events?recent=200&type=${type}`, { headers: { authorization: `Bearer ${(await token).trim()}` }, signal: ctl.signal })
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-  let text = ''
-  try {
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) throw new Error(`no ${type} event`)
-      text += new TextDecoder().decode(value)
-      const line = text.split('\n').find(l => l.trim() !== '')
-      if (line !== undefined && text.includes('\n')) return JSON.parse(line) as Record<string, unknown>
-    }
-  } finally {
-    ctl.abort()
-  }
-}
