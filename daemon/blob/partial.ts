@@ -11,6 +11,9 @@
 // The hashing and the file itself belong to a worker thread (chunk-worker.js):
 // accept() hands it a chunk, which it verifies against the manifest, writes and
 // feeds to the whole-blob hash, so the main thread only receives the stream.
+// A blob of at most INLINE_MAX_BYTES gets the same service on the main thread
+// instead (inline-chunk-disk.ts): for it a worker's start would cost more than
+// the whole download.
 
 import { webcrypto } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -19,6 +22,7 @@ import { Worker } from 'node:worker_threads'
 import { BITMAP_FLUSH_MS, PARTIAL_FLUSH_BYTES } from './constants.js'
 import type { ChunkWorkerData, ChunkWorkerReply, ChunkWorkerRequest } from './chunk-worker-protocol.js'
 import { chunkCount, chunkRange, type Manifest } from './manifest.js'
+import { InlineChunkDisk, INLINE_MAX_BYTES } from './inline-chunk-disk.js'
 
 /**
  * Chunks the worker holds in memory for the in-order hash (beyond them it reads chunks back from the
@@ -49,6 +53,8 @@ export class PartialBlob {
   readonly manifest: Manifest
   readonly have: Uint8Array
   private worker: Worker | undefined
+  /** Instead of the worker, for small blobs. */
+  private inline: InlineChunkDisk | undefined
   private failure: Error | undefined
   private seq = 0
   private readonly calls = new Map<number, Pending>()
@@ -145,6 +151,13 @@ export class PartialBlob {
   }
 
   async close (): Promise<void> {
+    const inline = this.inline
+    if (inline !== undefined) {
+      await this.flushBitmap().catch(() => {})
+      this.inline = undefined
+      await inline.run({ op: 'close' })
+      return
+    }
     const worker = this.worker
     if (worker === undefined) return
     await this.flushBitmap().catch(() => {})
@@ -169,6 +182,10 @@ export class PartialBlob {
     const hashes = new Uint8Array(m.chunks.length * 32)
     m.chunks.forEach((h, i) => { hashes.set(h, i * 32) })
     const workerData: ChunkWorkerData = { path: this.path, size: m.size, chunkSize: m.chunkSize, hashes, digest: m.digest, aheadMax: MAX_HASH_AHEAD_CHUNKS, flushEveryBytes: PARTIAL_FLUSH_BYTES }
+    if (m.size <= INLINE_MAX_BYTES) {
+      this.inline = new InlineChunkDisk(workerData)
+      return
+    }
     const worker = new Worker(CHUNK_WORKER_URL, { workerData })
     worker.on('message', (reply: ChunkWorkerReply) => {
       const call = this.calls.get(reply.seq)
@@ -188,6 +205,7 @@ export class PartialBlob {
   }
 
   private async call (msg: RequestBody, transfer: ArrayBuffer[] = []): Promise<ChunkWorkerReply> {
+    if (this.inline !== undefined) return { seq: ++this.seq, ...await this.inline.run(msg) }
     const worker = this.worker
     if (worker === undefined) throw new Error('assertion failed: partial blob is closed')
     if (this.failure !== undefined) throw this.failure

@@ -1,7 +1,6 @@
-// Unit tests of the blob layer's parts: manifest, wire frames, partial
-// downloads (resume), policy, references and collection. The multi-holder
+// Unit tests of the blob layer's parts: manifest, wire frames, policy, references and collection. The multi-holder
 // scheduler has its own, in virtual time (chunk-scheduler.test.ts), and the
-// fetch's I/O around it too (fetcher.test.ts).
+// fetch's I/O around it too (fetcher.test.ts), partial downloads theirs (partial.test.ts).
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,7 +8,6 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BlobStore } from '../../../daemon/blob/store.js'
 import { buildManifest, chunkRange, decodeManifest, encodeManifest, type Manifest } from '../../../daemon/blob/manifest.js'
-import { PartialBlob } from '../../../daemon/blob/partial.js'
 import { ReplicationPolicy } from '../../../daemon/blob/policy.js'
 import { BlobRefs } from '../../../daemon/blob/refs.js'
 import { parseDigestRef } from '../../../daemon/blob/service.js'
@@ -104,39 +102,6 @@ describe('blob layer units', () => {
     await expect(async () => { for await (const _ of readFrames(pieces(), 1000)) { /* drain */ } }).rejects.toThrow(/over the limit/)
     async function * cut (): AsyncGenerator<Uint8Array> { yield all.subarray(0, all.byteLength - 1) }
     await expect(async () => { for await (const _ of readFrames(cut(), 1 << 20)) { /* drain */ } }).rejects.toThrow(/inside a frame/)
-  })
-
-  it('partial: a chunk that does not verify is not written; a transferred buffer moves to the worker', async () => {
-    const p = await PartialBlob.open(store.rootDir, manifest)
-    const bad = Uint8Array.from(chunk(2))
-    bad[0] = (bad[0] as number) ^ 1
-    expect(await p.accept(2, bad, { transfer: true })).toBe(false)
-    expect(bad.byteLength).toBe(0) // handed over, not copied
-    expect(p.have[2]).toBe(0)
-    const good = Uint8Array.from(chunk(2))
-    expect(await p.accept(2, good, { transfer: true })).toBe(true)
-    expect(await p.accept(2, chunk(2))).toBe(false) // already here: not written twice
-    expect(p.chunksHave).toBe(1)
-    expect(bytes.byteLength).toBe(CHUNK * 10 + 100) // a copied (not transferred) source stays usable
-    await p.discard()
-  })
-
-  it('partial: a restart keeps verified chunks, drops ones that no longer verify, and the digest checks out', async () => {
-    let p = await PartialBlob.open(store.rootDir, manifest)
-    for (const i of [0, 1, 5, 10]) expect(await p.accept(i, chunk(i))).toBe(true)
-    await p.close()
-    // Corrupt chunk 5 on disk: the bitmap claims it, the re-hash must not.
-    const { open } = await import('node:fs/promises')
-    const f = await open(p.path, 'r+')
-    await f.write(new Uint8Array([0xff ^ (bytes[5 * CHUNK] as number)]), 0, 1, 5 * CHUNK)
-    await f.close()
-    p = await PartialBlob.open(store.rootDir, manifest)
-    expect([...p.have]).toEqual([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-    for (let i = 0; i < 11; i++) if (p.have[i] === 0) expect(await p.accept(i, chunk(i))).toBe(true)
-    expect(p.complete).toBe(true)
-    expect(await p.finish()).toBe(true)
-    expect(await p.verifies(3, chunk(4))).toBe(false)
-    await p.discard()
   })
 
   it('policy: longest prefix wins; a blob under several keys takes the most keeping mode', () => {
