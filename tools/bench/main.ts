@@ -11,13 +11,14 @@ import { parseArgs } from 'node:util'
 import { blobBench } from './blob.js'
 import { catchupBench } from './catchup.js'
 import { fanoutBench } from './fanout.js'
+import { npmInstallBench } from './npm-install.js'
 import { publishBench } from './publish.js'
 import { skipped, type BenchResult, type Benchmark } from './result.js'
 import { simBench } from './sim.js'
 import { userPathBench } from './user-path.js'
 import { regressionWarnings } from './regressions.js'
 
-const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench]
+const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench, npmInstallBench]
 
 function usage (message: string): never {
   process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only ${BENCHMARKS.map(b => b.id).join(',')}] [--record]\n`)

@@ -13,11 +13,12 @@ export async function startNode (args: string[] = []): Promise<Node> {
   return node
 }
 
-export async function joinNode (inviter: Node, config: Record<string, unknown> = {}): Promise<{ node: Node, spawnedAt: number }> {
-  const args = await joinArgsVia(inviter)
+/** A member joined with an invite from `inviter`; `args` are more daemon flags (e.g. `--npm ADDR`). */
+export async function joinNode (inviter: Node, config: Record<string, unknown> = {}, args: string[] = []): Promise<{ node: Node, spawnedAt: number }> {
+  const join = await joinArgsVia(inviter)
   const node = await Node.create({ logLevel: 'warn', ...config })
   const spawnedAt = performance.now()
-  await node.start(args, 60_000)
+  await node.start([...join, ...args], 60_000)
   return { node, spawnedAt }
 }
 
