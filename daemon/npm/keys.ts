@@ -36,7 +36,7 @@ export function deprecationKey (name: string, version: string): string {
 export type PackageKey = { name: string, kind: 'versions' | 'dist-tags' | 'deprecated', rest: string }
 
 export function parsePackageKey (key: string): PackageKey | undefined {
-  const m = /^npm\/((?:@[^/]+\/)?[^/@][^/]*)\/(versions|dist-tags|deprecated)\/([^/]+)$/.exec(key)
+  const m = /^npm\/((?:@[^/]+\/)?[^/@._][^/]*)\/(versions|dist-tags|deprecated)\/([^/]+)$/.exec(key)
   if (m === null) return undefined
   return { name: m[1] as string, kind: m[2] as PackageKey['kind'], rest: m[3] as string }
 }

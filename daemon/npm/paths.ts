@@ -61,7 +61,8 @@ function takeName (segments: string[]): { name: string, rest: string[] } | undef
   if (first === undefined || first === '') return undefined
   if (first.startsWith('@')) {
     if (first.includes('/')) return { name: first, rest: segments.slice(1) }
-    if (second === undefined || second === '') return undefined
+    // A bare scope is no name: taken as one, so the name check says why.
+    if (second === undefined || second === '') return { name: first, rest: [] }
     return { name: `${first}/${second}`, rest: segments.slice(2) }
   }
   return { name: first, rest: segments.slice(1) }

@@ -16,7 +16,7 @@ import { tagKey } from './keys.js'
 import { checkName, checkTag, tarballFile } from './names.js'
 import { exists, loadPackage, resolveSpec, type PackageState } from './package-state.js'
 import { ABBREVIATED, abbreviatedPackument, fullPackument, versionDoc } from './packument.js'
-import { applyPublish, planPublish } from './publish.js'
+import { applyPublish, asObject, planPublish } from './publish.js'
 import { search } from './search.js'
 import type { NpmRoute } from './paths.js'
 
@@ -125,10 +125,10 @@ async function publish (ctx: NpmContext, r: NpmRequest, name: string): Promise<v
   checkName(name)
   let updated = false
   await ctx.publishSlot(async () => {
-    const body = await readJson(r.req, ctx.maxPublishBytes)
-    const attachments = (body as { _attachments?: unknown } | null)?._attachments
+    const body = asObject(await readJson(r.req, ctx.maxPublishBytes), 'the publish body')
+    const attachments = body._attachments
     if (typeof attachments !== 'object' || attachments === null || Object.keys(attachments).length === 0) {
-      const rev = (body as { _rev?: unknown } | null)?._rev
+      const rev = body._rev
       if (typeof rev !== 'string') throw NpmError.badRequest('a publish carries its tarball in _attachments; an update of the document carries its _rev')
       await updateWith(ctx, r, name, rev, body)
       updated = true

@@ -3,8 +3,8 @@
 // with A stopped (npm checks the lockfile's integrity against what it
 // downloaded); npm view and npm dist-tag ls answer at B; a dist-tag moved at C
 // is seen at A and B; npm deprecate reaches every site; a republish of a
-// version is refused with npm's error; a reader token installs but cannot
-// publish; and one version published at two cut-off sites at once ends as one
+// version is refused with npm's error; a reader token installs (at C, which
+// holds no tarball yet and streams it from holders) but cannot publish; and one version published at two cut-off sites at once ends as one
 // winner everywhere, with the losing site told (`conflict`).
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -37,7 +37,8 @@ describe('an npm registry at every site', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'mycel-npm-'))
-    a = await Node.create(); b = await Node.create(); c = await Node.create()
+    // C replicates on demand: it holds no tarball until an install asks it for one.
+    a = await Node.create(); b = await Node.create(); c = await Node.create({ replicate: 'on-demand' })
     cutFile = join(c.dir, 'cut-links')
     await writeFile(cutFile, '')
     await a.start(['--npm', '127.0.0.1:0'])
@@ -112,8 +113,12 @@ describe('an npm registry at every site', () => {
     expect(denied.stderr).toContain('E403')
     expect(denied.stderr).toContain('this needs the writer role; dev is a reader')
     expect(await packument(c, '@acme/other')).toBeUndefined()
+    // C holds none of the tarball's bytes: it streams them to npm as it fetches and verifies them.
+    const digest = (await c.keys()).find(k => k.key === 'npm/@acme/greet/versions/1.1.0')?.digest as string
+    expect((await c.api<{ local: string }>('GET', `/v1/blobs/${digest}`)).body.local).not.toBe('complete')
     const app = await projectDir(work, 'app-c-reader', rc(c, 'reader'))
     await npmOk(app, ['install', '@acme/greet@1.1.0'])
+    expect(await readFile(join(app, 'node_modules/@acme/greet/index.js'), 'utf8')).toBe('module.exports = "hello 1.1.0"\n')
   }, 120_000)
 
   it('one version published at two cut-off sites ends as one winner everywhere, and the losing site reports the conflict', async () => {
