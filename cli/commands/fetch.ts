@@ -16,6 +16,7 @@ export const fetch: Command = {
   positionals: [{ name: 'REF', description: 'a key, sha256:<hex> or a CID' }],
   options: {
     output: { type: 'string', short: 'o', value: 'FILE', description: "where to write: a file, or a directory for the default name (default: the key's last segment in the current directory; - for stdout)", path: 'file' },
+    link: { type: 'boolean', description: "hard-link the daemon's copy to FILE instead of copying it (bytes already here, same file system; do not change FILE afterwards)" },
     wait: { type: 'string', value: 'DURATION', description: 'how long the bytes may take to arrive if they are not here yet, e.g. 90s, 10m (a bare number is seconds; default: 60s)' }
   },
   details: `Exit codes: 3 no such key or digest in this federation; 4 the bytes are not here and could not
@@ -24,7 +25,10 @@ The file appears only once complete and verified (written beside it, then rename
 DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place. Bytes the daemon
 already holds are copied from its file in the kernel (a reflink or copy_file_range) and hashed here
 (--json: "via": "copy"); otherwise they come through its API ("via": "api"). The file is fsynced
-before the command exits.`,
+before the command exits. --link makes FILE a hard link to the daemon's copy ("via": "link"): no byte is
+copied or hashed again (the daemon verified its copy when it stored it, and its scrub checks it since);
+FILE then shares the daemon's bytes, so change it only by replacing it. Across file systems, or when the
+bytes are not here yet, --link copies (or fetches) as without it and says so.`,
   async run (ctx) {
     const ref = ctx.positionals[0] as string
     const waitS = parseWaitFlag(ctx.options.wait)
@@ -39,13 +43,24 @@ before the command exits.`,
     const path = output.path
     const stopWatching = onInterrupt(ctx.err, () => { output.abandonSync() }, `interrupted: nothing written to ${path}; the daemon goes on fetching the bytes (mycel where ${ref}), so running this again finishes sooner`)
     let got: Downloaded | undefined
-    let via: 'copy' | 'api' = 'api'
+    let via: 'copy' | 'link' | 'api' = 'api'
     try {
       // Bytes already here: a copy in the kernel from the daemon's file (held-copy.ts), else over the API.
       // One status request serves both: the download below takes it rather than asking again.
       const status = output.copyFrom === undefined ? undefined : await api.call<BlobStatus>('GET', blobPath(ref))
       const held = status === undefined ? undefined : heldFile(status)
-      if (held !== undefined) {
+      if (held !== undefined && ctx.options.link === true && output.linkFrom !== undefined) {
+        try {
+          await output.linkFrom(held.path)
+          got = { status: held, size: held.size, holders: held.holders }
+          via = 'link'
+        } catch (err) {
+          ctx.err.write(`mycel fetch: could not hard-link the daemon's file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}${(err as NodeJS.ErrnoException).code === 'EXDEV' ? ': another file system' : ''}); copying it instead\n`)
+          await output.abandon()
+          output = await openOutput(path, () => defaultName(ref))
+        }
+      }
+      if (held !== undefined && got === undefined) {
         try {
           got = await copyHeld(held, output)
           via = 'copy'

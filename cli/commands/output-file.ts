@@ -7,7 +7,7 @@
 
 import { crypto } from '../builtins.js'
 import { constants, rmSync, type WriteStream } from 'node:fs'
-import { copyFile, open, rename, rm, stat } from 'node:fs/promises'
+import { copyFile, link, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { MycelError } from '../../protocol/errors.js'
 
@@ -21,6 +21,11 @@ export interface OutputFile {
    * process) and return the temp file's path, for the caller to check before commit().
    */
   copyFrom?: (source: string) => Promise<string>
+  /**
+   * For a regular file only: the temp file becomes a hard link to `source` (same file system: EXDEV
+   * otherwise), so no byte is copied at all; commit() then renames it into place.
+   */
+  linkFrom?: (source: string) => Promise<void>
   /** Flushes and closes the stream (or takes the copy), makes the bytes durable, then puts the file in place. */
   commit: () => Promise<void>
   /** Closes the stream and removes what was written (a temp file only, never an existing file). */
@@ -50,6 +55,12 @@ export async function openOutput (out: string | undefined, defaultName: () => st
       await copyFile(source, tmp, constants.COPYFILE_FICLONE)
       copied = true
       return tmp
+    },
+    linkFrom: async (source: string) => {
+      await end(stream)
+      await rm(tmp, { force: true })
+      await link(source, tmp)
+      copied = true
     },
     commit: async () => {
       if (!copied) await end(stream)

@@ -8,7 +8,7 @@ import type { BenchResult } from './result.js'
 
 export const REGRESSION_FRACTION = 0.15
 /** Names compared: whole commands and user-visible latencies. */
-const WATCHED = /^(cli-start-.*ms|fetch-local-.*|fetch-e2e-.*|publish-e2e-.*|publish-to-visible-.*)$/
+const WATCHED = /^(cli-start-.*ms|fetch-local-.*|fetch-e2e-.*|publish-e2e-.*|publish-to-visible-.*|npm-install-.*)$/
 
 /** The results tables of `markdown`'s `## …` sections, newest (last) first; sections without one are skipped. */
 function recordedTables (markdown: string): Array<Map<string, number>> {

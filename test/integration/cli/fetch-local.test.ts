@@ -5,7 +5,7 @@
 // nothing is written under the name; a pipe is still streamed through the API.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { open, readFile, readdir, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli, Node } from '../../helpers/daemons.js'
@@ -36,6 +36,30 @@ describe('mycel fetch -o of bytes the daemon holds', () => {
     expect(Buffer.compare(await readFile(out), bytes)).toBe(0)
     expect(`sha256:${execFileSync('sha256sum', [out]).toString().split(' ')[0]}`).toBe(digest)
     expect((await readdir(a.dir)).filter(n => n.includes('.mycel-'))).toEqual([])
+  })
+
+  it('--link makes the file a hard link to the daemon\'s copy: no byte copied; on another file system it copies and says so', async () => {
+    const out = join(a.dir, 'linked.tar')
+    const res = await cli(['fetch', 'rel/app.tar', '-o', out, '--link', '--dir', a.dir, '--json'])
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout)).toMatchObject({ digest, size: bytes.length, path: out, via: 'link' })
+    const [mine, store] = [await stat(out), await stat(join(a.dir, 'blobs', 'sha256', digest.slice('sha256:'.length)))]
+    expect(mine.ino).toBe(store.ino)
+    expect(Buffer.compare(await readFile(out), bytes)).toBe(0)
+    await rm(out)
+    // /dev/shm is a tmpfs: a link cannot cross to it.
+    const other = await mkdtemp('/dev/shm/mycel-link-')
+    try {
+      const far = join(other, 'far.tar')
+      const copied = await cli(['fetch', 'rel/app.tar', '-o', far, '--link', '--dir', a.dir, '--json'])
+      expect(copied.code).toBe(0)
+      expect(copied.stderr).toContain('another file system')
+      expect(JSON.parse(copied.stdout)).toMatchObject({ via: 'copy' })
+      expect(Buffer.compare(await readFile(far), bytes)).toBe(0)
+    } finally {
+      await rm(other, { recursive: true, force: true })
+    }
   })
 
   it('a named pipe still gets the bytes through the API', async () => {
