@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { MycelError } from '../../protocol/errors.js'
 import type { ListenAddr } from '../listen-addr.js'
 import type { Logger } from '../log.js'
+import { closeHttp } from '../http-server.js'
 import { sendError, sendThrown } from './errors.js'
 import { allowedMethods, findRoute, requestUrl, type Route } from './router.js'
 
@@ -63,9 +64,6 @@ export class MetricsServer {
     const server = this.server
     if (server === undefined) return
     this.server = undefined
-    await new Promise<void>(resolve => {
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
+    await closeHttp(server)
   }
 }

@@ -12,6 +12,7 @@ import { chmod, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { closeHttp } from '../http-server.js'
 import type { Logger } from '../log.js'
 import { MAX_API_CONNECTIONS } from '../limits.js'
 import { clientErrorText, sendError, sendThrown } from './errors.js'
@@ -79,10 +80,7 @@ export class ApiServer {
     if (server === undefined) return
     this.server = undefined
     await rm(join(this.init.dir, API_FILE), { force: true })
-    await new Promise<void>(resolve => {
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
+    await closeHttp(server)
   }
 
   private handle (req: IncomingMessage, res: ServerResponse): void {

@@ -6,13 +6,14 @@
 // `Authorization: Bearer USER:SECRET` (an `_authToken` in .npmrc) or HTTP Basic.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
+import { answerAfterBody, closeHttp, listenHttp } from '../http-server.js'
 import { isMycelError } from '../../protocol/errors.js'
 import { Auth, parseBasic, unauthorized } from '../registry/auth.js'
 import type { RegistryBackend, Role } from '../registry/backend.js'
 import type { RegistryLog } from '../registry/context.js'
 import { isRegistryError } from '../registry/errors.js'
-import { DEFAULT_MAX_PUBLISH_BYTES, MAX_CONCURRENT_PUBLISHES, MAX_CONNECTIONS } from './constants.js'
+import { DEFAULT_MAX_PUBLISH_BYTES, MAX_CONCURRENT_PUBLISHES, MAX_CONNECTIONS, MAX_METADATA_BODY_BYTES } from './constants.js'
 import { isNpmError, NpmError } from './errors.js'
 import { parseNpmPath } from './paths.js'
 import { handlersOf, sendJson, type NpmContext } from './routes.js'
@@ -60,13 +61,8 @@ export class NpmServer {
     server.maxConnections = MAX_CONNECTIONS
     server.headersTimeout = 30_000
     server.requestTimeout = 10 * 60_000
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(address.port, address.host, () => { server.off('error', reject); resolve() })
-    })
+    this.urlText = await listenHttp(server, address.host, address.port)
     this.server = server
-    const bound = server.address() as AddressInfo
-    this.urlText = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`
     this.log('info', 'npm registry listening', { url: this.urlText })
   }
 
@@ -74,10 +70,7 @@ export class NpmServer {
     const server = this.server
     if (server === undefined) return
     this.server = undefined
-    await new Promise<void>(resolve => {
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
+    await closeHttp(server)
   }
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
@@ -112,8 +105,8 @@ export class NpmServer {
       res.destroy()
       return
     }
-    // A body we did not read is not read now: close instead of draining a large publish.
-    sendJson(res, e.status, { error: e.message }, { ...e.headers, ...(req.complete ? {} : { connection: 'close' }) })
+    // A body we did not read (a refused publish) is read first when small, so npm gets the answer, not a reset.
+    answerAfterBody(req, res, MAX_METADATA_BODY_BYTES, close => { sendJson(res, e.status, { error: e.message }, { ...e.headers, ...(close ? { connection: 'close' } : {}) }) })
   }
 
   private async serialize<T> (name: string, work: () => Promise<T>): Promise<T> {

@@ -9,14 +9,15 @@
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
+import { answerAfterBody, closeHttp, listenHttp } from '../http-server.js'
 import { isMycelError } from '../../protocol/errors.js'
 import { Auth } from './auth.js'
 import type { RegistryBackend, Role } from './backend.js'
 import { getBlob, deleteBlob } from './blob-routes.js'
 import {
   DEFAULT_GC_GRACE_MS, DEFAULT_GC_INTERVAL_MS, DEFAULT_MAX_BLOB_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_MAX_UPLOAD_BYTES_TOTAL,
-  DEFAULT_MAX_UPLOAD_SESSIONS, DEFAULT_UPLOAD_IDLE_MS, MAX_CONNECTIONS
+  DEFAULT_MAX_UPLOAD_SESSIONS, DEFAULT_UPLOAD_IDLE_MS, MAX_CONNECTIONS, MAX_SMALL_BODY_BYTES
 } from './constants.js'
 import type { RegistryLimits, RegistryLog, RouteContext, Request } from './context.js'
 import { errorBody, isRegistryError, RegistryError } from './errors.js'
@@ -120,14 +121,8 @@ export class RegistryServer {
     server.maxConnections = MAX_CONNECTIONS
     server.headersTimeout = 30_000
     server.requestTimeout = 0 // a layer of gigabytes may take long; connections are bounded instead
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(address.port, address.host, () => { server.off('error', reject); resolve() })
-    })
+    this.urlText = await listenHttp(server, address.host, address.port)
     this.server = server
-    const bound = server.address() as AddressInfo
-    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
-    this.urlText = `http://${host}:${bound.port}`
     this.sweeper = setInterval(() => {
       this.ctx.uploads.sweep().catch(err => { this.ctx.log('warn', 'upload sweep failed', { err }) })
     }, Math.max(1000, Math.min(60_000, this.ctx.limits.uploadIdleMs / 2)))
@@ -142,10 +137,7 @@ export class RegistryServer {
     this.server = undefined
     clearInterval(this.sweeper)
     await this.gc?.stop()
-    await new Promise<void>(resolve => {
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
+    await closeHttp(server)
     await this.ctx.uploads.close()
   }
 
@@ -184,10 +176,11 @@ export class RegistryServer {
       return
     }
     const body = errorBody(e)
-    // A body we did not read is not read now: close instead of draining a large upload.
-    const close = req.complete ? {} : { connection: 'close' }
-    res.writeHead(e.status, { ...COMMON_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...e.headers, ...close })
-    res.end(body)
+    // A small body we did not read is read first (the client gets the answer, not a reset); a large one is not.
+    answerAfterBody(req, res, MAX_SMALL_BODY_BYTES, close => {
+      res.writeHead(e.status, { ...COMMON_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...e.headers, ...(close ? { connection: 'close' } : {}) })
+      res.end(body)
+    })
   }
 }
 

@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { freePort } from './free-port.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -117,15 +117,4 @@ async function login (url: string): Promise<string> {
   const body = await res.json() as { token?: string }
   if (!res.ok || body.token === undefined) throw new Error(`verdaccio adduser: HTTP ${res.status} ${JSON.stringify(body)}`)
   return body.token
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
-    })
-  })
 }

@@ -110,6 +110,33 @@ describe('npm registry: bad input is refused, nothing stored', () => {
     expect(await stored()).toEqual({ keys: 0, blobs: 0 })
   })
 
+  it('a refusal before the body is read still reads a small body first: the answer arrives whole and the connection stays open', async () => {
+    const { connect } = await import('node:net')
+    const { port } = new URL(server.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', () => { resolve() }))
+    let received = ''
+    socket.on('data', (b: Buffer) => { received += b.toString() })
+    const body = JSON.stringify(publishBody(manifest, tarballOf(manifest)))
+    const head = (auth: string): string => `PUT /good-pkg HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`
+    // A reader's publish is refused on its headers; its body follows in two writes, the second after a turn.
+    socket.write(head(READER) + body.slice(0, 100))
+    await new Promise(resolve => setImmediate(resolve))
+    socket.write(body.slice(100))
+    const answered = async (n: number): Promise<void> => {
+      while ((received.match(/HTTP\/1\.1 /g) ?? []).length < n || !received.trimEnd().endsWith('}')) await new Promise(resolve => socket.once('data', resolve))
+    }
+    await answered(1)
+    expect(received).toMatch(/^HTTP\/1\.1 403/)
+    expect(received.toLowerCase()).not.toContain('connection: close')
+    // The same connection takes the next request.
+    socket.write('GET /-/ping HTTP/1.1\r\nhost: x\r\n\r\n')
+    await answered(2)
+    expect(received).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\{\}$/)
+    socket.destroy()
+    expect(await stored()).toEqual({ keys: 0, blobs: 0 })
+  })
+
   it('tokens: none is 401, a malformed one 401, a wrong secret 401, a reader publishing 403; a good publish then lands', async () => {
     const body = publishBody(manifest, tarballOf(manifest))
     expect((await put('/good-pkg', body, '')).status).toBe(401)
