@@ -1,11 +1,13 @@
 // An npm registry at every site (issue #24), with real daemons and the real
 // npm CLI: a scoped package with two versions published at A installs at B
 // with A stopped (npm checks the lockfile's integrity against what it
-// downloaded); npm view and npm dist-tag ls answer at B; a dist-tag moved at C
-// is seen at A and B; npm deprecate reaches every site; a republish of a
-// version is refused with npm's error; a reader token installs (at C, which
-// holds no tarball yet and streams it from holders) but cannot publish; and one version published at two cut-off sites at once ends as one
-// winner everywhere, with the losing site told (`conflict`).
+// downloaded), and so does a package depending on it by a range; npm view
+// and npm dist-tag ls answer at B; a dist-tag moved at C is seen at A and B;
+// npm deprecate reaches every site; a republish of a version is refused with
+// npm's error; a reader token installs (at C, which holds no tarball yet and
+// streams it from holders) but cannot publish; and one version published at
+// two cut-off sites at once ends as one winner everywhere, with the losing
+// site told (`conflict`).
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,7 +53,7 @@ describe('an npm registry at every site', () => {
     for (const n of [a, b, c]) await n.destroy()
   })
 
-  it('a scoped package published at A installs at B with A stopped; npm view and dist-tag ls answer there', async () => {
+  it('a scoped package published at A installs at B with A stopped, also as a dependency by range; npm view and dist-tag ls answer there', async () => {
     const published: Record<string, string> = {}
     for (const version of ['1.0.0', '1.1.0']) {
       const dir = await packageDir(work, { name: '@acme/greet', version, description: 'greetings', main: 'index.js', license: 'MIT' }, `hello ${version}`, rc(a, 'writer'))
@@ -59,12 +61,15 @@ describe('an npm registry at every site', () => {
       const out = JSON.parse(await npmOk(dir, ['publish', '--json'])) as { integrity?: string } & Record<string, { integrity: string }>
       published[version] = out.integrity ?? out['@acme/greet'].integrity
     }
-    // B mirrors what it learns (eager): once it holds both tarballs, A can go.
+    // A package depending on it by a range: npm resolves the range from the abbreviated packument.
+    const appDir = await packageDir(work, { name: '@acme/app', version: '2.0.0', main: 'index.js', dependencies: { '@acme/greet': '^1.0.0' } }, 'app', rc(a, 'writer'))
+    await npmOk(appDir, ['publish'])
+    // B mirrors what it learns (eager): once it holds the three tarballs, A can go.
     await until('B has both versions', async () => Object.keys((await packument(b, '@acme/greet'))?.versions ?? {}).length === 2)
-    await until('B holds both tarballs', async () => {
-      const keys = (await b.keys()).filter(k => k.key.startsWith('npm/@acme/greet/versions/'))
+    await until('B holds the three tarballs', async () => {
+      const keys = (await b.keys()).filter(k => /^npm\/@acme\/(greet|app)\/versions\//.test(k.key))
       for (const k of keys) if ((await b.api<{ local: string }>('GET', `/v1/blobs/${k.digest}`)).body.local !== 'complete') return false
-      return keys.length === 2
+      return keys.length === 3
     }, 60_000)
     await a.stop()
     try {
@@ -74,6 +79,12 @@ describe('an npm registry at every site', () => {
       const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, { integrity: string }> }
       expect(lock.packages['node_modules/@acme/greet'].integrity).toBe(published['1.1.0'])
       expect(JSON.parse(await npmOk(app, ['view', '@acme/greet', 'versions', '--json']))).toEqual(['1.0.0', '1.1.0'])
+      // A dependency by range: ^1.0.0 resolves to the highest 1.x here, installed beside its dependent.
+      const withDeps = await projectDir(work, 'app-b-deps', rc(b, 'reader'))
+      await npmOk(withDeps, ['install', '@acme/app@2.0.0'])
+      const deps = JSON.parse(await readFile(join(withDeps, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> }
+      expect(deps.packages['node_modules/@acme/app']?.version).toBe('2.0.0')
+      expect(deps.packages['node_modules/@acme/greet']?.version).toBe('1.1.0')
       expect(await npmOk(app, ['dist-tag', 'ls', '@acme/greet'])).toContain('latest: 1.1.0')
     } finally {
       await a.start(['--npm', '127.0.0.1:0'])
