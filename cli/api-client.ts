@@ -73,7 +73,7 @@ export class ApiClient {
       headers['content-length'] = Buffer.byteLength(options.body)
     }
     const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
-      const req = http.request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
+      const req = http().request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
         const chunks: Buffer[] = []
         let size = 0
         res.on('data', (chunk: Buffer) => {
@@ -126,7 +126,7 @@ export class ApiClient {
     const url = new URL(path, this.url)
     for (const [k, v] of query) url.searchParams.append(k, v)
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = http.request(url, { method: 'GET', headers: { authorization: `Bearer ${this.token}` } }, resolve)
+      const req = http().request(url, { method: 'GET', headers: { authorization: `Bearer ${this.token}` } }, resolve)
       req.on('error', err => {
         if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') reject(notRunning(this.dir, this.url))
         else reject(err)

@@ -28,7 +28,7 @@ export async function readEvents (client: ApiClient, options: StreamOptions): Pr
   const url = new URL('/v1/events', client.url)
   for (const [k, v] of options.query) url.searchParams.append(k, v)
   return await new Promise<'stopped' | 'ended'>((resolve, reject) => {
-    const req = http.request(url, { headers: { authorization: `Bearer ${token}` } }, res => {
+    const req = http().request(url, { headers: { authorization: `Bearer ${token}` } }, res => {
       if ((res.statusCode ?? 0) >= 400) {
         let text = ''
         res.on('data', (c: Buffer) => { text += c.toString() })

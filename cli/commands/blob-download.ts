@@ -42,7 +42,7 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   // Then the copy from the daemon's store to the output, a second long step for a big blob.
   const copying = progress ? new ProgressLine(ctx.err) : undefined
   const copyStarted = Date.now()
-  const hash = crypto.createHash('sha256')
+  const hash = crypto().createHash('sha256')
   let size = 0
   // A sink that fails (a full disk, say) ends the download with its error, not a crash. The listener
   // stays for the sink's life: an error after the last write must not go unheard either.

@@ -30,7 +30,7 @@ export function heldFile (status: BlobStatus): (BlobStatus & { path: string }) |
 export async function copyHeld (held: BlobStatus & { path: string }, output: OutputFile): Promise<Downloaded> {
   const copyFrom = output.copyFrom
   if (copyFrom === undefined) throw new Error('the output is not a regular file')
-  const hash = crypto.createHash('sha256')
+  const hash = crypto().createHash('sha256')
   let size = 0
   const hashing = (async () => {
     for await (const chunk of createReadStream(held.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {

@@ -44,7 +44,7 @@ export async function openOutput (out: string | undefined, defaultName: () => st
   const existing = await stat(path).catch(() => undefined)
   if (existing?.isDirectory() === true) path = join(path, defaultName())
   else if (existing !== undefined && !existing.isFile()) return await inPlace(path)
-  const tmp = join(dirname(path), `.${basename(path)}.mycel-${crypto.randomBytes(4).toString('hex')}`)
+  const tmp = join(dirname(path), `.${basename(path)}.mycel-${crypto().randomBytes(4).toString('hex')}`)
   const stream = (await openOrExplain(tmp, 'wx', path)).createWriteStream()
   let copied = false
   return {

@@ -54,7 +54,7 @@ async function run (ctx: CommandContext): Promise<number> {
   const json = o.json === true
   if (o.sweep !== undefined) return await sweep(ctx, options, intOption(o.sweep, '--sweep') ?? 0, intOption(o.seed, '--seed') ?? 1, json)
 
-  const resolved = resolveOptions({ ...options, seed: intOption(o.seed, '--seed') ?? crypto.randomInt(1, 2 ** 31) })
+  const resolved = resolveOptions({ ...options, seed: intOption(o.seed, '--seed') ?? crypto().randomInt(1, 2 ** 31) })
   // The simulator and its reports load only when a run needs them: `mycel --help` and every other command start faster.
   const [{ buildKnobs }, { runKnobs }, { reportText }, { reportJson }, { reportHtml, reportSvg }] = await Promise.all([
     import('../../sim/scenarios.js'), import('../../sim/run.js'), import('../../sim/report-text.js'), import('../../sim/report.js'), import('../../sim/report-svg.js')

@@ -33,7 +33,7 @@ export async function stageFile (dataDir: string, file: string, linkIt: boolean,
     if (linkIt) throw MycelError.usage(`--link needs a regular file; ${file} is ${st === undefined ? 'not there' : 'not one'}`)
     return undefined
   }
-  const name = `staged-${crypto.randomBytes(12).toString('hex')}`
+  const name = `staged-${crypto().randomBytes(12).toString('hex')}`
   const dest = join(dataDir, 'blobs', 'tmp', name)
   const drop = async (): Promise<void> => { await rm(dest, { force: true }) }
   // The copy is one call; its progress is the staged file's size, looked at now and then.
