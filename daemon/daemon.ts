@@ -177,7 +177,7 @@ export class Daemon {
   private async startRegistry (blobs: BlobStore, log: Logger): Promise<string | undefined> {
     const listen = this.init.config.registryListen
     if (listen === undefined) return undefined
-    const registry = new SiteRegistry({ dir: this.init.dir, listen, gcGraceMs: this.init.config.registryGcGraceMs, anonymous: this.init.config.registryAnonymous }, {
+    const registry = new SiteRegistry({ listen, gcGraceMs: this.init.config.registryGcGraceMs, anonymous: this.init.config.registryAnonymous }, {
       blobs,
       log,
       credentials: await this.registryUsers(),

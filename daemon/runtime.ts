@@ -344,14 +344,14 @@ function buildCore (
       send: (to, msg) => { wired.mesh?.send(to, msg) },
       persist,
       observer: {
-        applied: (event, _prev, local) => {
+        applied: (event, previous, local) => {
           // Guarded: the fields object alone costs, and a catch-up applies 100 000 events in a row.
           if (log.enabled('debug')) log.debug('applied', { key: event.body.key, kind: event.body.kind, author: event.author, seq: event.seq, local })
           if (!local) timing.remote()
           wired.gossip?.learn(event)
           wired.sites?.learn(event)
-          wired.blob?.applied(event, _prev, local)
-          wired.vis?.applied(event, local, _prev)
+          wired.blob?.applied(event, previous, local)
+          wired.vis?.applied(event, local, previous)
           gate.noteEvent(event)
         },
         removed: event => { gate.noteEvent(event) },

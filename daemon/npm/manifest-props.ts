@@ -61,6 +61,11 @@ export function decodeVersion (props: Record<string, string>): StoredVersion | u
   }
 }
 
+/** Whether a version key's props are an unpublish marker. */
+export function isUnpublished (props: Record<string, string>): boolean {
+  return props[UNPUBLISHED] !== undefined
+}
+
 export function unpublishedProps (atIso: string): Record<string, string> {
   return { [UNPUBLISHED]: atIso }
 }

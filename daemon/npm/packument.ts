@@ -47,7 +47,7 @@ export function fullPackument (p: PackageState, base: string): Manifest {
   const doc: Manifest = { _id: p.name, _rev: p.rev, name: p.name, 'dist-tags': Object.fromEntries(p.tags), versions }
   const head = headVersion(p)
   if (head !== undefined) for (const f of DOC_FIELDS) if (head.manifest[f] !== undefined) doc[f] = head.manifest[f]
-  const times = [...Object.values(time), ...p.unpublished.values()].sort()
+  const times = timesOf(p)
   if (times.length > 0) doc.time = { created: times[0], modified: times[times.length - 1], ...time }
   doc.readme = ''
   return doc
@@ -66,8 +66,13 @@ export function abbreviatedPackument (p: PackageState, base: string): Manifest {
 }
 
 export function modifiedOf (p: PackageState): string {
-  const times = [...[...p.versions.values()].map(v => v.facts.published), ...p.unpublished.values()].sort()
+  const times = timesOf(p)
   return times[times.length - 1] ?? new Date(0).toISOString()
+}
+
+/** Every publish and unpublish time of the package, oldest first (ISO strings sort as times). */
+function timesOf (p: PackageState): string[] {
+  return [...[...p.versions.values()].map(v => v.facts.published), ...p.unpublished.values()].sort()
 }
 
 /** The version `latest` names, else the highest. */

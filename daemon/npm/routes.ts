@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type { Auth } from '../registry/auth.js'
-import type { RegistryBackend } from '../registry/backend.js'
+import type { RegistryBackend, Role } from '../registry/backend.js'
 import { readBody } from '../registry/http.js'
 import { applyDocumentUpdate, planDocumentUpdate, refusal, unpublishAll } from './changes.js'
 import { MAX_METADATA_BODY_BYTES } from './constants.js'
@@ -121,7 +121,7 @@ async function getTarball (ctx: NpmContext, r: NpmRequest, name: string, file: s
  * update with the body's own `_rev`.
  */
 async function publish (ctx: NpmContext, r: NpmRequest, name: string): Promise<void> {
-  const { user } = ctx.auth.identify(r.req, 'writer')
+  const { user, role } = ctx.auth.identify(r.req, 'writer')
   checkName(name)
   let updated = false
   await ctx.publishSlot(async () => {
@@ -130,13 +130,13 @@ async function publish (ctx: NpmContext, r: NpmRequest, name: string): Promise<v
     if (typeof attachments !== 'object' || attachments === null || Object.keys(attachments).length === 0) {
       const rev = body._rev
       if (typeof rev !== 'string') throw NpmError.badRequest('a publish carries its tarball in _attachments; an update of the document carries its _rev')
-      await updateWith(ctx, r, name, rev, body)
+      await updateWith(ctx, name, role, rev, body)
       updated = true
       return
     }
     await ctx.serialize(name, async () => {
       const current = loadPackage(ctx.backend, name)
-      const plan = planPublish(name, body, current, new Date(ctx.now()).toISOString(), user)
+      const plan = planPublish(name, body, current, nowIso(ctx), user)
       await applyPublish(ctx.backend, plan, current)
     })
   })
@@ -144,21 +144,21 @@ async function publish (ctx: NpmContext, r: NpmRequest, name: string): Promise<v
 }
 
 async function updateDocument (ctx: NpmContext, r: NpmRequest, name: string, rev: string): Promise<void> {
-  ctx.auth.check(r.req, 'writer')
+  const role = ctx.auth.check(r.req, 'writer')
   checkName(name)
-  await updateWith(ctx, r, name, rev, await readJson(r.req, ctx.maxPublishBytes))
+  await updateWith(ctx, name, role, rev, await readJson(r.req, ctx.maxPublishBytes))
   sendJson(r.res, 200, { ok: true, id: name, rev: loadPackage(ctx.backend, name).rev })
 }
 
-async function updateWith (ctx: NpmContext, r: NpmRequest, name: string, rev: string, body: unknown): Promise<void> {
-  const { role } = ctx.auth.identify(r.req, 'writer')
+/** A document update by a caller of `role` (its auth already checked), alone among the package's changes. */
+async function updateWith (ctx: NpmContext, name: string, role: Role, rev: string, body: unknown): Promise<void> {
   await ctx.serialize(name, async () => {
     const p = loadPackage(ctx.backend, name)
     if (!exists(p)) throw NpmError.notFound(`${name} is not in this registry`)
     const changes = planDocumentUpdate(p, rev, body)
     const refused = refusal(changes, role, name)
     if (refused !== undefined) throw refused
-    await applyDocumentUpdate(ctx.backend, p, changes, new Date(ctx.now()).toISOString())
+    await applyDocumentUpdate(ctx.backend, p, changes, nowIso(ctx))
   })
 }
 
@@ -168,7 +168,7 @@ async function removePackage (ctx: NpmContext, r: NpmRequest, name: string, rev:
   await ctx.serialize(name, async () => {
     const p = loadPackage(ctx.backend, name)
     if (!exists(p)) throw NpmError.notFound(`${name} is not in this registry`)
-    await unpublishAll(ctx.backend, p, rev, new Date(ctx.now()).toISOString())
+    await unpublishAll(ctx.backend, p, rev, nowIso(ctx))
   })
   sendJson(r.res, 200, { ok: true, id: name })
 }
@@ -207,6 +207,11 @@ async function readJson (req: IncomingMessage, limit: number): Promise<unknown> 
   } catch {
     throw NpmError.badRequest('the request body is not JSON')
   }
+}
+
+/** Now, as npm's documents write times. */
+function nowIso (ctx: NpmContext): string {
+  return new Date(ctx.now()).toISOString()
 }
 
 export function sendJson (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

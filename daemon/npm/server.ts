@@ -6,8 +6,7 @@
 // `Authorization: Bearer USER:SECRET` (an `_authToken` in .npmrc) or HTTP Basic.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
-import { answerAfterBody, closeHttp, listenHttp } from '../http-server.js'
+import { answerAfterBody, clientGone, closeHttp, listenHttp } from '../http-server.js'
 import { isMycelError } from '../../protocol/errors.js'
 import { Auth, parseBasic, unauthorized } from '../registry/auth.js'
 import type { RegistryBackend, Role } from '../registry/backend.js'
@@ -94,17 +93,13 @@ export class NpmServer {
 
   private fail (req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = toNpmError(err)
-    if (res.destroyed || (req.socket as Socket | null)?.destroyed === true) {
+    if (clientGone(req, res)) {
       this.log('debug', 'npm client went away', { method: req.method, url: req.url?.slice(0, 300), err })
       res.destroy()
       return
     }
     if (e.status >= 500) this.log('error', 'npm request failed', { method: req.method, url: req.url?.slice(0, 300), err })
     else this.log('debug', 'npm request refused', { method: req.method, url: req.url?.slice(0, 300), status: e.status, message: e.message })
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
     // A body we did not read (a refused publish) is read first when small, so npm gets the answer, not a reset.
     answerAfterBody(req, res, MAX_METADATA_BODY_BYTES, close => { sendJson(res, e.status, { error: e.message }, { ...e.headers, ...(close ? { connection: 'close' } : {}) }) })
   }

@@ -9,8 +9,7 @@
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
-import { answerAfterBody, closeHttp, listenHttp } from '../http-server.js'
+import { answerAfterBody, clientGone, closeHttp, listenHttp } from '../http-server.js'
 import { isMycelError } from '../../protocol/errors.js'
 import { Auth } from './auth.js'
 import type { RegistryBackend, Role } from './backend.js'
@@ -163,18 +162,13 @@ export class RegistryServer {
 
   private fail (req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = toRegistryError(err)
-    if (res.destroyed || (req.socket as Socket | null)?.destroyed === true) {
-      // The client went away (mid-upload, mid-download): nothing to answer, nothing wrong here.
+    if (clientGone(req, res)) {
       this.ctx.log('debug', 'registry client went away', { method: req.method, url: req.url?.slice(0, 300), err })
       res.destroy()
       return
     }
     if (e.code === 'INTERNAL') this.ctx.log('error', 'registry request failed', { method: req.method, url: req.url?.slice(0, 300), err })
     else this.ctx.log('debug', 'registry request refused', { method: req.method, url: req.url?.slice(0, 300), code: e.code, status: e.status })
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
     const body = errorBody(e)
     // A small body we did not read is read first (the client gets the answer, not a reset); a large one is not.
     answerAfterBody(req, res, MAX_SMALL_BODY_BYTES, close => {

@@ -15,7 +15,6 @@ import { SiteBackend } from './site-backend.js'
 export const REGISTRY_FETCH_WAIT_MS = 120_000
 
 export interface SiteRegistryInit {
-  dir: string
   listen: string
   gcGraceMs?: number
   anonymous?: 'reader'
@@ -30,20 +29,17 @@ export interface RegistryFederationParts {
 }
 
 export class SiteRegistry {
-  readonly credentials: RegistryCredentials
   private server: RegistryServer | undefined
 
   /** `credentials`: loaded by the caller, shared with the npm registry (the same users serve both). */
-  constructor (private readonly init: SiteRegistryInit, private readonly c: { blobs: BlobStore, federation: () => RegistryFederationParts, credentials: RegistryCredentials, log: Logger }) {
-    this.credentials = c.credentials
-  }
+  constructor (private readonly init: SiteRegistryInit, private readonly c: { blobs: BlobStore, federation: () => RegistryFederationParts, credentials: RegistryCredentials, log: Logger }) {}
 
   get url (): string | undefined { return this.server?.url }
 
   async start (): Promise<void> {
     const backend = new SiteBackend({
       parts: () => ({ ...this.c.federation(), blobs: this.c.blobs }),
-      credentials: this.credentials,
+      credentials: this.c.credentials,
       fetchWaitMs: REGISTRY_FETCH_WAIT_MS
     })
     const log = this.c.log

@@ -15,6 +15,7 @@
 
 import { imageLabel } from '../registry/keys.js'
 import { packageLabel, parsePackageKey } from '../npm/keys.js'
+import { isUnpublished } from '../npm/manifest-props.js'
 import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
@@ -117,7 +118,7 @@ export function labelsOf (key: string): Pick<VisEvent, 'image' | 'package'> {
 export function conflictOf (event: Event, previous: Event | undefined, selfId: string): VisEventDraft | undefined {
   if (previous === undefined || previous.author !== selfId || event.author === selfId) return undefined
   if (previous.body.kind !== 'put' || event.body.kind !== 'put') return undefined
-  if (parsePackageKey(event.body.key)?.kind !== 'versions' || event.body.props.unpublished !== undefined) return undefined
+  if (parsePackageKey(event.body.key)?.kind !== 'versions' || isUnpublished(event.body.props)) return undefined
   const lost = digestText(previous.body.digest)
   const won = digestText(event.body.digest)
   if (lost === won) return undefined
