@@ -1,6 +1,6 @@
 // A download in progress: `<dir>/blobs/partial/<hex>` holds chunks written at
 // their offsets as they arrive (in any order), `<hex>.bitmap` one byte per
-// chunk (1 = written and verified). The bitmap is rewritten at most every
+// chunk (1 = written and verified). The bitmap is replaced (written beside, renamed) at most every
 // BITMAP_FLUSH_MS and at close, without fsync: on resume every
 // chunk it claims is re-hashed against the manifest, so a bitmap that got
 // ahead of the data after a crash costs a re-fetch, never a wrong byte. Only
@@ -16,7 +16,7 @@
 // the whole download.
 
 import { webcrypto } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { BITMAP_FLUSH_MS, PARTIAL_FLUSH_BYTES } from './constants.js'
@@ -59,6 +59,8 @@ export class PartialBlob {
   private seq = 0
   private readonly calls = new Map<number, Pending>()
   private flushedMs = Date.now()
+  /** The bitmap write in flight, if any: the next one waits for it (both go through one temp file). */
+  private bitmapWrite: Promise<void> = Promise.resolve()
   private count = 0
   /** Buffers the worker handed back, for the next frames read off the wire (see takeFreeBuffer). */
   private readonly spare: ArrayBuffer[] = []
@@ -175,6 +177,7 @@ export class PartialBlob {
     await this.close().catch(() => {})
     await rm(this.path, { force: true })
     await rm(`${this.path}.bitmap`, { force: true })
+    await rm(`${this.path}.bitmap.tmp`, { force: true })
   }
 
   private startWorker (): void {
@@ -218,6 +221,14 @@ export class PartialBlob {
 
   private async flushBitmap (): Promise<void> {
     this.flushedMs = Date.now()
-    await writeFile(`${this.path}.bitmap`, this.have)
+    // Written beside it and renamed over it, one write at a time: writeFile truncates first, so a process
+    // killed mid-write left an empty bitmap, and the restart fetched every chunk again.
+    const tmp = `${this.path}.bitmap.tmp`
+    const write = this.bitmapWrite.then(async () => {
+      await writeFile(tmp, this.have)
+      await rename(tmp, `${this.path}.bitmap`)
+    })
+    this.bitmapWrite = write.catch(() => {})
+    await write
   }
 }

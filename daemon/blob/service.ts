@@ -170,7 +170,7 @@ export class BlobService {
     this.refs.load(this.c.replica.live(''))
     const now = this.c.clock.nowMs()
     for (const hex of await this.c.blobs.list()) this.refs.noteStored(hex, now)
-    for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap$/, ''), now)
+    for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap(\.tmp)?$/, ''), now)
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
@@ -386,6 +386,7 @@ export class BlobService {
       const partial = join(PartialBlob.dirOf(this.c.blobs.rootDir), hex)
       await rm(partial, { force: true })
       await rm(`${partial}.bitmap`, { force: true })
+      await rm(`${partial}.bitmap.tmp`, { force: true })
       this.c.log.info('blob collected', { digest: `sha256:${hex}` })
     }
   }

@@ -4,7 +4,7 @@
 // verify is not written, a chunk is written once, a restart keeps only the
 // chunks that still verify, and the whole digest is checked at the end.
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -71,6 +71,16 @@ describe.each([
     expect(await p.finish()).toBe(true)
     expect(await p.verifies(3, chunk(4))).toBe(false)
     await p.discard()
+  })
+
+  it('a bitmap write cut short (its temp file left empty by a kill) costs nothing: the bitmap is replaced, never truncated in place', async () => {
+    const p = await PartialBlob.open(store.rootDir, manifest)
+    for (const i of [0, 1, 2]) expect(await p.accept(i, chunk(i))).toBe(true)
+    await p.close()
+    await writeFile(`${p.path}.bitmap.tmp`, new Uint8Array(0))
+    const q = await PartialBlob.open(store.rootDir, manifest)
+    expect(q.chunksHave).toBe(3)
+    await q.discard()
   })
 
   it('finish says no when the verified chunks do not add up to the digest the manifest names', async () => {
