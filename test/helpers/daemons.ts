@@ -24,6 +24,8 @@ export class Node {
   listen = '/ip4/127.0.0.1/tcp/0'
   /** Extra environment for the daemon process (e.g. the chaos harness's link-fault file). */
   env: NodeJS.ProcessEnv = {}
+  /** A command the daemon runs under, e.g. `ip netns exec NS` for a site in its own network namespace. */
+  wrap: string[] = []
   /** Written to the daemon's stdin at the next start, then closed (e.g. a token for `--join -`); default no stdin. */
   stdinText: string | undefined
   private logTail = ''
@@ -40,7 +42,8 @@ export class Node {
   get log (): string { return this.logTail }
 
   async start (args: string[] = [], timeoutMs = 20_000, env: NodeJS.ProcessEnv = {}): Promise<Ready> {
-    const proc = spawn(process.execPath, [...nodeArgs({ ...process.env, ...this.env, ...env }), MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: [this.stdinText === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
+    const [command, ...wrapArgs] = [...this.wrap, process.execPath]
+    const proc = spawn(command, [...wrapArgs, ...nodeArgs({ ...process.env, ...this.env, ...env }), MAIN, 'daemon', '--dir', this.dir, '--listen', this.listen, '--json', ...args], { stdio: [this.stdinText === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...this.env, ...env } })
     if (this.stdinText !== undefined) proc.stdin?.end(this.stdinText)
     this.stdinText = undefined
     this.proc = proc
