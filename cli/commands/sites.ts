@@ -17,10 +17,11 @@ Every site also gossips a signed report of itself (what it sees, holds and lacks
 the site's own report (LACKS: keys its policy says it should mirror but it lacks) and what the other
 sites see of it, each with its age — also for a site this node cannot reach.
 --json prints [{ peerId, name, self, role, state, sinceMs, lastSeenMs, lag, behind, reportAgeMs, mode,
-groups, report, seenBy }]: state is connected | unreachable | never-seen (no session with it ever, as
+groups, report, seenBy, reach }]: state is connected | unreachable | never-seen (no session with it ever, as
 far as this node knows; peers.json remembers across restarts); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
 reported; ahead: events it lacks of ours); report is { ageMs, holdings: { heldBlobs, heldBytes,
-missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }].`,
+missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }];
+reach is direct | relayed (through a member relay: a site behind NAT) while connected, else null.`,
   async run (ctx) {
     const list = await (await client(ctx)).call<SiteRow[]>('GET', '/v1/sites')
     if (wantsJson(ctx)) {
@@ -70,7 +71,8 @@ export function bytesText (n: number): string {
 }
 
 function stateText (s: SiteRow, now: number): string {
-  if (s.self || s.state === 'connected') return 'connected'
+  if (s.self) return 'connected'
+  if (s.state === 'connected') return s.reach === null ? 'connected' : `connected (${s.reach})`
   if (s.state === 'never-seen') return 'never seen'
   return `unreachable for ${ago(now - (s.sinceMs ?? now))}`
 }
