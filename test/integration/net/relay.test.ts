@@ -70,6 +70,9 @@ describe('sites behind NAT: circuit relay through a member', () => {
     const status = (await c.api<StatusView>('GET', '/v1/status')).body
     expect(status.peers.find(p => p.peerId === id(b))?.reach).toBe('relayed')
     expect(status.peers.find(p => p.peerId === id(a))?.reach).toBe('direct')
+    // Site health notes a session a moment after it is up: await it, then read the row.
+    const siteOf = async (peer: string): Promise<SiteRowView | undefined> => (await c.api<SiteRowView[]>('GET', '/v1/sites')).body.find(s => s.peerId === peer)
+    await until('C\'s sites list B as connected', async () => (await siteOf(id(b)))?.state === 'connected')
     const sites = (await c.api<SiteRowView[]>('GET', '/v1/sites')).body
     expect(sites.find(s => s.peerId === id(b))).toMatchObject({ state: 'connected', reach: 'relayed' })
     expect(sites.find(s => s.self)).toMatchObject({ reach: null })
