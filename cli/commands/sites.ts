@@ -37,9 +37,11 @@ reach is direct | relayed (through a member relay: a site behind NAT) while conn
       s.groups.join(',') || '-',
       s.role ?? '-',
       missingText(s),
-      othersText(s)
+      othersText(s),
+      s.reach ?? '-'
     ])
-    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE', 'LACKS (OWN REPORT)', 'OTHERS SEE IT']
+    // REACH last: the columns before it are read by scripts that predate it.
+    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE', 'LACKS (OWN REPORT)', 'OTHERS SEE IT', 'REACH']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
     for (const r of [header, ...rows]) ctx.out.write(r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n')
     return EXIT.OK
@@ -71,8 +73,7 @@ export function bytesText (n: number): string {
 }
 
 function stateText (s: SiteRow, now: number): string {
-  if (s.self) return 'connected'
-  if (s.state === 'connected') return s.reach === null ? 'connected' : `connected (${s.reach})`
+  if (s.self || s.state === 'connected') return 'connected'
   if (s.state === 'never-seen') return 'never seen'
   return `unreachable for ${ago(now - (s.sinceMs ?? now))}`
 }

@@ -17,7 +17,13 @@ import { cli, Node, until } from '../../helpers/daemons.js'
 import { addrOf } from '../../helpers/federation.js'
 
 interface PeerRow { peerId: string, connected: boolean, reach: string | null, addrs: string[] }
-interface SiteRowView { peerId: string, self: boolean, state: string, reach: string | null }
+interface SiteRowView { peerId: string, name: string | null, self: boolean, state: string, reach: string | null }
+
+/** The first column of `mycel sites`: the site's name, else the end of its peer id. */
+function siteName (rows: SiteRowView[], peer: string): string {
+  const row = rows.find(r => r.peerId === peer)
+  return row?.name ?? peer.slice(-12)
+}
 interface StatusView { listen: string[], peers: Array<{ peerId: string, reach: string | null }> }
 
 const HOP = '/libp2p/circuit/relay/0.2.0/hop'
@@ -80,7 +86,9 @@ describe('sites behind NAT: circuit relay through a member', () => {
     expect(json.find(p => p.peerId === id(b))?.reach).toBe('relayed')
     const text = (await cli(['peers', '--dir', c.dir])).stdout.split('\n')
     expect(text.find(l => l.includes(id(b)))).toMatch(/connected {2}lag \S+ {2}relayed$/)
-    expect((await cli(['sites', '--dir', c.dir])).stdout).toContain('connected (relayed)')
+    const table = (await cli(['sites', '--dir', c.dir])).stdout.split('\n')
+    expect(table[0]).toMatch(/OTHERS SEE IT\s+REACH$/)
+    expect(table.find(l => l.startsWith(siteName(sites, id(b))))).toMatch(/\s+connected\s+.*\s+relayed$/)
     expect((await cli(['status', '--dir', c.dir])).stdout).toMatch(new RegExp(`\\(${id(b)}\\) {2}relayed`))
   })
 
