@@ -4,11 +4,11 @@
 
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { PeerLag, PeerSync, StatusInfo } from '../daemon/api/contract.js'
+import type { PeerLag, PeerSync, Reach, StatusInfo } from '../daemon/api/contract.js'
 import type { ApiClient } from './api-client.js'
 import { warningText } from './terminal.js'
 
-export type StatusPeer = PeerLag & Partial<PeerSync>
+export type StatusPeer = PeerLag & Partial<PeerSync> & { reach?: Reach | null }
 
 export async function withPeerSync (api: ApiClient, status: StatusInfo): Promise<StatusInfo & { peers: StatusPeer[] }> {
   return mergePeerSync(status, await api.call<PeerSync[]>('GET', '/v1/sync'))
@@ -34,7 +34,7 @@ export function peerSyncLines (peers: StatusPeer[], colour = false): string[] {
     const ago = p.lastSyncAt == null ? 'never' : `${((Date.now() - Date.parse(p.lastSyncAt)) / 1000).toFixed(1)} s ago`
     const offset = p.clockOffsetMs == null ? '?' : `${p.clockOffsetMs >= 0 ? '+' : ''}${p.clockOffsetMs} ms`
     const t = p.transfers
-    lines.push(`  ${p.name === undefined ? p.peerId : `${p.name}  (${p.peerId})`}`,
+    lines.push(`  ${p.name === undefined ? p.peerId : `${p.name}  (${p.peerId})`}${p.reach == null ? '' : `  ${p.reach}`}`,
       `      lag ${p.lag ?? '?'} events, ${p.lagMs == null ? '?' : `${(p.lagMs / 1000).toFixed(1)} s`}   last sync ${ago}   clock offset ${offset}`,
       `      transfers ${t == null ? 'unknown' : `${t.pending} pending, ${t.active} active, ${t.failed} failed`}`)
     if (p.clockWarning != null) lines.push(warningText(`      WARNING: ${p.clockWarning}`, colour))

@@ -21,8 +21,17 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_LIMITS } from './net/limits.js'
 
 export interface DaemonConfig {
-  /** libp2p listen multiaddrs. Default one TCP port on every interface. */
+  /**
+   * libp2p listen multiaddrs. Default one TCP port on every interface. `/p2p-circuit` means "reachable
+   * through a relay": the node holds a reservation on a connected member and announces that address
+   * (a site behind NAT: docs/deployment.md "Sites behind NAT").
+   */
   listen: string[]
+  /**
+   * Serve as a circuit relay for members (libp2p-node.ts; limits in net/limits.ts RELAY_LIMITS).
+   * Default: on when the node listens on some address and not on /p2p-circuit.
+   */
+  relay?: boolean
   /** Lowest log level written to stderr. Default 'info'. */
   logLevel: LogLevel
   /** Local API port on 127.0.0.1; 0 picks a free one (written to api.json). Default 0. */
@@ -140,10 +149,14 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
           throw bad(`a list of at most ${MAX_LISTEN_ADDRS} multiaddr strings`)
         }
         for (const addr of value as string[]) {
-          const why = multiaddrProblem(addr)
+          const why = listenProblem(addr)
           if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710`)
         }
         out.listen = value as string[]
+        break
+      case 'relay':
+        if (typeof value !== 'boolean') throw bad('true or false')
+        out.relay = value
         break
       case 'logLevel':
         if (!isLogLevel(value)) throw bad('one of debug, info, warn, error')
@@ -287,7 +300,7 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   const groupFlags = flags.group as string[] | undefined
   if (groupFlags !== undefined && groupFlags.length > MAX_SITE_GROUPS) throw MycelError.usage(`at most ${MAX_SITE_GROUPS} --group`)
   const groups = groupFlags?.map(g => checkSiteName(g, '--group'))
-  return { listen: flags.listen as string[] | undefined, logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
+  return { listen: checkListenFlags(flags.listen as string[] | undefined), logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */
@@ -323,11 +336,28 @@ function isInt (value: unknown, min: number, max: number): value is number {
 }
 
 /** Why `addr` does not parse as a multiaddr, or undefined if it does. */
-function multiaddrProblem (addr: string): string | undefined {
+function listenProblem (addr: string): string | undefined {
   try {
     multiaddr(addr)
-    return undefined
   } catch (err) {
     return (err as Error).message
   }
+  // A relay named in a listen address (<relay>/p2p-circuit) is reserved on at start, before a joiner is
+  // a member, and refused; mycel picks among its connected members instead (host.ts nudgeRelay).
+  if (addr.includes('/p2p-circuit') && addr !== '/p2p-circuit') return 'a relay is not named: listen on /p2p-circuit alone'
+  return undefined
+}
+
+/** Listen addresses from --listen, each checked like the config file's. */
+function checkListenFlags (addrs: string[] | undefined): string[] | undefined {
+  for (const addr of addrs ?? []) {
+    const why = listenProblem(addr)
+    if (why !== undefined) throw MycelError.usage(`--listen ${addr} is not a listen multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
+  }
+  return addrs
+}
+
+/** Whether the node serves as a circuit relay: as configured, else when it listens directly and not through a relay. */
+export function relayServes (config: Pick<DaemonConfig, 'listen' | 'relay'>): boolean {
+  return config.relay ?? (config.listen.some(a => a !== '/p2p-circuit') && !config.listen.includes('/p2p-circuit'))
 }

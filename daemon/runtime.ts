@@ -27,7 +27,7 @@ import { LocalNode } from './api/local-node.js'
 import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
 import type { BlobStore } from './blob/store.js'
-import type { DaemonConfig } from './config.js'
+import { relayServes, type DaemonConfig } from './config.js'
 import { MycelError } from '../protocol/errors.js'
 import type { ReplicateMode } from '../protocol/event.js'
 import { AddressGossip } from './federation/address-gossip.js'
@@ -173,7 +173,7 @@ export class Runtime {
     const faults = faultsFile === undefined ? undefined : new LinkFaults({ file: faultsFile }, { log, changed: () => { wired.mesh?.revalidate() } })
     // Membership first; the test-only link faults can only narrow it. Sync, blob and join share the host.
     const strangers = { maxStrangers: config.maxStrangerConnections, maxStrangersPerIp: config.maxStrangerConnectionsPerIp, strangerDeadlineMs: config.strangerDeadlineMs }
-    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log, limits: strangers }, {
+    const host = await createHost({ privateKey, listen: config.listen, maxPeers: config.maxPeers, log, limits: strangers, relay: relayServes(config) }, {
       isAllowed: peer => gate.isAllowed(peer) && (faults?.allows(peer) ?? true),
       strangerShed: (peer, why, ip) => {
         const offender = peer === '' ? ip : peer
@@ -208,11 +208,13 @@ export class Runtime {
     gate.attach({
       revalidate: () => { mesh.revalidate() },
       strike: (peer, why) => { mesh.strike(peer, why) },
-      // A joiner can announce its addresses and site record only once it has seen its own grant.
-      changed: () => { gossip.announce(); sites.announce() }
+      // A joiner can announce its addresses and site record only once it has seen its own grant, and
+      // a relayed one can hold a reservation on a member only once the member knows it (host.ts nudgeRelay).
+      changed: () => { gossip.announce(); sites.announce(); host.nudgeRelay() }
     })
     gossip.learnAll(snapshot.events)
     wired.gossip = gossip
+    const announceAddrs = (): void => { gossip.announce() }
     wired.sites = sites
 
     const blob = blobService(init, c, { host, replica, mesh, vis })
@@ -245,7 +247,19 @@ export class Runtime {
       ['event-loop monitor', { start: () => { loopDelay.start() }, stop: () => { loopDelay.stop(); offenders.stop() } }],
       ['visibility', vis],
       ...(faults === undefined ? [] : [['link faults', faults] as const]),
-      ['mesh', { start: async () => { await mesh.start(); gossip.announce(); sites.announce() }, stop: async () => { await mesh.stop() } }],
+      ['mesh', {
+        start: async () => {
+          await mesh.start()
+          gossip.announce()
+          sites.announce()
+          // Our addresses change when a relay reservation is made or lost (or AutoNAT confirms one): announce them again.
+          host.node.addEventListener('self:peer:update', announceAddrs)
+        },
+        stop: async () => {
+          host.node.removeEventListener('self:peer:update', announceAddrs)
+          await mesh.stop()
+        }
+      }],
       ['blobs', blob],
       ['site reports', reports],
       ['join server', join],

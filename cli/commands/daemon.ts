@@ -17,7 +17,7 @@ export const daemon: Command = {
   name: 'daemon',
   summary: 'run a node in the foreground (founds a federation on an empty data dir)',
   options: {
-    listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710' },
+    listen: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address, e.g. /ip4/0.0.0.0/tcp/4710; /p2p-circuit alone for a site behind NAT (reached through a member relay)' },
     join: { type: 'string', value: 'TOKEN', description: 'join the federation of an invite token (from `mycel invite`); - reads it from stdin' },
     'join-file': { type: 'string', value: 'FILE', description: 'as --join, with the token read from FILE (so it never shows in ps)', path: 'file' },
     via: { type: 'string', multiple: true, value: 'MULTIADDR', description: 'with --join: a member to present the token to first (/ip4/…/tcp/…/p2p/<id>)' },
@@ -33,7 +33,8 @@ export const daemon: Command = {
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
 blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen, name, groups (docs/visibility.md), registryListen,
-registryGcGraceMs, registryAnonymous (docs/registry.md), npmListen, npmAnonymous (docs/npm.md). The local API listens on 127.0.0.1; its URL is written to
+registryGcGraceMs, registryAnonymous (docs/registry.md), npmListen, npmAnonymous (docs/npm.md), relay (serve as a
+circuit relay for members; default on unless listening on /p2p-circuit: docs/deployment.md "Sites behind NAT"). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.
 With --join (or --join-file FILE, or --join - for stdin: then the token is not in ps) the node presents the token to a member before it is ready. Exit codes: 2 malformed token;
 5 refused (the reason is printed: expired, spent, wrong-federation, bad-signature, not-admin, revoked);

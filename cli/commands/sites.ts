@@ -17,10 +17,11 @@ Every site also gossips a signed report of itself (what it sees, holds and lacks
 the site's own report (LACKS: keys its policy says it should mirror but it lacks) and what the other
 sites see of it, each with its age — also for a site this node cannot reach.
 --json prints [{ peerId, name, self, role, state, sinceMs, lastSeenMs, lag, behind, reportAgeMs, mode,
-groups, report, seenBy }]: state is connected | unreachable | never-seen (no session with it ever, as
+groups, report, seenBy, reach }]: state is connected | unreachable | never-seen (no session with it ever, as
 far as this node knows; peers.json remembers across restarts); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
 reported; ahead: events it lacks of ours); report is { ageMs, holdings: { heldBlobs, heldBytes,
-missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }].`,
+missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }];
+reach is direct | relayed (through a member relay: a site behind NAT) while connected, else null.`,
   async run (ctx) {
     const list = await (await client(ctx)).call<SiteRow[]>('GET', '/v1/sites')
     if (wantsJson(ctx)) {
@@ -36,9 +37,11 @@ missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byN
       s.groups.join(',') || '-',
       s.role ?? '-',
       missingText(s),
-      othersText(s)
+      othersText(s),
+      s.reach ?? '-'
     ])
-    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE', 'LACKS (OWN REPORT)', 'OTHERS SEE IT']
+    // REACH last: the columns before it are read by scripts that predate it.
+    const header = ['SITE', 'STATE', 'LAG', 'POLICY', 'GROUPS', 'ROLE', 'LACKS (OWN REPORT)', 'OTHERS SEE IT', 'REACH']
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
     for (const r of [header, ...rows]) ctx.out.write(r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd() + '\n')
     return EXIT.OK

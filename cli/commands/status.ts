@@ -13,7 +13,7 @@ export const status: Command = {
   options: {
     ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
   },
-  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`); members suspended by a fault proof as a warning (--json: `suspended` [{ peerId, name, fromSeq }]). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
+  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`); members suspended by a fault proof as a warning (--json: `suspended` [{ peerId, name, fromSeq }]). Each connected peer is marked direct or relayed (through a member relay: a site behind NAT; --json: `reach`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
     const api = await client(ctx)
     if (ctx.options.ui === true) {

@@ -40,9 +40,19 @@ export interface RemoveResult {
   stamp: string
 }
 
+/** How a connected peer is reached: `direct`ly, or `relayed` through a member (a site behind NAT; docs/deployment.md). */
+export type Reach = 'direct' | 'relayed'
+
 export interface PeerInfo extends PeerLag {
   connected: boolean
   addrs: string[]
+  /** How it is connected now; null when it is not connected. */
+  reach: Reach | null
+}
+
+/** A connected peer's row in `status` (and `status --json` peers). */
+export interface ConnectedPeer extends PeerLag {
+  reach: Reach | null
 }
 
 export interface StatusInfo {
@@ -54,7 +64,7 @@ export interface StatusInfo {
   role: string | null
   listen: string[]
   api: string
-  peers: PeerLag[]
+  peers: ConnectedPeer[]
   keys: number
   tombstones: number
   /** Hex digest of the replicated state (winners, tombstones included): equal on two nodes iff they hold the same state. */

@@ -13,7 +13,7 @@ import type { FederationOps } from '../federation/ops.js'
 import { DURABLE_TIMEOUT_MS } from '../limits.js'
 import type { PeerLagTracker } from '../visibility/peer-lag.js'
 import type { BlobRouteComponents } from './blob-routes.js'
-import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, Reach, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import type { NodeApi } from './node-routes.js'
 
 /** The part of the mesh the API reads. */
@@ -21,6 +21,8 @@ export interface MeshView {
   listenAddrs: () => string[]
   connectedPeers: () => string[]
   knownPeers: () => Array<{ peerId: string, addrs: string[] }>
+  /** How a connected peer is reached (net/host.ts); undefined when not connected, or not known (tests). */
+  reachOf?: (peer: string) => Reach | undefined
   stats: () => unknown
 }
 
@@ -84,7 +86,7 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
       role: this.c.federation?.role() ?? null,
       listen: this.c.mesh.listenAddrs(),
       api: this.init.apiUrl(),
-      peers: this.c.mesh.connectedPeers().map(p => this.named(this.c.lag.lagOf(p))),
+      peers: this.c.mesh.connectedPeers().map(p => ({ ...this.named(this.c.lag.lagOf(p)), reach: this.reachOf(p) })),
       keys,
       tombstones,
       digest: Buffer.from(this.c.replica.digest()).toString('hex'),
@@ -99,7 +101,16 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const connected = new Set(this.c.mesh.connectedPeers())
     const known = new Map(this.c.mesh.knownPeers().map(p => [p.peerId, p.addrs]))
     for (const p of connected) if (!known.has(p)) known.set(p, [])
-    return [...known].map(([peerId, addrs]) => ({ ...this.named(this.c.lag.lagOf(peerId)), connected: connected.has(peerId), addrs }))
+    return [...known].map(([peerId, addrs]) => ({
+      ...this.named(this.c.lag.lagOf(peerId)),
+      connected: connected.has(peerId),
+      addrs,
+      reach: connected.has(peerId) ? this.reachOf(peerId) : null
+    }))
+  }
+
+  private reachOf (peer: string): Reach | null {
+    return this.c.mesh.reachOf?.(peer) ?? null
   }
 
   /** A peer's row with its site name, when it named itself. */

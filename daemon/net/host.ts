@@ -1,7 +1,8 @@
 // The daemon's libp2p node, shared by its three protocols: sync (mesh.ts), blob (daemon/blob/) and join
 // (daemon/federation/join/). It is the one place that decides who may speak to us at all:
 //
-//   Host ── libp2p node (libp2p-node.ts: TCP + Noise + yamux; banned peers gated out both ways)
+//   Host ── libp2p node (libp2p-node.ts: TCP + Noise + yamux, circuit relay / DCUtR / AutoNAT; banned
+//     │    peers gated out both ways; relaying for members only)
 //     ├─ PeerGuard: strikes and bans (and the mesh's redial pacing)
 //     ├─ ConnectionSlots (slots.ts): inbound strangers bounded per IP and in all, closed unless they
 //     │    prove membership (or are in a join) within a few seconds; members always have room
@@ -11,6 +12,10 @@
 //          runs, and whatever it throws ends that stream only (logged, stream.abort) — never the daemon.
 //          With `holdsSlot` (join), a stranger's connection keeps its slot while the handler runs.
 //
+// Every handler and stream runs on limited (relayed) connections too: a site behind NAT is reached
+// through a member relay until DCUtR upgrades the connection, and the membership gate, not the
+// connection's kind, decides who may speak. reachOf() says which kind a peer's connection is.
+//
 // The mesh starts and stops the host (mesh.start registers the sync handler before the node listens);
 // blob and join register theirs while it runs.
 
@@ -18,8 +23,8 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { MycelError } from '../../protocol/errors.js'
 import { errorText, Logger } from '../log.js'
-import { createNode, type MeshLibp2p } from './libp2p-node.js'
-import { DEFAULT_LIMITS, type NetLimits } from './limits.js'
+import { CIRCUIT_LISTEN, createNode, type MeshLibp2p } from './libp2p-node.js'
+import { DEFAULT_LIMITS, RELAY_LIMITS, type NetLimits } from './limits.js'
 import { listenFailureText } from './listen-failure.js'
 import { PeerGuard } from './peer-guard.js'
 import { ConnectionSlots, type SlotStats } from './slots.js'
@@ -33,7 +38,12 @@ export interface HostInit {
   /** Overrides of limits.ts (tests shorten timeouts and queues). */
   limits?: Partial<NetLimits>
   log?: Logger
+  /** Serve as a circuit relay for members (libp2p-node.ts). Default false. */
+  relay?: boolean
 }
+
+/** How a peer is connected: directly, or only through a relay (a /p2p-circuit connection). */
+export type Reach = 'direct' | 'relayed'
 
 export interface HostComponents {
   /** Membership gate: who may open sync sessions and blob streams. Default allow. */
@@ -69,7 +79,16 @@ export async function createHost (init: HostInit, components: HostComponents = {
     now: () => performance.now(),
     shed: components.strangerShed
   })
-  const node = await createNode({ privateKey: init.privateKey, listen: init.listen, maxPeers, limits, isBanned: p => guard.isBanned(p), slots })
+  const node = await createNode({
+    privateKey: init.privateKey,
+    listen: init.listen,
+    maxPeers,
+    limits,
+    isBanned: p => guard.isBanned(p),
+    isMember: peer => host?.isAllowed(peer) ?? false,
+    relay: init.relay,
+    slots
+  })
   host = new Host({ listen: init.listen, maxPeers, limits, log: init.log ?? Logger.silent() }, { node, guard, slots, isAllowed: components.isAllowed })
   return host
 }
@@ -86,6 +105,7 @@ export class Host {
   private readonly listen: string[]
   private readonly gate: ((peer: string) => boolean) | undefined
   private running = false
+  private relayRetry: ReturnType<typeof setInterval> | undefined
 
   constructor (init: { listen: string[], maxPeers: number, limits: NetLimits, log: Logger }, parts: { node: MeshLibp2p, guard: PeerGuard, slots?: ConnectionSlots, isAllowed?: (peer: string) => boolean }) {
     this.node = parts.node
@@ -109,10 +129,15 @@ export class Host {
     }
     this.running = true
     this.slots?.start()
+    if (this.listen.includes(CIRCUIT_LISTEN)) {
+      this.relayRetry = setInterval(() => { this.nudgeRelay() }, RELAY_LIMITS.reserveRetryMs)
+      this.relayRetry.unref()
+    }
   }
 
   async stop (): Promise<void> {
     this.running = false
+    clearInterval(this.relayRetry)
     this.slots?.stop()
     await this.node.stop()
   }
@@ -155,7 +180,7 @@ export class Host {
         release?.()
         fail(err)
       }
-    }, { maxInboundStreams: options.maxInbound, maxOutboundStreams: options.maxOutbound })
+    }, { maxInboundStreams: options.maxInbound, maxOutboundStreams: options.maxOutbound, runOnLimitedConnection: true })
   }
 
   async unhandle (protocol: string): Promise<void> {
@@ -169,12 +194,45 @@ export class Host {
 
   /** A new stream of `protocol` to a peer, dialing it first if need be. */
   async dialProtocol (target: PeerId | Multiaddr | Multiaddr[], protocol: string, options: { signal: AbortSignal }): Promise<Stream> {
-    return await this.node.dialProtocol(target, protocol, options)
+    return await this.node.dialProtocol(target, protocol, { ...options, runOnLimitedConnection: true })
   }
 
   /** Open connections, to one peer or all. */
   connections (peer?: PeerId): Connection[] {
     return this.node.getConnections(peer)
+  }
+
+  /** The open connection to prefer for a new stream: a direct one if there is one. */
+  bestConnection (peer: PeerId): Connection | undefined {
+    const open = this.node.getConnections(peer).filter(c => c.status === 'open')
+    return open.find(c => !isRelayed(c)) ?? open[0]
+  }
+
+  /** How the peer is connected now; undefined when it is not. */
+  reachOf (peer: PeerId): Reach | undefined {
+    const c = this.bestConnection(peer)
+    return c === undefined ? undefined : isRelayed(c) ? 'relayed' : 'direct'
+  }
+
+  /** Whether this node holds a relay reservation (it has a /p2p-circuit address to announce). */
+  holdsReservation (): boolean {
+    return this.node.getMultiaddrs().some(ma => ma.toString().includes('/p2p-circuit'))
+  }
+
+  /**
+   * A node listening on /p2p-circuit that holds no reservation asks its members again: identify on
+   * each direct connection to a member makes the relay transport try that member (libp2p-node.ts,
+   * membersAsRelays). Needed after our admission (the try made while joining was refused), and as a
+   * retry when a relay went away.
+   */
+  nudgeRelay (): void {
+    if (!this.running || !this.listen.includes(CIRCUIT_LISTEN) || this.holdsReservation()) return
+    for (const c of this.node.getConnections()) {
+      if (c.status !== 'open' || isRelayed(c) || !this.isAllowed(c.remotePeer.toString())) continue
+      this.node.services.identify.identify(c).catch(err => {
+        this.log.debug('identify for a relay reservation failed', { remote: c.remotePeer.toString(), error: errorText(err) })
+      })
+    }
   }
 
   async hangUp (peer: PeerId): Promise<void> {
@@ -189,4 +247,9 @@ export class Host {
       return text.endsWith(suffix) ? text : text + suffix
     })
   }
+}
+
+/** A connection through a relay (its remote address has /p2p-circuit). */
+export function isRelayed (connection: Connection): boolean {
+  return connection.remoteAddr.toString().includes('/p2p-circuit')
 }

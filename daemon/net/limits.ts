@@ -144,3 +144,43 @@ export const DEFAULT_LIMITS: Readonly<NetLimits> = Object.freeze({
   maxKnownPeers: 1_024,
   dialTimeoutMs: 10_000
 })
+
+/**
+ * Circuit relay v2 (docs/deployment.md "Sites behind NAT"). Every reachable node relays for members
+ * only (the gater in libp2p-node.ts refuses anyone else), so these bound what members can cost it.
+ *
+ * libp2p's defaults cut every relayed connection after 128 KiB or 2 minutes: meant for the few
+ * kilobytes DCUtR needs before it upgrades the connection. Between mycel members the relayed
+ * connection carries sync sessions and blob chunks until (unless) DCUtR upgrades it, which on TCP
+ * works only when one side can be dialled (the NAT'd side dials out). Two sites behind NAT stay
+ * relayed for good. So the limits are set for real traffic:
+ *   - data: 4 GiB per relayed connection, both directions together. A blob is fetched in chunks and a
+ *     download resumes from its partial file, so a cut costs a redial (the mesh redials at once, through
+ *     the relay again, with a fresh allowance), not the transfer.
+ *   - duration: 1 h per relayed connection, the same reasoning; a member site sees its relayed peer go
+ *     down and up once an hour at worst.
+ * Neither bounds the relay's bandwidth rate: relayed bytes are not under maxUploadBytesPerSec. What
+ * bounds the relay's load is who can use it (members only) and how many connections it carries:
+ *   reservations 32 (NAT'd member sites held at once) × 32 relayed connections per site at once
+ *   (the mesh keeps at most maxPeers sessions, 8 by default, so 32 leaves room for redials racing
+ *   the old connection's close).
+ */
+export const RELAY_LIMITS = Object.freeze({
+  /** NAT'd members holding a reservation on this relay at once (libp2p default 15). */
+  maxReservations: 32,
+  /** A reservation lives this long unless refreshed; the holder refreshes it 5 min before (libp2p default 2 h). */
+  reservationTtlMs: 60 * 60 * 1000,
+  /** Bytes a relayed connection carries, both directions, before the relay cuts it (libp2p default 128 KiB). */
+  connectionDataBytes: 4n * 1024n * 1024n * 1024n,
+  /** How long a relayed connection lasts before the relay cuts it (libp2p default 2 min). */
+  connectionDurationMs: 60 * 60 * 1000,
+  /**
+   * Relayed connections at once to one reserved site (the relay's STOP streams on its connection to
+   * that site), and the same number accepted by a NAT'd site (its inbound STOP streams). libp2p default 300.
+   */
+  maxRelayedPerPeer: 32,
+  /** HOP streams (reserve / connect requests, and live relayed connections) per connection to the relay. */
+  maxHopStreamsPerPeer: 32,
+  /** A NAT'd site that holds no reservation tries its connected members again this often. */
+  reserveRetryMs: 15_000
+})

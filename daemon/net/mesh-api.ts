@@ -5,7 +5,7 @@ import type { SyncMessage } from '../../protocol/messages.js'
 import type { LoopBudget } from '../loop-budget.js'
 import type { OffenderLog } from '../log-limit.js'
 import type { MessageCodec } from './codec.js'
-import type { HostInit } from './host.js'
+import type { HostInit, Reach } from './host.js'
 
 /** The host's settings (used when the mesh makes its own host; see createMesh), and the mesh's own. */
 export interface MeshInit extends HostInit {
@@ -66,6 +66,8 @@ export interface Mesh {
   /** Whether a sync session with the peer is up (cheap; checked between slices of a large message). */
   isUp: (peer: string) => boolean
   listenAddrs: () => string[]
+  /** How a connected peer is reached: directly or through a relay (host.ts); undefined when not connected. */
+  reachOf: (peer: string) => Reach | undefined
   knownPeers: () => KnownPeer[]
   stats: () => Record<string, number>
 }

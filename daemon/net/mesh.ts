@@ -20,7 +20,7 @@ import { coreCodec, type MessageCodec } from './codec.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './frame.js'
 import { encodeHello, type Hello, type RefusalReason } from './hello.js'
-import { createHost, type Host } from './host.js'
+import { createHost, type Host, type Reach } from './host.js'
 import { InboundSession } from './inbound-session.js'
 import { SYNC_PROTOCOL, type NetLimits } from './limits.js'
 import type { KnownPeer, Mesh, MeshHandlers, MeshInit } from './mesh-api.js'
@@ -197,6 +197,10 @@ class Libp2pMesh implements Mesh, SessionHost {
 
   listenAddrs (): string[] {
     return this.host.listenAddrs()
+  }
+
+  reachOf (peer: string): Reach | undefined {
+    return this.host.reachOf(parsePeerId(peer))
   }
 
   knownPeers (): KnownPeer[] {
@@ -401,7 +405,7 @@ class Libp2pMesh implements Mesh, SessionHost {
       return
     }
     if (state.inbound?.accepted !== true && this.connectedPeers().length >= this.host.maxPeers) return
-    const connection = this.host.connections(parsePeerId(peer)).find(c => c.status === 'open')
+    const connection = this.host.bestConnection(parsePeerId(peer))
     if (connection === undefined) {
       this.forgetIfIdle(peer, state)
       return
@@ -409,7 +413,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     state.opening = true
     let stream: Stream
     try {
-      stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(this.limits.helloTimeoutMs) })
+      stream = await connection.newStream(SYNC_PROTOCOL, { signal: AbortSignal.timeout(this.limits.helloTimeoutMs), runOnLimitedConnection: true })
     } catch (err) {
       this.counters.outboundOpenFailures++
       this.host.guard.failed(peer)

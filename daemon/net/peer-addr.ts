@@ -19,9 +19,19 @@ export function stripPeer (addr: string, peer: string): string {
   return addr.endsWith(suffix) ? addr.slice(0, -suffix.length) : addr
 }
 
-/** Relay addresses are not dialable with this node's transports. */
+/**
+ * Worth remembering for a redial: not the bare /p2p-circuit a node listens on, which names no relay.
+ * A relay address (<relay addr>/p2p/<relay>/p2p-circuit) is dialable: the circuit relay transport.
+ */
 export function usableAddr (addr: string): boolean {
-  return !addr.includes('/p2p-circuit')
+  return addr !== '/p2p-circuit' && !addr.endsWith('/p2p-circuit/p2p-circuit')
+}
+
+/** The peer an address is for: after /p2p-circuit the destination, not the relay. */
+function namedPeer (addr: Multiaddr): string | undefined {
+  const parts = addr.getComponents()
+  const circuit = parts.findLastIndex(c => c.name === 'p2p-circuit')
+  return parts.slice(circuit + 1).findLast(c => c.name === 'p2p')?.value
 }
 
 /** A dialable multiaddr that names its peer (/p2p/<id>) and is not this node. */
@@ -32,7 +42,7 @@ export function parseDialAddr (addr: string, self: string): { target: Multiaddr,
   } catch (err) {
     throw new MycelError('USAGE', `not a multiaddr: ${addr}`, { cause: err })
   }
-  const peer = target.getComponents().findLast(c => c.name === 'p2p')?.value
+  const peer = namedPeer(target)
   if (peer === undefined) throw MycelError.usage(`${addr} does not end in /p2p/<peer id>`)
   parsePeerId(peer)
   if (peer === self) throw MycelError.usage('that address is this node')
@@ -47,7 +57,7 @@ export function checkPeerAddr (addr: string, peer: string): string {
   } catch (err) {
     throw new MycelError('USAGE', `not a multiaddr: ${addr}`, { cause: err })
   }
-  const named = parsed.getComponents().findLast(c => c.name === 'p2p')?.value
+  const named = namedPeer(parsed)
   if (named !== undefined && named !== peer) throw MycelError.usage(`${addr} names peer ${named}, not ${peer}`)
   return stripPeer(addr, peer)
 }

@@ -57,7 +57,7 @@ export interface VisibilityComponents {
     peerStatus: (peer: string) => { lastSyncMs?: number } | undefined
     members?: () => MembershipView | undefined
   }
-  mesh: () => { connectedPeers: () => string[], knownPeers: () => Array<{ peerId: string, lastSeenMs?: number }>, stats: () => Record<string, number> } | undefined
+  mesh: () => { connectedPeers: () => string[], reachOf?: (peer: string) => 'direct' | 'relayed' | undefined, knownPeers: () => Array<{ peerId: string, lastSeenMs?: number }>, stats: () => Record<string, number> } | undefined
   blobs: { has: (digest: Uint8Array) => Promise<boolean> }
   /** The site's name in every webhook body. Default the peer id's last 8 characters. */
   siteName?: () => string
@@ -204,7 +204,8 @@ export class VisibilityHub {
     const now = Date.now()
     return this.health.view().map(v => {
       const site = this.siteOf?.(v.peerId, '')
-      return { ...v, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [], ...reported(v.peerId, reports, now) }
+      const reach = v.self || v.state !== 'connected' ? null : this.c.mesh()?.reachOf?.(v.peerId) ?? null
+      return { ...v, reach, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [], ...reported(v.peerId, reports, now) }
     })
   }
 

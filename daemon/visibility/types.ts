@@ -116,6 +116,8 @@ export interface SiteHealthView {
 
 /** One row of `mycel sites --json` (GET /v1/sites): a member's health as this node sees it, with its site record. */
 export interface SiteRow extends SiteHealthView {
+  /** How this node reaches it while connected: directly, or through a member relay (a site behind NAT); null otherwise. */
+  reach: 'direct' | 'relayed' | null
   role: string | null
   /** Its announced default replication mode; null if it announced none. */
   mode: 'eager' | 'on-demand' | 'none' | null

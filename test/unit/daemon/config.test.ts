@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DEFAULT_CONFIG, mergeConfig, readConfigFile, resolveDataDir } from '../../../daemon/config.js'
+import { DEFAULT_CONFIG, mergeConfig, parseDaemonFlags, readConfigFile, relayServes, resolveDataDir, validateConfig } from '../../../daemon/config.js'
 
 describe('config', () => {
   let dir: string
@@ -22,6 +22,19 @@ describe('config', () => {
     const config = mergeConfig(file, { listen: ['/ip4/127.0.0.1/tcp/2'], logLevel: undefined })
     expect(config).toEqual({ ...DEFAULT_CONFIG, logLevel: 'debug', listen: ['/ip4/127.0.0.1/tcp/2'], maxPeers: 3 })
     expect(mergeConfig({}, { listen: [] }).listen).toEqual(DEFAULT_CONFIG.listen)
+  })
+
+  it('listens on /p2p-circuit (a site behind NAT), never on a named relay; relays unless it is relayed or told not to', () => {
+    expect(validateConfig({ listen: ['/p2p-circuit'], relay: false }, 'c')).toEqual({ listen: ['/p2p-circuit'], relay: false })
+    expect(() => validateConfig({ listen: ['/ip4/1.2.3.4/tcp/4710/p2p/12D3KooWE79M4kM8K11t28yhxbnXfiCoRaiuF2iQm2rQ8WPmk9gr/p2p-circuit'] }, 'c')).toThrow(/a relay is not named/)
+    expect(() => validateConfig({ relay: 'yes' }, 'c')).toThrow(/"relay" must be true or false/)
+    expect(parseDaemonFlags({ listen: ['/p2p-circuit'] }).listen).toEqual(['/p2p-circuit'])
+    expect(() => parseDaemonFlags({ listen: ['/ip4/1.2.3.4/tcp/1/p2p-circuit'] })).toThrow(/--listen/)
+    expect(relayServes({ listen: ['/ip4/0.0.0.0/tcp/4710'] })).toBe(true)
+    expect(relayServes({ listen: ['/p2p-circuit'] })).toBe(false)
+    expect(relayServes({ listen: ['/ip4/0.0.0.0/tcp/4710', '/p2p-circuit'] })).toBe(false)
+    expect(relayServes({ listen: ['/ip4/0.0.0.0/tcp/4710'], relay: false })).toBe(false)
+    expect(relayServes({ listen: ['/p2p-circuit'], relay: true })).toBe(true)
   })
 
   it('a missing file is empty; a bad one is a USAGE error naming the field', async () => {
