@@ -40,9 +40,14 @@ export class Fleet {
   async start (): Promise<void> {
     const [first, ...rest] = this.topology.sites
     const founder = await this.startSite(first, [])
+    // A NAT'd site presents its token to a member it can dial (the founder), and is reachable only
+    // through a member's relay (docs/deployment.md, "Sites behind NAT").
+    const via = ['--via', `/ip4/${first.addr}/tcp/${PORT}/p2p/${founder.peerId}`]
     const queue = [...rest]
     await Promise.all(Array.from({ length: START_CONCURRENCY }, async () => {
-      for (let net = queue.shift(); net !== undefined; net = queue.shift()) await this.startSite(net, await joinArgsVia(founder.node))
+      for (let net = queue.shift(); net !== undefined; net = queue.shift()) {
+        await this.startSite(net, [...await joinArgsVia(founder.node), ...(net.nat ? via : [])])
+      }
     }))
     this.sites.sort((a, b) => a.net.index - b.net.index)
   }
@@ -111,7 +116,7 @@ export class Fleet {
     // is a fast 200 ms, which across 24 full-mesh daemons is thousands of rounds a second).
     const node = await Node.create({ logLevel: 'warn', replicate: this.options.replicate, name, maxPeers, antiEntropyIntervalMs: undefined, ...this.options.config })
     node.wrap = ['ip', 'netns', 'exec', net.ns]
-    node.listen = `/ip4/${net.addr}/tcp/${PORT}`
+    node.listen = net.nat ? '/p2p-circuit' : `/ip4/${net.addr}/tcp/${PORT}`
     const ready = await node.start(joinArgs, START_TIMEOUT_MS)
     const site: Site = { net, node, name, peerId: ready.peerId, private: {} }
     this.sites.push(site)

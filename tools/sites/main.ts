@@ -2,15 +2,18 @@
 //
 // Sites on real networks (issue #26): builds network namespaces, a bridged LAN, capped uplinks and NAT
 // routers (topology.ts), starts one daemon per site on its own address (fleet.ts), runs a scenario,
+// with --nat also checks that each NAT'd site serves and fetches blobs (nat-check.ts),
 // prints one JSON report and tears everything down, also when interrupted (Ctrl-C, SIGTERM). It then
 // checks that no namespace or process of the run is left, and says so in the report. Needs root.
-// Exit codes: 0 every check passed, 1 a check failed or the run broke, 2 bad usage or not root.
+// Exit codes: 0 every check passed, 1 a check failed (with --strict: or a target missed) or the run
+// broke, 2 bad usage or not root.
 
 import { ensureTool } from '../../test/helpers/ensure-tool.js'
 import { churn } from './churn.js'
 import { fanout } from './fanout.js'
 import { Fleet } from './fleet.js'
 import { metadata } from './metadata.js'
+import { natCheck } from './nat-check.js'
 import { DEFAULT_HOLD_S, partition } from './partition.js'
 import { round, type Check, type ScenarioResult } from './report.js'
 import { Topology } from './topology.js'
@@ -26,6 +29,7 @@ interface Options {
   sizeBytes: number
   publishes: number
   holdS: number
+  strict: boolean
   cleanup: boolean
 }
 
@@ -37,11 +41,12 @@ const USAGE = `usage: npm run sites -- [--sites N] [--uplink RATE] [--nat K] [--
   --size SIZE      fanout: the blob's size, e.g. 32MiB, 256MiB (default 32MiB)
   --publishes N    partition, churn, metadata: how many keys are written (default 1000 for metadata, 100 otherwise)
   --hold S         partition: keep the halves apart at least S seconds (default ${DEFAULT_HOLD_S})
+  --strict         exit 1 also when a performance target is missed (default: only a failed check)
   --cleanup        remove what an interrupted run of this harness left behind (namespaces mycel-sites-*), then exit
 Needs root (network namespaces, tc, nftables); installs nftables with apt-get when --nat is used and nft is missing.`
 
 function parse (argv: string[]): Options {
-  const o: Options = { sites: 4, nat: 0, scenario: 'fanout', sizeBytes: 32 * 2 ** 20, publishes: -1, holdS: DEFAULT_HOLD_S, cleanup: false }
+  const o: Options = { sites: 4, nat: 0, scenario: 'fanout', sizeBytes: 32 * 2 ** 20, publishes: -1, holdS: DEFAULT_HOLD_S, strict: false, cleanup: false }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = (): string => {
@@ -59,6 +64,7 @@ function parse (argv: string[]): Options {
     } else if (flag === '--size') o.sizeBytes = size(value())
     else if (flag === '--publishes') o.publishes = int(flag, value())
     else if (flag === '--hold') o.holdS = int(flag, value())
+    else if (flag === '--strict') o.strict = true
     else if (flag === '--cleanup') o.cleanup = true
     else if (flag === '-h' || flag === '--help') { process.stdout.write(USAGE + '\n'); process.exit(0) } else throw new Error(`unknown option ${flag}`)
   }
@@ -129,6 +135,10 @@ async function main (): Promise<number> {
     fleet = new Fleet(topology, { replicate: options.scenario === 'fanout' ? 'eager' : 'on-demand' })
     await fleet.start()
     result = await runScenario(fleet, options)
+    if (options.nat > 0) {
+      const nat = await natCheck(fleet)
+      result = { ...result, figures: { ...result.figures, nat: nat.figures }, checks: [...result.checks, ...nat.checks] }
+    }
     reach = await fleet.reach()
     for (const s of fleet.sites) {
       const m = await fleet.memory(s)
@@ -143,16 +153,19 @@ async function main (): Promise<number> {
   const stillAlive = alive.filter(isAlive)
   const checks: Check[] = [...(result?.checks ?? []),
     { name: 'nothing left behind', ok: left.length === 0 && stillAlive.length === 0, value: [...left, ...stillAlive.map(p => `pid ${p}`)].join(', ') || 'none', target: 'none' }]
+  const targets = result?.targets ?? []
   const peak = Math.max(0, ...Object.values(memory).map(m => m.peakRssMib))
   const report = {
     scenario: options.scenario,
     sites: options.sites,
     nat: options.nat,
     uplink: options.uplink ?? null,
-    ok: error === undefined && checks.every(c => c.ok),
+    ok: error === undefined && checks.every(c => c.ok) && (!options.strict || targets.every(t => t.ok)),
+    targetsMet: targets.every(t => t.ok),
     seconds: round((performance.now() - started) / 1000, 1),
     figures: { ...result?.figures, [`sites-${options.sites}-rss-mib`]: peak },
     checks,
+    targets,
     reach,
     memory,
     ...(error === undefined ? {} : { error })

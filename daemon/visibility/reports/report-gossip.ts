@@ -2,8 +2,9 @@
 //
 // Every REPORT_CHECK_MS this node writes its own report anew if what it says has changed, or if the last
 // one is REPORT_REFRESH_MS old (so its age stays meaningful), and sends each connected member the reports
-// it holds that are newer than what that member was last sent: its own and the ones it relayed. A site
-// two hops away is thus known with a report a few seconds old. A report is taken only from a current
+// it holds that are newer than what that member was last sent: its own, and those of sites that do not
+// reach that member themselves (relay-rule.ts). A site two hops away is thus known with a report a few
+// seconds old. A report is taken only from a current
 // member about itself (its signature says so), only if newer than the one held and not stamped beyond
 // the hold horizon; a sender whose frame is malformed or carries a forged report is struck (the mesh's
 // strikes and bans). One report per member is kept; a member that leaves is forgotten.
@@ -16,6 +17,7 @@ import { errorText, type Logger } from '../../log.js'
 import { encodeFrame } from '../../net/frame.js'
 import type { Host } from '../../net/host.js'
 import { readOneFrame, sendFrame } from '../../net/stream-io.js'
+import { worthSending } from './relay-rule.js'
 import { decodeReports, encodeReports, MAX_REPORT_AHEAD_MS, signReport, type SignedReport, type SiteReport } from './report.js'
 
 export const REPORT_PROTOCOL = '/mycel/report/1.0.0'
@@ -106,7 +108,7 @@ export class ReportGossip {
     const due: SignedReport[] = []
     let bytes = 0
     for (const r of this.reports.values()) {
-      if (r.report.author === peer || (sent.get(r.report.author) ?? -1) >= r.report.atMs) continue
+      if (!worthSending(r.report, this.c.selfId, peer) || (sent.get(r.report.author) ?? -1) >= r.report.atMs) continue
       if (bytes + r.body.length * 2 > MAX_FRAME_BYTES) break // base64 and JSON: under twice the body
       due.push(r)
       bytes += r.body.length * 2
