@@ -120,7 +120,7 @@ async function main (): Promise<number> {
   }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
-      process.stderr.write(`sites: ${sig}: tearing down\n`)
+      progress(`${sig}: tearing down`)
       void teardown().finally(() => { process.exit(sig === 'SIGINT' ? 130 : 143) })
     })
   }
@@ -132,8 +132,10 @@ async function main (): Promise<number> {
   let reach: Record<string, unknown> = {}
   try {
     topology = await Topology.build({ prefix, sites: options.sites, nat: options.nat, uplink: options.uplink })
+    progress(`network built: ${topology.sites.map(s => `${s.ns} ${s.addr}${s.nat ? ' (NAT)' : ''}`).join(', ')}`)
     fleet = new Fleet(topology, { replicate: options.scenario === 'fanout' ? 'eager' : 'on-demand' })
     await fleet.start()
+    progress(`${fleet.sites.length} daemons up (pids of daemons and API bridges: ${fleet.alive().join(' ')}); running ${options.scenario}`)
     result = await runScenario(fleet, options)
     if (options.nat > 0) {
       const nat = await natCheck(fleet)
@@ -148,6 +150,7 @@ async function main (): Promise<number> {
     error = (err as Error).stack ?? String(err)
   }
   const alive = fleet?.alive() ?? []
+  progress('tearing down')
   await teardown()
   const left = await Topology.leftovers(prefix)
   const stillAlive = alive.filter(isAlive)
@@ -181,6 +184,11 @@ async function runScenario (fleet: Fleet, o: Options): Promise<ScenarioResult> {
     case 'churn': return await churn(fleet, { writes: o.publishes })
     case 'metadata': return await metadata(fleet, { publishes: o.publishes })
   }
+}
+
+/** A progress line on stderr (the report alone goes to stdout). */
+function progress (line: string): void {
+  process.stderr.write(`sites: ${line}\n`)
 }
 
 function isAlive (pid: number): boolean {

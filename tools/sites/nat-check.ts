@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Fleet, Site } from './fleet.js'
 import { type Check } from './report.js'
+import { whenEach } from './waits.js'
 
 const BLOB_BYTES = 2 * 1024 * 1024
 const WAIT = '120s'
+const KEY_TIMEOUT_MS = 120_000
 
 export async function natCheck (fleet: Fleet): Promise<{ checks: Check[], figures: Record<string, unknown> }> {
   const checks: Check[] = []
@@ -31,9 +33,12 @@ export async function natCheck (fleet: Fleet): Promise<{ checks: Check[], figure
 async function served (from: Site, to: Site, name: string): Promise<Check> {
   const bytes = new Uint8Array(randomBytes(BLOB_BYTES))
   const want = createHash('sha256').update(bytes).digest('hex')
-  const res = await apiFetch(from, 'PUT', `/v1/keys/${encodeURIComponent(`sites/nat-check/${from.name}-${want.slice(0, 8)}`)}`, bytes)
+  const key = encodeURIComponent(`sites/nat-check/${from.name}-${want.slice(0, 8)}`)
+  const res = await apiFetch(from, 'PUT', `/v1/keys/${key}`, bytes)
   if (res.status !== 201) return { name, ok: false, value: `publish answered ${res.status}`, target: 'the same sha-256' }
   try {
+    // The far end serves a blob once it knows a live key for it: the key's metadata first.
+    await whenEach(`${to.name} learns the key published at ${from.name}`, [to], async s => (await apiFetch(s, 'GET', `/v1/keys/${key}`)).status === 200, performance.now(), KEY_TIMEOUT_MS)
     const got = await content(to, (await res.json() as { digest: string }).digest)
     return { name, ok: got === want, value: got === want ? 'same sha-256' : `sha-256 ${got}`, target: 'the same sha-256' }
   } catch (err) {
