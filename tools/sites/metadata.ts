@@ -22,7 +22,14 @@ export async function metadata (fleet: Fleet, options: { publishes: number }): P
   const at = await whenEach(`every site lists all ${options.publishes} keys`, sites, async s => await showsExactly(s, 'meta/', expected), started, CONVERGE_TIMEOUT_MS)
   const d = await damage(sites, 'meta/', expected)
   return {
-    figures: { publishes: options.publishes, publishS: round(publishedS), publishesPerS: round(options.publishes / publishedS, 1), 'sites-converge-s': round(Math.max(...at.values()) / 1000) },
+    figures: {
+      publishes: options.publishes,
+      publishS: round(publishedS),
+      publishesPerS: round(options.publishes / publishedS, 1),
+      'sites-converge-s': round(Math.max(...at.values()) / 1000),
+      /** From the last publish answered to every site listing every key. */
+      convergeAfterLastS: round(Math.max(0, Math.max(...at.values()) / 1000 - publishedS))
+    },
     checks: [equals('lost writes', d.lost, 0), equals('unexpected keys', d.unexpected, 0)]
   }
 }

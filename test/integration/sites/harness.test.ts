@@ -41,6 +41,7 @@ function namespacesOf (pid: number): string[] {
 describe('npm run sites: daemons in network namespaces', () => {
   it('4 sites, one behind NAT, capped uplinks: 32 MiB fans out to every site, the NAT\'d site serves and fetches, nothing is left', async () => {
     const r = await run(['--sites', '4', '--nat', '1', '--uplink', '100mbit', '--scenario', 'fanout', '--size', '32MiB'])
+    expect(r.code, `the harness refused (it needs root): ${r.stderr}`).not.toBe(2)
     const report = JSON.parse(r.stdout) as Report
     expect(report.error, r.stderr).toBeUndefined()
     expect(report.checks.filter(c => !c.ok)).toEqual([])
