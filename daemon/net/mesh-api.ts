@@ -60,6 +60,8 @@ export interface Mesh {
    * the same strikes and growing bans as bad frames.
    */
   strike: (peer: string, why: string) => void
+  /** We admitted this joiner: its first session is accepted for a while even when we are full (invitees.ts). */
+  invited: (peer: string) => void
   /** Resolves when a session with the peer is up; rejects with TIMEOUT after timeoutMs. */
   waitForPeer: (peerId: string, timeoutMs: number) => Promise<void>
   connectedPeers: () => string[]

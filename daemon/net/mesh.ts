@@ -10,6 +10,7 @@
 // A peer is reported up (handlers.peerUp) once our hello was welcomed and its hello accepted; down
 // when either stream ends. Frames received before that wait in the inbox (bounded, stream paused).
 
+import { Invitees } from './invitees.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
@@ -65,6 +66,8 @@ class Libp2pMesh implements Mesh, SessionHost {
   private readonly host: Host
   private readonly dialer: Dialer
   private readonly peers = new Map<string, PeerState>()
+  /** Joiners we admitted lately: their first session is accepted even when we are full. */
+  private readonly invitees = new Invitees()
   private readonly upWaiters = new Waiters()
   private running = false
 
@@ -240,7 +243,7 @@ class Libp2pMesh implements Mesh, SessionHost {
     if (this.host.guard.isBanned(peer)) return refuse('banned', 'refusedOther')
     if (!this.allowed(peer)) return refuse('not-member', 'refusedOther')
     const state = this.state(peer)
-    if (!state.up && this.connectedPeers().length >= this.host.maxPeers) return refuse('full', 'refusedOther')
+    if (!state.up && this.connectedPeers().length >= this.host.maxPeers && !this.invitees.has(peer, performance.now())) return refuse('full', 'refusedOther')
     const previous = state.inbound
     state.inbound = session // set first, so the old stream's close is not taken for this session's
     if (previous !== undefined) previous.abort(new MycelError('CLOSED', 'replaced by a newer inbound sync stream'))
@@ -306,6 +309,15 @@ class Libp2pMesh implements Mesh, SessionHost {
     this.offenders.warn('bad input from peer', peer, { peer, where, error: why }, why.slice(0, 80))
     const banMs = this.host.guard.strike(peer)
     if (banMs > 0) this.ban(peer, banMs)
+  }
+
+  /**
+   * We admitted `peer` (join protocol): for a while its sync session is accepted even when we are full.
+   * A joiner knows no member but its inviter until that first session brings it its grant and the
+   * members' addresses; refused 'full', it stayed "not a member (yet)" for good (docs/sites.md, "Seen").
+   */
+  invited (peer: string): void {
+    this.invitees.add(peer, performance.now())
   }
 
   // ── internals ────────────────────────────────────────────────────────────

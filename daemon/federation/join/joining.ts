@@ -30,20 +30,25 @@ export interface JoinServerParts {
 }
 
 /** The /mycel/join/2.0.0 server on the daemon's libp2p node (started with the other parts). */
-export function joinServer (host: Host, mesh: Pick<Mesh, 'strike'>, parts: JoinServerParts, log: Logger): JoinServer {
+export function joinServer (host: Host, mesh: Pick<Mesh, 'strike' | 'invited'>, parts: JoinServerParts, log: Logger): JoinServer {
   const verifier = ed25519Verifier()
   return new JoinServer({}, {
     host,
     strike: (peer, why) => { mesh.strike(peer, why) },
     log,
-    admit: async (peer, invite) => await admit({
-      replica: parts.replica,
-      verifier,
-      nowMs: () => Date.now(),
-      whenDurable: parts.whenDurable,
-      nonce: () => new Uint8Array(randomBytes(16)),
-      ...(parts.nameHolder === undefined ? {} : { nameHolder: parts.nameHolder })
-    }, peer, invite)
+    admit: async (peer, invite) => {
+      const answer = await admit({
+        replica: parts.replica,
+        verifier,
+        nowMs: () => Date.now(),
+        whenDurable: parts.whenDurable,
+        nonce: () => new Uint8Array(randomBytes(16)),
+        ...(parts.nameHolder === undefined ? {} : { nameHolder: parts.nameHolder })
+      }, peer, invite)
+      // Its first session must reach us even if we are full: we are all it knows (mesh.ts invited).
+      if (answer.ok) mesh.invited(peer)
+      return answer
+    }
   })
 }
 
