@@ -150,7 +150,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         }
         for (const addr of value as string[]) {
           const why = listenProblem(addr)
-          if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710`)
+          if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
         }
         out.listen = value as string[]
         break
@@ -352,7 +352,7 @@ function listenProblem (addr: string): string | undefined {
 function checkListenFlags (addrs: string[] | undefined): string[] | undefined {
   for (const addr of addrs ?? []) {
     const why = listenProblem(addr)
-    if (why !== undefined) throw MycelError.usage(`--listen ${addr} is not a listen multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
+    if (why !== undefined) throw MycelError.usage(`--listen: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
   }
   return addrs
 }
