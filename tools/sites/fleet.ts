@@ -22,6 +22,8 @@ export interface FleetOptions {
   replicate: 'eager' | 'on-demand' | 'none'
   /** More config.json settings for every daemon. */
   config?: Record<string, unknown>
+  /** Sync sessions each daemon keeps; default: one with every other site. */
+  maxPeers?: number
 }
 
 export interface Site {
@@ -110,8 +112,9 @@ export class Fleet {
 
   private async startSite (net: SiteNet, joinArgs: string[]): Promise<Site> {
     const name = `site-${net.index}`
-    // Every site keeps a session with every other one (the default, 8, is below a 24-site fleet).
-    const maxPeers = Math.max(8, this.topology.sites.length)
+    // By default every site keeps a session with every other one (the daemon's default, 8, is below a
+    // 24-site fleet); --max-peers sets it, e.g. to the daemon's default for a partial mesh.
+    const maxPeers = this.options.maxPeers ?? Math.max(8, this.topology.sites.length)
     // Sites run with the daemon's own anti-entropy period, as in production (the test helper's default
     // is a fast 200 ms, which across 24 full-mesh daemons is thousands of rounds a second).
     const node = await Node.create({ logLevel: 'warn', replicate: this.options.replicate, name, maxPeers, antiEntropyIntervalMs: undefined, ...this.options.config })

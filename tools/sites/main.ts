@@ -30,6 +30,7 @@ interface Options {
   publishes: number
   holdS: number
   strict: boolean
+  maxPeers?: number
   cleanup: boolean
 }
 
@@ -41,6 +42,7 @@ const USAGE = `usage: npm run sites -- [--sites N] [--uplink RATE] [--nat K] [--
   --size SIZE      fanout: the blob's size, e.g. 32MiB, 256MiB (default 32MiB)
   --publishes N    partition, churn, metadata: how many keys are written (default 1000 for metadata, 100 otherwise)
   --hold S         partition: keep the halves apart at least S seconds (default ${DEFAULT_HOLD_S})
+  --max-peers N    sync sessions each daemon keeps (default: one with every other site; the daemon's own default is 8)
   --strict         exit 1 also when a performance target is missed (default: only a failed check)
   --cleanup        remove what an interrupted run of this harness left behind (namespaces mycel-sites-*), then exit
 Needs root (network namespaces, tc, nftables); installs nftables with apt-get when --nat is used and nft is missing.`
@@ -65,6 +67,7 @@ function parse (argv: string[]): Options {
     else if (flag === '--publishes') o.publishes = int(flag, value())
     else if (flag === '--hold') o.holdS = int(flag, value())
     else if (flag === '--strict') o.strict = true
+    else if (flag === '--max-peers') o.maxPeers = int(flag, value())
     else if (flag === '--cleanup') o.cleanup = true
     else if (flag === '-h' || flag === '--help') { process.stdout.write(USAGE + '\n'); process.exit(0) } else throw new Error(`unknown option ${flag}`)
   }
@@ -133,7 +136,7 @@ async function main (): Promise<number> {
   try {
     topology = await Topology.build({ prefix, sites: options.sites, nat: options.nat, uplink: options.uplink })
     progress(`network built: ${topology.sites.map(s => `${s.ns} ${s.addr}${s.nat ? ' (NAT)' : ''}`).join(', ')}`)
-    fleet = new Fleet(topology, { replicate: options.scenario === 'fanout' ? 'eager' : 'on-demand' })
+    fleet = new Fleet(topology, { replicate: options.scenario === 'fanout' ? 'eager' : 'on-demand', maxPeers: options.maxPeers })
     await fleet.start()
     progress(`${fleet.sites.length} daemons up (pids of daemons and API bridges: ${fleet.alive().join(' ')}); running ${options.scenario}`)
     result = await runScenario(fleet, options)
@@ -163,6 +166,7 @@ async function main (): Promise<number> {
     sites: options.sites,
     nat: options.nat,
     uplink: options.uplink ?? null,
+    maxPeers: options.maxPeers ?? null,
     ok: error === undefined && checks.every(c => c.ok) && (!options.strict || targets.every(t => t.ok)),
     targetsMet: targets.every(t => t.ok),
     seconds: round((performance.now() - started) / 1000, 1),
