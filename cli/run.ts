@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { splitArgv } from './argv.js'
 import { GLOBAL_OPTIONS, usage, type Command, type Writer } from './command.js'
-import { commands, findCommand } from './commands/index.js'
+import { findCommand, loadCommands } from './commands/index.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import { isMycelError } from '../protocol/errors.js'
 import { VERSION } from './version.js'
@@ -22,7 +22,9 @@ export interface RunIo {
 
 type Values = Record<string, string | boolean | string[] | undefined>
 
-export function topLevelHelp (): string {
+/** The top-level help: it loads every command (for its summary), which only help and mistakes pay for. */
+export async function topLevelHelp (): Promise<string> {
+  const commands = await loadCommands()
   const width = Math.max(...commands.map(c => c.name.length), 8)
   return [
     `mycel ${VERSION}: peer-to-peer mesh replication of artifacts`,
@@ -44,22 +46,22 @@ export async function run (argv: string[], io: RunIo): Promise<number> {
     if (split.problem !== undefined) throw new Error(split.problem)
     globals = parseArgs({ args: split.before, options: GLOBAL_OPTIONS as ParseArgsConfig['options'], strict: true }).values
   } catch (err) {
-    io.err.write(`mycel: ${(err as Error).message}\n\n${topLevelHelp()}`)
+    io.err.write(`mycel: ${(err as Error).message}\n\n${await topLevelHelp()}`)
     return EXIT.USAGE
   }
   const name = split.command
   if (name === undefined) {
     if (globals.version === true) return version(io)
     // Asked for: help on stdout, success. Not asked for (bare `mycel`): a usage error, as git and docker do.
-    if (globals.help === true) { io.out.write(topLevelHelp()); return EXIT.OK }
-    io.err.write(topLevelHelp())
+    if (globals.help === true) { io.out.write(await topLevelHelp()); return EXIT.OK }
+    io.err.write(await topLevelHelp())
     return EXIT.USAGE
   }
-  if (name === 'help') return help(split.rest[0], io)
+  if (name === 'help') return await help(split.rest[0], io)
   if (name === 'version') return version(io)
-  const command = findCommand(name)
+  const command = await findCommand(name)
   if (command === undefined) {
-    io.err.write(`mycel: unknown command '${name}'\n\n${topLevelHelp()}`)
+    io.err.write(`mycel: unknown command '${name}'\n\n${await topLevelHelp()}`)
     return EXIT.USAGE
   }
   let parsed: { values: Values, positionals: string[] }
@@ -99,11 +101,11 @@ function version (io: RunIo): number {
 }
 
 /** `mycel help [COMMAND]`: asked for, so on stdout. */
-function help (name: string | undefined, io: RunIo): number {
-  if (name === undefined) { io.out.write(topLevelHelp()); return EXIT.OK }
-  const command = findCommand(name)
+async function help (name: string | undefined, io: RunIo): Promise<number> {
+  if (name === undefined) { io.out.write(await topLevelHelp()); return EXIT.OK }
+  const command = await findCommand(name)
   if (command === undefined) {
-    io.err.write(`mycel help: unknown command '${name}'\n\n${topLevelHelp()}`)
+    io.err.write(`mycel help: unknown command '${name}'\n\n${await topLevelHelp()}`)
     return EXIT.USAGE
   }
   io.out.write(usage(command))

@@ -5,7 +5,7 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { MycelError } from '../../protocol/errors.js'
 
-export function completionCommand (table: () => readonly Command[]): Command {
+export function completionCommand (table: () => Promise<readonly Command[]>): Command {
   return {
     name: 'completion',
     summary: 'print a shell completion script: mycel completion bash|zsh',
@@ -16,7 +16,7 @@ zsh:  mycel completion zsh > "\${fpath[1]}/_mycel"   (or in ~/.zshrc, after comp
     async run (ctx) {
       const shell = ctx.positionals[0] as string
       if (!(SHELLS as readonly string[]).includes(shell)) throw MycelError.usage(`no completion for '${shell}': bash or zsh`)
-      ctx.out.write(completionScript(shell as Shell, table()))
+      ctx.out.write(completionScript(shell as Shell, await table()))
       return EXIT.OK
     }
   }

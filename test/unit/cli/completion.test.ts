@@ -3,7 +3,7 @@
 // is checked for every command and option, and for syntax when zsh is installed.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { commands } from '../../../cli/commands/index.js'
+import { loadCommands } from '../../../cli/commands/index.js'
 import { completionScript } from '../../../cli/completion.js'
 import { run } from '../../../cli/run.js'
 
@@ -20,6 +20,8 @@ function bashComplete (script: string, words: string[]): string[] {
   const probe = `${script}\nCOMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _mycel; printf '%s\\n' "\${COMPREPLY[@]}"`
   return execFileSync('bash', ['--norc', '--noprofile', '-c', probe], { encoding: 'utf8', cwd: '/' }).split('\n').filter(l => l !== '')
 }
+
+const commands = await loadCommands()
 
 describe('shell completion', () => {
   it('mycel completion bash|zsh prints the script; another shell is a usage error', async () => {

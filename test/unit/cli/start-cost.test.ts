@@ -44,6 +44,10 @@ describe('what a mycel command loads before it runs', () => {
     expect(files).toContain('cli/builtins.ts')
   })
 
+  it('no command\'s module: each is loaded when it runs (commands/index.ts)', () => {
+    expect(files.filter(f => f.startsWith('cli/commands/') && f !== 'cli/commands/index.ts')).toEqual([])
+  })
+
   it('neither the simulator nor the daemon runtime', () => {
     expect(files.filter(f => /^sim\/(run|cluster|scenarios|sweep|report)/.test(f) || /^daemon\/(runtime|daemon|net\/)/.test(f))).toEqual([])
     expect(files.length).toBeLessThan(70)
