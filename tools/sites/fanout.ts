@@ -6,9 +6,9 @@
 //   sites-fanout-copies   bytes the origin's uplink sent during the fanout / blob size   target <= 1.3
 //   sites-fanout-ratio    time until the last site holds it verified / (size / origin's cap)   <= 1.5
 
-import { randomBytes } from 'node:crypto'
-import { open, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { randomFile } from '../bench/bench-blob.js'
 import type { Fleet } from './fleet.js'
 import { publishFile } from './publish-file.js'
 import { atMost, rateBits, round, type ScenarioResult } from './report.js'
@@ -19,12 +19,10 @@ export interface FanoutOptions {
   uplink?: string
 }
 
-const WRITE_BLOCK = 4 * 1024 * 1024
-
 export async function fanout (fleet: Fleet, options: FanoutOptions): Promise<ScenarioResult> {
   const [origin, ...mirrors] = fleet.sites
   const file = join(origin.node.dir, 'fanout.bin')
-  await writeRandom(file, options.sizeBytes)
+  await randomFile(file, options.sizeBytes)
   const txBefore = await fleet.topology.txBytes(origin.net)
   const published = await publishFile(origin, 'sites/fanout.bin', file)
   await rm(file)
@@ -53,14 +51,4 @@ export async function fanout (fleet: Fleet, options: FanoutOptions): Promise<Sce
     targets.push(atMost('sites-fanout-ratio', lastS / oneCopyS, 1.5))
   }
   return { figures, checks: [{ name: 'every site holds the blob verified', ok: true, value: held.size, target: `${mirrors.length} sites` }], targets }
-}
-
-/** Random bytes (so nothing along the way can compress them), written in blocks. */
-async function writeRandom (path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w')
-  try {
-    for (let at = 0; at < size; at += WRITE_BLOCK) await fh.write(randomBytes(Math.min(WRITE_BLOCK, size - at)))
-  } finally {
-    await fh.close()
-  }
 }

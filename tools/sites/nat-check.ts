@@ -3,8 +3,7 @@
 // and fetches one published at the founder. The bytes are checked against their sha-256 at the far end.
 
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { token } from '../bench/bench-blob.js'
 import type { Fleet, Site } from './fleet.js'
 import { type Check } from './report.js'
 import { whenEach } from './waits.js'
@@ -47,8 +46,7 @@ async function served (from: Site, to: Site, name: string): Promise<Check> {
 }
 
 async function apiFetch (site: Site, method: string, path: string, body?: Uint8Array<ArrayBuffer>): Promise<Response> {
-  const token = (await readFile(join(site.node.dir, 'api.token'), 'utf8')).trim()
-  return await fetch(`${site.node.ready?.api ?? ''}${path}`, { method, headers: { authorization: `Bearer ${token}` }, body })
+  return await fetch(`${site.node.ready?.api ?? ''}${path}`, { method, headers: { authorization: `Bearer ${await token(site.node)}` }, body })
 }
 
 async function content (site: Site, digest: string): Promise<string> {

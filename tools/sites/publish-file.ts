@@ -1,15 +1,15 @@
 // Publishes a file at a site through its API, streaming it (a 256 MiB blob is never held in memory).
 
 import { createReadStream } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { request } from 'node:http'
-import { join } from 'node:path'
+import { token as apiToken } from '../bench/bench-blob.js'
 import type { Site } from './fleet.js'
 
 export async function publishFile (site: Site, key: string, path: string): Promise<{ digest: string }> {
   const api = site.node.ready?.api
   if (api === undefined) throw new Error(`${site.name} is not running`)
-  const token = (await readFile(join(site.node.dir, 'api.token'), 'utf8')).trim()
+  const token = await apiToken(site.node)
   const { size } = await stat(path)
   const url = new URL(`/v1/keys/${encodeURIComponent(key)}`, api)
   return await new Promise((resolve, reject) => {
