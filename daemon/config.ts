@@ -148,11 +148,7 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         if (!Array.isArray(value) || value.length > MAX_LISTEN_ADDRS || !value.every(a => typeof a === 'string')) {
           throw bad(`a list of at most ${MAX_LISTEN_ADDRS} multiaddr strings`)
         }
-        for (const addr of value as string[]) {
-          const why = listenProblem(addr)
-          if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
-        }
-        out.listen = value as string[]
+        out.listen = checkListen(value as string[], where)
         break
       case 'relay':
         if (typeof value !== 'boolean') throw bad('true or false')
@@ -300,7 +296,8 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   const groupFlags = flags.group as string[] | undefined
   if (groupFlags !== undefined && groupFlags.length > MAX_SITE_GROUPS) throw MycelError.usage(`at most ${MAX_SITE_GROUPS} --group`)
   const groups = groupFlags?.map(g => checkSiteName(g, '--group'))
-  return { listen: checkListenFlags(flags.listen as string[] | undefined), logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
+  const listen = flags.listen as string[] | undefined
+  return { listen: listen === undefined ? undefined : checkListen(listen, '--listen'), logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */
@@ -348,16 +345,16 @@ function listenProblem (addr: string): string | undefined {
   return undefined
 }
 
-/** Listen addresses from --listen, each checked like the config file's. */
-function checkListenFlags (addrs: string[] | undefined): string[] | undefined {
-  for (const addr of addrs ?? []) {
+/** Listen addresses from `where` (the config file, or --listen), each checked; a bad one is a usage error. */
+function checkListen (addrs: string[], where: string): string[] {
+  for (const addr of addrs) {
     const why = listenProblem(addr)
-    if (why !== undefined) throw MycelError.usage(`--listen: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
+    if (why !== undefined) throw MycelError.usage(`${where}: listen address ${JSON.stringify(addr)} is not a multiaddr (${why}); e.g. /ip4/0.0.0.0/tcp/4710 or /p2p-circuit`)
   }
   return addrs
 }
 
 /** Whether the node serves as a circuit relay: as configured, else when it listens directly and not through a relay. */
 export function relayServes (config: Pick<DaemonConfig, 'listen' | 'relay'>): boolean {
-  return config.relay ?? (config.listen.some(a => a !== '/p2p-circuit') && !config.listen.includes('/p2p-circuit'))
+  return config.relay ?? (config.listen.length > 0 && !config.listen.includes('/p2p-circuit'))
 }

@@ -5,6 +5,7 @@
 // federation's lists) are defined where they are made and re-exported here,
 // because api/ sits on top: the parts it calls never import it back.
 
+import type { Reach as HostReach } from '../net/host.js'
 import type { PeerLag } from '../visibility/types.js'
 
 export type { BlobStatus, FetchProgress, HolderStats } from '../blob/types.js'
@@ -41,7 +42,7 @@ export interface RemoveResult {
 }
 
 /** How a connected peer is reached: `direct`ly, or `relayed` through a member (a site behind NAT; docs/deployment.md). */
-export type Reach = 'direct' | 'relayed'
+export type Reach = HostReach
 
 export interface PeerInfo extends PeerLag {
   connected: boolean
