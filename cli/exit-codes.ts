@@ -8,7 +8,8 @@ export const EXIT = {
   NOT_FOUND: 3, // no such key or digest in this federation
   UNAVAILABLE: 4, // known, but the bytes could not be had in time
   PERMISSION_DENIED: 5,
-  PUBLISHED_PARTIAL: 6 // publish: the key is published, but its release barrier timed out (not every site named holds the bytes)
+  PUBLISHED_PARTIAL: 6, // publish: the key is published, but its release barrier timed out (not every site named holds the bytes)
+  CONFLICT: 7 // the key holds other bytes and may not change (an immutable key), or this write lost to a concurrent one
 } as const
 
 export function exitCodeFor (code: ErrorCode | string | undefined): number {
@@ -17,6 +18,7 @@ export function exitCodeFor (code: ErrorCode | string | undefined): number {
     case 'NOT_FOUND': return EXIT.NOT_FOUND
     case 'UNAVAILABLE': case 'TIMEOUT': return EXIT.UNAVAILABLE
     case 'PERMISSION_DENIED': return EXIT.PERMISSION_DENIED
+    case 'CONFLICT': return EXIT.CONFLICT
     default: return EXIT.FAILURE
   }
 }

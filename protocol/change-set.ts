@@ -28,13 +28,18 @@ export class ChangeSet {
     this.keys.add(e.body.key)
   }
 
+  /** The key's winner changed with no version added or removed (the rules or a role changed: rule-fold.ts). */
+  rejudged (key: string): void {
+    this.keys.add(key)
+  }
+
   /** A local write, to be pushed once its batch is durable. */
   wrote (e: Event): void {
     this.own.push(e)
   }
 
   isEmpty (): boolean {
-    return this.put.length === 0 && this.remove.length === 0 && this.vv.size === 0
+    return this.put.length === 0 && this.remove.length === 0 && this.vv.size === 0 && this.keys.size === 0
   }
 
   /**

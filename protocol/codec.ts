@@ -20,6 +20,7 @@ import { isValidStamp } from './hlc.js'
 import * as L from './limits.js'
 import type { SyncMessage, ThroughEntry, VersionVectorEntries } from './messages.js'
 import type { Signer } from './ports.js'
+import { checkRules, type Rule } from './rules.js'
 
 // ---------------------------------------------------------------- events
 
@@ -30,7 +31,7 @@ function bodyToWire (body: EventBody): Record<string, CborValue> {
       if (body.manifest !== undefined) wire.manifest = body.manifest
       return wire
     }
-    case 'delete': return { kind: 'delete', key: body.key }
+    case 'delete': return body.ifVersion === undefined ? { kind: 'delete', key: body.key } : { kind: 'delete', key: body.key, ifVersion: body.ifVersion }
     case 'member': {
       const wire: Record<string, CborValue> = { kind: 'member', key: body.key, peer: body.peer, role: body.role, seen: body.seen }
       if (body.invite !== undefined) wire.invite = body.invite
@@ -41,6 +42,31 @@ function bodyToWire (body: EventBody): Record<string, CborValue> {
     case 'fault': return { kind: 'fault', key: body.key, peer: body.peer, proof: body.proof, a: body.a, b: body.b, seen: body.seen }
     case 'addrs': return { kind: 'addrs', key: body.key, addrs: body.addrs }
     case 'site': return { kind: 'site', key: body.key, name: body.name, groups: body.groups, policy: { mode: body.policy.mode, prefixes: body.policy.prefixes } }
+    case 'rules': return { kind: 'rules', key: body.key, rules: body.rules.map(ruleToWire) }
+  }
+}
+
+/** A rule as it is signed: only the fields set (checkRules normalized them). */
+function ruleToWire (rule: Rule): Record<string, CborValue> {
+  const wire: Record<string, CborValue> = { prefix: rule.prefix }
+  if (rule.immutable === true) wire.immutable = true
+  if (rule.deletes !== undefined) wire.deletes = rule.deletes
+  if (rule.replicas !== undefined) wire.replicas = rule.replicas
+  if (rule.retention !== undefined) {
+    const r: Record<string, CborValue> = {}
+    if (rule.retention.keep !== undefined) r.keep = rule.retention.keep
+    if (rule.retention.maxAgeMs !== undefined) r.maxAgeMs = rule.retention.maxAgeMs
+    wire.retention = r
+  }
+  return wire
+}
+
+/** Rules from the wire: checkRules' checks, as decode errors. */
+function rulesField (v: unknown): Rule[] {
+  try {
+    return checkRules(v)
+  } catch (err) {
+    throw MycelError.decode(`rules: ${(err as Error).message}`)
   }
 }
 
@@ -124,8 +150,9 @@ function decodeBody (raw: unknown): EventBody {
     return body
   }
   if (obj.kind === 'delete') {
-    onlyFields(obj, ['kind', 'key'], 'delete body')
+    onlyFields(obj, ['kind', 'key', 'ifVersion'], 'delete body')
     const body: DeleteBody = { kind: 'delete', key: keyField(obj.key) }
+    if (obj.ifVersion !== undefined) body.ifVersion = bytesField(obj.ifVersion, 'ifVersion', 32, 32)
     return body
   }
   if (obj.kind === 'member') {
@@ -173,6 +200,10 @@ function decodeBody (raw: unknown): EventBody {
         })
       }
     }
+  }
+  if (obj.kind === 'rules') {
+    onlyFields(obj, ['kind', 'key', 'rules'], 'rules body')
+    return { kind: 'rules', key: keyField(obj.key), rules: rulesField(obj.rules) }
   }
   throw MycelError.decode(`unknown event kind ${JSON.stringify(String(obj.kind)).slice(0, 40)}`)
 }
@@ -239,6 +270,9 @@ function checkKeyShape (e: UnsignedEvent): void {
       return
     case 'site':
       if (b.key !== siteKey(e.author)) throw MycelError.decode('site key must be mycel:site/<author>')
+      return
+    case 'rules':
+      if (!/^mycel:rules\/[0-9a-f]{32}$/.test(b.key)) throw MycelError.decode('rules key must be mycel:rules/<32 hex>')
   }
 }
 
@@ -259,7 +293,7 @@ export function validateEvent (e: UnsignedEvent): void {
       propsField(b.props)
       if (b.manifest !== undefined) bytesField(b.manifest, 'manifest', 32, 32)
       break
-    case 'delete': break
+    case 'delete': if (b.ifVersion !== undefined) bytesField(b.ifVersion, 'ifVersion', 32, 32); break
     case 'member':
       str(b.peer, 'peer', L.MAX_AUTHOR_BYTES)
       roleField(b.role)
@@ -283,6 +317,7 @@ export function validateEvent (e: UnsignedEvent): void {
       for (const [p, m] of b.policy.prefixes) { str(p, 'prefix', L.MAX_KEY_BYTES); modeField(m) }
       list(b.policy.prefixes, 'policy prefixes', L.MAX_POLICY_PREFIXES)
       break
+    case 'rules': rulesField(b.rules); break
     default: throw MycelError.decode(`unknown event kind ${String((b as { kind: unknown }).kind)}`)
   }
   checkKeyShape(e)

@@ -23,6 +23,7 @@ import type { Event, NewEventBody } from './event.js'
 import { GroupCommit, type ReplicaStore } from './group-commit.js'
 import type { Stamp } from './hlc.js'
 import type { Membership } from './membership.js'
+import { RuleSet } from './rules.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import type { Cancel, Timers } from './ports.js'
 import type { PersistBatch, ReplicaApi, ReplicaStats } from './replica-api.js'
@@ -179,6 +180,7 @@ export class ReplicaHost<R extends ReplicaApi = ReplicaApi> implements ReplicaAp
   peerStatus (peer: string): ReturnType<ReplicaApi['peerStatus']> { return this.replica.peerStatus(peer) }
   stats (): ReplicaStats { return this.replica.stats() }
   members (): Membership | undefined { return this.replica.members?.() }
+  rules (): { set: RuleSet, event?: Event } { return this.replica.rules?.() ?? { set: RuleSet.EMPTY } }
 
   private afterInput (): void {
     if (!this.running) return

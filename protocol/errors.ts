@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'UNAVAILABLE' // known, but the bytes could not be had
   | 'PERMISSION_DENIED' // the author/peer lacks the role for this
   | 'USAGE' // the caller asked for something malformed
+  | 'CONFLICT' // the key holds other bytes and may not change (an immutable key)
   | 'TIMEOUT'
   | 'CLOSED'
   | 'INTERNAL'

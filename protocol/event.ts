@@ -4,6 +4,7 @@
 // encoding. The body union is open: new kinds register a validator in codec.ts.
 
 import type { Stamp } from './hlc.js'
+import type { Rule } from './rules.js'
 
 export interface PutBody {
   kind: 'put'
@@ -19,6 +20,12 @@ export interface PutBody {
 export interface DeleteBody {
   kind: 'delete'
   key: string
+  /**
+   * A conditional delete: it counts only against this version (an event id), like HTTP's
+   * If-Match. Retention writes these, so that a version published concurrently with a retention
+   * run is never deleted by it (rule-fold.ts).
+   */
+  ifVersion?: Uint8Array
 }
 
 export type Role = 'reader' | 'writer' | 'admin'
@@ -114,10 +121,22 @@ export interface SiteBody {
   policy: { mode: ReplicateMode, prefixes: Array<[prefix: string, mode: ReplicateMode]> }
 }
 
-export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody | SiteBody
+/**
+ * The federation's artifact rules (rules.ts), written by an admin. A unique key, so never
+ * superseded: the rules in force for a version are those of the latest rules event stamped
+ * before it (rule-fold.ts), and the newest is what sites enforce now.
+ */
+export interface RulesBody {
+  kind: 'rules'
+  /** `mycel:rules/<nonce hex>`. */
+  key: string
+  rules: Rule[]
+}
+
+export type EventBody = PutBody | DeleteBody | MemberBody | RevokeBody | FaultBody | AddrsBody | SiteBody | RulesBody
 
 /** What a driver passes to write(): the core adds a membership event's `seen` itself (its own view). */
-export type NewEventBody = PutBody | DeleteBody | AddrsBody | SiteBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'> | Omit<FaultBody, 'seen'>
+export type NewEventBody = PutBody | DeleteBody | AddrsBody | SiteBody | RulesBody | Omit<MemberBody, 'seen'> | Omit<RevokeBody, 'seen'> | Omit<FaultBody, 'seen'>
 
 /** Kinds that change who may do what: folded by membership.ts. */
 export type MembershipBody = MemberBody | RevokeBody | FaultBody
@@ -135,6 +154,11 @@ export function revokeKey (peer: string, nonceHex: string): string { return `${S
 export function faultKey (peer: string, nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}fault/${peer}/${nonceHex}` }
 export function siteKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}site/${peer}` }
 export function addrsKey (peer: string): string { return `${SYSTEM_KEY_PREFIX}addrs/${peer}` }
+export function rulesKey (nonceHex: string): string { return `${SYSTEM_KEY_PREFIX}rules/${nonceHex}` }
+
+export function isRulesEvent (event: Event): event is Event & { body: RulesBody } {
+  return event.body.kind === 'rules'
+}
 
 /** A user-visible artifact event (put or delete). */
 export function isUserEvent (event: Event): event is Event & { body: PutBody | DeleteBody } {

@@ -102,6 +102,7 @@ export class Membership {
       }
       case 'put': case 'delete': return this.need(e, 'writer')
       case 'addrs': case 'site': return this.need(e, 'reader')
+      case 'rules': return this.need(e, 'admin')
     }
   }
 

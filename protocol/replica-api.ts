@@ -7,6 +7,7 @@ import type { Event, NewEventBody } from './event.js'
 import type { Stamp } from './hlc.js'
 import type { SyncMessage, VersionVectorEntries } from './messages.js'
 import type { Genesis } from './invite.js'
+import type { RuleSet } from './rules.js'
 import type { Membership } from './membership.js'
 import type { Clock, Random, Signer, Verifier } from './ports.js'
 
@@ -197,4 +198,6 @@ export interface ReplicaApi {
   stats(): ReplicaStats
   /** The federation's membership view, when this replica belongs to one. */
   members?(): Membership | undefined
+  /** The artifact rules this replica enforces now (rules.ts) and the event that set them; a federation's only. */
+  rules?(): { set: RuleSet, event?: Event }
 }

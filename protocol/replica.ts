@@ -34,7 +34,10 @@ import { authenticate } from './chain.js'
 import { signEvent, signingBytes } from './codec.js'
 import { equalBytes } from './bytes.js'
 import { MycelError } from './errors.js'
-import { faultKey, isMembershipEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
+import { faultKey, isMembershipEvent, isRulesEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
+import { foldWinner, mayDelete, type FoldContext } from './rule-fold.js'
+import { RulesHistory } from './rules-history.js'
+import { checkLocalWrite } from './local-write-rules.js'
 import { FaultWatch } from './fault-watch.js'
 import { faultNonce } from './fault-key.js'
 import { hexOf } from './invite.js'
@@ -53,6 +56,7 @@ import { CatchUpQueue } from './catch-up.js'
 import { ChangeSet } from './change-set.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
 import { LwwState } from './state.js'
+import type { RuleSet } from './rules.js'
 import { StableCollection } from './stable-collection.js'
 import { VersionVector } from './version-vector.js'
 
@@ -110,6 +114,9 @@ export class Replica implements ReplicaApi {
   private readonly clock: HybridClock
   private readonly state: LwwState
   private readonly membership: Membership | undefined
+  /** The federation's rules events (rules.ts), oldest first; empty outside a federation. */
+  private readonly rulesHistory = new RulesHistory()
+  private readonly fold: FoldContext
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly stability: StableCollection
@@ -147,7 +154,13 @@ export class Replica implements ReplicaApi {
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
     this.stability = new StableCollection(this.cfg.collectStable && (components.members !== undefined || this.membership !== undefined), snapshot?.vv)
-    this.state = new LwwState(this.membership !== undefined)
+    this.fold = {
+      rulesAt: stamp => this.rulesHistory.at(stamp),
+      isAdmin: (author, seq) => this.membership?.roleOf(author, seq) === 'admin'
+    }
+    this.state = new LwwState(this.membership !== undefined, this.membership === undefined
+      ? undefined
+      : { orders: key => this.rulesHistory.orders(key), winner: versions => foldWinner(versions, this.fold) })
     this.held = new HeldEvents({ maxEvents: this.cfg.maxHeldEvents, maxBytes: this.cfg.maxHeldBytes })
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
@@ -156,6 +169,8 @@ export class Replica implements ReplicaApi {
     const restored = snapshot?.events ?? []
     // Membership first: it decides nothing at restore (all was checked before it was stored), but later checks need it.
     this.membership?.commitAll(restored.filter(isMembershipEvent))
+    // Rules next: the winner of a key under rules depends on the rules of each version's time.
+    if (this.membership !== undefined) for (const e of restored) if (isRulesEvent(e)) this.rulesHistory.add(e)
     for (const e of restored) {
       this.state.apply(e)
       this.stability.note(e.body.key, this.state)
@@ -174,6 +189,8 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ local writes
 
   write (input: NewEventBody): Event {
+    const existing = checkLocalWrite(input, this.state.get(input.key), this.rulesHistory.current(), this.membership?.roleNow(this.id))
+    if (existing !== undefined) return existing
     const body = this.withView(input)
     const unsigned: UnsignedEvent = { v: 1, author: this.id, seq: this.selfSeq + 1, stamp: this.clock.tick(), body }
     if (this.selfHead !== undefined) unsigned.prev = this.selfHead
@@ -191,6 +208,7 @@ export class Replica implements ReplicaApi {
       this.counters.applied++
       this.c.observer?.applied?.(event, r.other, true)
       this.afterMembershipEvent(event)
+      this.afterRulesEvent(event)
     } finally {
       this.flush()
     }
@@ -542,10 +560,13 @@ export class Replica implements ReplicaApi {
     this.vv.add(e.author, e.seq, this.changes.vv)
     const r = this.state.apply(e)
     if (r.stored) this.install(e, r.dropped)
+    // Under rules, a version can hand the key to another (an admin's delete lets a later create through).
+    if (r.newWinner !== undefined) this.c.observer?.applied?.(r.newWinner, r.other, false)
     if (!r.won) { this.counters.superseded++; return 'superseded' }
     this.counters.applied++
     this.c.observer?.applied?.(e, r.other, false)
     this.afterMembershipEvent(e)
+    this.afterRulesEvent(e)
     return 'new'
   }
 
@@ -570,12 +591,34 @@ export class Replica implements ReplicaApi {
     this.log.remove(e)
     this.changes.removed(e)
     if (r.newWinner !== undefined || this.state.get(e.body.key) === undefined) this.c.observer?.removed?.(e, r.newWinner)
+    if (isRulesEvent(e) && this.rulesHistory.remove(e)) this.rejudgeAll()
   }
 
-  /** A grant or revoke: drop what it invalidates (membership-effects.ts). */
+  /** A grant or revoke: drop what it invalidates (membership-effects.ts). Roles decide whose deletes count under rules. */
   private afterMembershipEvent (e: Event): void {
     if (this.membership === undefined || !isMembershipEvent(e)) return
     this.counters.invalidated += applyMembershipEvent(e, this.membership, this.log, ev => this.discard(ev))
+    if (this.rulesHistory.ordersKeys) this.rejudgeAll()
+  }
+
+  /** A rules event: it joins the history, and every key is judged again under it. */
+  private afterRulesEvent (e: Event): void {
+    if (this.membership === undefined || !isRulesEvent(e)) return
+    if (this.rulesHistory.add(e)) this.rejudgeAll()
+  }
+
+  /**
+   * Judges every key again (rule-fold.ts) and tells the observer of each winner that changed.
+   * O(keys): rules and roles change rarely, by an admin's hand.
+   */
+  private rejudgeAll (): void {
+    for (const key of [...this.state.keyNames()]) {
+      const changed = this.state.rejudge(key)
+      if (changed === undefined) continue
+      this.changes.rejudged(key)
+      this.stability.note(key, this.state)
+      this.c.observer?.applied?.(changed.after, changed.before, false)
+    }
   }
 
   // ------------------------------------------------------------ peers and time
@@ -676,9 +719,18 @@ export class Replica implements ReplicaApi {
   /** Drops what every member has stably seen: superseded versions below a stable winner, and stable tombstones. */
   private collectStable (members: string[]): void {
     const m = this.membership
-    for (const w of this.stability.stable(this.state, members, this.vv, m === undefined ? undefined : a => m.isKnown(a), m?.cuts())) {
-      for (const old of this.state.superseded(w.body.key)) { this.discard(old); this.counters.versionsCollected++ }
-      if (w.body.kind === 'delete') { this.discard(w); this.counters.tombstonesCollected++ }
+    const known = m === undefined ? undefined : (a: string): boolean => m.isKnown(a)
+    for (const w of this.stability.stable(this.state, members, this.vv, known, m?.cuts())) {
+      const key = w.body.key
+      // Under rules a superseded version may be newer than the winner (a create refused by an
+      // immutable rule). It goes only once every member has it too: a delete written later is
+      // then stamped above it, and judges it the same at every replica (rule-fold.ts).
+      const ordered = this.state.isJudged(key)
+      const old = this.state.superseded(key)
+      const drop = ordered ? this.stability.stableAmong(old, members, this.vv, known, m?.cuts()) : old
+      for (const o of drop) { this.discard(o); this.counters.versionsCollected++ }
+      if (w.body.kind === 'delete' && drop.length === old.length) { this.discard(w); this.counters.tombstonesCollected++ }
+      if (drop.length < old.length) this.stability.note(key, this.state)
     }
   }
 
@@ -747,6 +799,10 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ reads
 
   get (key: string): Event | undefined { return this.state.get(key) }
+  /** The rules this site enforces now (the newest rules event's), and that event. */
+  rules (): { set: RuleSet, event?: Event } { return { set: this.rulesHistory.current(), event: this.rulesHistory.currentEvent() } }
+  /** Whether a delete by `author` at `seq` of `key` would count under the rules now (for `rm` that lost). */
+  deleteCounts (e: Event): boolean { return mayDelete(e, this.fold) }
   live (prefix?: string): Event[] { return this.state.live(prefix) }
   counts (): { keys: number, tombstones: number } { return this.state.counts() }
   digest (): Uint8Array { return this.state.digest() }

@@ -95,6 +95,11 @@ export class StableCollection {
     return out
   }
 
+  /** Those of `events` every member has stably seen (the same test as for winners, on any versions). */
+  stableAmong (events: Event[], members: string[], own: VersionVector, known?: (author: string) => boolean, cut?: Array<[string, number]>): Event[] {
+    return this.acks.stable(events, members, own, known, cut)
+  }
+
   /**
    * The winners every member has stably seen; their keys are forgotten, and the caller drops the
    * versions they superseded and, for a tombstone, the winner itself.

@@ -9,11 +9,15 @@
 // the fact — docs/federation.md) every version of a key is kept, sorted, until
 // the collector decides the winner is stable; without it only the winner is.
 //
+// With a `judge` (rules that order keys: rule-fold.ts), the winner of an ordered key is whichever
+// version the judge picks; its versions are kept as [winner, ...the rest greatest first].
+//
 // The digest is the XOR of the ids of every version held, kept incrementally:
 // two replicas holding the same versions have the same digest whatever order
 // they applied them in, and comparing it costs 32 bytes whatever the size.
 
 import type { Event } from './event.js'
+import { isConditional } from './rule-fold.js'
 
 /** Total order on events of one key: negative when a loses to b. */
 export function compareVersions (a: Pick<Event, 'stamp' | 'author' | 'id'>, b: Pick<Event, 'stamp' | 'author' | 'id'>): number {
@@ -25,6 +29,13 @@ export function compareVersions (a: Pick<Event, 'stamp' | 'author' | 'id'>, b: P
   return a.id.length - b.id.length
 }
 
+/** Picks the winner of keys under rules that order them (rule-fold.ts); other keys keep the greatest version. */
+export interface Judge {
+  orders: (key: string) => boolean
+  /** The index of the winner among versions sorted greatest first. */
+  winner: (versions: readonly Event[]) => number
+}
+
 export interface ApplyResult {
   /** The event is now the winner of its key. */
   won: boolean
@@ -34,6 +45,8 @@ export interface ApplyResult {
   stored: boolean
   /** Versions no longer held because of this apply (without retention: the loser). */
   dropped: Event[]
+  /** Under rules only: the winner changed, but to a version other than this event (an admin's delete let a later create through). */
+  newWinner?: Event
 }
 
 export interface RemoveResult {
@@ -49,7 +62,8 @@ export class LwwState {
   private puts = 0
   private tombstones = 0
 
-  constructor (readonly retain = false) {}
+  /** Rules that order keys are judged only with retention (a federation's: only admins write rules). */
+  constructor (readonly retain = false, private readonly judge?: Judge) {}
 
   apply (event: Event): ApplyResult {
     const key = event.body.key
@@ -72,6 +86,7 @@ export class LwwState {
       this.countWinner(event, +1)
       return { won: true, other: winner, stored: true, dropped: [winner] }
     }
+    if (this.isJudged(key, versions, event)) return this.applyJudged(key, versions, event)
     let i = 0
     while (i < versions.length && compareVersions(versions[i], event) > 0) i++
     if (i < versions.length && compareVersions(versions[i], event) === 0) return { won: false, other: winner, stored: false, dropped: [] }
@@ -83,6 +98,58 @@ export class LwwState {
     return { won: true, other: winner, stored: true, dropped: [] }
   }
 
+  /** An ordered key: insert, sort, and let the judge pick the winner. */
+  private applyJudged (key: string, versions: Event[], event: Event): ApplyResult {
+    const winner = versions[0]
+    if (versions.some(v => compareVersions(v, event) === 0)) return { won: false, other: winner, stored: false, dropped: [] }
+    this.hold(event)
+    const now = this.rejudged(key, [...versions, event])
+    if (now === winner) return { won: false, other: winner, stored: true, dropped: [] }
+    this.countWinner(winner, -1)
+    this.countWinner(now, +1)
+    return now === event ? { won: true, other: winner, stored: true, dropped: [] } : { won: false, other: winner, stored: true, dropped: [], newWinner: now }
+  }
+
+  /** Sorts `versions`, puts the judge's winner first, stores them under `key`; returns the winner. */
+  private rejudged (key: string, versions: Event[]): Event {
+    versions.sort((a, b) => compareVersions(b, a))
+    const w = this.judge !== undefined && this.isJudged(key, versions) ? this.judge.winner(versions) : 0
+    if (w > 0) versions.unshift(...versions.splice(w, 1))
+    this.keys.set(key, versions)
+    return versions[0]
+  }
+
+  /**
+   * Judges `key` again (the rules or a role changed). Returns the winner before and after, when it
+   * changed; the caller tells its observers.
+   */
+  rejudge (key: string): { before: Event, after: Event } | undefined {
+    const versions = this.keys.get(key)
+    if (versions === undefined || versions.length < 2) return undefined
+    const before = versions[0]
+    const after = this.rejudged(key, versions.slice())
+    if (after === before) return undefined
+    this.countWinner(before, -1)
+    this.countWinner(after, +1)
+    return { before, after }
+  }
+
+  /** Whether the judge picks `key`'s winner: rules order it, or a conditional delete is among its versions. */
+  isJudged (key: string, versions: readonly Event[] = this.keys.get(key) ?? [], incoming?: Event): boolean {
+    if (this.judge === undefined) return false
+    return this.judge.orders(key) || (incoming !== undefined && isConditional(incoming)) || versions.some(isConditional)
+  }
+
+  /** Every key held (for judging them all again). */
+  * keyNames (): Generator<string> {
+    yield * this.keys.keys()
+  }
+
+  /** Every version held of `key`, the winner first. */
+  versionsOf (key: string): readonly Event[] {
+    return this.keys.get(key) ?? []
+  }
+
   /** Removes one held version (an invalidated event, or a collected one). */
   remove (event: Event): RemoveResult {
     const versions = this.keys.get(event.body.key)
@@ -90,6 +157,14 @@ export class LwwState {
     if (versions === undefined || i < 0) return { removed: false }
     versions.splice(i, 1)
     this.release(event)
+    if (versions.length > 0 && (this.isJudged(event.body.key, versions) || isConditional(event))) {
+      const before = i === 0 ? event : versions[0]
+      const after = this.rejudged(event.body.key, versions)
+      if (after === before) return { removed: true }
+      this.countWinner(before, -1)
+      this.countWinner(after, +1)
+      return { removed: true, newWinner: after }
+    }
     if (i > 0) return { removed: true }
     this.countWinner(event, -1)
     if (versions.length === 0) { this.keys.delete(event.body.key); return { removed: true } }

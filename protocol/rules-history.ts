@@ -1,0 +1,72 @@
+// Every valid rules event the replica holds, in stamp order: the rule set in force at any stamp,
+// and the newest (what sites enforce now: placement, retention, local refusals). Rules events have
+// unique keys and are never superseded or collected, so the history only grows — by admin writes,
+// which are rare; each is one event of at most MAX_RULES rules (rules.ts).
+
+import type { Event, RulesBody } from './event.js'
+import type { Stamp } from './hlc.js'
+import { RuleSet } from './rules.js'
+import { compareVersions } from './state.js'
+
+interface Entry { event: Event & { body: RulesBody }, set: RuleSet }
+
+export class RulesHistory {
+  /** Oldest first. */
+  private readonly entries: Entry[] = []
+
+  /** Adds a rules event; false if it was held already. */
+  add (event: Event & { body: RulesBody }): boolean {
+    if (this.entries.some(e => e.event === event || equalId(e.event, event))) return false
+    let i = this.entries.length
+    while (i > 0 && compareVersions(this.entries[i - 1].event, event) > 0) i--
+    this.entries.splice(i, 0, { event, set: new RuleSet(event.body.rules) })
+    return true
+  }
+
+  /** Removes one (it was invalidated: its author's grant fell); false if it was not held. */
+  remove (event: Event): boolean {
+    const i = this.entries.findIndex(e => equalId(e.event, event))
+    if (i < 0) return false
+    this.entries.splice(i, 1)
+    return true
+  }
+
+  /** The rule set of the latest rules event stamped before `stamp` (none: the empty set). */
+  at (stamp: Stamp): RuleSet {
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].event.stamp < stamp) return this.entries[i].set
+    return RuleSet.EMPTY
+  }
+
+  /** The newest rule set: what this site enforces now. */
+  current (): RuleSet {
+    return this.entries[this.entries.length - 1]?.set ?? RuleSet.EMPTY
+  }
+
+  /** The newest rules event, if any. */
+  currentEvent (): (Event & { body: RulesBody }) | undefined {
+    return this.entries[this.entries.length - 1]?.event
+  }
+
+  /** Whether some rule set, now or before, orders keys (immutable or restricted deletes): the fold is needed at all. */
+  get ordersKeys (): boolean {
+    return this.entries.some(e => e.set.ordersKeys)
+  }
+
+  /** Whether some rule set, now or before, orders `key`. */
+  orders (key: string): boolean {
+    for (const e of this.entries) {
+      if (!e.set.ordersKeys) continue
+      const r = e.set.ruleFor(key)
+      if (r !== undefined && (r.immutable === true || (r.deletes !== undefined && r.deletes !== 'allow'))) return true
+    }
+    return false
+  }
+
+  get size (): number { return this.entries.length }
+}
+
+function equalId (a: Event, b: Event): boolean {
+  if (a.id.length !== b.id.length) return false
+  for (let i = 0; i < a.id.length; i++) if (a.id[i] !== b.id[i]) return false
+  return true
+}
