@@ -96,3 +96,10 @@ export const MAX_HOLD_AHEAD_MS = 10 * 60_000
  */
 export const RECEIVE_STEP_EVENTS = 128
 export const RECEIVE_STEP_BYTES = 256 * 1024
+/**
+ * Deletes one retention run writes (retention.ts); the next run continues. A delete is one signed
+ * event of ~250 B: 1000 are ~250 KB to persist and push, a fraction of a second of signing, so a
+ * rule that suddenly covers a million old keys is worked off at 1000 a run instead of one burst of a
+ * million tombstones through every site's disk and links. At one run a minute that is 1.4 M a day.
+ */
+export const MAX_RETENTION_DELETES_PER_RUN = 1000
