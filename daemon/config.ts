@@ -19,6 +19,7 @@ import { checkSiteName } from './federation/site-directory.js'
 import { MAX_SITE_GROUPS } from '../protocol/limits.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_LIMITS } from './net/limits.js'
+import { DEFAULT_RETENTION_INTERVAL_MS } from './retention/constants.js'
 
 export interface DaemonConfig {
   /**
@@ -85,6 +86,8 @@ export interface DaemonConfig {
   siteBehindEvents?: number
   /** Read rate of the blob scrub, bytes per second. Default 20 MB/s. */
   blobScrubBytesPerSec: number
+  /** How often this site runs the retention rules it is the runner of (docs/rules.md, "Retention"). Default 60 s. */
+  retentionIntervalMs: number
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -108,7 +111,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   maxStrangerConnectionsPerIp: DEFAULT_LIMITS.maxStrangersPerIp,
   strangerDeadlineMs: DEFAULT_LIMITS.strangerDeadlineMs,
   blobScrubIntervalMs: DEFAULT_SCRUB_INTERVAL_MS,
-  blobScrubBytesPerSec: DEFAULT_SCRUB_BYTES_PER_SEC
+  blobScrubBytesPerSec: DEFAULT_SCRUB_BYTES_PER_SEC,
+  retentionIntervalMs: DEFAULT_RETENTION_INTERVAL_MS
 }
 
 export const CONFIG_FILE = 'config.json'
@@ -256,6 +260,10 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
       case 'blobScrubBytesPerSec':
         if (!isInt(value, MIN_SCRUB_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER)) throw bad(`an integer number of bytes per second of at least ${MIN_SCRUB_BYTES_PER_SEC}`)
         out.blobScrubBytesPerSec = value
+        break
+      case 'retentionIntervalMs':
+        // No "off": the other sites count on the runner they chose running it (retention/service.ts).
+        out.retentionIntervalMs = durationField(value, `${where}: "${field}"`, 100, 24 * 3_600_000)
         break
       default:
         throw MycelError.usage(`${where}: unknown setting "${field}"`)

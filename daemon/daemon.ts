@@ -150,7 +150,7 @@ export class Daemon {
     const registry = await this.startRegistry(blobs, log)
     const npm = await this.startNpm(blobs, log)
     const api = new ApiServer({ dir, port: config.apiPort }, {
-      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, processMetrics: this.processMetrics?.render, registry: () => this.credentials === undefined ? undefined : { credentials: this.credentials, url: () => this.registry?.url, npmUrl: () => this.npm?.url } }),
+      routes: localApiRoutes({ node: facade, blobs: () => this.current().blobParts(), visibility: () => this.runtime?.vis, retention: () => this.runtime?.retention, processMetrics: this.processMetrics?.render, registry: () => this.credentials === undefined ? undefined : { credentials: this.credentials, url: () => this.registry?.url, npmUrl: () => this.npm?.url } }),
       log
     })
     await api.start()

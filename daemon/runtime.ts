@@ -63,6 +63,7 @@ import { PeerLagTracker } from './visibility/peer-lag.js'
 import { holdingsSummary, SUMMARY_EVERY_MS } from './visibility/reports/holdings-summary.js'
 import { MAX_REPORT_SITES, type ReportHoldings } from './visibility/reports/report.js'
 import { ReportGossip } from './visibility/reports/report-gossip.js'
+import { RetentionService } from './retention/service.js'
 
 export interface RuntimeInit {
   dir: string
@@ -122,17 +123,19 @@ export class Runtime {
   readonly replica: Replica
   readonly blob: BlobService
   readonly vis: VisibilityHub
+  readonly retention: RetentionService
   private readonly parts: Part[]
   private readonly log: Logger
   private stopping: Promise<void> | undefined
 
-  private constructor (fields: { federation: Settled, node: LocalNode, host: Host, replica: Replica, blob: BlobService, vis: VisibilityHub, parts: Part[], log: Logger }) {
+  private constructor (fields: { federation: Settled, node: LocalNode, host: Host, replica: Replica, blob: BlobService, vis: VisibilityHub, retention: RetentionService, parts: Part[], log: Logger }) {
     this.federation = fields.federation
     this.node = fields.node
     this.host = fields.host
     this.replica = fields.replica
     this.blob = fields.blob
     this.vis = fields.vis
+    this.retention = fields.retention
     this.parts = fields.parts
     this.log = fields.log
   }
@@ -274,6 +277,17 @@ export class Runtime {
       const record = sites.record(peer)
       return record === undefined ? undefined : { mode: sites.modeOf(peer, key), groups: record.groups }
     })
+    // Retention deletes go through the node's write path (durable, as `mycel rm`'s); the runner of a
+    // rule is chosen among the sites site health calls connected (retention/service.ts).
+    const retention = new RetentionService({ intervalMs: config.retentionIntervalMs }, {
+      replica: driver,
+      durable: async n => { await node.durable(n) },
+      sitesUp: () => vis.health.view().filter(v => v.state === 'connected').map(v => v.peerId),
+      nameOf: peer => sites.nameOf(peer),
+      clock: REAL_CLOCK,
+      timers: REAL_TIMERS,
+      log
+    })
     const node: LocalNode = new LocalNode({ peerId, name: ownSite(config).name, federation: federation.id, dir: init.dir, version: init.version, startedAtMs: init.startedAtMs, apiUrl: c.apiUrl }, {
       replica: driver,
       whenDurable: async n => { await waits.whenDurable(n) },
@@ -293,7 +307,8 @@ export class Runtime {
         eventLoop: loopDelay.snapshot(),
         memory: memoryMib(),
         disk: blob.disk.snapshot(),
-        reports: { ...reports.stats }
+        reports: { ...reports.stats },
+        retention: retention.stats
       }),
       federation: new FederationOps({
         selfId: peerId,
@@ -307,7 +322,10 @@ export class Runtime {
         groupsOf: peer => sites.record(peer)?.groups ?? []
       })
     })
-    return new Runtime({ federation, node, host, replica, blob, vis, parts, log })
+    // Last to start, first to stop: a run in progress finishes its writes while the replica still ticks.
+    retention.start()
+    parts.push(['retention', retention])
+    return new Runtime({ federation, node, host, replica, blob, vis, retention, parts, log })
   }
 
   /** Stops every part, backwards, waiting for queued writes; idempotent. */

@@ -193,6 +193,12 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const event = this.c.replica.write(body)
     const n = this.c.replica.lastBatchNumber()
     if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
+    await this.durable(n)
+    return event
+  }
+
+  /** Resolves once persist batch `n` (and every one before it) is on disk; TIMEOUT after DURABLE_TIMEOUT_MS. */
+  async durable (n: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
@@ -204,6 +210,5 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     } finally {
       clearTimeout(timer)
     }
-    return event
   }
 }

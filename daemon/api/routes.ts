@@ -14,12 +14,15 @@
 //   GET    /v1/events, /v1/where/<key>, /v1/sync, /v1/sync/members, /metrics   (visibility-routes.ts)
 //   GET /v1/webhooks, GET /v1/webhooks/log, POST /v1/webhooks/ping|redeliver   (webhook-routes.ts)
 //   POST|GET|DELETE /v1/registry/users   the container registry's users (registry-routes.ts)
+//   GET|POST /v1/retention/plan, POST /v1/retention/run   retention's dry run and a run now (retention-routes.ts)
 // The shapes are in contract.ts.
 
 import { blobRoutes, type BlobRouteComponents } from './blob-routes.js'
 import { nodeRoutes, type NodeApi } from './node-routes.js'
 import type { ProcessMetricsText } from './metrics-route.js'
 import { registryRoutes, type RegistryRouteParts } from './registry-routes.js'
+import { retentionRoutes } from './retention-routes.js'
+import type { RetentionService } from '../retention/service.js'
 import type { Route } from './router.js'
 import { statusPageRoutes, visibilityRoutes } from './visibility-routes.js'
 import { webhookRoutes } from './webhook-routes.js'
@@ -35,6 +38,8 @@ export interface LocalApiParts {
   processMetrics?: ProcessMetricsText
   /** The container registry's users, when this site serves one (registry-routes.ts). */
   registry?: () => RegistryRouteParts | undefined
+  /** The running federation's retention (it changes when the node switches federation). */
+  retention?: () => RetentionService | undefined
 }
 
 export function localApiRoutes (parts: LocalApiParts): Route[] {
@@ -44,6 +49,7 @@ export function localApiRoutes (parts: LocalApiParts): Route[] {
     ...blobRoutes(parts.blobs),
     ...visibilityRoutes(parts.visibility, parts.processMetrics),
     ...webhookRoutes(parts.visibility),
-    ...registryRoutes(parts.registry ?? (() => undefined))
+    ...registryRoutes(parts.registry ?? (() => undefined)),
+    ...retentionRoutes(parts.retention ?? (() => undefined))
   ]
 }
