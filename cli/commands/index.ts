@@ -13,6 +13,7 @@ const table: Record<string, () => Promise<Command>> = {
   cat: async () => (await import('./cat.js')).cat,
   ls: async () => (await import('./ls.js')).ls,
   rm: async () => (await import('./rm.js')).rm,
+  retention: async () => (await import('./retention.js')).retention,
   status: async () => (await import('./status.js')).status,
   peers: async () => (await import('./peers.js')).peers,
   sites: async () => (await import('./sites.js')).sites,

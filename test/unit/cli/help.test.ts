@@ -22,6 +22,7 @@ describe('CLI help', () => {
     ['sites', ['--json', 'unreachable', 'never-seen', 'site-down']],
     ['ls', ['[PREFIX]']],
     ['rm', ['KEY']],
+    ['retention', ['ACTION [PREFIX]', 'plan (a dry run: nothing is deleted) or run', '--rules FILE', 'Exit code 5', '--json']],
     ['status', ['lag']],
     ['peers', ['--json']],
     ['webhooks', ['[ACTION] [ID]', 'list (default), log, ping, or redeliver', '--webhook N', '--limit N', '--json']]
