@@ -24,7 +24,7 @@ export const publish: Command = {
     timeout: { type: 'string', value: 'DURATION', description: 'how long the --wait-* barrier waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' },
     link: { type: 'boolean', description: 'hard-link FILE into the store instead of copying it (same file system; do not change FILE afterwards)' }
   },
-  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\nOn the daemon\'s machine FILE is copied into its data dir in the kernel (a reflink or copy_file_range)\nand taken from there, not streamed (--json: "via": "copy"); --link hard-links it instead ("link");\nelsewhere, or for a pipe, the bytes are uploaded ("upload").\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\nOn the daemon\'s machine FILE is copied into its data dir in the kernel (a reflink or copy_file_range)\nand taken from there, not streamed (--json: "via": "copy"); --link hard-links it instead ("link");\nelsewhere, or for a pipe, the bytes are uploaded ("upload").\nUnder an immutable rule (docs/rules.md) other bytes than the key holds are refused: exit 7 (CONFLICT),\nnaming the digest it holds; the same bytes again change nothing ("unchanged": true).\nIf another write of the key wins while a --wait-* barrier waits (a concurrent publish elsewhere), exit 7.\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
@@ -69,7 +69,7 @@ export const publish: Command = {
       }
     }
     if (wantsJson(ctx)) printJson(ctx, state === undefined ? { ...result, via } : { ...result, via, barrier: state })
-    else ctx.out.write(`published ${result.key}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n` + (state?.met === true ? `  ${barrierText(state)}\n` : ''))
+    else ctx.out.write(`published ${result.key}${result.unchanged === true ? ' (unchanged: this immutable key already holds these bytes)' : ''}\n  digest ${result.digest}\n  cid    ${result.cid}\n  size   ${result.size}\n` + (state?.met === true ? `  ${barrierText(state)}\n` : ''))
     if (state !== undefined && !state.met) {
       // The publish stands; only the barrier fell short (a distinct exit code, so scripts can tell).
       if (!wantsJson(ctx)) ctx.err.write(`mycel publish: published ${result.key}, but after ${(timeoutMs / 1000).toFixed(1)} s ${barrierText(state)}\n`)
