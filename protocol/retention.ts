@@ -135,6 +135,34 @@ export function retentionDeleteBody (d: Pick<RetentionDelete, 'key' | 'version'>
   return { kind: 'delete', key: d.key, ifVersion: d.version }
 }
 
+/**
+ * Whether a delete of `version` (a put) written at `deleteStamp` is one retention may have planned
+ * under `rules`: an invariant checker's question ("retention never deletes a version it should
+ * keep"), asked with global knowledge — `history`, every put ever written, at any site. A runner
+ * counts only versions it held, all stamped below its delete (the HLC), so under `keep` at least
+ * `keep` other keys of the folder must have a put stamped after the version (ties: the greater key)
+ * and before the delete; under `maxAge` the version must be older than it at the delete's wall time
+ * (which assumes the runner's clock did not step back between planning and writing). A stale view
+ * only keeps more, so every delete of an honest runner passes, whatever it lacked.
+ */
+export function retentionMayDelete (version: Event, deleteStamp: Stamp, rules: RuleSet, history: Iterable<Event>): boolean {
+  if (version.body.kind !== 'put') return false
+  const key = version.body.key
+  const rule = rules.ruleFor(key)
+  const retention = rule?.retention
+  if (rule === undefined || retention === undefined || deletesOf(rule) === 'refuse') return false
+  if (retention.maxAgeMs !== undefined && wallOf(deleteStamp) - wallOf(version.stamp) <= retention.maxAgeMs) return false
+  if (retention.keep === undefined) return true
+  const folder = folderOf(key, rule.prefix)
+  const newer = new Set<string>()
+  for (const e of history) {
+    if (e.body.kind !== 'put' || e.body.key === key || e.stamp >= deleteStamp || newestFirst(e, version) >= 0) continue
+    if (rules.ruleFor(e.body.key) !== rule || folderOf(e.body.key, rule.prefix) !== folder) continue
+    newer.add(e.body.key)
+  }
+  return newer.size >= retention.keep
+}
+
 /** A key's folder: up to its last '/', never shorter than its rule's prefix. */
 export function folderOf (key: string, prefix: string): string {
   const dir = key.slice(0, key.lastIndexOf('/') + 1)

@@ -7,7 +7,7 @@ import { signEvent } from '../../../protocol/codec.js'
 import { memberKey, rulesKey, type Event, type EventBody } from '../../../protocol/event.js'
 import { makeStamp } from '../../../protocol/hlc.js'
 import type { Genesis } from '../../../protocol/invite.js'
-import { folderOf, planRetention, retentionDeleteBody, type RetentionPlan } from '../../../protocol/retention.js'
+import { folderOf, planRetention, retentionDeleteBody, retentionMayDelete, type RetentionPlan } from '../../../protocol/retention.js'
 import { chooseRetentionRunner, mayRunRetention, rendezvousOrder } from '../../../protocol/retention-runner.js'
 import { checkRules, RuleSet, type Rule } from '../../../protocol/rules.js'
 import { fakeSigner } from '../../helpers/fake-crypto.js'
@@ -112,6 +112,20 @@ describe('retention: the plan', () => {
     expect(plan.rules[0]).toMatchObject({ blocked: true, due: 3, deletes: 'refuse' })
   })
 
+  it('retentionMayDelete: the planner\'s deletes pass, from any view; a delete of a version it keeps does not', () => {
+    const rules = set({ prefix: 's/', retention: { keep: 3, maxAge: '1d' } })
+    const history = series('s/app/', 8, 2 * DAY)
+    const deleteAt = makeStamp(NOW, 5)
+    const planned = planRetention(history, rules, NOW).deletes
+    expect(planned).toHaveLength(5)
+    for (const d of planned) expect(retentionMayDelete(history.find(e => e.body.key === d.key)!, deleteAt, rules, history)).toBe(true)
+    expect(retentionMayDelete(history[5], deleteAt, rules, history)).toBe(false) // #3: kept by count
+    expect(retentionMayDelete(history[0], makeStamp(NOW - 2 * DAY, 9), rules, history)).toBe(false) // not yet older than a day
+    expect(retentionMayDelete(history[0], makeStamp(NOW - DAY, 0), rules, history.slice(0, 3))).toBe(false) // newer ones not written yet
+    const young = series('y/', 5)
+    expect(retentionMayDelete(young[0], deleteAt, set({ prefix: 'y/', retention: { keep: 1 }, deletes: 'refuse' }), young)).toBe(false)
+  })
+
   it('a stale view (some versions missing) deletes only what the full view deletes: it keeps more', () => {
     fc.assert(fc.property(
       fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 40 })), { minLength: 1, maxLength: 30 }),
@@ -124,6 +138,7 @@ describe('retention: the plan', () => {
         const full = new Set(keys(planRetention(all, rules, NOW)))
         const stale = planRetention(all.filter((_, i) => held[i]), rules, NOW)
         for (const k of keys(stale)) expect(full.has(k)).toBe(true)
+        for (const d of stale.deletes) expect(retentionMayDelete(all.find(e => e.body.key === d.key) as Event, makeStamp(NOW, 1), rules, all)).toBe(true)
       }
     ))
   })
