@@ -23,7 +23,10 @@ export const DELETE_POLICIES: readonly DeletePolicy[] = ['allow', 'admin', 'refu
 export interface Retention {
   /** Keep the newest `keep` keys (by their winner's stamp) of each folder under the prefix. */
   keep?: number
-  /** Delete keys whose winner is older than this (ms, against the runner's clock). */
+  /**
+   * Keep keys whose winner is younger than this (ms, against the runner's clock). With `keep`, a key
+   * goes only if neither keeps it: the newest `keep` stay however old (retention.ts says why).
+   */
   maxAgeMs?: number
 }
 
