@@ -68,6 +68,7 @@ export class RetentionService {
   /** The run in progress (or the last), which the next one waits for. */
   private turn: Promise<unknown> = Promise.resolve()
   private readonly counters: RetentionStats = { runs: 0, deleted: 0, skipped: 0, lastRun: null }
+  private periodicWaiting = false
 
   constructor (init: RetentionInit, components: RetentionComponents) {
     this.intervalMs = init.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS
@@ -103,12 +104,20 @@ export class RetentionService {
     return await this.inTurn(async () => await this.runNow('manual', opts.only))
   }
 
-  /** One periodic turn: the rules this site is the runner of. A failure is logged; the next turn tries again. */
+  /**
+   * One periodic turn: the rules this site is the runner of. A failure is logged; the next turn
+   * tries again. A turn still waiting or running (a slow disk, a long manual run) makes the next
+   * one skip, so turns never pile up.
+   */
   private async periodic (): Promise<void> {
+    if (this.periodicWaiting) return
+    this.periodicWaiting = true
     try {
       await this.inTurn(async () => await this.runNow('automatic'))
     } catch (err) {
       this.c.log.warn('retention run failed', { err })
+    } finally {
+      this.periodicWaiting = false
     }
   }
 

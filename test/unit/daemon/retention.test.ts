@@ -127,6 +127,25 @@ describe('retention at a site', () => {
     expect(liveKeys(c, 0)).toEqual(['s/app/120', 's/app/150'])
   })
 
+  it('periodic turns do not pile up behind a slow run', async () => {
+    const c = await federation([{ prefix: 's/', retention: { keep: 3 } }], 10)
+    const time = new VirtualTime()
+    let release = (): void => {}
+    const slowDisk = new Promise<void>(resolve => { release = resolve })
+    const all = services(c, time, () => c.ids(), async () => { await slowDisk })
+    const runner = c.ids().indexOf(all[0].plan().rules[0].runner?.peerId as string)
+    all[runner].start()
+    await time.advance(INTERVAL_MS) // the first turn starts, and waits on the disk
+    await time.advance(5 * INTERVAL_MS) // five more turns come due meanwhile
+    expect(all[runner].stats.runs).toBe(0)
+    release()
+    await time.settle()
+    expect(all[runner].stats).toMatchObject({ runs: 1, deleted: 7 })
+    await time.advance(INTERVAL_MS)
+    expect(all[runner].stats).toMatchObject({ runs: 2, deleted: 7 }) // one turn, not five queued
+    await all[runner].stop()
+  })
+
   it('a dry run of rules not set yet', async () => {
     const c = await federation([], 10)
     const plan = services(c, new VirtualTime(), () => c.ids())[1].plan({ rules: [{ prefix: 's/app/', retention: { keep: 5 } }] })
