@@ -27,8 +27,8 @@ export const rules: Command = {
   ]}
 Fields: immutable (a key is created once), deletes (allow | admin | refuse; default admin under
 immutable, else allow), replicas (at least N sites hold the bytes), retention (keep the newest N keys of
-each folder, and/or none older than maxAge). Setting rules replaces the whole set; every site enforces
-the same rules (docs/rules.md). --json: { rules, author, authorName, stamp }.`,
+each folder and/or those younger than maxAge; a key goes once none keeps it). Setting rules replaces the
+whole set; every site enforces the same rules (docs/rules.md). --json: { rules, author, authorName, stamp }.`,
   async run (ctx) {
     const [action = 'show', file] = ctx.positionals
     const api = await client(ctx)
