@@ -220,6 +220,7 @@ export class Runtime {
 
     const blob = blobService(init, c, { host, replica, mesh, vis, sites })
     vis.setHoldings(new BlobHoldings(blob, peerId))
+    vis.setPlacement(key => blob.placementOf(key))
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const reports = siteReports({ peerId, privateKey, config, blobs, blob, vis, mesh, host, replica, sites, log })
     vis.setReports(() => reports.all())
