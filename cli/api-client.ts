@@ -9,13 +9,13 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { http } from './builtins.js'
 import { join } from 'node:path'
-import { MycelError, type ErrorCode } from '../protocol/errors.js'
+import { ERROR_CODES, MycelError, type ErrorCode } from '../protocol/errors.js'
 
 /** Slow answers are the daemon's trouble, not the CLI's: fail instead of hanging forever. */
 const REQUEST_TIMEOUT_MS = 60_000
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
-const CODES: ReadonlySet<string> = new Set<ErrorCode>(['DECODE_FAILED', 'UNSUPPORTED_VERSION', 'TOO_LARGE', 'INVALID_EVENT', 'NOT_FOUND', 'UNAVAILABLE', 'PERMISSION_DENIED', 'USAGE', 'TIMEOUT', 'CLOSED', 'INTERNAL'])
+const CODES: ReadonlySet<string> = new Set<string>(ERROR_CODES)
 
 export interface RequestOptions {
   query?: Array<[string, string]>

@@ -12,6 +12,9 @@
 // those placement chose that do not hold yet. A key no `replicas` rule covers is a usage error, checked
 // before anything is published (checkFactor), since waiting for it could only time out.
 //
+// If another write of the key wins meanwhile (a concurrent publish elsewhere; for an immutable key,
+// an earlier create), the wait ends with CONFLICT (exit 7) naming both digests and the winner's site.
+//
 // A barrier that times out does not undo the publish: the key is published, and the exit code
 // (6, PUBLISHED_PARTIAL) and message say so, with who holds the bytes and who is missing.
 
@@ -158,6 +161,19 @@ export function barrierText (state: BarrierState): string {
 }
 
 /**
+ * This publish lost to another write of the key while the barrier waited (a concurrent publish at
+ * another site, or, for an immutable key, an earlier create): CONFLICT, exit 7, naming both digests
+ * and the winner's site. The key holds the winner everywhere; nothing of ours stands.
+ */
+function lostTo (key: string, ours: string, answer: WhereAnswer): MycelError {
+  const site = answer.members.find(m => m.peerId === answer.author)
+  const by = site?.name ?? answer.author
+  return new MycelError('CONFLICT', `${key}: this publish lost to a concurrent write at ${by}: ${answer.digest} won over ours, ${ours}`, {
+    details: { key, digest: answer.digest, lostDigest: ours, author: answer.author, authorName: site?.name ?? null }
+  })
+}
+
+/**
  * Polls `where` until the barrier is met or the timeout passes, and returns where it stands then
  * (`met` says which). `progress` is told each state (the live line).
  */
@@ -165,7 +181,7 @@ export async function waitBarrier (api: ApiClient, key: string, digest: string, 
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const answer = await api.call<WhereAnswer>('GET', `/v1/where/${encodeURIComponent(key)}`)
-    if (answer.digest !== digest) throw new MycelError('UNAVAILABLE', `${key} was superseded by another version (${answer.digest}) while waiting`)
+    if (answer.digest !== digest) throw lostTo(key, digest, answer)
     const state = judge(barrier, answer)
     progress?.(state)
     if (state.met || Date.now() >= deadline) return state

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
+import { checkRules, type Rule } from '../protocol/rules.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
 import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
@@ -85,6 +86,11 @@ export interface DaemonConfig {
   siteBehindEvents?: number
   /** Read rate of the blob scrub, bytes per second. Default 20 MB/s. */
   blobScrubBytesPerSec: number
+  /**
+   * The federation's artifact rules (docs/rules.md), written at start when this site is an admin and
+   * they differ from the rules in force; a site that is not an admin logs that it cannot. Default: none.
+   */
+  rules?: Rule[]
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -197,6 +203,9 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         break
       case 'webhooks':
         out.webhooks = parseWebhooks(value, where)
+        break
+      case 'rules':
+        out.rules = checkRules(value, `${where}: "rules"`)
         break
       case 'metricsListen':
         if (typeof value !== 'string') throw bad('a HOST:PORT string, e.g. "0.0.0.0:9464"')

@@ -41,6 +41,7 @@ import type { Settled } from './federation/settle.js'
 import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
 import { MAX_EVENTS_PER_WRITE, MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
+import type { Rule } from '../protocol/rules.js'
 import { OffenderLog } from './log-limit.js'
 import { LoopBudget } from './loop-budget.js'
 import { createHost, type Host } from './net/host.js'
@@ -309,6 +310,7 @@ export class Runtime {
         groupsOf: peer => sites.record(peer)?.groups ?? []
       })
     })
+    if (config.rules !== undefined) await applyConfiguredRules(node, config.rules, log)
     return new Runtime({ federation, node, host, replica, blob, vis, parts, log })
   }
 
@@ -323,6 +325,25 @@ export class Runtime {
     const m = this.replica.members()
     const { keys, tombstones } = this.replica.counts()
     return m !== undefined && m.list().every(e => e.peer === this.replica.id) && keys === 0 && tombstones === 0
+  }
+}
+
+/**
+ * The config file's `rules` (docs/rules.md): written when this site is an admin and they differ from
+ * the rules in force (setRules writes nothing otherwise); a site that is not an admin says why it
+ * cannot. Two admins whose files disagree overwrite each other at every start: keep rules in one file.
+ */
+async function applyConfiguredRules (node: LocalNode, rules: Rule[], log: Logger): Promise<void> {
+  const role = node.status().role
+  if (role !== 'admin') {
+    log.warn('the config file\'s rules are not applied: only an admin sets the federation\'s rules', { role })
+    return
+  }
+  try {
+    const info = await node.setRules(rules)
+    log.info('rules in force', { rules: info.rules.length, author: info.author, stamp: info.stamp })
+  } catch (err) {
+    log.error('could not apply the config file\'s rules', { error: (err as Error).message })
   }
 }
 

@@ -16,6 +16,13 @@ export type ErrorCode =
   | 'CLOSED'
   | 'INTERNAL'
 
+/** Every code, once (a record, so that adding a code to the union without listing it here fails to compile). */
+const CODE_SET: Record<ErrorCode, true> = {
+  DECODE_FAILED: true, UNSUPPORTED_VERSION: true, TOO_LARGE: true, INVALID_EVENT: true, NOT_FOUND: true, UNAVAILABLE: true,
+  PERMISSION_DENIED: true, USAGE: true, CONFLICT: true, TIMEOUT: true, CLOSED: true, INTERNAL: true
+}
+export const ERROR_CODES = Object.keys(CODE_SET) as ErrorCode[]
+
 export class MycelError extends Error {
   readonly code: ErrorCode
   readonly details?: Record<string, unknown>

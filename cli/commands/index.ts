@@ -19,6 +19,7 @@ const table: Record<string, () => Promise<Command>> = {
   members: async () => (await import('./members.js')).members,
   revoke: async () => (await import('./revoke.js')).revoke,
   where: async () => (await import('./where.js')).where,
+  rules: async () => (await import('./rules.js')).rules,
   watch: async () => (await import('./watch.js')).watch,
   webhooks: async () => (await import('./webhooks.js')).webhooks,
   registry: async () => (await import('./registry.js')).registry,

@@ -63,6 +63,12 @@ export function formatEvent (e: VisEvent): string {
   if (e.type === 'conflict') {
     return `${time}  ${e.type.padEnd(16)}  ${e.package ?? e.key}  lost to ${e.peerName ?? e.author?.slice(-8) ?? '?'}: ${e.digest?.slice(0, 19) ?? '?'} won over ours, ${e.lostDigest?.slice(0, 19) ?? '?'}`
   }
+  if (e.type === 'overwritten') {
+    const by = e.peerName ?? e.author?.slice(-8) ?? '?'
+    const ours = e.lost === 'delete' ? 'our rm' : `our ${e.lostDigest?.slice(0, 19) ?? 'publish'}`
+    const theirs = e.won === 'delete' ? 'their rm' : `their ${e.digest?.slice(0, 19) ?? 'publish'}`
+    return `${time}  ${e.type.padEnd(16)}  ${e.package ?? e.image ?? e.key}  ${ours} lost to ${by}: ${theirs} won`
+  }
   const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.image ?? e.package ?? e.key
   const detail = [
     e.stamp !== undefined ? `stamp ${e.stamp}` : '',

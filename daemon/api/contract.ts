@@ -5,6 +5,7 @@
 // federation's lists) are defined where they are made and re-exported here,
 // because api/ sits on top: the parts it calls never import it back.
 
+import type { Rule } from '../../protocol/rules.js'
 import type { Reach as HostReach } from '../net/host.js'
 import type { PeerLag } from '../visibility/types.js'
 
@@ -33,7 +34,19 @@ export interface Entry {
   stamp: string
 }
 
-export interface PublishResult extends Entry {}
+export interface PublishResult extends Entry {
+  /** The key is immutable and already held these bytes: nothing was written (docs/rules.md). */
+  unchanged?: boolean
+}
+
+/** GET/PUT /v1/rules: the artifact rules in force (docs/rules.md), and who set them when. */
+export interface RulesInfo {
+  rules: Rule[]
+  /** The admin that wrote them, its site name, and the stamp; null when no rules were ever set. */
+  author: string | null
+  authorName: string | null
+  stamp: string | null
+}
 
 export interface RemoveResult {
   key: string

@@ -3,7 +3,9 @@
 // event is durable (DurableWaits.whenDurable); reads come from the core's
 // in-memory state.
 
-import type { Event, PutBody } from '../../protocol/event.js'
+import { randomBytes } from 'node:crypto'
+import { rulesKey, type Event, type PutBody } from '../../protocol/event.js'
+import { checkRules, RuleSet } from '../../protocol/rules.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { ReplicaApi } from '../../protocol/replica-api.js'
@@ -13,7 +15,7 @@ import type { FederationOps } from '../federation/ops.js'
 import { DURABLE_TIMEOUT_MS } from '../limits.js'
 import type { PeerLagTracker } from '../visibility/peer-lag.js'
 import type { BlobRouteComponents } from './blob-routes.js'
-import type { Entry, InviteRequest, InviteResult, MemberInfo, PeerInfo, Reach, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, PublishResult, RulesInfo, InviteRequest, InviteResult, MemberInfo, PeerInfo, Reach, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import type { NodeApi } from './node-routes.js'
 
 /** The part of the mesh the API reads. */
@@ -128,21 +130,50 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     return event === undefined || event.body.kind !== 'put' ? undefined : entryOf(event)
   }
 
-  async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> {
+  async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<PublishResult> {
     this.needWriter()
     const blob = await this.c.blobs.put(body, this.c.blobService?.chunkBytes)
-    const manifest = await this.c.blobService?.recordManifest(blob)
-    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
-    return entryOf(event)
+    return await this.publishBlob(key, props, blob)
   }
 
   /** A publish of a file the CLI staged in the blob store's tmp dir (BlobStore.putStaged), instead of a body. */
-  async publishStaged (key: string, props: Record<string, string>, staged: string): Promise<Entry> {
+  async publishStaged (key: string, props: Record<string, string>, staged: string): Promise<PublishResult> {
     this.needWriter()
     const blob = await this.c.blobs.putStaged(staged, this.c.blobService?.chunkBytes)
-    const manifest = await this.c.blobService?.recordManifest(blob)
+    return await this.publishBlob(key, props, blob)
+  }
+
+  /**
+   * The put of stored bytes. Under an immutable rule the core refuses other bytes (CONFLICT, naming
+   * the digest held; the stored blob is then an orphan the GC collects) and answers the same bytes
+   * with the event already there: `unchanged`, nothing written.
+   */
+  private async publishBlob (key: string, props: Record<string, string>, blob: { digest: Uint8Array, size: number }): Promise<PublishResult> {
+    const manifest = await this.c.blobService?.recordManifest(blob as Parameters<BlobService['recordManifest']>[0])
+    const before = this.c.replica.get(key)
     const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
-    return entryOf(event)
+    return event === before ? { ...entryOf(event), unchanged: true } : entryOf(event)
+  }
+
+  rules (): RulesInfo {
+    const { set, event } = this.c.replica.rules?.() ?? { set: RuleSet.EMPTY }
+    return {
+      rules: [...set.rules],
+      author: event?.author ?? null,
+      authorName: event === undefined ? null : this.c.sites?.nameOf(event.author) ?? null,
+      stamp: event === undefined ? null : formatStamp(event.stamp)
+    }
+  }
+
+  /** Writes a rules event (an admin only), unless the rules in force are these already. */
+  async setRules (raw: unknown): Promise<RulesInfo> {
+    const rules = checkRules(raw)
+    const role = this.c.federation?.role()
+    if (role !== 'admin') throw new MycelError('PERMISSION_DENIED', `only an admin sets the federation's rules; this site is ${role === null || role === undefined ? 'not a member' : `a ${role}`}`)
+    const current = this.c.replica.rules?.().set.rules ?? []
+    if (JSON.stringify(current) === JSON.stringify(rules) && this.c.replica.rules?.().event !== undefined) return this.rules()
+    await this.writeDurably({ kind: 'rules', key: rulesKey(randomBytes(16).toString('hex')), rules })
+    return this.rules()
   }
 
   /** What the blob routes (blob-routes.ts) work on: this node's blob layer and its keys. */
@@ -192,6 +223,8 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     const before = this.c.replica.lastBatchNumber()
     const event = this.c.replica.write(body)
     const n = this.c.replica.lastBatchNumber()
+    // An immutable key that holds these bytes already: the core wrote nothing and answered with the event there.
+    if (n <= before && body.kind === 'put' && event === this.c.replica.get(body.key)) return event
     if (n <= before) throw new MycelError('INTERNAL', 'the core did not persist a local write inside write()')
     let timer: NodeJS.Timeout | undefined
     try {

@@ -2,7 +2,7 @@
 // `mycel join` on a running node replaces (Daemon.switchFederation). The API
 // server is built once and keeps this facade.
 
-import type { Entry, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, RulesInfo, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import type { NodeApi } from './node-routes.js'
 
 export interface NodeFacadeComponents {
@@ -27,5 +27,7 @@ export class NodeFacade implements NodeApi {
   invite (req?: InviteRequest): InviteResult { return this.c.current().invite(req) }
   members (): MemberInfo[] { return this.c.current().members() }
   async revoke (peer: string): Promise<RevokeResult> { return await this.c.current().revoke(peer) }
+  rules (): RulesInfo { return this.c.current().rules() }
+  async setRules (rules: unknown): Promise<RulesInfo> { return await this.c.current().setRules(rules) }
   async join (token: string, via: string[]): Promise<JoinResult> { return await this.c.join(token, via) }
 }

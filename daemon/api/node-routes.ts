@@ -8,9 +8,10 @@ import { SYSTEM_KEY_PREFIX } from '../../protocol/event.js'
 import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
 import { readsAsContentRef } from '../blob/service.js'
 import { MAX_LIST_ENTRIES } from '../limits.js'
-import type { Entry, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, PublishResult, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, RulesInfo, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, PublishResult, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import { sendJson } from './errors.js'
 import { inviteRequestOf, readToken } from './federation-params.js'
+import { readRulesBody } from './rules-body.js'
 import type { Route } from './router.js'
 
 /** What the node routes call: the running node (local-node.ts), through the facade that outlives a federation switch. */
@@ -26,6 +27,10 @@ export interface NodeApi {
   invite: (req?: InviteRequest) => InviteResult
   members: () => MemberInfo[]
   revoke: (peer: string) => Promise<RevokeResult>
+  /** The artifact rules in force (docs/rules.md). */
+  rules: () => RulesInfo
+  /** Sets the federation's rules (an admin only); the JSON body's `rules` list, checked. */
+  setRules: (rules: unknown) => Promise<RulesInfo>
   /** `mycel join`: a running node joins the federation of a token (see Daemon.switchFederation). */
   join: (token: string, via: string[]) => Promise<JoinResult>
 }
@@ -39,6 +44,8 @@ export function nodeRoutes (api: NodeApi): Route[] {
     { method: 'GET', path: '/v1/peers', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.peers()) } },
     { method: 'POST', path: '/v1/invite', auth: 'token', handle: (_req, res, { url }) => { sendJson(res, 200, api.invite(inviteRequestOf(url.searchParams))) } },
     { method: 'GET', path: '/v1/members', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.members()) } },
+    { method: 'GET', path: '/v1/rules', auth: 'token', handle: (_req, res) => { sendJson(res, 200, api.rules()) } },
+    { method: 'PUT', path: '/v1/rules', auth: 'token', handle: async (req, res) => { sendJson(res, 200, await api.setRules(await readRulesBody(req))) } },
     {
       method: 'POST',
       path: '/v1/join',

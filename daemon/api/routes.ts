@@ -10,6 +10,8 @@
 //   GET    /v1/members                  MemberInfo[]
 //   POST   /v1/revoke?peer=P            RevokeResult       (after it is durable)
 //   POST   /v1/join?via=ADDR...         body = invite token text → JoinResult (after admission)
+//   GET    /v1/rules                    RulesInfo (the artifact rules in force; docs/rules.md)
+//   PUT    /v1/rules                    body = {"rules": [...]} → RulesInfo (an admin; after it is durable)
 //   GET    /v1/blobs/<ref>[/content]    blob status / bytes (blob-routes.ts)
 //   GET    /v1/events, /v1/where/<key>, /v1/sync, /v1/sync/members, /metrics   (visibility-routes.ts)
 //   GET /v1/webhooks, GET /v1/webhooks/log, POST /v1/webhooks/ping|redeliver   (webhook-routes.ts)

@@ -150,6 +150,7 @@ export function toNpmError (err: unknown): NpmError {
       case 'TIMEOUT': return NpmError.unavailable(`the tarball could not be had from any site holding it: ${err.message}`)
       case 'TOO_LARGE': return NpmError.tooLarge(err.message)
       case 'PERMISSION_DENIED': return NpmError.forbidden(`this site cannot do that: ${err.message}`)
+      case 'CONFLICT': return new NpmError(409, err.message, { cause: err })
       default: break
     }
   }

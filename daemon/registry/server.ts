@@ -188,6 +188,8 @@ export function toRegistryError (err: unknown): RegistryError {
       case 'TIMEOUT': return new RegistryError('UNAVAILABLE', err.message, { cause: err, headers: { 'retry-after': '5' } })
       case 'TOO_LARGE': return RegistryError.sizeInvalid(err.message, 413)
       case 'PERMISSION_DENIED': return RegistryError.denied(`this site cannot do that: ${err.message}`)
+      // An immutable rule (docs/rules.md) over a tag: the spec has no conflict code; DENIED, as registries with immutable tags answer, with the reason.
+      case 'CONFLICT': return RegistryError.denied(err.message)
       default: break
     }
   }

@@ -6,9 +6,13 @@
 //   applied, delete (either)  → deleted
 //   applied, member / revoke  → member-joined / member-revoked
 //   applied, fault            → member-suspended (a signed contradiction was proven)
-//   applied, remote put over this site's own put of an npm version, with other bytes
-//                             → conflict (npm versions are immutable: two sites published
-//                               one version at once, and this site's lost; both digests)
+//   applied, remote put over this site's own put of an immutable key (an npm version, or a
+//   key under an immutable rule: docs/rules.md), with other bytes
+//                             → conflict (two sites created the key at once, and this
+//                               site's lost; both digests)
+//   applied, remote put or delete over this site's own put or delete of a mutable key
+//                             → overwritten (another site's write won: the winner's site
+//                               and digest; `rm` that lost shows here as lost: delete)
 //   blob layer verified bytes → available    (VisibilityHub.available())
 //   site health (site-health.ts) → site-down, site-up, site-behind (key mycel:site/<peer>)
 // `addrs` events are plumbing and produce nothing.
@@ -20,7 +24,7 @@ import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
 
-export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind', 'conflict'] as const
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind', 'conflict', 'overwritten'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]
 
 export interface VisEvent {
@@ -57,8 +61,11 @@ export interface VisEvent {
   image?: string
   /** An npm registry's key, as npm users name the package: `@scope/name@1.0.0` (npm/keys.ts). */
   package?: string
-  /** conflict: the digest this site wrote, which lost to `digest` (written by `author`). */
+  /** conflict, overwritten: the digest this site wrote, which lost to `digest` (written by `author`). */
   lostDigest?: string
+  /** overwritten: what this site wrote (a put, or an `rm`'s delete) and what beat it. */
+  lost?: 'put' | 'delete'
+  won?: 'put' | 'delete'
 }
 
 export type VisEventDraft = Omit<VisEvent, 'id' | 'atMs'>
@@ -115,14 +122,36 @@ export function labelsOf (key: string): Pick<VisEvent, 'image' | 'package'> {
  * put of an immutable key (an npm version) with other bytes. An unpublish
  * (an admin's marker) is no conflict; the same bytes are none either.
  */
-export function conflictOf (event: Event, previous: Event | undefined, selfId: string): VisEventDraft | undefined {
+export function conflictOf (event: Event, previous: Event | undefined, selfId: string, immutable = false): VisEventDraft | undefined {
   if (previous === undefined || previous.author !== selfId || event.author === selfId) return undefined
   if (previous.body.kind !== 'put' || event.body.kind !== 'put') return undefined
-  if (parsePackageKey(event.body.key)?.kind !== 'versions' || isUnpublished(event.body.props)) return undefined
+  if (!immutable && (parsePackageKey(event.body.key)?.kind !== 'versions' || isUnpublished(event.body.props))) return undefined
   const lost = digestText(previous.body.digest)
   const won = digestText(event.body.digest)
   if (lost === won) return undefined
   return { type: 'conflict', ...baseOf(event), digest: won, cid: cidOf(event.body.digest), size: event.body.size, lostDigest: lost }
+}
+
+/**
+ * The `overwritten` a remote winner makes, when it supersedes this site's own write (put or
+ * delete) of a mutable key: the author site learns that its publish, or its `rm`, lost. The
+ * same bytes written again are no loss.
+ */
+export function overwrittenOf (event: Event, previous: Event | undefined, selfId: string): VisEventDraft | undefined {
+  if (previous === undefined || previous.author !== selfId || event.author === selfId) return undefined
+  const lost = previous.body.kind
+  const won = event.body.kind
+  if ((lost !== 'put' && lost !== 'delete') || (won !== 'put' && won !== 'delete')) return undefined
+  if (lost === 'delete' && won === 'delete') return undefined
+  if (previous.body.kind === 'put' && event.body.kind === 'put' && digestText(previous.body.digest) === digestText(event.body.digest)) return undefined
+  return {
+    type: 'overwritten',
+    ...baseOf(event),
+    ...(event.body.kind === 'put' ? { digest: digestText(event.body.digest), cid: cidOf(event.body.digest), size: event.body.size } : {}),
+    ...(previous.body.kind === 'put' ? { lostDigest: digestText(previous.body.digest) } : {}),
+    lost,
+    won
+  }
 }
 
 /** Does this event pass a watch/webhook filter? Member events have system keys, so a prefix never hides them. */

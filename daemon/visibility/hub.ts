@@ -22,7 +22,7 @@ import { webhookMetrics } from './webhooks/metrics.js'
 import type { DeliveryStorage } from './webhooks/storage.js'
 import { Webhooks } from './webhooks/webhooks.js'
 import { EventBus } from './bus.js'
-import { conflictOf, draftFromApplied, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
+import { conflictOf, draftFromApplied, overwrittenOf, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
@@ -56,6 +56,8 @@ export interface VisibilityComponents {
     counts: () => { keys: number, tombstones: number }
     peerStatus: (peer: string) => { lastSyncMs?: number } | undefined
     members?: () => MembershipView | undefined
+    /** The artifact rules in force (protocol/rules.ts): which keys are immutable. */
+    rules?: () => { set: { ruleFor: (key: string) => { immutable?: boolean } | undefined } }
   }
   mesh: () => { connectedPeers: () => string[], reachOf?: (peer: string) => 'direct' | 'relayed' | undefined, knownPeers: () => Array<{ peerId: string, lastSeenMs?: number }>, stats: () => Record<string, number> } | undefined
   blobs: { has: (digest: Uint8Array) => Promise<boolean> }
@@ -138,11 +140,13 @@ export class VisibilityHub {
     this.sync.held(event.author, event.seq)
     const type = visTypeOf(event, local)
     if (type !== undefined) this.bus.publishLazy(type, () => draftFromApplied(event, local) as VisEventDraft)
-    if (!local && previous !== undefined) {
-      const conflict = conflictOf(event, previous, this.init.selfId)
-      if (conflict !== undefined) {
+    if (!local && previous !== undefined && previous.author === this.init.selfId) {
+      // This site's own write lost to another's: a conflict (an immutable key) or an overwrite.
+      const immutable = this.c.replica.rules?.().set.ruleFor(event.body.key)?.immutable === true
+      const lost = conflictOf(event, previous, this.init.selfId, immutable) ?? (immutable ? undefined : overwrittenOf(event, previous, this.init.selfId))
+      if (lost !== undefined) {
         const peerName = this.nameOf?.(event.author)
-        this.bus.publish({ ...conflict, peer: event.author, ...(peerName === undefined ? {} : { peerName }) })
+        this.bus.publish({ ...lost, peer: event.author, ...(peerName === undefined ? {} : { peerName }) })
       }
     }
   }

@@ -30,6 +30,8 @@ function stubApi (uploads: string[]): NodeApi {
     remove: async key => { throw new MycelError('NOT_FOUND', `no key ${key}`) },
     invite: () => ({ token: 'T', federation: 'F', inviter: 'P', role: 'writer', expiresAt: '', uses: 1 }),
     members: () => [],
+    rules: () => ({ rules: [], author: null, authorName: null, stamp: null }),
+    setRules: async () => ({ rules: [], author: null, authorName: null, stamp: null }),
     revoke: async peer => ({ peerId: peer, stamp: '1.0' }),
     join: async () => ({ federation: 'F', role: 'writer', member: 'P', switched: true })
   }
