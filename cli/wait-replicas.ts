@@ -20,7 +20,7 @@
 
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
-import type { WhereAnswer, WhereRow } from '../daemon/api/contract.js'
+import type { RulesInfo, WhereAnswer, WhereRow } from '../daemon/api/contract.js'
 import { RuleSet, type Rule } from '../protocol/rules.js'
 import type { ApiClient } from './api-client.js'
 
@@ -91,7 +91,7 @@ export async function checkBarrierNames (api: ApiClient, barrier: Barrier): Prom
  * a factor, else USAGE naming the rule that covers it, if any. Returns the factor.
  */
 export async function checkFactor (api: ApiClient, key: string): Promise<number> {
-  const { rules } = await api.call<{ rules: Rule[] }>('GET', '/v1/rules')
+  const { rules } = await api.call<RulesInfo>('GET', '/v1/rules')
   const rule = new RuleSet(rules).ruleFor(key)
   if (rule?.replicas === undefined) throw MycelError.usage(noFactor(key, rule))
   return rule.replicas
