@@ -391,7 +391,10 @@ function buildCore (
           wired.vis?.applied(event, local, previous)
           gate.noteEvent(event)
         },
-        removed: event => { gate.noteEvent(event) },
+        removed: (event, winner) => {
+          wired.blob?.removed(event, winner)
+          gate.noteEvent(event)
+        },
         rejected: (event, from, reason) => {
           if (reason.startsWith('stamped more than')) shed.note('too-far-ahead', from)
           offenders.warn('event rejected', from, { from, reason, author: event?.author, seq: event?.seq }, reasonKind(reason))

@@ -112,6 +112,8 @@ export const PLACEMENT_DOWN_CHECK_MS = 30_000
 export const PLACEMENT_RESWEEP_MS = 10 * 60_000
 /** A change of who may hold (a grant, a revoke, a site record, a rules event) places every blob again after this quiet time: a join writes several events at once. */
 export const PLACEMENT_SWEEP_DEBOUNCE_MS = 500
+/** ...but no later than this after the first of them: a catch-up of a big federation's membership events must not put the sweep off for as long as it lasts. */
+export const PLACEMENT_SWEEP_DELAY_MS_MAX = 5_000
 /** Keys placed per turn of the event loop: 256 placements of a few dozen hashes each are well under a millisecond. */
 export const PLACEMENT_SLICE_KEYS = 256
 /** Blobs queued by new puts; past it the queue is dropped for one sweep of every blob (which covers them). */

@@ -6,7 +6,8 @@
 // Placement is worked out again for:
 //   - a new winner of a key (a put): that blob, queued;
 //   - a change of who may hold — a grant, a revoke, a fault, a site record (its policy), a rules
-//     event: every referenced blob, once things are quiet for PLACEMENT_SWEEP_DEBOUNCE_MS;
+//     event: every referenced blob, once things are quiet for PLACEMENT_SWEEP_DEBOUNCE_MS (and at
+//     most PLACEMENT_SWEEP_DELAY_MS_MAX after the first change);
 //   - a change in the set of sites down for longer than PLACEMENT_DOWN_GRACE_MS (looked at every
 //     PLACEMENT_DOWN_CHECK_MS): every blob;
 //   - every PLACEMENT_RESWEEP_MS: every blob, and the mirror asked again for those held elsewhere
@@ -26,7 +27,7 @@ import type { Cancel, Timers } from '../../protocol/ports.js'
 import type { RuleSet } from '../../protocol/rules.js'
 import type { Logger } from '../log.js'
 import { every } from '../time.js'
-import { MAX_PLACEMENT_QUEUE, PLACEMENT_DOWN_CHECK_MS, PLACEMENT_RESWEEP_MS, PLACEMENT_SLICE_KEYS, PLACEMENT_SWEEP_DEBOUNCE_MS } from './constants.js'
+import { MAX_PLACEMENT_QUEUE, PLACEMENT_DOWN_CHECK_MS, PLACEMENT_RESWEEP_MS, PLACEMENT_SLICE_KEYS, PLACEMENT_SWEEP_DEBOUNCE_MS, PLACEMENT_SWEEP_DELAY_MS_MAX } from './constants.js'
 import { hexOf, type BlobRef, type BlobRefs } from './refs.js'
 
 /** What placement reads of the federation (the runtime wires them). */
@@ -71,7 +72,7 @@ export class PlacementKeeper {
   private readonly queue = new Set<string>()
   /** A sweep of every blob under way, and whether it asks the mirror again for every blob placed here. */
   private sweep: { blobs: Iterator<BlobRef>, retry: boolean } | undefined
-  private sweepDue: { cancel: Cancel, retry: boolean } | undefined
+  private sweepDue: { cancel: Cancel, retry: boolean, sinceMs: number } | undefined
   private pumping: Cancel | undefined
   private stopTimers: Cancel[] = []
   private lastDemoted = ''
@@ -153,16 +154,23 @@ export class PlacementKeeper {
   /** Places every blob again after a quiet time (`retry`: asks the mirror again for those placed here). */
   private scheduleAll (retry: boolean, delayMs = PLACEMENT_SWEEP_DEBOUNCE_MS): void {
     if (!this.started) return
-    const wasRetry = this.sweepDue?.retry ?? false
-    this.sweepDue?.cancel()
+    const now = this.c.timers.monoMs()
+    const due = this.sweepDue
+    if (due !== undefined) {
+      due.retry ||= retry
+      if (now - due.sinceMs >= PLACEMENT_SWEEP_DELAY_MS_MAX) return // put off long enough: it runs as armed
+      due.cancel()
+    }
+    const sinceMs = due?.sinceMs ?? now
     const cancel = this.c.timers.after(delayMs, () => {
+      const asked = this.sweepDue
       this.sweepDue = undefined
       this.stats.sweeps++
       // A sweep under way starts over: what it placed so far may have changed.
-      this.sweep = { blobs: this.c.refs.all(), retry: retry || wasRetry || (this.sweep?.retry ?? false) }
+      this.sweep = { blobs: this.c.refs.all(), retry: (asked?.retry ?? retry) || (this.sweep?.retry ?? false) }
       this.kick()
     })
-    this.sweepDue = { cancel, retry: retry || wasRetry }
+    this.sweepDue = { cancel, retry: due?.retry ?? retry, sinceMs }
   }
 
   private checkDemoted (): void {

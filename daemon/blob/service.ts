@@ -248,6 +248,18 @@ export class BlobService {
     this.placement?.applied(event)
   }
 
+  /**
+   * The core's observer: an event was removed (its author revoked after it). A put's key goes back to the
+   * winner before it (whose bytes must not be collected as an orphan); a grant's removal is a change of
+   * who may hold.
+   */
+  removed (event: Event, winner: Event | undefined): void {
+    if (!this.started) return
+    this.refs.removed(event, winner, this.c.clock.nowMs())
+    this.placement?.applied(event)
+    if (winner !== undefined) this.placement?.applied(winner)
+  }
+
   /** Whether this site is one of the holders the replication factor chose for a blob: its bytes stay. */
   isPlaced (hex: string): boolean {
     return this.placement?.isPlaced(hex) ?? false

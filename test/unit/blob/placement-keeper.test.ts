@@ -2,7 +2,7 @@
 // a `replicas` rule is placed and fetched here only if this site is a holder; a revoke, a rules
 // change or a holder down past the grace places every blob again; the work runs in bounded slices.
 import { describe, expect, it } from 'vitest'
-import { PLACEMENT_DOWN_CHECK_MS, PLACEMENT_DOWN_GRACE_MS, PLACEMENT_RESWEEP_MS, PLACEMENT_SLICE_KEYS, PLACEMENT_SWEEP_DEBOUNCE_MS } from '../../../daemon/blob/constants.js'
+import { PLACEMENT_DOWN_CHECK_MS, PLACEMENT_DOWN_GRACE_MS, PLACEMENT_RESWEEP_MS, PLACEMENT_SLICE_KEYS, PLACEMENT_SWEEP_DEBOUNCE_MS, PLACEMENT_SWEEP_DELAY_MS_MAX } from '../../../daemon/blob/constants.js'
 import { PlacementKeeper } from '../../../daemon/blob/placement-keeper.js'
 import { BlobRefs, hexOf } from '../../../daemon/blob/refs.js'
 import type { Logger } from '../../../daemon/log.js'
@@ -136,6 +136,23 @@ describe('PlacementKeeper', () => {
     expect(s.state.wanted).toHaveLength(1)
     await s.time.advance(PLACEMENT_RESWEEP_MS + PLACEMENT_SWEEP_DEBOUNCE_MS)
     expect(s.state.wanted).toHaveLength(2)
+  })
+
+  it('a stream of membership events puts the sweep off by PLACEMENT_SWEEP_DELAY_MS_MAX at most', async () => {
+    const s = site('s1')
+    s.keeper.start()
+    await s.time.advance(1)
+    const before = s.keeper.stats.sweeps
+    const stepMs = PLACEMENT_SWEEP_DEBOUNCE_MS - 100 // each event comes before the last one's quiet time is over
+    let waitedMs = 0
+    while (s.keeper.stats.sweeps === before && waitedMs < 60_000) {
+      s.system('site')
+      await s.time.advance(stepMs)
+      waitedMs += stepMs
+    }
+    expect(s.keeper.stats.sweeps).toBe(before + 1)
+    // Seen at the end of the step it ran in.
+    expect(waitedMs).toBeLessThanOrEqual(PLACEMENT_SWEEP_DELAY_MS_MAX + PLACEMENT_SWEEP_DEBOUNCE_MS + stepMs)
   })
 
   it('forgets placements when the rule goes', async () => {
