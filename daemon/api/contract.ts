@@ -52,7 +52,13 @@ export interface RemoveResult {
   key: string
   author: string
   stamp: string
+  /** The tombstone's seq (with author: the write `rm --wait-replicas` follows). */
+  seq: number
+  /** rm --wait-replicas: where the delete stands (rm.ts). */
+  barrier?: { met: boolean, required: number, holding: number, missing: string[] }
 }
+
+export type { SettleAnswer } from '../visibility/settle.js'
 
 /** How a connected peer is reached: `direct`ly, or `relayed` through a member (a site behind NAT; docs/deployment.md). */
 export type Reach = HostReach

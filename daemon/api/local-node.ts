@@ -187,7 +187,7 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     if (this.get(key) === undefined) throw new MycelError('NOT_FOUND', `no key ${key}`)
     this.needWriter()
     const event = await this.writeDurably({ kind: 'delete', key })
-    return { key, author: event.author, stamp: formatStamp(event.stamp) }
+    return { key, author: event.author, stamp: formatStamp(event.stamp), seq: event.seq }
   }
 
   invite (req?: InviteRequest): InviteResult {

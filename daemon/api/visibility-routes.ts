@@ -3,6 +3,7 @@
 // and asks for the token):
 //   GET /v1/events?prefix=P&type=T[,T]&recent=N   NDJSON stream of VisEvent; N recent first
 //   GET /v1/where/<key>                          WhereAnswer
+//   GET /v1/settle/<key>?author=A&seq=N          SettleAnswer (which members hold that write; what wins the key)
 //   GET /v1/sync/members                         SyncMember[] (with connected/self; /v1/members is the federation's list)
 //   GET /v1/sync                                 PeerSync[]
 //   GET /v1/sites                                SiteRow[] (every member's health as this node sees it)
@@ -38,6 +39,12 @@ export function visibilityRoutes (hub: () => VisibilityHub | undefined, processT
   return [
     get('/v1/events', async (h, res, { url }, req) => { await streamEvents(h, url, res, req.method === 'HEAD') }),
     get(/^\/v1\/where\/(.*)$/, async (h, res, { groups }) => { sendJson(res, 200, await h.where(parseKey(groups?.[1] ?? ''))) }),
+    get(/^\/v1\/settle\/(.*)$/, (h, res, { groups, url }) => {
+      const author = url.searchParams.get('author') ?? ''
+      const seq = Number(url.searchParams.get('seq'))
+      if (author === '' || !Number.isSafeInteger(seq) || seq < 1) throw MycelError.usage('settle needs author=PEER and seq=N (a positive integer)')
+      sendJson(res, 200, h.settle(parseKey(groups?.[1] ?? ''), author, seq))
+    }),
     get('/v1/sync/members', (h, res) => { sendJson(res, 200, h.members()) }),
     get('/v1/sync', (h, res) => { sendJson(res, 200, h.peerSync()) }),
     get('/v1/sites', (h, res) => { sendJson(res, 200, h.sites()) }),

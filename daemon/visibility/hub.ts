@@ -22,6 +22,7 @@ import { webhookMetrics } from './webhooks/metrics.js'
 import type { DeliveryStorage } from './webhooks/storage.js'
 import { Webhooks } from './webhooks/webhooks.js'
 import { EventBus } from './bus.js'
+import { settle, type SettleAnswer } from './settle.js'
 import { conflictOf, draftFromApplied, overwrittenOf, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
@@ -215,6 +216,11 @@ export class VisibilityHub {
       const reach = v.self || v.state !== 'connected' ? null : this.c.mesh()?.reachOf?.(v.peerId) ?? null
       return { ...v, reach, role: roles.get(v.peerId) ?? null, mode: site?.mode ?? null, groups: site?.groups ?? [], ...reported(v.peerId, reports, now) }
     })
+  }
+
+  /** How far the write (author, seq) of `key` has settled (settle.ts; `rm --wait-replicas`). */
+  settle (key: string, author: string, seq: number): SettleAnswer {
+    return settle({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, nameOf: peer => this.nameOf?.(peer) }, key, author, seq)
   }
 
   async where (key: string): Promise<WhereAnswer> {

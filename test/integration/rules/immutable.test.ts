@@ -74,7 +74,9 @@ describe('artifact rules on real daemons', () => {
     const adminRmModel = await cli(['rm', 'models/m1', '--dir', a.dir])
     expect(adminRmModel.code).toBe(5)
     expect(adminRmModel.stderr).toContain('whose rule refuses deletes')
-    expect((await cli(['rm', 'releases/app-1.0', '--dir', a.dir])).code).toBe(0)
+    const adminRm = await cli(['rm', 'releases/app-1.0', '--wait-replicas', 'all', '--dir', a.dir, '--json'])
+    expect(adminRm.code).toBe(0)
+    expect(JSON.parse(adminRm.stdout)).toMatchObject({ key: 'releases/app-1.0', author: a.ready?.peerId, barrier: { met: true, required: 3, holding: 3 } })
     for (const n of [a, b, c]) await until('the release deleted everywhere', async () => (await digestAt(n, 'releases/app-1.0')) === undefined)
   }, 60_000)
 
@@ -104,10 +106,16 @@ describe('artifact rules on real daemons', () => {
     await cut(a, b)
     try {
       expect((await c.publish('snap/x', 'x from C')).status).toBe(201)
-      expect((await cli(['rm', 'snap/y', '--dir', c.dir])).code).toBe(0)
+      // C's rm waits for every site to hold its delete, which it cannot while cut off.
+      const losingRm = cli(['rm', 'snap/y', '--wait-replicas', 'all', '--timeout', '60s', '--dir', c.dir])
+      await until('C deleted snap/y', async () => (await digestAt(c, 'snap/y')) === undefined)
       // Later, at B: these win by last-writer-wins.
       expect((await b.publish('snap/x', 'x from B')).status).toBe(201)
       expect((await b.publish('snap/y', 'y again')).status).toBe(201)
+      await heal()
+      const rmOut = await losingRm
+      expect(rmOut.code).toBe(7)
+      expect(rmOut.stderr).toContain(`snap/y: this rm lost to a concurrent write at ${(await b.api<{ name: string }>('GET', '/v1/status')).body.name}: ${sha('y again')} is live`)
     } finally {
       await heal()
     }
