@@ -52,11 +52,17 @@ export interface BarrierSite {
   progress: number | null
 }
 
-export function parseReplicas (value: string): number | 'all' | 'factor' {
-  if (value === 'all' || value === 'factor') return value
+/** `--wait-replicas N|all` (rm's, a delete has no bytes to place). */
+export function parseReplicas (value: string, others = '"all"'): number | 'all' {
+  if (value === 'all') return 'all'
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw MycelError.usage(`--wait-replicas must be a positive integer, "all" or "factor", not ${value}`)
+  if (!Number.isInteger(n) || n < 1) throw MycelError.usage(`--wait-replicas must be a positive integer or ${others}, not ${value}`)
   return n
+}
+
+/** publish's `--wait-replicas N|all|factor`. */
+export function parsePublishReplicas (value: string): number | 'all' | 'factor' {
+  return value === 'factor' ? value : parseReplicas(value, '"all" or "factor"')
 }
 
 /** `--wait-sites a,b`: site names (or peer ids), comma-separated, repeatable. */

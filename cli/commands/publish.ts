@@ -7,7 +7,7 @@ import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { stageFile } from './stage-file.js'
 import { MycelError } from '../../protocol/errors.js'
-import { barrierText, checkBarrierNames, checkFactor, parseReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
+import { barrierText, checkBarrierNames, checkFactor, parsePublishReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
 
 export const publish: Command = {
   name: 'publish',
@@ -29,7 +29,7 @@ export const publish: Command = {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
     const barrier: Barrier = {
-      ...(ctx.options['wait-replicas'] === undefined ? {} : { replicas: parseReplicas(ctx.options['wait-replicas'] as string) }),
+      ...(ctx.options['wait-replicas'] === undefined ? {} : { replicas: parsePublishReplicas(ctx.options['wait-replicas'] as string) }),
       sites: parseSites((ctx.options['wait-sites'] as string[] | undefined) ?? []),
       groups: (ctx.options['wait-group'] as string[] | undefined) ?? []
     }

@@ -2,7 +2,7 @@
 // mixed federation, --wait-sites and --wait-group, N, the replication factor, and the live line's text.
 import { describe, expect, it } from 'vitest'
 import type { WhereAnswer, WhereRow } from '../../../daemon/api/contract.js'
-import { barrierText, judge, parseReplicas } from '../../../cli/wait-replicas.js'
+import { barrierText, judge, parsePublishReplicas, parseReplicas } from '../../../cli/wait-replicas.js'
 
 function row (name: string, over: Partial<WhereRow>): WhereRow {
   return { peerId: `id-${name}`, name, role: 'writer', metadata: '1.0', bytes: 'missing', progress: null, self: false, report: 'direct', mode: 'eager', groups: [], placed: null, ...over }
@@ -61,7 +61,8 @@ describe('the release barrier', () => {
     expect(met).toMatchObject({ met: true, required: 2 })
     expect(met.holding.map(x => x.name)).toEqual(['hub', 'edge-b'])
     expect(() => judge({ replicas: 'factor' }, answer(rows))).toThrow(/rel\/1 has no replication factor/)
-    expect(parseReplicas('factor')).toBe('factor')
-    expect(() => parseReplicas('most')).toThrow(/positive integer, "all" or "factor"/)
+    expect(parsePublishReplicas('factor')).toBe('factor')
+    expect(() => parsePublishReplicas('most')).toThrow(/positive integer or "all" or "factor"/)
+    expect(() => parseReplicas('factor')).toThrow(/positive integer or "all", not factor/) // rm's: a delete has no bytes
   })
 })
