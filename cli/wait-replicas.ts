@@ -1,4 +1,4 @@
-// The release barrier of `publish`: `--wait-replicas N|all`, `--wait-sites NAME,...`,
+// The release barrier of `publish`: `--wait-replicas N|all|factor`, `--wait-sites NAME,...`,
 // `--wait-group GROUP` (repeatable), `--timeout 60s`. After the publish is durable here, `where`
 // is polled until the sites the barrier names hold verified bytes of the published digest.
 //
@@ -6,6 +6,11 @@
 // plus any member that announced no policy (it cannot be told apart from a mirror). An on-demand
 // or `none` site never fetches on its own, so waiting for it could only time out. `--wait-sites`
 // and `--wait-group` name sites outright, whatever their policy: the operator asks for them.
+//
+// `factor` waits for the key's replication factor (a rules `replicas` N, docs/rules.md): until N
+// members hold verified bytes, as `where` counts them (its `replicas.actual`). The sites missing are
+// those placement chose that do not hold yet. A key no `replicas` rule covers is a usage error, checked
+// before anything is published (checkFactor), since waiting for it could only time out.
 //
 // If another write of the key wins meanwhile (a concurrent publish elsewhere; for an immutable key,
 // an earlier create), the wait ends with CONFLICT (exit 7) naming both digests and the winner's site.
@@ -15,15 +20,16 @@
 
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
-import type { WhereAnswer, WhereRow } from '../daemon/api/contract.js'
+import type { RulesInfo, WhereAnswer, WhereRow } from '../daemon/api/contract.js'
+import { RuleSet, type Rule } from '../protocol/rules.js'
 import type { ApiClient } from './api-client.js'
 
 const POLL_MS = 250
 const MAX_TIMEOUT_MS = 24 * 3600_000
 
 export interface Barrier {
-  /** At least this many members hold the bytes, or every mirroring site ('all'). */
-  replicas?: number | 'all'
+  /** At least this many members hold the bytes, every mirroring site ('all'), or the key's replication factor ('factor'). */
+  replicas?: number | 'all' | 'factor'
   /** These sites (names, or peer ids) hold the bytes. */
   sites?: string[]
   /** Every site in these groups holds the bytes. */
@@ -46,11 +52,17 @@ export interface BarrierSite {
   progress: number | null
 }
 
-export function parseReplicas (value: string): number | 'all' {
+/** `--wait-replicas N|all` (rm's, a delete has no bytes to place). */
+export function parseReplicas (value: string, others = '"all"'): number | 'all' {
   if (value === 'all') return 'all'
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1) throw MycelError.usage(`--wait-replicas must be a positive integer or "all", not ${value}`)
+  if (!Number.isInteger(n) || n < 1) throw MycelError.usage(`--wait-replicas must be a positive integer or ${others}, not ${value}`)
   return n
+}
+
+/** publish's `--wait-replicas N|all|factor`. */
+export function parsePublishReplicas (value: string): number | 'all' | 'factor' {
+  return value === 'factor' ? value : parseReplicas(value, '"all" or "factor"')
 }
 
 /** `--wait-sites a,b`: site names (or peer ids), comma-separated, repeatable. */
@@ -80,6 +92,22 @@ export async function checkBarrierNames (api: ApiClient, barrier: Barrier): Prom
   }
 }
 
+/**
+ * Before publishing under `--wait-replicas factor`: the rules in force (GET /v1/rules) must give `key`
+ * a factor, else USAGE naming the rule that covers it, if any. Returns the factor.
+ */
+export async function checkFactor (api: ApiClient, key: string): Promise<number> {
+  const { rules } = await api.call<RulesInfo>('GET', '/v1/rules')
+  const rule = new RuleSet(rules).ruleFor(key)
+  if (rule?.replicas === undefined) throw MycelError.usage(noFactor(key, rule))
+  return rule.replicas
+}
+
+function noFactor (key: string, rule?: Rule): string {
+  const covered = rule === undefined ? 'no rule covers it' : `its rule (prefix ${JSON.stringify(rule.prefix)}) sets no replicas`
+  return `--wait-replicas factor: ${key} has no replication factor (${covered}; see mycel rules)`
+}
+
 /** The barrier against one `where` answer. A site or group no member has is a usage error. */
 export function judge (barrier: Barrier, answer: WhereAnswer): BarrierState {
   const rows = answer.members
@@ -105,8 +133,17 @@ export function judge (barrier: Barrier, answer: WhereAnswer): BarrierState {
     met &&= rows.filter(held).length >= barrier.replicas
     count = Math.max(count, barrier.replicas)
   }
+  let pool = named.length > 0 ? named : rows
+  if (barrier.replicas === 'factor') {
+    const factor = answer.replicas ?? null
+    if (factor === null) throw MycelError.usage(noFactor(answer.key))
+    met &&= factor.actual >= factor.target
+    count = Math.max(count, factor.target)
+    // Who holds, anywhere; who is missing: the chosen holders without the bytes (and the named sites).
+    if (named.length === 0) pool = rows.filter(m => held(m) || m.placed === true)
+    else pool = [...named, ...rows.filter(m => !required.has(m.peerId) && (held(m) || m.placed === true))]
+  }
   // For a bare N the missing are every member without the bytes; otherwise the named ones.
-  const pool = named.length > 0 ? named : rows
   return {
     met,
     required: count,

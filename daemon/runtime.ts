@@ -26,6 +26,7 @@ import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { LocalNode } from './api/local-node.js'
 import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
+import { PLACEMENT_DOWN_GRACE_MS } from './blob/constants.js'
 import type { BlobStore } from './blob/store.js'
 import { relayServes, type DaemonConfig } from './config.js'
 import { MycelError } from '../protocol/errors.js'
@@ -221,8 +222,9 @@ export class Runtime {
     const announceAddrs = (): void => { gossip.announce() }
     wired.sites = sites
 
-    const blob = blobService(init, c, { host, replica, mesh, vis })
+    const blob = blobService(init, c, { host, replica, mesh, vis, sites })
     vis.setHoldings(new BlobHoldings(blob, peerId))
+    vis.setPlacement(key => blob.placementOf(key))
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const reports = siteReports({ peerId, privateKey, config, blobs, blob, vis, mesh, host, replica, sites, log })
     vis.setReports(() => reports.all())
@@ -303,7 +305,7 @@ export class Runtime {
         remoteApplied: core.timing.snapshot(),
         shed: shed.snapshot(),
         connections: host.slotStats(),
-        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused, missing: blob.missing },
+        blob: { integrity: blob.stats.integrity, scrub: blob.stats.scrub, damagedChunksRefused: blob.stats.server.damagedChunksRefused, missing: blob.missing, placed: blob.placed },
         logLinesSuppressed: offenders.suppressed,
         eventLoop: loopDelay.snapshot(),
         memory: memoryMib(),
@@ -407,7 +409,10 @@ function buildCore (
           wired.vis?.applied(event, local, previous)
           gate.noteEvent(event)
         },
-        removed: event => { gate.noteEvent(event) },
+        removed: (event, winner) => {
+          wired.blob?.removed(event, winner)
+          gate.noteEvent(event)
+        },
         rejected: (event, from, reason) => {
           if (reason.startsWith('stamped more than')) shed.note('too-far-ahead', from)
           offenders.warn('event rejected', from, { from, reason, author: event?.author, seq: event?.seq }, reasonKind(reason))
@@ -461,7 +466,7 @@ function siteReports (p: { peerId: string, privateKey: PrivateKey, config: Daemo
   const summarise = (): void => {
     if (summarising || performance.now() - summarisedAt < SUMMARY_EVERY_MS) return
     summarising = true
-    holdingsSummary({ refs: () => p.blob.refs.all(), stored: async () => await p.blobs.list(), modeOf: keys => policy.modeOfKeys(keys) })
+    holdingsSummary({ refs: () => p.blob.refs.all(), stored: async () => await p.blobs.list(), modeOf: keys => policy.modeOfKeys(keys), placed: hex => p.blob.isPlaced(hex) })
       .then(h => { holdings = h; summarisedAt = performance.now() }, err => { p.log.debug('holdings summary failed', { err }) })
       .finally(() => { summarising = false })
   }
@@ -485,9 +490,9 @@ function siteReports (p: { peerId: string, privateKey: PrivateKey, config: Daemo
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
-function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub }): BlobService {
+function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
   const { config, switches } = init
-  const { mesh, vis } = parts
+  const { mesh, vis, replica, sites } = parts
   const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
   return new BlobService({
     chunkBytes: config.blobChunkBytes,
@@ -513,6 +518,17 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     clock: REAL_CLOCK,
     timers: REAL_TIMERS,
     random: mathRandom,
+    placement: {
+      rules: () => replica.rules().set,
+      winner: key => replica.get(key),
+      members: () => {
+        const now = Date.now()
+        // Down past the grace, as this site sees it (site-health.ts: `sinceMs` is when it was last connected).
+        const longDown = new Set(vis.health.view().filter(v => v.state === 'unreachable' && v.sinceMs !== null && now - v.sinceMs >= PLACEMENT_DOWN_GRACE_MS).map(v => v.peerId))
+        return (replica.members()?.members() ?? []).map(peer => ({ peer, demoted: longDown.has(peer) }))
+      },
+      modeOf: (peer, key) => sites.modeOf(peer, key)
+    },
     events: {
       stored: (target, keys, progress, ms) => {
         for (const key of keys) vis.available(key, target.digest, target.size, policy.modeOf(key) !== 'none')

@@ -7,7 +7,7 @@ import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { stageFile } from './stage-file.js'
 import { MycelError } from '../../protocol/errors.js'
-import { barrierText, checkBarrierNames, parseReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
+import { barrierText, checkBarrierNames, checkFactor, parsePublishReplicas, parseSites, parseTimeout, waitBarrier, type Barrier, type BarrierState } from '../wait-replicas.js'
 
 export const publish: Command = {
   name: 'publish',
@@ -18,18 +18,18 @@ export const publish: Command = {
   ],
   options: {
     prop: { type: 'string', multiple: true, value: 'k=v', description: 'a property stored with the key' },
-    'wait-replicas': { type: 'string', value: 'N|all', description: 'return only once N members hold verified bytes, or all that mirror the key (eager sites); exit 6 on timeout' },
+    'wait-replicas': { type: 'string', value: 'N|all|factor', description: 'return only once N members hold verified bytes, all that mirror the key (eager sites), or as many as the key\'s replication factor (a rules replicas N); exit 6 on timeout' },
     'wait-sites': { type: 'string', multiple: true, value: 'NAME,...', description: 'return only once these sites hold verified bytes; exit 6 on timeout' },
     'wait-group': { type: 'string', multiple: true, value: 'GROUP', description: 'return only once every site in GROUP holds verified bytes; exit 6 on timeout' },
     timeout: { type: 'string', value: 'DURATION', description: 'how long the --wait-* barrier waits, e.g. 60s, 2m (a bare number is seconds)', default: '60s' },
     link: { type: 'boolean', description: 'hard-link FILE into the store instead of copying it (same file system; do not change FILE afterwards)' }
   },
-  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\nOn the daemon\'s machine FILE is copied into its data dir in the kernel (a reflink or copy_file_range)\nand taken from there, not streamed (--json: "via": "copy"); --link hard-links it instead ("link");\nelsewhere, or for a pipe, the bytes are uploaded ("upload").\nUnder an immutable rule (docs/rules.md) other bytes than the key holds are refused: exit 7 (CONFLICT),\nnaming the digest it holds; the same bytes again change nothing ("unchanged": true).\nIf another write of the key wins while a --wait-* barrier waits (a concurrent publish elsewhere), exit 7.\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
+  details: 'Returns once the write is durable on this node; other members learn of it by push and anti-entropy.\nFILE - reads the bytes from stdin (e.g. tar c dir | mycel publish - builds/dir.tar), sent as they come.\nWhen stderr is a terminal a progress line (bytes, rate) is drawn there while the bytes stream to the daemon.\nOn the daemon\'s machine FILE is copied into its data dir in the kernel (a reflink or copy_file_range)\nand taken from there, not streamed (--json: "via": "copy"); --link hard-links it instead ("link");\nelsewhere, or for a pipe, the bytes are uploaded ("upload").\nUnder an immutable rule (docs/rules.md) other bytes than the key holds are refused: exit 7 (CONFLICT),\nnaming the digest it holds; the same bytes again change nothing ("unchanged": true).\nIf another write of the key wins while a --wait-* barrier waits (a concurrent publish elsewhere), exit 7.\n--wait-replicas factor waits for the replication factor of KEY\'s rule (mycel rules): until that many sites hold verified bytes, the sites placement chose named as missing; a KEY no replicas rule covers is a usage error (exit 2), before anything is published.\n--wait-replicas, --wait-sites and --wait-group combine (all must hold); a live line shows who holds the bytes and who is missing. On timeout the key stays published: exit 6, "published KEY, but N of M sites hold it; missing: ...". With --json the result carries barrier { met, required, holding, missing }.',
   async run (ctx) {
     const [file, key] = ctx.positionals
     const props = (ctx.options.prop as string[] | undefined) ?? []
     const barrier: Barrier = {
-      ...(ctx.options['wait-replicas'] === undefined ? {} : { replicas: parseReplicas(ctx.options['wait-replicas'] as string) }),
+      ...(ctx.options['wait-replicas'] === undefined ? {} : { replicas: parsePublishReplicas(ctx.options['wait-replicas'] as string) }),
       sites: parseSites((ctx.options['wait-sites'] as string[] | undefined) ?? []),
       groups: (ctx.options['wait-group'] as string[] | undefined) ?? []
     }
@@ -37,6 +37,7 @@ export const publish: Command = {
     const timeoutMs = parseTimeout((ctx.options.timeout as string | undefined) ?? '60s')
     const api = await client(ctx)
     await checkBarrierNames(api, barrier)
+    if (barrier.replicas === 'factor') await checkFactor(api, key)
     const started = Date.now()
     const line = drawsProgress(ctx) ? new ProgressLine(ctx.err) : undefined
     const linkIt = ctx.options.link === true

@@ -14,7 +14,7 @@ export type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../f
 export type { VisEvent, VisEventType } from '../visibility/events.js'
 export type { DeliveryInfo, DeliveryState, PingResult, WebhookInfo } from '../visibility/webhooks/types.js'
 export type { RetentionDeleteInfo, RetentionPlanInfo, RetentionRuleInfo, RetentionRunInfo, RetentionRunSummary, RetentionSite } from '../retention/types.js'
-export type { BytesState, PeerLag, PeerSync, SiteRow, SyncMember, Transfers, WhereAnswer, WhereRow } from '../visibility/types.js'
+export type { BytesState, PeerLag, PeerSync, ReplicasView, SiteRow, SyncMember, Transfers, WhereAnswer, WhereRow } from '../visibility/types.js'
 
 /** Default `wait` of GET /v1/blobs/<ref>/content (and `mycel fetch --wait`): how long to get bytes that are not here, s. */
 export const DEFAULT_FETCH_WAIT_S = 60

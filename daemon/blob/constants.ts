@@ -99,3 +99,22 @@ export const MAX_TRAFFIC_PEERS = 1024
 
 /** The blob directory's disk use is measured (a walk of <dir>/blobs) at most this often, and only while someone reads it. */
 export const DISK_USAGE_MAX_AGE_MS = 10_000
+
+/**
+ * The replication factor (placement-keeper.ts). A site down this long stops counting as a holder and
+ * the next in the placement order fetches a copy: long enough that a restart, an upgrade or a short
+ * network cut moves no bytes, short enough that a site lost for good is replaced within minutes.
+ */
+export const PLACEMENT_DOWN_GRACE_MS = 10 * 60_000
+/** How often the set of sites down past the grace is looked at (a change places every blob again). */
+export const PLACEMENT_DOWN_CHECK_MS = 30_000
+/** Every blob is placed again this often, so a copy the mirror gave up on is fetched again. */
+export const PLACEMENT_RESWEEP_MS = 10 * 60_000
+/** A change of who may hold (a grant, a revoke, a site record, a rules event) places every blob again after this quiet time: a join writes several events at once. */
+export const PLACEMENT_SWEEP_DEBOUNCE_MS = 500
+/** ...but no later than this after the first of them: a catch-up of a big federation's membership events must not put the sweep off for as long as it lasts. */
+export const PLACEMENT_SWEEP_DELAY_MS_MAX = 5_000
+/** Keys placed per turn of the event loop: 256 placements of a few dozen hashes each are well under a millisecond. */
+export const PLACEMENT_SLICE_KEYS = 256
+/** Blobs queued by new puts; past it the queue is dropped for one sweep of every blob (which covers them). */
+export const MAX_PLACEMENT_QUEUE = 10_000

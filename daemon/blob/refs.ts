@@ -3,7 +3,8 @@
 // carry. Built from the core's live winners at start and kept current by the
 // observer (every new winner of a key, with the winner it replaced). A digest
 // whose last key goes away is remembered with the time, so the collector can
-// delete its bytes after a grace period; one that gains a key again is spared.
+// delete its bytes after a grace period; one that gains a key again is spared. An event the core
+// removes (its author was revoked after it) hands its key back to the winner before it (removed()).
 
 import type { Event, PutBody } from '../../protocol/event.js'
 
@@ -35,6 +36,12 @@ export class BlobRefs {
   applied (event: Event, previous: Event | undefined, nowMs: number): void {
     if (previous?.body.kind === 'put') this.drop(previous.body.key, previous.body.digest, nowMs)
     if (event.body.kind === 'put') this.add(event as Event & { body: PutBody })
+  }
+
+  /** The observer's other report: `event` was removed (invalidated); `winner` wins its key now, if anything does. */
+  removed (event: Event, winner: Event | undefined, nowMs: number): void {
+    if (event.body.kind === 'put') this.drop(event.body.key, event.body.digest, nowMs)
+    if (winner?.body.kind === 'put') this.add(winner as Event & { body: PutBody })
   }
 
   get (hex: string): BlobRef | undefined {

@@ -7,7 +7,8 @@
 //       │ ├─ BlobRefs (digest → live keys; orphans for GC) ◄── applied() from the core's observer
 //       │ ├─ HolderDiscovery (batched have queries, cache)
 //       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
-//       │ ├─ Mirror (eager policy: bounded concurrency, backoff)
+//       │ ├─ Mirror (eager policy, and blobs placed here: bounded concurrency, backoff)
+//       │ ├─ PlacementKeeper (the replication factor: which blobs this site holds whatever its mode)
 //       │ └─ BlobIntegrity (a copy found damaged: removed, fetched again) ◄── BlobScrub (periodic re-hash), the server, the API
 //       └── BlobStore (blobs/sha256), ManifestStore (blobs/manifests), PartialBlob (blobs/partial)
 
@@ -30,6 +31,7 @@ import { HolderDiscovery } from './discovery.js'
 import { Downloads } from './downloads.js'
 import { buildManifest, decodeManifest, encodeManifest, ManifestStore, type Manifest } from './manifest.js'
 import { Mirror } from './mirror.js'
+import { PlacementKeeper, type KeyPlacement, type PlacementSources } from './placement-keeper.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
@@ -74,6 +76,8 @@ export interface BlobServiceComponents {
   timers: Timers
   /** The mirror's retry jitter. */
   random: Random
+  /** What the replication factor reads of the federation (placement-keeper.ts); absent: no factor is kept. */
+  placement?: PlacementSources
 }
 
 const SHA2_256_CODE = 0x12
@@ -96,6 +100,7 @@ export class BlobService {
   private readonly discovery: HolderDiscovery
   private readonly mirror: Mirror
   private readonly downloads: Downloads
+  private readonly placement: PlacementKeeper | undefined
   private stopSweep: Cancel | undefined
   private started = false
 
@@ -150,11 +155,17 @@ export class BlobService {
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
         await this.downloads.fetch(targetOf(ref), timers.monoMs() + 5 * 60_000, { spread: true })
       },
-      wanted: hex => { const ref = this.refs.get(hex); return ref !== undefined && this.init.policy.modeOfKeys(ref.keys) === 'eager' },
+      wanted: hex => {
+        const ref = this.refs.get(hex)
+        return ref !== undefined && (this.init.policy.modeOfKeys(ref.keys) === 'eager' || this.isPlaced(hex))
+      },
       log,
       timers,
       random: components.random
     })
+    this.placement = components.placement === undefined
+      ? undefined
+      : new PlacementKeeper({ ...components.placement, selfId: components.replica.id, refs: this.refs, want: hex => { this.mirror.enqueue(hex) }, timers, log })
   }
 
   async start (): Promise<void> {
@@ -174,6 +185,7 @@ export class BlobService {
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
+    this.placement?.start()
     this.scrub.start()
     this.disk.snapshot() // a first measurement, so the first status read has one
 
@@ -183,6 +195,7 @@ export class BlobService {
     this.integrity.stop()
     await this.scrub.stop()
     this.stopSweep?.()
+    this.placement?.stop()
     this.mirror.stop()
     await this.downloads.stop()
     await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
@@ -191,6 +204,9 @@ export class BlobService {
   get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number>, integrity: IntegrityStats, scrub: ScrubStats } {
     return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats, integrity: this.integrity.stats, scrub: this.scrub.stats }
   }
+
+  /** Blobs this site holds for a replication factor (placement-keeper.ts). */
+  get placed (): number { return this.placement?.size ?? 0 }
 
   /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
   get missing (): number { return this.mirror.waiting }
@@ -229,6 +245,29 @@ export class BlobService {
     if (!this.started) return
     this.refs.applied(event, previous, this.c.clock.nowMs())
     if (event.body.kind === 'put' && !local) this.mirror.enqueue(hexOf(event.body.digest))
+    this.placement?.applied(event)
+  }
+
+  /**
+   * The core's observer: an event was removed (its author revoked after it). A put's key goes back to the
+   * winner before it (whose bytes must not be collected as an orphan); a grant's removal is a change of
+   * who may hold.
+   */
+  removed (event: Event, winner: Event | undefined): void {
+    if (!this.started) return
+    this.refs.removed(event, winner, this.c.clock.nowMs())
+    this.placement?.applied(event)
+    if (winner !== undefined) this.placement?.applied(winner)
+  }
+
+  /** Whether this site is one of the holders the replication factor chose for a blob: its bytes stay. */
+  isPlaced (hex: string): boolean {
+    return this.placement?.isPlaced(hex) ?? false
+  }
+
+  /** A key's replication factor and the holders chosen, as this site places them now (`where`). */
+  placementOf (key: string): KeyPlacement | undefined {
+    return this.placement?.forKey(key)
   }
 
   /** Chunk size of the manifests this node makes (BlobStore.put hashes chunks of it while it writes). */
@@ -351,7 +390,7 @@ export class BlobService {
   /** After a download was served by the API: a node with policy `none` keeps no bytes it did not publish. */
   async afterServe (target: BlobTarget): Promise<void> {
     const ref = this.refs.get(hexOf(target.digest))
-    if (ref === undefined || ref.authors.has(this.c.replica.id)) return
+    if (ref === undefined || ref.authors.has(this.c.replica.id) || this.isPlaced(hexOf(target.digest))) return
     if (this.init.policy.modeOfKeys(ref.keys) !== 'none' || this.downloads.isRunning(hexOf(target.digest))) return
     await this.c.blobs.remove(target.digest)
   }
@@ -365,7 +404,9 @@ export class BlobService {
 
   private candidates (target: BlobTarget): string[] {
     const self = this.c.replica.id
-    const peers = new Set([...target.authors, ...this.c.connectedPeers()])
+    // The factor's holders first (they should have it, connected or not), then the authors, then the rest.
+    const placed = this.placement?.holdersOf(hexOf(target.digest), MAX_PEERS_ASKED) ?? []
+    const peers = new Set([...placed, ...target.authors, ...this.c.connectedPeers()])
     return [...peers].filter(p => p !== self && this.c.host.isAllowed(p)).slice(0, MAX_PEERS_ASKED)
   }
 

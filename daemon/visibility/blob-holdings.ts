@@ -1,7 +1,7 @@
 // The blob layer's answer to visibility's HoldingsSource (daemon/visibility/
 // holdings.ts): who holds a digest's verified bytes, and how far this node is.
 // Remote holdings come from the blob service's on-demand "which of these do you
-// have" queries (discovery.ts): asked of the put's authors and a bounded set of
+// have" queries (discovery.ts): asked of the sites a replication factor chose, the put's authors and a bounded set of
 // connected members, only when someone asks `where` or waits for replicas — so
 // the traffic follows the questions, not blobs × members. A member that answered
 // it is downloading the blob is 'fetching' (without progress); any other member

@@ -81,6 +81,7 @@ export class VisibilityHub {
   private holdings: HoldingsSource
   private nameOf: ((peerId: string) => string | undefined) | undefined
   private siteOf: ((peerId: string, key: string) => SitePolicyView | undefined) | undefined
+  private placement: ((key: string) => { target: number, holders: string[] } | undefined) | undefined
   private reports: (() => SiteReport[]) | undefined
   private readonly bytes: Metric
   private readonly fetchSeconds: Histogram
@@ -170,6 +171,9 @@ export class VisibilityHub {
   /** Members' announced policies and groups (federation/site-directory.ts), for `where` and the release barrier. */
   setSitePolicies (siteOf: (peerId: string, key: string) => SitePolicyView | undefined): void { this.siteOf = siteOf }
 
+  /** Blob layer: a key's replication factor and the holders placement chose (daemon/blob/placement-keeper.ts), for `where`. */
+  setPlacement (placement: (key: string) => { target: number, holders: string[] } | undefined): void { this.placement = placement }
+
   /** Blob layer: bytes moved by a protocol ('blob'); the sync protocol's are read from the mesh. */
   countBytes (protocol: string, direction: 'in' | 'out', n: number): void { this.bytes.inc({ protocol, direction }, n) }
 
@@ -220,7 +224,7 @@ export class VisibilityHub {
   }
 
   async where (key: string): Promise<WhereAnswer> {
-    return await where({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, holdings: this.holdings, siteOf: (peer, k) => this.siteOf?.(peer, k) }, key)
+    return await where({ get: k => this.c.replica.get(k), members: () => this.members(), sync: this.sync, holdings: this.holdings, siteOf: (peer, k) => this.siteOf?.(peer, k), placement: k => this.placement?.(k) }, key)
   }
 
   peerSync (): PeerSync[] {

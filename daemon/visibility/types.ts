@@ -39,6 +39,18 @@ export interface WhereRow {
   mode: 'eager' | 'on-demand' | 'none' | null
   /** The site groups it is in (`daemon --group`), [] if none or not announced. */
   groups: string[]
+  /** Whether the key's replication factor chose it to hold the bytes (protocol/placement.ts); null: no factor for this key. */
+  placed: boolean | null
+}
+
+/** A key's replication factor (rules.ts `replicas`) in `where`: what the rule asks and what is held. */
+export interface ReplicasView {
+  /** The rule's factor: how many sites should hold the bytes. */
+  target: number
+  /** Members that hold verified bytes now (bytes `held`), chosen or not. */
+  actual: number
+  /** The sites the placement chose (peer ids, best first): `target` of them, fewer if fewer can hold. This node's view. */
+  holders: string[]
 }
 
 /** A member's announced policy for one key, and its groups (federation/site-directory.ts). */
@@ -54,6 +66,8 @@ export interface WhereAnswer {
   seq: number
   stamp: string
   members: WhereRow[]
+  /** The key's replication factor, target and actual; null without a `replicas` rule for it. */
+  replicas: ReplicasView | null
 }
 
 /**

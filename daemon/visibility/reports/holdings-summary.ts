@@ -14,16 +14,19 @@ export interface HoldingsSummaryParts {
   stored: () => Promise<string[]>
   /** This site's mode for a blob under these keys (the most keeping one). */
   modeOf: (keys: Iterable<string>) => ReplicateMode
+  /** Whether a replication factor chose this site to hold the blob of this digest hex (placement-keeper.ts). */
+  placed?: (hex: string) => boolean
 }
 
 export async function holdingsSummary (p: HoldingsSummaryParts): Promise<ReportHoldings> {
   const held = new Set(await p.stored())
   const out: ReportHoldings = { heldBlobs: 0, heldBytes: 0, missingKeys: 0, missingBytes: 0 }
   for (const ref of p.refs()) {
-    if (held.has(Buffer.from(ref.digest).toString('hex'))) {
+    const hex = Buffer.from(ref.digest).toString('hex')
+    if (held.has(hex)) {
       out.heldBlobs++
       out.heldBytes += ref.size
-    } else if (p.modeOf(ref.keys) === 'eager') {
+    } else if (p.modeOf(ref.keys) === 'eager' || p.placed?.(hex) === true) {
       out.missingKeys += ref.keys.size
       out.missingBytes += ref.size
     }

@@ -31,7 +31,7 @@ export interface ReportHoldings {
   /** Blobs held here, and their bytes. */
   heldBlobs: number
   heldBytes: number
-  /** Keys this site's policy says it should hold (eager) whose bytes it lacks, and their bytes. */
+  /** Keys this site's policy says it should hold (eager, or a replication factor chose it) whose bytes it lacks, and their bytes. */
   missingKeys: number
   missingBytes: number
 }

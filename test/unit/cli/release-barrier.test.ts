@@ -1,15 +1,15 @@
 // The release barrier's judgement (cli/wait-replicas.ts) on `where` answers: who `all` waits for in a
-// mixed federation, --wait-sites and --wait-group, N, and the live line's text.
+// mixed federation, --wait-sites and --wait-group, N, the replication factor, and the live line's text.
 import { describe, expect, it } from 'vitest'
 import type { WhereAnswer, WhereRow } from '../../../daemon/api/contract.js'
-import { barrierText, judge } from '../../../cli/wait-replicas.js'
+import { barrierText, judge, parsePublishReplicas, parseReplicas } from '../../../cli/wait-replicas.js'
 
 function row (name: string, over: Partial<WhereRow>): WhereRow {
-  return { peerId: `id-${name}`, name, role: 'writer', metadata: '1.0', bytes: 'missing', progress: null, self: false, report: 'direct', mode: 'eager', groups: [], ...over }
+  return { peerId: `id-${name}`, name, role: 'writer', metadata: '1.0', bytes: 'missing', progress: null, self: false, report: 'direct', mode: 'eager', groups: [], placed: null, ...over }
 }
 
-function answer (rows: WhereRow[]): WhereAnswer {
-  return { key: 'rel/1', digest: 'sha256:00', author: 'id-hub', seq: 1, stamp: '1.0', members: rows }
+function answer (rows: WhereRow[], replicas: WhereAnswer['replicas'] = null): WhereAnswer {
+  return { key: 'rel/1', digest: 'sha256:00', author: 'id-hub', seq: 1, stamp: '1.0', members: rows, replicas }
 }
 
 const federation = answer([
@@ -43,5 +43,26 @@ describe('the release barrier', () => {
     expect(judge({ replicas: 3 }, federation)).toMatchObject({ met: false, required: 3 })
     expect(() => judge({ sites: ['nowhere'] }, federation)).toThrow(/no member is named nowhere/)
     expect(() => judge({ groups: ['mars'] }, federation)).toThrow(/no member is in group mars/)
+  })
+
+  it('factor waits for the key\'s replication factor: N verified holders anywhere, the chosen ones named when missing', () => {
+    const rows = [
+      row('hub', { self: true, bytes: 'held', report: 'self', mode: 'on-demand', placed: true }),
+      row('edge-a', { mode: 'on-demand', placed: true, bytes: 'fetching', progress: 0.5 }),
+      row('edge-b', { mode: 'on-demand', placed: false }),
+      row('edge-c', { mode: 'on-demand', placed: false, bytes: 'unknown' })
+    ]
+    const waiting = judge({ replicas: 'factor' }, answer(rows, { target: 2, actual: 1, holders: ['id-hub', 'id-edge-a'] }))
+    expect(waiting).toMatchObject({ met: false, required: 2 })
+    expect(barrierText(waiting)).toBe('1 of 2 sites hold it; missing: edge-a (fetching 50%)')
+    // An eager site that mirrors it counts as a copy as much as a chosen one.
+    rows[2] = row('edge-b', { mode: 'eager', placed: false, bytes: 'held' })
+    const met = judge({ replicas: 'factor' }, answer(rows, { target: 2, actual: 2, holders: ['id-hub', 'id-edge-a'] }))
+    expect(met).toMatchObject({ met: true, required: 2 })
+    expect(met.holding.map(x => x.name)).toEqual(['hub', 'edge-b'])
+    expect(() => judge({ replicas: 'factor' }, answer(rows))).toThrow(/rel\/1 has no replication factor/)
+    expect(parsePublishReplicas('factor')).toBe('factor')
+    expect(() => parsePublishReplicas('most')).toThrow(/positive integer or "all" or "factor"/)
+    expect(() => parseReplicas('factor')).toThrow(/positive integer or "all", not factor/) // rm's: a delete has no bytes
   })
 })
