@@ -8,6 +8,7 @@
 //       │ ├─ HolderDiscovery (batched have queries, cache)
 //       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
 //       │ ├─ Mirror (eager policy: bounded concurrency, backoff)
+//       │ ├─ BlobQuota (with quotaBytes: room made before each download, LRU eviction; quota.ts) ◄── the store's stored/removed
 //       │ └─ BlobIntegrity (a copy found damaged: removed, fetched again) ◄── BlobScrub (periodic re-hash), the server, the API
 //       └── BlobStore (blobs/sha256), ManifestStore (blobs/manifests), PartialBlob (blobs/partial)
 
@@ -33,10 +34,12 @@ import { Mirror } from './mirror.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
+import { BlobQuota } from './quota.js'
+import { isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
 import { BlobScrub, type ScrubStats } from './scrub.js'
 import { BlobServer, type ServerStats } from './server.js'
-import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfersBothWays } from './types.js'
+import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfersBothWays, QuotaView } from './types.js'
 import { DiskUsage } from './disk-usage.js'
 import { TrafficLedger } from './peer-traffic.js'
 import { UploadRate } from './upload-rate.js'
@@ -55,6 +58,8 @@ export interface BlobServiceInit {
   /** The scrub (scrub.ts): period (0 = off) and read rate. Defaults in integrity-limits.ts. */
   scrubIntervalMs?: number
   scrubBytesPerSec?: number
+  /** The disk quota (quota.ts): bytes of blobs this node may hold. Absent: none (nothing is ever evicted). */
+  quotaBytes?: number
 }
 
 export interface BlobServiceComponents {
@@ -74,6 +79,11 @@ export interface BlobServiceComponents {
   timers: Timers
   /** The mirror's retry jitter. */
   random: Random
+  /**
+   * The quota never evicts a blob for which this is true: this site is one of the holders a
+   * replication factor places the digest's bytes on (maybe the last copy). Default: never.
+   */
+  mustKeep?: (digest: Uint8Array) => boolean
 }
 
 const SHA2_256_CODE = 0x12
@@ -89,6 +99,8 @@ export class BlobService {
   readonly disk: DiskUsage
   /** Damaged copies found (by the server, the API, the scrub): removed and fetched again. */
   readonly integrity: BlobIntegrity
+  /** The disk quota, when one is set. */
+  readonly quota: BlobQuota | undefined
   private readonly scrub: BlobScrub
   private readonly init: BlobServiceInit
   private readonly c: BlobServiceComponents
@@ -107,6 +119,9 @@ export class BlobService {
     const { log, clock, timers } = components
     const uploadCap = init.maxUploadBytesPerSec ?? 0
     if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
+    this.quota = init.quotaBytes === undefined
+      ? undefined
+      : new BlobQuota({ quotaBytes: init.quotaBytes }, { blobs: components.blobs, evictable: hex => this.evictable(hex), clock, log })
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, beforeChunk: init.beforeChunk }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
       traffic: this.traffic,
@@ -117,7 +132,8 @@ export class BlobService {
       partials: hex => this.downloads.partialOf(hex),
       // A complete copy rotted on disk: replaced. (A download's file is the download's business: it
       // checks the whole digest at its end.)
-      onDamaged: (digest, chunk, partial) => { if (!partial) this.integrity.report(digest, chunk, 'served') }
+      onDamaged: (digest, chunk, partial) => { if (!partial) this.integrity.report(digest, chunk, 'served') },
+      pin: digest => this.quota?.pin(digest) ?? (() => {})
     })
     this.integrity = new BlobIntegrity({
       blobs: components.blobs,
@@ -148,7 +164,7 @@ export class BlobService {
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.downloads.fetch(targetOf(ref), timers.monoMs() + 5 * 60_000, { spread: true })
+        await this.fetchAdmitted(targetOf(ref), timers.monoMs() + 5 * 60_000, 'mirror', { spread: true })
       },
       wanted: hex => { const ref = this.refs.get(hex); return ref !== undefined && this.init.policy.modeOfKeys(ref.keys) === 'eager' },
       log,
@@ -159,6 +175,7 @@ export class BlobService {
 
   async start (): Promise<void> {
     await this.manifests.start()
+    await this.quota?.start()
     this.started = true
     await this.c.host.handle(BLOB_PROTOCOL, async (stream, peer) => { await this.server.serve(stream, peer) }, {
       name: 'blob',
@@ -171,6 +188,8 @@ export class BlobService {
     const now = this.c.clock.nowMs()
     for (const hex of await this.c.blobs.list()) this.refs.noteStored(hex, now)
     for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap(\.tmp)?$/, ''), now)
+    // Now that the live keys say what may be evicted: back under the quota if it was lowered since.
+    if (this.quota !== undefined) await this.quota.trim()
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
@@ -185,11 +204,25 @@ export class BlobService {
     this.stopSweep?.()
     this.mirror.stop()
     await this.downloads.stop()
+    await this.quota?.stop()
     await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
   }
 
   get stats (): { server: ServerStats, referenced: number, orphans: number, fetching: number, mirror: Record<string, number>, integrity: IntegrityStats, scrub: ScrubStats } {
     return { server: this.server.stats, referenced: this.refs.size, orphans: this.refs.orphanCount, fetching: this.downloads.size, mirror: this.mirror.stats, integrity: this.integrity.stats, scrub: this.scrub.stats }
+  }
+
+  /** The disk quota as `mycel status` shows it; null when none is set. */
+  quotaView (): QuotaView | null {
+    return this.quota?.view() ?? null
+  }
+
+  /**
+   * A blob about to be read here by other means than readVerified (a registry pull of held bytes, the
+   * CLI copying the file): the most recently used, for the quota's eviction order.
+   */
+  noteRead (digest: Uint8Array): void {
+    this.quota?.touch(digest)
   }
 
   /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
@@ -206,13 +239,18 @@ export class BlobService {
    * and thrown, never handed on.
    */
   async readVerified (digest: Uint8Array, span?: ByteSpan): Promise<{ size: number, chunks: AsyncGenerator<Uint8Array> }> {
-    const opened = await openVerified({ blobs: this.c.blobs, manifests: this.manifests }, digest, span).catch(err => { throw this.noted(digest, err) })
+    // Pinned while it is read: the quota does not evict bytes being read (the pin ends with the chunks).
+    const unpin = this.quota?.pin(digest) ?? (() => {})
+    this.quota?.touch(digest)
+    const opened = await openVerified({ blobs: this.c.blobs, manifests: this.manifests }, digest, span).catch(err => { unpin(); throw this.noted(digest, err) })
     const noted = (err: unknown): unknown => this.noted(digest, err)
     async function * guarded (): AsyncGenerator<Uint8Array> {
       try {
         yield * opened.chunks
       } catch (err) {
         throw noted(err)
+      } finally {
+        unpin()
       }
     }
     return { size: opened.size, chunks: guarded() }
@@ -319,13 +357,15 @@ export class BlobService {
    */
   async ensureLocal (target: BlobTarget, waitMs: number): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    const fetching = this.downloads.fetch(target, this.c.timers.monoMs() + waitMs)
+    const fetching = this.fetchAdmitted(target, this.c.timers.monoMs() + waitMs, 'fetch')
     let cancel: Cancel | undefined
     try {
       await Promise.race([fetching, new Promise<void>((_resolve, reject) => {
         cancel = this.c.timers.after(waitMs, () => { reject(new MycelError('UNAVAILABLE', 'timed out')) })
       })])
     } catch (err) {
+      // Refused by the quota: its own words (TOO_LARGE or UNAVAILABLE, naming the quota), not "could not be had".
+      if (isQuotaRefusal(err)) throw err
       const holders = (await this.status(target)).holders
       const why = err instanceof MycelError && err.message !== 'timed out' ? `: ${err.message}` : ''
       const damage = this.integrity.describe(target.digest)
@@ -363,6 +403,37 @@ export class BlobService {
     return { ...this.downloads.transfersWith(peer), ...this.traffic.of(peer) }
   }
 
+  /**
+   * A download, with room made for it first under the quota (quota.ts: victims evicted before the
+   * first byte; a refusal throws before anything is fetched). The room is held until the fetch
+   * settles, which may be after its first caller stopped waiting (the fetch goes on in the background).
+   */
+  private async fetchAdmitted (target: BlobTarget, deadlineMs: number, by: Admitter, options: { spread?: boolean } = {}): Promise<void> {
+    const release = await this.quota?.admit(target, by)
+    try {
+      await this.downloads.fetch(target, deadlineMs, options)
+    } catch (err) {
+      release?.()
+      await this.quota?.fetchFailed(target.digest).catch(() => {})
+      throw err
+    } finally {
+      release?.()
+    }
+  }
+
+  /**
+   * What the quota may do with a blob's bytes (quota-ledger.ts): never evict what no live key references
+   * (the collector's after blobGraceMs; or a publish whose put is not written yet), what this site
+   * published (it may hold the only copy), what a download is writing, or what a replication factor
+   * places here (mustKeep); else `mirror` if the policy mirrors it (eager), `cache` if it was kept on demand.
+   */
+  private evictable (hex: string): Evictable {
+    const ref = this.refs.get(hex)
+    if (ref === undefined || ref.authors.has(this.c.replica.id) || this.downloads.isRunning(hex)) return 'no'
+    if (this.c.mustKeep?.(ref.digest) === true) return 'no'
+    return this.init.policy.modeOfKeys(ref.keys) === 'eager' ? 'mirror' : 'cache'
+  }
+
   private candidates (target: BlobTarget): string[] {
     const self = this.c.replica.id
     const peers = new Set([...target.authors, ...this.c.connectedPeers()])
@@ -387,6 +458,7 @@ export class BlobService {
       await rm(partial, { force: true })
       await rm(`${partial}.bitmap`, { force: true })
       await rm(`${partial}.bitmap.tmp`, { force: true })
+      this.quota?.forgetDownload(hex)
       this.c.log.info('blob collected', { digest: `sha256:${hex}` })
     }
   }
