@@ -19,6 +19,8 @@
 // quota. trim() then evicts what it may to come back under it.
 
 import { MycelError } from '../../protocol/errors.js'
+import type { ReplicationPolicy } from './policy.js'
+import type { BlobRef } from './refs.js'
 import type { QuotaView } from './types.js'
 
 /** What may be done with a blob's bytes now, as the blob layer judges it (service.ts). */
@@ -245,6 +247,19 @@ function pinned (e: Entry): () => void {
     released = true
     e.pins--
   }
+}
+
+/**
+ * The blob layer's judgement of a blob's bytes (service.ts): never evict what no live key references
+ * (`ref` undefined: the collector's after blobGraceMs, or a publish whose put is not written yet), what
+ * this site published (a live put of its own names it: it may hold the only copy), what a download is
+ * writing, or what a replication factor places here (`mustKeep`); else `mirror` if the policy mirrors it
+ * (eager, for any of its keys), `cache` if it is kept on demand.
+ */
+export function evictableOf (ref: BlobRef | undefined, p: { selfId: string, downloading: boolean, policy: ReplicationPolicy, mustKeep?: (digest: Uint8Array) => boolean }): Evictable {
+  if (ref === undefined || ref.authors.has(p.selfId) || p.downloading) return 'no'
+  if (p.mustKeep?.(ref.digest) === true) return 'no'
+  return p.policy.modeOfKeys(ref.keys) === 'eager' ? 'mirror' : 'cache'
 }
 
 /** A refusal of the quota (admit): it names the quota and is passed on as it is. */

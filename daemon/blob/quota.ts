@@ -108,10 +108,27 @@ export class BlobQuota {
   }
 
   /**
+   * `download` of `target` under the quota: admitted first (a refusal throws before it runs), its room
+   * held until it settles; if it fails, the room it leaves counted is that of its partial file, if any.
+   */
+  async during (target: { digest: Uint8Array, size: number }, by: Admitter, download: () => Promise<void>): Promise<void> {
+    const release = await this.admit(target, by)
+    try {
+      await download()
+    } catch (err) {
+      release()
+      await this.fetchFailed(target.digest).catch(() => {})
+      throw err
+    } finally {
+      release()
+    }
+  }
+
+  /**
    * A download admitted here ended without its blob: if it left no partial file to resume (no holder
    * was found, or it was discarded), its bytes are no longer counted.
    */
-  async fetchFailed (digest: Uint8Array): Promise<void> {
+  private async fetchFailed (digest: Uint8Array): Promise<void> {
     const hex = hexOf(digest)
     const left = await stat(join(PartialBlob.dirOf(this.c.blobs.rootDir), hex)).then(() => true, () => false)
     if (!left) this.ledger.forgetDownload(hex)

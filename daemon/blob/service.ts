@@ -35,7 +35,7 @@ import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
 import { BlobQuota } from './quota.js'
-import { isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
+import { evictableOf, isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
 import { BlobScrub, type ScrubStats } from './scrub.js'
 import { BlobServer, type ServerStats } from './server.js'
@@ -409,29 +409,13 @@ export class BlobService {
    * settles, which may be after its first caller stopped waiting (the fetch goes on in the background).
    */
   private async fetchAdmitted (target: BlobTarget, deadlineMs: number, by: Admitter, options: { spread?: boolean } = {}): Promise<void> {
-    const release = await this.quota?.admit(target, by)
-    try {
-      await this.downloads.fetch(target, deadlineMs, options)
-    } catch (err) {
-      release?.()
-      await this.quota?.fetchFailed(target.digest).catch(() => {})
-      throw err
-    } finally {
-      release?.()
-    }
+    const download = async (): Promise<void> => { await this.downloads.fetch(target, deadlineMs, options) }
+    await (this.quota === undefined ? download() : this.quota.during(target, by, download))
   }
 
-  /**
-   * What the quota may do with a blob's bytes (quota-ledger.ts): never evict what no live key references
-   * (the collector's after blobGraceMs; or a publish whose put is not written yet), what this site
-   * published (it may hold the only copy), what a download is writing, or what a replication factor
-   * places here (mustKeep); else `mirror` if the policy mirrors it (eager), `cache` if it was kept on demand.
-   */
+  /** What the quota may do with a blob's bytes (quota-ledger.ts evictableOf). */
   private evictable (hex: string): Evictable {
-    const ref = this.refs.get(hex)
-    if (ref === undefined || ref.authors.has(this.c.replica.id) || this.downloads.isRunning(hex)) return 'no'
-    if (this.c.mustKeep?.(ref.digest) === true) return 'no'
-    return this.init.policy.modeOfKeys(ref.keys) === 'eager' ? 'mirror' : 'cache'
+    return evictableOf(this.refs.get(hex), { selfId: this.c.replica.id, downloading: this.downloads.isRunning(hex), policy: this.init.policy, mustKeep: this.c.mustKeep })
   }
 
   private candidates (target: BlobTarget): string[] {

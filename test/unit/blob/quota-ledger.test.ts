@@ -2,7 +2,9 @@
 // (on-demand bytes first, least recently used first; eager bytes only for a fetch someone waits on),
 // what is never evicted, admission before the bytes arrive, refusals, and trim after a publish.
 import { describe, expect, it } from 'vitest'
-import { isQuotaRefusal, QuotaLedger, type Evictable } from '../../../daemon/blob/quota-ledger.js'
+import { evictableOf, isQuotaRefusal, QuotaLedger, type Evictable } from '../../../daemon/blob/quota-ledger.js'
+import { ReplicationPolicy } from '../../../daemon/blob/policy.js'
+import type { BlobRef } from '../../../daemon/blob/refs.js'
 
 const hex = (name: string): string => name.padEnd(64, '0')
 const names = (victims: Array<{ hex: string }>): string[] => victims.map(v => v.hex.replace(/0+$/, ''))
@@ -117,5 +119,21 @@ describe('QuotaLedger', () => {
     q.removed(hex('b'))
     expect([...q.lastUses()].map(([h, ms]) => [h.replace(/0+$/, ''), ms])).toEqual([['c', 2], ['a', 5]])
     expect(q.view()).toMatchObject({ usedBytes: 20, blobs: 2 })
+  })
+
+  it('judges a blob as the blob layer does: own publishes, placement holders, downloads and unreferenced bytes never; eager bytes after on-demand ones', () => {
+    const policy = new ReplicationPolicy('on-demand', { 'mirror/': 'eager', 'tmp/': 'none' })
+    const ref = (keys: string[], authors: string[], digest = new Uint8Array(32)): BlobRef => ({ digest, size: 1, keys: new Set(keys), authors: new Set(authors) })
+    const held = new Uint8Array(32).fill(7)
+    const p = { selfId: 'me', downloading: false, policy, mustKeep: (d: Uint8Array) => d[0] === 7 }
+    expect(evictableOf(ref(['a/x'], ['other']), p)).toBe('cache')
+    expect(evictableOf(ref(['tmp/x'], ['other']), p)).toBe('cache')
+    expect(evictableOf(ref(['mirror/x'], ['other']), p)).toBe('mirror')
+    expect(evictableOf(ref(['a/x', 'mirror/y'], ['other']), p)).toBe('mirror') // kept eagerly under one of its keys
+    expect(evictableOf(ref(['a/x'], ['other', 'me']), p)).toBe('no') // published here too
+    expect(evictableOf(ref(['a/x'], ['other'], held), p)).toBe('no') // a replication factor's holder: mustKeep
+    expect(evictableOf(ref(['a/x'], ['other']), { ...p, downloading: true })).toBe('no')
+    expect(evictableOf(undefined, p)).toBe('no') // no live key: the collector's
+    expect(evictableOf(ref(['a/x'], ['other'], held), { ...p, mustKeep: undefined })).toBe('cache') // the default keeps nothing
   })
 })

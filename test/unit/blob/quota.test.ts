@@ -57,12 +57,14 @@ describe('BlobQuota', () => {
     now = 4_000
     q.touch(a) // read: b is now the least recently used
     const wanted = createHash('sha256').update('not here yet').digest()
-    const release = await q.admit({ digest: wanted, size: 10 * KiB }, 'fetch')
-    expect(await store.has(b)).toBe(false) // deleted before the download may start
-    expect(await store.has(a)).toBe(true)
-    expect(q.view()).toMatchObject({ usedBytes: 30 * KiB, downloadingBytes: 10 * KiB, evictions: 1, evictedBytes: 10 * KiB })
-    release()
-    await q.fetchFailed(wanted) // no partial file was left: no longer counted
+    const download = async (): Promise<void> => {
+      expect(await store.has(b)).toBe(false) // deleted before the download may start
+      expect(await store.has(a)).toBe(true)
+      expect(q.view()).toMatchObject({ usedBytes: 30 * KiB, downloadingBytes: 10 * KiB, evictions: 1, evictedBytes: 10 * KiB })
+      throw new Error('no holder answered')
+    }
+    await expect(q.during({ digest: wanted, size: 10 * KiB }, 'fetch', download)).rejects.toThrow(/no holder answered/)
+    expect(q.view()).toMatchObject({ usedBytes: 20 * KiB, downloadingBytes: 0 }) // it left no partial file: no longer counted
     await store.remove(c)
     expect(q.view()).toMatchObject({ usedBytes: 10 * KiB, downloadingBytes: 0, blobs: 1 })
   })
