@@ -170,8 +170,9 @@ export class BlobStore {
     await rename(path, this.pathOf(digest))
     await this.fsync(this.finalDir)
     if (this.watchers.size === 0) return
-    const bytes = size ?? (await stat(this.pathOf(digest))).size
-    for (const w of this.watchers) w.stored(digest, bytes)
+    // Gone already (collected meanwhile): nothing to tell. The blob is stored either way.
+    const bytes = size ?? await stat(this.pathOf(digest)).then(st => st.size, () => undefined)
+    if (bytes !== undefined) for (const w of this.watchers) w.stored(digest, bytes)
   }
 
   /** Deletes a stored blob (absent is fine). */
