@@ -10,7 +10,8 @@ import { MycelError } from '../protocol/errors.js'
 import { checkRules, type Rule } from '../protocol/rules.js'
 import { isLogLevel, type LogLevel } from './log.js'
 import { DEFAULT_MAX_BLOB_BYTES, MAX_LISTEN_ADDRS } from './limits.js'
-import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './blob/constants.js'
+import { DEFAULT_BLOB_GRACE_MS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, MIN_QUOTA_BYTES } from './blob/constants.js'
+import { BYTE_SIZE_HINT, parseByteSize } from './byte-size.js'
 import { DEFAULT_SCRUB_BYTES_PER_SEC, DEFAULT_SCRUB_INTERVAL_MS, MIN_SCRUB_BYTES_PER_SEC } from './blob/integrity-limits.js'
 import { isReplicateMode, type ReplicateMode } from './blob/policy.js'
 import { MIN_UPLOAD_BYTES_PER_SEC, parseRate } from './blob/upload-rate.js'
@@ -94,6 +95,12 @@ export interface DaemonConfig {
    * they differ from the rules in force; a site that is not an admin logs that it cannot. Default: none.
    */
   rules?: Rule[]
+  /**
+   * Disk quota: bytes of blobs this site holds, at least 1 MiB (blob/quota.ts; docs/rules.md "Disk quota
+   * and eviction"). Past it, other sites' bytes kept on demand are evicted, least recently used first.
+   * Default none: unbounded.
+   */
+  quotaBytes?: number
 }
 
 /** Port 4710: fixed so that a restarted node comes back where members remember it; not 4001 (IPFS's). */
@@ -266,6 +273,9 @@ export function validateConfig (raw: unknown, where: string): Partial<DaemonConf
         if (!isInt(value, 0, 365 * 24 * 3_600_000)) throw bad('0 (off) or a number of ms up to a year')
         out.blobScrubIntervalMs = value
         break
+      case 'quotaBytes':
+        out.quotaBytes = quotaField(value, `${where}: "${field}"`)
+        break
       case 'blobScrubBytesPerSec':
         if (!isInt(value, MIN_SCRUB_BYTES_PER_SEC, Number.MAX_SAFE_INTEGER)) throw bad(`an integer number of bytes per second of at least ${MIN_SCRUB_BYTES_PER_SEC}`)
         out.blobScrubBytesPerSec = value
@@ -292,6 +302,7 @@ export interface DaemonFlags {
   npm?: unknown
   name?: unknown
   group?: unknown
+  quota?: unknown
 }
 
 /** Flags → settings, each checked with a USAGE error naming the flag; absent flags stay undefined. */
@@ -314,7 +325,8 @@ export function parseDaemonFlags (flags: DaemonFlags): Partial<DaemonConfig> {
   if (groupFlags !== undefined && groupFlags.length > MAX_SITE_GROUPS) throw MycelError.usage(`at most ${MAX_SITE_GROUPS} --group`)
   const groups = groupFlags?.map(g => checkSiteName(g, '--group'))
   const listen = flags.listen as string[] | undefined
-  return { listen: listen === undefined ? undefined : checkListen(listen, '--listen'), logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups }
+  const quotaBytes = flags.quota === undefined ? undefined : quotaField(String(flags.quota), '--quota')
+  return { listen: listen === undefined ? undefined : checkListen(listen, '--listen'), logLevel: level, replicate, maxUploadBytesPerSec, metricsListen, registryListen, npmListen, name, groups, quotaBytes }
 }
 
 /** Defaults < file < flags. Undefined flags do not override. */
@@ -343,6 +355,16 @@ function durationField (value: unknown, what: string, minMs: number, maxMs: numb
   if (typeof value === 'string') return parseDurationInRange(value, what, minMs, maxMs)
   if (!isInt(value, minMs, maxMs)) throw MycelError.usage(`${what} must be an integer number of ms in ${minMs}..${maxMs}, or a duration string such as "10m"`)
   return value
+}
+
+/** A disk quota: a JSON number of bytes, or a size string ("50GiB"; byte-size.ts); at least MIN_QUOTA_BYTES. */
+function quotaField (value: unknown, what: string): number {
+  const bytes = typeof value === 'string' ? parseByteSize(value) : value
+  if (typeof value === 'string' && bytes === undefined) throw MycelError.usage(`${what} must be ${BYTE_SIZE_HINT}, not ${JSON.stringify(value)}`)
+  if (!isInt(bytes, MIN_QUOTA_BYTES, Number.MAX_SAFE_INTEGER)) {
+    throw MycelError.usage(`${what} must be at least ${MIN_QUOTA_BYTES} bytes (1 MiB), as a number of bytes or ${BYTE_SIZE_HINT}; got ${JSON.stringify(value)}`)
+  }
+  return bytes
 }
 
 function isInt (value: unknown, min: number, max: number): value is number {

@@ -56,6 +56,7 @@ import type { TestSwitches } from './testing/switches.js'
 import { REAL_CLOCK, REAL_TIMERS } from './time.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
 import { defineAbuseMetrics } from './visibility/abuse-metrics.js'
+import { defineQuotaMetrics } from './visibility/quota-metrics.js'
 import { BlobHoldings } from './visibility/blob-holdings.js'
 import { VisibilityHub } from './visibility/hub.js'
 import { LoopDelay } from './visibility/loop-delay.js'
@@ -225,6 +226,7 @@ export class Runtime {
     const blob = blobService(init, c, { host, replica, mesh, vis, sites })
     vis.setHoldings(new BlobHoldings(blob, peerId))
     vis.setPlacement(key => blob.placementOf(key))
+    if (blob.quota !== undefined) defineQuotaMetrics(vis.metrics, () => blob.quotaView())
     wired.blob = blob // its applied() listens from its start on; start loads every live key
     const reports = siteReports({ peerId, privateKey, config, blobs, blob, vis, mesh, host, replica, sites, log })
     vis.setReports(() => reports.all())
@@ -502,7 +504,8 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
     corruptChunks: switches.corruptChunks,
     beforeChunk: beforeChunk(switches, REAL_TIMERS),
     scrubIntervalMs: config.blobScrubIntervalMs,
-    scrubBytesPerSec: config.blobScrubBytesPerSec
+    scrubBytesPerSec: config.blobScrubBytesPerSec,
+    quotaBytes: config.quotaBytes
   }, {
     host: parts.host,
     blobs: c.blobs,

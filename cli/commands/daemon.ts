@@ -24,6 +24,7 @@ export const daemon: Command = {
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error (default: info)', choices: LOG_LEVELS },
     replicate: { type: 'string', value: 'MODE', description: "other members' blob bytes: eager (mirror at once), on-demand (at first fetch) or none (default: eager)", choices: REPLICATE_MODES },
     'max-upload-rate': { type: 'string', value: 'RATE', description: 'cap on the blob bytes served to members, e.g. 50M (bytes/s; K, M, G = 1000s); 0 for none (default: none)' },
+    quota: { type: 'string', value: 'SIZE', description: "disk quota for blobs, e.g. 50GiB (KiB, MiB, GiB, TiB = 1024s; K, M, G, T = 1000s): past it other sites' on-demand bytes are evicted, least recently used first (default: none)" },
     'metrics-listen': { type: 'string', value: 'ADDR', description: 'also serve GET /metrics without the API token on HOST:PORT (e.g. 0.0.0.0:9464, :9464 for every interface), for a Prometheus on another host' },
     name: { type: 'string', value: 'NAME', description: 'this site\'s name, unique in the federation (default: from the host name); shown wherever a peer id was' },
     group: { type: 'string', multiple: true, value: 'GROUP', description: 'a group this site is in, for publish --wait-group (repeatable)' },
@@ -32,7 +33,7 @@ export const daemon: Command = {
   },
   details: `Settings also come from <dir>/config.json (flags win): listen, logLevel, apiPort, maxPeers,
 antiEntropyIntervalMs, maxBlobBytes, webhooks (docs/visibility.md), replicate, replicatePrefixes, blobChunkBytes,
-blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), metricsListen, name, groups (docs/visibility.md), registryListen,
+blobGraceMs, maxUploadBytesPerSec (docs/blobs.md), quotaBytes (docs/rules.md), metricsListen, name, groups (docs/visibility.md), registryListen,
 registryGcGraceMs, registryAnonymous (docs/registry.md), npmListen, npmAnonymous (docs/npm.md), relay (serve as a
 circuit relay for members; default on unless listening on /p2p-circuit: docs/deployment.md "Sites behind NAT"). The local API listens on 127.0.0.1; its URL is written to
 <dir>/api.json and its bearer token to <dir>/api.token (mode 0600). Stop with Ctrl-C or SIGTERM.

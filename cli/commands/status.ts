@@ -1,8 +1,8 @@
 // `mycel status`: this node, its peers and their sync state (status-sync.ts merges the two answers).
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
-import type { MemberInfo, PeerSync, SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
-import { ago } from './sites.js'
+import type { MemberInfo, PeerSync, QuotaView, SiteRow, StatusInfo, WebhookInfo } from '../../daemon/api/contract.js'
+import { ago, bytesText } from './sites.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { peerSyncLines, statusPageUrl, mergePeerSync } from '../status-sync.js'
 import { usesColour, warningText } from '../terminal.js'
@@ -13,7 +13,7 @@ export const status: Command = {
   options: {
     ui: { type: 'boolean', description: 'print the status page URL (with this node\'s API token in its #fragment) and exit' }
   },
-  details: "With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`); members suspended by a fault proof as a warning (--json: `suspended` [{ peerId, name, fromSeq }]). Each connected peer is marked direct or relayed (through a member relay: a site behind NAT; --json: `reach`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
+  details: "With a disk quota (`mycel daemon --quota`), a line with the bytes used of it and the blobs evicted, and a warning while it refuses new bytes (--json: `quota`, null without one). With webhooks configured, a line per webhook with deliveries pending, and a warning when its queue is full (--json: `webhooks`, the rows of `mycel webhooks --json`). Members not connected are listed as sites (--json: `sites`, the rows of `mycel sites --json`); members suspended by a fault proof as a warning (--json: `suspended` [{ peerId, name, fromSeq }]). Each connected peer is marked direct or relayed (through a member relay: a site behind NAT; --json: `reach`). A peer's lag is the number of events by which it and this node differ (sum over authors of the gap between version vectors), as of its last report; '?' until it has reported, 0 when in sync.",
   async run (ctx) {
     const api = await client(ctx)
     if (ctx.options.ui === true) {
@@ -44,6 +44,7 @@ export const status: Command = {
       `api         ${s.api}`,
       `listen      ${s.listen.join('\n            ')}`,
       `keys        ${s.keys} (${s.tombstones} tombstones)`,
+      ...quotaLines(s.quota ?? null, usesColour(ctx)),
       `peers       ${s.peers.length} connected`,
       ...peerSyncLines(s.peers, usesColour(ctx)),
       ...downLines(sites, usesColour(ctx)),
@@ -53,6 +54,29 @@ export const status: Command = {
     ctx.out.write(lines.join('\n') + '\n')
     return EXIT.OK
   }
+}
+
+/** A refusal this recent is a warning in `status`; an older one only counts. */
+const RECENT_REFUSAL_MS = 10 * 60_000
+
+/**
+ * The disk quota: used of the limit, evictions and refusals, and a warning while it is over (bytes
+ * published here are never evicted, so a site can be) or has refused new bytes in the last minutes.
+ */
+export function quotaLines (q: QuotaView | null, colour: boolean, nowMs = Date.now()): string[] {
+  if (q === null) return []
+  const pct = Math.floor(q.usedBytes * 100 / q.quotaBytes)
+  const refused = q.refusedFetches + q.refusedMirrors
+  const lines = [`quota       ${bytesText(q.usedBytes)} of ${bytesText(q.quotaBytes)} used (${pct}%, ${q.blobs} blobs` +
+    `${q.downloadingBytes > 0 ? `, ${bytesText(q.downloadingBytes)} for downloads` : ''}); ${q.evictions} evicted (${bytesText(q.evictedBytes)})` +
+    `${refused > 0 ? `; ${refused} refused` : ''}`]
+  if (q.usedBytes > q.quotaBytes) lines.push('  ' + warningText(`WARNING: over the quota by ${bytesText(q.usedBytes - q.quotaBytes)}, and nothing more may be evicted (bytes published here are never evicted)`, colour))
+  const last = q.lastRefusal
+  if (last !== null && nowMs - last.atMs < RECENT_REFUSAL_MS) {
+    const what = last.by === 'mirror' ? 'the mirror (it retries with backoff)' : 'a fetch'
+    lines.push('  ' + warningText(`WARNING: quota full: refused ${bytesText(last.bytes)} of ${last.digest.slice(0, 19)}… to ${what} ${ago(nowMs - last.atMs)} ago (${q.refusedFetches} fetches, ${q.refusedMirrors} mirror fetches refused in all)`, colour))
+  }
+  return lines
 }
 
 /** Members that are not connected: a down site must not vanish from status (`mycel sites` has them all). */

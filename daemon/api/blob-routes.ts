@@ -57,6 +57,8 @@ function refOf (match: RouteMatch): string {
 async function blobStatus (c: BlobRouteComponents, res: ServerResponse, match: RouteMatch): Promise<void> {
   const target = await c.service.resolve(refOf(match), c.byKey)
   const status = match.url.searchParams.get('locate') === '1' ? await c.service.locate(target) : await c.service.status(target)
+  // `mycel fetch` asks this before it copies the held file itself (cli/commands/held-copy.ts): a use.
+  if (status.local === 'complete') c.service.noteRead(target.digest)
   sendJson(res, 200, status)
 }
 

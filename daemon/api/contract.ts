@@ -6,10 +6,11 @@
 // because api/ sits on top: the parts it calls never import it back.
 
 import type { Rule } from '../../protocol/rules.js'
+import type { QuotaView } from '../blob/types.js'
 import type { Reach as HostReach } from '../net/host.js'
 import type { PeerLag } from '../visibility/types.js'
 
-export type { BlobStatus, FetchProgress, HolderStats } from '../blob/types.js'
+export type { BlobStatus, FetchProgress, HolderStats, QuotaView } from '../blob/types.js'
 export type { InviteRequest, InviteResult, MemberInfo, RevokeResult } from '../federation/ops.js'
 export type { VisEvent, VisEventType } from '../visibility/events.js'
 export type { DeliveryInfo, DeliveryState, PingResult, WebhookInfo } from '../visibility/webhooks/types.js'
@@ -93,6 +94,8 @@ export interface StatusInfo {
   dir: string
   version: string
   uptimeMs: number
+  /** The disk quota (config quotaBytes, --quota): limit, bytes used, evictions, refusals; null when none is set. */
+  quota?: QuotaView | null
   /** Counters of the core (and the network, under `net`) for diagnostics; not a stable contract. */
   stats: Record<string, unknown>
 }

@@ -95,6 +95,7 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
       dir: this.init.dir,
       version: this.init.version,
       uptimeMs: Date.now() - this.init.startedAtMs,
+      quota: this.c.blobService?.quotaView() ?? null,
       stats: { ...this.c.replica.stats(), net: this.c.mesh.stats(), ...this.c.extraStats?.() }
     }
   }

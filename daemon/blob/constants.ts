@@ -118,3 +118,19 @@ export const PLACEMENT_SWEEP_DELAY_MS_MAX = 5_000
 export const PLACEMENT_SLICE_KEYS = 256
 /** Blobs queued by new puts; past it the queue is dropped for one sweep of every blob (which covers them). */
 export const MAX_PLACEMENT_QUEUE = 10_000
+
+/**
+ * The smallest disk quota accepted (config quotaBytes, --quota): below it hardly a blob fits, and a
+ * bare number is bytes, so `--quota 50` (meant as 50 GB?) is caught as a mistake instead of refusing
+ * every fetch.
+ */
+export const MIN_QUOTA_BYTES = MiB
+
+/** Uses of blobs waiting to be appended to the quota's last-used journal (80 bytes each); past it they are dropped, as ordering hints. */
+export const QUOTA_JOURNAL_MAX_PENDING = 10_000
+
+/** The last-used journal is rewritten once it holds more than twice the blobs' count plus this many lines (so a small store does not rewrite it often). */
+export const QUOTA_JOURNAL_SLACK_LINES = 4_096
+
+/** Files stat'ed at once when the quota counts the blob directory at start (one stat per blob). */
+export const QUOTA_LOAD_STATS_IN_FLIGHT = 64

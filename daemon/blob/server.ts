@@ -37,6 +37,8 @@ export interface BlobServerComponents {
   onDamaged?: (digest: Uint8Array, chunk: number, partial: boolean) => void
   /** Chunks sent per peer and its streams being served (peer-traffic.ts), for the status page. */
   traffic?: TrafficLedger
+  /** Keeps a stored blob from eviction while a stream serves it (the disk quota: quota.ts); the returned function ends that. */
+  pin?: (digest: Uint8Array) => () => void
 }
 
 export interface BlobServerInit {
@@ -52,6 +54,8 @@ interface OpenBlob {
   file?: FileHandle
   /** Set when the file is a download under way here: only the chunks it has verified are served. */
   view?: PartialView
+  /** Ends the quota's pin on a stored blob being served. */
+  unpin?: () => void
   /** Chunk frames sent per request id, until the client acks that request (see wire.ts `ack`). */
   sent: Map<number, Uint8Array[]>
   /** Frames the client has acked: read the next chunks into these instead of fresh buffers. */
@@ -112,6 +116,7 @@ export class BlobServer {
         await this.answer(stream, req, open)
       }
     } finally {
+      open.unpin?.()
       await open.file?.close().catch(() => {})
       if (open.serving === true && peer !== undefined) this.c.traffic?.servingEnded(peer)
     }
@@ -150,15 +155,19 @@ export class BlobServer {
         const current = open.view === undefined ? undefined : this.partialOf(req.digest)
         const reopen = current !== undefined && current !== open.view
         if (open.hex !== hex || reopen) {
+          open.unpin?.()
           await open.file?.close().catch(() => {})
-          Object.assign(open, { hex: undefined, manifest: undefined, file: undefined, view: undefined })
+          Object.assign(open, { hex: undefined, manifest: undefined, file: undefined, view: undefined, unpin: undefined })
           open.sent.clear()
           open.spare.length = 0
           const source = await this.sourceOf(req.digest)
           if (source === undefined) return await send({ op: 'error', id: req.id, code: 'NOT_FOUND', message: 'blob not held here' })
           // An open file outlives a later delete (collection, or a download's file renamed into the
-          // store), so a fetch under way completes.
-          Object.assign(open, { hex, manifest: source.manifest, view: source.view, file: await openFile(source.path, 'r') })
+          // store), so a fetch under way completes. A stored blob is pinned while served: the quota
+          // evicts it only once this stream has moved on or ended.
+          const unpin = source.view === undefined ? this.c.pin?.(req.digest) : undefined
+          const file = await openFile(source.path, 'r').catch((err: unknown) => { unpin?.(); throw err })
+          Object.assign(open, { hex, manifest: source.manifest, view: source.view, file, unpin })
         }
         const manifest = open.manifest as Manifest
         if (req.to > chunkCount(manifest.size, manifest.chunkSize)) return await send({ op: 'error', id: req.id, code: 'USAGE', message: 'chunk range past the end' })

@@ -9,6 +9,7 @@
 //       │ ├─ Downloads: one fetch per digest (shared by every caller waiting on it), each a FetchJob over its holders
 //       │ ├─ Mirror (eager policy, and blobs placed here: bounded concurrency, backoff)
 //       │ ├─ PlacementKeeper (the replication factor: which blobs this site holds whatever its mode)
+//       │ ├─ BlobQuota (with quotaBytes: room made before each download, LRU eviction; quota.ts) ◄── the store's stored/removed
 //       │ └─ BlobIntegrity (a copy found damaged: removed, fetched again) ◄── BlobScrub (periodic re-hash), the server, the API
 //       └── BlobStore (blobs/sha256), ManifestStore (blobs/manifests), PartialBlob (blobs/partial)
 
@@ -35,10 +36,12 @@ import { PlacementKeeper, type KeyPlacement, type PlacementSources } from './pla
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
 import { BlobRefs, hexOf, type BlobRef } from './refs.js'
+import { BlobQuota } from './quota.js'
+import { evictableOf, isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
 import { BlobScrub, type ScrubStats } from './scrub.js'
 import { BlobServer, type ServerStats } from './server.js'
-import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfersBothWays } from './types.js'
+import type { BlobServiceEvents, BlobStatus, BlobTarget, PeerTransfersBothWays, QuotaView } from './types.js'
 import { DiskUsage } from './disk-usage.js'
 import { TrafficLedger } from './peer-traffic.js'
 import { UploadRate } from './upload-rate.js'
@@ -57,6 +60,8 @@ export interface BlobServiceInit {
   /** The scrub (scrub.ts): period (0 = off) and read rate. Defaults in integrity-limits.ts. */
   scrubIntervalMs?: number
   scrubBytesPerSec?: number
+  /** The disk quota (quota.ts): bytes of blobs this node may hold. Absent: none (nothing is ever evicted). */
+  quotaBytes?: number
 }
 
 export interface BlobServiceComponents {
@@ -78,6 +83,11 @@ export interface BlobServiceComponents {
   random: Random
   /** What the replication factor reads of the federation (placement-keeper.ts); absent: no factor is kept. */
   placement?: PlacementSources
+  /**
+   * The quota never evicts a blob for which this is true: this site is one of the holders a
+   * replication factor places the digest's bytes on (maybe the last copy). Default: never.
+   */
+  mustKeep?: (digest: Uint8Array) => boolean
 }
 
 const SHA2_256_CODE = 0x12
@@ -93,6 +103,8 @@ export class BlobService {
   readonly disk: DiskUsage
   /** Damaged copies found (by the server, the API, the scrub): removed and fetched again. */
   readonly integrity: BlobIntegrity
+  /** The disk quota, when one is set. */
+  readonly quota: BlobQuota | undefined
   private readonly scrub: BlobScrub
   private readonly init: BlobServiceInit
   private readonly c: BlobServiceComponents
@@ -112,6 +124,9 @@ export class BlobService {
     const { log, clock, timers } = components
     const uploadCap = init.maxUploadBytesPerSec ?? 0
     if (uploadCap > 0) log.info('blob uploads capped', { bytesPerSec: uploadCap })
+    this.quota = init.quotaBytes === undefined
+      ? undefined
+      : new BlobQuota({ quotaBytes: init.quotaBytes }, { blobs: components.blobs, evictable: hex => this.evictable(hex), clock, log })
     this.server = new BlobServer({ corruptChunks: init.corruptChunks, beforeChunk: init.beforeChunk }, {
       onServed: bytes => { this.c.events?.served?.(bytes) },
       traffic: this.traffic,
@@ -122,7 +137,8 @@ export class BlobService {
       partials: hex => this.downloads.partialOf(hex),
       // A complete copy rotted on disk: replaced. (A download's file is the download's business: it
       // checks the whole digest at its end.)
-      onDamaged: (digest, chunk, partial) => { if (!partial) this.integrity.report(digest, chunk, 'served') }
+      onDamaged: (digest, chunk, partial) => { if (!partial) this.integrity.report(digest, chunk, 'served') },
+      pin: digest => this.quota?.pin(digest) ?? (() => {})
     })
     this.integrity = new BlobIntegrity({
       blobs: components.blobs,
@@ -153,7 +169,7 @@ export class BlobService {
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.downloads.fetch(targetOf(ref), timers.monoMs() + 5 * 60_000, { spread: true })
+        await this.fetchAdmitted(targetOf(ref), timers.monoMs() + 5 * 60_000, 'mirror', { spread: true })
       },
       wanted: hex => {
         const ref = this.refs.get(hex)
@@ -170,6 +186,7 @@ export class BlobService {
 
   async start (): Promise<void> {
     await this.manifests.start()
+    await this.quota?.start()
     this.started = true
     await this.c.host.handle(BLOB_PROTOCOL, async (stream, peer) => { await this.server.serve(stream, peer) }, {
       name: 'blob',
@@ -182,6 +199,8 @@ export class BlobService {
     const now = this.c.clock.nowMs()
     for (const hex of await this.c.blobs.list()) this.refs.noteStored(hex, now)
     for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap(\.tmp)?$/, ''), now)
+    // Now that the live keys say what may be evicted: back under the quota if it was lowered since.
+    if (this.quota !== undefined) await this.quota.trim()
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
     for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
@@ -198,6 +217,7 @@ export class BlobService {
     this.placement?.stop()
     this.mirror.stop()
     await this.downloads.stop()
+    await this.quota?.stop()
     await this.c.host.unhandle(BLOB_PROTOCOL).catch(() => {})
   }
 
@@ -207,6 +227,18 @@ export class BlobService {
 
   /** Blobs this site holds for a replication factor (placement-keeper.ts). */
   get placed (): number { return this.placement?.size ?? 0 }
+  /** The disk quota as `mycel status` shows it; null when none is set. */
+  quotaView (): QuotaView | null {
+    return this.quota?.view() ?? null
+  }
+
+  /**
+   * A blob about to be read here by other means than readVerified (a registry pull of held bytes, the
+   * CLI copying the file): the most recently used, for the quota's eviction order.
+   */
+  noteRead (digest: Uint8Array): void {
+    this.quota?.touch(digest)
+  }
 
   /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
   get missing (): number { return this.mirror.waiting }
@@ -222,13 +254,18 @@ export class BlobService {
    * and thrown, never handed on.
    */
   async readVerified (digest: Uint8Array, span?: ByteSpan): Promise<{ size: number, chunks: AsyncGenerator<Uint8Array> }> {
-    const opened = await openVerified({ blobs: this.c.blobs, manifests: this.manifests }, digest, span).catch(err => { throw this.noted(digest, err) })
+    // Pinned while it is read: the quota does not evict bytes being read (the pin ends with the chunks).
+    const unpin = this.quota?.pin(digest) ?? (() => {})
+    this.quota?.touch(digest)
+    const opened = await openVerified({ blobs: this.c.blobs, manifests: this.manifests }, digest, span).catch(err => { unpin(); throw this.noted(digest, err) })
     const noted = (err: unknown): unknown => this.noted(digest, err)
     async function * guarded (): AsyncGenerator<Uint8Array> {
       try {
         yield * opened.chunks
       } catch (err) {
         throw noted(err)
+      } finally {
+        unpin()
       }
     }
     return { size: opened.size, chunks: guarded() }
@@ -358,13 +395,15 @@ export class BlobService {
    */
   async ensureLocal (target: BlobTarget, waitMs: number): Promise<void> {
     if (await this.c.blobs.has(target.digest)) return
-    const fetching = this.downloads.fetch(target, this.c.timers.monoMs() + waitMs)
+    const fetching = this.fetchAdmitted(target, this.c.timers.monoMs() + waitMs, 'fetch')
     let cancel: Cancel | undefined
     try {
       await Promise.race([fetching, new Promise<void>((_resolve, reject) => {
         cancel = this.c.timers.after(waitMs, () => { reject(new MycelError('UNAVAILABLE', 'timed out')) })
       })])
     } catch (err) {
+      // Refused by the quota: its own words (TOO_LARGE or UNAVAILABLE, naming the quota), not "could not be had".
+      if (isQuotaRefusal(err)) throw err
       const holders = (await this.status(target)).holders
       const why = err instanceof MycelError && err.message !== 'timed out' ? `: ${err.message}` : ''
       const damage = this.integrity.describe(target.digest)
@@ -402,6 +441,21 @@ export class BlobService {
     return { ...this.downloads.transfersWith(peer), ...this.traffic.of(peer) }
   }
 
+  /**
+   * A download, with room made for it first under the quota (quota.ts: victims evicted before the
+   * first byte; a refusal throws before anything is fetched). The room is held until the fetch
+   * settles, which may be after its first caller stopped waiting (the fetch goes on in the background).
+   */
+  private async fetchAdmitted (target: BlobTarget, deadlineMs: number, by: Admitter, options: { spread?: boolean } = {}): Promise<void> {
+    const download = async (): Promise<void> => { await this.downloads.fetch(target, deadlineMs, options) }
+    await (this.quota === undefined ? download() : this.quota.during(target, by, download))
+  }
+
+  /** What the quota may do with a blob's bytes (quota-ledger.ts evictableOf): never a copy the replication factor placed here. */
+  private evictable (hex: string): Evictable {
+    return evictableOf(this.refs.get(hex), { selfId: this.c.replica.id, downloading: this.downloads.isRunning(hex), policy: this.init.policy, mustKeep: d => this.isPlaced(hex) || this.c.mustKeep?.(d) === true })
+  }
+
   private candidates (target: BlobTarget): string[] {
     const self = this.c.replica.id
     // The factor's holders first (they should have it, connected or not), then the authors, then the rest.
@@ -428,6 +482,7 @@ export class BlobService {
       await rm(partial, { force: true })
       await rm(`${partial}.bitmap`, { force: true })
       await rm(`${partial}.bitmap.tmp`, { force: true })
+      this.quota?.forgetDownload(hex)
       this.c.log.info('blob collected', { digest: `sha256:${hex}` })
     }
   }

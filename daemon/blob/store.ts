@@ -36,6 +36,15 @@ export interface BlobStoreInit {
   maxBlobBytes: number
 }
 
+/**
+ * Told of every blob that lands in or leaves sha256/, whoever stored or removed it (a publish, a
+ * download, a registry push, the collector): the disk quota counts them (quota.ts).
+ */
+export interface BlobStoreWatcher {
+  stored: (digest: Uint8Array, size: number) => void
+  removed: (digest: Uint8Array) => void
+}
+
 /** What a file the CLI stages in blobs/tmp for the daemon to take is called (putStaged). */
 export const STAGED_NAME = /^staged-[0-9a-f]{24}$/
 
@@ -50,6 +59,7 @@ export function cidOf (digest: Uint8Array): string {
 export class BlobStore {
   private readonly root: string
   private readonly maxBlobBytes: number
+  private readonly watchers = new Set<BlobStoreWatcher>()
 
   constructor (init: BlobStoreInit) {
     this.root = join(init.dir, 'blobs')
@@ -101,7 +111,7 @@ export class BlobStore {
       await file.close()
       closed = true
       const info = hashing.finish()
-      await this.adopt(tmp, info.digest)
+      await this.adopt(tmp, info.digest, info.size)
       return info
     } catch (err) {
       if (!closed) await file.close().catch(() => {})
@@ -134,7 +144,7 @@ export class BlobStore {
         await rm(path, { force: true })
       } else {
         await this.fsync(path)
-        await this.adopt(path, info.digest)
+        await this.adopt(path, info.digest, info.size)
       }
       return info
     } catch (err) {
@@ -153,16 +163,28 @@ export class BlobStore {
 
   /**
    * Moves a file the caller has fsynced and verified to hash to `digest` into
-   * place (same filesystem: a rename), then fsyncs the directory.
+   * place (same filesystem: a rename), then fsyncs the directory. `size`, if the
+   * caller knows it, spares the watchers' stat.
    */
-  async adopt (path: string, digest: Uint8Array): Promise<void> {
+  async adopt (path: string, digest: Uint8Array, size?: number): Promise<void> {
     await rename(path, this.pathOf(digest))
     await this.fsync(this.finalDir)
+    if (this.watchers.size === 0) return
+    // Gone already (collected meanwhile): nothing to tell. The blob is stored either way.
+    const bytes = size ?? await stat(this.pathOf(digest)).then(st => st.size, () => undefined)
+    if (bytes !== undefined) for (const w of this.watchers) w.stored(digest, bytes)
   }
 
   /** Deletes a stored blob (absent is fine). */
   async remove (digest: Uint8Array): Promise<void> {
     await rm(this.pathOf(digest), { force: true })
+    for (const w of this.watchers) w.removed(digest)
+  }
+
+  /** Tells `watcher` of every blob stored or removed from now on, until the returned function is called. */
+  watch (watcher: BlobStoreWatcher): () => void {
+    this.watchers.add(watcher)
+    return () => { this.watchers.delete(watcher) }
   }
 
   /** Re-hashes a stored blob: true iff its bytes still match its name. */

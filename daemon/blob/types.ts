@@ -92,3 +92,23 @@ export interface PartialView {
   /** Chunks asked of other holders and not yet verified here (one byte each, 1 = on its way). */
   coming?: () => Uint8Array
 }
+
+/** The disk quota (quota-ledger.ts) as `mycel status` shows it; null there when no quota is set. */
+export interface QuotaView {
+  /** The limit (config quotaBytes, --quota). */
+  quotaBytes: number
+  /** Bytes counted against it: complete blobs, and downloads at their blob's full size. */
+  usedBytes: number
+  /** Of usedBytes, downloads (running, or left part-way to be resumed). */
+  downloadingBytes: number
+  /** Complete blobs counted. */
+  blobs: number
+  /** Blobs (or left-over downloads) evicted to make room, and their bytes, since the daemon started. */
+  evictions: number
+  evictedBytes: number
+  /** New bytes refused because nothing could be evicted: fetches someone waited on, and mirror fetches (retried with backoff). */
+  refusedFetches: number
+  refusedMirrors: number
+  /** The last refusal: when (ms since the epoch), which blob, its size, and whose fetch it was. */
+  lastRefusal: { atMs: number, digest: string, bytes: number, by: 'fetch' | 'mirror' } | null
+}

@@ -20,7 +20,7 @@ export interface SiteParts {
   get: (key: string) => Event | undefined
   live: (prefix: string) => Event[]
   blobs: BlobStore
-  blobService: Pick<BlobService, 'recordManifest' | 'resolve' | 'ensureLocal' | 'chunkBytes' | 'stream'>
+  blobService: Pick<BlobService, 'recordManifest' | 'resolve' | 'ensureLocal' | 'chunkBytes' | 'stream' | 'noteRead'>
   writeDurably: (body: NewEventBody) => Promise<Event>
 }
 
@@ -68,6 +68,7 @@ export class SiteBackend implements RegistryBackend {
       const span = { start: range?.start ?? 0, end: (range?.end ?? target.size) - 1 }
       return { size: target.size, stream: p.blobService.stream(target, this.c.fetchWaitMs, span) }
     }
+    p.blobService.noteRead(target.digest) // a pull of held bytes is a use (the disk quota's eviction order)
     const path = p.blobs.pathOf(target.digest)
     const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, ...(range === undefined ? {} : { start: range.start, end: range.end - 1 }) })
     return { size: target.size, stream: stream as AsyncIterable<Uint8Array> }

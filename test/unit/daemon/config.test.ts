@@ -59,4 +59,26 @@ describe('config', () => {
     }
     expect(() => mergeConfig({}, { maxUploadBytesPerSec: 999 })).toThrow(/maxUploadBytesPerSec/)
   })
+
+  it('takes a disk quota of bytes or a size (binary and decimal units), at least 1 MiB; none by default', async () => {
+    expect(DEFAULT_CONFIG.quotaBytes).toBeUndefined()
+    expect(parseDaemonFlags({}).quotaBytes).toBeUndefined()
+    expect(parseDaemonFlags({ quota: '50GiB' }).quotaBytes).toBe(50 * 2 ** 30)
+    expect(parseDaemonFlags({ quota: '1.5 TB' }).quotaBytes).toBe(1.5e12)
+    expect(parseDaemonFlags({ quota: '800m' }).quotaBytes).toBe(800e6)
+    expect(parseDaemonFlags({ quota: '1048576' }).quotaBytes).toBe(1048576)
+    expect(() => parseDaemonFlags({ quota: 'lots' })).toThrow(/--quota must be a size such as 50GiB/)
+    expect(() => parseDaemonFlags({ quota: '50' })).toThrow(/--quota must be at least 1048576 bytes \(1 MiB\)/)
+    expect(() => parseDaemonFlags({ quota: '5PB' })).toThrow(/--quota must be a size/)
+    await writeFile(join(dir, 'config.json'), '{"quotaBytes": "2GiB"}')
+    expect((await readConfigFile(dir)).quotaBytes).toBe(2 * 2 ** 30)
+    await writeFile(join(dir, 'config.json'), '{"quotaBytes": 5000000}')
+    expect((await readConfigFile(dir)).quotaBytes).toBe(5_000_000)
+    for (const bad of ['0', '-1', '1048576.5', 'true', '"2 gallons"', '"100KiB"']) {
+      await writeFile(join(dir, 'config.json'), `{"quotaBytes": ${bad}}`)
+      await expect(readConfigFile(dir)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/"quotaBytes" must be/) })
+    }
+    // The flag wins over the file.
+    expect(mergeConfig({ quotaBytes: 5_000_000 }, parseDaemonFlags({ quota: '10MiB' })).quotaBytes).toBe(10 * 2 ** 20)
+  })
 })
