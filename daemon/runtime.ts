@@ -64,6 +64,7 @@ import { ShedLedger } from './visibility/shedding.js'
 import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
 import { holdingsSummary, SUMMARY_EVERY_MS } from './visibility/reports/holdings-summary.js'
+import { quotaIsFull } from './blob/quota-full.js'
 import { MAX_REPORT_SITES, type ReportHoldings } from './visibility/reports/report.js'
 import { ReportGossip } from './visibility/reports/report-gossip.js'
 import { RetentionService } from './retention/service.js'
@@ -116,6 +117,9 @@ interface Wired {
   blob?: BlobService
   vis?: VisibilityHub
 }
+
+/** How often placement re-reads which sites report a full disk quota (reports come every few seconds). */
+const FULL_SITES_EVERY_MS = 5_000
 
 const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
 
@@ -480,7 +484,8 @@ function siteReports (p: { peerId: string, privateKey: PrivateKey, config: Daemo
     own: () => {
       summarise()
       const views = p.vis.health.view().filter(v => !v.self).slice(0, MAX_REPORT_SITES)
-      return { v: 1, author: p.peerId, name: p.sites.nameOf(p.peerId) ?? ownSite(p.config).name, sites: views.map(v => ({ peer: v.peerId, state: v.state, lag: v.lag?.ahead ?? null })), holdings }
+      const held: ReportHoldings | null = holdings === null || !quotaIsFull(p.blob.quotaView(), Date.now()) ? holdings : { ...holdings, full: true }
+      return { v: 1, author: p.peerId, name: p.sites.nameOf(p.peerId) ?? ownSite(p.config).name, sites: views.map(v => ({ peer: v.peerId, state: v.state, lag: v.lag?.ahead ?? null })), holdings: held }
     },
     isMember: peer => p.replica.members()?.roleNow(peer) !== undefined,
     connectedPeers: () => p.mesh.connectedPeers(),
@@ -496,6 +501,12 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
   const { config, switches } = init
   const { mesh, vis, replica, sites } = parts
   const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
+  // Sites whose latest report says their disk quota is full; read at most every FULL_SITES_EVERY_MS.
+  let full = { atMs: -Infinity, sites: new Set<string>() }
+  const fullSites = (now: number): Set<string> => {
+    if (now - full.atMs >= FULL_SITES_EVERY_MS) full = { atMs: now, sites: new Set(vis.sites().filter(r => r.report?.holdings?.full === true).map(r => r.peerId)) }
+    return full.sites
+  }
   return new BlobService({
     chunkBytes: config.blobChunkBytes,
     policy,
@@ -526,9 +537,11 @@ function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Ho
       winner: key => replica.get(key),
       members: () => {
         const now = Date.now()
-        // Down past the grace, as this site sees it (site-health.ts: `sinceMs` is when it was last connected).
+        // Down past the grace, as this site sees it (site-health.ts: `sinceMs` is when it was last connected),
+        // or out of space by its own latest report (blob/quota-full.ts): chosen after every other site.
         const longDown = new Set(vis.health.view().filter(v => v.state === 'unreachable' && v.sinceMs !== null && now - v.sinceMs >= PLACEMENT_DOWN_GRACE_MS).map(v => v.peerId))
-        return (replica.members()?.members() ?? []).map(peer => ({ peer, demoted: longDown.has(peer) }))
+        const full = fullSites(now)
+        return (replica.members()?.members() ?? []).map(peer => ({ peer, demoted: longDown.has(peer) || full.has(peer) }))
       },
       modeOf: (peer, key) => sites.modeOf(peer, key)
     },

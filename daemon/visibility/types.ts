@@ -140,7 +140,7 @@ export interface SiteRow extends SiteHealthView {
   report: {
     ageMs: number
     /** null until the site has summarised its holdings (within 30 s of its start). */
-    holdings: { heldBlobs: number, heldBytes: number, missingKeys: number, missingBytes: number } | null
+    holdings: { heldBlobs: number, heldBytes: number, missingKeys: number, missingBytes: number, full?: boolean } | null
     /** Members it has a session with, of those it lists. */
     connected: number
     of: number

@@ -34,6 +34,8 @@ export interface ReportHoldings {
   /** Keys this site's policy says it should hold (eager, or a replication factor chose it) whose bytes it lacks, and their bytes. */
   missingKeys: number
   missingBytes: number
+  /** Its disk quota is full (blob/quota-full.ts): the replication factor places copies elsewhere first. Absent: not full, or an older site. */
+  full?: boolean
 }
 
 export interface SiteReport {
@@ -104,7 +106,8 @@ function checkReport (raw: unknown): SiteReport {
   if (raw.holdings !== null) {
     const h = raw.holdings
     if (!isRecord(h) || !isCount(h.heldBlobs) || !isCount(h.heldBytes) || !isCount(h.missingKeys) || !isCount(h.missingBytes)) return bad('holdings')
-    holdings = { heldBlobs: h.heldBlobs, heldBytes: h.heldBytes, missingKeys: h.missingKeys, missingBytes: h.missingBytes }
+    if (h.full !== undefined && typeof h.full !== 'boolean') return bad('holdings.full')
+    holdings = { heldBlobs: h.heldBlobs, heldBytes: h.heldBytes, missingKeys: h.missingKeys, missingBytes: h.missingBytes, ...(h.full === true ? { full: true } : {}) }
   }
   return { v: 1, author: raw.author, atMs: raw.atMs, name: raw.name, sites, holdings }
 }

@@ -27,6 +27,15 @@ describe('site reports', () => {
     expect(got.map(r => r.report)).toEqual([reportOf(a.id), reportOf(b.id, { name: 'edge-b', holdings: null })])
   })
 
+  it('a full disk quota travels as holdings.full; a report without it (an older site) reads as not full', async () => {
+    const a = await member()
+    const full = reportOf(a.id, { holdings: { heldBlobs: 3, heldBytes: 4096, missingKeys: 1, missingBytes: 10, full: true } })
+    expect(decodeReports(encodeReports([signReport(full, a.signer)]), verifier)[0].report.holdings?.full).toBe(true)
+    expect(decodeReports(encodeReports([signReport(reportOf(a.id), a.signer)]), verifier)[0].report.holdings?.full).toBeUndefined()
+    const bad = reportOf(a.id, { holdings: { heldBlobs: 3, heldBytes: 4096, missingKeys: 1, missingBytes: 10, full: 'yes' as unknown as boolean } })
+    expect(() => decodeReports(encodeReports([signReport(bad, a.signer)]), verifier)).toThrow(/holdings.full/)
+  })
+
   it('a report changed in transit is refused (INVALID_EVENT)', async () => {
     const a = await member()
     const signed = signReport(reportOf(a.id), a.signer)
