@@ -68,7 +68,7 @@ describe('visibility with two daemons', () => {
     // Each row names its site (this node's own name at once; B's once its site record has arrived).
     const nameOfA = (await a.api<{ name: string }>('GET', '/v1/status')).body.name
     expect(fromA).toEqual([
-      { peerId: a.ready?.peerId, name: nameOfA, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self', mode: 'eager', groups: [] },
+      { peerId: a.ready?.peerId, name: nameOfA, role: 'admin', metadata: stamp, bytes: 'held', progress: null, self: true, report: 'self', mode: 'eager', groups: [], placed: null, replicas: null },
       expect.objectContaining({ peerId: b.ready?.peerId, role: 'writer', metadata: stamp, bytes: 'unknown', progress: null, self: false, report: 'direct' })
     ])
     await until('B has where/k', async () => (await b.keys()).some(k => k.key === 'where/k'))
