@@ -20,19 +20,15 @@ import type { PrivateKey } from '@libp2p/interface'
 import { ReplicaHost } from '../protocol/driver.js'
 import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import type { SyncMessage } from '../protocol/messages.js'
-import type { Random } from '../protocol/ports.js'
 import { Replica } from '../protocol/replica.js'
 import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { LocalNode } from './api/local-node.js'
-import { ReplicationPolicy } from './blob/policy.js'
 import { BlobService } from './blob/service.js'
-import { PLACEMENT_DOWN_GRACE_MS } from './blob/constants.js'
 import type { BlobStore } from './blob/store.js'
 import { relayServes, type DaemonConfig } from './config.js'
 import { MycelError } from '../protocol/errors.js'
-import type { ReplicateMode } from '../protocol/event.js'
 import { AddressGossip } from './federation/address-gossip.js'
-import { defaultSiteName, SiteDirectory, type OwnSite } from './federation/site-directory.js'
+import { SiteDirectory } from './federation/site-directory.js'
 import { FederationGate } from './federation/gate.js'
 import type { JoinReply } from './federation/join/client.js'
 import { joinServer, joinVia } from './federation/join/joining.js'
@@ -41,7 +37,6 @@ import type { Settled } from './federation/settle.js'
 import { onStart, onStop, startAll, stopAll, type Part } from './lifecycle.js'
 import { MAX_EVENTS_PER_WRITE, MAX_PERSIST_BACKLOG_EVENTS, TICK_DELAY_MS_MAX } from './limits.js'
 import type { Logger } from './log.js'
-import type { Rule } from '../protocol/rules.js'
 import { OffenderLog } from './log-limit.js'
 import { LoopBudget } from './loop-budget.js'
 import { createHost, type Host } from './net/host.js'
@@ -51,9 +46,12 @@ import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { DurableWaits } from './store/durable-waits.js'
 import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
-import { beforeChunk } from './testing/serve-gate.js'
 import type { TestSwitches } from './testing/switches.js'
-import { REAL_CLOCK, REAL_TIMERS } from './time.js'
+import { REAL_CLOCK, REAL_RANDOM, REAL_TIMERS } from './time.js'
+import { applyConfiguredRules } from './runtime/configured-rules.js'
+import { siteReports } from './runtime/site-reports.js'
+import { blobService } from './runtime/blob-service.js'
+import { ownSite } from './runtime/own-site.js'
 import { ApplyTiming } from './visibility/apply-timing.js'
 import { defineAbuseMetrics } from './visibility/abuse-metrics.js'
 import { defineQuotaMetrics } from './visibility/quota-metrics.js'
@@ -63,10 +61,6 @@ import { LoopDelay } from './visibility/loop-delay.js'
 import { ShedLedger } from './visibility/shedding.js'
 import { LevelDeliveryStorage } from './visibility/webhooks/level-storage.js'
 import { PeerLagTracker } from './visibility/peer-lag.js'
-import { holdingsSummary, SUMMARY_EVERY_MS } from './visibility/reports/holdings-summary.js'
-import { quotaIsFull } from './blob/quota-full.js'
-import { MAX_REPORT_SITES, type ReportHoldings } from './visibility/reports/report.js'
-import { ReportGossip } from './visibility/reports/report-gossip.js'
 import { RetentionService } from './retention/service.js'
 
 export interface RuntimeInit {
@@ -118,10 +112,6 @@ interface Wired {
   vis?: VisibilityHub
 }
 
-/** How often placement re-reads which sites report a full disk quota (reports come every few seconds). */
-const FULL_SITES_EVERY_MS = 5_000
-
-const mathRandom: Random = { float: () => Math.random(), int: n => Math.floor(Math.random() * n) }
 
 export class Runtime {
   readonly federation: Settled
@@ -352,24 +342,6 @@ export class Runtime {
   }
 }
 
-/**
- * The config file's `rules` (docs/rules.md): written when this site is an admin and they differ from
- * the rules in force (setRules writes nothing otherwise); a site that is not an admin says why it
- * cannot. Two admins whose files disagree overwrite each other at every start: keep rules in one file.
- */
-async function applyConfiguredRules (node: LocalNode, rules: Rule[], log: Logger): Promise<void> {
-  const role = node.status().role
-  if (role !== 'admin') {
-    log.warn('the config file\'s rules are not applied: only an admin sets the federation\'s rules', { role })
-    return
-  }
-  try {
-    const info = await node.setRules(rules)
-    log.info('rules in force', { rules: info.rules.length, author: info.author, stamp: info.stamp })
-  } catch (err) {
-    log.error('could not apply the config file\'s rules', { error: (err as Error).message })
-  }
-}
 
 /**
  * The replica and what drives it: the replica host (protocol/driver.ts) that ticks it after every
@@ -399,7 +371,7 @@ function buildCore (
     tickFailed: err => { log.error('replica tick failed', { err }) },
     replica: persist => new Replica({ id: init.peerId, antiEntropyIntervalMs: init.antiEntropyIntervalMs, genesis: init.genesis }, {
       clock: REAL_CLOCK,
-      random: mathRandom,
+      random: REAL_RANDOM,
       signer: ed25519Signer(init.privateKey),
       verifier: ed25519Verifier(),
       send: (to, msg) => { wired.mesh?.send(to, msg) },
@@ -459,107 +431,4 @@ function reasonKind (reason: string): string {
   return reason.replace(/12D3Koo\w+/g, 'PEER').replace(/\d+/g, 'N').slice(0, 80)
 }
 
-/**
- * Site reports (visibility/reports/): what this site sees and holds, signed and gossiped to every member,
- * so any node shows every site's state with the age of its report. The holdings part is summarised at
- * most every SUMMARY_EVERY_MS (one pass over the referenced blobs).
- */
-function siteReports (p: { peerId: string, privateKey: PrivateKey, config: DaemonConfig, blobs: BlobStore, blob: BlobService, vis: VisibilityHub, mesh: Mesh, host: Host, replica: Replica, sites: SiteDirectory, log: Logger }): ReportGossip {
-  const policy = new ReplicationPolicy(p.config.replicate, p.config.replicatePrefixes)
-  let holdings: ReportHoldings | null = null
-  let summarisedAt = -Infinity
-  let summarising = false
-  const summarise = (): void => {
-    if (summarising || performance.now() - summarisedAt < SUMMARY_EVERY_MS) return
-    summarising = true
-    holdingsSummary({ refs: () => p.blob.refs.all(), stored: async () => await p.blobs.list(), modeOf: keys => policy.modeOfKeys(keys), placed: hex => p.blob.isPlaced(hex) })
-      .then(h => { holdings = h; summarisedAt = performance.now() }, err => { p.log.debug('holdings summary failed', { err }) })
-      .finally(() => { summarising = false })
-  }
-  return new ReportGossip({
-    selfId: p.peerId,
-    host: p.host,
-    signer: ed25519Signer(p.privateKey),
-    verifier: ed25519Verifier(),
-    own: () => {
-      summarise()
-      const views = p.vis.health.view().filter(v => !v.self).slice(0, MAX_REPORT_SITES)
-      const held: ReportHoldings | null = holdings === null || !quotaIsFull(p.blob.quotaView(), Date.now()) ? holdings : { ...holdings, full: true }
-      return { v: 1, author: p.peerId, name: p.sites.nameOf(p.peerId) ?? ownSite(p.config).name, sites: views.map(v => ({ peer: v.peerId, state: v.state, lag: v.lag?.ahead ?? null })), holdings: held }
-    },
-    isMember: peer => p.replica.members()?.roleNow(peer) !== undefined,
-    connectedPeers: () => p.mesh.connectedPeers(),
-    strike: (peer, why) => { p.mesh.strike(peer, why) },
-    nowMs: Date.now,
-    timers: REAL_TIMERS,
-    log: p.log
-  })
-}
-
-/** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
-function blobService (init: RuntimeInit, c: RuntimeComponents, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
-  const { config, switches } = init
-  const { mesh, vis, replica, sites } = parts
-  const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
-  // Sites whose latest report says their disk quota is full; read at most every FULL_SITES_EVERY_MS.
-  let full = { atMs: -Infinity, sites: new Set<string>() }
-  const fullSites = (now: number): Set<string> => {
-    if (now - full.atMs >= FULL_SITES_EVERY_MS) full = { atMs: now, sites: new Set(vis.sites().filter(r => r.report?.holdings?.full === true).map(r => r.peerId)) }
-    return full.sites
-  }
-  return new BlobService({
-    chunkBytes: config.blobChunkBytes,
-    policy,
-    graceMs: config.blobGraceMs,
-    maxUploadBytesPerSec: config.maxUploadBytesPerSec,
-    corruptChunks: switches.corruptChunks,
-    beforeChunk: beforeChunk(switches, REAL_TIMERS),
-    scrubIntervalMs: config.blobScrubIntervalMs,
-    scrubBytesPerSec: config.blobScrubBytesPerSec,
-    quotaBytes: config.quotaBytes
-  }, {
-    host: parts.host,
-    blobs: c.blobs,
-    replica: parts.replica,
-    connectedPeers: () => mesh.connectedPeers(),
-    describeHolder: peer => {
-      const site = vis.health.view().find(v => v.peerId === peer)
-      // The session as it is now (health's own state waits out a debounce before it says down).
-      const state = mesh.connectedPeers().includes(peer) ? 'connected' : site?.state === 'unreachable' ? 'unreachable' : 'not connected'
-      return { name: site?.name ?? null, state }
-    },
-    log: c.log,
-    clock: REAL_CLOCK,
-    timers: REAL_TIMERS,
-    random: mathRandom,
-    placement: {
-      rules: () => replica.rules().set,
-      winner: key => replica.get(key),
-      members: () => {
-        const now = Date.now()
-        // Down past the grace, as this site sees it (site-health.ts: `sinceMs` is when it was last connected),
-        // or out of space by its own latest report (blob/quota-full.ts): chosen after every other site.
-        const longDown = new Set(vis.health.view().filter(v => v.state === 'unreachable' && v.sinceMs !== null && now - v.sinceMs >= PLACEMENT_DOWN_GRACE_MS).map(v => v.peerId))
-        const full = fullSites(now)
-        return (replica.members()?.members() ?? []).map(peer => ({ peer, demoted: longDown.has(peer) || full.has(peer) }))
-      },
-      modeOf: (peer, key) => sites.modeOf(peer, key)
-    },
-    events: {
-      stored: (target, keys, progress, ms) => {
-        for (const key of keys) vis.available(key, target.digest, target.size, policy.modeOf(key) !== 'none')
-        if (progress !== undefined) vis.countBytes('blob', 'in', progress.bytesReceived)
-        vis.observeFetch(ms / 1000, 'ok')
-      },
-      failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
-      badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
-      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) }
-    }
-  })
-}
-
-/** What this site says of itself, from the config: its name (default from the host name), groups and policy. */
-export function ownSite (config: DaemonConfig): OwnSite {
-  const prefixes = Object.entries(config.replicatePrefixes).sort((a, b) => b[0].length - a[0].length) as Array<[string, ReplicateMode]>
-  return { name: config.name ?? defaultSiteName(), explicit: config.name !== undefined, groups: config.groups, policy: { mode: config.replicate, prefixes } }
-}
+export { ownSite }
