@@ -150,7 +150,7 @@ export class Cluster {
         // A session the gate closed while the message was on its way carries nothing more.
         if (sender === undefined || !this.gateAllows(from, to)) return
         const target = this.nodes[to]
-        if (message.type === 'acks' && target?.status === 'up') this.acks?.heard(to, target.incarnation, message.acks)
+        if (this.acks !== undefined && message.type === 'acks' && target?.status === 'up') this.acks.heard(to, target.incarnation, message.acks)
         target?.deliver(sender.id, message)
       }
     })
@@ -575,7 +575,7 @@ export class Cluster {
   private send (from: SimNode, to: string, message: SyncMessage): void {
     const target = this.byId.get(to)
     if (target === undefined || !this.gateAllows(from.index, target.index)) return
-    if (message.type === 'acks') this.acks?.heard(from.index, from.incarnation, message.acks)
+    if (this.acks !== undefined && message.type === 'acks') this.acks.heard(from.index, from.incarnation, message.acks)
     this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
     this.network.send(from.index, target.index, message, this.sizeOf(from.index, message))
   }
