@@ -14,7 +14,7 @@ import { compareVersion } from './version.js'
 /** One version of a user key, as issued. */
 export interface IssuedVersion {
   event: Event
-  /** The workload's record of it; absent for what a Byzantine member signed outside its core. */
+  /** The workload's record of it; absent for what a Byzantine member signed on its own (the overwrite attack). */
   record?: WriteRecord
 }
 
@@ -25,7 +25,7 @@ export class RulesLog {
   private readonly sets: RulesEntry[] = []
   /** key → every version issued on it. */
   readonly versions = new Map<string, IssuedVersion[]>()
-  /** The keys some rule set makes immutable, kept between changes (watched at every sample). */
+  /** The keys some rule set makes immutable, kept between changes (cluster.watchRules asks often). */
   private immutable: string[] | undefined
 
   /** A rules event an admin wrote; the returned callback says it was lost in its author's crash. */
@@ -58,11 +58,6 @@ export class RulesLog {
   current (): RuleSet {
     for (let i = this.sets.length - 1; i >= 0; i--) if (!this.sets[i].lost) return this.sets[i].set
     return RuleSet.EMPTY
-  }
-
-  /** The rules events that exist (not lost in a crash). */
-  rulesEvents (): Event[] {
-    return this.sets.filter(e => !e.lost).map(e => e.event)
   }
 
   /** Whether some rule set, now or before, makes `key` immutable. */
