@@ -13,11 +13,12 @@
 // revalidate() applies a changed gate, as the daemon's mesh does.
 
 import { isMycelError } from '../protocol/errors.js'
-import { revokeKey, type DeleteBody, type Event, type PutBody, type Role } from '../protocol/event.js'
+import { revokeKey, rulesKey, type DeleteBody, type Event, type PutBody, type Role, type RulesBody } from '../protocol/event.js'
 import { hexOf } from '../protocol/invite.js'
 import type { SyncMessage } from '../protocol/messages.js'
 import { Replica } from '../protocol/replica.js'
-import type { ReplicaApi, ReplicaInit } from '../protocol/replica-api.js'
+import type { PersistBatch, ReplicaApi, ReplicaInit } from '../protocol/replica-api.js'
+import type { Rule } from '../protocol/rules.js'
 import { checkConvergence } from './checkers/convergence.js'
 import { checkIntegrity } from './checkers/integrity.js'
 import { checkLostWrites } from './checkers/lost-writes.js'
@@ -37,6 +38,11 @@ import { compareVersion, type Versioned } from './version.js'
 import { Adversary, ADVERSARY_TICK_MS, type Attack } from './federation/byzantine.js'
 import { SimFederation } from './federation/federation.js'
 import { checkRoles, type Revocation } from './checkers/roles.js'
+import { checkImmutable, ImmutableWatch } from './checkers/immutable.js'
+import { checkReplicas } from './checkers/replicas.js'
+import { checkRetention } from './checkers/retention.js'
+import { RulesLog } from './rules-log.js'
+import { AckLedger } from './ack-ledger.js'
 
 export interface ClusterInit {
   seed: number
@@ -46,7 +52,8 @@ export interface ClusterInit {
   network: NetworkKnobs
   /** fsync takes U(min, max) ms. */
   fsyncMs: [number, number]
-  replica: Omit<ReplicaInit, 'id'>
+  /** The replicas' settings; `ackEveryRounds` (knobs.ts) is a default the core takes from its init though ReplicaInit does not name it. */
+  replica: Omit<ReplicaInit, 'id'> & { ackEveryRounds?: number }
   /** Follow the visibility (latency) of every n-th write only. Default 1: all. */
   trackEvery?: number
   /** Give replicas the member list so they collect tombstones (acks are O(members²): keep it to small federations). */
@@ -59,6 +66,8 @@ export interface ClusterInit {
     /** Byzantine members and their attacks. */
     byzantine?: Array<{ node: number, attacks: Attack[] }>
   }
+  /** The run writes artifact rules (writeRules): keep the ground truth the rules checkers need (rules-log.ts). Default false. */
+  rules?: boolean
 }
 
 export interface ClusterComponents {
@@ -115,10 +124,18 @@ export class Cluster {
   readonly revocations: Revocation[] = []
   /** Per key, the highest version a Byzantine member ever had applied anywhere (what its writes may have superseded). */
   readonly byzantineTop = new Map<string, Versioned>()
+  /** The rules written and every user version issued (runs with rules only). */
+  readonly rulesLog: RulesLog | undefined
+  /** Creates of immutable keys seen acknowledged (watchRules). */
+  readonly immutableWatch = new ImmutableWatch()
+  /** The signed ack rows each node holds (runs with rules only): what acknowledged means. */
+  private readonly acks: AckLedger | undefined
+  private rulesWritten = 0
   private adversaryActive = true
 
   constructor (init: ClusterInit, components: ClusterComponents = {}) {
     this.init = init
+    this.rulesLog = init.rules === true ? new RulesLog() : undefined
     this.allowLink = components.allowLink ?? (() => true)
     this.topology = Prng.derive(init.seed, 'topology')
     this.fsync = Prng.derive(init.seed, 'fsync')
@@ -131,12 +148,16 @@ export class Cluster {
       deliver: (from, to, message) => {
         const sender = this.nodes[from]
         // A session the gate closed while the message was on its way carries nothing more.
-        if (sender !== undefined && this.gateAllows(from, to)) this.nodes[to]?.deliver(sender.id, message)
+        if (sender === undefined || !this.gateAllows(from, to)) return
+        const target = this.nodes[to]
+        if (this.acks !== undefined && message.type === 'acks' && target?.status === 'up') this.acks.heard(to, target.incarnation, message.acks)
+        target?.deliver(sender.id, message)
       }
     })
     const createReplica = components.createReplica ?? defaultFactory
     const fed = init.federation === undefined ? undefined : new SimFederation(init.seed, init.nodes, init.federation.roleOf)
     this.federation = fed
+    this.acks = init.rules === true && fed !== undefined ? new AckLedger(fed.crypto.verifier) : undefined
     const hooks: NodeHooks = {
       queue: this.queue,
       durableImages: init.durableImages ?? true,
@@ -149,6 +170,11 @@ export class Cluster {
       members: init.collectTombstones && init.federation === undefined ? () => this.memberIds : undefined,
       peerCount: () => Math.max(0, this.memberIds.length - 1),
       applied: (n: SimNode, e: Event, _prev: Event | undefined, local: boolean) => this.applied(n, e, local),
+      // Under rules a stored version may become the winner long after it arrived (an admin's delete lets
+      // a later create through, a rule set arrives), when the node's clock may read otherwise: the offset
+      // bound is judged on what the replica stores, as it stores it. Its own events (a Byzantine member
+      // takes its inventions into its own core as if from a peer) were stamped by its own clock.
+      stored: init.rules === true ? (n: SimNode, batch: PersistBatch) => { for (const e of batch.put) this.offsetMonitor.applied(n.id, e, e.author === n.id, n.clock.nowMs(), this.now()) } : undefined,
       held: () => { this.held++ },
       acked: (_n: SimNode, r: WriteRecord) => this.history.ack(r, this.queue.now()),
       lost: (_n: SimNode, r: WriteRecord) => this.history.lose(r),
@@ -190,7 +216,9 @@ export class Cluster {
       send: (to, m) => { if (node.status === 'up') this.send(node, to, m) },
       tokenGrants: () => this.tokenGrants,
       members: () => [...fed.admitted.keys()],
-      wallMs: () => node.clock.nowMs()
+      wallMs: () => node.clock.nowMs(),
+      ingest: e => { node.deliver(node.id, { type: 'push', events: [e], ttl: 0 }) },
+      signed: e => { this.rulesLog?.note(e) }
     }))
   }
 
@@ -229,14 +257,18 @@ export class Cluster {
     const node = this.nodes[i]
     if (node === undefined || node.status !== 'up') return undefined
     const now = this.now()
+    const held = this.rulesLog === undefined ? undefined : node.replica?.get(body.key)
     let written: { event: Event, batch: number }
     try {
       written = node.write(body)
     } catch (err) {
-      // A reader, a revoked member, a joiner not yet admitted: its own core refuses, as the daemon's would.
-      if (isMycelError(err, 'PERMISSION_DENIED')) return undefined
+      // A reader, a revoked member, a joiner not yet admitted, a delete the rules refuse it, a put over an
+      // immutable key it holds (CONFLICT): its own core refuses, as the daemon's would.
+      if (isMycelError(err, 'PERMISSION_DENIED') || isMycelError(err, 'CONFLICT')) return undefined
       throw err
     }
+    // The very bytes an immutable key holds: no write at all, the core answers with the event it holds.
+    if (held !== undefined && written.event === held) return undefined
     const { event, batch } = written
     this.adversaries.get(i)?.wrote(event)
     this.keys.add(body.key)
@@ -248,11 +280,13 @@ export class Cluster {
       id: event.id,
       key: body.key,
       kind: body.kind,
+      conditional: body.kind === 'delete' && body.ifVersion !== undefined,
       stamp: event.stamp,
       issuedAtMs: now,
       audienceBelow: this.nodes.length,
       audience: this.memberIds.length
     })
+    this.rulesLog?.note(event, record)
     // The author now holds this version: older open writes of the key are visible here too.
     this.history.observe(i, body.key, event, now)
     if (record.tracked && newest) {
@@ -376,6 +410,52 @@ export class Cluster {
     return false
   }
 
+  /**
+   * An admin that is up (n0, else n1) writes a rule set (a rules event under a key of its own). Recorded
+   * for the rules checkers, and dropped from their truth if lost in its author's crash.
+   */
+  writeRules (rules: Rule[]): Event | undefined {
+    const log = this.rulesLog
+    if (log === undefined) throw new Error('assertion failed: writeRules in a cluster built without rules: true')
+    const nonce = hexOf(Prng.derive(this.init.seed, `rules:${this.rulesWritten++}`).bytes(16))
+    for (const a of [0, 1]) {
+      const admin = this.nodes[a]
+      if (admin === undefined || admin.status !== 'up') continue
+      try {
+        const { event, batch } = admin.write({ kind: 'rules', key: rulesKey(nonce), rules })
+        const lost = log.addRules(event as Event & { body: RulesBody })
+        admin.whenDurable(batch, () => {}, lost)
+        return event
+      } catch (err) {
+        if (!isMycelError(err, 'PERMISSION_DENIED')) throw err
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Notes the creates of immutable keys acknowledged now (checkers/immutable.ts): the winner of the key
+   * at some honest live node, and stable there by the core's own test, recomputed from the signed ack
+   * rows the node holds (ack-ledger.ts). Cheap (honest nodes × immutable keys × members); the run calls
+   * it every RULES_WATCH_MS.
+   */
+  watchRules (): void {
+    const log = this.rulesLog
+    const acks = this.acks
+    if (log === undefined || acks === undefined) return
+    const keys = log.immutableKeys()
+    if (keys.length === 0) return
+    for (const n of this.nodes) {
+      const r = n.replica
+      if (n.status !== 'up' || r === undefined || this.adversaries.has(n.index)) continue
+      for (const key of keys) {
+        const w = r.get(key)
+        if (w === undefined || w.body.kind !== 'put' || log.rulesAt(w.stamp).ruleFor(key)?.immutable !== true) continue
+        if (acks.stable(n.index, n.incarnation, r, w)) this.immutableWatch.acknowledge(key, w, n.id, this.now())
+      }
+    }
+  }
+
   leave (i: number): void {
     const node = this.node(i)
     node.leave()
@@ -431,7 +511,7 @@ export class Cluster {
     return this.liveNodes().filter(n => !this.adversaries.has(n.index)).map(n => {
       const r = n.replica
       if (r === undefined) throw new Error(`assertion failed: live node ${n.id} has no replica`)
-      return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key), members: () => r.members?.() }
+      return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key), members: () => r.members?.(), rules: () => r.rules?.().set }
     })
   }
 
@@ -440,6 +520,7 @@ export class Cluster {
     const views = this.views()
     const writes = this.promisedWrites(views)
     return [
+      ...this.checkRules(views),
       ...checkConvergence(views, [...this.keys]),
       ...capped(checkLostWrites(writes, views), MAX_VIOLATIONS_PER_CHECK),
       ...capped(checkResurrection(writes, views), MAX_VIOLATIONS_PER_CHECK),
@@ -449,19 +530,39 @@ export class Cluster {
     ]
   }
 
+  /** The rules checkers (runs with rules only), on the state as it is now. */
+  private checkRules (views: NodeView[]): Violation[] {
+    const log = this.rulesLog
+    if (log === undefined) return []
+    this.watchRules()
+    const byzantine = new Set([...this.adversaries.keys()].map(i => this.node(i).id))
+    const replicated = [...log.versions.keys()].filter(k => log.current().ruleFor(k)?.replicas !== undefined)
+    return [
+      ...capped(checkImmutable(views, log, this.immutableWatch.acknowledged, byzantine), MAX_VIOLATIONS_PER_CHECK),
+      ...capped(checkRetention(views, log, byzantine), MAX_VIOLATIONS_PER_CHECK),
+      ...capped(checkReplicas(views, replicated, new Set(this.liveNodes().map(n => n.id))), MAX_VIOLATIONS_PER_CHECK)
+    ]
+  }
+
   /**
    * The acknowledged writes the federation promised to keep: not a Byzantine
    * member's, not a revoked member's beyond its cut (void by design), and not
    * one a Byzantine member's write superseded (a writer may overwrite; if its
-   * write is voided later, what it superseded may already be collected).
+   * write is voided later, what it superseded may already be collected), and
+   * not one the rules may void (rules-log.ts: a put over an immutable key, a
+   * delete its author's role may not make; checkers/immutable.ts holds those).
    */
   private promisedWrites (views: NodeView[]): WriteRecord[] {
     const all = this.history.writes
-    if (this.federation === undefined) return all
+    const fed = this.federation
+    if (fed === undefined) return all
     const m = views[0]?.members?.()
     const byzantine = new Set([...this.adversaries.keys()].map(i => this.node(i).id))
+    const log = this.rulesLog
+    const isAdmin = (author: string): boolean => fed.admitted.get(author)?.role === 'admin'
     return all.filter(w => {
       if (byzantine.has(w.author)) return false
+      if (log !== undefined && log.voidable(w, isAdmin)) return false
       const cut = m?.cutOf(w.author)
       if (cut !== undefined && w.seq > cut.seq) return false
       const top = this.byzantineTop.get(w.key)
@@ -474,6 +575,7 @@ export class Cluster {
   private send (from: SimNode, to: string, message: SyncMessage): void {
     const target = this.byId.get(to)
     if (target === undefined || !this.gateAllows(from.index, target.index)) return
+    if (this.acks !== undefined && message.type === 'acks') this.acks.heard(from.index, from.incarnation, message.acks)
     this.messagesByType[message.type] = (this.messagesByType[message.type] ?? 0) + 1
     this.network.send(from.index, target.index, message, this.sizeOf(from.index, message))
   }
@@ -487,7 +589,8 @@ export class Cluster {
   private applied (node: SimNode, event: Event, local: boolean): void {
     const now = this.now()
     if (this.adversaries.size > 0) this.noteByzantine(event)
-    this.offsetMonitor.applied(node.id, event, local, node.clock.nowMs(), now)
+    // With rules the bound is judged as versions are stored (hooks.stored).
+    if (this.rulesLog === undefined) this.offsetMonitor.applied(node.id, event, local, node.clock.nowMs(), now)
     // Local writes are recorded by write() once the history has their record.
     if (!local) this.history.observe(node.index, event.body.key, event, now)
   }

@@ -22,6 +22,8 @@ export interface WriteRecord {
   id: Uint8Array
   key: string
   kind: 'put' | 'delete'
+  /** A conditional delete (ifVersion: retention's): it promises nothing, as it may count for nothing. */
+  conditional: boolean
   stamp: Stamp
   /** Number(stamp): orders as the stamp does where two differ (compared first, the bigint only on a tie). */
   stampNumber: number
@@ -106,11 +108,12 @@ export class History {
    * and any node where a concurrent newer write has landed — since no future
    * state change there will mention it.
    */
-  issue (w: Omit<WriteRecord, 'index' | 'stampNumber' | 'ackedAtMs' | 'lostInCrash' | 'seenOffset' | 'seenCount' | 'lastSeenAtMs' | 'complete' | 'tracked'>): WriteRecord {
+  issue (w: Omit<WriteRecord, 'index' | 'conditional' | 'stampNumber' | 'ackedAtMs' | 'lostInCrash' | 'seenOffset' | 'seenCount' | 'lastSeenAtMs' | 'complete' | 'tracked'> & { conditional?: boolean }): WriteRecord {
     const index = this.writes.length
     const tracked = index % this.trackEvery === 0
     const record: WriteRecord = {
       ...w,
+      conditional: w.conditional === true,
       index,
       stampNumber: Number(w.stamp),
       lostInCrash: false,

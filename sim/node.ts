@@ -46,6 +46,8 @@ export interface NodeHooks {
   /** Other members in the federation (so the core knows when pushes must be relayed). */
   peerCount?: () => number
   applied: (node: SimNode, event: Event, previous: Event | undefined, local: boolean) => void
+  /** Every batch the replica hands to its disk, as it does (optional: runs with rules judge the offset bound by it). */
+  stored?: (node: SimNode, batch: PersistBatch) => void
   held: (node: SimNode, event: Event) => void
   acked: (node: SimNode, record: WriteRecord) => void
   lost: (node: SimNode, record: WriteRecord) => void
@@ -131,7 +133,9 @@ export class SimNode {
         if (out !== undefined) h.send(this, to, out)
       },
       persist: batch => {
-        if (this.incarnation === incarnation) persist(batch)
+        if (this.incarnation !== incarnation) return
+        h.stored?.(this, batch)
+        persist(batch)
       },
       members: h.members,
       peerCount: h.peerCount,
@@ -226,11 +230,11 @@ export class SimNode {
 
   /**
    * Calls `fn` once batch `batch` is durable in this incarnation; never if the
-   * process dies first. (Asking the disk later is no answer: a restarted
+   * process dies first (then `lost`, if given). (Asking the disk later is no answer: a restarted
    * replica numbers its batches afresh, so a lost batch's number is soon covered.)
    */
-  whenDurable (batch: number, fn: () => void): void {
-    this.awaitDurable({ batch, durable: fn })
+  whenDurable (batch: number, fn: () => void, lost?: () => void): void {
+    this.awaitDurable({ batch, durable: fn, lost })
   }
 
   private awaitDurable (p: PendingWrite): void {

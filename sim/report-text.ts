@@ -18,6 +18,7 @@ export function reportText (r: SimReport): string {
     `latency      p50 ${ms(r.latencyP50Ms)}  p99 ${ms(r.latencyP99Ms)}  max ${ms(r.latencyMaxMs)}  (write → visible on every live node${d.latencySample < r.acknowledged ? `; sampled ${d.latencySample} writes` : ''})${d.writesNeverVisibleEverywhere > 0 ? `; ${d.writesNeverVisibleEverywhere} never were` : ''}`,
     `convergence  ${r.convergedAfterHealMs === null ? 'never' : `${formatMs(r.convergedAfterHealMs)} after the heal = ${r.convergedAfterHealRounds} anti-entropy periods (target ≤ ${r.convergenceBoundRounds})`}; ${r.liveNodes} live nodes`,
     `faults       ${d.crashes} crashes, ${d.joins} joins, ${d.leaves} leaves; packets ${d.lostPackets} lost, ${d.cutPackets} cut, ${d.duplicatedPackets} duplicated; ${d.eventsHeld} events held for clock offset`,
+    ...(d.rules === undefined ? [] : [`rules        ${d.rules.declined} writes declined by the rules or roles; ${d.rules.retentionDeletes} retention deletes; ${d.rules.immutableAcknowledged} immutable creates seen acknowledged (stable)`]),
     `virtual      ${formatMs(r.virtualMs)} simulated in ${formatMs(r.wallMs)} wall (${d.simSteps} steps)`,
     '',
     '% of live nodes holding the final state:',
@@ -28,7 +29,7 @@ export function reportText (r: SimReport): string {
     ''
   ]
   if (r.ok) {
-    lines.push('ok: all live nodes converged; 0 lost acknowledged writes; 0 resurrected deletes; 0 events obeyed beyond the clock offset bound')
+    lines.push(`ok: all live nodes converged; 0 lost acknowledged writes; 0 resurrected deletes; 0 events obeyed beyond the clock offset bound${d.rules === undefined ? '' : '; first creates win, acknowledged ones stay; retention removes only what it should; replicas placed alike everywhere'}`)
   } else {
     lines.push(`VIOLATED (${r.violations.length}):`)
     for (const v of r.violations) lines.push(`  [${v.check}]${v.atMs !== undefined ? ` at ${formatMs(v.atMs)}` : ''} ${v.message}`)

@@ -53,6 +53,8 @@ export interface SimReport {
     /** Per Byzantine member: what it tried, and whether the honest members hold a fault proof of it. */
     byzantine: Record<string, Record<string, number | boolean>>
     simSteps: number
+    /** The rules scenario: writes the cores declined (conflicts, same bytes, deletes the rules refuse), conditional deletes retention wrote, creates of immutable keys seen acknowledged (checkers/immutable.ts). */
+    rules?: { declined: number, retentionDeletes: number, immutableAcknowledged: number }
     /** ReplicaStats summed over the live nodes. */
     core: Record<string, number>
   }

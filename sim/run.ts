@@ -13,11 +13,14 @@ import { describeKnobs, replayCommand, resolveOptions, type Fault, type Knobs, t
 import { CHART_SAMPLES, EPOCH_MS, MAX_VISIBILITY_MARKS } from './limits.js'
 import { Prng } from './prng.js'
 import { quantile, type SimReport } from './report.js'
+import { RulesWorkload } from './rules-workload.js'
 import { Workload } from './workload.js'
 import { initialRole } from './federation/federation.js'
 
 /** Samples kept before thinning; the chart shows CHART_SAMPLES of them. */
 const MAX_SAMPLES = CHART_SAMPLES * 8
+/** How often a rules run looks for acknowledged creates: several times per partition window and per anti-entropy period. */
+const RULES_WATCH_MS = 100
 /** How often a leaving node checks whether its writes are held elsewhere yet. */
 const LEAVE_CHECK_MS = 200
 
@@ -46,7 +49,7 @@ export class Run {
   readonly cluster: Cluster
   readonly k: Knobs
   budgetMs = 0
-  private readonly workload: Workload
+  private readonly workload: Workload | RulesWorkload
   private readonly leaving = new Set<number>()
   private readonly samples: Sample[] = []
   private sampleEveryMs: number
@@ -67,9 +70,11 @@ export class Run {
       collectTombstones: k.collectTombstones,
       durableImages: k.faults.some(f => f.kind === 'crash'),
       trackEvery: Math.ceil(k.nodes * k.writes / MAX_VISIBILITY_MARKS),
-      federation: k.federation ? { roleOf: initialRole, byzantine: k.byzantine } : undefined
+      federation: k.federation ? { roleOf: initialRole, byzantine: k.byzantine } : undefined,
+      rules: k.rules !== undefined
     }, components)
-    this.workload = new Workload(this.cluster, k, Prng.derive(k.seed, 'workload'), n => this.canWrite(n))
+    const random = Prng.derive(k.seed, 'workload')
+    this.workload = k.rules === undefined ? new Workload(this.cluster, k, random, n => this.canWrite(n)) : new RulesWorkload(this.cluster, k, random, n => this.canWrite(n))
     this.sampleEveryMs = Math.max(20, Math.round(k.durationMs / CHART_SAMPLES))
   }
 
@@ -79,6 +84,7 @@ export class Run {
     for (const f of this.k.faults) c.at(f.atMs, () => { if (this.safety) this.apply(f) })
     this.workload.start()
     this.sampleLoop()
+    if (this.k.rules !== undefined) this.watchLoop()
     c.runUntil(this.k.durationMs)
     this.heal()
     this.budgetMs = this.quietBudgetMs()
@@ -108,7 +114,8 @@ export class Run {
       case 'link-up': c.setLinkDown(f.a, f.b, false); return
       case 'cut-one-way': c.cutOneWay(f.from, f.to); return
       case 'cut-clear': c.network.clearOneWayCuts(); return
-      case 'revoke': if (c.revoke(f.node)) this.revokes++
+      case 'revoke': if (c.revoke(f.node)) this.revokes++; return
+      case 'rules': c.writeRules(f.rules)
     }
   }
 
@@ -163,6 +170,13 @@ export class Run {
     return Math.max(30_000, 40 * this.k.replica.antiEntropyIntervalMs) + Math.max(0, aheadMs) + bound
   }
 
+  /** Creates of immutable keys acknowledged (checkers/immutable.ts), looked for through both phases. */
+  private watchLoop (): void {
+    const c = this.cluster
+    c.watchRules()
+    c.at(c.now() + RULES_WATCH_MS, () => this.watchLoop())
+  }
+
   private sampleLoop (): void {
     const c = this.cluster
     this.samples.push(c.sample())
@@ -215,6 +229,7 @@ export class Run {
         duplicatedPackets: net.duplicated,
         writesLostInCrash: c.history.writes.filter(w => w.lostInCrash).length,
         writesRefused: this.workload.refused,
+        ...(this.workload instanceof RulesWorkload ? { rules: { declined: this.workload.declined, retentionDeletes: this.workload.retentionDeletes, immutableAcknowledged: [...c.immutableWatch.acknowledged.values()].reduce((n, l) => n + l.length, 0) } } : {}),
         writesNeverVisibleEverywhere: latencies.length - seen.length,
         latencySample: latencies.length,
         eventsHeld: c.held,

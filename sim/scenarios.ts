@@ -12,16 +12,22 @@
 //                   Byzantine member and revocations
 //   byzantine       a fifth of the members Byzantine (every attack of
 //                   federation/byzantine.ts), revocations, a join, a partition
+//   rules           artifact rules (rules-workload.ts): an admin's rule sets, concurrent
+//                   creates of immutable keys across partitions and skewed clocks,
+//                   deletes by writers and admins, retention runs; crashes, a
+//                   Byzantine member that overwrites immutable keys
 //
 // Every scenario runs a federation (genesis, signed membership, joins by
 // token) unless --open asks for the open mesh.
 
+import type { Rule } from '../protocol/rules.js'
 import type { Fault, Knobs, ScenarioName, SimOptions } from './knobs.js'
 import { calmNetwork, type NetworkKnobs } from './network.js'
 import { PARTITION_SHAPES, planPartition } from './partitions.js'
 import { Prng } from './prng.js'
 import type { Attack } from './federation/byzantine.js'
 import { initialRole } from './federation/federation.js'
+import { rulesFor } from './rules-workload.js'
 
 /** Tombstone acks are O(members²) per round in the core; beyond this many nodes collection is left off. */
 const TOMBSTONE_COLLECTION_MAX_NODES = 64
@@ -67,6 +73,7 @@ const BYZANTINE_BY_SCENARIO: Record<ScenarioName, (nodes: number) => number> = {
   churn: () => 0,
   'clock-skew': () => 0,
   chaos: n => (n >= 4 ? 1 : 0),
+  rules: n => (n >= 4 ? 1 : 0),
   byzantine: n => Math.min(Math.max(0, n - 2), Math.max(1, Math.round(n / 5)))
 }
 
@@ -107,6 +114,20 @@ const PLANS: Record<ScenarioName, Plan> = {
     if (r.chance(0.5)) p.joins(1)
     if (k.nodes >= 5 && r.chance(0.5)) p.leaves(1)
     if (k.federation && k.nodes >= 5) p.revokes(r.int(2))
+  },
+  rules: (k, r, p) => {
+    k.replica.maxClockOffsetMs = SKEW_SCENARIO_OFFSET_MS
+    k.replica.ackEveryRounds = 1
+    k.rules = { immutableKeys: 4, pinnedKeys: 3, folders: 2, keysPerFolder: 5, keep: 1 + r.int(3), replicatedKeys: 4, retentionEveryMs: 250 }
+    k.network.lossRate = r.pick([0, 0.01])
+    k.network.reorderRate = r.pick([0, 0.1])
+    p.ruleSets(rulesFor(k.rules, k.nodes, false), rulesFor(k.rules, k.nodes, true))
+    p.partitions(1 + r.int(2))
+    p.clocks(r.chance(0.5))
+    p.crashes(Math.max(1, Math.round(k.nodes * 0.2)))
+    // No revocations: a member revoked while cut off misses what the others collect without its ack
+    // and never converges (churn and chaos revoke; acknowledging every round, this run would show it often).
+    if (r.chance(0.3)) p.joins(1)
   },
   byzantine: (k, r, p) => {
     k.network.lossRate = r.pick([0, 0.01])
@@ -198,6 +219,12 @@ class Planner {
     const order = this.r.sample(this.k.nodes - 2, this.k.nodes - 2).map(i => i + 2)
     const chosen = [...order.filter(i => initialRole(i) === 'writer'), ...order.filter(i => initialRole(i) !== 'writer')].slice(0, count).sort((a, b) => a - b)
     this.k.byzantine = chosen.map(node => ({ node, attacks: [...attacks] }))
+  }
+
+  /** An admin writes `first` at the start and `second` a third to a half of the way in. */
+  ruleSets (first: Rule[], second: Rule[]): void {
+    this.add({ atMs: 0, kind: 'rules', rules: first })
+    this.add({ atMs: Math.round(this.r.range(0.3, 0.5) * this.d), kind: 'rules', rules: second })
   }
 
   /** An admin that is up revokes a member (never n0 or n1, the admins). */

@@ -28,7 +28,7 @@ export const simCommand: Command = {
     sweep: { type: 'string', value: 'COUNT', description: 'run seeds 1..COUNT (from --seed if given) and list the failing ones' },
     open: { type: 'boolean', description: 'an open mesh: no genesis, no membership, every author trusted (default: a federation)' },
     byzantine: { type: 'string', value: 'N', description: 'Byzantine members among n2.. (default: by scenario; 1 in chaos, a fifth in byzantine)' },
-    attacks: { type: 'string', value: 'LIST', description: `what they do, comma-separated: ${ATTACKS.join(', ')} (default: all)` }
+    attacks: { type: 'string', value: 'LIST', description: `what they do, comma-separated: ${ATTACKS.join(', ')} (default: all; in rules, all but equivocate and backdate)` }
   },
   details: `
 Runs the real replication core (protocol/) on virtual nodes with virtual time and one seeded PRNG:

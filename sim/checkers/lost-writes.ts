@@ -3,7 +3,9 @@
 // — a later put, or a tombstone (which may since have been collected, leaving
 // the key absent: then some issued delete must stand above the write).
 // The one case left to resurrection.ts: an acknowledged delete beaten by an
-// older put.
+// older put. A conditional delete (retention's) promises nothing — it counts
+// only against the version it names — but one that counted still stands
+// above what it deleted.
 
 import type { Event } from '../../protocol/event.js'
 import type { WriteRecord } from '../history.js'
@@ -15,7 +17,7 @@ export function checkLostWrites (writes: readonly WriteRecord[], nodes: NodeView
   const out: Violation[] = []
   for (const node of representatives(nodes)) {
     for (const w of writes) {
-      if (w.ackedAtMs === undefined) continue
+      if (w.ackedAtMs === undefined || w.conditional) continue
       const winner = node.get(w.key)
       const lost = lostOn(w, winner, topDelete.get(w.key))
       if (lost !== undefined) out.push({ check: 'lost-write', node: node.id, key: w.key, message: `${describe(w)} ${lost}` })

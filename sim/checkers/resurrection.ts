@@ -1,7 +1,8 @@
 // 0 resurrected deletes: once a delete is acknowledged, no live node may end
 // up showing a put of that key older than the delete — the classic bug of a
 // tombstone collected too early, after which an old put flows back in from a
-// node that was away.
+// node that was away. (A conditional delete promises nothing: it counts only
+// against the version it names, so a put published meanwhile rightly stays.)
 
 import type { WriteRecord } from '../history.js'
 import { compareVersion } from '../version.js'
@@ -12,7 +13,7 @@ export function checkResurrection (writes: readonly WriteRecord[], nodes: NodeVi
   const out: Violation[] = []
   for (const node of representatives(nodes)) {
     for (const w of writes) {
-      if (w.kind !== 'delete' || w.ackedAtMs === undefined) continue
+      if (w.kind !== 'delete' || w.ackedAtMs === undefined || w.conditional) continue
       const winner = node.get(w.key)
       if (winner === undefined || winner.body.kind !== 'put') continue
       if (compareVersion(winner, w) < 0) {

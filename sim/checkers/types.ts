@@ -5,8 +5,9 @@
 
 import type { Event } from '../../protocol/event.js'
 import type { Membership } from '../../protocol/membership.js'
+import type { RuleSet } from '../../protocol/rules.js'
 
-export type CheckName = 'convergence' | 'lost-write' | 'resurrection' | 'offset-bound' | 'integrity' | 'roles' | 'crash'
+export type CheckName = 'convergence' | 'lost-write' | 'resurrection' | 'offset-bound' | 'integrity' | 'roles' | 'immutable' | 'retention' | 'replicas' | 'crash'
 
 export interface Violation {
   check: CheckName
@@ -25,6 +26,8 @@ export interface NodeView {
   get(key: string): Event | undefined
   /** Its membership view (a federation only). */
   members?(): Membership | undefined
+  /** The artifact rules it enforces now (a federation only). */
+  rules?(): RuleSet | undefined
 }
 
 /** Groups nodes by digest and keeps one per group: nodes with equal digests hold the same winners. */

@@ -11,6 +11,11 @@
 //   withhold    drops most of the events it should push or answer with
 //   flood       pushes junk: events signed in others' names, grants with no
 //               claim, events stamped far ahead
+//   overwrite   (only where rules make keys immutable) signs what its own core
+//               refuses to write: a put of other bytes over an immutable key, a
+//               delete of one as a writer, and now and then a put stamped just
+//               below the create (an earlier create, unless its own signed acks
+//               prove it a backdater); each taken into its own core and pushed
 //
 // An adversary signs only as itself (sim/federation/crypto.ts): like a real
 // insider, it holds its own key and reads what the log shows, nothing more.
@@ -48,11 +53,19 @@ export interface AdversaryContext {
   /** Other members' ids (for messages in their names). */
   members: () => string[]
   wallMs: () => number
+  /** Hands an event it signed to its own core, as if heard from a peer (it then holds and serves it). */
+  ingest: (e: Event) => void
+  /** Tells the run's ground truth of an event it signed on its own (rules-log.ts). */
+  signed: (e: Event) => void
 }
+
+/** What an overwrite attack signs (see the header). */
+export type Overwrite = 'put' | 'delete' | 'backdate'
+const OVERWRITES: readonly Overwrite[] = ['put', 'put', 'delete', 'backdate']
 
 export class Adversary {
   /** Counts of what it tried, for the report. */
-  readonly tried: Record<Attack, number> = { equivocate: 0, backdate: 0, replay: 0, 'forge-acks': 0, withhold: 0, flood: 0 }
+  readonly tried: Record<Attack, number> = { equivocate: 0, backdate: 0, replay: 0, 'forge-acks': 0, withhold: 0, flood: 0, overwrite: 0 }
   private readonly twins = new Map<number, Event>()
   private sockPuppets = 0
 
@@ -95,6 +108,36 @@ export class Adversary {
     if (a.has('replay') && pick.chance(0.1)) this.replay(r)
     if (a.has('forge-acks') && pick.chance(0.2)) this.forgeAcks(r)
     if (a.has('flood') && pick.chance(0.05)) this.flood(r)
+    // Only once rules make some key immutable: without them it draws nothing, so other runs are unchanged.
+    if (a.has('overwrite') && r.rules?.().set.ordersKeys === true && pick.chance(0.3)) this.overwrite(r, pick.pick(OVERWRITES))
+  }
+
+  /**
+   * Signs, over a live key an immutable rule holds (`key`, else one at random), what its own core would
+   * refuse: another digest or a writer's delete, stamped above everything it has seen; or (`backdate`)
+   * another digest stamped just below the create. Returns the event.
+   */
+  overwrite (r: ReplicaApi, kind: Overwrite, key?: string): Event | undefined {
+    const rules = r.rules?.().set
+    const target = key === undefined ? undefined : r.get(key)
+    const candidates = target !== undefined ? [target] : r.live().filter(e => rules?.ruleFor(e.body.key)?.immutable === true)
+    if (candidates.length === 0) return undefined
+    const w = candidates.length === 1 ? candidates[0] as Event : candidates[this.c.random.int(candidates.length)] as Event
+    if (w.body.kind !== 'put') return undefined
+    const digest = new Uint8Array(w.body.digest)
+    digest[31] = (digest[31] as number) ^ 0x5a
+    const body: EventBody = kind === 'delete' ? { kind: 'delete', key: w.body.key } : { ...w.body, digest }
+    // Backdated, it is an earlier create, indistinguishable from a concurrent one — unless its author
+    // had signed an acknowledgement covering the create (stamped above it): then that proves it a
+    // backdater (faults.ts), its own core first. Taken into its own core either way, so its next
+    // write does not reuse the seq (a twin is the equivocate attack's business).
+    const stamp = kind === 'backdate' ? w.stamp - 1n : r.highWater() + 1n
+    const e = signEvent({ v: 1, author: this.c.id, seq: this.nextSeq(r), stamp, body }, this.c.signer)
+    this.tried.overwrite++
+    this.c.signed(e)
+    this.c.ingest(e)
+    this.pushAll([e], 2)
+    return e
   }
 
   private nextSeq (r: ReplicaApi): number {

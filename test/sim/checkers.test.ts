@@ -10,6 +10,13 @@ import { OffsetBoundMonitor } from '../../sim/checkers/offset-bound.js'
 import { checkResurrection } from '../../sim/checkers/resurrection.js'
 import type { NodeView } from '../../sim/checkers/types.js'
 import { History, type WriteRecord } from '../../sim/history.js'
+import { checkImmutable, ImmutableWatch } from '../../sim/checkers/immutable.js'
+import { checkReplicas } from '../../sim/checkers/replicas.js'
+import { checkRetention } from '../../sim/checkers/retention.js'
+import { RulesLog } from '../../sim/rules-log.js'
+import type { Membership } from '../../protocol/membership.js'
+import { RuleSet, type Rule } from '../../protocol/rules.js'
+import type { RulesBody } from '../../protocol/event.js'
 
 const T0 = 1_767_225_600_000
 
@@ -132,5 +139,97 @@ describe('history: write → visible-everywhere latency', () => {
     expect(r.complete).toBe(true)
     expect(h.backlog()).toBe(0)
     expect(h.latencies([0, 1, 2])).toEqual([80])
+  })
+})
+
+describe('rules checkers', () => {
+  /** A membership view: n0 an admin, every other author a writer, nobody cut off. */
+  const members = (ids: string[] = ['n0', 'n1', 'n2']): Membership => ({
+    roleOf: (a: string) => (a === 'n0' ? 'admin' : 'writer'),
+    authorize: () => ({ ok: true }),
+    members: () => ids,
+    cutOf: () => undefined
+  }) as unknown as Membership
+  const put = (author: string, seq: number, key: string, wall: number, byte: number): Event => {
+    const e = ev(author, seq, key, 'put', wall)
+    return { ...e, body: { kind: 'put', key, digest: new Uint8Array(32).fill(byte), size: 1, props: {} } } as Event
+  }
+  const del = (author: string, seq: number, key: string, wall: number, ifVersion?: Uint8Array): Event => {
+    const e = ev(author, seq, key, 'delete', wall)
+    return { ...e, body: { kind: 'delete', key, ...(ifVersion !== undefined ? { ifVersion } : {}) } } as Event
+  }
+  function logOf (rules: Rule[], events: Event[]): RulesLog {
+    const log = new RulesLog()
+    const r = ev('n0', 99, 'mycel:rules/1', 'put', T0)
+    log.addRules({ ...r, body: { kind: 'rules', key: 'mycel:rules/1', rules } } as Event & { body: RulesBody })
+    for (const e of events) log.note(e)
+    return log
+  }
+  const rulesView = (id: string, state: Event[], rules: Rule[] = [], ids?: string[]): NodeView => ({ ...view(id, 'x', state), members: () => members(ids), rules: () => new RuleSet(rules) })
+
+  const IMMUTABLE: Rule[] = [{ prefix: 'rel/', immutable: true }]
+  const first = put('n1', 1, 'rel/a', T0 + 10, 1)
+  const second = put('n2', 1, 'rel/a', T0 + 20, 2)
+
+  it('immutable: the first create must win, whatever else was written after it', () => {
+    const log = logOf(IMMUTABLE, [first, second])
+    expect(checkImmutable([rulesView('n0', [first])], log, new Map(), new Set())).toEqual([])
+    const v = checkImmutable([rulesView('n0', [second])], log, new Map(), new Set())
+    expect(v).toHaveLength(1)
+    expect(v[0]?.message).toMatch(/the first create is put .* n1:1/)
+    // An admin's delete frees the key: a later create may win.
+    const freed = del('n0', 1, 'rel/a', T0 + 15)
+    expect(checkImmutable([rulesView('n0', [second])], logOf(IMMUTABLE, [first, freed, second]), new Map(), new Set())).toEqual([])
+    // A writer's delete does not.
+    expect(checkImmutable([rulesView('n0', [second])], logOf(IMMUTABLE, [first, del('n2', 2, 'rel/a', T0 + 15), second]), new Map(), new Set())).toHaveLength(1)
+  })
+
+  it('immutable: a create once acknowledged keeps its digest, Byzantine versions or not', () => {
+    const watch = new ImmutableWatch()
+    watch.acknowledge('rel/a', first, 'n0', 500)
+    const forged = put('n2', 2, 'rel/a', T0 + 5, 9) // backdated below it by a Byzantine member
+    const log = logOf(IMMUTABLE, [first, forged])
+    expect(checkImmutable([rulesView('n0', [first])], log, watch.acknowledged, new Set(['n2']))).toEqual([])
+    const v = checkImmutable([rulesView('n0', [forged])], log, watch.acknowledged, new Set(['n2']))
+    expect(v).toHaveLength(1)
+    expect(v[0]?.message).toMatch(/was acknowledged as put .* n1:1 @\d+ \(stable at n0 at 500ms\), but n0 ends with put .* n2:2/)
+  })
+
+  it('retention: a conditional delete counts only against the version it names', () => {
+    const RETAIN: Rule[] = [{ prefix: 'snap/', retention: { keep: 1 } }]
+    const v1 = put('n1', 1, 'snap/a/1', T0 + 10, 1)
+    const republished = put('n2', 1, 'snap/a/1', T0 + 20, 2)
+    const d = del('n0', 1, 'snap/a/1', T0 + 30, v1.id)
+    const log = logOf(RETAIN, [v1, republished, d])
+    expect(checkRetention([rulesView('n0', [republished])], log, new Set())).toEqual([])
+    const v = checkRetention([rulesView('n0', [d])], log, new Set())
+    expect(v[0]?.message).toMatch(/though the version before it is not the one it names/)
+    // Naming a version never issued below it is caught on any node, Byzantine versions or not.
+    const stray = del('n0', 2, 'snap/a/1', T0 + 40, new Uint8Array(32).fill(7))
+    expect(checkRetention([rulesView('n0', [stray])], logOf(RETAIN, [v1, stray]), new Set(['n1']))[0]?.message).toMatch(/naming a version never issued below it/)
+  })
+
+  it('retention: a key among the newest `keep` of its folder is never removed', () => {
+    const RETAIN: Rule[] = [{ prefix: 'snap/', retention: { keep: 1 } }]
+    const older = put('n1', 1, 'snap/a/1', T0 + 10, 1)
+    const newer = put('n1', 2, 'snap/a/2', T0 + 20, 2)
+    const right = del('n0', 1, 'snap/a/1', T0 + 30, older.id)
+    expect(checkRetention([rulesView('n0', [right, newer])], logOf(RETAIN, [older, newer, right]), new Set())).toEqual([])
+    const wrong = del('n0', 1, 'snap/a/2', T0 + 30, newer.id)
+    const v = checkRetention([rulesView('n0', [older, wrong])], logOf(RETAIN, [older, newer, wrong]), new Set())
+    expect(v).toHaveLength(1)
+    expect(v[0]?.message).toMatch(/removed snap\/a\/2, which is among the newest 1 of snap\/a\//)
+  })
+
+  it('replicas: every node places a key alike, on min(N, members) live members', () => {
+    const REPLICATE: Rule[] = [{ prefix: 'rep/', replicas: 2 }]
+    const p = put('n1', 1, 'rep/x', T0 + 10, 1)
+    const live = new Set(['n0', 'n1', 'n2'])
+    expect(checkReplicas([rulesView('n0', [p], REPLICATE), rulesView('n1', [p], REPLICATE)], ['rep/x'], live)).toEqual([])
+    // A node whose membership view lacks a member may place the key elsewhere.
+    const split = checkReplicas([rulesView('n0', [p], REPLICATE, ['n0', 'n1', 'n2']), rulesView('n1', [p], REPLICATE, ['n0'])], ['rep/x'], live)
+    expect(split.map(v => v.message)).toEqual([expect.stringMatching(/rep\/x: n0 places it on \[n\d,n\d\], n1 on \[n0\]/)])
+    // A holder that is not live leaves fewer copies.
+    expect(checkReplicas([rulesView('n0', [p], REPLICATE, ['n0', 'n9'])], ['rep/x'], live)[0]?.message).toMatch(/n9, not live/)
   })
 })

@@ -55,6 +55,21 @@ describe('mycel sim', () => {
     expect(JSON.parse(out)).toMatchObject({ sweep: 5, scenario: 'churn', firstSeed: 1, failedSeeds: [], ok: true })
   })
 
+  it('--scenario rules runs the artifact rules (issue #21): the rule sets in the fault timeline, the rules figures in the summary', async () => {
+    const { code, out } = await mycel('sim', '--seed', '7', '--scenario', 'rules', '--nodes', '5', '--writes', '40', '--duration', '2s')
+    expect(code).toBe(0)
+    expect(out.split('\n')[0]).toBe('seed 7  scenario rules  nodes 5')
+    expect(out).toMatch(/^ +0ms {2}rules by an admin that is up: rel\/ immutable; snap\/ keep \d; rep\/ replicas \d$/m)
+    expect(out).toMatch(/^rules {8}\d+ writes declined by the rules or roles; \d+ retention deletes; \d+ immutable creates seen acknowledged/m)
+    expect(out).toMatch(/^ok: .*first creates win/m)
+    const json = JSON.parse((await mycel('sim', '--seed', '7', '--scenario', 'rules', '--nodes', '5', '--writes', '40', '--duration', '2s', '--json')).out)
+    expect(json).toMatchObject({ scenario: 'rules', ok: true, detail: { rules: { retentionDeletes: expect.any(Number) } } })
+    expect(json.replay).toBe('mycel sim --seed 7 --scenario rules --nodes 5 --writes 40 --rate 20 --latency 50ms --duration 2000ms')
+    const open = await mycel('sim', '--scenario', 'rules', '--open')
+    expect(open.code).toBe(2)
+    expect(open.err).toMatch(/--scenario rules needs a federation/)
+  })
+
   it('bad input is a usage error (exit 2) that names the flag', async () => {
     const cases = [
       ['--nodes', 'many'], ['--nodes', '0'], ['--scenario', 'meteor'], ['--latency', 'soon'], ['--rate', '-3'], ['--sweep', '0']

@@ -4,7 +4,7 @@ import { reportJson, withoutWallMs } from '../../sim/report.js'
 import { runSim } from '../../sim/run.js'
 
 describe('determinism', () => {
-  for (const scenario of ['chaos', 'churn'] as const) {
+  for (const scenario of ['chaos', 'churn', 'rules'] as const) {
     it(`${scenario}: one seed run twice gives the same JSON, byte for byte, but for wallMs`, () => {
       const opts = { seed: 1234, scenario, nodes: 8, writes: 200, durationMs: 3000 }
       const a = runSim(opts)
