@@ -12,7 +12,7 @@
 //   replica   a put under the replicas rule
 //   plain     a put or delete of a key no rule governs
 // and every retentionEveryMs, one honest writer that is up runs retention on its own state
-// (retention-plan.ts) and writes the conditional deletes it plans.
+// (protocol/retention.ts, the daemon's planner) and writes the conditional deletes it plans.
 
 import type { DeleteBody, PutBody } from '../protocol/event.js'
 import type { Rule } from '../protocol/rules.js'
@@ -20,7 +20,7 @@ import type { Cluster } from './cluster.js'
 import type { Knobs, RulesKnobs } from './knobs.js'
 import type { Prng } from './prng.js'
 import { initialRole } from './federation/federation.js'
-import { planRetention } from './retention-plan.js'
+import { planRetention, retentionDeleteBody } from '../protocol/retention.js'
 
 /** The prefixes the rule sets govern. */
 export const IMMUTABLE = 'rel/'
@@ -127,8 +127,8 @@ export class RulesWorkload {
     if (node === undefined || replica === undefined) return
     const rules = replica.rules?.().set
     if (rules === undefined) return
-    for (const d of planRetention(rules, prefix => replica.live(prefix), node.clock.nowMs())) {
-      if (c.write(node.index, { kind: 'delete', key: d.key, ifVersion: d.ifVersion }) !== undefined) this.retentionDeletes++
+    for (const d of planRetention(replica.live(''), rules, node.clock.nowMs()).deletes) {
+      if (c.write(node.index, retentionDeleteBody(d)) !== undefined) this.retentionDeletes++
     }
   }
 }

@@ -1,4 +1,4 @@
-// Retention deletes only what it should (rules.ts, retention; the deletes are retention-plan.ts's,
+// Retention deletes only what it should (rules.ts, retention; the deletes are protocol/retention.ts's,
 // each conditional on the version its runner saw). Two checks:
 //
 // 1. A conditional delete counts only against the version it names. On every honest node, a
@@ -19,7 +19,7 @@
 
 import type { Event } from '../../protocol/event.js'
 import type { RulesLog } from '../rules-log.js'
-import { folderOf } from '../retention-plan.js'
+import { folderOf } from '../../protocol/retention.js'
 import { compareVersion } from '../version.js'
 import { agrees, sameId, specWinner } from './fold-spec.js'
 import { foldContext, show, valid } from './immutable.js'
@@ -57,9 +57,10 @@ function checkKeep (log: RulesLog, byzantine: ReadonlySet<string>, isValid: (e: 
   const rules = log.current()
   const folders = new Map<string, { keep: number, keys: string[] }>()
   for (const key of log.versions.keys()) {
-    const keep = rules.ruleFor(key)?.retention?.keep
-    if (keep === undefined) continue
-    const f = folderOf(key)
+    const rule = rules.ruleFor(key)
+    const keep = rule?.retention?.keep
+    if (rule === undefined || keep === undefined) continue
+    const f = folderOf(key, rule.prefix)
     const entry = folders.get(f)
     if (entry === undefined) folders.set(f, { keep, keys: [key] })
     else entry.keys.push(key)
@@ -79,7 +80,8 @@ function checkKeep (log: RulesLog, byzantine: ReadonlySet<string>, isValid: (e: 
         if (v !== undefined) entries.push({ key, rank: v, removedBy: w })
       }
     }
-    entries.sort((a, b) => compareVersion(b.rank, a.rank))
+    // The planner's order (protocol/retention.ts): newest first by stamp, then the greater key.
+    entries.sort((a, b) => a.rank.stamp !== b.rank.stamp ? (a.rank.stamp > b.rank.stamp ? -1 : 1) : (a.key > b.key ? -1 : a.key < b.key ? 1 : 0))
     for (const e of entries.slice(0, keep)) {
       if (e.removedBy === undefined) continue
       out.push({ check: 'retention', key: e.key, message: `retention's ${show(e.removedBy)} removed ${e.key}, which is among the newest ${keep} of ${folder} (${entries.slice(0, keep + 1).map(x => `${x.key}${x.removedBy === undefined ? '' : ' (removed)'}`).join(', ')})` })
