@@ -40,6 +40,8 @@ export interface ReplicaInit {
   maxHeldBytes?: number
   /** Events stamped further ahead than this are refused, not held (offered again later). Default 10 min. */
   maxHoldAheadMs?: number
+  /** Anti-entropy rounds between our signed acknowledgements (acks.ts). Default 5. */
+  ackEveryRounds?: number
   /**
    * The federation's genesis. When given, every event is authorized against
    * the membership (docs/federation.md) and superseded versions are retained

@@ -52,8 +52,8 @@ export interface ClusterInit {
   network: NetworkKnobs
   /** fsync takes U(min, max) ms. */
   fsyncMs: [number, number]
-  /** The replicas' settings; `ackEveryRounds` (knobs.ts) is a default the core takes from its init though ReplicaInit does not name it. */
-  replica: Omit<ReplicaInit, 'id'> & { ackEveryRounds?: number }
+  /** The replicas' settings. */
+  replica: Omit<ReplicaInit, 'id'>
   /** Follow the visibility (latency) of every n-th write only. Default 1: all. */
   trackEvery?: number
   /** Give replicas the member list so they collect tombstones (acks are O(members²): keep it to small federations). */

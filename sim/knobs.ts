@@ -85,9 +85,8 @@ export interface Knobs {
   fsyncMs: [number, number]
   replica: Required<Pick<ReplicaInit, 'maxClockOffsetMs' | 'antiEntropyIntervalMs' | 'pushDelayMs' | 'pushFanout'>> & {
     /**
-     * Anti-entropy rounds between acknowledgements (REPLICA_DEFAULTS.ackEveryRounds, 5): the core takes
-     * it from its init like every default, though ReplicaInit does not name it. The rules scenario
-     * acknowledges every round, so that collection — which rules make subtler — runs within the run.
+     * Anti-entropy rounds between acknowledgements (ReplicaInit.ackEveryRounds, default 5). The rules
+     * scenario acknowledges every round, so that collection — which rules make subtler — runs within the run.
      */
     ackEveryRounds?: number
   }
