@@ -191,6 +191,11 @@ export interface Event extends UnsignedEvent {
   readonly id: Uint8Array
 }
 
+/** A delete that names the version it deletes (`ifVersion`: rule-fold.ts). */
+export function isConditional (event: Event): boolean {
+  return event.body.kind === 'delete' && event.body.ifVersion !== undefined
+}
+
 export function isTombstone (event: Event): boolean {
   return event.body.kind === 'delete'
 }

@@ -35,7 +35,7 @@ import { signEvent, signingBytes } from './codec.js'
 import { equalBytes } from './bytes.js'
 import { MycelError } from './errors.js'
 import { faultKey, isMembershipEvent, isRulesEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
-import { foldWinner, mayDelete, type FoldContext } from './rule-fold.js'
+import { droppableUnderRules } from './rule-fold.js'
 import { RulesHistory } from './rules-history.js'
 import { checkLocalWrite } from './local-write-rules.js'
 import { FaultWatch } from './fault-watch.js'
@@ -55,7 +55,7 @@ import { RoundGuard } from './round-guard.js'
 import { CatchUpQueue } from './catch-up.js'
 import { ChangeSet } from './change-set.js'
 import type { ReplicaApi, ReplicaComponents, ReplicaInit, ReplicaSnapshot, ReplicaStats } from './replica-api.js'
-import { compareVersions, LwwState } from './state.js'
+import { LwwState } from './state.js'
 import type { RuleSet } from './rules.js'
 import { StableCollection } from './stable-collection.js'
 import { VersionVector } from './version-vector.js'
@@ -116,7 +116,6 @@ export class Replica implements ReplicaApi {
   private readonly membership: Membership | undefined
   /** The federation's rules events (rules.ts), oldest first; empty outside a federation. */
   private readonly rulesHistory = new RulesHistory()
-  private readonly fold: FoldContext
   private readonly log = new AuthorLog()
   private readonly vv: VersionVector
   private readonly stability: StableCollection
@@ -154,13 +153,10 @@ export class Replica implements ReplicaApi {
     this.c = components
     this.membership = init.genesis !== undefined ? new Membership(init.genesis, components.verifier) : undefined
     this.stability = new StableCollection(this.cfg.collectStable && (components.members !== undefined || this.membership !== undefined), snapshot?.vv)
-    this.fold = {
-      rulesAt: stamp => this.rulesHistory.at(stamp),
-      isAdmin: (author, seq) => this.membership?.roleOf(author, seq) === 'admin'
-    }
+    // Under rules (a federation's only: an admin writes them) the judge picks an ordered key's winner.
     this.state = new LwwState(this.membership !== undefined, this.membership === undefined
       ? undefined
-      : { orders: key => this.rulesHistory.orders(key), winner: versions => foldWinner(versions, this.fold) })
+      : this.rulesHistory.judge((author, seq) => this.membership?.roleOf(author, seq) === 'admin'))
     this.held = new HeldEvents({ maxEvents: this.cfg.maxHeldEvents, maxBytes: this.cfg.maxHeldBytes })
     this.catchUp = new CatchUpQueue({ spacingMs: this.cfg.catchUpSpacingMs, expireMs: this.cfg.antiEntropyIntervalMs })
     this.vv = new VersionVector(snapshot?.vv)
@@ -723,28 +719,11 @@ export class Replica implements ReplicaApi {
     for (const w of this.stability.stable(this.state, members, this.vv, known, m?.cuts())) {
       const key = w.body.key
       const old = this.state.superseded(key)
-      const drop = this.state.isJudged(key) ? this.droppable(w, old, members, known) : old
+      const drop = this.state.isJudged(key) ? droppableUnderRules(w, old, this.stability.stableAmong(old, members, this.vv, known, m?.cuts())) : old
       for (const o of drop) { this.discard(o); this.counters.versionsCollected++ }
       if (w.body.kind === 'delete' && drop.length === old.length) { this.discard(w); this.counters.tombstonesCollected++ }
       if (drop.length < old.length) this.stability.note(key, this.state)
     }
-  }
-
-  /**
-   * What may go of an ordered key's superseded versions (rule-fold.ts), its winner `w` being stable.
-   * The fold runs again over what stays, so what goes must not change where it ends:
-   *   - a version newer than the winner (a create an immutable rule refused, a delete that counted for
-   *     nothing) never moved the fold. It goes once every member has it too: a delete written later is
-   *     then stamped above it, and judges it the same at every replica;
-   *   - the versions older than the winner go all together, once all are stable, or none does. Dropping
-   *     some — an admin's delete that freed the key — while an older one stays — a create some member
-   *     had not acknowledged yet — let that create win again at this replica alone (the simulator's
-   *     rules sweep, `--nodes 5 --writes 40 --duration 2000ms`: seed 16 and 10 more of the first 500).
-   */
-  private droppable (w: Event, old: Event[], members: string[], known: ((a: string) => boolean) | undefined): Event[] {
-    const stable = this.stability.stableAmong(old, members, this.vv, known, this.membership?.cuts())
-    const olderAll = old.every(v => compareVersions(v, w) > 0 || stable.includes(v))
-    return olderAll ? stable : stable.filter(v => compareVersions(v, w) > 0)
   }
 
   private releaseHeld (now: number): void {
@@ -814,8 +793,6 @@ export class Replica implements ReplicaApi {
   get (key: string): Event | undefined { return this.state.get(key) }
   /** The rules this site enforces now (the newest rules event's), and that event. */
   rules (): { set: RuleSet, event?: Event } { return { set: this.rulesHistory.current(), event: this.rulesHistory.currentEvent() } }
-  /** Whether a delete by `author` at `seq` of `key` would count under the rules now (for `rm` that lost). */
-  deleteCounts (e: Event): boolean { return mayDelete(e, this.fold) }
   live (prefix?: string): Event[] { return this.state.live(prefix) }
   counts (): { keys: number, tombstones: number } { return this.state.counts() }
   digest (): Uint8Array { return this.state.digest() }

@@ -6,7 +6,8 @@
 import type { Event, RulesBody } from './event.js'
 import type { Stamp } from './hlc.js'
 import { RuleSet } from './rules.js'
-import { compareVersions } from './state.js'
+import { foldWinner, type FoldContext } from './rule-fold.js'
+import { compareVersions, type Judge } from './state.js'
 
 interface Entry { event: Event & { body: RulesBody }, set: RuleSet }
 
@@ -63,6 +64,12 @@ export class RulesHistory {
   }
 
   get size (): number { return this.entries.length }
+
+  /** The judge LwwState asks for the winner of an ordered key (rule-fold.ts), over this history; `isAdmin` reads the membership. */
+  judge (isAdmin: FoldContext['isAdmin']): Judge {
+    const ctx: FoldContext = { rulesAt: stamp => this.at(stamp), isAdmin }
+    return { orders: key => this.orders(key), winner: versions => foldWinner(versions, ctx) }
+  }
 }
 
 function equalId (a: Event, b: Event): boolean {

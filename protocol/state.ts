@@ -16,8 +16,7 @@
 // two replicas holding the same versions have the same digest whatever order
 // they applied them in, and comparing it costs 32 bytes whatever the size.
 
-import type { Event } from './event.js'
-import { isConditional } from './rule-fold.js'
+import { isConditional, type Event } from './event.js'
 
 /** Total order on events of one key: negative when a loses to b. */
 export function compareVersions (a: Pick<Event, 'stamp' | 'author' | 'id'>, b: Pick<Event, 'stamp' | 'author' | 'id'>): number {
