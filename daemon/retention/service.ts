@@ -144,6 +144,12 @@ export class RetentionService {
     const skipped: Array<{ key: string, reason: string }> = []
     try {
       for (let i = 0; i < plan.deletes.length; i += RETENTION_WRITE_SLICE) {
+        if (this.c.replica.rules().set !== set) {
+          // The rules changed while a slice became durable (a keep raised, a retention removed): the
+          // rest of the plan is the old rules'. The next run plans again under the new ones.
+          for (const d of plan.deletes.slice(i)) skipped.push({ key: d.key, reason: 'the rules changed since the plan' })
+          break
+        }
         const slice = plan.deletes.slice(i, i + RETENTION_WRITE_SLICE)
         const written = this.writeSlice(slice, skipped)
         if (written.length > 0) await this.c.durable(this.c.replica.lastBatchNumber())

@@ -127,6 +127,21 @@ describe('retention at a site', () => {
     expect(liveKeys(c, 0)).toEqual(['s/app/120', 's/app/150'])
   })
 
+  it('a rules change during a run stops it: what was planned under the old rules and not yet written is skipped', async () => {
+    const c = await federation([{ prefix: 's/', retention: { keep: 1 } }], 150)
+    let slices = 0
+    const all = services(c, new VirtualTime(), () => c.ids(), async () => {
+      // While the first slice becomes durable, the admin raises keep to 200: nothing more is due.
+      if (slices++ === 0) { await c.write(0, { kind: 'rules', key: rulesKey(hex16(2)), rules: checkRules([{ prefix: 's/', retention: { keep: 200 } }]) }); await c.converge() }
+    })
+    const result = await all[1].run()
+    expect(result.deleted).toHaveLength(100) // the first slice, written before the change
+    expect(result.skipped).toHaveLength(49)
+    expect(result.skipped[0].reason).toMatch(/rules changed/)
+    await c.converge()
+    expect(liveKeys(c, 0)).toHaveLength(50)
+  })
+
   it('periodic turns do not pile up behind a slow run', async () => {
     const c = await federation([{ prefix: 's/', retention: { keep: 3 } }], 10)
     const time = new VirtualTime()
