@@ -207,6 +207,8 @@ export class PlacementKeeper {
       const next = this.sweep.blobs.next()
       if (next.done === true) {
         this.sweep = undefined
+        // A blob no live key references any more is never visited by a sweep: forget it here.
+        for (const hex of this.placed) if (this.c.refs.get(hex) === undefined) this.placed.delete(hex)
         break
       }
       budget -= this.place(hexOf(next.value.digest), members, this.sweep.retry)

@@ -167,6 +167,18 @@ describe('PlacementKeeper', () => {
     expect(s.keeper.isPlaced(hexOf(digestOf(8)))).toBe(false)
   })
 
+  it('forgets a blob placed here once no live key references it (the sweep does not visit it)', async () => {
+    const s = site('s1')
+    s.keeper.start()
+    s.put('k', 8, 's1')
+    await s.time.advance(1)
+    expect(s.keeper.isPlaced(hexOf(digestOf(8)))).toBe(true)
+    s.put('k', 9, 's2') // the key moves on to other bytes: digest 8 is an orphan, the collector's
+    await s.time.advance(PLACEMENT_RESWEEP_MS + PLACEMENT_SWEEP_DEBOUNCE_MS)
+    expect(s.keeper.isPlaced(hexOf(digestOf(8)))).toBe(false)
+    expect(s.keeper.size).toBe(s.keeper.isPlaced(hexOf(digestOf(9))) ? 1 : 0)
+  })
+
   it('works in slices of at most PLACEMENT_SLICE_KEYS keys per turn', async () => {
     // Manual timers: each after(0) is one turn, run one at a time.
     const turns: Array<() => void> = []
