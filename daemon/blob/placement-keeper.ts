@@ -79,6 +79,8 @@ export class PlacementKeeper {
   private started = false
   private rulesSeen: RuleSet | undefined
   private anyFactor = false
+  /** A sweep of every blob has run to its end: `placed` is this site's view, not a partial one. */
+  private swept = false
 
   constructor (private readonly c: PlacementKeeperComponents) {}
 
@@ -108,6 +110,22 @@ export class PlacementKeeper {
   /** Whether this site is a holder of the blob of this digest hex (its bytes must stay). */
   isPlaced (hex: string): boolean {
     return this.placed.has(hex)
+  }
+
+  /**
+   * Whether the bytes of this digest hex must stay here (the quota's question). Until a first sweep has
+   * run to its end, every blob a key with a factor references: at a restart the quota trims, and the
+   * mirror's first fetches are admitted, before placement has worked out what is placed here, and a
+   * copy evicted then may be one of the few the factor keeps.
+   */
+  mustKeep (hex: string): boolean {
+    if (this.placed.has(hex)) return true
+    if (this.swept || !this.hasFactor()) return false
+    const ref = this.c.refs.get(hex)
+    if (ref === undefined) return false
+    const rules = this.c.rules()
+    for (const key of ref.keys) if (rules.ruleFor(key)?.replicas !== undefined) return true
+    return false
   }
 
   /** How many blobs this site holds for the factor. */
@@ -207,6 +225,7 @@ export class PlacementKeeper {
       const next = this.sweep.blobs.next()
       if (next.done === true) {
         this.sweep = undefined
+        this.swept = true
         // A blob no live key references any more is never visited by a sweep: forget it here.
         for (const hex of this.placed) if (this.c.refs.get(hex) === undefined) this.placed.delete(hex)
         break

@@ -429,7 +429,7 @@ export class BlobService {
   /** After a download was served by the API: a node with policy `none` keeps no bytes it did not publish. */
   async afterServe (target: BlobTarget): Promise<void> {
     const ref = this.refs.get(hexOf(target.digest))
-    if (ref === undefined || ref.authors.has(this.c.replica.id) || this.isPlaced(hexOf(target.digest))) return
+    if (ref === undefined || ref.authors.has(this.c.replica.id) || (this.placement?.mustKeep(hexOf(target.digest)) ?? false)) return
     if (this.init.policy.modeOfKeys(ref.keys) !== 'none' || this.downloads.isRunning(hexOf(target.digest))) return
     await this.c.blobs.remove(target.digest)
   }
@@ -453,7 +453,7 @@ export class BlobService {
 
   /** What the quota may do with a blob's bytes (quota-ledger.ts evictableOf): never a copy the replication factor placed here. */
   private evictable (hex: string): Evictable {
-    return evictableOf(this.refs.get(hex), { selfId: this.c.replica.id, downloading: this.downloads.isRunning(hex), policy: this.init.policy, mustKeep: d => this.isPlaced(hex) || this.c.mustKeep?.(d) === true })
+    return evictableOf(this.refs.get(hex), { selfId: this.c.replica.id, downloading: this.downloads.isRunning(hex), policy: this.init.policy, mustKeep: d => (this.placement?.mustKeep(hex) ?? false) || this.c.mustKeep?.(d) === true })
   }
 
   private candidates (target: BlobTarget): string[] {
