@@ -13,15 +13,30 @@ import { beforeChunk } from '../testing/serve-gate.js'
 import type { TestSwitches } from '../testing/switches.js'
 import { REAL_CLOCK, REAL_RANDOM, REAL_TIMERS } from '../time.js'
 import type { VisibilityHub } from '../visibility/hub.js'
+import type { SiteHealthView } from '../visibility/types.js'
 
 /** How often placement re-reads which sites report a full disk quota (reports come every few seconds). */
 const FULL_SITES_EVERY_MS = 5_000
+
+/**
+ * Members placement demotes as down past PLACEMENT_DOWN_GRACE_MS, as this site sees them: unreachable
+ * since longer than that, or never seen at all while this node has watched that long. A member never
+ * seen (it went before this site joined, or before it first connected to it) would otherwise count as
+ * up for ever here, while the sites that saw it go demote it: the next site in the order would then
+ * not fetch at this site's word, and the factor stay short. Demoting more of the others only ever
+ * makes this site a holder sooner, never later: at worst an extra copy.
+ */
+export function longDownOf (view: readonly SiteHealthView[], nowMs: number, watchingSinceMs: number): Set<string> {
+  return new Set(view.filter(v => (v.state === 'unreachable' && v.sinceMs !== null && nowMs - v.sinceMs >= PLACEMENT_DOWN_GRACE_MS) ||
+    (v.state === 'never-seen' && nowMs - watchingSinceMs >= PLACEMENT_DOWN_GRACE_MS)).map(v => v.peerId))
+}
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
 export function blobService (init: { config: DaemonConfig, switches: TestSwitches }, c: { blobs: BlobStore, log: Logger, onBlobServed?: (bytes: number) => void }, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
   const { config, switches } = init
   const { mesh, vis, replica, sites } = parts
   const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
+  const watchingSinceMs = Date.now()
   // Sites whose latest report says their disk quota is full; read at most every FULL_SITES_EVERY_MS.
   let full = { atMs: -Infinity, sites: new Set<string>() }
   const fullSites = (now: number): Set<string> => {
@@ -58,9 +73,9 @@ export function blobService (init: { config: DaemonConfig, switches: TestSwitche
       winner: key => replica.get(key),
       members: () => {
         const now = Date.now()
-        // Down past the grace, as this site sees it (site-health.ts: `sinceMs` is when it was last connected),
+        // Down past the grace, as this site sees it (longDownOf),
         // or out of space by its own latest report (blob/quota-full.ts): chosen after every other site.
-        const longDown = new Set(vis.health.view().filter(v => v.state === 'unreachable' && v.sinceMs !== null && now - v.sinceMs >= PLACEMENT_DOWN_GRACE_MS).map(v => v.peerId))
+        const longDown = longDownOf(vis.health.view(), now, watchingSinceMs)
         const full = fullSites(now)
         return (replica.members()?.members() ?? []).map(peer => ({ peer, demoted: longDown.has(peer) || full.has(peer) }))
       },
