@@ -20,7 +20,7 @@
 
 import { parseDurationInRange } from '../protocol/duration.js'
 import { MycelError } from '../protocol/errors.js'
-import type { RulesInfo, WhereAnswer, WhereRow } from '../daemon/api/contract.js'
+import type { RulesInfo, SettleAnswer, WhereAnswer, WhereRow } from '../daemon/api/contract.js'
 import { RuleSet, type Rule } from '../protocol/rules.js'
 import type { ApiClient } from './api-client.js'
 
@@ -180,13 +180,29 @@ function lostTo (key: string, ours: string, answer: WhereAnswer): MycelError {
 }
 
 /**
+ * `where` found no live key after this publish was durable: a delete won over it (an `rm` elsewhere,
+ * concurrent or later). CONFLICT as for any write that wins, naming the delete's site when `settle`
+ * says (its winner does not depend on the write it is asked about).
+ */
+async function lostToDelete (api: ApiClient, key: string, ours: string): Promise<MycelError> {
+  const settled = await api.call<SettleAnswer>('GET', `/v1/settle/${encodeURIComponent(key)}`, { query: [['author', 'any'], ['seq', '1']] }).catch(() => undefined)
+  const w = settled?.winner?.kind === 'delete' ? settled.winner : undefined
+  const by = w === undefined ? '' : ` at ${w.authorName ?? w.author}`
+  return new MycelError('CONFLICT', `${key}: this publish lost to a delete${by}: the key is deleted, ours was ${ours}`, {
+    details: { key, digest: null, lostDigest: ours, author: w?.author ?? null, authorName: w?.authorName ?? null }
+  })
+}
+
+/**
  * Polls `where` until the barrier is met or the timeout passes, and returns where it stands then
  * (`met` says which). `progress` is told each state (the live line).
  */
 export async function waitBarrier (api: ApiClient, key: string, digest: string, barrier: Barrier, timeoutMs: number, progress?: (state: BarrierState) => void): Promise<BarrierState> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const answer = await api.call<WhereAnswer>('GET', `/v1/where/${encodeURIComponent(key)}`)
+    const answer = await api.call<WhereAnswer>('GET', `/v1/where/${encodeURIComponent(key)}`).catch(async (err: unknown) => {
+      throw err instanceof MycelError && err.code === 'NOT_FOUND' ? await lostToDelete(api, key, digest) : err
+    })
     if (answer.digest !== digest) throw lostTo(key, digest, answer)
     const state = judge(barrier, answer)
     progress?.(state)

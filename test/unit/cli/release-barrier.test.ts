@@ -2,7 +2,9 @@
 // mixed federation, --wait-sites and --wait-group, N, the replication factor, and the live line's text.
 import { describe, expect, it } from 'vitest'
 import type { WhereAnswer, WhereRow } from '../../../daemon/api/contract.js'
-import { barrierText, judge, parsePublishReplicas, parseReplicas } from '../../../cli/wait-replicas.js'
+import { barrierText, judge, parsePublishReplicas, parseReplicas, waitBarrier } from '../../../cli/wait-replicas.js'
+import type { ApiClient } from '../../../cli/api-client.js'
+import { MycelError } from '../../../protocol/errors.js'
 
 function row (name: string, over: Partial<WhereRow>): WhereRow {
   return { peerId: `id-${name}`, name, role: 'writer', metadata: '1.0', bytes: 'missing', progress: null, self: false, report: 'direct', mode: 'eager', groups: [], placed: null, ...over }
@@ -64,5 +66,21 @@ describe('the release barrier', () => {
     expect(parsePublishReplicas('factor')).toBe('factor')
     expect(() => parsePublishReplicas('most')).toThrow(/positive integer or "all" or "factor"/)
     expect(() => parseReplicas('factor')).toThrow(/positive integer or "all", not factor/) // rm's: a delete has no bytes
+  })
+})
+
+describe('the release barrier while another write wins', () => {
+  /** An API whose `where` says NOT_FOUND (the key's winner is a tombstone) and whose settle names the delete. */
+  const deletedElsewhere = {
+    call: async (_method: string, path: string) => {
+      if (path.startsWith('/v1/where/')) throw new MycelError('NOT_FOUND', 'no key rel/1')
+      if (path.startsWith('/v1/settle/')) return { key: 'rel/1', winner: { kind: 'delete', author: 'id-berlin', authorName: 'berlin', seq: 9, stamp: '2.0', digest: null }, members: [] }
+      throw new Error(`unexpected ${path}`)
+    }
+  } as unknown as ApiClient
+
+  it('a delete that wins over the publish is a conflict (exit 7), not "no key" (exit 3)', async () => {
+    const err = await waitBarrier(deletedElsewhere, 'rel/1', 'sha256:00', { replicas: 2 }, 1000).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/rel\/1: this publish lost to a delete at berlin/) })
   })
 })
