@@ -5,7 +5,7 @@
 
 import type { Event, RulesBody } from './event.js'
 import type { Stamp } from './hlc.js'
-import { RuleSet } from './rules.js'
+import { deletesOf, RuleSet } from './rules.js'
 import { foldWinner, type FoldContext } from './rule-fold.js'
 import { compareVersions, type Judge } from './state.js'
 
@@ -14,6 +14,13 @@ interface Entry { event: Event & { body: RulesBody }, set: RuleSet }
 export class RulesHistory {
   /** Oldest first. */
   private readonly entries: Entry[] = []
+  /**
+   * The prefixes of every rule, now or before, that orders keys (immutable, or deletes not `allow`),
+   * each once: asked on every write (orders), so kept rather than walked over history × rules. A key
+   * under one of them whose longest-prefix rule orders nothing is judged by the fold all the same,
+   * which then ends where last-writer-wins does: slower, never different.
+   */
+  private orderingPrefixes: string[] = []
 
   /** Adds a rules event; false if it was held already. */
   add (event: Event & { body: RulesBody }): boolean {
@@ -21,6 +28,7 @@ export class RulesHistory {
     let i = this.entries.length
     while (i > 0 && compareVersions(this.entries[i - 1].event, event) > 0) i--
     this.entries.splice(i, 0, { event, set: new RuleSet(event.body.rules) })
+    this.recount()
     return true
   }
 
@@ -29,7 +37,14 @@ export class RulesHistory {
     const i = this.entries.findIndex(e => equalId(e.event, event))
     if (i < 0) return false
     this.entries.splice(i, 1)
+    this.recount()
     return true
+  }
+
+  private recount (): void {
+    const prefixes = new Set<string>()
+    for (const e of this.entries) for (const r of e.set.rules) if (r.immutable === true || deletesOf(r) !== 'allow') prefixes.add(r.prefix)
+    this.orderingPrefixes = [...prefixes]
   }
 
   /** The rule set of the latest rules event stamped before `stamp` (none: the empty set). */
@@ -50,16 +65,12 @@ export class RulesHistory {
 
   /** Whether some rule set, now or before, orders keys (immutable or restricted deletes): the fold is needed at all. */
   get ordersKeys (): boolean {
-    return this.entries.some(e => e.set.ordersKeys)
+    return this.orderingPrefixes.length > 0
   }
 
-  /** Whether some rule set, now or before, orders `key`. */
+  /** Whether some rule, now or before, that orders keys covers `key` (then the fold judges it). */
   orders (key: string): boolean {
-    for (const e of this.entries) {
-      if (!e.set.ordersKeys) continue
-      const r = e.set.ruleFor(key)
-      if (r !== undefined && (r.immutable === true || (r.deletes !== undefined && r.deletes !== 'allow'))) return true
-    }
+    for (const p of this.orderingPrefixes) if (key.startsWith(p)) return true
     return false
   }
 

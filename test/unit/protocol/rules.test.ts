@@ -129,6 +129,18 @@ describe('rules: replicas enforce them', () => {
     for (const r of c.replicas) expect(r.get('releases/a')?.body.kind).toBe('delete')
   })
 
+  it('a longer prefix without a constraint frees its keys from an immutable parent: last writer wins there', async () => {
+    const c = await federation([{ prefix: 'r/', immutable: true }, { prefix: 'r/free/' }])
+    await c.write(1, put('r/free/x', 1))
+    await c.converge()
+    await c.write(2, put('r/free/x', 2))
+    await c.converge()
+    for (const r of c.replicas) expect(digestOf(r.get('r/free/x'))).toBe(2)
+    expect(() => c.replicas[2].write(put('r/y', 1))).not.toThrow()
+    await c.converge()
+    expect(() => c.replicas[1].write(put('r/y', 2))).toThrow(expect.objectContaining({ code: 'CONFLICT' }))
+  })
+
   it('rules judge each version by the rules of its time: a prefix made immutable keeps what it holds', async () => {
     const c = await federation([])
     await c.write(1, put('snap/a', 1))
