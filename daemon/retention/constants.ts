@@ -13,3 +13,12 @@ export const DEFAULT_RETENTION_INTERVAL_MS = 60_000
  * than a slice of writes outstanding on a slow disk.
  */
 export const RETENTION_WRITE_SLICE = 100
+
+/**
+ * A runner that leaves the oldest due delete of a rule undone this many intervals (for each place
+ * a site stands after it in the order: the second candidate after 3, the third after 6) is taken
+ * over: it may be down without this site knowing, stuck, or an older daemon. A healthy runner deletes
+ * the oldest due version at its next turn, so the oldest due changes within an interval or two; a
+ * second runner is harmless anyway (the same plan, conditional deletes), only wasteful.
+ */
+export const RETENTION_TAKEOVER_INTERVALS = 3

@@ -8,7 +8,9 @@
 //
 // Every intervalMs each site asks, per retention rule, which site runs it (the first candidate in
 // rendezvous order that it believes up); it runs only the rules it is the runner of, so the
-// federation gets each tombstone once. A run on demand runs every rule this site's role may delete
+// federation gets each tombstone once — unless the runner leaves the rule's oldest due delete
+// undone for RETENTION_TAKEOVER_INTERVALS intervals per place this site stands behind it: then this
+// site takes over (a runner down unseen, stuck, or not running retention at all). A run on demand runs every rule this site's role may delete
 // under, whoever the runner is: the plan is the same from every site with the same winners, and
 // its deletes are conditional (ifVersion), so it behaves as the runner's would.
 //
@@ -30,7 +32,7 @@ import { chooseRetentionRunner, mayRunRetention, type RetentionRunnerChoice } fr
 import { checkRules, deletesOf, RuleSet, type DeletePolicy } from '../../protocol/rules.js'
 import type { Logger } from '../log.js'
 import { every } from '../time.js'
-import { DEFAULT_RETENTION_INTERVAL_MS, RETENTION_WRITE_SLICE } from './constants.js'
+import { DEFAULT_RETENTION_INTERVAL_MS, RETENTION_TAKEOVER_INTERVALS, RETENTION_WRITE_SLICE } from './constants.js'
 import type { RetentionDeleteInfo, RetentionPlanInfo, RetentionRuleInfo, RetentionRunInfo, RetentionRunSummary, RetentionStats } from './types.js'
 
 /** The replica as retention reads and writes it (the daemon's ReplicaHost). */
@@ -69,6 +71,8 @@ export class RetentionService {
   private turn: Promise<unknown> = Promise.resolve()
   private readonly counters: RetentionStats = { runs: 0, deleted: 0, skipped: 0, lastRun: null }
   private periodicWaiting = false
+  /** Per rule this site could take over: the oldest due delete's version, and since when it has been the oldest (ms). */
+  private readonly oldestDue = new Map<string, { version: string, sinceMs: number }>()
 
   constructor (init: RetentionInit, components: RetentionComponents) {
     this.intervalMs = init.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS
@@ -132,9 +136,9 @@ export class RetentionService {
     const role = this.c.replica.members()?.roleNow(self)
     const set = this.c.replica.rules().set
     const atMs = this.c.clock.nowMs()
-    const mine = set.rules.filter(r => r.retention !== undefined && (trigger === 'manual'
-      ? mayRunRetention(deletesOf(r), role)
-      : this.runnerOf(r.prefix, deletesOf(r)).runner === self)).map(r => r.prefix)
+    const mine = trigger === 'manual'
+      ? set.rules.filter(r => r.retention !== undefined && mayRunRetention(deletesOf(r), role)).map(r => r.prefix)
+      : this.rulesToRun(set, atMs)
     if (trigger === 'automatic' && mine.length === 0) return { atMs, rules: [], deleted: [], skipped: [], more: 0 }
     const plan = planRetention(this.winners(set), set, atMs, { only, rules: mine })
     const infos = plan.rules.map(r => this.ruleInfo(r))
@@ -200,6 +204,40 @@ export class RetentionService {
     const prefixes = set.rules.filter(r => r.retention !== undefined).map(r => r.prefix)
     const outer = prefixes.filter(p => !prefixes.some(q => q !== p && p.startsWith(q)))
     return outer.flatMap(p => this.c.replica.live(p))
+  }
+
+  /**
+   * The rules a periodic turn runs here: those this site is the runner of, and those whose runner has
+   * left the oldest due delete undone for RETENTION_TAKEOVER_INTERVALS intervals per place this site
+   * stands behind it among the candidates up (it takes over, and says so in the log).
+   */
+  private rulesToRun (set: RuleSet, nowMs: number): string[] {
+    const self = this.c.replica.id
+    const mine: string[] = []
+    const watched = new Map<string, number>()
+    for (const r of set.rules) {
+      if (r.retention === undefined) continue
+      const choice = this.runnerOf(r.prefix, deletesOf(r))
+      if (choice.runner === self) { mine.push(r.prefix); continue }
+      const up = new Set([...this.c.sitesUp(), self])
+      const place = choice.order.filter(p => up.has(p)).indexOf(self)
+      if (place > 0) watched.set(r.prefix, place)
+    }
+    for (const prefix of this.oldestDue.keys()) if (!watched.has(prefix)) this.oldestDue.delete(prefix)
+    if (watched.size === 0) return mine
+    const plan = planRetention(this.winners(set), set, nowMs, { rules: [...watched.keys()] })
+    for (const [prefix, place] of watched) {
+      const oldest = plan.deletes.find(d => d.prefix === prefix)
+      if (oldest === undefined) { this.oldestDue.delete(prefix); continue }
+      const version = hexOf(oldest.version)
+      const seen = this.oldestDue.get(prefix)
+      if (seen === undefined || seen.version !== version) { this.oldestDue.set(prefix, { version, sinceMs: nowMs }); continue }
+      const overdueMs = nowMs - seen.sinceMs
+      if (overdueMs < place * RETENTION_TAKEOVER_INTERVALS * this.intervalMs) continue
+      this.c.log.warn('retention: taking over a rule whose runner leaves it undone', { prefix, runner: this.runnerOf(prefix, deletesOf(set.ruleFor(prefix))).runner, overdueMs, key: oldest.key })
+      mine.push(prefix)
+    }
+    return mine
   }
 
   /** Who runs the rule at `prefix`, as this site sees the members and which of them are up. */

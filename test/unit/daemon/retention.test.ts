@@ -83,6 +83,37 @@ describe('retention at a site', () => {
     expect(liveKeys(c, 3)).toEqual(NEWEST_3)
   })
 
+  it('a runner every site believes up that leaves its deletes undone is taken over: the next candidate after 3 intervals, the one after it later', async () => {
+    const c = await federation([{ prefix: 's/', retention: { keep: 3 } }], 10)
+    const time = new VirtualTime()
+    const all = services(c, time, () => c.ids())
+    const order = all[0].plan().rules[0]
+    const runner = c.ids().indexOf(order.runner?.peerId as string)
+    // The candidates in order (writers n1, n2 and the admin n0); the runner's service never runs (stuck, or an older daemon).
+    for (const [i, s] of all.entries()) if (i !== runner) s.start()
+    // The sites' clocks move with the timers (the service judges how long a delete has been due by its clock).
+    const intervals = async (n: number): Promise<void> => { for (let k = 0; k < n; k++) { c.now += INTERVAL_MS; await time.advance(INTERVAL_MS); await c.converge() } }
+    const ran = (): string[] => all.map((s, i) => s.stats.runs > 0 && s.stats.deleted > 0 ? c.ids()[i] : undefined).filter((x): x is string => x !== undefined)
+    await intervals(3)
+    expect(ran()).toEqual([]) // the oldest due delete noticed at the first turn, overdue 2 intervals by the third
+    await intervals(1)
+    const takers = ran()
+    expect(takers).toHaveLength(1) // the second candidate, alone
+    expect(takers[0]).not.toBe(c.ids()[runner])
+    await c.converge()
+    for (let i = 0; i < 4; i++) expect(liveKeys(c, i)).toEqual(NEWEST_3)
+    // New versions beyond keep: the taker waits as long again for them (it cannot tell a stalled runner
+    // from one about to run until they are overdue), and the third candidate, which would wait twice as
+    // long, never has to.
+    for (let i = 11; i <= 12; i++) { await c.write(1 + (i % 2), put(`s/app/${i}`, i)); c.now += 1000 }
+    await c.converge()
+    await intervals(8)
+    await c.converge()
+    expect(ran()).toEqual(takers)
+    expect(liveKeys(c, 3)).toEqual(['s/app/10', 's/app/11', 's/app/12'])
+    await Promise.all(all.map(async s => { await s.stop() }))
+  })
+
   it('a run on demand from a writer that is not the runner does what the runner would; a reader is refused', async () => {
     const c = await federation([{ prefix: 's/', retention: { keep: 3 } }], 10)
     const all = services(c, new VirtualTime(), () => c.ids())
