@@ -78,6 +78,8 @@ export class LastUsedJournal {
       const file = await open(tmp, 'w')
       try {
         for (const text of batches) await file.write(text)
+        // On disk before it replaces the journal: a power loss after the rename must not leave an empty file.
+        await file.sync()
       } finally {
         await file.close()
       }
