@@ -150,10 +150,15 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
    * with the event already there: `unchanged`, nothing written.
    */
   private async publishBlob (key: string, props: Record<string, string>, blob: { digest: Uint8Array, size: number }): Promise<PublishResult> {
-    const manifest = await this.c.blobService?.recordManifest(blob as Parameters<BlobService['recordManifest']>[0])
-    const before = this.c.replica.get(key)
-    const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
-    return event === before ? { ...entryOf(event), unchanged: true } : entryOf(event)
+    const unpin = this.c.blobService?.pin(blob.digest)
+    try {
+      const manifest = await this.c.blobService?.recordManifest(blob as Parameters<BlobService['recordManifest']>[0])
+      const before = this.c.replica.get(key)
+      const event = await this.writeDurably({ kind: 'put', key, digest: blob.digest, size: blob.size, props, ...(manifest === undefined ? {} : { manifest }) })
+      return event === before ? { ...entryOf(event), unchanged: true } : entryOf(event)
+    } finally {
+      unpin?.()
+    }
   }
 
   rules (): RulesInfo {

@@ -240,6 +240,15 @@ export class BlobService {
     this.quota?.touch(digest)
   }
 
+  /**
+   * Keeps a blob from the quota's eviction until the returned function is called: a publish holds
+   * the bytes it stored until its put is durable, since until then only other sites' keys may name
+   * them (an on-demand copy this site also holds), and those the quota may evict.
+   */
+  pin (digest: Uint8Array): () => void {
+    return this.quota?.pin(digest) ?? (() => {})
+  }
+
   /** Blobs this node's policy mirrors that are not here yet (mirror.ts `waiting`; one given up on leaves the count). */
   get missing (): number { return this.mirror.waiting }
 
