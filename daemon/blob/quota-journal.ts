@@ -19,6 +19,8 @@ const REWRITE_BATCH_LINES = 16_384
 export class LastUsedJournal {
   private pending: string[] = []
   private flushQueued = false
+  /** Bumped by each rewrite: a flush queued before it would append to the file the rewrite replaces. */
+  private generation = 0
   private chain: Promise<void> = Promise.resolve()
   private lines = 0
 
@@ -53,7 +55,10 @@ export class LastUsedJournal {
     this.pending.push(`${hex} ${Math.round(ms)}\n`)
     if (this.flushQueued) return
     this.flushQueued = true
+    const generation = this.generation
     this.enqueue(async () => {
+      // A rewrite was asked for since: its snapshot holds these uses, and what came after is the next flush's.
+      if (generation !== this.generation) return
       this.flushQueued = false
       const batch = this.pending
       this.pending = []
@@ -64,6 +69,11 @@ export class LastUsedJournal {
 
   /** Replaces the file with these uses (read now, synchronously); uses noted meanwhile are appended after. */
   rewrite (uses: Iterable<[string, number]>): Promise<void> {
+    // Uses noted so far are in `uses` (the caller's memory): the lines waiting for a flush go, and a
+    // flush queued before this rewrite stands down; uses noted from now on are appended after it.
+    this.generation++
+    this.pending = []
+    this.flushQueued = false
     const batches: string[] = []
     let batch: string[] = []
     let n = 0
