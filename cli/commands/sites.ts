@@ -20,7 +20,7 @@ sites see of it, each with its age — also for a site this node cannot reach.
 groups, report, seenBy, reach }]: state is connected | unreachable | never-seen (no session with it ever, as
 far as this node knows; peers.json remembers across restarts); lag is { lag, behind, ahead, lagMs } from the site's last report (null until it
 reported; ahead: events it lacks of ours); report is { ageMs, holdings: { heldBlobs, heldBytes,
-missingKeys, missingBytes } | null, connected, of } | null; seenBy is [{ by, byName, state, lag, ageMs }];
+missingKeys, missingBytes, full? } | null, connected, of } | null (full: its disk quota is full); seenBy is [{ by, byName, state, lag, ageMs }];
 reach is direct | relayed (through a member relay: a site behind NAT) while connected, else null.`,
   async run (ctx) {
     const list = await (await client(ctx)).call<SiteRow[]>('GET', '/v1/sites')
@@ -53,7 +53,8 @@ function missingText (s: SiteRow): string {
   const h = s.report?.holdings
   if (s.report === null || h === undefined || h === null) return '-'
   const lacks = h.missingKeys === 0 ? 'nothing' : `${h.missingKeys} keys, ${bytesText(h.missingBytes)}`
-  return `${lacks} (${ago(s.report.ageMs)} ago)`
+  // Its disk quota is full: the replication factor places copies on other sites first (docs/rules.md).
+  return `${lacks}${h.full === true ? ', disk quota full' : ''} (${ago(s.report.ageMs)} ago)`
 }
 
 /** The other sites' reports of this one: how many see it connected. */

@@ -87,6 +87,10 @@ describe('disk quota', () => {
     expect(await quota(c)).toMatchObject({ usedBytes: 2 * MiB, blobs: 2, evictions: 0, refusedFetches: 0 })
     const stats = (await c.api<{ stats: { blob: { missing: number } } }>('GET', '/v1/status')).body.stats
     expect(stats.blob.missing).toBe(2)
+    // Its signed site report says its quota is full, so every site's placement chooses others first; `mycel sites` shows it.
+    const cId = c.ready?.peerId
+    await until('A hears that C\'s quota is full', async () => (await a.api<Array<{ peerId: string, report: { holdings: { full?: boolean } | null } | null }>>('GET', '/v1/sites')).body.find(r => r.peerId === cId)?.report?.holdings?.full === true, 40_000)
+    expect((await cli(['sites', '--dir', a.dir])).stdout).toMatch(/disk quota full/)
     // A fetch someone waits on may evict mirrored bytes (the least recently fetched) when nothing else may go.
     const held = new Set<string>()
     for (const k of ['1', '2', '3', '4']) if (await local(c, `m/x${k}`) === 'complete') held.add(k)
