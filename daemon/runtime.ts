@@ -389,6 +389,7 @@ function buildCore (
         },
         removed: (event, winner) => {
           wired.blob?.removed(event, winner)
+          wired.vis?.removed(event, winner)
           gate.noteEvent(event)
         },
         rejected: (event, from, reason) => {

@@ -69,6 +69,12 @@ export function formatEvent (e: VisEvent): string {
     const theirs = e.won === 'delete' ? 'their rm' : `their ${e.digest?.slice(0, 19) ?? 'publish'}`
     return `${time}  ${e.type.padEnd(16)}  ${e.package ?? e.image ?? e.key}  ${ours} lost to ${by}: ${theirs} won`
   }
+  if (e.type === 'reverted') {
+    const by = e.peerName ?? e.author?.slice(-8) ?? '?'
+    const voided = e.lost === 'delete' ? `${by}'s rm` : `${by}'s ${e.lostDigest?.slice(0, 19) ?? 'publish'}`
+    const now = e.won === undefined ? 'now gone' : e.won === 'delete' ? 'now deleted' : `now ${e.digest?.slice(0, 19) ?? '?'}`
+    return `${time}  ${e.type.padEnd(16)}  ${e.package ?? e.image ?? e.key}  ${voided} voided (its author's writes no longer count); ${now}`
+  }
   const who = e.peer !== undefined ? `${e.peer}${e.role !== undefined ? ` as ${e.role}` : ''}${e.proof !== undefined ? ` (proven: ${e.proof})` : ''}` : e.image ?? e.package ?? e.key
   const detail = [
     e.stamp !== undefined ? `stamp ${e.stamp}` : '',

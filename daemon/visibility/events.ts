@@ -13,6 +13,8 @@
 //   applied, remote put or delete over this site's own put or delete of a mutable key
 //                             → overwritten (another site's write won: the winner's site
 //                               and digest; `rm` that lost shows here as lost: delete)
+//   removed, a winner voided (its author revoked, or proven to have signed a contradiction)
+//                             → reverted (the key's winner now: the version it had superseded, or none)
 //   blob layer verified bytes → available    (VisibilityHub.available())
 //   site health (site-health.ts) → site-down, site-up, site-behind (key mycel:site/<peer>)
 // `addrs` events are plumbing and produce nothing.
@@ -24,7 +26,7 @@ import type { Event } from '../../protocol/event.js'
 import { formatStamp } from '../../protocol/hlc.js'
 import { cidOf, digestText } from '../blob/store.js'
 
-export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind', 'conflict', 'overwritten'] as const
+export const VIS_EVENT_TYPES = ['published', 'replicated', 'available', 'deleted', 'member-joined', 'member-revoked', 'member-suspended', 'site-down', 'site-up', 'site-behind', 'conflict', 'overwritten', 'reverted'] as const
 export type VisEventType = typeof VIS_EVENT_TYPES[number]
 
 export interface VisEvent {
@@ -63,7 +65,11 @@ export interface VisEvent {
   package?: string
   /** conflict, overwritten: the digest this site wrote, which lost to `digest` (written by `author`). */
   lostDigest?: string
-  /** overwritten: what this site wrote (a put, or an `rm`'s delete) and what beat it. */
+  /**
+   * overwritten: what this site wrote (a put, or an `rm`'s delete) and what beat it. reverted: the
+   * voided version (`lost`, `lostDigest`, by `author`) and what the key holds now (`won`, `digest`; no
+   * `won`: nothing, the key is gone).
+   */
   lost?: 'put' | 'delete'
   won?: 'put' | 'delete'
 }
@@ -151,6 +157,29 @@ export function overwrittenOf (event: Event, previous: Event | undefined, selfId
     ...(previous.body.kind === 'put' ? { lostDigest: digestText(previous.body.digest) } : {}),
     lost,
     won
+  }
+}
+
+/**
+ * The `reverted` a voided winner makes: the core removed the key's winning version because its
+ * author's writes no longer count (revoked before it, or proven to have signed a contradiction), and
+ * the key holds what that version had superseded — or nothing. A collected tombstone (the core drops
+ * a stable delete with nothing under it) is no reversion.
+ */
+export function revertedOf (voided: Event, winner: Event | undefined): VisEventDraft | undefined {
+  const lost = voided.body.kind
+  if (lost !== 'put' && lost !== 'delete') return undefined
+  if (lost === 'delete' && (winner === undefined || winner.body.kind === 'delete')) return undefined
+  const won = winner?.body.kind
+  if (won !== undefined && won !== 'put' && won !== 'delete') return undefined
+  return {
+    type: 'reverted',
+    ...baseOf(voided),
+    peer: voided.author,
+    lost,
+    ...(voided.body.kind === 'put' ? { lostDigest: digestText(voided.body.digest) } : {}),
+    ...(won === undefined ? {} : { won }),
+    ...(winner?.body.kind === 'put' ? { digest: digestText(winner.body.digest), cid: cidOf(winner.body.digest), size: winner.body.size } : {})
   }
 }
 

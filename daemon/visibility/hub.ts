@@ -23,7 +23,7 @@ import type { DeliveryStorage } from './webhooks/storage.js'
 import { Webhooks } from './webhooks/webhooks.js'
 import { EventBus } from './bus.js'
 import { settle, type SettleAnswer } from './settle.js'
-import { conflictOf, draftFromApplied, overwrittenOf, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
+import { conflictOf, draftFromApplied, overwrittenOf, revertedOf, labelsOf, visTypeOf, type VisEvent, type VisEventDraft } from './events.js'
 import { LocalHoldings, type HoldingsSource } from './holdings.js'
 import { MAX_WHERE_ROWS, OFFSET_WARN_FRACTION } from './limits.js'
 import { listMembers, type MembershipView } from './members.js'
@@ -150,6 +150,14 @@ export class VisibilityHub {
         this.bus.publish({ ...lost, peer: event.author, ...(peerName === undefined ? {} : { peerName }) })
       }
     }
+  }
+
+  /** Core observer: a held version was removed; `winner` is the key's winner now. A voided winner is a `reverted`. */
+  removed (event: Event, winner: Event | undefined): void {
+    const draft = revertedOf(event, winner)
+    if (draft === undefined) return
+    const peerName = this.nameOf?.(event.author)
+    this.bus.publish({ ...draft, ...(peerName === undefined ? {} : { peerName }) })
   }
 
   /** Blob layer: verified bytes of `digest`, published under `key`, are now here. */
