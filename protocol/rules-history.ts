@@ -5,7 +5,7 @@
 
 import type { Event, RulesBody } from './event.js'
 import type { Stamp } from './hlc.js'
-import { deletesOf, RuleSet } from './rules.js'
+import { ordersKeys, RuleSet } from './rules.js'
 import { foldWinner, type FoldContext } from './rule-fold.js'
 import { compareVersions, type Judge } from './state.js'
 
@@ -43,7 +43,7 @@ export class RulesHistory {
 
   private recount (): void {
     const prefixes = new Set<string>()
-    for (const e of this.entries) for (const r of e.set.rules) if (r.immutable === true || deletesOf(r) !== 'allow') prefixes.add(r.prefix)
+    for (const e of this.entries) for (const r of e.set.rules) if (ordersKeys(r)) prefixes.add(r.prefix)
     this.orderingPrefixes = [...prefixes]
   }
 

@@ -52,6 +52,11 @@ export function deletesOf (rule: Rule | undefined): DeletePolicy {
   return rule?.deletes ?? (rule?.immutable === true ? 'admin' : 'allow')
 }
 
+/** Whether a rule orders its keys (immutable, or deletes not `allow`): the fold, not last-writer-wins, picks their winner. */
+export function ordersKeys (rule: Rule): boolean {
+  return rule.immutable === true || deletesOf(rule) !== 'allow'
+}
+
 /** One rule set: lookups by longest prefix. */
 export class RuleSet {
   /** Longest prefix first: the first match is the rule. */
@@ -71,7 +76,7 @@ export class RuleSet {
 
   /** Whether any rule makes keys immutable or restricts deletes: the fast path skips the fold otherwise. */
   get ordersKeys (): boolean {
-    return this.rules.some(r => r.immutable === true || deletesOf(r) !== 'allow')
+    return this.rules.some(ordersKeys)
   }
 }
 

@@ -144,11 +144,6 @@ export class LwwState {
     yield * this.keys.keys()
   }
 
-  /** Every version held of `key`, the winner first. */
-  versionsOf (key: string): readonly Event[] {
-    return this.keys.get(key) ?? []
-  }
-
   /** Removes one held version (an invalidated event, or a collected one). */
   remove (event: Event): RemoveResult {
     const versions = this.keys.get(event.body.key)
