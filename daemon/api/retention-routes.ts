@@ -6,15 +6,12 @@
 //                                        PERMISSION_DENIED otherwise), after its deletes are durable
 // `prefix` narrows the deletes to keys under it; folders are still ranked whole.
 
-import type { IncomingMessage } from 'node:http'
 import { MycelError } from '../../protocol/errors.js'
 import { MAX_KEY_BYTES } from '../../protocol/limits.js'
 import type { RetentionService } from '../retention/service.js'
 import { sendJson } from './errors.js'
+import { readRulesBody } from './rules-body.js'
 import type { Route } from './router.js'
-
-/** A rule set is one event of at most 16 KiB; its JSON spelled out by a person is a few times that. */
-const MAX_RULES_BODY_BYTES = 64 * 1024
 
 export function retentionRoutes (retention: () => RetentionService | undefined): Route[] {
   const need = (): RetentionService => {
@@ -28,7 +25,7 @@ export function retentionRoutes (retention: () => RetentionService | undefined):
       method: 'POST',
       path: '/v1/retention/plan',
       auth: 'token',
-      handle: async (req, res, { url }) => { sendJson(res, 200, need().plan({ only: prefixParam(url), rules: rulesOf(await readJson(req)) })) }
+      handle: async (req, res, { url }) => { sendJson(res, 200, need().plan({ only: prefixParam(url), rules: await readRulesBody(req, { bareList: true }) })) }
     },
     { method: 'POST', path: '/v1/retention/run', auth: 'token', handle: async (req, res, { url }) => { req.resume(); sendJson(res, 200, await need().run({ only: prefixParam(url) })) } }
   ]
@@ -38,26 +35,4 @@ function prefixParam (url: URL): string | undefined {
   const prefix = url.searchParams.get('prefix') ?? undefined
   if (prefix !== undefined && Buffer.byteLength(prefix) > MAX_KEY_BYTES) throw MycelError.tooLarge('prefix', Buffer.byteLength(prefix), MAX_KEY_BYTES)
   return prefix
-}
-
-/** `{"rules": [...]}` (what PUT /v1/rules takes) or the bare list. */
-function rulesOf (body: unknown): unknown {
-  if (Array.isArray(body)) return body
-  if (typeof body === 'object' && body !== null && 'rules' in body) return (body as { rules: unknown }).rules
-  throw MycelError.usage('the body must be {"rules": [...]}')
-}
-
-async function readJson (req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    n += chunk.length
-    if (n > MAX_RULES_BODY_BYTES) throw MycelError.tooLarge('rules', n, MAX_RULES_BODY_BYTES)
-    chunks.push(chunk)
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch (err) {
-    throw MycelError.usage(`the body is not JSON: ${(err as Error).message}`)
-  }
 }

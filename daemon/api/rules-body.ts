@@ -1,12 +1,13 @@
-// The body of PUT /v1/rules: {"rules": [...]} as JSON, bounded as it arrives. The rules themselves are
-// checked by protocol/rules.ts checkRules (clear USAGE errors naming the rule and field).
+// A body that carries rules — PUT /v1/rules, POST /v1/retention/plan — as JSON {"rules": [...]} (and,
+// where `bareList`, the list alone), bounded as it arrives. The rules themselves are checked by
+// protocol/rules.ts checkRules (clear USAGE errors naming the rule and field).
 import { MycelError } from '../../protocol/errors.js'
 import { MAX_EVENT_BYTES } from '../../protocol/limits.js'
 
 /** A rule set is one event: its JSON is bounded by the same figure, with room for spacing. */
 const MAX_RULES_BODY_BYTES = 4 * MAX_EVENT_BYTES
 
-export async function readRulesBody (req: AsyncIterable<Uint8Array>): Promise<unknown> {
+export async function readRulesBody (req: AsyncIterable<Uint8Array>, opts: { bareList?: boolean } = {}): Promise<unknown> {
   const chunks: Buffer[] = []
   let n = 0
   for await (const chunk of req) {
@@ -20,6 +21,7 @@ export async function readRulesBody (req: AsyncIterable<Uint8Array>): Promise<un
   } catch (err) {
     throw MycelError.usage(`the rules body is not valid JSON: ${(err as Error).message}`)
   }
+  if (opts.bareList === true && Array.isArray(parsed)) return parsed
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('rules' in parsed)) {
     throw MycelError.usage('the rules body must be a JSON object {"rules": [...]}')
   }
