@@ -1,11 +1,11 @@
 // `mycel retention`: the dry run of the federation's retention rules (`plan`: what a run would delete
 // now, why, and which site runs each rule) and a run now from this site (`run`), through
 // /v1/retention/plan and /v1/retention/run. docs/rules.md, "Retention", is the operator's page.
-import { readFile } from 'node:fs/promises'
 import { formatDuration } from '../../protocol/duration.js'
 import { MycelError } from '../../protocol/errors.js'
 import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
+import { readRulesFile } from '../rules-file.js'
 import type { RetentionDeleteInfo, RetentionPlanInfo, RetentionRuleInfo, RetentionRunInfo, RetentionRunSummary } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
 import { ago } from './sites.js'
@@ -43,7 +43,7 @@ null }; run { atMs, rules, deleted: [...as deletes], skipped: [{ key, reason }],
         const api = await client(ctx)
         const plan = file === undefined
           ? await api.call<RetentionPlanInfo>('GET', '/v1/retention/plan', { query })
-          : await api.call<RetentionPlanInfo>('POST', '/v1/retention/plan', { query, body: await readRules(file) })
+          : await api.call<RetentionPlanInfo>('POST', '/v1/retention/plan', { query, body: await readRulesFile(file, ctx.stdin) })
         if (wantsJson(ctx)) printJson(ctx, plan)
         else ctx.out.write(planText(plan))
         return EXIT.OK
@@ -59,21 +59,6 @@ null }; run { atMs, rules, deleted: [...as deletes], skipped: [{ key, reason }],
         throw MycelError.usage(action === undefined ? `retention needs an action: ${ACTIONS.join(' or ')}` : `unknown action ${action}: one of ${ACTIONS.join(', ')}`)
     }
   }
-}
-
-async function readRules (file: string): Promise<string> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw MycelError.usage(`cannot read ${file}: ${(err as Error).message}`)
-  }
-  try {
-    JSON.parse(text)
-  } catch (err) {
-    throw MycelError.usage(`${file} is not JSON: ${(err as Error).message}`)
-  }
-  return text
 }
 
 /** The rules as a table, then what a run would delete, then this site's last run. */

@@ -1,10 +1,10 @@
 // `mycel rules`: the federation's artifact rules (GET /v1/rules), and `mycel rules set FILE` to
 // replace them (PUT /v1/rules; an admin only). docs/rules.md is the rule language's page.
-import { readFile } from 'node:fs/promises'
 import { MycelError } from '../../protocol/errors.js'
 import type { Rule } from '../../protocol/rules.js'
 import { formatDuration } from '../../protocol/duration.js'
-import type { Command, CommandContext } from '../command.js'
+import type { Command } from '../command.js'
+import { readRulesFile } from '../rules-file.js'
 import { EXIT } from '../exit-codes.js'
 import type { RulesInfo } from '../../daemon/api/contract.js'
 import { client, printJson, wantsJson } from './shared.js'
@@ -37,7 +37,7 @@ whole set; every site enforces the same rules (docs/rules.md). --json: { rules, 
       info = await api.call<RulesInfo>('GET', '/v1/rules')
     } else if (action === 'set') {
       if (file === undefined) throw MycelError.usage('set needs a file: mycel rules set rules.json (or - for stdin)')
-      info = await api.call<RulesInfo>('PUT', '/v1/rules', { body: await readRulesFile(ctx, file) })
+      info = await api.call<RulesInfo>('PUT', '/v1/rules', { body: await readRulesFile(file, ctx.stdin) })
     } else {
       throw MycelError.usage(`unknown action ${String(action)}: one of ${ACTIONS.join(', ')}`)
     }
@@ -45,29 +45,6 @@ whole set; every site enforces the same rules (docs/rules.md). --json: { rules, 
     else ctx.out.write(rulesText(info))
     return EXIT.OK
   }
-}
-
-/** The file as the API takes it; a bare list is accepted too and wrapped. Checked by the daemon. */
-async function readRulesFile (ctx: CommandContext, file: string): Promise<string> {
-  let text: string
-  try {
-    text = file === '-' ? await readStream(ctx.stdin ?? process.stdin) : await readFile(file, 'utf8')
-  } catch (err) {
-    throw MycelError.usage(`cannot read ${file}: ${(err as Error).message}`)
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (err) {
-    throw MycelError.usage(`${file} is not valid JSON: ${(err as Error).message}`)
-  }
-  return JSON.stringify(Array.isArray(parsed) ? { rules: parsed } : parsed)
-}
-
-async function readStream (stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c))
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 function rulesText (info: RulesInfo): string {
