@@ -214,19 +214,19 @@ export class RetentionService {
   private rulesToRun (set: RuleSet, nowMs: number): string[] {
     const self = this.c.replica.id
     const mine: string[] = []
-    const watched = new Map<string, number>()
+    const up = this.upSites()
+    const watched = new Map<string, { place: number, runner?: string }>()
     for (const r of set.rules) {
       if (r.retention === undefined) continue
-      const choice = this.runnerOf(r.prefix, deletesOf(r))
+      const choice = this.runnerOf(r.prefix, deletesOf(r), up)
       if (choice.runner === self) { mine.push(r.prefix); continue }
-      const up = new Set([...this.c.sitesUp(), self])
       const place = choice.order.filter(p => up.has(p)).indexOf(self)
-      if (place > 0) watched.set(r.prefix, place)
+      if (place > 0) watched.set(r.prefix, { place, runner: choice.runner })
     }
     for (const prefix of this.oldestDue.keys()) if (!watched.has(prefix)) this.oldestDue.delete(prefix)
     if (watched.size === 0) return mine
     const plan = planRetention(this.winners(set), set, nowMs, { rules: [...watched.keys()] })
-    for (const [prefix, place] of watched) {
+    for (const [prefix, { place, runner }] of watched) {
       const oldest = plan.deletes.find(d => d.prefix === prefix)
       if (oldest === undefined) { this.oldestDue.delete(prefix); continue }
       const version = hexOf(oldest.version)
@@ -234,18 +234,23 @@ export class RetentionService {
       if (seen === undefined || seen.version !== version) { this.oldestDue.set(prefix, { version, sinceMs: nowMs }); continue }
       const overdueMs = nowMs - seen.sinceMs
       if (overdueMs < place * RETENTION_TAKEOVER_INTERVALS * this.intervalMs) continue
-      this.c.log.warn('retention: taking over a rule whose runner leaves it undone', { prefix, runner: this.runnerOf(prefix, deletesOf(set.ruleFor(prefix))).runner, overdueMs, key: oldest.key })
+      this.c.log.warn('retention: taking over a rule whose runner leaves it undone', { prefix, runner, overdueMs, key: oldest.key })
       mine.push(prefix)
     }
     return mine
   }
 
   /** Who runs the rule at `prefix`, as this site sees the members and which of them are up. */
-  private runnerOf (prefix: string, policy: DeletePolicy): RetentionRunnerChoice {
+  private runnerOf (prefix: string, policy: DeletePolicy, up = this.upSites()): RetentionRunnerChoice {
     const members = this.c.replica.members()?.list().map(m => ({ peer: m.peer, role: m.role })) ?? []
+    return chooseRetentionRunner(prefix, policy, members, peer => up.has(peer))
+  }
+
+  /** The sites this one believes up, itself included. */
+  private upSites (): Set<string> {
     const up = new Set(this.c.sitesUp())
     up.add(this.c.replica.id)
-    return chooseRetentionRunner(prefix, policy, members, peer => up.has(peer))
+    return up
   }
 
   private ruleInfo (r: RetentionRulePlan): RetentionRuleInfo {
