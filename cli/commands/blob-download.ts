@@ -73,11 +73,12 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
 
 /**
  * The daemon ended the bytes early. It does so on purpose when a chunk of its copy fails the check
- * against the blob's manifest (it never sends wrong bytes; it removes the copy and fetches it again),
- * so say that rather than a bare "aborted".
+ * against the blob's manifest (it never sends wrong bytes; it removes the copy and fetches it again), or
+ * when the fetch it was sending from as it went fails before the end, so say that rather than a bare
+ * "aborted".
  */
 function cutShort (err: unknown, ref: string, got: number, size: number): MycelError {
-  return new MycelError('UNAVAILABLE', `the daemon stopped sending the bytes of ${ref} after ${got} of ${size}: its copy failed the check against the blob's manifest (it is fetching a good copy from holders; try again), or it stopped (${(err as Error).message})`, { cause: err })
+  return new MycelError('UNAVAILABLE', `the daemon stopped sending the bytes of ${ref} after ${got} of ${size}: its fetch from holders failed midway, or its copy failed the check against the blob's manifest (it is fetching a good copy from holders; try again), or it stopped (${(err as Error).message})`, { cause: err })
 }
 
 /** A progress line on stderr while the daemon fetches: bytes here, rate, holders. Returns its stop function. */

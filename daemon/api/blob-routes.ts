@@ -1,8 +1,9 @@
 // The local API's blob routes (in the table of routes.ts):
 //   GET /v1/blobs/<ref>                 BlobStatus: local state, bytes here, holders known
 //   GET /v1/blobs/<ref>?locate=1        the same after asking connected members "do you have it"
-//   GET /v1/blobs/<ref>/content?wait=S  the bytes, streamed (fetched from holders first if need be,
-//                                       waiting up to S, a duration, default 60 s); headers
+//   GET /v1/blobs/<ref>/content?wait=S  the bytes, streamed; bytes not here are fetched from holders
+//                                       and sent as each chunk is verified (the first within S, a
+//                                       duration, default 60 s); headers
 //                                       x-mycel-digest, x-mycel-cid, x-mycel-holders
 //   HEAD the same                       the same headers, no body
 // <ref> is a percent-encoded key, `sha256:<hex>` or a CID. Errors are JSON before any byte is sent:
@@ -80,6 +81,10 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
   }
   const waitS = parseWait(url.searchParams.get('wait'))
   const deadlineMs = Date.now() + waitS * 1000
+  if (req.method !== 'HEAD' && target.size > 0 && !await c.service.has(target.digest)) {
+    await streamWhileFetching(c, req, res, target, waitS * 1000, etag, cacheControl)
+    return
+  }
   await c.service.ensureLocal(target, waitS * 1000)
   // The size first (a Range is checked against it before any header goes out).
   const size = await stat(c.service.pathOf(target.digest)).then(st => st.size, err => {
@@ -126,6 +131,54 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
     res.destroy(err instanceof Error ? err : new Error(String(err)))
   } finally {
     await rest.return(undefined).catch(() => {}) // closes the file however the loop ended
+    await c.service.afterServe(target).catch(() => {})
+  }
+}
+
+/**
+ * Bytes not here yet: they go out as the download verifies them (BlobService.stream), so the client's
+ * copy and the fetch from holders overlap instead of one waiting for the other (#22: a 256 MiB `mycel
+ * fetch` spent 1.6 s before its first byte). The size is the key's (the manifest is checked against it);
+ * headers go out only once the first chunk is verified, so a blob that cannot be had within `wait` is
+ * still a JSON UNAVAILABLE naming its holders. A fetch that fails midway ends the body short of its
+ * content-length: the client sees an error, never wrong or missing bytes.
+ */
+async function streamWhileFetching (c: BlobRouteComponents, req: IncomingMessage, res: ServerResponse, target: BlobTarget, waitMs: number, etag: string, cacheControl: string): Promise<void> {
+  const size = target.size
+  const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
+  if (range === 'unsatisfiable') {
+    sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
+    return
+  }
+  const span: ByteSpan = { start: range?.start ?? 0, end: range?.end ?? size - 1 }
+  const chunks = c.service.stream(target, waitMs, span)
+  try {
+    const first = await chunks.next()
+    const status = await c.service.status(target)
+    res.writeHead(range === undefined ? 200 : 206, {
+      'content-type': 'application/octet-stream',
+      'content-length': Math.max(0, span.end - span.start + 1),
+      ...(range === undefined ? {} : { 'content-range': `bytes ${span.start}-${span.end}/${size}` }),
+      'accept-ranges': 'bytes',
+      etag,
+      'cache-control': cacheControl,
+      'x-mycel-digest': status.digest,
+      'x-mycel-cid': status.cid,
+      'x-mycel-holders': status.holders.join(',')
+    })
+    try {
+      if (first.done !== true) await write(res, first.value)
+      for await (const chunk of chunks) await write(res, chunk)
+      res.end()
+    } catch (err) {
+      res.destroy(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    // The last chunk can go out before the download has renamed the blob into place: let it finish,
+    // so that afterServe sees a stored copy (and drops it where this site keeps none).
+    await c.service.ensureLocal(target, waitMs).catch(() => {})
+  } finally {
+    await chunks.return(undefined).catch(() => {})
     await c.service.afterServe(target).catch(() => {})
   }
 }

@@ -445,6 +445,9 @@ export class BlobService {
 
   pathOf (digest: Uint8Array): string { return this.c.blobs.pathOf(digest) }
 
+  /** The whole blob is stored here, verified. */
+  async has (digest: Uint8Array): Promise<boolean> { return await this.c.blobs.has(digest) }
+
   /** Fetches from one peer (downloads.ts), and the chunk traffic both ways with it (peer-traffic.ts). */
   transfersWith (peer: string): PeerTransfersBothWays {
     return { ...this.downloads.transfersWith(peer), ...this.traffic.of(peer) }
