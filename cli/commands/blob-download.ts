@@ -27,10 +27,18 @@ export function parseWaitFlag (value: unknown): number {
 export interface Downloaded { status: BlobStatus, size: number, holders: string[] }
 
 /**
- * Streams the bytes of `ref` into `sink`; throws NOT_FOUND / UNAVAILABLE (with digest and holders) / INTERNAL on a
- * digest mismatch. `known`: the blob's status, when the caller has just asked for it.
+ * Bytes written between two early flushes of the output (`syncSoFar`). The kernel then writes a big file
+ * back while the bytes still arrive, instead of all of it in the fsync before the command exits: that
+ * fsync took 0.2 s of a 256 MiB fetch here, about 0.8 s of a GiB. Only one flush runs at a time.
  */
-export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: string, waitS: number, sink: Writable, progress: boolean, known?: BlobStatus): Promise<Downloaded> {
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024
+
+/**
+ * Streams the bytes of `ref` into `sink`; throws NOT_FOUND / UNAVAILABLE (with digest and holders) / INTERNAL on a
+ * digest mismatch. `known`: the blob's status, when the caller has just asked for it. `syncSoFar`: makes
+ * what the sink has written durable (a file's fdatasync), started every SYNC_EVERY_BYTES.
+ */
+export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: string, waitS: number, sink: Writable, progress: boolean, known?: BlobStatus, syncSoFar?: () => Promise<void>): Promise<Downloaded> {
   const status = known ?? await api.call<BlobStatus>('GET', blobPath(ref))
   const stopProgress = progress && status.local !== 'complete' ? showProgress(api, ctx, ref) : () => {}
   let res
@@ -48,6 +56,8 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
   // stays for the sink's life: an error after the last write must not go unheard either.
   let sinkError: Error | undefined
   sink.on('error', (err: Error) => { sinkError ??= err })
+  let syncing: Promise<void> | undefined
+  let syncedUpTo = 0
   try {
     for await (const chunk of res as AsyncIterable<Buffer>) {
       if (sinkError !== undefined) break
@@ -55,11 +65,16 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
       size += chunk.length
       copying?.draw(`${transferText(size, status.size, (Date.now() - copyStarted) / 1000)}  writing `)
       if (!sink.write(chunk)) await once(sink, 'drain') // rejects if the sink fails meanwhile
+      if (syncSoFar !== undefined && syncing === undefined && size - syncedUpTo >= SYNC_EVERY_BYTES) {
+        syncedUpTo = size
+        syncing = syncSoFar().then(() => { syncing = undefined }, (err: Error) => { sinkError ??= err })
+      }
     }
   } catch (err) {
     if (sinkError === undefined) throw cutShort(err, ref, size, status.size)
   } finally {
     copying?.clear()
+    await syncing
   }
   if (sinkError !== undefined) {
     res.destroy()

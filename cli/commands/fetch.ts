@@ -70,7 +70,7 @@ bytes are not here yet, --link copies (or fetches) as without it and says so.`,
           output = await openOutput(path, () => defaultName(ref))
         }
       }
-      got ??= await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx), status)
+      got ??= await downloadBlob(api, ctx, ref, waitS, output.stream, drawsProgress(ctx), status, output.syncSoFar)
       await output.commit()
     } catch (err) {
       await output.abandon()

@@ -26,6 +26,11 @@ export interface OutputFile {
    * otherwise), so no byte is copied at all; commit() then renames it into place.
    */
   linkFrom?: (source: string) => Promise<void>
+  /**
+   * For a regular file only: starts making what has been written so far durable (fdatasync) while the
+   * writing goes on, so that commit() has only the tail left to flush (see blob-download.ts).
+   */
+  syncSoFar?: () => Promise<void>
   /** Flushes and closes the stream (or takes the copy), makes the bytes durable, then puts the file in place. */
   commit: () => Promise<void>
   /** Closes the stream and removes what was written (a temp file only, never an existing file). */
@@ -45,11 +50,13 @@ export async function openOutput (out: string | undefined, defaultName: () => st
   if (existing?.isDirectory() === true) path = join(path, defaultName())
   else if (existing !== undefined && !existing.isFile()) return await inPlace(path)
   const tmp = join(dirname(path), `.${basename(path)}.mycel-${crypto().randomBytes(4).toString('hex')}`)
-  const stream = (await openOrExplain(tmp, 'wx', path)).createWriteStream()
+  const handle = await openOrExplain(tmp, 'wx', path)
+  const stream = handle.createWriteStream()
   let copied = false
   return {
     path,
     stream,
+    syncSoFar: async () => { await handle.datasync() },
     copyFrom: async (source: string) => {
       await end(stream) // empty, and closed: the copy replaces it
       await copyFile(source, tmp, constants.COPYFILE_FICLONE)
