@@ -33,8 +33,9 @@ with --json one JSON array of { key, digest, cid, size, props, author, stamp }.`
       const query: Array<[string, string]> = [['prefix', prefix], ['limit', String(limit)]]
       if (after !== undefined) query.push(['after', after])
       const { body, headers } = await api.exchange<Entry[]>('GET', '/v1/keys', { query })
-      for (const entry of body) print.entry(entry)
-      printed += body.length
+      const entries = body.slice(0, limit) // a daemon that ignored the limit still gives no more than asked
+      for (const entry of entries) print.entry(entry)
+      printed += entries.length
       await drained(ctx.out)
       const next = headers[NEXT_AFTER_HEADER]
       if (typeof next !== 'string' || printed >= (max ?? Infinity)) break
