@@ -6,7 +6,7 @@
 
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { http } from './builtins.js'
 import { join } from 'node:path'
 import { ERROR_CODES, MycelError, type ErrorCode } from '../protocol/errors.js'
@@ -58,6 +58,11 @@ export class ApiClient {
   }
 
   async call<T> (method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.exchange<T>(method, path, options)).body
+  }
+
+  /** `call`, with the answer's headers too (a page of GET /v1/keys names the next in one). */
+  async exchange<T> (method: string, path: string, options: RequestOptions = {}): Promise<{ body: T, headers: IncomingHttpHeaders }> {
     const url = new URL(path, this.url)
     for (const [k, v] of options.query ?? []) url.searchParams.append(k, v)
     const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` }
@@ -72,7 +77,7 @@ export class ApiClient {
       headers['content-type'] = 'text/plain; charset=utf-8'
       headers['content-length'] = Buffer.byteLength(options.body)
     }
-    const { status, text } = await new Promise<{ status: number, text: string }>((resolve, reject) => {
+    const { status, text, headers: answered } = await new Promise<{ status: number, text: string, headers: IncomingHttpHeaders }>((resolve, reject) => {
       const req = http().request(url, { method, headers, timeout: REQUEST_TIMEOUT_MS }, res => {
         const chunks: Buffer[] = []
         let size = 0
@@ -82,7 +87,7 @@ export class ApiClient {
           chunks.push(chunk)
         })
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers })
           req.destroy() // an upload the daemon refused midway need not be sent further
         })
         res.on('error', reject)
@@ -114,7 +119,7 @@ export class ApiClient {
       throw new MycelError('INTERNAL', `the daemon answered ${status} with non-JSON: ${text.slice(0, 200)}`)
     }
     if (status >= 400) throw errorOf(status, body)
-    return body as T
+    return { body: body as T, headers: answered }
   }
 
   /**

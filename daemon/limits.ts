@@ -8,8 +8,18 @@ export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 ** 3
 /** Concurrent API connections; beyond, node:http drops new ones. The CLI makes one at a time; this stops a runaway script from exhausting file descriptors. */
 export const MAX_API_CONNECTIONS = 64
 
-/** Longest `ls` answer: beyond, the caller narrows by prefix (the answer is built in memory). */
+/** Longest unpaged `GET /v1/keys` answer: beyond, the caller pages (`after`, `limit`) or narrows by prefix (the answer is built in memory). */
 export const MAX_LIST_ENTRIES = 100_000
+
+/**
+ * Entries in one page of `GET /v1/keys?after=&limit=` without `limit`, and the pages `mycel ls` asks
+ * for: ~400 KB of JSON at ~400 B an entry, a few ms to build, so a listing streams without a
+ * round trip per handful of keys.
+ */
+export const DEFAULT_LIST_PAGE_ENTRIES = 1000
+
+/** The largest `limit` a page takes: ~4 MB of JSON, built in tens of ms, so one request never holds the event loop long. */
+export const MAX_LIST_PAGE_ENTRIES = 10_000
 
 /** Cap on the delay between two `replica.tick()` calls, so a clock jump never leaves the core asleep long. */
 export const TICK_DELAY_MS_MAX = 1000

@@ -172,6 +172,7 @@ export class ReplicaHost<R extends ReplicaApi = ReplicaApi> implements ReplicaAp
   nextTickMs (): number { return this.replica.nextTickMs() }
   get (key: string): Event | undefined { return this.replica.get(key) }
   live (prefix?: string): Event[] { return this.replica.live(prefix) }
+  page (prefix: string, after: string | undefined, limit: number): { events: Event[], more: boolean } { return this.replica.page(prefix, after, limit) }
   counts (): { keys: number, tombstones: number } { return this.replica.counts() }
   digest (): Uint8Array { return this.replica.digest() }
   versionVector (): VersionVectorEntries { return this.replica.versionVector() }

@@ -186,6 +186,8 @@ export interface ReplicaApi {
   get(key: string): Event | undefined
   /** Live (non-tombstone) winners whose key starts with prefix, sorted by key. */
   live(prefix?: string): Event[]
+  /** Up to `limit` of those with a key greater than `after`; `more` when others follow (LwwState.page). */
+  page(prefix: string, after: string | undefined, limit: number): { events: Event[], more: boolean }
   /** Counts of live keys and tombstones. */
   counts(): { keys: number, tombstones: number }
   /** A digest two replicas compare: equal iff (barring hash collisions) same winners. */

@@ -794,6 +794,7 @@ export class Replica implements ReplicaApi {
   /** The rules this site enforces now (the newest rules event's), and that event. */
   rules (): { set: RuleSet, event?: Event } { return { set: this.rulesHistory.current(), event: this.rulesHistory.currentEvent() } }
   live (prefix?: string): Event[] { return this.state.live(prefix) }
+  page (prefix: string, after: string | undefined, limit: number): { events: Event[], more: boolean } { return this.state.page(prefix, after, limit) }
   counts (): { keys: number, tombstones: number } { return this.state.counts() }
   digest (): Uint8Array { return this.state.digest() }
   versionVector (): VersionVectorEntries { return this.vv.entries() }

@@ -15,8 +15,12 @@
 // The digest is the XOR of the ids of every version held, kept incrementally:
 // two replicas holding the same versions have the same digest whatever order
 // they applied them in, and comparing it costs 32 bytes whatever the size.
+//
+// The keys are also kept in order (key-index.ts), so a page of live keys from a cursor
+// (`page`: `ls`, GET /v1/keys?after=&limit=) costs about the page, not a sort of the state.
 
 import { isConditional, type Event } from './event.js'
+import { KeyIndex } from './key-index.js'
 
 /** Total order on events of one key: negative when a loses to b. */
 export function compareVersions (a: Pick<Event, 'stamp' | 'author' | 'id'>, b: Pick<Event, 'stamp' | 'author' | 'id'>): number {
@@ -57,6 +61,8 @@ export interface RemoveResult {
 export class LwwState {
   /** key → versions held, best first; [0] is the winner. */
   private readonly keys = new Map<string, Event[]>()
+  /** The keys of `keys` in order; told of every key that enters or leaves it. */
+  private readonly index = new KeyIndex(key => this.keys.has(key))
   private readonly acc = new Uint8Array(32)
   private puts = 0
   private tombstones = 0
@@ -69,6 +75,7 @@ export class LwwState {
     const versions = this.keys.get(key)
     if (versions === undefined) {
       this.keys.set(key, [event])
+      this.index.add(key)
       this.hold(event)
       this.countWinner(event, +1)
       return { won: true, stored: true, dropped: [] }
@@ -161,7 +168,11 @@ export class LwwState {
     }
     if (i > 0) return { removed: true }
     this.countWinner(event, -1)
-    if (versions.length === 0) { this.keys.delete(event.body.key); return { removed: true } }
+    if (versions.length === 0) {
+      this.keys.delete(event.body.key)
+      this.index.removed()
+      return { removed: true }
+    }
     this.countWinner(versions[0], +1)
     return { removed: true, newWinner: versions[0] }
   }
@@ -187,11 +198,24 @@ export class LwwState {
 
   /** Live artifacts (puts) whose key starts with prefix, sorted by key. */
   live (prefix = ''): Event[] {
-    const out: Event[] = []
-    for (const [key, versions] of this.keys) {
-      if (versions[0].body.kind === 'put' && key.startsWith(prefix)) out.push(versions[0])
+    return this.page(prefix).events
+  }
+
+  /**
+   * Up to `limit` live artifacts (puts: tombstones and system events are not listed) whose key
+   * starts with `prefix` and is greater than `after`, sorted by key; `more` when others follow.
+   * The next page starts after the last key of this one. It costs O(log n) plus the keys read,
+   * tombstones in the range included.
+   */
+  page (prefix = '', after?: string, limit = Infinity): { events: Event[], more: boolean } {
+    const events: Event[] = []
+    for (const key of this.index.from(prefix, after)) {
+      const winner = (this.keys.get(key) as Event[])[0]
+      if (winner.body.kind !== 'put') continue
+      if (events.length >= limit) return { events, more: true }
+      events.push(winner)
     }
-    return out.sort((a, b) => (a.body.key < b.body.key ? -1 : a.body.key > b.body.key ? 1 : 0))
+    return { events, more: false }
   }
 
   counts (): { keys: number, tombstones: number } {

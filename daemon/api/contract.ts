@@ -36,6 +36,20 @@ export interface Entry {
   stamp: string
 }
 
+/** One page of live keys, in key order (GET /v1/keys with `after` or `limit`). */
+export interface EntryPage {
+  entries: Entry[]
+  /** Other keys follow the last of these: the answer then names it in NEXT_AFTER_HEADER. */
+  more: boolean
+}
+
+/**
+ * The header of a page of GET /v1/keys that others follow: the last key of the page,
+ * percent-encoded (encodeURIComponent). The next page is `?after=<it, decoded>` with the same
+ * prefix; no header, no more pages.
+ */
+export const NEXT_AFTER_HEADER = 'x-mycel-next-after'
+
 export interface PublishResult extends Entry {
   /** The key is immutable and already held these bytes: nothing was written (docs/rules.md). */
   unchanged?: boolean

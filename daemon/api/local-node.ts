@@ -15,7 +15,7 @@ import type { FederationOps } from '../federation/ops.js'
 import { DURABLE_TIMEOUT_MS } from '../limits.js'
 import type { PeerLagTracker } from '../visibility/peer-lag.js'
 import type { BlobRouteComponents } from './blob-routes.js'
-import type { Entry, PublishResult, RulesInfo, InviteRequest, InviteResult, MemberInfo, PeerInfo, Reach, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, EntryPage, PublishResult, RulesInfo, InviteRequest, InviteResult, MemberInfo, PeerInfo, Reach, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import type { NodeApi } from './node-routes.js'
 
 /** The part of the mesh the API reads. */
@@ -122,8 +122,10 @@ export class LocalNode implements Omit<NodeApi, 'join'> {
     return name === undefined ? row : { ...row, name }
   }
 
-  list (prefix: string): Entry[] {
-    return this.c.replica.live(prefix).map(entryOf)
+  /** Up to `limit` live keys under `prefix` after `after`, in key order; `more` when others follow. */
+  page (prefix: string, after: string | undefined, limit: number): EntryPage {
+    const { events, more } = this.c.replica.page(prefix, after, limit)
+    return { entries: events.map(entryOf), more }
   }
 
   get (key: string): Entry | undefined {

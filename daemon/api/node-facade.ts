@@ -2,7 +2,7 @@
 // `mycel join` on a running node replaces (Daemon.switchFederation). The API
 // server is built once and keeps this facade.
 
-import type { Entry, RulesInfo, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import type { Entry, EntryPage, RulesInfo, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
 import type { NodeApi } from './node-routes.js'
 
 export interface NodeFacadeComponents {
@@ -19,7 +19,7 @@ export class NodeFacade implements NodeApi {
 
   status (): StatusInfo { return this.c.current().status() }
   peers (): PeerInfo[] { return this.c.current().peers() }
-  list (prefix: string): Entry[] { return this.c.current().list(prefix) }
+  page (prefix: string, after: string | undefined, limit: number): EntryPage { return this.c.current().page(prefix, after, limit) }
   get (key: string): Entry | undefined { return this.c.current().get(key) }
   async publish (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>): Promise<Entry> { return await this.c.current().publish(key, props, body) }
   async publishStaged (key: string, props: Record<string, string>, staged: string): Promise<Entry> { return await this.c.current().publishStaged(key, props, staged) }

@@ -7,8 +7,8 @@ import { MycelError } from '../../protocol/errors.js'
 import { SYSTEM_KEY_PREFIX } from '../../protocol/event.js'
 import { MAX_KEY_BYTES, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES, MAX_PROPS } from '../../protocol/limits.js'
 import { readsAsContentRef } from '../blob/service.js'
-import { MAX_LIST_ENTRIES } from '../limits.js'
-import type { Entry, RulesInfo, InviteRequest, InviteResult, JoinResult, MemberInfo, PeerInfo, PublishResult, RemoveResult, RevokeResult, StatusInfo } from './contract.js'
+import { DEFAULT_LIST_PAGE_ENTRIES, MAX_LIST_ENTRIES, MAX_LIST_PAGE_ENTRIES } from '../limits.js'
+import { NEXT_AFTER_HEADER, type Entry, type EntryPage, type RulesInfo, type InviteRequest, type InviteResult, type JoinResult, type MemberInfo, type PeerInfo, type PublishResult, type RemoveResult, type RevokeResult, type StatusInfo } from './contract.js'
 import { sendJson } from './errors.js'
 import { inviteRequestOf, readToken } from './federation-params.js'
 import { readRulesBody } from './rules-body.js'
@@ -18,7 +18,8 @@ import type { Route } from './router.js'
 export interface NodeApi {
   status: () => StatusInfo
   peers: () => PeerInfo[]
-  list: (prefix: string) => Entry[]
+  /** Up to `limit` live keys under `prefix` whose key is greater than `after`, in key order. */
+  page: (prefix: string, after: string | undefined, limit: number) => EntryPage
   get: (key: string) => Entry | undefined
   publish: (key: string, props: Record<string, string>, body: AsyncIterable<Uint8Array>) => Promise<PublishResult>
   /** The same for a file the CLI staged in the data dir (`?staged=NAME`): no bytes through HTTP. */
@@ -58,11 +59,17 @@ export function nodeRoutes (api: NodeApi): Route[] {
       path: '/v1/keys',
       auth: 'token',
       handle: (_req, res, { url }) => {
-        const entries = api.list(url.searchParams.get('prefix') ?? '')
-        if (entries.length > MAX_LIST_ENTRIES) {
-          throw new MycelError('TOO_LARGE', `${entries.length} keys match; narrow the prefix (limit ${MAX_LIST_ENTRIES})`)
+        const { prefix, after, limit } = listParams(url.searchParams)
+        if (limit === undefined && after === undefined) {
+          // Unpaged, as before paging: every key or TOO_LARGE.
+          const { entries, more } = api.page(prefix, undefined, MAX_LIST_ENTRIES)
+          if (more) throw new MycelError('TOO_LARGE', `more than ${MAX_LIST_ENTRIES} keys match; page with ?after=KEY&limit=N or narrow the prefix (mycel ls pages itself)`)
+          sendJson(res, 200, entries)
+          return
         }
-        sendJson(res, 200, entries)
+        const { entries, more } = api.page(prefix, after, limit ?? DEFAULT_LIST_PAGE_ENTRIES)
+        const last = entries[entries.length - 1]
+        sendJson(res, 200, entries, more && last !== undefined ? { [NEXT_AFTER_HEADER]: encodeURIComponent(last.key) } : {})
       }
     },
     {
@@ -91,6 +98,26 @@ export function nodeRoutes (api: NodeApi): Route[] {
     },
     { method: 'DELETE', path: KEY_PATH, auth: 'token', handle: async (_req, res, { groups }) => { sendJson(res, 200, await api.remove(key(groups))) } }
   ]
+}
+
+/**
+ * GET /v1/keys's query: `prefix`, and the page: `after` (list keys greater than it; empty is from
+ * the start) and `limit` (1 to MAX_LIST_PAGE_ENTRIES), each at most once.
+ */
+export function listParams (query: URLSearchParams): { prefix: string, after?: string, limit?: number } {
+  const one = (name: string): string | undefined => {
+    const all = query.getAll(name)
+    if (all.length > 1) throw MycelError.usage(`${name} given ${all.length} times`)
+    return all[0]
+  }
+  const prefix = query.get('prefix') ?? '' // the first, as before paging
+  const after = one('after')
+  const rawLimit = one('limit')
+  if (after !== undefined && Buffer.byteLength(after) > MAX_KEY_BYTES) throw MycelError.usage(`after is longer than a key may be (${MAX_KEY_BYTES} bytes)`)
+  if (rawLimit === undefined) return { prefix, after }
+  const limit = /^[0-9]{1,6}$/.test(rawLimit) ? Number(rawLimit) : NaN
+  if (!(limit >= 1 && limit <= MAX_LIST_PAGE_ENTRIES)) throw MycelError.usage(`limit must be a whole number from 1 to ${MAX_LIST_PAGE_ENTRIES}, not "${rawLimit.slice(0, 32)}"`)
+  return { prefix, after, limit }
 }
 
 export function parseKey (encoded: string): string {

@@ -85,6 +85,7 @@ function recordingReplica (id: string, c: ReplicaComponents, log: (e: Recorded) 
     nextTickMs: () => Infinity,
     get: () => undefined,
     live: () => [],
+    page: () => ({ events: [], more: false }),
     counts: () => ({ keys: 0, tombstones: 0 }),
     digest: () => new Uint8Array(32),
     versionVector: () => [],

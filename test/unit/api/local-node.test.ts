@@ -61,7 +61,7 @@ describe('LocalNode acknowledgements', () => {
     const publishing = node.publish('a/b', { os: 'linux' }, bytes('hello')).then(r => { done = true; return r })
     await writeStarted // the batch holding the event is on its way to disk, held at the gate
     expect(done).toBe(false)
-    expect(node.list('')).toHaveLength(1) // visible locally at once; acknowledged only once durable
+    expect(node.page('', undefined, 10).entries).toHaveLength(1) // visible locally at once; acknowledged only once durable
     release()
     const result = await publishing
     expect(written.some(b => b.put.some(e => e.body.key === 'a/b'))).toBe(true)

@@ -11,11 +11,14 @@ import { MycelError } from '../../../protocol/errors.js'
 
 const entry: Entry = { key: 'a/b', digest: 'sha256:00', cid: 'bafk', size: 3, props: { os: 'linux' }, author: 'P', stamp: '1.0' }
 
-function stubApi (uploads: string[]): NodeApi {
+function stubApi (uploads: string[], listed: Entry[] = [entry]): NodeApi {
   return {
     status: () => ({ peerId: 'P', name: 'site-a', federation: 'F', role: 'admin', listen: [], api: '', peers: [], keys: 1, tombstones: 0, digest: '00', dir: '', version: '0', uptimeMs: 0, stats: {} }),
     peers: () => [],
-    list: prefix => [entry].filter(e => e.key.startsWith(prefix)),
+    page: (prefix, after, limit) => {
+      const all = listed.filter(e => e.key.startsWith(prefix) && (after === undefined || e.key > after)).sort((a, b) => a.key < b.key ? -1 : 1)
+      return { entries: all.slice(0, limit), more: all.length > limit }
+    },
     get: key => key === entry.key ? entry : undefined,
     publish: async (key, props, body) => {
       if (key === 'huge') {
@@ -43,10 +46,12 @@ describe('ApiServer', () => {
   let url: string
   let token: string
   const uploads: string[] = []
+  let listed: Entry[]
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mycel-api-'))
-    server = new ApiServer({ dir, port: 0 }, { routes: nodeRoutes(stubApi(uploads)), log: new Logger({ write: () => {} }) })
+    listed = [entry]
+    server = new ApiServer({ dir, port: 0 }, { routes: nodeRoutes(stubApi(uploads, listed)), log: new Logger({ write: () => {} }) })
     await server.start()
     url = (JSON.parse(await readFile(join(dir, 'api.json'), 'utf8')) as ApiFile).url
     token = (await readFile(join(dir, 'api.token'), 'utf8')).trim()
@@ -82,6 +87,48 @@ describe('ApiServer', () => {
     expect(del.status).toBe(404)
     const route = await fetch(`${url}/v2/nothing`, { headers: auth })
     expect(await route.json()).toMatchObject({ error: { code: 'NOT_FOUND' } })
+  })
+
+  it('pages GET /v1/keys with after and limit, naming the next cursor in x-mycel-next-after while more follow', async () => {
+    const auth = { authorization: `Bearer ${token}` }
+    listed.push(...['a/c', 'a/d e', 'a/é', 'b/x'].map(key => ({ ...entry, key })))
+    const keysOf = async (res: Response): Promise<string[]> => ((await res.json()) as Entry[]).map(e => e.key)
+    const first = await fetch(`${url}/v1/keys?prefix=a/&limit=2`, { headers: auth })
+    expect(await keysOf(first)).toEqual(['a/b', 'a/c'])
+    expect(first.headers.get('x-mycel-next-after')).toBe('a%2Fc')
+    const second = await fetch(`${url}/v1/keys?prefix=a/&limit=1&after=${encodeURIComponent('a/c')}`, { headers: auth })
+    expect(await keysOf(second)).toEqual(['a/d e'])
+    expect(second.headers.get('x-mycel-next-after')).toBe('a%2Fd%20e')
+    const last = await fetch(`${url}/v1/keys?prefix=a/&limit=2&after=${encodeURIComponent('a/d e')}`, { headers: auth })
+    expect(await keysOf(last)).toEqual(['a/é']) // the last under a/: no header, though b/x follows outside the prefix
+    expect(last.headers.get('x-mycel-next-after')).toBeNull()
+    const accented = await fetch(`${url}/v1/keys?limit=4`, { headers: auth })
+    expect(await keysOf(accented)).toEqual(['a/b', 'a/c', 'a/d e', 'a/é'])
+    expect(accented.headers.get('x-mycel-next-after')).toBe('a%2F%C3%A9')
+    const exact = await fetch(`${url}/v1/keys?limit=5`, { headers: auth }) // exactly the rest: no header
+    expect(await keysOf(exact)).toEqual(['a/b', 'a/c', 'a/d e', 'a/é', 'b/x'])
+    expect(exact.headers.get('x-mycel-next-after')).toBeNull()
+    const after = await fetch(`${url}/v1/keys?after=a%2Fd%20e`, { headers: auth }) // after alone: a page of the default size
+    expect(await keysOf(after)).toEqual(['a/é', 'b/x'])
+    const unpaged = await fetch(`${url}/v1/keys`, { headers: auth })
+    expect(await keysOf(unpaged)).toHaveLength(5)
+    expect(unpaged.headers.get('x-mycel-next-after')).toBeNull()
+  })
+
+  it('refuses a bad limit or after with 400 USAGE; an unpaged list past its bound is TOO_LARGE and says to page', async () => {
+    const auth = { authorization: `Bearer ${token}` }
+    for (const q of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=10001', 'limit=', 'limit=1&limit=2', 'after=a&after=b', `after=${'x'.repeat(1025)}`]) {
+      const res = await fetch(`${url}/v1/keys?${q}`, { headers: auth })
+      expect(res.status, q).toBe(400)
+      expect(await res.json(), q).toMatchObject({ error: { code: 'USAGE', message: expect.stringMatching(/limit|after/) } })
+    }
+    listed.push(...Array.from({ length: 100_000 }, (_, i) => ({ ...entry, key: `k/${i}` })))
+    const res = await fetch(`${url}/v1/keys`, { headers: auth })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ error: { code: 'TOO_LARGE', message: expect.stringMatching(/after=.*limit=.*mycel ls pages itself/) } })
+    const page = await fetch(`${url}/v1/keys?limit=10000`, { headers: auth })
+    expect(((await page.json()) as Entry[])).toHaveLength(10_000)
+    expect(page.headers.get('x-mycel-next-after')).toBe(encodeURIComponent(((listed.map(e => e.key).sort())[9999])))
   })
 
   it('streams an upload to publish with props; bad props are USAGE', async () => {

@@ -20,7 +20,7 @@ describe('CLI help', () => {
     ['revoke', ['PEERID']],
     ['publish', ['FILE KEY', '--prop k=v', '(repeatable)', '--wait-replicas N|all', '--wait-sites NAME,...', '--wait-group GROUP', 'exit 6']],
     ['sites', ['--json', 'unreachable', 'never-seen', 'site-down']],
-    ['ls', ['[PREFIX]']],
+    ['ls', ['[PREFIX]', '--limit N', '--after KEY', 'in key order']],
     ['rm', ['KEY']],
     ['retention', ['ACTION [PREFIX]', 'plan (a dry run: nothing is deleted) or run', '--rules FILE', 'Exit code 5', '--json']],
     ['status', ['lag']],

@@ -113,3 +113,94 @@ describe('LwwState', () => {
     }), { numRuns: 1000 })
   })
 })
+
+describe('LwwState.page', () => {
+  const put = (author: string, seq: number, key: string, wall = 1000 + seq): Event =>
+    ev(author, seq, wall, 0, { kind: 'put', key, digest: digest(seq % 256), size: seq, props: {} })
+  const del = (author: string, seq: number, key: string, wall = 1000 + seq): Event => ev(author, seq, wall, 0, { kind: 'delete', key })
+  const keysOf = (p: { events: Event[] }): string[] => p.events.map(e => e.body.key)
+
+  /** Every page of `limit` from the start, following `more` and the last key. */
+  function pageAll (s: LwwState, prefix: string, limit: number): string[] {
+    const out: string[] = []
+    let after: string | undefined
+    for (;;) {
+      const p = s.page(prefix, after, limit)
+      expect(p.events.length).toBeLessThanOrEqual(limit)
+      out.push(...keysOf(p))
+      if (!p.more) return out
+      expect(p.events).toHaveLength(limit)
+      after = out[out.length - 1]
+    }
+  }
+
+  it('pages live puts in key order, within a prefix, from a cursor', () => {
+    const s = applyAll(['b/2', 'a', 'b/1', 'c', 'b/10', 'b'].map((k, i) => put('a', i + 1, k)))
+    expect(s.page('', undefined, 2)).toMatchObject({ more: true })
+    expect(keysOf(s.page('', undefined, 2))).toEqual(['a', 'b'])
+    expect(keysOf(s.page('', 'b', 2))).toEqual(['b/1', 'b/10'])
+    expect(s.page('b/', 'b/1', 1)).toMatchObject({ more: true })
+    expect(s.page('b/', 'b/10', 1)).toMatchObject({ more: false }) // b/2 is the last under b/
+    expect(keysOf(s.page('b/', 'b/10', 1))).toEqual(['b/2'])
+    expect(s.page('b/', 'b/1', 2)).toMatchObject({ more: false }) // b/10, b/2: nothing after
+    expect(s.page('b/', 'b/2', 5)).toEqual({ events: [], more: false })
+    expect(pageAll(s, '', 4)).toEqual(['a', 'b', 'b/1', 'b/10', 'b/2', 'c'])
+    expect(s.live('b/').map(e => e.body.key)).toEqual(['b/1', 'b/10', 'b/2'])
+  })
+
+  it('skips tombstones and system events; more is false when only tombstones follow', () => {
+    const s = applyAll([put('a', 1, 'k1'), put('a', 2, 'k2'), put('a', 3, 'k3'), del('a', 4, 'k3'), del('a', 5, 'k2')])
+    s.apply(ev('a', 6, 1006, 0, { kind: 'addrs', key: 'mycel:addrs/a', addrs: ['/ip4/127.0.0.1/tcp/1'] }))
+    expect(s.get('mycel:addrs/a')).toBeDefined()
+    expect(s.page('', undefined, 1)).toMatchObject({ more: false })
+    expect(pageAll(s, '', 1)).toEqual(['k1'])
+    expect(pageAll(s, 'mycel:', 10)).toEqual([])
+    s.apply(put('b', 1, 'k2', 2000)) // a put above the tombstone brings k2 back
+    expect(pageAll(s, '', 1)).toEqual(['k1', 'k2'])
+  })
+
+  it('a cursor survives writes between pages: new keys after it are read, keys before it are not read again', () => {
+    const s = applyAll(Array.from({ length: 10 }, (_, i) => put('a', i + 1, `k${i}`)))
+    const first = s.page('', undefined, 4)
+    expect(keysOf(first)).toEqual(['k0', 'k1', 'k2', 'k3'])
+    s.apply(put('b', 1, 'k05'))  // before the cursor: not in later pages
+    s.apply(put('b', 2, 'k35'))  // after it: read next
+    s.apply(del('b', 3, 'k4', 5000))
+    s.apply(put('b', 4, 'k1', 5000)) // an overwrite behind the cursor
+    const rest: string[] = []
+    let after = 'k3'
+    for (;;) {
+      const p = s.page('', after, 3)
+      rest.push(...keysOf(p))
+      if (!p.more) break
+      after = rest[rest.length - 1]
+    }
+    expect(rest).toEqual(['k35', 'k5', 'k6', 'k7', 'k8', 'k9'])
+  })
+
+  it('a key removed with all its versions (collected) leaves the listing, and may come back', () => {
+    const s = new LwwState(true)
+    const p1 = put('a', 1, 'x')
+    const d1 = del('a', 2, 'x')
+    for (const e of [put('a', 3, 'w'), p1, d1, put('a', 4, 'y')]) s.apply(e)
+    expect(pageAll(s, '', 10)).toEqual(['w', 'y'])
+    s.remove(p1)
+    s.remove(d1) // the tombstone collected: x is not held at all
+    expect(s.get('x')).toBeUndefined()
+    expect(pageAll(s, '', 1)).toEqual(['w', 'y'])
+    s.apply(put('b', 1, 'x', 9000))
+    expect(pageAll(s, '', 1)).toEqual(['w', 'x', 'y'])
+  })
+
+  it('property: paging any history with any limit reads exactly the live puts, sorted, once each', () => {
+    const keyed = eventsArb.map(events => events.map((e, i) => i % 3 === 0 ? ev(e.author, e.seq + 100, 1000, i, { ...e.body, key: `p/${e.body.key}` }) : e))
+    fc.assert(fc.property(keyed, fc.integer({ min: 1, max: 5 }), fc.constantFrom('', 'p/', 'k', 'q'), fc.array(fc.nat(), { maxLength: 5 }), (events, limit, prefix, removals) => {
+      const s = new LwwState(true)
+      for (const e of events) s.apply(e)
+      for (const r of removals) s.remove(events[r % events.length])
+      const want = [...s.winners()].filter(e => e.body.kind === 'put' && e.body.key.startsWith(prefix)).map(e => e.body.key).sort()
+      expect(pageAll(s, prefix, limit)).toEqual(want)
+      expect(s.live(prefix).map(e => e.body.key)).toEqual(want)
+    }), { numRuns: 500 })
+  })
+})
