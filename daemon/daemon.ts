@@ -218,7 +218,7 @@ export class Daemon {
   private registryParts (): RegistryFederationParts {
     const r = this.runtime
     if (r === undefined) throw new MycelError('UNAVAILABLE', 'the node is starting')
-    return { get: key => r.replica.get(key), live: prefix => r.replica.live(prefix), blobService: r.blob, writeDurably: async body => await r.node.writeDurably(body) }
+    return { get: key => r.replica.get(key), page: (prefix, after, limit) => r.replica.page(prefix, after, limit), blobService: r.blob, writeDurably: async body => await r.node.writeDurably(body) }
   }
 
   /** The federation's parts (runtime.ts), started; the API answers through them from then on. */

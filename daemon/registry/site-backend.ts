@@ -18,7 +18,8 @@ import type { RegistryCredentials } from './credentials.js'
 /** What the backend reads and writes, as of now. */
 export interface SiteParts {
   get: (key: string) => Event | undefined
-  live: (prefix: string) => Event[]
+  /** Live puts under prefix after a key, in key order (LwwState.page). */
+  page: (prefix: string, after: string | undefined, limit: number) => { events: Event[], more: boolean }
   blobs: BlobStore
   blobService: Pick<BlobService, 'recordManifest' | 'resolve' | 'ensureLocal' | 'chunkBytes' | 'stream' | 'noteRead'>
   writeDurably: (body: NewEventBody) => Promise<Event>
@@ -93,11 +94,8 @@ export class SiteBackend implements RegistryBackend {
 
   listKeys (prefix: string, opts: { after?: string, limit: number }): KeyEntry[] {
     const out: KeyEntry[] = []
-    for (const e of this.c.parts().live(prefix)) {
-      if (opts.after !== undefined && e.body.key <= opts.after) continue
-      if (e.body.kind !== 'put') continue
-      out.push({ key: e.body.key, ...valueOf(e.body) })
-      if (out.length >= opts.limit) break
+    for (const e of this.c.parts().page(prefix, opts.after, opts.limit).events) {
+      if (e.body.kind === 'put') out.push({ key: e.body.key, ...valueOf(e.body) })
     }
     return out
   }

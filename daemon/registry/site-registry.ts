@@ -23,7 +23,8 @@ export interface SiteRegistryInit {
 /** The running federation's parts the registry uses (they change when the node switches federation). */
 export interface RegistryFederationParts {
   get: (key: string) => Event | undefined
-  live: (prefix: string) => Event[]
+  /** Live puts under prefix after a key, in key order (LwwState.page): a page without the whole listing. */
+  page: (prefix: string, after: string | undefined, limit: number) => { events: Event[], more: boolean }
   blobService: BlobService
   writeDurably: (body: NewEventBody) => Promise<Event>
 }
