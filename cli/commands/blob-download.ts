@@ -87,6 +87,20 @@ export async function downloadBlob (api: ApiClient, ctx: CommandContext, ref: st
 }
 
 /**
+ * Waits until the daemon holds `ref`'s bytes (it fetches them from holders meanwhile; a progress line on
+ * a terminal), then answers its status, with the path of its copy. UNAVAILABLE (with digest and holders)
+ * if they could not be had within `waitS`.
+ */
+export async function waitForBytes (api: ApiClient, ctx: CommandContext, ref: string, waitS: number, progress: boolean): Promise<BlobStatus> {
+  const stopProgress = progress ? showProgress(api, ctx, ref) : () => {}
+  try {
+    return await api.call<BlobStatus>('GET', blobPath(ref), { query: [['wait', String(waitS)]] })
+  } finally {
+    stopProgress()
+  }
+}
+
+/**
  * The daemon ended the bytes early. It does so on purpose when a chunk of its copy fails the check
  * against the blob's manifest (it never sends wrong bytes; it removes the copy and fetches it again), or
  * when the fetch it was sending from as it went fails before the end, so say that rather than a bare

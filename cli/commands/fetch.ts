@@ -3,7 +3,7 @@ import type { Command } from '../command.js'
 import { EXIT } from '../exit-codes.js'
 import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
-import { blobPath, downloadBlob, parseWaitFlag, type Downloaded } from './blob-download.js'
+import { blobPath, downloadBlob, parseWaitFlag, waitForBytes, type Downloaded } from './blob-download.js'
 import type { BlobStatus } from '../../daemon/api/contract.js'
 import { copyHeld, heldFile } from './held-copy.js'
 import { openOutput } from './output-file.js'
@@ -23,12 +23,13 @@ export const fetch: Command = {
 be had within --wait (the digest and the holders known are named); 5 permission denied; 2 usage.
 The file appears only once complete and verified (written beside it, then renamed); -o DIR writes
 DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place. Bytes the daemon
-already holds are copied from its file in the kernel (a reflink or copy_file_range) and hashed here
-(--json: "via": "copy"); otherwise they come through its API ("via": "api"). The file is fsynced
-before the command exits. --link makes FILE a hard link to the daemon's copy ("via": "link"): no byte is
-copied or hashed again (the daemon verified its copy when it stored it, and its scrub checks it since);
-FILE then shares the daemon's bytes, so change it only by replacing it. Across file systems, or when the
-bytes are not here yet, --link copies (or fetches) as without it and says so.`,
+holds, or fetches and keeps (its own, or its policy for the key is not none), are copied from its file
+in the kernel (a reflink or copy_file_range) and hashed here (--json: "via": "copy"); otherwise (a site
+that keeps no copy, or a device or pipe) they come through its API as they arrive ("via": "api"). The
+file is fsynced before the command exits. --link makes FILE a hard link to the daemon's copy ("via":
+"link"): no byte is copied or hashed again (the daemon verified its copy when it stored it, and its
+scrub checks it since); FILE then shares the daemon's bytes, so change it only by replacing it. Across
+file systems --link copies as without it and says so; at a site that keeps no copy it streams.`,
   async run (ctx) {
     const ref = ctx.positionals[0] as string
     const waitS = parseWaitFlag(ctx.options.wait)
@@ -47,7 +48,12 @@ bytes are not here yet, --link copies (or fetches) as without it and says so.`,
     try {
       // Bytes already here: a copy in the kernel from the daemon's file (held-copy.ts), else over the API.
       // One status request serves both: the download below takes it rather than asking again.
-      const status = output.copyFrom === undefined ? undefined : await api.call<BlobStatus>('GET', blobPath(ref))
+      let status = output.copyFrom === undefined ? undefined : await api.call<BlobStatus>('GET', blobPath(ref))
+      // Bytes not here that the daemon keeps once fetched: it fetches them, then they are copied like
+      // bytes already held. Streaming them through its API as they arrive costs more CPU on both sides
+      // (a second read, hash and HTTP copy of every byte), and on a machine whose cores the transfer
+      // already keeps busy that made the whole command slower, not faster (#22, docs/blobs.md).
+      if (status !== undefined && status.local !== 'complete' && status.keptHere === true) status = await waitForBytes(api, ctx, ref, waitS, drawsProgress(ctx))
       const held = status === undefined ? undefined : heldFile(status)
       if (held !== undefined && ctx.options.link === true && output.linkFrom !== undefined) {
         try {

@@ -1,6 +1,8 @@
 // The local API's blob routes (in the table of routes.ts):
 //   GET /v1/blobs/<ref>                 BlobStatus: local state, bytes here, holders known
 //   GET /v1/blobs/<ref>?locate=1        the same after asking connected members "do you have it"
+//   GET /v1/blobs/<ref>?wait=S          the same once the bytes are here (fetched from holders if
+//                                       need be), UNAVAILABLE with { digest, holders } after S
 //   GET /v1/blobs/<ref>/content?wait=S  the bytes, streamed; bytes not here are fetched from holders
 //                                       and sent as each chunk is verified (the first within S, a
 //                                       duration, default 60 s); headers
@@ -57,6 +59,9 @@ function refOf (match: RouteMatch): string {
 
 async function blobStatus (c: BlobRouteComponents, res: ServerResponse, match: RouteMatch): Promise<void> {
   const target = await c.service.resolve(refOf(match), c.byKey)
+  // ?wait=S: the status once the bytes are here (fetched from holders if need be), UNAVAILABLE after S.
+  const wait = match.url.searchParams.get('wait')
+  if (wait !== null) await c.service.ensureLocal(target, parseWait(wait) * 1000)
   const status = match.url.searchParams.get('locate') === '1' ? await c.service.locate(target) : await c.service.status(target)
   // `mycel fetch` asks this before it copies the held file itself (cli/commands/held-copy.ts): a use.
   if (status.local === 'complete') c.service.noteRead(target.digest)

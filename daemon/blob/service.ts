@@ -379,8 +379,16 @@ export class BlobService {
       partialHolders: [...new Set(partialHolders)],
       fetching: run.running,
       transfer: progress,
-      ...(complete ? { path: this.c.blobs.pathOf(target.digest) } : {})
+      ...(complete ? { path: this.c.blobs.pathOf(target.digest) } : {}),
+      keptHere: this.keeps(hex)
     }
+  }
+
+  /** Whether bytes fetched here stay once served (afterServe drops the others). */
+  private keeps (hex: string): boolean {
+    const ref = this.refs.get(hex)
+    if (ref === undefined) return false
+    return ref.authors.has(this.c.replica.id) || (this.placement?.mustKeep(hex) ?? false) || this.init.policy.modeOfKeys(ref.keys) !== 'none'
   }
 
   /**
@@ -437,9 +445,8 @@ export class BlobService {
 
   /** After a download was served by the API: a node with policy `none` keeps no bytes it did not publish. */
   async afterServe (target: BlobTarget): Promise<void> {
-    const ref = this.refs.get(hexOf(target.digest))
-    if (ref === undefined || ref.authors.has(this.c.replica.id) || (this.placement?.mustKeep(hexOf(target.digest)) ?? false)) return
-    if (this.init.policy.modeOfKeys(ref.keys) !== 'none' || this.downloads.isRunning(hexOf(target.digest))) return
+    const hex = hexOf(target.digest)
+    if (this.refs.get(hex) === undefined || this.keeps(hex) || this.downloads.isRunning(hex)) return
     await this.c.blobs.remove(target.digest)
   }
 

@@ -81,6 +81,12 @@ export interface BlobStatus {
    * in the kernel instead of through HTTP (`mycel fetch`), and checks the digest of what it copied.
    */
   path?: string
+  /**
+   * Bytes fetched here stay here (this site's own publish, a replication factor's copy, or a policy
+   * other than `none` for its keys). `mycel fetch -o FILE` then lets the daemon fetch them and copies
+   * its file (`?wait=`); bytes a `none` site drops after serving them are streamed instead.
+   */
+  keptHere?: boolean
 }
 
 /** What the server needs of a PartialBlob: chunk i may be served once `have[i] === 1` (written and verified). */

@@ -1,8 +1,9 @@
 // GET /v1/blobs/<ref>/content at a site that does not hold the bytes yet sends them as its fetch verifies
 // them (#22), instead of waiting for the whole blob first: A is capped at 4 MB/s of blob upload, so B's
 // fetch of 16 MiB takes seconds, and B's first bytes go out while its own status still says the blob is
-// not complete. The body is the blob (digest checked); a range is served the same way; `mycel fetch -o`
-// of bytes not here writes the right file.
+// not complete. The body is the blob (digest checked); a range is served the same way. `mycel fetch -o`
+// of bytes not here lets the daemon fetch them and copies its file when the site keeps them (via copy),
+// and streams them as they arrive where the site keeps no copy (via api, and nothing is left here).
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -29,7 +30,7 @@ describe('blob content streams while the site fetches', () => {
 
   beforeAll(async () => {
     a = await Node.create({ maxUploadBytesPerSec: 4_000_000 })
-    b = await Node.create({ replicate: 'on-demand' })
+    b = await Node.create({ replicate: 'on-demand', replicatePrefixes: { 'pass/': 'none' } })
     await a.start()
     await b.start(['--join', await a.invite({ role: 'writer' })])
     auth = { authorization: `Bearer ${(await readFile(join(b.dir, 'api.token'), 'utf8')).trim()}` }
@@ -68,12 +69,32 @@ describe('blob content streams while the site fetches', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(5 * MiB, 6 * MiB + 10))).toBe(true)
   }, 60_000)
 
-  it('mycel fetch -o of bytes not here writes the blob, verified', async () => {
+  it('mycel fetch -o of bytes not here that the site keeps: the daemon fetches them, its file is copied', async () => {
     const { bytes } = await publishAtA('stream/cli.bin')
     const out = join(b.dir, 'cli.bin')
     const res = await cli(['fetch', 'stream/cli.bin', '-o', out, '--json', '--dir', b.dir])
     expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).via).toBe('copy')
+    expect((await readFile(out)).equals(bytes)).toBe(true)
+    expect(await localAtB('stream/cli.bin')).toBe('complete')
+  }, 60_000)
+
+  it('mycel fetch -o of bytes not here at a site that keeps no copy: streamed as they arrive, nothing kept', async () => {
+    const { bytes } = await publishAtA('pass/cli.bin')
+    const out = join(b.dir, 'pass.bin')
+    const res = await cli(['fetch', 'pass/cli.bin', '-o', out, '--json', '--dir', b.dir])
+    expect(res.code).toBe(0)
     expect(JSON.parse(res.stdout).via).toBe('api')
     expect((await readFile(out)).equals(bytes)).toBe(true)
+    await until('B dropped the bytes it served', async () => await localAtB('pass/cli.bin') === 'absent', 30_000, 50)
+  }, 60_000)
+
+  it('GET /v1/blobs/<ref>?wait= answers once the bytes are here, with the path of the copy', async () => {
+    await publishAtA('stream/wait.bin')
+    const status = await b.api<{ local: string, path?: string, keptHere?: boolean }>('GET', `/v1/blobs/${encodeURIComponent('stream/wait.bin')}?wait=60`)
+    expect(status.status).toBe(200)
+    expect(status.body.local).toBe('complete')
+    expect(typeof status.body.path).toBe('string')
+    expect(status.body.keptHere).toBe(true)
   }, 60_000)
 })
