@@ -5,7 +5,7 @@ import { onInterrupt } from '../interrupt.js'
 import { MycelError } from '../../protocol/errors.js'
 import { blobPath, downloadBlob, parseWaitFlag, waitForBytes, type Downloaded } from './blob-download.js'
 import type { BlobStatus } from '../../daemon/api/contract.js'
-import { copyHeld, heldFile } from './held-copy.js'
+import { copyFetched, copyHeld, heldFile } from './held-copy.js'
 import { openOutput } from './output-file.js'
 import { drawsProgress } from '../terminal.js'
 import { client, printJson, wantsJson } from './shared.js'
@@ -24,7 +24,8 @@ be had within --wait (the digest and the holders known are named); 5 permission 
 The file appears only once complete and verified (written beside it, then renamed); -o DIR writes
 DIR/<default name>; a device or named pipe (e.g. /dev/stdout) is written in place. Bytes the daemon
 holds, or fetches and keeps (its own, or its policy for the key is not none), are copied from its file
-in the kernel (a reflink or copy_file_range) and hashed here (--json: "via": "copy"); otherwise (a site
+in the kernel (a reflink or copy_file_range) and, if held before this command, hashed here (--json:
+"via": "copy"); otherwise (a site
 that keeps no copy, or a device or pipe) they come through its API as they arrive ("via": "api"). The
 file is fsynced before the command exits. --link makes FILE a hard link to the daemon's copy ("via":
 "link"): no byte is copied or hashed again (the daemon verified its copy when it stored it, and its
@@ -53,7 +54,8 @@ file systems --link copies as without it and says so; at a site that keeps no co
       // bytes already held. Streaming them through its API as they arrive costs more CPU on both sides
       // (a second read, hash and HTTP copy of every byte), and on a machine whose cores the transfer
       // already keeps busy that made the whole command slower, not faster (#22, docs/blobs.md).
-      if (status !== undefined && status.local !== 'complete' && status.keptHere === true) status = await waitForBytes(api, ctx, ref, waitS, drawsProgress(ctx))
+      const fetchedNow = status !== undefined && status.local !== 'complete' && status.keptHere === true
+      if (fetchedNow) status = await waitForBytes(api, ctx, ref, waitS, drawsProgress(ctx))
       const held = status === undefined ? undefined : heldFile(status)
       if (held !== undefined && ctx.options.link === true && output.linkFrom !== undefined) {
         try {
@@ -68,7 +70,7 @@ file systems --link copies as without it and says so; at a site that keeps no co
       }
       if (held !== undefined && got === undefined) {
         try {
-          got = await copyHeld(held, output)
+          got = fetchedNow ? await copyFetched(held, output) : await copyHeld(held, output)
           via = 'copy'
         } catch (err) {
           ctx.err.write(`mycel fetch: could not copy the daemon's file (${(err as Error).message}); streaming the bytes instead\n`)
