@@ -97,4 +97,15 @@ describe('blob content streams while the site fetches', () => {
     expect(typeof status.body.path).toBe('string')
     expect(status.body.keptHere).toBe(true)
   }, 60_000)
+
+  // Last: it stops A.
+  it('bytes no holder can give within wait: a JSON UNAVAILABLE naming the digest, before any byte', async () => {
+    const { digest } = await publishAtA('stream/orphan.bin')
+    await a.stop()
+    const res = await fetch(`${contentAtB('stream/orphan.bin')}?wait=1`, { headers: auth })
+    expect(res.status).toBe(503)
+    const body = await res.json() as { error: { code: string, message: string, digest?: string } }
+    expect(body.error.code).toBe('UNAVAILABLE')
+    expect(JSON.stringify(body.error)).toContain(digest)
+  }, 60_000)
 })
