@@ -1,7 +1,8 @@
 // `npm run bench [-- --json] [--quick] [--only ids] [--record]`: benchmarks on
 // real daemons on 127.0.0.1 (not tests: the figures depend on the machine).
 // Each benchmark is a module with the shape of result.ts; they run one after
-// another so they do not compete for the cores. Prints a table, or with
+// another so they do not compete for the cores. Without --only, every one but
+// those marked optIn (the million-key run: `--only million`). Prints a table, or with
 // --json one object whose `results` is a list of { name, value, unit }.
 // --record appends the run (date, machine, command, table) to BENCHMARKS.md.
 
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { blobBench } from './blob.js'
 import { catchupBench } from './catchup.js'
 import { fanoutBench } from './fanout.js'
+import { millionBench } from './million.js'
 import { npmInstallBench } from './npm-install.js'
 import { publishBench } from './publish.js'
 import { skipped, type BenchResult, type Benchmark } from './result.js'
@@ -18,7 +20,7 @@ import { simBench } from './sim.js'
 import { userPathBench } from './user-path.js'
 import { regressionWarnings } from './regressions.js'
 
-const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench, npmInstallBench]
+const BENCHMARKS: Benchmark[] = [blobBench, fanoutBench, catchupBench, publishBench, simBench, userPathBench, npmInstallBench, millionBench]
 
 function usage (message: string): never {
   process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--json] [--quick] [--only ${BENCHMARKS.map(b => b.id).join(',')}] [--record]\n`)
@@ -40,7 +42,7 @@ const say = (line: string): void => { process.stderr.write(`${line}\n`) }
 const results: BenchResult[] = []
 let failed = false
 const started = Date.now()
-for (const bench of BENCHMARKS.filter(b => only === undefined || only.includes(b.id))) {
+for (const bench of BENCHMARKS.filter(b => only === undefined ? b.optIn !== true : only.includes(b.id))) {
   say(`── ${bench.id}: ${bench.title}${quick ? ' (quick)' : ''}`)
   const t = performance.now()
   try {

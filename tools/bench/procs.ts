@@ -24,11 +24,20 @@ export async function joinNode (inviter: Node, config: Record<string, unknown> =
 
 /** Peak RSS in MiB of a running daemon (Linux); NaN where /proc is missing. */
 export async function peakRssMib (node: Node): Promise<number> {
+  return await statusMib(node, 'VmHWM')
+}
+
+/** RSS in MiB of a running daemon now (Linux); NaN where /proc is missing. */
+export async function rssMib (node: Node): Promise<number> {
+  return await statusMib(node, 'VmRSS')
+}
+
+async function statusMib (node: Node, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const pid = node.proc?.pid
   if (pid === undefined) return NaN
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8')
-    const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1])
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1])
     return kb / 1024
   } catch {
     return NaN

@@ -30,6 +30,8 @@ export interface Benchmark {
   title: string
   /** The names it reports, so a benchmark that throws is still listed (as skipped). */
   names: string[]
+  /** Runs only when named in --only (too long for the default run). */
+  optIn?: boolean
   run: (ctx: BenchContext) => Promise<BenchResult[]>
 }
 
