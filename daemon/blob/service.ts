@@ -197,13 +197,19 @@ export class BlobService {
     })
     this.refs.load(this.c.replica.live(''))
     const now = this.c.clock.nowMs()
-    for (const hex of await this.c.blobs.list()) this.refs.noteStored(hex, now)
+    const stored = new Set(await this.c.blobs.list())
+    for (const hex of stored) this.refs.noteStored(hex, now)
     for (const name of await readdir(PartialBlob.dirOf(this.c.blobs.rootDir)).catch(() => [] as string[])) this.refs.noteStored(name.replace(/\.bitmap(\.tmp)?$/, ''), now)
     // Now that the live keys say what may be evicted: back under the quota if it was lowered since.
     if (this.quota !== undefined) await this.quota.trim()
     const sweepMs = Math.min(GC_SWEEP_MS_MAX, Math.max(GC_SWEEP_MS_MIN, Math.floor(this.init.graceMs / 4)))
     this.stopSweep = every(this.c.timers, sweepMs, () => { this.collect().catch(err => { this.c.log.warn('blob collection failed', { err }) }) })
-    for (const ref of this.refs.all()) this.mirror.enqueue(hexOf(ref.digest))
+    // Only what is missing: the mirror would look at each held blob on disk again to find nothing to do
+    // (at a million keys that pass took 6–7 s of CPU in the half minute after start: BENCHMARKS.md).
+    for (const ref of this.refs.all()) {
+      const hex = hexOf(ref.digest)
+      if (!stored.has(hex)) this.mirror.enqueue(hex)
+    }
     this.placement?.start()
     this.scrub.start()
     this.disk.snapshot() // a first measurement, so the first status read has one
