@@ -5,7 +5,7 @@
 // of bytes not here lets the daemon fetch them and copies its file when the site keeps them (via copy),
 // and streams them as they arrive where the site keeps no copy (via api, and nothing is left here).
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cli, Node, until } from '../../helpers/daemons.js'
@@ -77,6 +77,16 @@ describe('blob content streams while the site fetches', () => {
     expect(JSON.parse(res.stdout).via).toBe('copy')
     expect((await readFile(out)).equals(bytes)).toBe(true)
     expect(await localAtB('stream/cli.bin')).toBe('complete')
+  }, 60_000)
+
+  it('mycel fetch --link of bytes not here that the site keeps: fetched, then FILE is a hard link to its copy', async () => {
+    const { bytes } = await publishAtA('stream/link.bin')
+    const out = join(b.dir, 'link.bin')
+    const res = await cli(['fetch', 'stream/link.bin', '-o', out, '--link', '--json', '--dir', b.dir])
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).via).toBe('link')
+    expect((await stat(out)).nlink).toBe(2)
+    expect((await readFile(out)).equals(bytes)).toBe(true)
   }, 60_000)
 
   it('mycel fetch -o of bytes not here at a site that keeps no copy: streamed as they arrive, nothing kept', async () => {
