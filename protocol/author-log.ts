@@ -4,6 +4,7 @@
 // author a after seq n" in O(d) without scanning the whole state.
 
 import type { Event } from './event.js'
+import { lowerBound } from './bisect.js'
 
 /**
  * One author's events, as two parallel arrays sorted by seq: `seqs` (numbers,
@@ -167,17 +168,6 @@ export class AuthorLog {
     this.forEach(author, from, through, e => { out.push(e); return true })
     return out
   }
-}
-
-function lowerBound (arr: number[], x: number): number {
-  let lo = 0
-  let hi = arr.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (arr[mid] < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 function xorInto (acc: Uint8Array, id: Uint8Array): void {

@@ -18,6 +18,8 @@
 // is also what `sort()` without a comparator does to strings, twice as fast as with one (1M
 // keys: 0.65 s against 1.5 s on a loaded 2-core machine).
 
+import { lowerBound, upperBound } from './bisect.js'
+
 /** `recent` is merged into `sorted` once it is longer than `sorted.length / MERGE_RATIO`. */
 const MERGE_RATIO = 16
 /** Stale entries tolerated whatever the size, so a small index is not rebuilt on every removal. */
@@ -98,28 +100,4 @@ export class KeyIndex {
     this.recentSorted = true
     this.stale = 0
   }
-}
-
-/** First index whose key is ≥ `key`. */
-function lowerBound (keys: readonly string[], key: string): number {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid] < key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** First index whose key is > `key`. */
-function upperBound (keys: readonly string[], key: string): number {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid] <= key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
