@@ -27,9 +27,9 @@ import type { Event } from '../../protocol/event.js'
 import { isDamaged } from '../blob/chunk-check.js'
 import { readsAsContentRef, type BlobService } from '../blob/service.js'
 import { digestText } from '../blob/store.js'
-import type { BlobTarget } from '../blob/types.js'
+import type { BlobStatus, BlobTarget } from '../blob/types.js'
 import type { ByteSpan } from '../blob/verified-read.js'
-import { etagOf, noneMatch, parseRange, rangeStillValid } from './byte-range.js'
+import { etagOf, noneMatch, parseRange, rangeStillValid, type ByteRange } from './byte-range.js'
 import { DEFAULT_FETCH_WAIT_S, MAX_FETCH_WAIT_S } from './contract.js'
 import { parseDurationInRange } from '../../protocol/duration.js'
 import { sendError, sendJson } from './errors.js'
@@ -95,12 +95,9 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
   const size = await stat(c.service.pathOf(target.digest)).then(st => st.size, err => {
     throw new MycelError('UNAVAILABLE', `the blob vanished before it could be sent: ${String(err)}`)
   })
-  const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
-  if (range === 'unsatisfiable') {
-    sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
-    return
-  }
-  const span: ByteSpan = { start: range?.start ?? 0, end: range?.end ?? size - 1 }
+  const wanted = wantedSpan(req, res, size, etag)
+  if (wanted === undefined) return
+  const { span } = wanted
   let opened = req.method === 'HEAD' || size === 0 ? undefined : await firstChunk(c.service, target, span)
   if (opened === 'damaged') {
     // The damaged copy is gone and being fetched again: wait for it within what is left of `wait`.
@@ -108,18 +105,7 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
     opened = await firstChunk(c.service, target, span)
     if (opened === 'damaged') throw new MycelError('UNAVAILABLE', `the copy of ${digestText(target.digest)} here is damaged again; not served`)
   }
-  const status = await c.service.status(target)
-  res.writeHead(range === undefined ? 200 : 206, {
-    'content-type': 'application/octet-stream',
-    'content-length': Math.max(0, span.end - span.start + 1),
-    ...(range === undefined ? {} : { 'content-range': `bytes ${span.start}-${span.end}/${size}` }),
-    'accept-ranges': 'bytes',
-    etag,
-    'cache-control': cacheControl,
-    'x-mycel-digest': status.digest,
-    'x-mycel-cid': status.cid,
-    'x-mycel-holders': status.holders.join(',')
-  })
+  writeContentHead(res, await c.service.status(target), wanted, size, etag, cacheControl)
   if (opened === undefined) {
     res.end()
     await c.service.afterServe(target).catch(() => {})
@@ -150,27 +136,13 @@ async function blobContent (c: BlobRouteComponents, req: IncomingMessage, res: S
  */
 async function streamWhileFetching (c: BlobRouteComponents, req: IncomingMessage, res: ServerResponse, target: BlobTarget, waitMs: number, etag: string, cacheControl: string): Promise<void> {
   const size = target.size
-  const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
-  if (range === 'unsatisfiable') {
-    sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
-    return
-  }
-  const span: ByteSpan = { start: range?.start ?? 0, end: range?.end ?? size - 1 }
+  const wanted = wantedSpan(req, res, size, etag)
+  if (wanted === undefined) return
+  const { span } = wanted
   const chunks = c.service.stream(target, waitMs, span)
   try {
     const first = await chunks.next()
-    const status = await c.service.status(target)
-    res.writeHead(range === undefined ? 200 : 206, {
-      'content-type': 'application/octet-stream',
-      'content-length': Math.max(0, span.end - span.start + 1),
-      ...(range === undefined ? {} : { 'content-range': `bytes ${span.start}-${span.end}/${size}` }),
-      'accept-ranges': 'bytes',
-      etag,
-      'cache-control': cacheControl,
-      'x-mycel-digest': status.digest,
-      'x-mycel-cid': status.cid,
-      'x-mycel-holders': status.holders.join(',')
-    })
+    writeContentHead(res, await c.service.status(target), wanted, size, etag, cacheControl)
     try {
       if (first.done !== true) await write(res, first.value)
       for await (const chunk of chunks) await write(res, chunk)
@@ -186,6 +158,35 @@ async function streamWhileFetching (c: BlobRouteComponents, req: IncomingMessage
     await chunks.return(undefined).catch(() => {})
     await c.service.afterServe(target).catch(() => {})
   }
+}
+
+/**
+ * The bytes a GET asks for: one Range (unless If-Range names another version) or all of them. An
+ * unsatisfiable range is answered 416 here, and undefined returned.
+ */
+function wantedSpan (req: IncomingMessage, res: ServerResponse, size: number, etag: string): { range?: ByteRange, span: ByteSpan } | undefined {
+  const range = rangeStillValid(header(req, 'if-range'), etag) ? parseRange(header(req, 'range'), size) : undefined
+  if (range === 'unsatisfiable') {
+    sendError(res, 'USAGE', `range ${String(header(req, 'range'))} is outside the ${size} bytes of the blob`, 416, undefined, { 'content-range': `bytes */${size}`, etag })
+    return undefined
+  }
+  return { range, span: { start: range?.start ?? 0, end: range?.end ?? size - 1 } }
+}
+
+/** The status line and headers of a content answer: 200 or 206, the span's length, ETag, caching and the blob's names. */
+function writeContentHead (res: ServerResponse, status: BlobStatus, wanted: { range?: ByteRange, span: ByteSpan }, size: number, etag: string, cacheControl: string): void {
+  const { range, span } = wanted
+  res.writeHead(range === undefined ? 200 : 206, {
+    'content-type': 'application/octet-stream',
+    'content-length': Math.max(0, span.end - span.start + 1),
+    ...(range === undefined ? {} : { 'content-range': `bytes ${span.start}-${span.end}/${size}` }),
+    'accept-ranges': 'bytes',
+    etag,
+    'cache-control': cacheControl,
+    'x-mycel-digest': status.digest,
+    'x-mycel-cid': status.cid,
+    'x-mycel-holders': status.holders.join(',')
+  })
 }
 
 function header (req: IncomingMessage, name: string): string | undefined {
