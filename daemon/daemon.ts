@@ -273,7 +273,7 @@ export class Daemon {
     precheckToken(invite, ed25519Verifier(), Date.now())
     this.switching = true
     try {
-      const reply = await presentToken(cur.host, invite, cur.host.peerId, via, this.init.config.name)
+      const reply = await presentToken(cur.host, invite, cur.host.peerId, via, this.init.config.name, base.log)
       base.log.info('leaving our own empty federation for the one that admitted us', { from: cur.federation.id, to: invite.token.federation })
       await cur.stop()
       await base.store.resetReplicaState()

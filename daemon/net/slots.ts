@@ -9,9 +9,15 @@
 //     it proves itself: within `strangerDeadlineMs` it must become a member, or be in a join (a
 //     /mycel/join stream being served holds its connection's slot). Otherwise it is closed.
 //   - Strangers are bounded per IP and in all. A newcomer over either bound takes the slot of the
-//     oldest stranger that is idle (not in a join) and has had `graceMs` to start one; if there is
-//     none, the newcomer is refused. So idle strangers cannot keep anyone out, and a flood of new
-//     connections cannot push out a joiner before it has had time to say why it came.
+//     oldest stranger that is idle (not in a join) and has had `graceMs` to start one. So idle
+//     strangers cannot keep anyone out, and a flood of new connections cannot push out a joiner
+//     before it has had time to say why it came.
+//   - Over the bound in all, hosts are served fairly first: a newcomer from an IP holding fewer
+//     slots than the IP holding the most (by more than one) takes that IP's oldest idle slot, grace
+//     or not; and the oldest idle stranger past its grace is taken only from an IP holding at least
+//     as many slots as the newcomer's. So hosts that reconnect as fast as they are dropped (keeping
+//     every slot younger than its grace) can deny slots only to their own IPs, and cannot push out a
+//     joiner from a host holding fewer, however slow its handshake. Otherwise the newcomer is refused.
 //
 // Connections we dial are ours and are not counted. Entries are keyed by the remote address
 // (ip/port), which is the same on libp2p's raw connection (the gater's) and its upgraded Connection.
@@ -90,7 +96,7 @@ export class ConnectionSlots {
     if (sameIp.length >= this.limits.maxStrangersPerIp) {
       if (!this.evictOldest(sameIp)) return this.refuse(ip)
     } else if (strangers.length >= this.limits.maxStrangers) {
-      if (!this.evictOldest(strangers)) return this.refuse(ip)
+      if (!this.evictFairly(strangers, sameIp.length)) return this.refuse(ip)
     }
     const slot: Slot = { key, ip, sinceMs: this.c.now(), maConn, member: false, joins: 0 }
     this.slots.set(key, slot)
@@ -150,18 +156,38 @@ export class ConnectionSlots {
     for (const s of this.slots.values()) if (!s.member && s.peer !== undefined && this.c.isMember(s.peer)) s.member = true
   }
 
-  /** Evicts the oldest idle stranger of `candidates` that has had its grace; false if there is none. */
-  private evictOldest (candidates: Slot[]): boolean {
+  /** Evicts the oldest idle stranger of `candidates` that has had `graceMs`; false if there is none. */
+  private evictOldest (candidates: Slot[], graceMs = this.limits.strangerGraceMs, why = 'a newcomer needed the slot of an idle stranger'): boolean {
     const now = this.c.now()
     let oldest: Slot | undefined
     for (const s of candidates) {
-      if (s.joins > 0 || now - s.sinceMs < this.limits.strangerGraceMs) continue
+      if (s.joins > 0 || now - s.sinceMs < graceMs) continue
       if (oldest === undefined || s.sinceMs < oldest.sinceMs) oldest = s
     }
     if (oldest === undefined) return false
     this.counts.evicted++
-    this.close(oldest, 'evicted', 'a newcomer needed the slot of an idle stranger')
+    this.close(oldest, 'evicted', why)
     return true
+  }
+
+  /**
+   * Over the bound in all, for a newcomer whose IP holds `held` slots: the oldest idle stranger of the
+   * busiest IP if that one holds more than held + 1, else the oldest idle one past its grace of an IP
+   * holding at least `held`. False if there is none.
+   */
+  private evictFairly (strangers: Slot[], held: number): boolean {
+    const perIp = new Map<string, number>()
+    for (const s of strangers) perIp.set(s.ip, (perIp.get(s.ip) ?? 0) + 1)
+    let busiestIp: string | undefined
+    let most = 0
+    for (const s of strangers) {
+      const n = perIp.get(s.ip) ?? 0
+      if (s.joins === 0 && n > most) { most = n; busiestIp = s.ip }
+    }
+    if (busiestIp !== undefined && most > held + 1) {
+      return this.evictOldest(strangers.filter(s => s.ip === busiestIp), 0, 'a newcomer from a host holding fewer slots needed one of this host\'s')
+    }
+    return this.evictOldest(strangers.filter(s => (perIp.get(s.ip) ?? 0) >= held))
   }
 
   private refuse (ip: string): boolean {

@@ -2,7 +2,7 @@
 
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@libp2p/yamux'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Stream } from '@libp2p/interface'
@@ -22,11 +22,13 @@ export async function rawNode (): Promise<Libp2p> {
 /**
  * A stranger that dials `addr` and then does nothing: no protocol, no stream, no ping monitor of its
  * own (what issue #17's idle strangers were). Rejects if the daemon refuses the connection.
+ * `fromIp` (a loopback address such as 127.0.0.2) makes it come from another host as the daemon sees it.
  */
-export async function idleStranger (addr: string): Promise<Libp2p> {
+export async function idleStranger (addr: string, fromIp?: string): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: [] },
-    transports: [tcp()],
+    // @libp2p/tcp hands dialOpts to net.connect as they are; its type lists only a few of them.
+    transports: [tcp(fromIp === undefined ? {} : { dialOpts: { localAddress: fromIp } as TCPSocketOptions })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: { enabled: false }

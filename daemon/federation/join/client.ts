@@ -20,6 +20,8 @@ export interface JoinAttempt {
   targets: string[]
   request: JoinRequest
   timeoutMs?: number
+  /** Told when a pass found no member answering and another follows after `inMs` (a log line). */
+  onRetry?: (info: { pass: number, of: number, inMs: number, failures: string[] }) => void
 }
 
 export interface JoinReply {
@@ -41,6 +43,7 @@ export async function requestJoin (dialer: JoinDialer, attempt: JoinAttempt): Pr
     if (!Array.isArray(r)) return r
     failures = r
     if (round >= JOIN_LIMITS.connectRounds || attempt.targets.length === 0) break
+    attempt.onRetry?.({ pass: round, of: JOIN_LIMITS.connectRounds, inMs: delayMs, failures })
     await new Promise(resolve => setTimeout(resolve, delayMs))
     delayMs = Math.min(delayMs * 2, JOIN_LIMITS.connectRetryMaxMs)
   }

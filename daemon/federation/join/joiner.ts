@@ -8,6 +8,7 @@ import { isMycelError, MycelError } from '../../../protocol/errors.js'
 import { checkInvite, inviteFromText, makeClaim, type SignedInvite } from '../../../protocol/invite.js'
 import type { Verifier } from '../../../protocol/ports.js'
 import { ed25519InviteKeys } from '../invite-keys.js'
+import type { Logger } from '../../log.js'
 import { requestJoin, type JoinDialer, type JoinReply } from './client.js'
 
 export function parseJoinToken (text: string): SignedInvite {
@@ -37,10 +38,14 @@ export function joinTargets (inv: SignedInvite, via: string[] = []): string[] {
 }
 
 /** Presents the token's public part and our claim (the secret stays here), for `self` — our peer id. */
-export async function presentToken (dialer: JoinDialer, inv: SignedInvite, self: string, via: string[] = [], name?: string): Promise<JoinReply> {
+export async function presentToken (dialer: JoinDialer, inv: SignedInvite, self: string, via: string[] = [], name?: string, log?: Logger): Promise<JoinReply> {
   let reply: JoinReply
   try {
-    reply = await requestJoin(dialer, { targets: joinTargets(inv, via), request: { invite: inv.bytes, claim: makeClaim(inv, self, ed25519InviteKeys), ...(name === undefined ? {} : { name }) } })
+    reply = await requestJoin(dialer, {
+      targets: joinTargets(inv, via),
+      request: { invite: inv.bytes, claim: makeClaim(inv, self, ed25519InviteKeys), ...(name === undefined ? {} : { name }) },
+      onRetry: ({ pass, of, inMs, failures }) => { log?.warn('join: no member answered; trying again', { pass, of, inMs, failures }) }
+    })
   } catch (err) {
     if (isMycelError(err)) throw err
     throw new MycelError('UNAVAILABLE', `join failed: ${String(err)}`, { cause: err })

@@ -72,7 +72,7 @@ export async function joinVia (p: JoinParts, invite: SignedInvite, federation: S
   const { mesh, gate, log } = p
   let reply = admitted
   if (reply === undefined && federation.pending) {
-    reply = await presentToken(p.host, invite, p.host.peerId, via, p.name)
+    reply = await presentToken(p.host, invite, p.host.peerId, via, p.name, log)
     await p.store.setGenesis(federation.genesis, federationIdOf(federation.genesis))
   }
   if (reply === undefined) {

@@ -72,24 +72,45 @@ describe('abuse: idle strangers', () => {
     await joiner.start(['--join', await a.invite()], 60_000)
   })
 
-  it('strangers that reconnect as soon as they are dropped do not keep a join out', async () => {
-    const a = await Node.create({ strangerDeadlineMs: 2_000 })
+  it('strangers that reconnect from other hosts as soon as they are dropped do not keep a join out', async () => {
+    // Two hosts (127.0.0.2 and .3: other IPs as the daemon sees them) keep every stranger slot taken
+    // by connections younger than their grace, reconnecting as fast as they are dropped or pushed out.
+    // A joiner from a third host (127.0.0.1) still gets a slot: it holds fewer than the busiest host
+    // (slots.ts). Strangers from the joiner's own IP compete with it for that IP's share, by design:
+    // docs/daemon.md says so, and the unit test of slots.ts covers both.
+    const a = await Node.create({ strangerDeadlineMs: 2_000, maxStrangerConnections: 8, maxStrangerConnectionsPerIp: 4 })
     nodes.push(a)
     await a.start()
     const addr = a.ready?.listen[0] ?? ''
+    const hosts = ['127.0.0.2', '127.0.0.3']
+    const held = new Map<string, Libp2p[]>(hosts.map(h => [h, []]))
     let running = true
-    const churn = (async () => {
+    const churn = Promise.all(hosts.map(async host => {
       while (running) {
-        strangers = strangers.filter(s => s.getConnections().length > 0)
-        if (strangers.length < 16) strangers.push(...await connect(addr, 16 - strangers.length))
-        await new Promise(resolve => setTimeout(resolve, 100))
+        const all = held.get(host) ?? []
+        const live = all.filter(s => s.getConnections().length > 0)
+        await Promise.all(all.filter(s => !live.includes(s)).map(async s => { await s.stop() }))
+        for (let i = live.length; i < 6 && running; i++) {
+          try {
+            const s = await idleStranger(addr, host)
+            live.push(s)
+            strangers.push(s)
+          } catch {
+            // refused: no slot for it this time
+          }
+        }
+        held.set(host, live)
+        await new Promise(resolve => setTimeout(resolve, 50))
       }
-    })()
+    }))
     try {
-      await until('the strangers hold their slots', async () => ((await a.api<Status>('GET', '/v1/status')).body.stats.connections?.strangers ?? 0) >= 8)
+      await until('the strangers hold every slot', async () => ((await a.api<Status>('GET', '/v1/status')).body.stats.connections?.strangers ?? 0) >= 8)
       const joiner = await Node.create()
       nodes.push(joiner)
       await joiner.start(['--join', await a.invite()], 60_000)
+      // In at the first pass over the token's addresses: not let in by luck after retries.
+      expect(joiner.log).not.toContain('join: no member answered')
+      await until('A and the joiner have a session', async () => (await a.api<Status>('GET', '/v1/status')).body.peers.some(p => p.peerId === joiner.ready?.peerId))
     } finally {
       running = false
       await churn

@@ -100,4 +100,29 @@ describe('ConnectionSlots', () => {
     expect(joiner.aborted).toBe(false)
     expect(first.aborted).toBe(true)
   })
+
+  it('hosts that keep every slot younger than its grace cannot keep out a newcomer from another host', () => {
+    const { slots, shed, advance } = setup()
+    // Two hosts fill all four slots, two each, and their connections are all brand new.
+    const flood = ['10.0.0.1', '10.0.0.1', '10.0.0.2', '10.0.0.2'].map((ip, i) => fakeConn(ip, i + 1))
+    for (const c of flood) expect(slots.denyInbound(c.maConn)).toBe(false)
+    // A newcomer from a third host holds none: it takes the oldest slot of a host holding the most.
+    const joiner = fakeConn('10.0.0.3', 1)
+    expect(slots.denyInbound(joiner.maConn)).toBe(false)
+    expect(flood.map(c => c.aborted)).toEqual([true, false, false, false])
+    // The hosts now hold 1, 2 and 1: a second from the third host would hold no fewer than the
+    // busiest after the swap, so it is refused, and the joiner's own slot stays.
+    expect(slots.denyInbound(fakeConn('10.0.0.3', 2).maConn)).toBe(true)
+    // Nor can the flooding hosts take it back: each holds as many as the joiner's host or more.
+    expect(slots.denyInbound(fakeConn('10.0.0.1', 9).maConn)).toBe(true)
+    expect(joiner.aborted).toBe(false)
+    expect(shed).toEqual(['evicted', 'refused', 'refused'])
+    // Long past every grace, a newcomer from a busier host takes a slot of its own host or of one as
+    // busy, never the joiner's (its host holds fewer), however long the joiner takes to start its join.
+    advance(3_000)
+    const later = fakeConn('10.0.0.2', 9)
+    expect(slots.denyInbound(later.maConn)).toBe(false)
+    expect(joiner.aborted).toBe(false)
+    expect(flood.map(c => c.aborted)).toEqual([true, false, true, false])
+  })
 })
