@@ -239,6 +239,23 @@ export class Cluster {
     return this.adversaries.has(index)
   }
 
+  /**
+   * Whether the checkers judge node n: up, honest, and not revoked. A revoked member is no member: every
+   * daemon's membership gate cuts it off once the revocation arrives, so what it holds afterwards is
+   * its own (one revoked while cut off never hears of the deletes collected without its ack). The
+   * simulator keeps its links, so nothing it relays is lost to the others; it is just not judged.
+   */
+  private judged (n: SimNode): boolean {
+    return n.status === 'up' && n.replica !== undefined && !this.adversaries.has(n.index) && !this.revokedIds().has(n.id)
+  }
+
+  /** Members revoked by a durable revocation. */
+  private revokedIds (): Set<string> {
+    const out = new Set<string>()
+    for (const r of this.revocations) if (r.durable()) out.add(r.target)
+    return out
+  }
+
   now (): number { return this.queue.now() }
   node (i: number): SimNode { return this.nodes[i] as SimNode }
   at (ms: number, action: () => void): void { this.queue.at(ms, action) }
@@ -447,7 +464,8 @@ export class Cluster {
     if (keys.length === 0) return
     for (const n of this.nodes) {
       const r = n.replica
-      if (n.status !== 'up' || r === undefined || this.adversaries.has(n.index)) continue
+      // A revoked member's view of what is stable promises nothing: the members have cut it off.
+      if (r === undefined || !this.judged(n)) continue
       for (const key of keys) {
         const w = r.get(key)
         if (w === undefined || w.body.kind !== 'put' || log.rulesAt(w.stamp).ruleFor(key)?.immutable !== true) continue
@@ -468,13 +486,13 @@ export class Cluster {
   /** True when every live honest node has the same digest and nothing is held back for clock offset. */
   agreed (): boolean {
     let first: Uint8Array | undefined
-    for (const n of this.nodes) {
-      if (n.status !== 'up' || n.replica === undefined || this.adversaries.has(n.index)) continue
-      const d = n.replica.digest()
+    const judged = this.nodes.filter(n => this.judged(n))
+    for (const n of judged) {
+      const d = (n.replica as ReplicaApi).digest()
       if (first === undefined) { first = d; continue }
       for (let k = 0; k < d.length; k++) if (d[k] !== first[k]) return false
     }
-    for (const n of this.nodes) if (n.status === 'up' && !this.adversaries.has(n.index) && (n.replica?.stats().heldNow ?? 0) > 0) return false
+    for (const n of judged) if ((n.replica?.stats().heldNow ?? 0) > 0) return false
     return true
   }
 
@@ -498,7 +516,7 @@ export class Cluster {
 
   /** Digest histogram of the live nodes (for the convergence chart). */
   sample (): Sample {
-    const live = this.nodes.filter(n => n.status === 'up' && n.replica !== undefined && !this.adversaries.has(n.index))
+    const live = this.nodes.filter(n => this.judged(n))
     const digests = new Uint8Array(live.length * DIGEST_BYTES)
     live.forEach((n, i) => digests.set((n.replica as ReplicaApi).digest(), i * DIGEST_BYTES))
     return { atMs: this.now(), live: live.length, digests, backlog: this.history.backlog() }
@@ -506,9 +524,9 @@ export class Cluster {
 
   // ------------------------------------------------------------ checks
 
-  /** The live nodes the checkers judge: in a federation, the honest ones (a Byzantine member's own state is its business). */
+  /** The live nodes the checkers judge: in a federation, the honest members (a Byzantine or revoked member's own state is its business). */
   views (): NodeView[] {
-    return this.liveNodes().filter(n => !this.adversaries.has(n.index)).map(n => {
+    return this.nodes.filter(n => this.judged(n)).map(n => {
       const r = n.replica
       if (r === undefined) throw new Error(`assertion failed: live node ${n.id} has no replica`)
       return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key), members: () => r.members?.(), rules: () => r.rules?.().set }

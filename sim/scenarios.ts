@@ -125,9 +125,10 @@ const PLANS: Record<ScenarioName, Plan> = {
     p.partitions(1 + r.int(2))
     p.clocks(r.chance(0.5))
     p.crashes(Math.max(1, Math.round(k.nodes * 0.2)))
-    // No revocations: a member revoked while cut off misses what the others collect without its ack
-    // and never converges (churn and chaos revoke; acknowledging every round, this run would show it often).
     if (r.chance(0.3)) p.joins(1)
+    // A member revoked while cut off misses what the others collect without its ack, acknowledging
+    // every round as here: the federation cuts it off, and the checkers judge members only (cluster.ts).
+    if (k.federation && k.nodes >= 4 && r.chance(0.5)) p.revokes(1)
   },
   byzantine: (k, r, p) => {
     k.network.lossRate = r.pick([0, 0.01])

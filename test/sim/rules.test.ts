@@ -92,6 +92,30 @@ describe('rules in the simulator', () => {
     expect(c.check()).toEqual([])
   })
 
+  // Found by the rules sweep once it revoked (`mycel sim --scenario rules --nodes 7 --writes 80 --duration
+  // 3000ms --seed 2340`): a member crashed, was revoked while down, and came back holding a put the others
+  // had deleted and collected without its acknowledgement (it is no longer asked for one). Every daemon's
+  // membership gate cuts a revoked member off, so its state is its own: the checkers judge members.
+  it('a member revoked while down keeps what the others collected without it; the members converge, and it is not judged', () => {
+    const c = rulesCluster(5, [])
+    c.write(2, put('k', 1))
+    c.runFor(1000)
+    expect(digestAt(c, 4, 'k')).toBe(1)
+    c.crash(4)
+    c.write(2, { kind: 'delete', key: 'k' })
+    expect(c.revoke(4)).toBe(true)
+    c.runFor(5000) // the revocation spreads; the delete is acknowledged by every member still asked, and collected
+    expect(c.node(0).replica?.get('k')).toBeUndefined()
+    c.restart(4)
+    expect(settle(c)).toBeDefined()
+    // n4 kept the put the others dropped: it disagrees with them, for good…
+    expect(digestAt(c, 4, 'k')).toBe(1)
+    expect(c.node(4).replica?.digest()).not.toEqual(c.node(0).replica?.digest())
+    // …and it is not a member: the judged nodes are the four others, and they agree.
+    expect(c.views().map(v => v.id)).toEqual(['n0', 'n1', 'n2', 'n3'])
+    expect(c.check()).toEqual([])
+  })
+
   it('retention deletes only the version it saw: a republish during the run stays, and the newest `keep` stay', () => {
     const c = rulesCluster(4, [{ prefix: 'snap/', retention: { keep: 1 } }])
     c.write(2, put('snap/a/1', 1))
