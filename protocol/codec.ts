@@ -13,6 +13,7 @@ import { decodeAck } from './acks.js'
 import { faultNonce } from './fault-key.js'
 import { parseEnvelope } from './envelope.js'
 import { utf8Length } from './bytes.js'
+import { EMPTY_PROPS, internAuthor, viewOf32 } from './compact-event.js'
 import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str, vvField } from './fields.js'
 import { MycelError } from './errors.js'
 import { addrsKey, siteKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type FaultKind, type MemberBody, type ReplicateMode, type SeenEntries, type PutBody, type Role, type UnsignedEvent } from './event.js'
@@ -123,7 +124,7 @@ export function decodeEvent (input: Uint8Array): Event {
   onlyFields(obj, ['v', 'author', 'seq', 'stamp', 'body', 'prev'], 'event')
   const unsigned: UnsignedEvent = {
     v: 1,
-    author: str(obj.author, 'author', L.MAX_AUTHOR_BYTES),
+    author: internAuthor(str(obj.author, 'author', L.MAX_AUTHOR_BYTES)),
     seq: int(obj.seq, 'seq', 1),
     stamp: toStamp(obj.stamp),
     body: decodeBody(obj.body)
@@ -132,6 +133,13 @@ export function decodeEvent (input: Uint8Array): Event {
   checkPrev(unsigned)
   checkKeyShape(unsigned)
   if (!isCanonical(unsignedToWire(unsigned), signed)) throw MycelError.decode('event is not canonically encoded')
+  // Checked, so canonical: the 32-byte fields are in `signed` as they were decoded; keep views of them.
+  if (unsigned.prev !== undefined) unsigned.prev = viewOf32(signed, unsigned.prev)
+  const b = unsigned.body
+  if (b.kind === 'put') {
+    b.digest = viewOf32(signed, b.digest)
+    if (b.manifest !== undefined) b.manifest = viewOf32(signed, b.manifest)
+  }
   return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
 }
 
@@ -448,6 +456,7 @@ function toStamp (v: unknown): bigint {
 function propsField (v: unknown): Record<string, string> {
   const obj = asRecord(v, 'props')
   const keys = Object.keys(obj)
+  if (keys.length === 0) return EMPTY_PROPS
   if (keys.length > L.MAX_PROPS) throw MycelError.tooLarge('props (entries)', keys.length, L.MAX_PROPS)
   const out: Record<string, string> = {}
   for (const k of keys) {

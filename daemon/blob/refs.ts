@@ -7,15 +7,16 @@
 // removes (its author was revoked after it) hands its key back to the winner before it (removed()).
 
 import type { Event, PutBody } from '../../protocol/event.js'
+import { FewStrings } from './few-strings.js'
 
 export interface BlobRef {
   digest: Uint8Array
   size: number
   /** sha-256 of the chunk manifest, from the newest put that carried one. */
   manifest?: Uint8Array
-  keys: Set<string>
+  keys: FewStrings
   /** Authors of the referencing puts: they held the bytes when they wrote. */
-  authors: Set<string>
+  authors: FewStrings
 }
 
 export function hexOf (digest: Uint8Array): string {
@@ -79,7 +80,7 @@ export class BlobRefs {
     const hex = hexOf(body.digest)
     let ref = this.refs.get(hex)
     if (ref === undefined) {
-      ref = { digest: body.digest, size: body.size, keys: new Set(), authors: new Set() }
+      ref = { digest: body.digest, size: body.size, keys: new FewStrings(), authors: new FewStrings() }
       this.refs.set(hex, ref)
     }
     ref.keys.add(body.key)
