@@ -99,6 +99,8 @@ export const MAX_TRAFFIC_PEERS = 1024
 
 /** The blob directory's disk use is measured (a walk of <dir>/blobs) at most this often, and only while someone reads it. */
 export const DISK_USAGE_MAX_AGE_MS = 10_000
+/** …or this many times as long as the last walk took, if that is longer (about 1 % of the time walking: disk-usage.ts). */
+export const DISK_USAGE_COST_FACTOR = 100
 
 /**
  * The replication factor (placement-keeper.ts). A site down this long stops counting as a holder and

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DISK_USAGE_MAX_AGE_MS, MAX_TRAFFIC_PEERS } from '../../../daemon/blob/constants.js'
-import { DiskUsage } from '../../../daemon/blob/disk-usage.js'
+import { DiskUsage, maxAgeMs } from '../../../daemon/blob/disk-usage.js'
 import { TrafficLedger } from '../../../daemon/blob/peer-traffic.js'
 
 describe('TrafficLedger', () => {
@@ -40,7 +40,7 @@ describe('DiskUsage', () => {
     let now = 1_000_000
     const disk = new DiskUsage(dir, { nowMs: () => now })
     await disk.measure()
-    expect(disk.snapshot()).toEqual({ blobsBytes: 3024, files: 2, atMs: 1_000_000 })
+    expect(disk.snapshot()).toEqual({ blobsBytes: 3024, files: 2, atMs: 1_000_000, tookMs: 0 })
     await writeFile(join(dir, 'final', 'bb'), Buffer.alloc(1000))
     now += DISK_USAGE_MAX_AGE_MS - 1
     expect(disk.snapshot()?.blobsBytes).toBe(3024) // fresh enough: not measured again
@@ -51,10 +51,30 @@ describe('DiskUsage', () => {
     expect(disk.snapshot()?.blobsBytes).toBe(4024)
   })
 
+  it('a walk that took long stays fresh a hundred times as long: at most about 1 % of the time is spent walking', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mycel-disk-'))
+    await writeFile(join(dir, 'aa'), Buffer.alloc(10))
+    // The clock moves 500 ms while the walk runs (as a million files would take).
+    let now = 1_000_000
+    const disk = new DiskUsage(dir, { nowMs: () => { const t = now; now += 500; return t } })
+    await disk.measure()
+    expect(disk.snapshot()).toMatchObject({ blobsBytes: 10, tookMs: 500 })
+    expect(maxAgeMs(500)).toBe(50_000)
+    expect(maxAgeMs(3)).toBe(DISK_USAGE_MAX_AGE_MS)
+    await writeFile(join(dir, 'bb'), Buffer.alloc(5))
+    now = 1_000_500 + 49_000 // past the 10 s floor, not past 100 × 500 ms
+    expect(disk.snapshot()?.blobsBytes).toBe(10)
+    await new Promise(resolve => setImmediate(resolve))
+    now = 1_000_500 + 50_000
+    disk.snapshot()
+    await disk.measure()
+    expect(disk.snapshot()?.blobsBytes).toBe(15)
+  })
+
   it('a missing directory is 0 bytes', async () => {
     const disk = new DiskUsage(join(tmpdir(), 'mycel-no-such-dir-' + String(process.pid)), { nowMs: () => 5 })
     expect(disk.snapshot()).toBeNull()
     await disk.measure()
-    expect(disk.snapshot()).toEqual({ blobsBytes: 0, files: 0, atMs: 5 })
+    expect(disk.snapshot()).toEqual({ blobsBytes: 0, files: 0, atMs: 5, tookMs: 0 })
   })
 })
