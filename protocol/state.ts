@@ -59,8 +59,11 @@ export interface RemoveResult {
 }
 
 export class LwwState {
-  /** key → versions held, best first; [0] is the winner. */
-  private readonly keys = new Map<string, Event[]>()
+  /**
+   * key → its versions held, best first ([0] is the winner); a key holding one version (nearly every
+   * key) holds the event itself: a one-element array per key cost ~64 bytes each (issue #25).
+   */
+  private readonly keys = new Map<string, Event | Event[]>()
   /** The keys of `keys` in order; told of every key that enters or leaves it. */
   private readonly index = new KeyIndex(key => this.keys.has(key))
   private readonly acc = new Uint8Array(32)
@@ -72,20 +75,22 @@ export class LwwState {
 
   apply (event: Event): ApplyResult {
     const key = event.body.key
-    const versions = this.keys.get(key)
-    if (versions === undefined) {
-      this.keys.set(key, [event])
+    const held = this.keys.get(key)
+    if (held === undefined) {
+      this.keys.set(key, event)
       this.index.add(key)
       this.hold(event)
       this.countWinner(event, +1)
       return { won: true, stored: true, dropped: [] }
     }
+    const versions = Array.isArray(held) ? held : [held]
     const winner = versions[0]
     if (!this.retain) {
       // The common case (no federation): one version per key, one comparison.
       const order = compareVersions(event, winner)
       if (order <= 0) return { won: false, other: winner, stored: false, dropped: [] }
       versions[0] = event
+      this.store(key, versions)
       this.release(winner)
       this.hold(event)
       this.countWinner(winner, -1)
@@ -97,6 +102,7 @@ export class LwwState {
     while (i < versions.length && compareVersions(versions[i], event) > 0) i++
     if (i < versions.length && compareVersions(versions[i], event) === 0) return { won: false, other: winner, stored: false, dropped: [] }
     versions.splice(i, 0, event)
+    this.store(key, versions)
     this.hold(event)
     if (i > 0) return { won: false, other: winner, stored: true, dropped: [] }
     this.countWinner(winner, -1)
@@ -121,8 +127,19 @@ export class LwwState {
     versions.sort((a, b) => compareVersions(b, a))
     const w = this.judge !== undefined && this.isJudged(key, versions) ? this.judge.winner(versions) : 0
     if (w > 0) versions.unshift(...versions.splice(w, 1))
-    this.keys.set(key, versions)
+    this.store(key, versions)
     return versions[0]
+  }
+
+  /** Stores a key's versions (at least one): the event itself when there is one. */
+  private store (key: string, versions: Event[]): void {
+    this.keys.set(key, versions.length === 1 ? versions[0] : versions)
+  }
+
+  /** A key's versions, best first (a fresh array for a key holding one); undefined if it holds none. */
+  private versionsOf (key: string): Event[] | undefined {
+    const held = this.keys.get(key)
+    return held === undefined ? undefined : Array.isArray(held) ? held : [held]
   }
 
   /**
@@ -131,7 +148,7 @@ export class LwwState {
    */
   rejudge (key: string): { before: Event, after: Event } | undefined {
     const versions = this.keys.get(key)
-    if (versions === undefined || versions.length < 2) return undefined
+    if (!Array.isArray(versions) || versions.length < 2) return undefined
     const before = versions[0]
     const after = this.rejudged(key, versions.slice())
     if (after === before) return undefined
@@ -141,7 +158,7 @@ export class LwwState {
   }
 
   /** Whether the judge picks `key`'s winner: rules order it, or a conditional delete is among its versions. */
-  isJudged (key: string, versions: readonly Event[] = this.keys.get(key) ?? [], incoming?: Event): boolean {
+  isJudged (key: string, versions: readonly Event[] = this.versionsOf(key) ?? [], incoming?: Event): boolean {
     if (this.judge === undefined) return false
     return this.judge.orders(key) || (incoming !== undefined && isConditional(incoming)) || versions.some(isConditional)
   }
@@ -153,10 +170,11 @@ export class LwwState {
 
   /** Removes one held version (an invalidated event, or a collected one). */
   remove (event: Event): RemoveResult {
-    const versions = this.keys.get(event.body.key)
+    const versions = this.versionsOf(event.body.key)
     const i = versions?.indexOf(event) ?? -1
     if (versions === undefined || i < 0) return { removed: false }
     versions.splice(i, 1)
+    if (versions.length > 0) this.store(event.body.key, versions)
     this.release(event)
     if (versions.length > 0 && (this.isJudged(event.body.key, versions) || isConditional(event))) {
       const before = i === 0 ? event : versions[0]
@@ -179,21 +197,24 @@ export class LwwState {
 
   /** The versions of a key that lost to its winner (held only with retention). */
   superseded (key: string): Event[] {
-    return this.keys.get(key)?.slice(1) ?? []
+    const held = this.keys.get(key)
+    return Array.isArray(held) ? held.slice(1) : []
   }
 
   /** superseded(key).length > 0, without the copy (asked after every apply). */
   hasSuperseded (key: string): boolean {
-    return (this.keys.get(key)?.length ?? 0) > 1
+    const held = this.keys.get(key)
+    return Array.isArray(held) && held.length > 1
   }
 
   get (key: string): Event | undefined {
-    return this.keys.get(key)?.[0]
+    const held = this.keys.get(key)
+    return Array.isArray(held) ? held[0] : held
   }
 
   /** Every winner, tombstones and system events included. */
   * winners (): Generator<Event> {
-    for (const versions of this.keys.values()) yield versions[0]
+    for (const held of this.keys.values()) yield Array.isArray(held) ? held[0] : held
   }
 
   /** Live artifacts (puts) whose key starts with prefix, sorted by key. */
@@ -210,7 +231,7 @@ export class LwwState {
   page (prefix = '', after?: string, limit = Infinity): { events: Event[], more: boolean } {
     const events: Event[] = []
     for (const key of this.index.from(prefix, after)) {
-      const winner = (this.keys.get(key) as Event[])[0]
+      const winner = this.get(key) as Event
       if (winner.body.kind !== 'put') continue
       if (events.length >= limit) return { events, more: true }
       events.push(winner)
