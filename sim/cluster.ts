@@ -240,20 +240,15 @@ export class Cluster {
   }
 
   /**
-   * Whether the checkers judge node n: up, honest, and not revoked. A revoked member is no member: every
+   * The nodes the checkers judge: up, honest, and not revoked. A revoked member is no member: every
    * daemon's membership gate cuts it off once the revocation arrives, so what it holds afterwards is
    * its own (one revoked while cut off never hears of the deletes collected without its ack). The
    * simulator keeps its links, so nothing it relays is lost to the others; it is just not judged.
    */
-  private judged (n: SimNode): boolean {
-    return n.status === 'up' && n.replica !== undefined && !this.adversaries.has(n.index) && !this.revokedIds().has(n.id)
-  }
-
-  /** Members revoked by a durable revocation. */
-  private revokedIds (): Set<string> {
-    const out = new Set<string>()
-    for (const r of this.revocations) if (r.durable()) out.add(r.target)
-    return out
+  private judgedNodes (): SimNode[] {
+    const revoked = new Set<string>()
+    for (const r of this.revocations) if (r.durable()) revoked.add(r.target)
+    return this.nodes.filter(n => n.status === 'up' && n.replica !== undefined && !this.adversaries.has(n.index) && !revoked.has(n.id))
   }
 
   now (): number { return this.queue.now() }
@@ -462,10 +457,9 @@ export class Cluster {
     if (log === undefined || acks === undefined) return
     const keys = log.immutableKeys()
     if (keys.length === 0) return
-    for (const n of this.nodes) {
-      const r = n.replica
-      // A revoked member's view of what is stable promises nothing: the members have cut it off.
-      if (r === undefined || !this.judged(n)) continue
+    // A revoked member's view of what is stable promises nothing: the members have cut it off.
+    for (const n of this.judgedNodes()) {
+      const r = n.replica as ReplicaApi
       for (const key of keys) {
         const w = r.get(key)
         if (w === undefined || w.body.kind !== 'put' || log.rulesAt(w.stamp).ruleFor(key)?.immutable !== true) continue
@@ -486,7 +480,7 @@ export class Cluster {
   /** True when every live honest node has the same digest and nothing is held back for clock offset. */
   agreed (): boolean {
     let first: Uint8Array | undefined
-    const judged = this.nodes.filter(n => this.judged(n))
+    const judged = this.judgedNodes()
     for (const n of judged) {
       const d = (n.replica as ReplicaApi).digest()
       if (first === undefined) { first = d; continue }
@@ -516,7 +510,7 @@ export class Cluster {
 
   /** Digest histogram of the live nodes (for the convergence chart). */
   sample (): Sample {
-    const live = this.nodes.filter(n => this.judged(n))
+    const live = this.judgedNodes()
     const digests = new Uint8Array(live.length * DIGEST_BYTES)
     live.forEach((n, i) => digests.set((n.replica as ReplicaApi).digest(), i * DIGEST_BYTES))
     return { atMs: this.now(), live: live.length, digests, backlog: this.history.backlog() }
@@ -526,7 +520,7 @@ export class Cluster {
 
   /** The live nodes the checkers judge: in a federation, the honest members (a Byzantine or revoked member's own state is its business). */
   views (): NodeView[] {
-    return this.nodes.filter(n => this.judged(n)).map(n => {
+    return this.judgedNodes().map(n => {
       const r = n.replica
       if (r === undefined) throw new Error(`assertion failed: live node ${n.id} has no replica`)
       return { id: n.id, digest: toHex(r.digest()), get: (key: string) => r.get(key), members: () => r.members?.(), rules: () => r.rules?.().set }
