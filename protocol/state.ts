@@ -83,20 +83,20 @@ export class LwwState {
       this.countWinner(event, +1)
       return { won: true, stored: true, dropped: [] }
     }
-    const versions = Array.isArray(held) ? held : [held]
-    const winner = versions[0]
+    const winner = Array.isArray(held) ? held[0] : held
     if (!this.retain) {
       // The common case (no federation): one version per key, one comparison.
       const order = compareVersions(event, winner)
       if (order <= 0) return { won: false, other: winner, stored: false, dropped: [] }
-      versions[0] = event
-      this.store(key, versions)
+      if (Array.isArray(held)) held[0] = event
+      else this.keys.set(key, event)
       this.release(winner)
       this.hold(event)
       this.countWinner(winner, -1)
       this.countWinner(event, +1)
       return { won: true, other: winner, stored: true, dropped: [winner] }
     }
+    const versions = Array.isArray(held) ? held : [held]
     if (this.isJudged(key, versions, event)) return this.applyJudged(key, versions, event)
     let i = 0
     while (i < versions.length && compareVersions(versions[i], event) > 0) i++
