@@ -1,9 +1,9 @@
 // LevelStore: batches on LevelDB reopened into the same snapshot, retained versions, all-or-nothing writes, check().
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LevelStore } from '../../../daemon/store/level-store.js'
+import { COMPACT_MIN_REMOVED, LevelStore } from '../../../daemon/store/level-store.js'
 import type { Event } from '../../../protocol/event.js'
 import type { PersistBatch } from '../../../protocol/replica-api.js'
 import { decodeFake, put } from '../../helpers/fake-events.js'
@@ -129,6 +129,49 @@ describe('LevelStore with the real codec', () => {
       expect(loaded.body).toEqual(e.body)
       expect((await again.check()).ok).toBe(true)
       await again.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('compacts the event range once a quarter of the stored events were removed: the disk follows the live data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-store-'))
+    const sizeOf = async (): Promise<number> => {
+      let total = 0
+      for (const f of await readdir(join(dir, 'store'))) total += (await stat(join(dir, 'store', f))).size
+      return total
+    }
+    try {
+      const compacted: Array<{ removed: number, stored: number }> = []
+      let store = new LevelStore({ location: join(dir, 'store'), sync: false }, { decodeEvent: decodeFake, compacted: c => { compacted.push(c) } })
+      await store.open()
+      const n = COMPACT_MIN_REMOVED * 3
+      const events = Array.from({ length: n }, (_, i) => put('A', i + 1, BigInt(i + 1), `k${i}-${'x'.repeat(40 + (i % 97))}`))
+      for (let i = 0; i < n; i += 1000) await store.write([batch(i, events.slice(i, i + 1000), [], [['A', i + 1000]], BigInt(i + 1000))])
+      await store.close() // reopened: the events are in table files, as in a daemon that ran a while
+      store = new LevelStore({ location: join(dir, 'store'), sync: false }, { decodeEvent: decodeFake, compacted: c => { compacted.push(c) } })
+      await store.open()
+      expect((await store.loadSnapshot()).events.length).toBe(n)
+      const full = await sizeOf()
+      // The core removes all but the last 1 000 (collected tombstones: each key goes with its event)…
+      const removal = (n: number, gone: Event[]): PersistBatch => ({
+        ...batch(n, [], gone.map(e => [e.author, e.seq, e.body.key]), [], BigInt(n)),
+        winners: gone.map(e => [e.body.key, null])
+      })
+      const gone = events.slice(0, n - 1000)
+      // …below the threshold nothing happens…
+      await store.write([removal(n + 1, gone.slice(0, COMPACT_MIN_REMOVED - 1))])
+      await store.idle()
+      expect(store.compactions).toBe(0)
+      // …and past it (a quarter of those stored, at least COMPACT_MIN_REMOVED) the range is compacted.
+      await store.write([removal(n + 2, gone.slice(COMPACT_MIN_REMOVED - 1))])
+      await store.idle()
+      expect(store.compactions).toBe(1)
+      expect(compacted[0]).toMatchObject({ removed: n - 1000, stored: 1000 })
+      expect(await sizeOf()).toBeLessThan(full / 10) // 2.2 MB → 78 KB here
+      expect((await store.loadSnapshot()).events.length).toBe(1000)
+      expect((await store.check()).ok).toBe(true)
+      await store.close()
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
