@@ -5,6 +5,7 @@
 
 import type { Event } from './event.js'
 import { lowerBound } from './bisect.js'
+import { xorInto } from './bytes.js'
 
 /**
  * One author's events, as two parallel arrays sorted by seq: `seqs` (numbers,
@@ -168,8 +169,4 @@ export class AuthorLog {
     this.forEach(author, from, through, e => { out.push(e); return true })
     return out
   }
-}
-
-function xorInto (acc: Uint8Array, id: Uint8Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] ^= id[i] ?? 0
 }

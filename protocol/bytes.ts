@@ -17,3 +17,8 @@ export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** XORs `id` into `acc` in place (an order-free digest of a set of ids: state.ts, author-log.ts). */
+export function xorInto (acc: Uint8Array, id: Uint8Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] ^= id[i] ?? 0
+}

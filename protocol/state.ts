@@ -20,6 +20,7 @@
 // (`page`: `ls`, GET /v1/keys?after=&limit=) costs about the page, not a sort of the state.
 
 import { isConditional, type Event } from './event.js'
+import { xorInto } from './bytes.js'
 import { KeyIndex } from './key-index.js'
 
 /** Total order on events of one key: negative when a loses to b. */
@@ -254,8 +255,4 @@ export class LwwState {
     if (e.body.kind === 'put') this.puts += delta
     else if (e.body.kind === 'delete') this.tombstones += delta
   }
-}
-
-function xorInto (acc: Uint8Array, id: Uint8Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] ^= id[i] ?? 0
 }
