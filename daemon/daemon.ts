@@ -130,7 +130,7 @@ export class Daemon {
     const log = this.log.child({ peer: peerId.slice(-8) })
     for (const t of tightened) log.warn('made private: it was readable by other users', { path: t.path, mode: t.to, was: t.from })
 
-    const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent, compacted: info => { log.info('store compacted: removed events dropped from disk', info) } })
+    const store = new LevelStore({ location: `${dir}/store` }, { decodeEvent, compacted: info => { log.info('store compacted: removed events dropped from disk', info) }, compactionFailed: info => { log.warn('store compaction failed; it is tried again after the next removals (only disk space is at stake)', info) } })
     await store.open()
     this.parts.push(['store', onStop(async () => { await store.close() })])
     const federation = await settleFederation(store, peerId, invite)

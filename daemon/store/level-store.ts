@@ -51,6 +51,8 @@ export interface LevelStoreComponents {
   decodeEvent: (bytes: Uint8Array) => Event
   /** Told when a compaction of the event range ends (a log line). */
   compacted?: (info: { removed: number, stored: number, ms: number }) => void
+  /** Told when one fails (a log line): it is tried again after the next removals. */
+  compactionFailed?: (info: { removed: number, error: string }) => void
 }
 
 export interface LevelStoreInit {
@@ -86,6 +88,7 @@ export class LevelStore {
   private readonly sync: boolean
   private readonly decodeEvent: (bytes: Uint8Array) => Event
   private readonly compacted: LevelStoreComponents['compacted']
+  private readonly compactionFailed: LevelStoreComponents['compactionFailed']
   /** Events stored, as far as this process knows (counted at loadSnapshot, then by writes). */
   private stored = 0
   private removedSinceCompaction = 0
@@ -98,6 +101,7 @@ export class LevelStore {
     this.sync = init.sync ?? true
     this.decodeEvent = components.decodeEvent
     this.compacted = components.compacted
+    this.compactionFailed = components.compactionFailed
   }
 
   async open (): Promise<void> {
@@ -176,8 +180,12 @@ export class LevelStore {
         this.compactions++
         this.compacted?.({ removed, stored: Math.max(0, this.stored), ms: Math.round(performance.now() - startedMs) })
       })
-      // A compaction that fails costs only disk space; LevelDB's own compactions go on.
-      .catch(() => { this.removedSinceCompaction += removed })
+      // A compaction that fails costs only disk space; LevelDB's own compactions go on, and the
+      // removals stay counted so the next batch that removes anything tries again.
+      .catch((err: unknown) => {
+        this.removedSinceCompaction += removed
+        this.compactionFailed?.({ removed, error: err instanceof Error ? err.message : String(err) })
+      })
       .finally(() => { this.compacting = undefined })
   }
 

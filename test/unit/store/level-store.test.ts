@@ -176,4 +176,36 @@ describe('LevelStore with the real codec', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('says when a compaction fails, and tries again after the next removals', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mycel-store-'))
+    try {
+      const failed: Array<{ removed: number, error: string }> = []
+      const store = new LevelStore({ location: join(dir, 'store'), sync: false }, { decodeEvent: decodeFake, compactionFailed: f => { failed.push(f) } })
+      await store.open()
+      const n = COMPACT_MIN_REMOVED + 2
+      const events = Array.from({ length: n }, (_, i) => put('A', i + 1, BigInt(i + 1), `k${i}`))
+      await store.write([batch(1, events, [], [['A', n]], BigInt(n))])
+      // The disk refuses the first compaction (a unit test of this module: LevelDB's call is stubbed once).
+      const db = (store as unknown as { db: { compactRange: (a: string, b: string) => Promise<void> } }).db
+      const real = db.compactRange.bind(db)
+      db.compactRange = async () => { db.compactRange = real; throw new Error('No space left on device') }
+      const removal = (b: number, gone: Event[]): PersistBatch => ({
+        ...batch(b, [], gone.map(e => [e.author, e.seq, e.body.key]), [], BigInt(b)),
+        winners: gone.map(e => [e.body.key, null])
+      })
+      await store.write([removal(2, events.slice(0, COMPACT_MIN_REMOVED))])
+      await store.idle()
+      expect(store.compactions).toBe(0)
+      expect(failed).toEqual([{ removed: COMPACT_MIN_REMOVED, error: 'No space left on device' }])
+      // The removals stay counted: the next removal, however small, compacts.
+      await store.write([removal(3, events.slice(COMPACT_MIN_REMOVED, COMPACT_MIN_REMOVED + 1))])
+      await store.idle()
+      expect(store.compactions).toBe(1)
+      expect((await store.loadSnapshot()).events.length).toBe(1)
+      await store.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 })
