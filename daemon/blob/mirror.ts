@@ -4,6 +4,7 @@
 // MIRROR_ATTEMPTS_MAX times while the policy still wants it. The core never
 // waits on any of this: enqueue() only records a digest.
 
+import { Fifo } from '../../protocol/fifo.js'
 import type { Cancel, Random, Timers } from '../../protocol/ports.js'
 import type { Logger } from '../log.js'
 import { MAX_MIRROR_QUEUE, MIRROR_ATTEMPTS_MAX, MIRROR_CONCURRENCY, MIRROR_RETRY_MS_MAX, MIRROR_RETRY_MS_MIN } from './constants.js'
@@ -22,7 +23,7 @@ export interface MirrorComponents {
 export class Mirror {
   readonly stats = { queued: 0, fetched: 0, failures: 0, dropped: 0 }
   private readonly c: MirrorComponents
-  private readonly queue: string[] = []
+  private readonly queue = new Fifo<string>()
   private readonly pending = new Set<string>()
   private readonly attempts = new Map<string, number>()
   private readonly retries = new Set<Cancel>()
@@ -49,7 +50,7 @@ export class Mirror {
     this.stopped = true
     for (const cancel of this.retries) cancel()
     this.retries.clear()
-    this.queue.length = 0
+    this.queue.clear()
   }
 
   private pump (): void {
