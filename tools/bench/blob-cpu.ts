@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cli, Node, until } from '../../test/helpers/daemons.js'
-import { peakRssMiB, randomFile, token } from './bench-blob.js'
+import { peakRssMiB, randomFile, timeFetch } from './bench-blob.js'
 
 const MiB = 1024 * 1024
 /** Clock ticks per second of /proc's utime and stime (USER_HZ; 100 on Linux). */
@@ -77,15 +77,10 @@ async function main (): Promise<void> {
     const gc0 = structuredClone(gc)
     const after = { a: new Map(before.a), f: new Map(before.f) } as { a: Ticks, f: Ticks }
     const sampler = setInterval(() => { threadTicks(pids.a, after.a); threadTicks(pids.f, after.f) }, 50)
-    const authorization = `Bearer ${await token(f)}`
-    const t0 = performance.now()
-    const res = await fetch(`${f.ready?.api}/v1/blobs/${encodeURIComponent('cpu/blob')}/content?wait=240`, { headers: { authorization } })
-    const ms = performance.now() - t0
-    await res.body?.cancel()
+    const ms = await timeFetch(f, 'cpu/blob')
     clearInterval(sampler)
     threadTicks(pids.a, after.a)
     threadTicks(pids.f, after.f)
-    if (res.status !== 200) throw new Error(`fetch answered ${res.status}`)
     const gib = size / (1024 * MiB)
     process.stdout.write([
       `${size / MiB} MiB A → F in ${(ms / 1000).toFixed(2)} s: ${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s`,
