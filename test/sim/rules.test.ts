@@ -70,7 +70,7 @@ describe('rules in the simulator', () => {
   // Found by the rules sweep (`mycel sim --scenario rules --nodes 5 --writes 40 --duration 2000ms`: seed 16,
   // and 10 more of the first 500): collecting the versions a stable winner superseded dropped the stable ones only,
   // so an admin's delete went while an older create some member had not yet acknowledged stayed — and
-  // the fold, run again over what stayed, let that create win again. Fixed in protocol/ (replica.ts,
+  // the fold, run again over what stayed, let that create win again. Fixed in protocol/ (stored-versions.ts,
   // droppable: the versions older than the winner go all together or not at all).
   it('an admin\'s delete that freed an immutable key is collected with the create it deleted, never before it', () => {
     const c = rulesCluster(4, IMMUTABLE)
