@@ -1,6 +1,6 @@
 // The `mycel` process once main.ts has checked the Node version: wires the CLI (run.ts) to the real
 // stdout, stderr and environment, re-running itself first if its command wants Node flags.
-import { missingNodeFlags, rerunWithFlags } from './node-flags.js'
+import { canReplaceProcess, howToRerun, missingNodeFlags, replaceWithFlags, rerunWithFlags } from './node-flags.js'
 import { run } from './run.js'
 
 // `mycel ls | head` closes our stdout early: that is the reader's choice, not an error to report.
@@ -11,7 +11,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const argv = process.argv.slice(2)
 const flags = missingNodeFlags(argv, process.execArgv, process.env)
-process.exitCode = flags.length > 0
+const how = flags.length > 0 ? howToRerun(argv, canReplaceProcess()) : 'as-is'
+if (how === 'replace') replaceWithFlags(flags, process.argv[1] as string, argv)
+process.exitCode = how === 'child'
   ? await rerunWithFlags(flags, process.argv[1] as string, argv)
   : await run(argv, {
     out: process.stdout,

@@ -60,6 +60,8 @@ export interface DaemonComponents {
   onFatal: (err: Error) => void
   /** This node served `bytes` of blob chunks to a member (the process's heap-growth governor listens). */
   onBlobServed?: (bytes: number) => void
+  /** A holder sent this node `bytes` of blob chunks (the heap-growth governor listens to this too). */
+  onBlobReceived?: (bytes: number) => void
   /** The process's process_* and nodejs_* metrics, built by the process that runs the daemon; absent: only mycel_*. */
   processMetrics?: ProcessMetrics
   /** A burst of input was taken (hostile or large): the process may settle its memory (memory-settle.ts). */
@@ -97,6 +99,7 @@ export class Daemon {
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
   private readonly onBlobServed: ((bytes: number) => void) | undefined
+  private readonly onBlobReceived: ((bytes: number) => void) | undefined
   private readonly processMetrics: ProcessMetrics | undefined
   private readonly onBurst: (() => void) | undefined
   /** What has started, in order; stop() runs it backwards. */
@@ -115,6 +118,7 @@ export class Daemon {
     this.log = components.log
     this.onFatal = components.onFatal
     this.onBlobServed = components.onBlobServed
+    this.onBlobReceived = components.onBlobReceived
     this.processMetrics = components.processMetrics
     this.onBurst = components.onBurst
   }
@@ -240,6 +244,7 @@ export class Daemon {
       apiUrl: () => this.apiUrl,
       onFatal: err => { this.fatal(err) },
       onBlobServed: this.onBlobServed,
+      onBlobReceived: this.onBlobReceived,
       onBurst: this.onBurst
     })
     this.runtime = runtime

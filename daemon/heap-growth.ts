@@ -1,4 +1,4 @@
-// Why a daemon pins V8's heap growing factor while it serves blob bytes and its heap is small.
+// Why a daemon pins V8's heap growing factor while it moves blob bytes and its heap is small.
 //
 // V8 (11.3, Node 20) counts ArrayBuffer bytes allocated since the last
 // mark-compact against the old generation's allocation limit, and starts
@@ -17,12 +17,16 @@
 // mark-compacts per GiB served, and 1 GiB fetches ran at 260–288 MB/s instead
 // of 206–258 (docs/blobs.md, "Measured").
 //
-// The factor costs memory where bytes arrive. A downloading daemon's dead
-// buffers wait longer for a full GC: with three holders, the fetcher's peak RSS
-// rose by 12–17 MiB on Node 20 and by 34 MiB on Node 22, over the 200 MB
-// target. So the factor is pinned only while this node serves blob bytes (a
-// chunk within IDLE_MS), which is where the storm was, and only while its heap
-// is small: above CEILING a fixed factor would let a large heap hold twice its
+// The factor was once pinned only while serving: with V8's default young
+// generation (16 MiB semi-spaces) a downloading daemon's dead buffers waited
+// longer for a full GC, and the fetcher's peak RSS rose by 34 MiB on Node 22,
+// over the 200 MB target. Since `mycel daemon` runs with 4 MiB semi-spaces
+// (cli/node-flags.ts), buffers are promoted sooner, and a fetcher left
+// with V8's factor ran the same storm (23–24 mark-compacts per GiB, ~1 CPU-s
+// of marking); pinned, 1 per GiB, and its peak RSS was 169–173 MiB against
+// 201–204 with V8's defaults throughout (BENCHMARKS.md, eighth session). So
+// the factor is pinned while blob bytes move either way (a chunk served or
+// received within IDLE_MS), and only while the heap is small: above CEILING a fixed factor would let a large heap hold twice its
 // live size in garbage. Otherwise V8 chooses (percent 0). The flag is a number
 // V8 reads each time it recomputes the limit after a full GC, which is why
 // setting it after start-up takes effect, and why it takes effect at the next
@@ -42,9 +46,9 @@ export interface HeapGrowthInit {
   ceilingBytes?: number
   /** Used heap below which the factor may be pinned again. Default 96 MiB. */
   floorBytes?: number
-  /** Serving counts as over this long after the last chunk served. Default 30 s. */
+  /** Moving blob bytes counts as over this long after the last chunk served or received. Default 30 s. */
   idleMs?: number
-  /** How often the heap and the last chunk served are looked at. Default 5 s. */
+  /** How often the heap and the last chunk moved are looked at. Default 5 s. */
   everyMs?: number
 }
 
@@ -57,9 +61,9 @@ export interface HeapGrowthComponents {
   execArgv: readonly string[]
 }
 
-/** Whether the factor should be pinned: while serving, with the heap under the ceiling (below the floor to pin again). */
-export function shouldPin (pinned: boolean, serving: boolean, used: number, ceilingBytes: number, floorBytes: number): boolean {
-  if (!serving) return false
+/** Whether the factor should be pinned: while blob bytes move, with the heap under the ceiling (below the floor to pin again). */
+export function shouldPin (pinned: boolean, moving: boolean, used: number, ceilingBytes: number, floorBytes: number): boolean {
+  if (!moving) return false
   if (pinned) return used <= ceilingBytes
   return used < floorBytes
 }
@@ -71,7 +75,7 @@ export class HeapGrowthGovernor {
   private readonly idleMs: number
   private readonly everyMs: number
   private pinned = false
-  private lastServedMs: number | undefined
+  private lastMovedMs: number | undefined
   private timer: ReturnType<typeof setInterval> | undefined
 
   constructor (private readonly components: HeapGrowthComponents, init: HeapGrowthInit = {}) {
@@ -97,17 +101,17 @@ export class HeapGrowthGovernor {
     this.timer.unref()
   }
 
-  /** A chunk was served: pin now if not pinned yet (once per chunk, so cheap when pinned). */
-  served (): void {
+  /** A chunk was served or received: pin now if not pinned yet (once per chunk, so cheap when pinned). */
+  moved (): void {
     if (this.timer === undefined) return
-    this.lastServedMs = this.components.now()
+    this.lastMovedMs = this.components.now()
     if (!this.pinned) this.check()
   }
 
-  /** Looks at the heap and at the last chunk served, and pins or releases the factor. */
+  /** Looks at the heap and at the last chunk moved, and pins or releases the factor. */
   check (): void {
-    const serving = this.lastServedMs !== undefined && this.components.now() - this.lastServedMs <= this.idleMs
-    const pin = shouldPin(this.pinned, serving, this.components.heapUsed(), this.ceilingBytes, this.floorBytes)
+    const moving = this.lastMovedMs !== undefined && this.components.now() - this.lastMovedMs <= this.idleMs
+    const pin = shouldPin(this.pinned, moving, this.components.heapUsed(), this.ceilingBytes, this.floorBytes)
     if (pin === this.pinned) return
     this.pinned = pin
     this.components.setFlags(`--heap-growing-percent=${pin ? this.percent : 0}`)

@@ -85,6 +85,7 @@ export interface RuntimeComponents {
   /** The store failed: the daemon must stop. */
   onFatal: (err: Error) => void
   onBlobServed?: (bytes: number) => void
+  onBlobReceived?: (bytes: number) => void
   /** A burst of input was taken (shed at a bound, a large message): the process may settle its memory. */
   onBurst?: () => void
 }

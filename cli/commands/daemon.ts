@@ -63,7 +63,8 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
     const node = new Daemon({ dir, config, join, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
-      onBlobServed: () => { heapGrowth.served() },
+      onBlobServed: () => { heapGrowth.moved() },
+      onBlobReceived: () => { heapGrowth.moved() },
       processMetrics: processMetrics(),
       onBurst: () => { settler?.note() }
     })

@@ -163,7 +163,7 @@ export class BlobService {
       selfId: components.replica.id,
       clock,
       timers,
-      onReceived: (peer, bytes) => { this.traffic.received(peer, bytes) }
+      onReceived: (peer, bytes) => { this.traffic.received(peer, bytes); components.events?.received?.(bytes) }
     })
     this.mirror = new Mirror({
       fetch: async hex => {

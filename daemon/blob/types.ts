@@ -39,6 +39,8 @@ export interface BlobServiceEvents {
   badChunks?: (peer: string, count: number) => void
   /** This node served `bytes` of chunks to a member. */
   served?: (bytes: number) => void
+  /** A holder sent this node `bytes` of chunks (verified or not yet). */
+  received?: (bytes: number) => void
 }
 
 /** Blob transfers with one peer, as `mycel status` shows them: fetches from it (downloads.ts). */

@@ -32,7 +32,7 @@ export function longDownOf (view: readonly SiteHealthView[], nowMs: number, watc
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
-export function blobService (init: { config: DaemonConfig, switches: TestSwitches }, c: { blobs: BlobStore, log: Logger, onBlobServed?: (bytes: number) => void }, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
+export function blobService (init: { config: DaemonConfig, switches: TestSwitches }, c: { blobs: BlobStore, log: Logger, onBlobServed?: (bytes: number) => void, onBlobReceived?: (bytes: number) => void }, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
   const { config, switches } = init
   const { mesh, vis, replica, sites } = parts
   const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
@@ -89,7 +89,8 @@ export function blobService (init: { config: DaemonConfig, switches: TestSwitche
       },
       failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
       badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
-      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) }
+      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) },
+      received: bytes => { c.onBlobReceived?.(bytes) }
     }
   })
 }

@@ -1,4 +1,4 @@
-// The heap-growth governor that pins V8's growing factor while blobs are served.
+// The heap-growth governor that pins V8's growing factor while blob bytes move (served or received).
 import { describe, expect, it } from 'vitest'
 import { HeapGrowthGovernor, shouldPin } from '../../../daemon/heap-growth.js'
 
@@ -14,7 +14,7 @@ function governor (execArgv: string[] = []): { g: HeapGrowthGovernor, flags: str
 }
 
 describe('heap growth governor', () => {
-  it('pins only while serving: below the floor to pin, up to the ceiling to stay pinned', () => {
+  it('pins only while bytes move: below the floor to pin, up to the ceiling to stay pinned', () => {
     expect(shouldPin(false, true, 95 * MiB, 128 * MiB, 96 * MiB)).toBe(true)
     expect(shouldPin(false, true, 100 * MiB, 128 * MiB, 96 * MiB)).toBe(false)
     expect(shouldPin(true, true, 100 * MiB, 128 * MiB, 96 * MiB)).toBe(true)
@@ -23,14 +23,14 @@ describe('heap growth governor', () => {
     expect(shouldPin(false, false, 10 * MiB, 128 * MiB, 96 * MiB)).toBe(false)
   })
 
-  it('leaves V8 alone until a chunk is served, pins at the first one, and releases once serving has been idle', () => {
+  it('leaves V8 alone until a chunk moves, pins at the first one, and releases once no chunk has moved for the idle time', () => {
     const { g, flags, clock } = governor()
     g.start()
     g.check()
-    expect(flags).toEqual([]) // a daemon that only downloads, or idles, keeps V8's own factor
-    g.served()
+    expect(flags).toEqual([]) // an idle daemon keeps V8's own factor
+    g.moved()
     expect(flags).toEqual(['--heap-growing-percent=200'])
-    g.served() // pinned already: nothing more to set
+    g.moved() // pinned already: nothing more to set
     clock.ms += IDLE_MS
     g.check()
     expect(flags).toHaveLength(1) // within the idle time
@@ -43,15 +43,15 @@ describe('heap growth governor', () => {
   it('gives the factor back to V8 when the heap grows past the ceiling, and takes it again below the floor', () => {
     const { g, flags, heap } = governor()
     g.start()
-    g.served()
+    g.moved()
     heap.used = 200 * MiB
     g.check()
     expect(flags.at(-1)).toBe('--heap-growing-percent=0')
     heap.used = 110 * MiB
-    g.served()
+    g.moved()
     expect(flags).toHaveLength(2) // between floor and ceiling: stays released
     heap.used = 50 * MiB
-    g.served()
+    g.moved()
     expect(flags.at(-1)).toBe('--heap-growing-percent=200')
     g.stop()
     expect(flags.at(-1)).toBe('--heap-growing-percent=0')
@@ -62,7 +62,7 @@ describe('heap growth governor', () => {
     const { g, flags } = governor(['--heap-growing-percent=50'])
     expect(g.active).toBe(false)
     g.start()
-    g.served()
+    g.moved()
     g.stop()
     expect(flags).toEqual([])
   })
