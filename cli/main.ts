@@ -5,7 +5,10 @@
 // Before that import, V8's compile cache is turned on (Node 22.1+): the code of every module loaded is
 // kept compiled on disk (in $NODE_COMPILE_CACHE, else the OS temp dir) and reused by the next run, which
 // is most of what a short command like `mycel status` spends before its first request (issue #22).
+// A command that wants node flags and can have them by replacing its process (`mycel daemon`: a
+// smaller young generation) does so here, before the CLI itself is loaded (node-flags.ts).
 import module from 'node:module'
+import { canReplaceProcess, howToRerun, missingNodeFlags, replaceWithFlags } from './node-flags.js'
 import { nodeVersionProblem } from './version.js'
 
 const problem = nodeVersionProblem(process.versions.node)
@@ -13,6 +16,10 @@ if (problem !== undefined) {
   process.stderr.write(`mycel: ${problem}\n`)
   process.exitCode = 1
 } else {
+  const argv = process.argv.slice(2)
+  const flags = missingNodeFlags(argv, process.execArgv, process.env)
+  // Returns only if the system refused; process-main.ts then runs the command as it is.
+  if (flags.length > 0 && howToRerun(argv, canReplaceProcess()) === 'replace') replaceWithFlags(flags, process.argv[1] as string, argv)
   try { module.enableCompileCache?.() } catch { /* a cache that cannot be written only costs speed */ }
   await import('./process-main.js')
 }

@@ -1,6 +1,7 @@
 // The `mycel` process once main.ts has checked the Node version: wires the CLI (run.ts) to the real
-// stdout, stderr and environment, re-running itself first if its command wants Node flags.
-import { canReplaceProcess, howToRerun, missingNodeFlags, replaceWithFlags, rerunWithFlags } from './node-flags.js'
+// stdout, stderr and environment, re-running itself first as a child if its command wants Node flags
+// this process could not take by replacing itself (main.ts tried that).
+import { canReplaceProcess, howToRerun, missingNodeFlags, rerunWithFlags } from './node-flags.js'
 import { run } from './run.js'
 
 // `mycel ls | head` closes our stdout early: that is the reader's choice, not an error to report.
@@ -11,9 +12,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 const argv = process.argv.slice(2)
 const flags = missingNodeFlags(argv, process.execArgv, process.env)
-const how = flags.length > 0 ? howToRerun(argv, canReplaceProcess()) : 'as-is'
-if (how === 'replace') replaceWithFlags(flags, process.argv[1] as string, argv)
-process.exitCode = how === 'child'
+process.exitCode = flags.length > 0 && howToRerun(argv, canReplaceProcess()) === 'child'
   ? await rerunWithFlags(flags, process.argv[1] as string, argv)
   : await run(argv, {
     out: process.stdout,
