@@ -1,5 +1,5 @@
 // What a run knows of its artifact rules, as ground truth for the rules checkers (checkers/immutable.ts,
-// retention.ts, replicas.ts) and for which writes the rules may void (cluster.ts, promisedWrites): every
+// retention.ts, replicas.ts) and for which writes the rules may void (judge.ts, promisedWrites): every
 // rules event an admin wrote (dropped if lost in its author's crash), and every version of every user
 // key issued — the workload's writes, with their history record (which says whether the write survived
 // its author's crash), and what Byzantine members signed on their own. Kept only in runs that write

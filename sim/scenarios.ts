@@ -127,7 +127,7 @@ const PLANS: Record<ScenarioName, Plan> = {
     p.crashes(Math.max(1, Math.round(k.nodes * 0.2)))
     if (r.chance(0.3)) p.joins(1)
     // A member revoked while cut off misses what the others collect without its ack, acknowledging
-    // every round as here: the federation cuts it off, and the checkers judge members only (cluster.ts).
+    // every round as here: the federation cuts it off, and the checkers judge members only (judge.ts).
     if (k.federation && k.nodes >= 4 && r.chance(0.5)) p.revokes(1)
   },
   byzantine: (k, r, p) => {

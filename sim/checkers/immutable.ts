@@ -7,7 +7,7 @@
 //
 // 2. Once acknowledged, for good. A create is *acknowledged* once it is the key's winner at some honest
 //    live node and stable there by the core's own test (tombstones.ts), recomputed by the simulator
-//    from the signed ack rows the node holds (ack-ledger.ts; cluster.ts watches every RULES_WATCH_MS):
+//    from the signed ack rows the node holds (ack-ledger.ts; judge.ts watches every RULES_WATCH_MS):
 //    every member has signed for it, and the node holds whatever any member wrote before signing. An
 //    earlier create can then only come from a member that signs against its own acknowledgement — a
 //    proven backdater (faults.ts), voided. From then on the winner on every honest node keeps that
@@ -15,7 +15,7 @@
 //    deleted by an admin, and created again). This is the strongest definition an honest core meets: a
 //    create merely held by every member, but not yet acknowledged by one (a Byzantine member), may still
 //    lose to an earlier create that member signs, as it would to a concurrent one.
-//    Not promised, as elsewhere (cluster.ts, promisedWrites): a Byzantine member's create, and an
+//    Not promised, as elsewhere (judge.ts, promisedWrites): a Byzantine member's create, and an
 //    honest one beyond its author's revocation cut.
 
 import { equalBytes } from '../../protocol/bytes.js'
