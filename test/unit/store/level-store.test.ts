@@ -20,6 +20,11 @@ function batch (n: number, puts: Event[], remove: Array<[string, number, string]
   }
 }
 
+/** A batch that drops `gone` for good, each key with its event (as collected tombstones go). */
+function removal (n: number, gone: Event[]): PersistBatch {
+  return { ...batch(n, [], gone.map(e => [e.author, e.seq, e.body.key]), [], BigInt(n)), winners: gone.map(e => [e.body.key, null]) }
+}
+
 describe('LevelStore', () => {
   let dir: string
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'mycel-store-')) })
@@ -154,10 +159,6 @@ describe('LevelStore with the real codec', () => {
       expect((await store.loadSnapshot()).events.length).toBe(n)
       const full = await sizeOf()
       // The core removes all but the last 1 000 (collected tombstones: each key goes with its event)…
-      const removal = (n: number, gone: Event[]): PersistBatch => ({
-        ...batch(n, [], gone.map(e => [e.author, e.seq, e.body.key]), [], BigInt(n)),
-        winners: gone.map(e => [e.body.key, null])
-      })
       const gone = events.slice(0, n - 1000)
       // …below the threshold nothing happens…
       await store.write([removal(n + 1, gone.slice(0, COMPACT_MIN_REMOVED - 1))])
@@ -190,10 +191,6 @@ describe('LevelStore with the real codec', () => {
       const db = (store as unknown as { db: { compactRange: (a: string, b: string) => Promise<void> } }).db
       const real = db.compactRange.bind(db)
       db.compactRange = async () => { db.compactRange = real; throw new Error('No space left on device') }
-      const removal = (b: number, gone: Event[]): PersistBatch => ({
-        ...batch(b, [], gone.map(e => [e.author, e.seq, e.body.key]), [], BigInt(b)),
-        winners: gone.map(e => [e.body.key, null])
-      })
       await store.write([removal(2, events.slice(0, COMPACT_MIN_REMOVED))])
       await store.idle()
       expect(store.compactions).toBe(0)
