@@ -5,10 +5,11 @@
 // Before that import, V8's compile cache is turned on (Node 22.1+): the code of every module loaded is
 // kept compiled on disk (in $NODE_COMPILE_CACHE, else the OS temp dir) and reused by the next run, which
 // is most of what a short command like `mycel status` spends before its first request (issue #22).
-// A command that wants node flags and can have them by replacing its process (`mycel daemon`: a
-// smaller young generation) does so here, before the CLI itself is loaded (node-flags.ts).
+// A command that wants node flags (`mycel daemon`: a smaller young generation; `sim`: a larger one)
+// gets them here, before the CLI itself is loaded: by replacing this process, else by running itself
+// again as a child (node-flags.ts).
 import module from 'node:module'
-import { canReplaceProcess, howToRerun, missingNodeFlags, replaceWithFlags } from './node-flags.js'
+import { canReplaceProcess, howToRerun, missingNodeFlags, replaceWithFlags, rerunWithFlags } from './node-flags.js'
 import { nodeVersionProblem } from './version.js'
 
 const problem = nodeVersionProblem(process.versions.node)
@@ -18,8 +19,13 @@ if (problem !== undefined) {
 } else {
   const argv = process.argv.slice(2)
   const flags = missingNodeFlags(argv, process.execArgv, process.env)
-  // Returns only if the system refused; process-main.ts then runs the command as it is.
-  if (flags.length > 0 && howToRerun(argv, canReplaceProcess()) === 'replace') replaceWithFlags(flags, process.argv[1] as string, argv)
-  try { module.enableCompileCache?.() } catch { /* a cache that cannot be written only costs speed */ }
-  await import('./process-main.js')
+  const how = flags.length > 0 ? howToRerun(argv, canReplaceProcess()) : 'as-is'
+  // Returns only if the system refused: then the command runs as it is, below.
+  if (how === 'replace') replaceWithFlags(flags, process.argv[1] as string, argv)
+  if (how === 'child') {
+    process.exitCode = await rerunWithFlags(flags, process.argv[1] as string, argv)
+  } else {
+    try { module.enableCompileCache?.() } catch { /* a cache that cannot be written only costs speed */ }
+    await import('./process-main.js')
+  }
 }
