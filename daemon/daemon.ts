@@ -30,6 +30,7 @@ import { SiteNpm } from './npm/site-npm.js'
 import { localApiRoutes } from './api/routes.js'
 import { ApiServer } from './api/server.js'
 import { BlobStore } from './blob/store.js'
+import type { BlobMoved } from './blob/types.js'
 import { securePrivateDir } from './data-dir.js'
 import type { DaemonConfig } from './config.js'
 import { parseJoinToken, precheckToken, presentToken } from './federation/join/joiner.js'
@@ -58,10 +59,8 @@ export interface DaemonComponents {
   log: Logger
   /** The store failed: the process must stop (the daemon has already begun stopping). */
   onFatal: (err: Error) => void
-  /** This node served `bytes` of blob chunks to a member (the process's heap-growth governor listens). */
-  onBlobServed?: (bytes: number) => void
-  /** A holder sent this node `bytes` of blob chunks (the heap-growth governor listens to this too). */
-  onBlobReceived?: (bytes: number) => void
+  /** Blob chunks moved: served to a member, or received from a holder (the process's heap-growth governor listens). */
+  onBlobMoved?: BlobMoved
   /** The process's process_* and nodejs_* metrics, built by the process that runs the daemon; absent: only mycel_*. */
   processMetrics?: ProcessMetrics
   /** A burst of input was taken (hostile or large): the process may settle its memory (memory-settle.ts). */
@@ -98,8 +97,7 @@ export class Daemon {
   private readonly init: DaemonInit
   private readonly log: Logger
   private readonly onFatal: (err: Error) => void
-  private readonly onBlobServed: ((bytes: number) => void) | undefined
-  private readonly onBlobReceived: ((bytes: number) => void) | undefined
+  private readonly onBlobMoved: BlobMoved | undefined
   private readonly processMetrics: ProcessMetrics | undefined
   private readonly onBurst: (() => void) | undefined
   /** What has started, in order; stop() runs it backwards. */
@@ -117,8 +115,7 @@ export class Daemon {
     this.init = init
     this.log = components.log
     this.onFatal = components.onFatal
-    this.onBlobServed = components.onBlobServed
-    this.onBlobReceived = components.onBlobReceived
+    this.onBlobMoved = components.onBlobMoved
     this.processMetrics = components.processMetrics
     this.onBurst = components.onBurst
   }
@@ -243,8 +240,7 @@ export class Daemon {
       log: base.log,
       apiUrl: () => this.apiUrl,
       onFatal: err => { this.fatal(err) },
-      onBlobServed: this.onBlobServed,
-      onBlobReceived: this.onBlobReceived,
+      onBlobMoved: this.onBlobMoved,
       onBurst: this.onBurst
     })
     this.runtime = runtime

@@ -25,6 +25,7 @@ import type { ReplicaSnapshot } from '../protocol/replica-api.js'
 import { LocalNode } from './api/local-node.js'
 import { BlobService } from './blob/service.js'
 import type { BlobStore } from './blob/store.js'
+import type { BlobMoved } from './blob/types.js'
 import { relayServes, type DaemonConfig } from './config.js'
 import { MycelError } from '../protocol/errors.js'
 import { AddressGossip } from './federation/address-gossip.js'
@@ -84,8 +85,7 @@ export interface RuntimeComponents {
   apiUrl: () => string
   /** The store failed: the daemon must stop. */
   onFatal: (err: Error) => void
-  onBlobServed?: (bytes: number) => void
-  onBlobReceived?: (bytes: number) => void
+  onBlobMoved?: BlobMoved
   /** A burst of input was taken (shed at a bound, a large message): the process may settle its memory. */
   onBurst?: () => void
 }

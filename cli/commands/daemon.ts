@@ -63,8 +63,7 @@ With --join (or --join-file FILE, or --join - for stdin: then the token is not i
     const node = new Daemon({ dir, config, join, via: ctx.options.via as string[] | undefined, version: VERSION }, {
       log,
       onFatal: err => { fatal = err; wake() },
-      onBlobServed: () => { heapGrowth.moved() },
-      onBlobReceived: () => { heapGrowth.moved() },
+      onBlobMoved: () => { heapGrowth.moved() },
       processMetrics: processMetrics(),
       onBurst: () => { settler?.note() }
     })

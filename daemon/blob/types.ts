@@ -30,6 +30,9 @@ export interface FetchProgress {
   holders: Record<string, HolderStats>
 }
 
+/** `bytes` of blob chunks this node served to a member, or received from a holder. */
+export type BlobMoved = (direction: 'served' | 'received', bytes: number) => void
+
 export interface BlobServiceEvents {
   /** Verified bytes of a blob are now here, fetched in `ms`; `keys` are the live keys that reference it. */
   stored?: (target: BlobTarget, keys: string[], progress: FetchProgress | undefined, ms: number) => void

@@ -4,6 +4,7 @@ import { ReplicationPolicy } from '../blob/policy.js'
 import { BlobService } from '../blob/service.js'
 import { PLACEMENT_DOWN_GRACE_MS } from '../blob/constants.js'
 import type { BlobStore } from '../blob/store.js'
+import type { BlobMoved } from '../blob/types.js'
 import type { DaemonConfig } from '../config.js'
 import type { SiteDirectory } from '../federation/site-directory.js'
 import type { Logger } from '../log.js'
@@ -32,7 +33,7 @@ export function longDownOf (view: readonly SiteHealthView[], nowMs: number, watc
 }
 
 /** The blob layer: the same membership gate as sync (the host's); revoked peers' blob streams end with their sessions. */
-export function blobService (init: { config: DaemonConfig, switches: TestSwitches }, c: { blobs: BlobStore, log: Logger, onBlobServed?: (bytes: number) => void, onBlobReceived?: (bytes: number) => void }, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
+export function blobService (init: { config: DaemonConfig, switches: TestSwitches }, c: { blobs: BlobStore, log: Logger, onBlobMoved?: BlobMoved }, parts: { host: Host, replica: Replica, mesh: Mesh, vis: VisibilityHub, sites: SiteDirectory }): BlobService {
   const { config, switches } = init
   const { mesh, vis, replica, sites } = parts
   const policy = new ReplicationPolicy(config.replicate, config.replicatePrefixes)
@@ -89,8 +90,8 @@ export function blobService (init: { config: DaemonConfig, switches: TestSwitche
       },
       failed: (_target, ms) => { vis.observeFetch(ms / 1000, 'failed') },
       badChunks: (peer, count) => { mesh.strike(peer, `${count} bad blob chunk(s)`) },
-      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobServed?.(bytes) },
-      received: bytes => { c.onBlobReceived?.(bytes) }
+      served: bytes => { vis.countBytes('blob', 'out', bytes); c.onBlobMoved?.('served', bytes) },
+      received: bytes => { c.onBlobMoved?.('received', bytes) }
     }
   })
 }

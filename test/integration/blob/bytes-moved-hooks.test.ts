@@ -1,5 +1,5 @@
-// A daemon tells the process that runs it when blob bytes move, both ways: served to a member
-// (onBlobServed) and received from a holder (onBlobReceived). `mycel daemon` pins V8's heap growing
+// A daemon tells the process that runs it when blob bytes move (onBlobMoved), both ways: served to a
+// member and received from a holder. `mycel daemon` pins V8's heap growing
 // factor on either (daemon/heap-growth.ts): with its small young generation, a downloader left unpinned
 // ran ~24 mark-compacts per GiB. Two daemons in this process, real libp2p on loopback.
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -20,8 +20,7 @@ async function start (config: Partial<DaemonConfig>, join_?: string): Promise<Ru
   r.daemon = new Daemon({ dir, config: { ...DEFAULT_CONFIG, listen: ['/ip4/127.0.0.1/tcp/0'], antiEntropyIntervalMs: 200, ...config }, join: join_, version: 'test' }, {
     log: new Logger({ level: 'error', write: () => {} }),
     onFatal: err => { throw err },
-    onBlobServed: bytes => { r.served += bytes },
-    onBlobReceived: bytes => { r.received += bytes }
+    onBlobMoved: (direction, bytes) => { r[direction] += bytes }
   })
   r.ready = await r.daemon.start()
   r.token = (await readFile(join(dir, 'api.token'), 'utf8')).trim()
