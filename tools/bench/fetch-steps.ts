@@ -3,20 +3,14 @@
 // `GET /v1/blobs/<key>?wait=S`, which answers once it holds the bytes verified), `mycel fetch -o` of the
 // bytes F now holds (the copy and its fsync), and `cp` + `sync` of that file for comparison.
 //   node dist/tools/bench/fetch-steps.js [MiB=1024]
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { MAIN, Node, until } from '../../test/helpers/daemons.js'
 import { randomFile, timeFetch } from './bench-blob.js'
+import { timed } from './timed.js'
 
 const size = Number(process.argv[2] ?? 1024) * 1024 * 1024
 const a = await Node.create()
 const f = await Node.create({ replicate: 'on-demand' })
-const timed = (command: string, args: string[]): number => {
-  const t0 = performance.now()
-  const r = spawnSync(command, args)
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${String(r.status)} ${r.stderr.toString()}`)
-  return performance.now() - t0
-}
 try {
   await a.start(['--log-level', 'warn'])
   await f.start(['--join', await a.invite(), '--log-level', 'warn'])

@@ -13,7 +13,7 @@
 //                          p99 over 1 000 publishes one after another; three daemons on loopback
 // Quick: 256 MiB files.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
@@ -24,6 +24,7 @@ import { percentile } from '../../test/helpers/probes.js'
 import { joinNode, startNode, until } from './procs.js'
 import { MAIN, type Node } from '../../test/helpers/daemons.js'
 import { MIB, result, type Benchmark } from './result.js'
+import { timed } from './timed.js'
 
 const START_RUNS = 11
 const COPY_RUNS = 3
@@ -40,15 +41,6 @@ async function timedAsync (file: string, args: string[]): Promise<number> {
 }
 
 const median = (xs: number[]): number => percentile(xs, 0.5)
-
-/** Wall ms of one process from spawn to exit; throws if it fails. */
-function timed (file: string, args: string[]): number {
-  const t = performance.now()
-  const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MIB })
-  const ms = performance.now() - t
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${String(r.status)}: ${r.stderr.toString().slice(0, 500)}`)
-  return ms
-}
 
 async function writeRandomFile (path: string, bytes: number): Promise<void> {
   const f = await open(path, 'w')
