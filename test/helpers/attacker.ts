@@ -64,10 +64,19 @@ export function pushes (events: Event[], maxBytes = MAX_MESSAGE_BYTES - 64 * 102
 
 /** Writes messages as fast as the stream takes them (stream-io's drain wait). False once the stream is gone. */
 export async function sendAll (stream: Stream, messages: SyncMessage[]): Promise<boolean> {
+  return await sendAllOrWhy(stream, messages) === undefined
+}
+
+/** As sendAll, but says why the stream stopped taking frames (undefined: every message went). */
+export async function sendAllOrWhy (stream: Stream, messages: SyncMessage[]): Promise<string | undefined> {
+  let sent = 0
   try {
-    for (const m of messages) await sendFrame(stream, encodeFrame(encodeMessage(m)), { highWaterBytes: 1024 * 1024, timeoutMs: 60_000 })
-    return true
-  } catch {
-    return false
+    for (const m of messages) {
+      await sendFrame(stream, encodeFrame(encodeMessage(m)), { highWaterBytes: 1024 * 1024, timeoutMs: 60_000 })
+      sent++
+    }
+    return undefined
+  } catch (err) {
+    return `after ${sent} of ${messages.length} messages, stream ${stream.status}: ${(err as Error).message}`
   }
 }
