@@ -13,7 +13,7 @@ import { decodeAck } from './acks.js'
 import { faultNonce } from './fault-key.js'
 import { parseEnvelope } from './envelope.js'
 import { utf8Length } from './bytes.js'
-import { EMPTY_PROPS, internAuthor, viewOf32 } from './compact-event.js'
+import { EMPTY_PROPS, internAuthor, SealedEvent, sealEnvelope, viewOf32 } from './compact-event.js'
 import { asRecord, bool, bytesField, decodeCbor, int, list, onlyFields, str, vvField } from './fields.js'
 import { MycelError } from './errors.js'
 import { addrsKey, siteKey, SYSTEM_KEY_PREFIX, type DeleteBody, type Event, type EventBody, type FaultKind, type MemberBody, type ReplicateMode, type SeenEntries, type PutBody, type Role, type UnsignedEvent } from './event.js'
@@ -102,9 +102,11 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
   const signed = encodeCanonical(unsignedToWire(unsigned))
   const sig = signer.sign(signed)
   bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
-  const bytes = envelope(signed, sig)
-  if (bytes.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', bytes.length, L.MAX_EVENT_BYTES)
-  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
+  const encoded = envelope(signed, sig)
+  if (encoded.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', encoded.length, L.MAX_EVENT_BYTES)
+  // Kept as views into the event's one buffer (compact-event.ts), as a decoded event keeps them.
+  const { bytes, id } = sealEnvelope(encoded, sha256)
+  return new SealedEvent(unsigned, bytes, id)
 }
 
 export function decodeEvent (input: Uint8Array): Event {
@@ -115,7 +117,7 @@ export function decodeEvent (input: Uint8Array): Event {
   // reused, and every field decoded below (signed part, signature, digest) is
   // a view into whatever buffer it came from. (Found by the chaos run: relayed
   // events arrived at peers as garbage once the buffer had been reused.)
-  const bytes = new Uint8Array(input) // a copy even of a Buffer, whose slice() is a view
+  const { bytes, id } = sealEnvelope(input, sha256) // a copy even of a Buffer, whose slice() is a view
   const { signed, sig } = parseEnvelope(bytes)
   bytesField(signed, 'signed part', 1, L.MAX_EVENT_BYTES)
   bytesField(sig, 'sig', 0, L.MAX_SIG_BYTES)
@@ -140,7 +142,7 @@ export function decodeEvent (input: Uint8Array): Event {
     b.digest = viewOf32(signed, b.digest)
     if (b.manifest !== undefined) b.manifest = viewOf32(signed, b.manifest)
   }
-  return Object.freeze({ ...unsigned, sig, signed, bytes, id: sha256(bytes) })
+  return new SealedEvent(unsigned, bytes, id)
 }
 
 function decodeBody (raw: unknown): EventBody {

@@ -1,8 +1,10 @@
 // A decoded event keeps its 32-byte fields as views into its own envelope and shares one empty props
 // (compact-event.ts, issue #25): the same values as before, in less memory.
 import { describe, expect, it } from 'vitest'
-import { decodeEvent, signEvent } from '../../../protocol/codec.js'
+import { decodeEvent, signEvent, signingBytes } from '../../../protocol/codec.js'
 import { EMPTY_PROPS, viewOf32 } from '../../../protocol/compact-event.js'
+import { parseEnvelope } from '../../../protocol/envelope.js'
+import { sha256 } from '../../../protocol/sha256.js'
 import type { PutBody } from '../../../protocol/event.js'
 import { makeStamp } from '../../../protocol/hlc.js'
 import { fakeSigner } from '../../helpers/fake-crypto.js'
@@ -23,6 +25,26 @@ describe('compact decoded events', () => {
     for (const field of [body.digest, body.manifest, d.prev]) expect(field?.buffer).toBe(d.bytes.buffer)
     // Not into the input: the event owns its bytes, whatever buffer they came in.
     expect(body.digest.buffer).not.toBe(Buffer.from(e.bytes).buffer)
+  })
+
+  it('the id lies in the envelope\'s buffer; the signature and the signed part are read out of the envelope', () => {
+    const signer = fakeSigner('carol')
+    const signed = signEvent({ v: 1, author: 'carol', seq: 1, stamp: makeStamp(1_700_000_000_000, 0), body: put(4) }, signer)
+    const input = Buffer.from(signed.bytes)
+    const decoded = decodeEvent(input)
+    input.fill(0) // the receive buffer is reused: the event must not notice
+    for (const e of [signed, decoded]) {
+      expect(e.id).toEqual(sha256(e.bytes))
+      expect(e.id.buffer).toBe(e.bytes.buffer)
+      const parts = parseEnvelope(e.bytes)
+      expect(e.sig).toEqual(parts.sig)
+      expect(e.signed).toEqual(parts.signed)
+      expect(signingBytes(e)).toEqual(parts.signed)
+      expect(e.sig).toEqual(signer.sign(parts.signed))
+      expect(Object.isFrozen(e)).toBe(true)
+      expect(e.prev).toBeUndefined()
+    }
+    expect(decoded.id).toEqual(signed.id)
   })
 
   // (That an author's events share one string is not observable from JavaScript, only in the heap:
