@@ -6,7 +6,7 @@
 //         (read it with profile-top.js)
 //
 //   node dist/tools/bench/probe.js DIR KEYS mem|heap|cpu [OUT]
-// The dir is used as is: the daemon writes its site and address events into it, as any start does.
+// Extra node flags for the daemon: MYCEL_BENCH_NODE_ARGS. The dir is used as is: the daemon writes its site and address events into it, as any start does.
 
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -32,7 +32,8 @@ if (dir === undefined || !['mem', 'heap', 'cpu'].includes(mode ?? '')) {
 }
 await writeFile(join(dir, 'config.json'), JSON.stringify({ antiEntropyIntervalMs: 200, logLevel: 'warn' }))
 const node = new Node(dir)
-const flags = mode === 'heap' ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${out}` : mode === 'cpu' ? `--cpu-prof --cpu-prof-dir=${out}` : ''
+// The mode's flags, after any the caller gives in MYCEL_BENCH_NODE_ARGS (e.g. a V8 flag to try).
+const flags = `${process.env.MYCEL_BENCH_NODE_ARGS ?? ''} ${mode === 'heap' ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${out}` : mode === 'cpu' ? `--cpu-prof --cpu-prof-dir=${out}` : ''}`.trim()
 const t = performance.now()
 try {
   await node.start([], START_TIMEOUT_MS, { MYCEL_BENCH_NODE_ARGS: flags })
