@@ -160,7 +160,7 @@ export class Downloads {
       try {
         await this.fetchOnce(target, run)
         this.c.refs.noteStored(hexOf(target.digest), clock.nowMs())
-        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.c.refs.get(hexOf(target.digest))?.keys ?? [])], run.job.progress, timers.monoMs() - startedMs)
+        if (run.job !== undefined) this.c.events?.stored?.(target, [...(this.c.refs.get(hexOf(target.digest))?.keys() ?? [])], run.job.progress, timers.monoMs() - startedMs)
         return
       } catch (err) {
         this.noteFailedRound(run.holders)

@@ -1,41 +1,38 @@
 // A set of strings that is almost always one string: the keys naming a blob, the authors that put it.
 // A `Set` costs ~150 bytes before its first member, and the blob layer keeps two per stored digest,
-// which at a million keys is a third of a gigabyte (issue #25, docs/protocol.md "State at scale"). This
-// holds one member as the bare string and turns into a Set only at the second.
+// which at a million keys is a third of a gigabyte (issue #25, docs/protocol.md "State at scale"). A
+// `Few` holds one member as the bare string and is a Set only from the second. It is a value, kept in
+// a field of its owner (blob/refs.ts) and changed through these functions: an object around it cost
+// another ~50 bytes a digest, twice.
 
-export class FewStrings implements Iterable<string> {
-  private v: string | Set<string> | undefined
+export type Few = string | Set<string> | undefined
 
-  static of (members: Iterable<string>): FewStrings {
-    const out = new FewStrings()
-    for (const s of members) out.add(s)
-    return out
-  }
+export function fewSize (v: Few): number {
+  return v === undefined ? 0 : typeof v === 'string' ? 1 : v.size
+}
 
-  get size (): number {
-    return this.v === undefined ? 0 : typeof this.v === 'string' ? 1 : this.v.size
-  }
+export function fewHas (v: Few, s: string): boolean {
+  return typeof v === 'string' ? v === s : v?.has(s) === true
+}
 
-  has (s: string): boolean {
-    return typeof this.v === 'string' ? this.v === s : this.v?.has(s) === true
-  }
+/** `v` with `s` in it (a Set given is changed in place and returned). */
+export function fewAdd (v: Few, s: string): Few {
+  if (v === undefined) return s
+  if (typeof v === 'string') return v === s ? v : new Set([v, s])
+  v.add(s)
+  return v
+}
 
-  add (s: string): void {
-    if (this.v === undefined) this.v = s
-    else if (typeof this.v === 'string') { if (this.v !== s) this.v = new Set([this.v, s]) } else this.v.add(s)
-  }
+/** `v` without `s`: back to the bare string once one is left, so a blob that had two keys costs what one does. */
+export function fewDelete (v: Few, s: string): Few {
+  if (typeof v === 'string') return v === s ? undefined : v
+  if (v === undefined) return undefined
+  v.delete(s)
+  if (v.size === 1) return v.values().next().value
+  return v.size === 0 ? undefined : v
+}
 
-  delete (s: string): void {
-    if (typeof this.v === 'string') { if (this.v === s) this.v = undefined; return }
-    if (this.v === undefined) return
-    this.v.delete(s)
-    // Back to the bare string once one is left, so a blob that had two keys costs what one does.
-    if (this.v.size === 1) this.v = this.v.values().next().value
-    else if (this.v.size === 0) this.v = undefined
-  }
-
-  * [Symbol.iterator] (): Iterator<string> {
-    if (typeof this.v === 'string') yield this.v
-    else if (this.v !== undefined) yield * this.v
-  }
+/** The members, to iterate (never change the Set this may return). */
+export function fewValues (v: Few): Iterable<string> {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v
 }

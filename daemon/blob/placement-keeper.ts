@@ -124,7 +124,7 @@ export class PlacementKeeper {
     const ref = this.c.refs.get(hex)
     if (ref === undefined) return false
     const rules = this.c.rules()
-    for (const key of ref.keys) if (rules.ruleFor(key)?.replicas !== undefined) return true
+    for (const key of ref.keys()) if (rules.ruleFor(key)?.replicas !== undefined) return true
     return false
   }
 
@@ -162,7 +162,7 @@ export class PlacementKeeper {
     if (ref === undefined || !this.hasFactor()) return []
     const members = this.c.members()
     const out = new Set<string>()
-    for (const key of ref.keys) {
+    for (const key of ref.keys()) {
       for (const peer of this.placeKey(key, ref.digest, members)?.holders ?? []) out.add(peer)
       if (out.size >= max) break
     }
@@ -241,7 +241,7 @@ export class PlacementKeeper {
     let here = false
     let looked = 1
     if (ref !== undefined && this.hasFactor()) {
-      for (const key of ref.keys) {
+      for (const key of ref.keys()) {
         looked++
         if (this.placeKey(key, ref.digest, members)?.holders.includes(this.c.selfId) === true) { here = true; break }
       }

@@ -257,9 +257,9 @@ function pinned (e: Entry): () => void {
  * (eager, for any of its keys), `cache` if it is kept on demand.
  */
 export function evictableOf (ref: BlobRef | undefined, p: { selfId: string, downloading: boolean, policy: ReplicationPolicy, mustKeep?: (digest: Uint8Array) => boolean }): Evictable {
-  if (ref === undefined || ref.authors.has(p.selfId) || p.downloading) return 'no'
+  if (ref === undefined || ref.hasAuthor(p.selfId) || p.downloading) return 'no'
   if (p.mustKeep?.(ref.digest) === true) return 'no'
-  return p.policy.modeOfKeys(ref.keys) === 'eager' ? 'mirror' : 'cache'
+  return p.policy.modeOfKeys(ref.keys()) === 'eager' ? 'mirror' : 'cache'
 }
 
 /** A refusal of the quota (admit): it names the quota and is passed on as it is. */

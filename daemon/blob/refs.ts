@@ -7,16 +7,33 @@
 // removes (its author was revoked after it) hands its key back to the winner before it (removed()).
 
 import type { Event, PutBody } from '../../protocol/event.js'
-import { FewStrings } from './few-strings.js'
+import { fewAdd, fewDelete, fewHas, fewSize, fewValues, type Few } from './few-strings.js'
 
-export interface BlobRef {
-  digest: Uint8Array
-  size: number
+/** One referenced blob. Its keys and authors are `Few` values in fields of its own (one object a digest). */
+export class BlobRef {
   /** sha-256 of the chunk manifest, from the newest put that carried one. */
-  manifest?: Uint8Array
-  keys: FewStrings
+  manifest?: Uint8Array = undefined
+  private keySet: Few = undefined
   /** Authors of the referencing puts: they held the bytes when they wrote. */
-  authors: FewStrings
+  private authorSet: Few = undefined
+
+  constructor (readonly digest: Uint8Array, readonly size: number) {}
+
+  /** The keys whose winning put names this blob (do not change what this returns). */
+  keys (): Iterable<string> { return fewValues(this.keySet) }
+
+  get keyCount (): number { return fewSize(this.keySet) }
+
+  /** The authors of those puts. */
+  authors (): Iterable<string> { return fewValues(this.authorSet) }
+
+  hasAuthor (author: string): boolean { return fewHas(this.authorSet, author) }
+
+  addKey (key: string): void { this.keySet = fewAdd(this.keySet, key) }
+
+  addAuthor (author: string): void { this.authorSet = fewAdd(this.authorSet, author) }
+
+  deleteKey (key: string): void { this.keySet = fewDelete(this.keySet, key) }
 }
 
 export function hexOf (digest: Uint8Array): string {
@@ -80,11 +97,11 @@ export class BlobRefs {
     const hex = hexOf(body.digest)
     let ref = this.refs.get(hex)
     if (ref === undefined) {
-      ref = { digest: body.digest, size: body.size, keys: new FewStrings(), authors: new FewStrings() }
+      ref = new BlobRef(body.digest, body.size)
       this.refs.set(hex, ref)
     }
-    ref.keys.add(body.key)
-    ref.authors.add(event.author)
+    ref.addKey(body.key)
+    ref.addAuthor(event.author)
     if (body.manifest !== undefined) ref.manifest = body.manifest
     this.orphans.delete(hex)
   }
@@ -93,8 +110,8 @@ export class BlobRefs {
     const hex = hexOf(digest)
     const ref = this.refs.get(hex)
     if (ref === undefined) return
-    ref.keys.delete(key)
-    if (ref.keys.size === 0) {
+    ref.deleteKey(key)
+    if (ref.keyCount === 0) {
       this.refs.delete(hex)
       this.orphans.set(hex, nowMs)
     }

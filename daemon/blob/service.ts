@@ -173,7 +173,7 @@ export class BlobService {
       },
       wanted: hex => {
         const ref = this.refs.get(hex)
-        return ref !== undefined && (this.init.policy.modeOfKeys(ref.keys) === 'eager' || this.isPlaced(hex))
+        return ref !== undefined && (this.init.policy.modeOfKeys(ref.keys()) === 'eager' || this.isPlaced(hex))
       },
       log,
       timers,
@@ -344,7 +344,7 @@ export class BlobService {
       const event = byKey(ref)
       if (event === undefined || event.body.kind !== 'put') throw new MycelError('NOT_FOUND', `no key ${ref} in this federation`)
       const blobRef = this.refs.get(hexOf(event.body.digest))
-      return { key: ref, digest: event.body.digest, size: event.body.size, manifest: event.body.manifest, authors: [...(blobRef?.authors ?? [event.author])] }
+      return { key: ref, digest: event.body.digest, size: event.body.size, manifest: event.body.manifest, authors: [...(blobRef?.authors() ?? [event.author])] }
     }
     const blobRef = this.refs.get(hexOf(digest))
     if (blobRef !== undefined) return targetOf(blobRef)
@@ -394,7 +394,7 @@ export class BlobService {
   private keeps (hex: string): boolean {
     const ref = this.refs.get(hex)
     if (ref === undefined) return false
-    return ref.authors.has(this.c.replica.id) || (this.placement?.mustKeep(hex) ?? false) || this.init.policy.modeOfKeys(ref.keys) !== 'none'
+    return ref.hasAuthor(this.c.replica.id) || (this.placement?.mustKeep(hex) ?? false) || this.init.policy.modeOfKeys(ref.keys()) !== 'none'
   }
 
   /**
@@ -514,7 +514,7 @@ export class BlobService {
 }
 
 function targetOf (ref: BlobRef): BlobTarget {
-  return { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors] }
+  return { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors()] }
 }
 
 const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/

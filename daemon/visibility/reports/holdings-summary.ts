@@ -26,8 +26,8 @@ export async function holdingsSummary (p: HoldingsSummaryParts): Promise<ReportH
     if (held.has(hex)) {
       out.heldBlobs++
       out.heldBytes += ref.size
-    } else if (p.modeOf(ref.keys) === 'eager' || p.placed?.(hex) === true) {
-      out.missingKeys += ref.keys.size
+    } else if (p.modeOf(ref.keys()) === 'eager' || p.placed?.(hex) === true) {
+      out.missingKeys += ref.keyCount
       out.missingBytes += ref.size
     }
   }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { isDamaged } from '../../../daemon/blob/chunk-check.js'
 import { BlobIntegrity } from '../../../daemon/blob/integrity.js'
 import { encodeManifest, type Manifest } from '../../../daemon/blob/manifest.js'
-import type { BlobRef } from '../../../daemon/blob/refs.js'
+import { BlobRef } from '../../../daemon/blob/refs.js'
 import { openVerified } from '../../../daemon/blob/verified-read.js'
 import { Logger } from '../../../daemon/log.js'
 
@@ -54,7 +54,12 @@ describe('openVerified', () => {
 })
 
 describe('BlobIntegrity', () => {
-  const ref = (digest: Uint8Array): BlobRef => ({ digest, size: 1, keys: new Set(['k']), authors: new Set(['a']) } as unknown as BlobRef)
+  const ref = (digest: Uint8Array): BlobRef => {
+    const r = new BlobRef(digest, 1)
+    r.addKey('k')
+    r.addAuthor('a')
+    return r
+  }
 
   it('removes a damaged copy once, fetches it again, and counts it repaired', async () => {
     const removed: string[] = []

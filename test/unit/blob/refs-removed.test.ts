@@ -16,7 +16,7 @@ describe('BlobRefs.removed', () => {
     refs.applied(first, undefined, 0)
     refs.applied(second, first, 10) // the first's bytes are an orphan now
     refs.removed(second, first, 20) // b was revoked before its put: the first wins again
-    expect([...(refs.get(hexOf(digest(1)))?.keys ?? [])]).toEqual(['k'])
+    expect([...(refs.get(hexOf(digest(1)))?.keys() ?? [])]).toEqual(['k'])
     expect(refs.referenced(hexOf(digest(2)))).toBe(false)
     // Past the grace only the removed put's bytes go.
     expect(refs.takeExpired(1_000, 100)).toEqual([hexOf(digest(2))])
