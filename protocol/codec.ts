@@ -106,7 +106,7 @@ export function signEvent (unsigned: UnsignedEvent, signer: Signer): Event {
   if (encoded.length > L.MAX_EVENT_BYTES) throw MycelError.tooLarge('event', encoded.length, L.MAX_EVENT_BYTES)
   // Kept as views into the event's one buffer (compact-event.ts), as a decoded event keeps them.
   const { bytes, id } = sealEnvelope(encoded, sha256)
-  return new SealedEvent(unsigned, bytes, id)
+  return new SealedEvent(unsigned, bytes, id, parseEnvelope(bytes))
 }
 
 export function decodeEvent (input: Uint8Array): Event {
@@ -142,7 +142,7 @@ export function decodeEvent (input: Uint8Array): Event {
     b.digest = viewOf32(signed, b.digest)
     if (b.manifest !== undefined) b.manifest = viewOf32(signed, b.manifest)
   }
-  return new SealedEvent(unsigned, bytes, id)
+  return new SealedEvent(unsigned, bytes, id, { signed, sig })
 }
 
 function decodeBody (raw: unknown): EventBody {
