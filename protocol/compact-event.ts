@@ -13,7 +13,7 @@
 //
 // Each helper returns a value equal to its input; only where the memory lies changes.
 // (tools/bench/per-key.ts: 2 045 bytes an event before any of this, 1 509 with views, interned authors
-// and one empty props, 1 197 with the id in the envelope's buffer and no kept signature views.)
+// and one empty props, 1 197 with the id in the envelope's buffer and no kept signature views, 1 101 without a kept prev view.)
 
 import type { Envelope } from './envelope.js'
 import type { Event, EventBody, UnsignedEvent } from './event.js'
@@ -80,12 +80,13 @@ export class SealedEvent implements Event {
   readonly seq: number
   readonly stamp: Stamp
   readonly body: EventBody
-  readonly prev?: Uint8Array
   readonly bytes: Uint8Array
   readonly id: Uint8Array
   private readonly sigAt: number
   private readonly sigEnd: number
   private readonly signedAt: number
+  /** Where `prev` lies in `bytes`; -1 without one (or, never for a canonical event, kept in ownPrev). */
+  private readonly prevAt: number
 
   /** `parts`: the envelope's signature and signed part, views into `bytes` (parseEnvelope). */
   constructor (unsigned: UnsignedEvent, bytes: Uint8Array, id: Uint8Array, parts: Envelope) {
@@ -93,16 +94,30 @@ export class SealedEvent implements Event {
     this.seq = unsigned.seq
     this.stamp = unsigned.stamp
     this.body = unsigned.body
-    if (unsigned.prev !== undefined) this.prev = unsigned.prev
     this.bytes = bytes
     this.id = id
     this.sigAt = parts.sig.byteOffset - bytes.byteOffset
     this.sigEnd = this.sigAt + parts.sig.byteLength
     this.signedAt = parts.signed.byteOffset - bytes.byteOffset
+    this.prevAt = -1
+    if (unsigned.prev !== undefined) {
+      // A decoded event's prev is a view into its signed part already; a freshly signed one's is found there.
+      const view = unsigned.prev.buffer === bytes.buffer ? unsigned.prev : viewOf32(parts.signed, unsigned.prev)
+      if (view.buffer === bytes.buffer) this.prevAt = view.byteOffset - bytes.byteOffset
+      else ownPrev.set(this, unsigned.prev)
+    }
     Object.freeze(this)
   }
 
   get sig (): Uint8Array { return this.bytes.subarray(this.sigAt, this.sigEnd) }
 
   get signed (): Uint8Array { return this.bytes.subarray(this.signedAt) }
+
+  /** The id of the author's previous event, a fresh view of where the signed part holds it (the chain: chain.ts). */
+  get prev (): Uint8Array | undefined {
+    return this.prevAt < 0 ? ownPrev.get(this) : this.bytes.subarray(this.prevAt, this.prevAt + 32)
+  }
 }
+
+/** A `prev` not found in its event's signed part as a 32-byte byte string: never for a canonical event, so no field pays for it. */
+const ownPrev = new WeakMap<SealedEvent, Uint8Array>()

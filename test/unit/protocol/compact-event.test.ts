@@ -23,6 +23,9 @@ describe('compact decoded events', () => {
     expect(body.manifest).toEqual(new Uint8Array(32).fill(3))
     expect(d.prev).toEqual(first.id)
     for (const field of [body.digest, body.manifest, d.prev]) expect(field?.buffer).toBe(d.bytes.buffer)
+    // A freshly signed event finds its prev in its own envelope too (SealedEvent keeps where, not a view).
+    expect(e.prev).toEqual(first.id)
+    expect(e.prev?.buffer).toBe(e.bytes.buffer)
     // Not into the input: the event owns its bytes, whatever buffer they came in.
     expect(body.digest.buffer).not.toBe(Buffer.from(e.bytes).buffer)
   })
