@@ -102,7 +102,7 @@ export class BlobIntegrity {
       this.forget(hex)
       return
     }
-    const target: BlobTarget = { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors()] }
+    const target = ref.target()
     d.repairing = d.removed.then(async () => { await this.c.fetch(target, BLOB_REPAIR_WAIT_MS) }).then(() => {
       this.stats.repaired++
       this.forget(hex)

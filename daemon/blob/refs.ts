@@ -8,6 +8,7 @@
 
 import type { Event, PutBody } from '../../protocol/event.js'
 import { fewAdd, fewDelete, fewHas, fewSize, fewValues, type Few } from './few-strings.js'
+import type { BlobTarget } from './types.js'
 
 /** One referenced blob. Its keys and authors are `Few` values in fields of its own (one object a digest). */
 export class BlobRef {
@@ -34,6 +35,11 @@ export class BlobRef {
   addAuthor (author: string): void { this.authorSet = fewAdd(this.authorSet, author) }
 
   deleteKey (key: string): void { this.keySet = fewDelete(this.keySet, key) }
+
+  /** What a fetch of these bytes is given: the blob, and the authors that held it when they wrote. */
+  target (): BlobTarget {
+    return { digest: this.digest, size: this.size, manifest: this.manifest, authors: [...this.authors()] }
+  }
 }
 
 export function hexOf (digest: Uint8Array): string {

@@ -35,7 +35,7 @@ import { Mirror } from './mirror.js'
 import { PlacementKeeper, type KeyPlacement, type PlacementSources } from './placement-keeper.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
-import { BlobRefs, hexOf, type BlobRef } from './refs.js'
+import { BlobRefs, hexOf } from './refs.js'
 import { BlobQuota } from './quota.js'
 import { evictableOf, isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
@@ -169,7 +169,7 @@ export class BlobService {
       fetch: async hex => {
         const ref = this.refs.get(hex)
         if (ref === undefined || await this.c.blobs.has(ref.digest)) return
-        await this.fetchAdmitted(targetOf(ref), timers.monoMs() + 5 * 60_000, 'mirror', { spread: true })
+        await this.fetchAdmitted(ref.target(), timers.monoMs() + 5 * 60_000, 'mirror', { spread: true })
       },
       wanted: hex => {
         const ref = this.refs.get(hex)
@@ -347,7 +347,7 @@ export class BlobService {
       return { key: ref, digest: event.body.digest, size: event.body.size, manifest: event.body.manifest, authors: [...(blobRef?.authors() ?? [event.author])] }
     }
     const blobRef = this.refs.get(hexOf(digest))
-    if (blobRef !== undefined) return targetOf(blobRef)
+    if (blobRef !== undefined) return blobRef.target()
     if (await this.c.blobs.has(digest)) {
       const bytes = await this.manifests.get(digest)
       const size = bytes === undefined ? 0 : decodeManifest(bytes).size
@@ -511,10 +511,6 @@ export class BlobService {
       this.c.log.info('blob collected', { digest: `sha256:${hex}` })
     }
   }
-}
-
-function targetOf (ref: BlobRef): BlobTarget {
-  return { digest: ref.digest, size: ref.size, manifest: ref.manifest, authors: [...ref.authors()] }
 }
 
 const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/
