@@ -6,14 +6,14 @@
 //     own envelope: a view into it is ~100 bytes, and the envelope lives exactly as long;
 //   - its id, the sha-256 of the envelope, in an array of its own: written after the envelope, in the
 //     buffer the event owns anyway (sealEnvelope);
-//   - its signature and signed part, two views kept for a check made once, as the event arrives: read
-//     out of the envelope when asked instead (SealedEvent);
+//   - its signature, signed part and prev, views kept though they are read when the event arrives and
+//     seldom after: handed out as fresh views from offsets instead (SealedEvent);
 //   - its author, a fresh string per event though a federation has a few dozen authors;
 //   - an empty `props`, a fresh object per put.
 //
 // Each helper returns a value equal to its input; only where the memory lies changes.
-// (tools/bench/per-key.ts: 2 045 bytes an event before any of this, 1 509 with views, interned authors
-// and one empty props, 1 197 with the id in the envelope's buffer and no kept signature views, 1 101 without a kept prev view.)
+// (tools/bench/per-key.ts: 2 045 bytes an event before any of this, 1 509 with views, interned
+// authors and one empty props, 1 101 with the id in the envelope's buffer and offsets for the rest.)
 
 import type { Envelope } from './envelope.js'
 import type { Event, EventBody, UnsignedEvent } from './event.js'
@@ -68,10 +68,10 @@ export function sealEnvelope (envelope: Uint8Array, hash: (bytes: Uint8Array) =>
 }
 
 /**
- * A decoded or freshly signed event. Its signature and signed part are handed out as fresh views of its
- * envelope when asked, from three offsets it keeps, not kept as views: they are needed only to check the
- * event, which happens once, as it arrives, while an event is kept for as long as its key's version
- * lives (two views kept were ~200 bytes an event; three small integers are 24).
+ * A decoded or freshly signed event. Its signature, signed part and prev are handed out as fresh views of
+ * its envelope when asked, from offsets it keeps, not kept as views: they are read to check the event and
+ * its chain, as it arrives, while an event is kept for as long as its key's version lives (three views
+ * kept were ~300 bytes an event; four small integers are 32).
  * Fields are set in the constructor, in one order, so V8 keeps them inside the object.
  */
 export class SealedEvent implements Event {
@@ -85,7 +85,7 @@ export class SealedEvent implements Event {
   private readonly sigAt: number
   private readonly sigEnd: number
   private readonly signedAt: number
-  /** Where `prev` lies in `bytes`; -1 without one (or, never for a canonical event, kept in ownPrev). */
+  /** Where `prev` lies in `bytes`; -1 without one. */
   private readonly prevAt: number
 
   /** `parts`: the envelope's signature and signed part, views into `bytes` (parseEnvelope). */
@@ -102,9 +102,10 @@ export class SealedEvent implements Event {
     this.prevAt = -1
     if (unsigned.prev !== undefined) {
       // A decoded event's prev is a view into its signed part already; a freshly signed one's is found there.
+      // A canonical signed part always holds it as a 32-byte byte string.
       const view = unsigned.prev.buffer === bytes.buffer ? unsigned.prev : viewOf32(parts.signed, unsigned.prev)
-      if (view.buffer === bytes.buffer) this.prevAt = view.byteOffset - bytes.byteOffset
-      else ownPrev.set(this, unsigned.prev)
+      if (view.buffer !== bytes.buffer) throw new Error('an event\'s prev is not in its signed part')
+      this.prevAt = view.byteOffset - bytes.byteOffset
     }
     Object.freeze(this)
   }
@@ -115,9 +116,6 @@ export class SealedEvent implements Event {
 
   /** The id of the author's previous event, a fresh view of where the signed part holds it (the chain: chain.ts). */
   get prev (): Uint8Array | undefined {
-    return this.prevAt < 0 ? ownPrev.get(this) : this.bytes.subarray(this.prevAt, this.prevAt + 32)
+    return this.prevAt < 0 ? undefined : this.bytes.subarray(this.prevAt, this.prevAt + 32)
   }
 }
-
-/** A `prev` not found in its event's signed part as a 32-byte byte string: never for a canonical event, so no field pays for it. */
-const ownPrev = new WeakMap<SealedEvent, Uint8Array>()

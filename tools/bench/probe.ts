@@ -6,7 +6,8 @@
 //         (read it with profile-top.js)
 //
 //   node dist/tools/bench/probe.js DIR KEYS mem|heap|cpu [OUT]
-// Extra node flags for the daemon: MYCEL_BENCH_NODE_ARGS. The dir is used as is: the daemon writes its site and address events into it, as any start does.
+// Extra node flags for the daemon: MYCEL_BENCH_NODE_ARGS. The dir is used as is: the daemon writes its
+// site and address events into it, as any start does.
 
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
