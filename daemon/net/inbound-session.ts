@@ -3,13 +3,15 @@
 // (bad bytes are caught at once); they are handed to the core one at a time, a large message's
 // events decoded a slice at a time with the event loop given way between slices (codec.ts
 // decodeSteps, SessionHost.pace). Above the inbox's high-water mark the stream is paused (yamux then
-// stops granting window, so the peer's writer waits) and resumed below half of it. See session-base.ts.
+// stops granting window, so the peer's writer waits) and resumed below half of it, through a gate that
+// keeps a pause asked for during a resume (receive-gate.ts). See session-base.ts.
 
 import { MycelError, isMycelError } from '../../protocol/errors.js'
 import type { SyncMessage } from '../../protocol/messages.js'
 import { errorText } from '../log.js'
 import { encodeFrame } from './frame.js'
 import { decodeHello, encodeWelcome } from './hello.js'
+import { ReceiveGate } from './receive-gate.js'
 import { SessionBase } from './session-base.js'
 
 /** A frame in the inbox: decoded, or its envelope decoded and the rest to do in steps (codec.ts). */
@@ -25,6 +27,8 @@ export class InboundSession extends SessionBase {
   private inbox: Inboxed[] = []
   private inboxBytes = 0
   private delivering = false
+  /** Pauses that hold even when asked for inside a resume (receive-gate.ts). */
+  private readonly gate = new ReceiveGate(this.stream)
 
   get queuedMessages (): number {
     return this.inbox.length
@@ -89,10 +93,7 @@ export class InboundSession extends SessionBase {
       this.inbox.push(entry)
       this.inboxBytes += frame.byteLength
     }
-    if (this.overHighWater() && this.stream.readStatus === 'readable') {
-      this.stream.pause()
-      this.host.counters.receivePauses++
-    }
+    if (this.overHighWater() && !this.gate.paused && this.gate.pause()) this.host.counters.receivePauses++
     this.kick()
   }
 
@@ -172,7 +173,7 @@ export class InboundSession extends SessionBase {
   }
 
   private maybeResume (): void {
-    if (!this.done && this.stream.readStatus === 'paused' && this.belowLowWater()) this.stream.resume()
+    if (!this.done && this.gate.paused && this.belowLowWater()) this.gate.resume()
   }
 
   protected released (): void {

@@ -114,9 +114,15 @@ export abstract class SessionBase {
   }
 
   private onClose (evt: StreamCloseEvent): void {
-    if (evt.error !== undefined && evt.local !== true && !this.done) {
+    if (evt.error !== undefined && !this.done) {
       this.host.counters.streamErrors++
-      this.host.log.debug('sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: errorText(evt.error) })
+      if (evt.local === true) {
+        // The stream aborted itself (a buffer over its limit, the connection gone): not a peer's doing,
+        // and nothing else would say why a member's session ended.
+        this.host.log.warn('sync stream aborted by the transport', { peer: this.peer, direction: this.stream.direction, error: errorText(evt.error) })
+      } else {
+        this.host.log.debug('sync stream reset by peer', { peer: this.peer, direction: this.stream.direction, error: errorText(evt.error) })
+      }
     }
     this.finish()
   }
