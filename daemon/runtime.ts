@@ -17,6 +17,7 @@
 // joins another (`mycel join`).
 
 import type { PrivateKey } from '@libp2p/interface'
+import { decodeEvent } from '../protocol/codec.js'
 import { ReplicaHost } from '../protocol/driver.js'
 import type { Genesis, SignedInvite } from '../protocol/invite.js'
 import type { SyncMessage } from '../protocol/messages.js'
@@ -45,6 +46,7 @@ import { createMesh, type Mesh } from './net/mesh.js'
 import { ed25519InviteKeys } from './federation/invite-keys.js'
 import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { DurableWaits } from './store/durable-waits.js'
+import { StoredEventReader } from './store/event-reader.js'
 import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
 import type { TestSwitches } from './testing/switches.js'
@@ -102,6 +104,8 @@ interface Core {
   offenders: OffenderLog
   lag: PeerLagTracker
   timing: ApplyTiming
+  /** Where cooled events are read back from (coolDurable). */
+  reader: StoredEventReader
 }
 
 /** Parts the core reaches (its sends, its observer) that are built after it. */
@@ -147,7 +151,7 @@ export class Runtime {
     const wired: Wired = {}
     const gate: FederationGate = new FederationGate({ members: () => core.replica.members(), log })
     const core = buildCore({ peerId, privateKey, genesis: federation.genesis, antiEntropyIntervalMs: config.antiEntropyIntervalMs }, { store, snapshot, gate, wired, log, onFatal: c.onFatal, onBurst: c.onBurst })
-    const { driver, replica, waits, lag, shed, offenders } = core
+    const { driver, replica, waits, lag, shed, offenders, reader } = core
     // One budget for every piece of sliced work: a large message decoded (mesh) and taken (core) in slices.
     const loop = new LoopBudget()
     const loopDelay = new LoopDelay()
@@ -272,6 +276,11 @@ export class Runtime {
       })]
     ], log)
 
+    // Everything that reads the stored events whole at start (the blob index, sites, gossip) has: the
+    // state's puts and deletes let go of their bytes, read back when asked (#25).
+    replica.coolDurable(snapshot.events, reader)
+    snapshot.events.length = 0 // its list is not needed after start
+
     vis.setNames(peer => sites.nameOf(peer))
     vis.setSitePolicies((peer, key) => {
       const record = sites.record(peer)
@@ -359,6 +368,7 @@ function buildCore (
   const shed = new ShedLedger(c.onBurst)
   const offenders = new OffenderLog(log, { onSuppressed: offender => { shed.note('log-lines', offender) } })
   const waits = new DurableWaits()
+  const reader = new StoredEventReader((author, seq) => store.eventBytesSync(author, seq), decodeEvent)
   const driver: ReplicaHost<Replica> = new ReplicaHost({
     // A burst of received frames costs one tick, and no tick runs inside a callback of the core.
     tickAfterInput: 'soon',
@@ -366,7 +376,15 @@ function buildCore (
     maxEventsPerCommit: MAX_EVENTS_PER_WRITE
   }, {
     timers: REAL_TIMERS,
-    store: { commit: (batches, done) => { store.write(batches).then(() => { done() }, err => { done(err as Error) }) } },
+    store: {
+      commit: (batches, done) => {
+        store.write(batches).then(() => {
+          // On disk now: the state's puts and deletes let go of their bytes (read back when asked).
+          for (const batch of batches) driver.replica.coolDurable(batch.put, reader)
+          done()
+        }, err => { done(err as Error) })
+      }
+    },
     durable: n => { driver.markDurable(n); waits.durableThrough(n) },
     failed: err => { c.onFatal(waits.fail(err)) },
     tickFailed: err => { log.error('replica tick failed', { err }) },
@@ -407,7 +425,7 @@ function buildCore (
   })
   const replica = driver.replica
   const lag = new PeerLagTracker({ ourDigest: () => replica.digest(), ourVv: () => replica.versionVector() })
-  return { driver, replica, waits, lag, timing, shed, offenders }
+  return { driver, replica, waits, lag, timing, shed, offenders, reader }
 }
 
 /** A message (or a part of a large push) this heavy counts as a burst of input (memory-settle.ts). */

@@ -22,3 +22,16 @@ export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
 export function xorInto (acc: Uint8Array, id: Uint8Array): void {
   for (let i = 0; i < acc.length; i++) acc[i] ^= id[i] ?? 0
 }
+
+/** Bytes as the characters of a one-byte string (each char code 0..255): a compact way to keep a few. */
+export function textOfBytes (b: Uint8Array): string {
+  // One call makes one flat string; appending a char at a time would keep a rope of cons strings.
+  return String.fromCharCode.apply(null, b as unknown as number[])
+}
+
+/** The bytes textOfBytes made the string of. */
+export function bytesOfText (s: string): Uint8Array {
+  const b = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i)
+  return b
+}

@@ -15,7 +15,10 @@
 // (tools/bench/per-key.ts: 2 045 bytes an event before any of this, 1 509 with views, interned
 // authors and one empty props, 1 101 with the id in the envelope's buffer and offsets for the rest.)
 
+import { bytesOfText, equalBytes, textOfBytes } from './bytes.js'
+import { coldBody } from './cold-body.js'
 import type { Envelope } from './envelope.js'
+import { MycelError } from './errors.js'
 import type { Event, EventBody, UnsignedEvent } from './event.js'
 import type { Stamp } from './hlc.js'
 
@@ -68,25 +71,50 @@ export function sealEnvelope (envelope: Uint8Array, hash: (bytes: Uint8Array) =>
 }
 
 /**
+ * Where a cooled event's envelope is read back from (the daemon's store, synchronously: LevelDB's
+ * getSync): the event stored under (author, seq), decoded, or undefined when none is.
+ */
+export interface EventReader {
+  read(author: string, seq: number): Event | undefined
+}
+
+/**
  * A decoded or freshly signed event. Its signature, signed part and prev are handed out as fresh views of
  * its envelope when asked, from offsets it keeps, not kept as views: they are read to check the event and
  * its chain, as it arrives, while an event is kept for as long as its key's version lives (three views
  * kept were ~300 bytes an event; four small integers are 32).
- * Fields are set in the constructor, in one order, so V8 keeps them inside the object.
+ *
+ * A put or delete that is durable can be *cooled* (cool()): its envelope and body are let go and read
+ * back from the store when asked (cold-body.ts), so a held version costs its stamp, author, seq, id and
+ * key in memory, not its bytes (issue #25). The object stays the one the state and the author log hold;
+ * warm() brings the bytes back, and the state warms a version as it lets go of it (state.ts release),
+ * before its removal reaches the store, so a version anyone still holds stays readable.
+ * Fields are set in the constructor, in one order, so V8 keeps them inside the object. Sealed, not
+ * frozen: only cooling and warming change `body` and the envelope.
  */
 export class SealedEvent implements Event {
   readonly v: 1 = 1
   readonly author: string
   readonly seq: number
   readonly stamp: Stamp
+  /** The body; a cooled event's is a ColdBody that reads the rest back when asked. */
   readonly body: EventBody
-  readonly bytes: Uint8Array
-  readonly id: Uint8Array
+  /** The envelope, or undefined while cooled. */
+  private envelope: Uint8Array | undefined
+  /** The id: a view into the envelope's buffer (sealEnvelope), or undefined while cooled. */
+  private idView: Uint8Array | undefined
+  /**
+   * A cooled event's id, its 32 bytes as the characters of a one-byte string (~56 bytes; an array of
+   * its own costs ~230 with its ArrayBuffer).
+   */
+  private idText: string | undefined
   private readonly sigAt: number
   private readonly sigEnd: number
   private readonly signedAt: number
   /** Where `prev` lies in `bytes`; -1 without one. */
   private readonly prevAt: number
+  /** Where a cooled event is read back from. */
+  private reader: EventReader | undefined
 
   /** `parts`: the envelope's signature and signed part, views into `bytes` (parseEnvelope). */
   constructor (unsigned: UnsignedEvent, bytes: Uint8Array, id: Uint8Array, parts: Envelope) {
@@ -94,8 +122,9 @@ export class SealedEvent implements Event {
     this.seq = unsigned.seq
     this.stamp = unsigned.stamp
     this.body = unsigned.body
-    this.bytes = bytes
-    this.id = id
+    this.envelope = bytes
+    this.idView = id
+    this.idText = undefined
     this.sigAt = parts.sig.byteOffset - bytes.byteOffset
     this.sigEnd = this.sigAt + parts.sig.byteLength
     this.signedAt = parts.signed.byteOffset - bytes.byteOffset
@@ -107,8 +136,15 @@ export class SealedEvent implements Event {
       if (view.buffer !== bytes.buffer) throw new Error('an event\'s prev is not in its signed part')
       this.prevAt = view.byteOffset - bytes.byteOffset
     }
-    Object.freeze(this)
+    this.reader = undefined
+    Object.seal(this)
   }
+
+  /** sha-256 of `bytes`; a cooled event's is made afresh from the string it keeps. */
+  get id (): Uint8Array { return this.idView ?? bytesOfText(this.idText as string) }
+
+  /** Canonical encoding of the envelope; a cooled event's is read back, not kept. */
+  get bytes (): Uint8Array { return this.envelope ?? this.readBack().bytes }
 
   get sig (): Uint8Array { return this.bytes.subarray(this.sigAt, this.sigEnd) }
 
@@ -117,5 +153,46 @@ export class SealedEvent implements Event {
   /** The id of the author's previous event, a fresh view of where the signed part holds it (the chain: chain.ts). */
   get prev (): Uint8Array | undefined {
     return this.prevAt < 0 ? undefined : this.bytes.subarray(this.prevAt, this.prevAt + 32)
+  }
+
+  get cold (): boolean { return this.envelope === undefined }
+
+  /**
+   * Lets go of the envelope and the body but their key, kind and whether a delete is conditional,
+   * which the state reads at every apply. Only for a put or delete that `reader` returns (durable):
+   * system events stay whole (membership and rules read them whole, and they are few).
+   */
+  cool (reader: EventReader): void {
+    if (this.envelope === undefined || (this.body.kind !== 'put' && this.body.kind !== 'delete')) return
+    const self = this as unknown as { body: EventBody }
+    self.body = coldBody(this, this.body)
+    // The id is a view into the envelope's buffer (sealEnvelope): keep its bytes in a string instead.
+    this.idText = textOfBytes(this.idView as Uint8Array)
+    this.idView = undefined
+    this.reader = reader
+    this.envelope = undefined
+  }
+
+  /** Takes back the envelope and the body, read back once; a no-op unless cooled. */
+  warm (): void {
+    if (this.envelope !== undefined) return
+    const whole = this.readBack()
+    const self = this as unknown as { body: EventBody }
+    self.body = whole.body
+    this.envelope = whole.bytes
+    this.idView = whole.id
+    this.idText = undefined
+    this.reader = undefined
+  }
+
+  /**
+   * The event as stored, from the reader (which may keep a few at hand: a body's fields are often read
+   * one after another); throws if the store no longer holds it as it was.
+   */
+  readBack (): Event {
+    const whole = this.reader?.read(this.author, this.seq)
+    if (whole === undefined) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} was cooled but the store no longer holds it`)
+    if (!equalBytes(whole.id, this.id)) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} read back from the store is not the one cooled: the store is damaged`)
+    return whole
   }
 }

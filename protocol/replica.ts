@@ -38,6 +38,7 @@ import { AckExchange } from './ack-exchange.js'
 import { AntiEntropyRounds } from './anti-entropy-rounds.js'
 import { AuthorLog } from './author-log.js'
 import { signEvent } from './codec.js'
+import { SealedEvent, type EventReader } from './compact-event.js'
 import { MycelError } from './errors.js'
 import { faultKey, isMembershipEvent, isRulesEvent, type Event, type EventBody, type NewEventBody, type UnsignedEvent } from './event.js'
 import { RulesHistory } from './rules-history.js'
@@ -411,6 +412,13 @@ export class Replica implements ReplicaApi {
   // ------------------------------------------------------------ reads
 
   get (key: string): Event | undefined { return this.state.get(key) }
+  /**
+   * Lets go of the bytes of durable puts and deletes the state still holds, read back from `reader`
+   * when asked (SealedEvent.cool). The daemon calls it once a commit is on disk.
+   */
+  coolDurable (events: readonly Event[], reader: EventReader): void {
+    for (const e of events) if (e instanceof SealedEvent && this.state.holds(e)) e.cool(reader)
+  }
   /** The rules this site enforces now (the newest rules event's), and that event. */
   rules (): { set: RuleSet, event?: Event } { return { set: this.rulesHistory.current(), event: this.rulesHistory.currentEvent() } }
   live (prefix?: string): Event[] { return this.state.live(prefix) }

@@ -21,6 +21,7 @@
 
 import { isConditional, type Event } from './event.js'
 import { xorInto } from './bytes.js'
+import { SealedEvent } from './compact-event.js'
 import { KeyIndex } from './key-index.js'
 
 /** Total order on events of one key: negative when a loses to b. */
@@ -249,7 +250,22 @@ export class LwwState {
   }
 
   private hold (e: Event): void { xorInto(this.acc, e.id) }
-  private release (e: Event): void { xorInto(this.acc, e.id) }
+
+  /**
+   * A version leaves the state. A cooled one is warmed first (compact-event.ts): its removal from the
+   * store is not durable yet, so it can still be read back, and whoever holds it (an observer, a
+   * webhook queue) can read it later.
+   */
+  private release (e: Event): void {
+    if (e instanceof SealedEvent) e.warm()
+    xorInto(this.acc, e.id)
+  }
+
+  /** Whether `e` itself (not an equal copy) is a version held. */
+  holds (e: Event): boolean {
+    const held = this.keys.get(e.body.key)
+    return held === e || (Array.isArray(held) && held.includes(e))
+  }
 
   private countWinner (e: Event, delta: number): void {
     if (e.body.kind === 'put') this.puts += delta

@@ -12,13 +12,28 @@ import type { BlobTarget } from './types.js'
 
 /** One referenced blob. Its keys and authors are `Few` values in fields of its own (one object a digest). */
 export class BlobRef {
-  /** sha-256 of the chunk manifest, from the newest put that carried one. */
-  manifest?: Uint8Array = undefined
+  /** The chunk manifest's sha-256 in hex (see `manifest`). */
+  private manifestHex: string | undefined = undefined
   private keySet: Few = undefined
   /** Authors of the referencing puts: they held the bytes when they wrote. */
   private authorSet: Few = undefined
 
-  constructor (readonly digest: Uint8Array, readonly size: number) {}
+  /**
+   * `hex`: the digest as the index's key (the same string, so it costs the ref nothing). Not the put's
+   * digest itself: that is a view into the put's envelope, and would keep its whole buffer alive after
+   * the state let go of it (a cooled event: protocol/compact-event.ts).
+   */
+  constructor (readonly hex: string, readonly size: number) {}
+
+  /** The sha-256 of the bytes (a fresh array each time). */
+  get digest (): Uint8Array { return new Uint8Array(Buffer.from(this.hex, 'hex')) }
+
+  /**
+   * sha-256 of the chunk manifest, from the newest put that carried one (a fresh array each time).
+   * Kept as hex: a copy of 32 bytes in an array of its own costs ~230 bytes, the string ~90.
+   */
+  get manifest (): Uint8Array | undefined { return this.manifestHex === undefined ? undefined : new Uint8Array(Buffer.from(this.manifestHex, 'hex')) }
+  set manifest (m: Uint8Array | undefined) { this.manifestHex = m === undefined ? undefined : hexOf(m) }
 
   /** The keys whose winning put names this blob (do not change what this returns). */
   keys (): Iterable<string> { return fewValues(this.keySet) }
@@ -103,7 +118,7 @@ export class BlobRefs {
     const hex = hexOf(body.digest)
     let ref = this.refs.get(hex)
     if (ref === undefined) {
-      ref = new BlobRef(body.digest, body.size)
+      ref = new BlobRef(hex, body.size)
       this.refs.set(hex, ref)
     }
     ref.addKey(body.key)

@@ -189,6 +189,14 @@ export class LevelStore {
       .finally(() => { this.compacting = undefined })
   }
 
+  /**
+   * The stored envelope of (author, seq), read synchronously (classic-level's getSync): how a cooled
+   * event is read back (event-reader.ts). Undefined when the store holds no such event.
+   */
+  eventBytesSync (author: string, seq: number): Uint8Array | undefined {
+    return this.db.getSync(eventKey(author, seq))
+  }
+
   /** Everything a Replica needs to restart. */
   async loadSnapshot (): Promise<ReplicaSnapshot> {
     const events: Event[] = []

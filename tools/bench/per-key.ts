@@ -6,6 +6,7 @@
 //   decode    the store's loadSnapshot(): every event decoded (codec.ts decodeEvent)
 //   replica   the core rebuilt from it (protocol/replica.ts): LwwState, AuthorLog, version vector…
 //   blob refs the blob layer's digest → keys index (blob/refs.ts), from the live winners
+//   cooled    the state's puts and deletes let go of their bytes, read back with getSync when asked
 //
 // then the parts of the core apart (LwwState, AuthorLog alone), and with --variants what each part
 // of an Event costs (measured by building the variant and comparing) and a slimmer blob refs.
@@ -27,6 +28,7 @@ import { BlobRefs, hexOf } from '../../daemon/blob/refs.js'
 import { loadOrCreateIdentity } from '../../daemon/net/identity.js'
 import { ed25519Signer, ed25519Verifier } from '../../daemon/signing.js'
 import { LevelStore } from '../../daemon/store/level-store.js'
+import { StoredEventReader } from '../../daemon/store/event-reader.js'
 import { REAL_CLOCK, REAL_RANDOM } from '../../daemon/time.js'
 
 const gc = (globalThis as { gc?: () => void }).gc
@@ -72,10 +74,9 @@ async function main (dir: string, variants: boolean): Promise<void> {
   t = performance.now()
   const snapshot = await store.loadSnapshot()
   mark('loadSnapshot (read + decode)', performance.now() - t)
-  await store.close()
   const privateKey = await loadOrCreateIdentity(dir)
   const id = peerIdFromPrivateKey(privateKey).toString()
-  const genesis = await genesisOf(dir)
+  const genesis = await genesisOf(store, dir)
   t = performance.now()
   const replica = new Replica({ id, genesis }, { clock: REAL_CLOCK, random: REAL_RANDOM, signer: ed25519Signer(privateKey), verifier: ed25519Verifier(), send: () => {}, persist: () => {} }, snapshot)
   mark('replica: the core rebuilt (LwwState, AuthorLog, vv, …)', performance.now() - t)
@@ -88,6 +89,14 @@ async function main (dir: string, variants: boolean): Promise<void> {
   refs.load(live)
   const refsMs = performance.now() - t
   mark('blob refs: digest → keys (blob/refs.ts)', liveMs + refsMs, `${refs.size} digests; live('') ${liveMs.toFixed(0)} ms of it`)
+  // What the daemon does once started: the state's puts and deletes let go of their bytes.
+  const reader = new StoredEventReader((author, seq) => store.eventBytesSync(author, seq), decodeEvent)
+  t = performance.now()
+  replica.coolDurable(events, reader)
+  mark('cooled: envelopes and bodies let go (SealedEvent.cool)', performance.now() - t, 'negative: what cooling frees')
+  t = performance.now()
+  for (const e of live) if (e.body.kind === 'put' && e.body.digest.length !== 32) throw new Error('bad digest')
+  rows.push({ stage: 'read every live digest back (getSync + decode)', bytes: NaN, ms: performance.now() - t, note: `${reader.reads} reads` })
   t = performance.now()
   const files = await readdir(join(dir, 'blobs', 'sha256'))
   rows.push({ stage: 'blob store list (readdir, transient)', bytes: NaN, ms: performance.now() - t, note: `${files.length} names` })
@@ -108,6 +117,7 @@ async function main (dir: string, variants: boolean): Promise<void> {
     refsVariant(live, rows)
   }
 
+  await store.close()
   print(rows, n)
   process.stdout.write(`\nkeys ${n}; heap now ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB\n`)
   // Keep everything alive until the figures are taken.
@@ -169,16 +179,10 @@ function print (rows: Row[], n: number): void {
   }
 }
 
-async function genesisOf (dir: string): Promise<{ founder: string, nonce: Uint8Array }> {
-  const store = new LevelStore({ location: join(dir, 'store') }, { decodeEvent })
-  await store.open()
-  try {
-    const g = await store.genesis()
-    if (g === undefined) throw new Error(`${dir} holds no federation`)
-    return g
-  } finally {
-    await store.close()
-  }
+async function genesisOf (store: LevelStore, dir: string): Promise<{ founder: string, nonce: Uint8Array }> {
+  const g = await store.genesis()
+  if (g === undefined) throw new Error(`${dir} holds no federation`)
+  return g
 }
 
 const [dir] = process.argv.slice(2)

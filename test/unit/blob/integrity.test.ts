@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { isDamaged } from '../../../daemon/blob/chunk-check.js'
 import { BlobIntegrity } from '../../../daemon/blob/integrity.js'
 import { encodeManifest, type Manifest } from '../../../daemon/blob/manifest.js'
-import { BlobRef } from '../../../daemon/blob/refs.js'
+import { BlobRef, hexOf } from '../../../daemon/blob/refs.js'
 import { openVerified } from '../../../daemon/blob/verified-read.js'
 import { Logger } from '../../../daemon/log.js'
 
@@ -55,7 +55,7 @@ describe('openVerified', () => {
 
 describe('BlobIntegrity', () => {
   const ref = (digest: Uint8Array): BlobRef => {
-    const r = new BlobRef(digest, 1)
+    const r = new BlobRef(hexOf(digest), 1)
     r.addKey('k')
     r.addAuthor('a')
     return r

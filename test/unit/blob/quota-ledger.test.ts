@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { evictableOf, isQuotaRefusal, QuotaLedger, type Evictable } from '../../../daemon/blob/quota-ledger.js'
 import { ReplicationPolicy } from '../../../daemon/blob/policy.js'
-import { BlobRef } from '../../../daemon/blob/refs.js'
+import { BlobRef, hexOf } from '../../../daemon/blob/refs.js'
 
 const hex = (name: string): string => name.padEnd(64, '0')
 const names = (victims: Array<{ hex: string }>): string[] => victims.map(v => v.hex.replace(/0+$/, ''))
@@ -124,7 +124,7 @@ describe('QuotaLedger', () => {
   it('judges a blob as the blob layer does: own publishes, placement holders, downloads and unreferenced bytes never; eager bytes after on-demand ones', () => {
     const policy = new ReplicationPolicy('on-demand', { 'mirror/': 'eager', 'tmp/': 'none' })
     const ref = (keys: string[], authors: string[], digest = new Uint8Array(32)): BlobRef => {
-      const r = new BlobRef(digest, 1)
+      const r = new BlobRef(hexOf(digest), 1)
       for (const k of keys) r.addKey(k)
       for (const a of authors) r.addAuthor(a)
       return r

@@ -44,7 +44,7 @@ describe('compact decoded events', () => {
       expect(e.signed).toEqual(parts.signed)
       expect(signingBytes(e)).toEqual(parts.signed)
       expect(e.sig).toEqual(signer.sign(parts.signed))
-      expect(Object.isFrozen(e)).toBe(true)
+      expect(Object.isSealed(e)).toBe(true)
       expect(e.prev).toBeUndefined()
     }
     expect(decoded.id).toEqual(signed.id)
