@@ -46,6 +46,7 @@ import { createMesh, type Mesh } from './net/mesh.js'
 import { ed25519InviteKeys } from './federation/invite-keys.js'
 import { ed25519Signer, ed25519Verifier } from './signing.js'
 import { DurableWaits } from './store/durable-waits.js'
+import { fullGc } from './full-gc.js'
 import { StoredEventReader } from './store/event-reader.js'
 import type { LevelStore } from './store/level-store.js'
 import { LinkFaults } from './testing/link-faults.js'
@@ -280,6 +281,9 @@ export class Runtime {
     // state's puts and deletes let go of their bytes, read back when asked (#25).
     replica.coolDurable(snapshot.events, reader)
     snapshot.events.length = 0 // its list is not needed after start
+    // The bytes just let go are most of the heap, and an idle daemon would keep them (full-gc.ts).
+    const gcMs = fullGc()
+    log.info('cooled the stored events', { events: replica.counts().keys + replica.counts().tombstones, gcMs: gcMs === undefined ? undefined : Math.round(gcMs), heapMib: Math.round(process.memoryUsage().heapUsed / 2 ** 20) })
 
     vis.setNames(peer => sites.nameOf(peer))
     vis.setSitePolicies((peer, key) => {

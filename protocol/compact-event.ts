@@ -19,6 +19,7 @@ import { bytesOfText, equalBytes, textOfBytes } from './bytes.js'
 import { coldBody } from './cold-body.js'
 import type { Envelope } from './envelope.js'
 import { MycelError } from './errors.js'
+import { sha256 } from './sha256.js'
 import type { Event, EventBody, UnsignedEvent } from './event.js'
 import type { Stamp } from './hlc.js'
 
@@ -76,6 +77,8 @@ export function sealEnvelope (envelope: Uint8Array, hash: (bytes: Uint8Array) =>
  */
 export interface EventReader {
   read(author: string, seq: number): Event | undefined
+  /** Its envelope alone, undecoded: what serving it needs (an anti-entropy answer reads thousands). */
+  readBytes(author: string, seq: number): Uint8Array | undefined
 }
 
 /**
@@ -144,7 +147,7 @@ export class SealedEvent implements Event {
   get id (): Uint8Array { return this.idView ?? bytesOfText(this.idText as string) }
 
   /** Canonical encoding of the envelope; a cooled event's is read back, not kept. */
-  get bytes (): Uint8Array { return this.envelope ?? this.readBack().bytes }
+  get bytes (): Uint8Array { return this.envelope ?? this.readBackBytes() }
 
   get sig (): Uint8Array { return this.bytes.subarray(this.sigAt, this.sigEnd) }
 
@@ -183,6 +186,14 @@ export class SealedEvent implements Event {
     this.idView = whole.id
     this.idText = undefined
     this.reader = undefined
+  }
+
+  /** The envelope as stored, checked against the id (a hash, no decoding); throws as readBack does. */
+  private readBackBytes (): Uint8Array {
+    const bytes = this.reader?.readBytes(this.author, this.seq)
+    if (bytes === undefined) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} was cooled but the store no longer holds it`)
+    if (!equalBytes(sha256(bytes), this.id)) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} read back from the store is not the one cooled: the store is damaged`)
+    return bytes
   }
 
   /**

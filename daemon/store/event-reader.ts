@@ -34,6 +34,14 @@ export class StoredEventReader implements EventReader {
     return event
   }
 
+  readBytes (author: string, seq: number): Uint8Array | undefined {
+    const had = this.kept.get(`${author}!${seq}`)
+    if (had !== undefined) return had.bytes
+    const bytes = this.getSync(author, seq)
+    if (bytes !== undefined) this.reads++
+    return bytes
+  }
+
   private keep (ref: string, event: Event): void {
     this.kept.set(ref, event)
     this.keptBytes += event.bytes.length

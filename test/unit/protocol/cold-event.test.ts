@@ -15,6 +15,12 @@ class FakeStore implements EventReader {
   reads = 0
   keep (...events: Event[]): void { for (const e of events) this.envelopes.set(`${e.author}!${e.seq}`, e.bytes.slice()) }
   forget (e: Event): void { this.envelopes.delete(`${e.author}!${e.seq}`) }
+  readBytes (author: string, seq: number): Uint8Array | undefined {
+    const bytes = this.envelopes.get(`${author}!${seq}`)
+    if (bytes !== undefined) this.reads++
+    return bytes
+  }
+
   read (author: string, seq: number): Event | undefined {
     const bytes = this.envelopes.get(`${author}!${seq}`)
     if (bytes === undefined) return undefined

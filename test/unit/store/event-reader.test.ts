@@ -21,6 +21,10 @@ describe('stored event reader', () => {
     expect(reader.read('alice', 9)).toBeUndefined()
     expect(gets).toEqual([2, 9])
     expect(reader.reads).toBe(1)
+    // The envelope alone: from what is kept, else one read, undecoded.
+    expect(reader.readBytes('alice', 2)).toEqual(envelope(2))
+    expect(reader.readBytes('alice', 3)).toEqual(envelope(3))
+    expect(gets).toEqual([2, 9, 3])
   })
 
   it('keeps at most 64 events and 256 KiB of them, the oldest let go first', () => {
