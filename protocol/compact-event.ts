@@ -190,10 +190,7 @@ export class SealedEvent implements Event {
 
   /** The envelope as stored, checked against the id (a hash, no decoding); throws as readBack does. */
   private readBackBytes (): Uint8Array {
-    const bytes = this.reader?.readBytes(this.author, this.seq)
-    if (bytes === undefined) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} was cooled but the store no longer holds it`)
-    if (!equalBytes(sha256(bytes), this.id)) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} read back from the store is not the one cooled: the store is damaged`)
-    return bytes
+    return this.asCooled(this.reader?.readBytes(this.author, this.seq), sha256)
   }
 
   /**
@@ -201,9 +198,13 @@ export class SealedEvent implements Event {
    * one after another); throws if the store no longer holds it as it was.
    */
   readBack (): Event {
-    const whole = this.reader?.read(this.author, this.seq)
-    if (whole === undefined) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} was cooled but the store no longer holds it`)
-    if (!equalBytes(whole.id, this.id)) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} read back from the store is not the one cooled: the store is damaged`)
-    return whole
+    return this.asCooled(this.reader?.read(this.author, this.seq), whole => whole.id)
+  }
+
+  /** What the store gave back for this event, once its id (`idOf`) is the one it was cooled with. */
+  private asCooled<T> (found: T | undefined, idOf: (found: T) => Uint8Array): T {
+    if (found === undefined) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} was cooled but the store no longer holds it`)
+    if (!equalBytes(idOf(found), this.id)) throw new MycelError('INTERNAL', `event ${this.author}:${this.seq} read back from the store is not the one cooled: the store is damaged`)
+    return found
   }
 }
