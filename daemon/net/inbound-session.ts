@@ -93,7 +93,7 @@ export class InboundSession extends SessionBase {
       this.inbox.push(entry)
       this.inboxBytes += frame.byteLength
     }
-    if (this.overHighWater() && !this.gate.paused && this.gate.pause()) this.host.counters.receivePauses++
+    if (this.overHighWater() && this.gate.pause()) this.host.counters.receivePauses++
     this.kick()
   }
 

@@ -24,9 +24,10 @@ export class ReceiveGate {
 
   constructor (private readonly stream: Pausable) {}
 
-  /** Stops reading (yamux stops granting window); false when the stream is not being read. */
+  /** Stops reading (yamux stops granting window); false when it is paused already, or not being read. */
   pause (): boolean {
     if (this.resuming) {
+      if (this.pauseAfterResume) return false
       this.pauseAfterResume = true
       return true
     }

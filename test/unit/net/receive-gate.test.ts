@@ -89,6 +89,7 @@ describe('receive gate', () => {
     const gate = new ReceiveGate(stream)
     expect(gate.pause()).toBe(true)
     expect(gate.paused).toBe(true)
+    expect(gate.pause()).toBe(false) // paused already: nothing to count
     gate.resume()
     stream.readStatus = 'closed'
     expect(gate.pause()).toBe(false)
