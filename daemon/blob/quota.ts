@@ -23,7 +23,7 @@ import { QUOTA_JOURNAL_SLACK_LINES, QUOTA_LOAD_STATS_IN_FLIGHT } from './constan
 import { PartialBlob } from './partial.js'
 import { LastUsedJournal } from './quota-journal.js'
 import { QuotaLedger, type Admitter, type Evictable, type Victim } from './quota-ledger.js'
-import { hexOf } from './refs.js'
+import { bytesOfHex, hexOf } from './refs.js'
 import type { BlobStore } from './store.js'
 import type { QuotaView } from './types.js'
 
@@ -199,7 +199,7 @@ export class BlobQuota {
 
   private async remove (v: Victim): Promise<void> {
     if (v.complete) {
-      await this.c.blobs.remove(Uint8Array.from(Buffer.from(v.hex, 'hex')))
+      await this.c.blobs.remove(bytesOfHex(v.hex))
       return
     }
     const partial = join(PartialBlob.dirOf(this.c.blobs.rootDir), v.hex)

@@ -26,13 +26,13 @@ export class BlobRef {
   constructor (readonly hex: string, readonly size: number) {}
 
   /** The sha-256 of the bytes (a fresh array each time). */
-  get digest (): Uint8Array { return new Uint8Array(Buffer.from(this.hex, 'hex')) }
+  get digest (): Uint8Array { return bytesOfHex(this.hex) }
 
   /**
    * sha-256 of the chunk manifest, from the newest put that carried one (a fresh array each time).
    * Kept as hex: a copy of 32 bytes in an array of its own costs ~230 bytes, the string ~90.
    */
-  get manifest (): Uint8Array | undefined { return this.manifestHex === undefined ? undefined : new Uint8Array(Buffer.from(this.manifestHex, 'hex')) }
+  get manifest (): Uint8Array | undefined { return this.manifestHex === undefined ? undefined : bytesOfHex(this.manifestHex) }
   set manifest (m: Uint8Array | undefined) { this.manifestHex = m === undefined ? undefined : hexOf(m) }
 
   /** The keys whose winning put names this blob (do not change what this returns). */
@@ -59,6 +59,11 @@ export class BlobRef {
 
 export function hexOf (digest: Uint8Array): string {
   return Buffer.from(digest).toString('hex')
+}
+
+/** The bytes hexOf made the string of, in an array of their own (not a view into Buffer's shared pool). */
+export function bytesOfHex (hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
 export class BlobRefs {

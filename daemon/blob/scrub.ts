@@ -7,6 +7,7 @@ import { isMycelError } from '../../protocol/errors.js'
 import type { Logger } from '../log.js'
 import { isDamaged } from './chunk-check.js'
 import type { BlobIntegrity } from './integrity.js'
+import { bytesOfHex } from './refs.js'
 import type { BlobStore } from './store.js'
 import { UploadRate } from './upload-rate.js'
 import { sleep } from '../time.js'
@@ -83,7 +84,7 @@ export class BlobScrub {
       for (const hex of await this.c.blobs.list().catch(() => [] as string[])) {
         if (this.stopped) return
         if (!/^[0-9a-f]{64}$/.test(hex)) continue
-        await this.check(Uint8Array.from(Buffer.from(hex, 'hex')))
+        await this.check(bytesOfHex(hex))
       }
       this.c.integrity.retryPending()
       this.stats.passes++

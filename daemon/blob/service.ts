@@ -35,7 +35,7 @@ import { Mirror } from './mirror.js'
 import { PlacementKeeper, type KeyPlacement, type PlacementSources } from './placement-keeper.js'
 import { PartialBlob } from './partial.js'
 import type { ReplicationPolicy } from './policy.js'
-import { BlobRefs, hexOf } from './refs.js'
+import { BlobRefs, bytesOfHex, hexOf } from './refs.js'
 import { BlobQuota } from './quota.js'
 import { evictableOf, isQuotaRefusal, type Admitter, type Evictable } from './quota-ledger.js'
 import { BlobIntegrity, type IntegrityStats } from './integrity.js'
@@ -499,7 +499,7 @@ export class BlobService {
   private async collect (): Promise<void> {
     for (const hex of this.refs.takeExpired(this.c.clock.nowMs(), this.init.graceMs)) {
       if (this.downloads.isRunning(hex)) continue
-      const digest = Uint8Array.from(Buffer.from(hex, 'hex'))
+      const digest = bytesOfHex(hex)
       if (digest.byteLength !== 32) continue
       await this.c.blobs.remove(digest)
       await this.manifests.remove(digest)
