@@ -51,10 +51,4 @@ export class StoredEventReader implements EventReader {
       this.keptBytes -= e.bytes.length
     }
   }
-
-  /** Forgets what is kept (the store's events changed under it: a reset). */
-  clear (): void {
-    this.kept.clear()
-    this.keptBytes = 0
-  }
 }
